@@ -1,0 +1,158 @@
+/*
+ * home: finding, creating and opening a node's directory (see home.h).
+ * Creation order matters for "nothing half-made": the store and the first
+ * profile entry are written before the key file is renamed into place, and
+ * a home counts as initialised only once its key file exists.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "home.h"
+#include "payload.h"
+
+int home_path(const char *dir, const char *name, char out[HOME_PATH_MAX],
+	      struct err *e)
+{
+	int n = snprintf(out, HOME_PATH_MAX, "%s/%s", dir, name);
+
+	if (n < 0 || n >= HOME_PATH_MAX)
+		return err_set(e, STOA_EINVAL, "path too long: '%.64s...'", dir);
+	return 0;
+}
+
+int home_resolve(const char *opt, char out[HOME_PATH_MAX], struct err *e)
+{
+	const char *v;
+	int n;
+
+	if (opt && *opt)
+		n = snprintf(out, HOME_PATH_MAX, "%s", opt);
+	else if ((v = getenv("STOA_HOME")) && *v)
+		n = snprintf(out, HOME_PATH_MAX, "%s", v);
+	else if ((v = getenv("XDG_DATA_HOME")) && *v)
+		n = snprintf(out, HOME_PATH_MAX, "%s/stoa", v);
+	else if ((v = getenv("HOME")) && *v)
+		n = snprintf(out, HOME_PATH_MAX, "%s/.local/share/stoa", v);
+	else
+		return err_set(e, STOA_EINVAL, "no home: set --home, STOA_HOME "
+			       "or HOME");
+	if (n < 0 || n >= HOME_PATH_MAX)
+		return err_set(e, STOA_EINVAL, "home path is too long");
+	return 0;
+}
+
+/* mkdir -p with mode 0700 for the last component. */
+static int make_dirs(const char *dir, struct err *e)
+{
+	char tmp[HOME_PATH_MAX];
+	size_t i, n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return err_set(e, STOA_EINVAL, "bad home path");
+	memcpy(tmp, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, i == n ? 0700 : 0755) < 0 && errno != EEXIST)
+			return err_set(e, STOA_EIO, "cannot create '%s': %s", tmp,
+				       strerror(errno));
+		tmp[i] = dir[i];
+	}
+	return 0;
+}
+
+static int profile_payload(const char *name, const char *role, char **out,
+			   size_t *len, struct err *e)
+{
+	json_t *o = json_pack("{s:s, s:s}", "name", name, "role", role);
+	int rc;
+
+	if (!o)
+		return err_set(e, STOA_EINVAL, "name and role must be valid UTF-8");
+	rc = payload_encode(o, out, len, e);
+	json_decref(o);
+	return rc;
+}
+
+int home_create(struct home *h, const char *dir, const struct community *c,
+		const char *name, const char *role, struct err *e)
+{
+	char path[HOME_PATH_MAX], keypath[HOME_PATH_MAX];
+	char *payload = NULL;
+	size_t plen;
+	struct stat st;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if ((rc = home_path(dir, HOME_KEY_FILE, keypath, e)) < 0)
+		return rc;
+	if (stat(keypath, &st) == 0)
+		return err_set(e, STOA_EEXIST, "'%s' already holds a node (key "
+			       "file exists)", dir);
+	if ((rc = profile_payload(name, role, &payload, &plen, e)) < 0)
+		return rc;
+	/* Refuse a bad name or role before anything touches the disk. */
+	if ((rc = payload_validate(ENTRY_KIND_PROFILE, payload, plen, NULL, e)) < 0)
+		goto out;
+	if ((rc = make_dirs(dir, e)) < 0)
+		goto out;
+	snprintf(h->dir, sizeof(h->dir), "%s", dir);
+	key_generate(&h->key);
+	h->community = *c;
+	if ((rc = home_path(dir, HOME_COMMUNITY_FILE, path, e)) < 0)
+		goto out;
+	unlink(path); /* a leftover of an earlier init that failed */
+	if ((rc = community_file_write(path, c, e)) < 0)
+		goto out;
+	if ((rc = home_path(dir, STORE_FILE, path, e)) < 0 ||
+	    (rc = store_open(&h->store, path, STORE_CREATE, e)) < 0)
+		goto out;
+	if ((rc = store_append(h->store, &h->key, ENTRY_KIND_PROFILE, payload,
+			       plen, NULL, e)) < 0)
+		goto out;
+	rc = key_file_write(keypath, &h->key, e);
+out:
+	free(payload);
+	if (rc < 0)
+		home_close(h);
+	return rc;
+}
+
+int home_open(struct home *h, const char *dir, struct err *e)
+{
+	char path[HOME_PATH_MAX];
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->dir, sizeof(h->dir), "%s", dir);
+	if ((rc = home_path(dir, HOME_KEY_FILE, path, e)) < 0)
+		return rc;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return err_set(e, STOA_ENOTFOUND, "no node in '%s': run 'stoa "
+			       "init' first", dir);
+	if ((rc = key_file_read(path, &h->key, e)) < 0)
+		goto fail;
+	if ((rc = home_path(dir, HOME_COMMUNITY_FILE, path, e)) < 0 ||
+	    (rc = community_file_read(path, &h->community, e)) < 0)
+		goto fail;
+	if ((rc = home_path(dir, STORE_FILE, path, e)) < 0 ||
+	    (rc = store_open(&h->store, path, 0, e)) < 0)
+		goto fail;
+	return 0;
+fail:
+	home_close(h);
+	return rc;
+}
+
+void home_close(struct home *h)
+{
+	store_close(h->store);
+	h->store = NULL;
+	key_wipe(&h->key);
+	community_wipe(&h->community);
+}

@@ -1,0 +1,50 @@
+/*
+ * home: a node's directory. It holds the member key file ("key"), the
+ * community file ("community") and the store ("store.db"). The home is
+ * chosen by --home, else $STOA_HOME, else $XDG_DATA_HOME/stoa, else
+ * $HOME/.local/share/stoa. Creating a home (home_create) writes the key,
+ * the community and the first profile entry; opening one (home_open)
+ * loads all three and refuses a key file with loose permissions.
+ */
+#ifndef STOA_HOME_H
+#define STOA_HOME_H
+
+#include <limits.h>
+
+#include "community.h"
+#include "err.h"
+#include "key.h"
+#include "store.h"
+
+#define HOME_KEY_FILE "key"
+#define HOME_COMMUNITY_FILE "community"
+#define HOME_PATH_MAX 4096
+
+struct home {
+	char dir[HOME_PATH_MAX];
+	struct key key;             /* secret: wiped by home_close */
+	struct community community; /* secret: wiped by home_close */
+	struct store *store;        /* owned */
+};
+
+/* Picks the home directory (see above) into out. */
+int home_resolve(const char *opt, char out[HOME_PATH_MAX], struct err *e);
+
+/* Joins dir and name into out; STOA_EINVAL if it does not fit. */
+int home_path(const char *dir, const char *name, char out[HOME_PATH_MAX],
+	      struct err *e);
+
+/*
+ * Creates a home in dir (created 0700 if missing; must not already hold a
+ * key) with a new key, community c, and a first profile entry built from
+ * name/role. On failure nothing is left behind but the directory.
+ */
+int home_create(struct home *h, const char *dir, const struct community *c,
+		const char *name, const char *role, struct err *e);
+
+/* Opens an existing home; STOA_ENOTFOUND with a hint if there is none. */
+int home_open(struct home *h, const char *dir, struct err *e);
+
+void home_close(struct home *h); /* wipes secrets, closes the store */
+
+#endif

@@ -1,0 +1,1178 @@
+/*
+ * store: the SQLite database of one node (see store.h for the contract).
+ *
+ * Layout (schema version STORE_SCHEMA_VERSION, docs/formats.md has it
+ * column by column):
+ *   entries   every stored entry: signed bytes + payload; the truth
+ *   feeds     per author: head seq and id (derived from entries, kept in
+ *             the same transaction; the replication frontier)
+ *   forks     proofs: a second valid entry for an (author, seq) held
+ *   profiles, posts (+ posts_fts), feedback, asks, pairings, sessions,
+ *   closes, kudos: the view, one row per entry of its kind, except
+ *             profiles, which keeps the latest by (timestamp, id)
+ *
+ * Every write goes through ingest(), which checks everything before it
+ * writes anything; so a rejected entry leaves the store untouched, and an
+ * I/O failure (disk full) rolls back the whole open transaction. The view
+ * tables can always be dropped and rebuilt from entries (store_reindex).
+ * This module never prints or logs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "payload.h"
+#include "store.h"
+
+enum stmt_id {
+	ST_HEAD,
+	ST_AT_SEQ,
+	ST_INSERT_ENTRY,
+	ST_UPSERT_FEED,
+	ST_INSERT_FORK,
+	ST_PROFILE,
+	ST_POST,
+	ST_POST_FTS,
+	ST_FEEDBACK,
+	ST_ASK,
+	ST_PAIRING,
+	ST_SESSION,
+	ST_CLOSE,
+	ST_KUDOS,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_HEAD] = "SELECT seq, head, ts FROM feeds WHERE author = ?1",
+	[ST_AT_SEQ] = "SELECT id FROM entries WHERE author = ?1 AND seq = ?2",
+	[ST_INSERT_ENTRY] =
+		"INSERT INTO entries(id, author, seq, kind, ts, signed, payload,"
+		" opaque) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_UPSERT_FEED] =
+		"INSERT INTO feeds(author, seq, head, ts) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT(author) DO UPDATE SET seq = excluded.seq,"
+		" head = excluded.head, ts = excluded.ts",
+	[ST_INSERT_FORK] =
+		"INSERT OR IGNORE INTO forks(id, author, seq, kept, signed,"
+		" payload, seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_PROFILE] =
+		"INSERT INTO profiles(author, name, role, bio, ts, id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT(author) DO UPDATE SET name = excluded.name,"
+		" role = excluded.role, bio = excluded.bio, ts = excluded.ts,"
+		" id = excluded.id"
+		" WHERE (excluded.ts, excluded.id) > (profiles.ts, profiles.id)",
+	[ST_POST] =
+		"INSERT INTO posts(entry, id, author, ts, topic, title, body,"
+		" reply_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_POST_FTS] =
+		"INSERT INTO posts_fts(rowid, title, body, topic)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[ST_FEEDBACK] =
+		"INSERT INTO feedback(entry, author, ts, target, rating, helpful,"
+		" comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_ASK] =
+		"INSERT INTO asks(entry, id, author, ts, kind, topic, note)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_PAIRING] =
+		"INSERT INTO pairings(entry, id, author, ts, target)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION] =
+		"INSERT INTO sessions(entry, author, ts, pairing, minutes, notes,"
+		" goals, progress) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_CLOSE] =
+		"INSERT INTO closes(entry, author, ts, pairing, reason)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_KUDOS] =
+		"INSERT INTO kudos(entry, author, ts, recipient, badge, reason)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int in_batch; /* store_begin was called */
+};
+
+/* The truth: never dropped. */
+static const char schema_entries[] =
+	"CREATE TABLE IF NOT EXISTS meta("
+	"  key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS entries("
+	"  n INTEGER PRIMARY KEY,"          /* local arrival order only */
+	"  id BLOB NOT NULL UNIQUE,"
+	"  author BLOB NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  signed BLOB NOT NULL,"           /* ENTRY_SIGNED_LEN bytes */
+	"  payload BLOB,"                   /* NULL: erased */
+	"  opaque INTEGER NOT NULL,"        /* 1: stored, not materialized */
+	"  UNIQUE(author, seq));"
+	"CREATE TABLE IF NOT EXISTS feeds("
+	"  author BLOB PRIMARY KEY, seq INTEGER NOT NULL,"
+	"  head BLOB NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS forks("
+	"  id BLOB PRIMARY KEY, author BLOB NOT NULL, seq INTEGER NOT NULL,"
+	"  kept BLOB NOT NULL, signed BLOB NOT NULL, payload BLOB,"
+	"  seen INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* The view: dropped and rebuilt by store_reindex. */
+static const char *const view_tables[] = {
+	"profiles", "posts_fts", "posts", "feedback", "asks", "pairings",
+	"sessions", "closes", "kudos",
+};
+
+static const char schema_view[] =
+	"CREATE TABLE IF NOT EXISTS profiles("
+	"  author BLOB PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+	"  bio TEXT, ts INTEGER NOT NULL, id BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS posts("
+	"  entry INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+	"  author BLOB NOT NULL, ts INTEGER NOT NULL, topic TEXT NOT NULL,"
+	"  title TEXT, body TEXT NOT NULL, reply_to BLOB);"
+	"CREATE INDEX IF NOT EXISTS posts_ts ON posts(ts, id);"
+	"CREATE INDEX IF NOT EXISTS posts_topic ON posts(topic, ts, id);"
+	"CREATE INDEX IF NOT EXISTS posts_author ON posts(author, ts, id);"
+	"CREATE INDEX IF NOT EXISTS posts_reply ON posts(reply_to)"
+	"  WHERE reply_to IS NOT NULL;"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5("
+	"  title, body, topic, content='posts', content_rowid='entry');"
+	"CREATE TABLE IF NOT EXISTS feedback("
+	"  entry INTEGER PRIMARY KEY, author BLOB NOT NULL,"
+	"  ts INTEGER NOT NULL, target BLOB NOT NULL, rating INTEGER,"
+	"  helpful INTEGER NOT NULL, comment TEXT);"
+	"CREATE INDEX IF NOT EXISTS feedback_target ON feedback(target);"
+	"CREATE TABLE IF NOT EXISTS asks("
+	"  entry INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+	"  author BLOB NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  topic TEXT NOT NULL, note TEXT);"
+	"CREATE TABLE IF NOT EXISTS pairings("
+	"  entry INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+	"  author BLOB NOT NULL, ts INTEGER NOT NULL, target BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS pairings_target ON pairings(target);"
+	"CREATE TABLE IF NOT EXISTS sessions("
+	"  entry INTEGER PRIMARY KEY, author BLOB NOT NULL,"
+	"  ts INTEGER NOT NULL, pairing BLOB NOT NULL, minutes INTEGER NOT NULL,"
+	"  notes TEXT NOT NULL, goals TEXT, progress TEXT);"
+	"CREATE INDEX IF NOT EXISTS sessions_pairing ON sessions(pairing);"
+	"CREATE TABLE IF NOT EXISTS closes("
+	"  entry INTEGER PRIMARY KEY, author BLOB NOT NULL,"
+	"  ts INTEGER NOT NULL, pairing BLOB NOT NULL, reason TEXT);"
+	"CREATE INDEX IF NOT EXISTS closes_pairing ON closes(pairing);"
+	"CREATE TABLE IF NOT EXISTS kudos("
+	"  entry INTEGER PRIMARY KEY, author BLOB NOT NULL,"
+	"  ts INTEGER NOT NULL, recipient BLOB NOT NULL, badge TEXT NOT NULL,"
+	"  reason TEXT);"
+	"CREATE INDEX IF NOT EXISTS kudos_recipient ON kudos(recipient);";
+
+uint64_t store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Maps a SQLite failure to a code and a message naming what was done. */
+static int db_fail(struct store *s, struct err *e, const char *what)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+	int code;
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		code = STOA_EFULL;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = STOA_EBUSY;
+		break;
+	case SQLITE_NOMEM:
+		code = STOA_ENOMEM;
+		break;
+	default:
+		code = STOA_EIO;
+	}
+	return err_set(e, code, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, struct err *e)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, e, "database");
+	return 0;
+}
+
+struct sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Runs a prepared write; 0 or an error set from the database. */
+static int step_done(struct store *s, sqlite3_stmt *st, struct err *e)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot store entry");
+	return 0;
+}
+
+static int schema_check(struct store *s, struct err *e)
+{
+	sqlite3_stmt *st;
+	int version = -1, rc;
+
+	rc = sqlite3_prepare_v2(s->db,
+		"SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, e, "cannot read store schema");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version == -1)
+		return exec(s, "INSERT INTO meta VALUES ('schema', "
+			    "1)", e); /* STORE_SCHEMA_VERSION */
+	if (version != STORE_SCHEMA_VERSION)
+		return err_set(e, STOA_EPROTO,
+			       "store schema %d is not %d: this stoa is too old",
+			       version, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+int store_open(struct store **out, const char *path, int flags,
+	       struct err *e)
+{
+	struct store *s;
+	int oflags, i;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
+					  : SQLITE_OPEN_READWRITE;
+	if (flags & STORE_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		err_set(e, STOA_EIO, "cannot open store '%s': %s", path,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* WAL: readers never block the writer; FULL: a commit survives
+	 * power loss, and commits are batched so the fsync is shared. */
+	if (exec(s, "PRAGMA journal_mode = WAL;"
+		    "PRAGMA synchronous = FULL;"
+		    "PRAGMA foreign_keys = OFF;", e) < 0)
+		goto fail;
+	if (!(flags & STORE_READONLY)) {
+		if (exec(s, "BEGIN IMMEDIATE", e) < 0)
+			goto fail;
+		if (exec(s, schema_entries, e) < 0 || exec(s, schema_view, e) < 0 ||
+		    schema_check(s, e) < 0 || exec(s, "COMMIT", e) < 0) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+		for (i = 0; i < ST_COUNT; i++) {
+			if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+					       SQLITE_PREPARE_PERSISTENT,
+					       &s->st[i], NULL) != SQLITE_OK) {
+				db_fail(s, e, "cannot prepare store");
+				goto fail;
+			}
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return e && e->code ? e->code : STOA_EIO;
+}
+
+void store_close(struct store *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int store_begin(struct store *s, struct err *e)
+{
+	if (s->in_batch)
+		return err_set(e, STOA_EINVAL, "store batch already open");
+	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
+		return e ? e->code : STOA_EIO;
+	s->in_batch = 1;
+	return 0;
+}
+
+int store_commit(struct store *s, struct err *e)
+{
+	if (!s->in_batch)
+		return 0;
+	s->in_batch = 0;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = db_fail(s, e, "cannot commit");
+
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return 0;
+}
+
+void store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db) == 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_batch = 0;
+}
+
+/* Binds a string field of obj, or NULL when absent. */
+static void bind_str(sqlite3_stmt *st, int i, json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v))
+		sqlite3_bind_text(st, i, json_string_value(v),
+				  (int)json_string_length(v), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Binds a hex64 field of obj as a 32-byte blob (validated by payload). */
+static void bind_ref(sqlite3_stmt *st, int i, json_t *obj, const char *key,
+		     uint8_t tmp[ENTRY_ID_LEN])
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v) &&
+	    hex_decode(tmp, ENTRY_ID_LEN, json_string_value(v)) == 0)
+		sqlite3_bind_blob(st, i, tmp, ENTRY_ID_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/*
+ * Writes the view rows of one entry. Each row depends only on this entry
+ * (profiles: on the max (ts, id) among profile entries), which is what
+ * makes the view independent of arrival order.
+ */
+static int materialize(struct store *s, sqlite3_int64 n,
+		       const struct entry *en, json_t *obj, struct err *e)
+{
+	uint8_t ref[ENTRY_ID_LEN];
+	sqlite3_stmt *st;
+	json_t *v;
+	int rc;
+
+	switch (en->kind) {
+	case ENTRY_KIND_PROFILE:
+		st = stmt(s, ST_PROFILE);
+		sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		bind_str(st, 2, obj, "name");
+		bind_str(st, 3, obj, "role");
+		bind_str(st, 4, obj, "bio");
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)en->timestamp);
+		sqlite3_bind_blob(st, 6, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+		return step_done(s, st, e);
+	case ENTRY_KIND_POST:
+		st = stmt(s, ST_POST);
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_blob(st, 2, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)en->timestamp);
+		bind_str(st, 5, obj, "topic");
+		bind_str(st, 6, obj, "title");
+		bind_str(st, 7, obj, "body");
+		bind_ref(st, 8, obj, "reply_to", ref);
+		if ((rc = step_done(s, st, e)) < 0)
+			return rc;
+		st = stmt(s, ST_POST_FTS);
+		sqlite3_bind_int64(st, 1, n);
+		bind_str(st, 2, obj, "title");
+		bind_str(st, 3, obj, "body");
+		bind_str(st, 4, obj, "topic");
+		return step_done(s, st, e);
+	case ENTRY_KIND_FEEDBACK:
+		st = stmt(s, ST_FEEDBACK);
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)en->timestamp);
+		bind_ref(st, 4, obj, "target", ref);
+		v = json_object_get(obj, "rating");
+		if (json_is_integer(v))
+			sqlite3_bind_int64(st, 5, json_integer_value(v));
+		sqlite3_bind_int(st, 6, json_is_true(json_object_get(obj, "helpful")));
+		bind_str(st, 7, obj, "comment");
+		return step_done(s, st, e);
+	case ENTRY_KIND_MENTOR_OFFER:
+	case ENTRY_KIND_MENTOR_REQUEST:
+		st = stmt(s, ST_ASK);
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_blob(st, 2, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)en->timestamp);
+		sqlite3_bind_text(st, 5, en->kind == ENTRY_KIND_MENTOR_OFFER
+				  ? "offer" : "request", -1, SQLITE_STATIC);
+		bind_str(st, 6, obj, "topic");
+		bind_str(st, 7, obj, "note");
+		return step_done(s, st, e);
+	case ENTRY_KIND_MENTOR_ACCEPT:
+		st = stmt(s, ST_PAIRING);
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_blob(st, 2, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)en->timestamp);
+		bind_ref(st, 5, obj, "target", ref);
+		return step_done(s, st, e);
+	case ENTRY_KIND_MENTOR_SESSION:
+		st = stmt(s, ST_SESSION);
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)en->timestamp);
+		bind_ref(st, 4, obj, "pairing", ref);
+		sqlite3_bind_int64(st, 5,
+			json_integer_value(json_object_get(obj, "minutes")));
+		bind_str(st, 6, obj, "notes");
+		bind_str(st, 7, obj, "goals");
+		bind_str(st, 8, obj, "progress");
+		return step_done(s, st, e);
+	case ENTRY_KIND_MENTOR_CLOSE:
+		st = stmt(s, ST_CLOSE);
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)en->timestamp);
+		bind_ref(st, 4, obj, "pairing", ref);
+		bind_str(st, 5, obj, "reason");
+		return step_done(s, st, e);
+	case ENTRY_KIND_KUDOS:
+		st = stmt(s, ST_KUDOS);
+		sqlite3_bind_int64(st, 1, n);
+		sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)en->timestamp);
+		bind_ref(st, 4, obj, "to", ref);
+		bind_str(st, 5, obj, "badge");
+		bind_str(st, 6, obj, "reason");
+		return step_done(s, st, e);
+	}
+	return 0; /* unknown kinds are never materialized */
+}
+
+struct head {
+	uint64_t seq;
+	uint8_t id[ENTRY_ID_LEN];
+	uint64_t ts;
+};
+
+static int head_get(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		    struct head *h, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_HEAD);
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		h->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) == ENTRY_ID_LEN)
+			memcpy(h->id, sqlite3_column_blob(st, 1), ENTRY_ID_LEN);
+		h->ts = (uint64_t)sqlite3_column_int64(st, 2);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read feed head");
+	return 0;
+}
+
+/*
+ * The id held at (author, seq), if any: 1 and id filled, 0 if none.
+ */
+static int id_at_seq(struct store *s, const struct entry *en,
+		     uint8_t id[ENTRY_ID_LEN], struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_AT_SEQ);
+	int rc, found = 0;
+
+	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) == ENTRY_ID_LEN)
+			memcpy(id, sqlite3_column_blob(st, 0), ENTRY_ID_LEN);
+		found = 1;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read feed");
+	return found;
+}
+
+static void short_hex(const uint8_t *p, char out[17])
+{
+	hex_encode(out, p, 8);
+	out[8] = '\0';
+}
+
+/* Stores a checked entry: entries row, feed head, view rows. */
+static int write_entry(struct store *s, const struct entry *en,
+		       const void *payload, size_t plen, json_t *obj,
+		       struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_INSERT_ENTRY);
+	sqlite3_int64 n;
+	int rc;
+
+	sqlite3_bind_blob(st, 1, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)en->seq);
+	sqlite3_bind_int(st, 4, en->kind);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)en->timestamp);
+	sqlite3_bind_blob(st, 6, en->signed_bytes, ENTRY_SIGNED_LEN,
+			  SQLITE_STATIC);
+	if (payload)
+		sqlite3_bind_blob(st, 7, plen ? payload : "", (int)plen,
+				  SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, obj == NULL);
+	if ((rc = step_done(s, st, e)) < 0)
+		return rc;
+	n = sqlite3_last_insert_rowid(s->db);
+
+	st = stmt(s, ST_UPSERT_FEED);
+	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
+	sqlite3_bind_blob(st, 3, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)en->timestamp);
+	if ((rc = step_done(s, st, e)) < 0)
+		return rc;
+	return obj ? materialize(s, n, en, obj, e) : 0;
+}
+
+static int record_fork(struct store *s, const struct entry *en,
+		       const uint8_t kept[ENTRY_ID_LEN], const void *payload,
+		       size_t plen, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_INSERT_FORK);
+
+	sqlite3_bind_blob(st, 1, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)en->seq);
+	sqlite3_bind_blob(st, 4, kept, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, en->signed_bytes, ENTRY_SIGNED_LEN,
+			  SQLITE_STATIC);
+	if (payload)
+		sqlite3_bind_blob(st, 6, plen ? payload : "", (int)plen,
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)store_now_ms());
+	return step_done(s, st, e);
+}
+
+/* Runs fn-like body inside its own transaction unless a batch is open. */
+static int tx_begin(struct store *s, int *own, struct err *e)
+{
+	*own = !s->in_batch;
+	if (*own && exec(s, "BEGIN IMMEDIATE", e) < 0)
+		return e ? e->code : STOA_EBUSY;
+	return 0;
+}
+
+static int tx_end(struct store *s, int own, int rc, struct err *e)
+{
+	if (rc < 0 && rc != STOA_EPROTO && rc != STOA_ECRYPTO &&
+	    rc != STOA_ESEQ && rc != STOA_EINVAL) {
+		/* A write failed (disk full, I/O): nothing of the open
+		 * transaction may be half-visible. */
+		store_rollback(s);
+		return rc;
+	}
+	if (own) {
+		if (rc < 0) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			rc = db_fail(s, e, "cannot commit");
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		}
+	}
+	return rc;
+}
+
+/*
+ * The checks of store_ingest, in order of cost: chain position first
+ * (cheap), then the signature, then the payload. Nothing is written
+ * before every check passed.
+ */
+static int ingest(struct store *s, const struct entry *en,
+		  const void *payload, size_t plen, int verify_sig,
+		  struct err *e)
+{
+	char a8[17];
+	uint8_t held[ENTRY_ID_LEN];
+	struct head h;
+	json_t *obj = NULL;
+	int rc, cls;
+
+	short_hex(en->author, a8);
+	rc = id_at_seq(s, en, held, e);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		if (bytes_equal(held, en->id, ENTRY_ID_LEN))
+			return INGEST_DUPLICATE;
+		/* Same author and seq, another entry: a fork if the author
+		 * really signed it. Keep the first, record the proof. */
+		if ((rc = entry_verify(en, e)) < 0)
+			return rc;
+		if ((rc = record_fork(s, en, held, payload, plen, e)) < 0)
+			return rc;
+		return INGEST_FORK;
+	}
+	if ((rc = head_get(s, en->author, &h, e)) < 0)
+		return rc;
+	if (en->seq != h.seq + 1)
+		return err_set(e, STOA_ESEQ,
+			       "seq gap in feed %s: have %" PRIu64 ", got %" PRIu64,
+			       a8, h.seq, en->seq);
+	if (!bytes_equal(en->prev, h.id, ENTRY_ID_LEN))
+		return err_set(e, STOA_ESEQ,
+			       "entry %" PRIu64 " of %s does not link to entry %"
+			       PRIu64, en->seq, a8, h.seq);
+	if (verify_sig && (rc = entry_verify(en, e)) < 0)
+		return rc;
+	if (payload) {
+		if ((rc = entry_check_payload(en, payload, plen, e)) < 0)
+			return rc;
+		cls = payload_validate(en->kind, payload, plen, &obj, e);
+		if (cls < 0)
+			return cls == STOA_ENOMEM ? cls : STOA_EPROTO;
+	}
+	rc = write_entry(s, en, payload, plen, obj, e);
+	json_decref(obj);
+	return rc < 0 ? rc : INGEST_STORED;
+}
+
+int store_ingest(struct store *s, const uint8_t *signed_bytes, size_t len,
+		 const void *payload, size_t plen, uint8_t *id_out,
+		 struct err *e)
+{
+	struct entry en;
+	int rc, own;
+
+	if ((rc = entry_decode(&en, signed_bytes, len, e)) < 0)
+		return rc;
+	if (payload == NULL && plen != 0)
+		return err_set(e, STOA_EINVAL, "payload length without payload");
+	if (plen > ENTRY_MAX_PAYLOAD)
+		return err_set(e, STOA_EPROTO, "payload of %zu bytes exceeds %u",
+			       plen, ENTRY_MAX_PAYLOAD);
+	if ((rc = tx_begin(s, &own, e)) < 0)
+		return rc;
+	rc = ingest(s, &en, payload, plen, 1, e);
+	rc = tx_end(s, own, rc, e);
+	if (rc >= 0 && id_out)
+		memcpy(id_out, en.id, ENTRY_ID_LEN);
+	return rc;
+}
+
+int store_append(struct store *s, const struct key *k, uint8_t kind,
+		 const void *payload, size_t len, uint8_t *id_out,
+		 struct err *e)
+{
+	struct entry en;
+	struct head h;
+	uint64_t ts;
+	int rc, own;
+
+	rc = payload_validate(kind, payload, len, NULL, e);
+	if (rc < 0)
+		return rc;
+	if (rc != PAYLOAD_VALID)
+		return err_set(e, STOA_EINVAL, "refusing to write a %s entry "
+			       "this version cannot read", entry_kind_name(kind));
+	if ((rc = tx_begin(s, &own, e)) < 0)
+		return rc;
+	rc = head_get(s, k->pk, &h, e);
+	if (rc == 0) {
+		ts = store_now_ms();
+		if (ts < h.ts)
+			ts = h.ts; /* a feed's clock never runs backwards */
+		rc = entry_create(&en, k, kind, h.seq + 1,
+				  h.seq ? h.id : NULL, ts, payload, len, e);
+	}
+	if (rc == 0)
+		rc = ingest(s, &en, payload, len, 0, e);
+	if (rc > 0) /* our own next entry cannot be a duplicate or fork */
+		rc = err_set(e, STOA_EIO, "feed head moved during append");
+	rc = tx_end(s, own, rc, e);
+	if (rc == 0 && id_out)
+		memcpy(id_out, en.id, ENTRY_ID_LEN);
+	return rc;
+}
+
+int store_head(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+	       uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e)
+{
+	struct head h;
+	int rc = head_get(s, author, &h, e);
+
+	if (rc < 0)
+		return rc;
+	*seq = h.seq;
+	if (id)
+		memcpy(id, h.id, ENTRY_ID_LEN);
+	return 0;
+}
+
+/*
+ * Turns a hex prefix into the [lo, hi] range of 32-byte values that
+ * start with it. n_hex chars, validated by the caller.
+ */
+static void prefix_range(const char *hex, size_t n_hex, uint8_t lo[32],
+			 uint8_t hi[32])
+{
+	size_t i;
+
+	memset(lo, 0x00, 32);
+	memset(hi, 0xff, 32);
+	for (i = 0; i < n_hex; i++) {
+		char c = hex[i];
+		int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+		if (i % 2 == 0) {
+			lo[i / 2] = (uint8_t)(v << 4);
+			hi[i / 2] = (uint8_t)((v << 4) | 0x0f);
+		} else {
+			lo[i / 2] |= (uint8_t)v;
+			hi[i / 2] = (uint8_t)((hi[i / 2] & 0xf0) | v);
+		}
+	}
+}
+
+static int prefix_ok(const char *p, size_t max)
+{
+	size_t n = strlen(p);
+
+	return n >= ENTRY_ID_PREFIX_MIN && n <= max && hex_valid(p);
+}
+
+/* Up to two matches of a prefix range in sql's one blob column. */
+static int range_lookup(struct store *s, const char *sql, const char *prefix,
+			uint8_t out[32], int *kind, struct err *e)
+{
+	uint8_t lo[32], hi[32];
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	prefix_range(prefix, strlen(prefix), lo, hi);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot look up");
+	sqlite3_bind_blob(st, 1, lo, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, hi, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0 && sqlite3_column_bytes(st, 0) == 32) {
+			memcpy(out, sqlite3_column_blob(st, 0), 32);
+			if (kind)
+				*kind = sqlite3_column_int(st, 1);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot look up");
+	return found;
+}
+
+int store_resolve_id(struct store *s, const char *prefix,
+		     uint8_t id[ENTRY_ID_LEN], uint8_t *kind_out,
+		     struct err *e)
+{
+	int n, kind = 0;
+
+	if (!prefix_ok(prefix, ENTRY_ID_HEX_LEN))
+		return err_set(e, STOA_EINVAL,
+			       "'%.80s' is not a valid id (%d to %d hex characters)",
+			       prefix, ENTRY_ID_PREFIX_MIN, ENTRY_ID_HEX_LEN);
+	n = range_lookup(s, "SELECT id, kind FROM entries WHERE id BETWEEN ?1 "
+			 "AND ?2 LIMIT 2", prefix, id, &kind, e);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return err_set(e, STOA_ENOTFOUND, "no entry matches '%s'", prefix);
+	if (n > 1)
+		return err_set(e, STOA_EAMBIG, "'%s' is ambiguous", prefix);
+	if (kind_out)
+		*kind_out = (uint8_t)kind;
+	return 0;
+}
+
+int store_resolve_member(struct store *s, const char *who,
+			 uint8_t pk[KEY_PUBLIC_LEN], struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT author FROM profiles WHERE "
+			       "name = ?1 COLLATE NOCASE LIMIT 2", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot look up member");
+	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0 && sqlite3_column_bytes(st, 0) == KEY_PUBLIC_LEN)
+			memcpy(pk, sqlite3_column_blob(st, 0), KEY_PUBLIC_LEN);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot look up member");
+	if (found > 1)
+		return err_set(e, STOA_EAMBIG, "more than one member is named "
+			       "'%.64s': use a key prefix", who);
+	if (found == 1)
+		return 0;
+	if (prefix_ok(who, 2 * KEY_PUBLIC_LEN)) {
+		found = range_lookup(s, "SELECT author, 0 FROM feeds WHERE author "
+				     "BETWEEN ?1 AND ?2 LIMIT 2", who, pk, NULL, e);
+		if (found < 0)
+			return found;
+		if (found > 1)
+			return err_set(e, STOA_EAMBIG, "'%s' is ambiguous", who);
+		if (found == 1)
+			return 0;
+	}
+	return err_set(e, STOA_ENOTFOUND, "no member named '%.64s'", who);
+}
+
+/* Copies a 32-byte (or len-byte) blob column, 0 if it has another size. */
+static int col_blob(sqlite3_stmt *st, int col, uint8_t *out, int len)
+{
+	if (sqlite3_column_bytes(st, col) != len)
+		return 0;
+	memcpy(out, sqlite3_column_blob(st, col), (size_t)len);
+	return 1;
+}
+
+static void problem(void (*cb)(const struct verify_problem *, void *),
+		    void *arg, uint64_t *count, const uint8_t *author,
+		    uint64_t seq, const char *what)
+{
+	struct verify_problem p = { author, seq, what };
+
+	(*count)++;
+	if (cb)
+		cb(&p, arg);
+}
+
+/* Checks every recorded fork proof: two valid signatures, same slot. */
+static int verify_forks(struct store *s,
+			void (*cb)(const struct verify_problem *, void *),
+			void *arg, uint64_t *problems, struct err *e)
+{
+	sqlite3_stmt *st;
+	struct entry en;
+	struct err pe;
+	char msg[ERR_MSG_MAX + 64], a8[17], k8[17], o8[17];
+	uint8_t kept[ENTRY_ID_LEN];
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT signed, kept FROM forks "
+			       "ORDER BY author, seq, id", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot read forks");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err_clear(&pe);
+		if (entry_decode(&en, sqlite3_column_blob(st, 0),
+				 (size_t)sqlite3_column_bytes(st, 0), &pe) < 0 ||
+		    entry_verify(&en, &pe) < 0 || !col_blob(st, 1, kept, 32)) {
+			snprintf(msg, sizeof(msg), "damaged fork record: %s",
+				 pe.msg[0] ? pe.msg : "bad kept id");
+			problem(cb, arg, problems, NULL, 0, msg);
+			continue;
+		}
+		short_hex(en.author, a8);
+		short_hex(kept, k8);
+		short_hex(en.id, o8);
+		snprintf(msg, sizeof(msg), "fork: member %s signed two entries "
+			 "at seq %" PRIu64 " (kept %s, other %s)", a8, en.seq,
+			 k8, o8);
+		problem(cb, arg, problems, en.author, en.seq, msg);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read forks");
+	return 0;
+}
+
+int store_verify(struct store *s,
+		 void (*cb)(const struct verify_problem *p, void *arg),
+		 void *arg, uint64_t *entries, uint64_t *problems,
+		 struct err *e)
+{
+	sqlite3_stmt *st;
+	struct entry en;
+	struct err pe;
+	uint8_t author[KEY_PUBLIC_LEN], prev_author[KEY_PUBLIC_LEN] = { 0 };
+	uint8_t prev_id[ENTRY_ID_LEN] = { 0 }, id[ENTRY_ID_LEN];
+	uint64_t seq, prev_seq = 0;
+	char msg[ERR_MSG_MAX + 64];
+	int rc, have_prev = 0;
+
+	*entries = 0;
+	*problems = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT author, seq, id, signed, payload"
+			       " FROM entries ORDER BY author, seq", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot read entries");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *payload = sqlite3_column_blob(st, 4);
+		size_t plen = (size_t)sqlite3_column_bytes(st, 4);
+		int erased = sqlite3_column_type(st, 4) == SQLITE_NULL;
+
+		(*entries)++;
+		seq = (uint64_t)sqlite3_column_int64(st, 1);
+		err_clear(&pe);
+		if (!col_blob(st, 0, author, KEY_PUBLIC_LEN) ||
+		    !col_blob(st, 2, id, ENTRY_ID_LEN)) {
+			problem(cb, arg, problems, NULL, seq,
+				"entry row with a damaged author or id");
+			have_prev = 0;
+			continue;
+		}
+		if (!have_prev || memcmp(author, prev_author, KEY_PUBLIC_LEN)) {
+			memcpy(prev_author, author, KEY_PUBLIC_LEN);
+			memset(prev_id, 0, sizeof(prev_id));
+			prev_seq = 0;
+			have_prev = 1;
+		}
+		if (entry_decode(&en, sqlite3_column_blob(st, 3),
+				 (size_t)sqlite3_column_bytes(st, 3), &pe) < 0 ||
+		    entry_verify(&en, &pe) < 0 ||
+		    (!erased && entry_check_payload(&en, payload ? payload : "",
+						    plen, &pe) < 0)) {
+			problem(cb, arg, problems, author, seq, pe.msg);
+		} else if (!bytes_equal(en.id, id, ENTRY_ID_LEN) ||
+			   memcmp(en.author, author, KEY_PUBLIC_LEN) ||
+			   en.seq != seq) {
+			problem(cb, arg, problems, author, seq,
+				"entry row does not match its signed bytes");
+		} else if (seq != prev_seq + 1) {
+			snprintf(msg, sizeof(msg), "seq gap: entry %" PRIu64
+				 " follows entry %" PRIu64, seq, prev_seq);
+			problem(cb, arg, problems, author, seq, msg);
+		} else if (!bytes_equal(en.prev, prev_id, ENTRY_ID_LEN)) {
+			snprintf(msg, sizeof(msg), "entry %" PRIu64 " does not "
+				 "link to entry %" PRIu64, seq, prev_seq);
+			problem(cb, arg, problems, author, seq, msg);
+		}
+		memcpy(prev_id, id, ENTRY_ID_LEN);
+		prev_seq = seq;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read entries");
+	if (sqlite3_exec(s->db, "INSERT INTO posts_fts(posts_fts) "
+			 "VALUES ('integrity-check')", NULL, NULL, NULL) != SQLITE_OK)
+		problem(cb, arg, problems, NULL, 0,
+			"full-text index does not match the posts: run 'stoa reindex'");
+	return verify_forks(s, cb, arg, problems, e);
+}
+
+int store_reindex(struct store *s, uint64_t *entries, struct err *e)
+{
+	char sql[64];
+	sqlite3_stmt *st = NULL;
+	struct entry en;
+	struct err pe;
+	size_t i;
+	int rc, own;
+
+	*entries = 0;
+	if ((rc = tx_begin(s, &own, e)) < 0)
+		return rc;
+	for (i = 0; i < sizeof(view_tables) / sizeof(view_tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s",
+			 view_tables[i]);
+		if ((rc = exec(s, sql, e)) < 0)
+			goto out;
+	}
+	if ((rc = exec(s, schema_view, e)) < 0 ||
+	    (rc = exec(s, "DELETE FROM feeds;"
+		       "INSERT INTO feeds(author, seq, head, ts)"
+		       " SELECT author, seq, id, ts FROM entries AS x WHERE seq ="
+		       " (SELECT max(seq) FROM entries WHERE author = x.author);",
+		       e)) < 0)
+		goto out;
+	/* The prepared view statements point at the dropped tables;
+	 * SQLite re-prepares them on their next step. */
+	if (sqlite3_prepare_v2(s->db, "SELECT n, signed, payload FROM entries "
+			       "WHERE payload IS NOT NULL ORDER BY n",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(s, e, "cannot read entries");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *obj = NULL;
+
+		err_clear(&pe);
+		(*entries)++;
+		if (entry_decode(&en, sqlite3_column_blob(st, 1),
+				 (size_t)sqlite3_column_bytes(st, 1), &pe) < 0 ||
+		    payload_validate(en.kind, sqlite3_column_blob(st, 2),
+				     (size_t)sqlite3_column_bytes(st, 2), &obj,
+				     &pe) != PAYLOAD_VALID) {
+			json_decref(obj);
+			continue; /* store_verify names these */
+		}
+		rc = materialize(s, sqlite3_column_int64(st, 0), &en, obj, e);
+		json_decref(obj);
+		if (rc < 0)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_fail(s, e, "cannot read entries");
+out:
+	sqlite3_finalize(st);
+	return tx_end(s, own, rc, e);
+}
+
+/*
+ * The canonical dump: one query per view table, every column through
+ * quote(), rows ordered by a key that does not depend on arrival. The
+ * local arrival number (entry) never appears; the FTS index is dumped
+ * through its vocabulary (term, documents, occurrences).
+ */
+static const char *const dump_sql[] = {
+	"SELECT 'profile', quote(author), quote(name), quote(role), quote(bio),"
+	" ts, quote(id) FROM profiles ORDER BY author",
+	"SELECT 'post', quote(id), quote(author), ts, quote(topic), quote(title),"
+	" quote(body), quote(reply_to) FROM posts ORDER BY id",
+	"SELECT 'term', quote(term), doc, cnt FROM posts_vocab ORDER BY term",
+	"SELECT 'feedback', quote(e.id), quote(v.author), v.ts, quote(target),"
+	" quote(rating), helpful, quote(comment) FROM feedback AS v"
+	" JOIN entries AS e ON e.n = v.entry ORDER BY e.id",
+	"SELECT 'ask', quote(id), quote(author), ts, kind, quote(topic),"
+	" quote(note) FROM asks ORDER BY id",
+	"SELECT 'pairing', quote(id), quote(author), ts, quote(target)"
+	" FROM pairings ORDER BY id",
+	"SELECT 'session', quote(e.id), quote(v.author), v.ts, quote(pairing),"
+	" minutes, quote(notes), quote(goals), quote(progress) FROM sessions AS v"
+	" JOIN entries AS e ON e.n = v.entry ORDER BY e.id",
+	"SELECT 'close', quote(e.id), quote(v.author), v.ts, quote(pairing),"
+	" quote(reason) FROM closes AS v JOIN entries AS e ON e.n = v.entry"
+	" ORDER BY e.id",
+	"SELECT 'kudos', quote(e.id), quote(v.author), v.ts, quote(recipient),"
+	" quote(badge), quote(reason) FROM kudos AS v"
+	" JOIN entries AS e ON e.n = v.entry ORDER BY e.id",
+};
+
+#define DUMP_CHUNK (64 * 1024)
+
+/* Chained digest: d = BLAKE2b(d || chunk), chunk boundaries by size. */
+static int dump_flush(struct buf *b, FILE *f, uint8_t d[HASH_LEN])
+{
+	if (f && b->len && fwrite(b->data, 1, b->len, f) != b->len)
+		return STOA_EIO;
+	hash_blake2b2(d, d, HASH_LEN, b->data ? b->data : (uint8_t *)"",
+		      b->len);
+	buf_reset(b);
+	return 0;
+}
+
+int store_dump_view(struct store *s, FILE *f, uint8_t digest[HASH_LEN],
+		    struct err *e)
+{
+	uint8_t d[HASH_LEN] = { 0 };
+	struct buf b;
+	sqlite3_stmt *st;
+	size_t i;
+	int c, rc = 0;
+
+	buf_init(&b, 2 * DUMP_CHUNK + 4 * ENTRY_MAX_PAYLOAD);
+	if (exec(s, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.posts_vocab "
+		 "USING fts5vocab(main, posts_fts, 'row')", e) < 0)
+		return e ? e->code : STOA_EIO;
+	for (i = 0; rc == 0 && i < sizeof(dump_sql) / sizeof(dump_sql[0]); i++) {
+		if (sqlite3_prepare_v2(s->db, dump_sql[i], -1, &st, NULL) != SQLITE_OK)
+			return db_fail(s, e, "cannot dump view");
+		while (rc == 0 && (c = sqlite3_step(st)) == SQLITE_ROW) {
+			int col, n = sqlite3_column_count(st);
+
+			for (col = 0; rc == 0 && col < n; col++) {
+				const unsigned char *t = sqlite3_column_text(st, col);
+
+				rc = buf_append(&b, t ? (const char *)t : "NULL",
+						t ? (size_t)sqlite3_column_bytes(st, col) : 4);
+				if (rc == 0)
+					rc = buf_append(&b, col + 1 < n ? "|" : "\n", 1);
+			}
+			if (rc == 0 && b.len >= DUMP_CHUNK)
+				rc = dump_flush(&b, f, d);
+		}
+		if (rc == 0 && c != SQLITE_DONE)
+			rc = db_fail(s, e, "cannot dump view");
+		sqlite3_finalize(st);
+	}
+	if (rc == 0)
+		rc = dump_flush(&b, f, d);
+	buf_release(&b);
+	if (rc < 0)
+		return err_set(e, rc, "cannot dump view");
+	if (digest)
+		memcpy(digest, d, HASH_LEN);
+	return 0;
+}
+
+static int count(struct store *s, const char *sql, uint64_t *out,
+		 struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot count");
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(s, e, "cannot count");
+	return 0;
+}
+
+int store_stats(struct store *s, struct store_stats *st, struct err *e)
+{
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = count(s, "SELECT count(*) FROM feeds", &st->authors, e)) < 0 ||
+	    (rc = count(s, "SELECT count(*) FROM entries WHERE opaque = 1 AND "
+			"payload IS NOT NULL", &st->opaque, e)) < 0 ||
+	    (rc = count(s, "SELECT count(*) FROM entries WHERE payload IS NULL",
+			&st->erased, e)) < 0 ||
+	    (rc = count(s, "SELECT count(*) FROM forks", &st->forks, e)) < 0)
+		return rc;
+	/* Feeds are contiguous from seq 1, so this counts every entry
+	 * without a scan of the entries table. */
+	return count(s, "SELECT coalesce(sum(seq), 0) FROM feeds", &st->entries, e);
+}

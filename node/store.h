@@ -1,0 +1,146 @@
+/*
+ * store: one node's SQLite database, the feeds' single source of truth and
+ * the materialized view built from them.
+ *
+ * The entries table holds every stored entry (signed bytes + payload); it
+ * is the truth. The view tables (members, posts + FTS5, feedback, mentoring
+ * asks/pairings/sessions/closes, kudos) are materialized from each entry in
+ * the same transaction that stores it, and each view row is a function of
+ * one entry (latest-wins profiles are decided by (timestamp, id)), so the
+ * view is a pure function of the set of entries, whatever their arrival
+ * order; relations between entries are resolved when read (view.h).
+ *
+ * Every entry from any source (the CLI, a peer, a bundle) enters through
+ * store_ingest, which checks it fully before writing anything.
+ * One writer at a time (SQLite WAL, busy timeout); readers never block.
+ */
+#ifndef STOA_STORE_H
+#define STOA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "entry.h"
+#include "err.h"
+#include "key.h"
+
+#define STORE_FILE "store.db"
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+struct store;
+
+enum store_open_flags {
+	STORE_CREATE = 1 << 0,   /* create the file and schema if missing */
+	STORE_READONLY = 1 << 1,
+};
+
+/* Opens (or creates) the store at path. Caller closes with store_close. */
+int store_open(struct store **out, const char *path, int flags,
+	       struct err *e);
+void store_close(struct store *s); /* NULL-safe */
+
+/*
+ * Batching: between store_begin and store_commit, ingests and appends
+ * share one transaction (one fsync). Outside one, each runs in its own.
+ */
+int store_begin(struct store *s, struct err *e);
+int store_commit(struct store *s, struct err *e);
+void store_rollback(struct store *s);
+
+enum ingest_result {
+	INGEST_STORED = 0,    /* new entry stored and materialized */
+	INGEST_DUPLICATE = 1, /* already held: nothing changed */
+	INGEST_FORK = 2,      /* valid second entry for (author, seq): proof
+			       * recorded, the first one kept */
+};
+
+/*
+ * Checks one entry from anywhere and stores it: decode, signature,
+ * seq == head + 1, prev == head id, payload length and hash, payload JSON
+ * for known kinds (opaque payloads are stored, not materialized). payload
+ * may be NULL with plen 0 for an entry whose payload was erased. Returns an
+ * ingest_result (>= 0) or a negative STOA_E* with the precise reason in e;
+ * a rejected entry changes nothing. id_out (may be NULL) gets the id.
+ */
+int store_ingest(struct store *s, const uint8_t *signed_bytes, size_t len,
+		 const void *payload, size_t plen, uint8_t *id_out,
+		 struct err *e);
+
+/*
+ * Creates, signs and stores the next entry of k's feed. The timestamp is
+ * now (ms), never earlier than the feed's previous entry. The payload must
+ * validate as kind (PAYLOAD_VALID). id_out may be NULL.
+ */
+int store_append(struct store *s, const struct key *k, uint8_t kind,
+		 const void *payload, size_t len, uint8_t *id_out,
+		 struct err *e);
+
+/* The head of author's feed: *seq = 0 (and id zeros) if none held. */
+int store_head(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+	       uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e);
+
+/*
+ * Resolves a hex id prefix (>= ENTRY_ID_PREFIX_MIN chars) to the full id
+ * of a stored entry; STOA_ENOTFOUND / STOA_EAMBIG / STOA_EINVAL otherwise.
+ * kind_out (may be NULL) gets the entry's kind.
+ */
+int store_resolve_id(struct store *s, const char *prefix,
+		     uint8_t id[ENTRY_ID_LEN], uint8_t *kind_out,
+		     struct err *e);
+
+/*
+ * Resolves a member by display name (exact, case-insensitive, among
+ * current profiles) or by public key hex prefix (>= 8 chars) among authors
+ * held. STOA_ENOTFOUND / STOA_EAMBIG otherwise.
+ */
+int store_resolve_member(struct store *s, const char *who,
+			 uint8_t pk[KEY_PUBLIC_LEN], struct err *e);
+
+/* One problem found by store_verify. */
+struct verify_problem {
+	const uint8_t *author; /* may be NULL for store-wide problems */
+	uint64_t seq;
+	const char *what;      /* one line */
+};
+
+/*
+ * Re-verifies every stored entry: signature, seq continuity, prev links,
+ * payload length/hash (erased payloads are fine), plus every recorded fork.
+ * Calls cb once per problem. Returns 0 and sets *problems.
+ */
+int store_verify(struct store *s,
+		 void (*cb)(const struct verify_problem *p, void *arg),
+		 void *arg, uint64_t *entries, uint64_t *problems,
+		 struct err *e);
+
+/* Drops every view table and rebuilds them from the entries. */
+int store_reindex(struct store *s, uint64_t *entries, struct err *e);
+
+/*
+ * Writes a canonical text dump of the whole view (every view table, rows
+ * sorted by entry id, no arrival-dependent columns) to f, or if f is NULL
+ * only computes it. digest (may be NULL) gets BLAKE2b-256 of the dump.
+ * Two stores holding the same entries give byte-identical dumps.
+ */
+int store_dump_view(struct store *s, FILE *f, uint8_t digest[HASH_LEN],
+		    struct err *e);
+
+/* Counts for status lines. */
+struct store_stats {
+	uint64_t entries;
+	uint64_t authors;
+	uint64_t opaque;  /* stored but not materialized */
+	uint64_t erased;  /* payload erased */
+	uint64_t forks;
+};
+int store_stats(struct store *s, struct store_stats *st, struct err *e);
+
+/* The underlying handle, for view.c only. */
+struct sqlite3 *store_db(struct store *s);
+
+/* Milliseconds since the Unix epoch. */
+uint64_t store_now_ms(void);
+
+#endif

@@ -1,0 +1,538 @@
+/*
+ * view: read queries over the materialized view (see view.h). Relations
+ * between entries are resolved here, at read time, and only by rules that
+ * look at the whole set (a pairing is valid if its ask is held and is by
+ * someone else; a session or close counts if a participant wrote it), so
+ * the answer never depends on the order entries arrived in. Every query
+ * uses an index for its ordering so feed/search stay fast at 1M entries.
+ * This module never prints.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "payload.h"
+#include "view.h"
+
+static int db_fail(struct store *s, struct err *e, const char *what)
+{
+	return err_set(e, STOA_EIO, "%s: %s", what,
+		       sqlite3_errmsg(store_db(s)));
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st,
+		   struct err *e)
+{
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot query view");
+	return 0;
+}
+
+/* Adds a blob column as lowercase hex (nothing if NULL). */
+static void set_hex(json_t *o, const char *k, sqlite3_stmt *st, int col)
+{
+	char hex[2 * 64 + 1];
+	int n = sqlite3_column_bytes(st, col);
+
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB || n <= 0 || n > 64)
+		return;
+	hex_encode(hex, sqlite3_column_blob(st, col), (size_t)n);
+	json_object_set_new(o, k, json_string(hex));
+}
+
+/* Adds a text column (nothing if NULL). Stored text is valid UTF-8:
+ * it passed jansson on the way in. */
+static void set_text(json_t *o, const char *k, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	if (t && sqlite3_column_type(st, col) != SQLITE_NULL)
+		json_object_set_new(o, k, json_stringn((const char *)t,
+				(size_t)sqlite3_column_bytes(st, col)));
+}
+
+static void set_int(json_t *o, const char *k, sqlite3_stmt *st, int col)
+{
+	json_object_set_new(o, k, json_integer(sqlite3_column_int64(st, col)));
+}
+
+/* Steps st, turning each row into an object with build() and handing it
+ * to cb. Returns 0, or an error. */
+static int run(struct store *s, sqlite3_stmt *st,
+	       json_t *(*build)(sqlite3_stmt *), view_row_fn cb, void *arg,
+	       struct err *e)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *row = build(st);
+		int stop;
+
+		if (!row) {
+			sqlite3_finalize(st);
+			return err_set(e, STOA_ENOMEM, "out of memory");
+		}
+		stop = cb(row, arg);
+		json_decref(row);
+		if (stop)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot query view");
+	return 0;
+}
+
+/* The columns every post row is built from, in this order. */
+#define POST_COLS                                                          \
+	"p.id, p.author, p.ts, p.topic, p.title, p.body, p.reply_to,"      \
+	" (SELECT name FROM profiles WHERE author = p.author),"            \
+	" (SELECT count(*) FROM posts AS r WHERE r.reply_to = p.id),"      \
+	" (SELECT count(*) FROM feedback AS f WHERE f.target = p.id),"     \
+	" (SELECT avg(rating) FROM feedback AS f WHERE f.target = p.id)"
+#define POST_NCOLS 11
+
+static json_t *post_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "type", json_string("post"));
+	set_hex(o, "id", st, 0);
+	set_hex(o, "author", st, 1);
+	set_text(o, "name", st, 7);
+	set_int(o, "ts", st, 2);
+	set_text(o, "topic", st, 3);
+	set_text(o, "title", st, 4);
+	set_text(o, "body", st, 5);
+	set_hex(o, "reply_to", st, 6);
+	set_int(o, "replies", st, 8);
+	set_int(o, "feedback", st, 9);
+	if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+		json_object_set_new(o, "rating",
+				    json_real(sqlite3_column_double(st, 10)));
+	return o;
+}
+
+static unsigned limit_of(unsigned limit)
+{
+	if (limit == 0)
+		return VIEW_LIMIT_DEFAULT;
+	return limit > VIEW_LIMIT_MAX ? VIEW_LIMIT_MAX : limit;
+}
+
+int view_feed(struct store *s, const struct view_feed_filter *f,
+	      view_row_fn cb, void *arg, struct err *e)
+{
+	char sql[1024];
+	sqlite3_stmt *st;
+	int rc;
+
+	/* A fixed WHERE per filter combination, so SQLite picks the index
+	 * whose order is (ts, id) within the filter. */
+	snprintf(sql, sizeof(sql), "SELECT " POST_COLS " FROM posts AS p %s%s%s"
+		 " ORDER BY p.ts DESC, p.id DESC LIMIT ?3",
+		 f->topic || f->author ? "WHERE " : "",
+		 f->topic ? "p.topic = ?1" : "",
+		 f->author ? (f->topic ? " AND p.author = ?2" : "p.author = ?2") : "");
+	if ((rc = prepare(s, sql, &st, e)) < 0)
+		return rc;
+	if (f->topic)
+		sqlite3_bind_text(st, 1, f->topic, -1, SQLITE_STATIC);
+	if (f->author)
+		sqlite3_bind_blob(st, 2, f->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)limit_of(f->limit));
+	return run(s, st, post_row, cb, arg, e);
+}
+
+static json_t *reply_row(sqlite3_stmt *st)
+{
+	json_t *o = post_row(st);
+
+	if (o)
+		set_int(o, "depth", st, POST_NCOLS);
+	return o;
+}
+
+static json_t *feedback_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "type", json_string("feedback"));
+	set_hex(o, "id", st, 0);
+	set_hex(o, "author", st, 1);
+	set_text(o, "name", st, 2);
+	set_int(o, "ts", st, 3);
+	set_hex(o, "target", st, 4);
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+		set_int(o, "rating", st, 5);
+	json_object_set_new(o, "helpful", json_boolean(sqlite3_column_int(st, 6)));
+	set_text(o, "comment", st, 7);
+	return o;
+}
+
+/* Replies deeper than this are not followed (ids make cycles
+ * impossible; this bounds the work a hostile thread can cause). */
+#define VIEW_THREAD_DEPTH_MAX 64
+
+int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
+	      void *arg, struct err *e)
+{
+	sqlite3_stmt *st;
+	json_t *row = NULL;
+	int rc, stop;
+
+	if ((rc = prepare(s, "SELECT " POST_COLS " FROM posts AS p WHERE p.id = ?1",
+			  &st, e)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row = post_row(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, STOA_ENOTFOUND, "no post with that id");
+	if (rc != SQLITE_ROW || !row) {
+		json_decref(row);
+		return err_set(e, STOA_EIO, "cannot query view");
+	}
+	json_object_set_new(row, "depth", json_integer(0));
+	stop = cb(row, arg);
+	json_decref(row);
+	if (stop)
+		return 0;
+
+	/* Depth-first, oldest first at each level: order by a path of
+	 * (ts, id) keys, fixed-width so text order is tree order. */
+	if ((rc = prepare(s,
+		"WITH RECURSIVE thread(id, depth, path) AS ("
+		" SELECT id, 1, printf('%016x', ts) || hex(id) FROM posts"
+		"  WHERE reply_to = ?1"
+		" UNION ALL"
+		" SELECT c.id, t.depth + 1,"
+		"  t.path || '/' || printf('%016x', c.ts) || hex(c.id)"
+		"  FROM posts AS c JOIN thread AS t ON c.reply_to = t.id"
+		"  WHERE t.depth < ?2)"
+		" SELECT " POST_COLS ", t.depth FROM thread AS t"
+		" JOIN posts AS p ON p.id = t.id ORDER BY t.path", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, VIEW_THREAD_DEPTH_MAX);
+	if ((rc = run(s, st, reply_row, cb, arg, e)) < 0)
+		return rc;
+
+	if ((rc = prepare(s,
+		"SELECT x.id, f.author, (SELECT name FROM profiles WHERE"
+		" author = f.author), f.ts, f.target, f.rating, f.helpful,"
+		" f.comment FROM feedback AS f JOIN entries AS x ON x.n = f.entry"
+		" WHERE f.target = ?1 ORDER BY f.ts, x.id", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
+	return run(s, st, feedback_row, cb, arg, e);
+}
+
+/* Longest search query accepted, bytes. */
+#define VIEW_QUERY_MAX 1024
+
+/*
+ * Turns what a person typed into a safe FTS5 expression: every
+ * whitespace-separated word becomes a quoted prefix term ("word"*), so
+ * punctuation never causes a syntax error and "fract" finds "fractions".
+ */
+static int fts_query(const char *q, char *out, size_t cap, struct err *e)
+{
+	size_t o = 0;
+	int words = 0;
+
+	if (strlen(q) > VIEW_QUERY_MAX)
+		return err_set(e, STOA_EINVAL, "search query is longer than %d bytes",
+			       VIEW_QUERY_MAX);
+	while (*q) {
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		if (!*q)
+			break;
+		if (o + 4 >= cap)
+			return err_set(e, STOA_EINVAL, "search query is too long");
+		if (words++)
+			out[o++] = ' ';
+		out[o++] = '"';
+		while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
+			if (o + 5 >= cap)
+				return err_set(e, STOA_EINVAL, "search query is too long");
+			if (*q == '"')
+				out[o++] = '"';
+			out[o++] = *q++;
+		}
+		out[o++] = '"';
+		out[o++] = '*';
+	}
+	out[o] = '\0';
+	if (!words)
+		return err_set(e, STOA_EINVAL, "empty search query");
+	return 0;
+}
+
+static json_t *search_row(sqlite3_stmt *st)
+{
+	json_t *o = post_row(st);
+
+	if (o)
+		set_text(o, "snippet", st, POST_NCOLS);
+	return o;
+}
+
+int view_search(struct store *s, const char *query, unsigned limit,
+		view_row_fn cb, void *arg, struct err *e)
+{
+	char q[3 * VIEW_QUERY_MAX + 8];
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = fts_query(query, q, sizeof(q), e)) < 0)
+		return rc;
+	/* Newest received first: FTS5 walks its rowids backwards and stops
+	 * at the limit, instead of ranking every match. */
+	if ((rc = prepare(s, "SELECT " POST_COLS ","
+			  " snippet(posts_fts, 1, '[', ']', '...', 12)"
+			  " FROM posts_fts JOIN posts AS p ON p.entry = posts_fts.rowid"
+			  " WHERE posts_fts MATCH ?1 ORDER BY posts_fts.rowid DESC"
+			  " LIMIT ?2", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)limit_of(limit));
+	return run(s, st, search_row, cb, arg, e);
+}
+
+/*
+ * A pairing is an accept of an ask by another member. The mentor is the
+ * offer's author or the request's acceptor; these SQL fragments say so
+ * once for every query that needs them.
+ */
+#define PAIR_JOIN "pairings AS p JOIN asks AS a ON a.id = p.target AND a.author != p.author"
+#define PAIR_MENTOR "(CASE a.kind WHEN 'offer' THEN a.author ELSE p.author END)"
+#define PAIR_MENTEE "(CASE a.kind WHEN 'offer' THEN p.author ELSE a.author END)"
+#define BY_PARTICIPANT(t) "(" t ".author = p.author OR " t ".author = a.author)"
+
+static json_t *member_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object(), *badges;
+	const unsigned char *b;
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "type", json_string("member"));
+	set_hex(o, "key", st, 0);
+	set_text(o, "name", st, 1);
+	set_text(o, "role", st, 2);
+	set_text(o, "bio", st, 3);
+	set_int(o, "seq", st, 4);
+	set_int(o, "posts", st, 5);
+	set_int(o, "feedback", st, 6);
+	set_int(o, "kudos", st, 7);
+	badges = json_array();
+	b = sqlite3_column_text(st, 8);
+	/* group_concat with a separator no badge can hold (a newline:
+	 * badges are single-line) */
+	while (b && *b) {
+		const unsigned char *nl = (const unsigned char *)strchr((const char *)b, '\n');
+		size_t n = nl ? (size_t)(nl - b) : strlen((const char *)b);
+
+		json_array_append_new(badges, json_stringn((const char *)b, n));
+		b += n + (nl ? 1 : 0);
+	}
+	json_object_set_new(o, "badges", badges);
+	set_int(o, "mentoring_minutes", st, 9);
+	json_object_set_new(o, "forked", json_boolean(sqlite3_column_int(st, 10)));
+	return o;
+}
+
+int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s,
+		"SELECT f.author, pr.name, pr.role, pr.bio, f.seq,"
+		" (SELECT count(*) FROM posts WHERE author = f.author),"
+		" (SELECT count(*) FROM entries WHERE author = f.author AND kind = 3),"
+		" (SELECT count(*) FROM kudos WHERE recipient = f.author),"
+		" (SELECT group_concat(badge, char(10)) FROM (SELECT DISTINCT badge"
+		"   FROM kudos WHERE recipient = f.author ORDER BY badge)),"
+		" (SELECT coalesce(sum(s.minutes), 0) FROM " PAIR_JOIN
+		"   JOIN sessions AS s ON s.pairing = p.id"
+		"   WHERE (p.author = f.author OR a.author = f.author)"
+		"   AND " BY_PARTICIPANT("s") "),"
+		" EXISTS (SELECT 1 FROM forks WHERE author = f.author)"
+		" FROM feeds AS f LEFT JOIN profiles AS pr ON pr.author = f.author"
+		" ORDER BY pr.name IS NULL, pr.name COLLATE NOCASE, f.author",
+		&st, e)) < 0)
+		return rc;
+	return run(s, st, member_row, cb, arg, e);
+}
+
+static json_t *ask_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	set_text(o, "type", st, 3);
+	set_hex(o, "id", st, 0);
+	set_hex(o, "author", st, 1);
+	set_text(o, "name", st, 6);
+	set_int(o, "ts", st, 2);
+	set_text(o, "topic", st, 4);
+	set_text(o, "note", st, 5);
+	set_int(o, "pairings", st, 7);
+	return o;
+}
+
+static json_t *pairing_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "type", json_string("pairing"));
+	set_hex(o, "id", st, 0);
+	set_hex(o, "mentor", st, 1);
+	set_text(o, "mentor_name", st, 2);
+	set_hex(o, "mentee", st, 3);
+	set_text(o, "mentee_name", st, 4);
+	set_text(o, "topic", st, 5);
+	set_int(o, "ts", st, 6);
+	json_object_set_new(o, "status", json_string(
+		sqlite3_column_int(st, 7) ? "closed" : "open"));
+	set_int(o, "sessions", st, 8);
+	set_int(o, "minutes", st, 9);
+	set_text(o, "goals", st, 10);
+	set_text(o, "progress", st, 11);
+	return o;
+}
+
+/* The latest non-NULL value of a session column of pairing p. */
+#define LATEST_SESSION(col)                                                \
+	"(SELECT s." col " FROM sessions AS s JOIN entries AS x ON x.n = s.entry" \
+	" WHERE s.pairing = p.id AND s." col " IS NOT NULL AND "           \
+	BY_PARTICIPANT("s") " ORDER BY s.ts DESC, x.id DESC LIMIT 1)"
+
+int view_mentoring(struct store *s, view_row_fn cb, void *arg,
+		   struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s,
+		"SELECT a.id, a.author, a.ts, a.kind, a.topic, a.note,"
+		" (SELECT name FROM profiles WHERE author = a.author),"
+		" (SELECT count(*) FROM pairings AS p WHERE p.target = a.id"
+		"   AND p.author != a.author)"
+		" FROM asks AS a ORDER BY a.ts DESC, a.id DESC", &st, e)) < 0)
+		return rc;
+	if ((rc = run(s, st, ask_row, cb, arg, e)) < 0)
+		return rc;
+	if ((rc = prepare(s,
+		"SELECT p.id, " PAIR_MENTOR ","
+		" (SELECT name FROM profiles WHERE author = " PAIR_MENTOR "),"
+		" " PAIR_MENTEE ","
+		" (SELECT name FROM profiles WHERE author = " PAIR_MENTEE "),"
+		" a.topic, p.ts,"
+		" EXISTS (SELECT 1 FROM closes AS c WHERE c.pairing = p.id AND "
+		BY_PARTICIPANT("c") "),"
+		" (SELECT count(*) FROM sessions AS s WHERE s.pairing = p.id AND "
+		BY_PARTICIPANT("s") "),"
+		" (SELECT coalesce(sum(minutes), 0) FROM sessions AS s WHERE"
+		"  s.pairing = p.id AND " BY_PARTICIPANT("s") "),"
+		" " LATEST_SESSION("goals") ", " LATEST_SESSION("progress")
+		" FROM " PAIR_JOIN " ORDER BY p.ts DESC, p.id DESC", &st, e)) < 0)
+		return rc;
+	return run(s, st, pairing_row, cb, arg, e);
+}
+
+int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
+		       const uint8_t pk[KEY_PUBLIC_LEN], struct err *e)
+{
+	sqlite3_stmt *st;
+	char hex[ENTRY_ID_HEX_LEN + 1];
+	int rc, participant = 0, closed = 0, found = 0;
+
+	if ((rc = prepare(s,
+		"SELECT p.author = ?2 OR a.author = ?2,"
+		" EXISTS (SELECT 1 FROM closes AS c WHERE c.pairing = p.id AND "
+		BY_PARTICIPANT("c") ")"
+		" FROM " PAIR_JOIN " WHERE p.id = ?1", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, pk, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		found = 1;
+		participant = sqlite3_column_int(st, 0);
+		closed = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot query view");
+	entry_id_hex(id, hex);
+	hex[8] = '\0';
+	if (!found)
+		return err_set(e, STOA_ENOTFOUND, "%s is not a pairing (a pairing "
+			       "is the id of a 'mentor accept')", hex);
+	if (!participant)
+		return err_set(e, STOA_EPERM, "you are not the mentor or mentee "
+			       "of pairing %s", hex);
+	if (closed)
+		return err_set(e, STOA_EINVAL, "pairing %s is closed", hex);
+	return 0;
+}
+
+/* Copies the one text value of sql (bound to a 32-byte blob) to out. */
+static int one_text(struct store *s, const char *sql, const uint8_t *blob,
+		    char *out, size_t cap, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	if (cap == 0)
+		return err_set(e, STOA_EINVAL, "no room for text");
+	out[0] = '\0';
+	if ((rc = prepare(s, sql, &st, e)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, blob, 32, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		found = 1;
+		if (t)
+			snprintf(out, cap, "%s", (const char *)t);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot query view");
+	return found;
+}
+
+int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],
+		    char *out, size_t cap, struct err *e)
+{
+	int rc = one_text(s, "SELECT topic FROM posts WHERE id = ?1", id, out,
+			  cap, e);
+
+	if (rc == 0)
+		return err_set(e, STOA_ENOTFOUND, "no post with that id");
+	return rc < 0 ? rc : 0;
+}
+
+int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		     char *out, size_t cap, struct err *e)
+{
+	int rc = one_text(s, "SELECT name FROM profiles WHERE author = ?1", pk,
+			  out, cap, e);
+
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * view: the read side of the store. Each query resolves the relations
+ * between entries (threads, feedback on a post, pairings of an offer,
+ * sessions of a pairing) at read time, which is what keeps the stored view
+ * order-independent (store.h). Rows are handed to a callback as jansson
+ * objects, the same objects the CLI prints as text or as --json lines, so
+ * the two outputs never disagree. Field names are documented in
+ * docs/cli.md. Keys and ids are lowercase hex; times are ms since epoch.
+ * Text fields are returned as stored: printers strip control characters.
+ *
+ * The callback borrows the row (it is freed after the call returns) and
+ * returns 0 to go on or nonzero to stop early.
+ */
+#ifndef STOA_VIEW_H
+#define STOA_VIEW_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+#define VIEW_LIMIT_DEFAULT 20
+#define VIEW_LIMIT_MAX 100000
+
+typedef int (*view_row_fn)(json_t *row, void *arg);
+
+struct view_feed_filter {
+	const char *topic;       /* NULL: all topics */
+	const uint8_t *author;   /* NULL: all members */
+	unsigned limit;          /* 0: VIEW_LIMIT_DEFAULT */
+};
+
+/*
+ * Posts, newest first (by timestamp, then id). Row:
+ * {"type":"post","id","author","name","ts","topic","title"?,"body",
+ *  "reply_to"?,"replies","feedback","rating"?}
+ */
+int view_feed(struct store *s, const struct view_feed_filter *f,
+	      view_row_fn cb, void *arg, struct err *e);
+
+/*
+ * One post (id must be a stored post: STOA_ENOTFOUND otherwise), then its
+ * replies depth-first oldest first ("type":"post" rows with "depth" >= 1),
+ * then the feedback on the post ("type":"feedback" rows:
+ * {"id","author","name","ts","target","rating"?,"helpful","comment"?}).
+ */
+int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
+	      void *arg, struct err *e);
+
+/* Full-text search over posts (FTS5 syntax), newest first; rows as
+ * view_feed plus "snippet". A malformed query is STOA_EINVAL. */
+int view_search(struct store *s, const char *query, unsigned limit,
+		view_row_fn cb, void *arg, struct err *e);
+
+/*
+ * Every author held, by name then key. Row:
+ * {"type":"member","key","name"?,"role"?,"bio"?,"seq","posts","feedback",
+ *  "kudos","badges":[...],"mentoring_minutes","forked":bool}
+ */
+int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e);
+
+/*
+ * Mentoring: open offers and requests ({"type":"offer"|"request","id",
+ * "author","name","ts","topic","pairings"}), then pairings
+ * ({"type":"pairing","id","mentor","mentor_name","mentee","mentee_name",
+ *   "topic","ts","status":"open"|"closed","sessions","minutes",
+ *   "goals"?,"progress"?}).
+ */
+int view_mentoring(struct store *s, view_row_fn cb, void *arg,
+		   struct err *e);
+
+/*
+ * Checks a pairing id for mentor session/close by member pk: the pairing
+ * exists, its ask exists, and pk is its mentor or mentee (STOA_EPERM
+ * otherwise); closed pairings are STOA_EINVAL. topic_out (may be NULL,
+ * PAYLOAD_TOPIC_MAX+1 bytes) gets the pairing's topic.
+ */
+int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
+		       const uint8_t pk[KEY_PUBLIC_LEN], struct err *e);
+
+/* The topic of a stored post (for replies), into out (PAYLOAD_TOPIC_MAX+1). */
+int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],
+		    char *out, size_t cap, struct err *e);
+
+/* A member's current profile name into out, or "" if none. */
+int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		     char *out, size_t cap, struct err *e);
+
+#endif

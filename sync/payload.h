@@ -1,0 +1,56 @@
+/*
+ * payload: the JSON payload of each known entry kind, validated with
+ * jansson (never a hand-written parser).
+ *
+ * A payload is a UTF-8 JSON object of at most ENTRY_MAX_PAYLOAD bytes.
+ * Every object may carry "v" (integer >= 1, default 1): the schema version
+ * of its kind. A payload whose "v" is newer than PAYLOAD_VERSION, or whose
+ * kind is unknown, is stored and relayed unchanged but never materialized:
+ * payload_validate says so with PAYLOAD_OPAQUE. Field schemas are in
+ * docs/formats.md and enforced here; unknown extra fields are allowed.
+ */
+#ifndef STOA_PAYLOAD_H
+#define STOA_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+#define PAYLOAD_VERSION 1
+#define PAYLOAD_NAME_MAX 64     /* profile name, bytes */
+#define PAYLOAD_TOPIC_MAX 64    /* post/mentoring topic */
+#define PAYLOAD_TITLE_MAX 200
+#define PAYLOAD_BIO_MAX 1024
+#define PAYLOAD_BADGE_MAX 32
+#define PAYLOAD_MINUTES_MAX 1440
+#define PAYLOAD_RATING_MIN 1
+#define PAYLOAD_RATING_MAX 5
+#define PAYLOAD_DEPTH_MAX 8     /* nesting bound on any payload */
+
+enum payload_class {
+	PAYLOAD_VALID = 0,  /* known kind and schema: materialize it */
+	PAYLOAD_OPAQUE = 1, /* unknown kind or newer "v": store, relay, skip */
+};
+
+/*
+ * Validates payload bytes for kind. Returns PAYLOAD_VALID or PAYLOAD_OPAQUE
+ * (>= 0), or a negative STOA_E* with the reason in e. If out is not NULL
+ * and the result is PAYLOAD_VALID, *out receives the parsed object (caller
+ * owns it: json_decref). Unknown kinds are only checked to be a JSON object.
+ */
+int payload_validate(uint8_t kind, const void *p, size_t len, json_t **out,
+		     struct err *e);
+
+/*
+ * Serializes obj compactly with sorted keys (the form stoa writes). Caller
+ * frees *out with free(). Fails if the result exceeds ENTRY_MAX_PAYLOAD.
+ */
+int payload_encode(const json_t *obj, char **out, size_t *len, struct err *e);
+
+/* 1 if s is valid UTF-8 with no control characters other than \n \t. */
+int payload_text_ok(const char *s);
+
+#endif

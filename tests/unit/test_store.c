@@ -1,0 +1,528 @@
+/*
+ * Unit tests of node/store and node/view: local append, the ingest checks
+ * (forged signature, seq gap, wrong prev, bad payload hash, oversize,
+ * truncated, fork), reindex giving an identical view, and the view being
+ * a pure function of the set of entries: the same entries ingested in
+ * several shuffled orders into separate stores give byte-identical dumps
+ * and identical query answers.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "home.h"
+#include "payload.h"
+#include "store.h"
+#include "test.h"
+#include "view.h"
+
+#define MAX_ENTRIES 512
+#define MEMBERS 5
+
+struct raw {
+	uint8_t signed_bytes[ENTRY_SIGNED_LEN];
+	char *payload;
+	size_t plen;
+	int author;       /* index into members */
+	uint8_t id[ENTRY_ID_LEN];
+};
+
+static struct key members[MEMBERS];
+static uint64_t heads_seq[MEMBERS];
+static uint8_t heads_id[MEMBERS][ENTRY_ID_LEN];
+static struct raw raws[MAX_ENTRIES];
+static int nraws;
+static char tmpdir[] = "/tmp/stoa-test-store-XXXXXX";
+
+/* Signs the next entry of member m with payload text at time ts. */
+static struct raw *mk(int m, uint8_t kind, uint64_t ts, const char *json)
+{
+	struct raw *r = &raws[nraws++];
+	struct entry en;
+	struct err e = { 0 };
+	uint64_t seq = heads_seq[m] + 1;
+	int rc;
+
+	r->payload = strdup(json);
+	r->plen = strlen(json);
+	r->author = m;
+	rc = entry_create(&en, &members[m], kind, seq,
+			  seq > 1 ? heads_id[m] : NULL, ts, r->payload, r->plen, &e);
+	if (rc < 0)
+		fprintf(stderr, "entry_create: %s\n", e.msg);
+	CHECK(rc == 0);
+	memcpy(r->signed_bytes, en.signed_bytes, ENTRY_SIGNED_LEN);
+	memcpy(r->id, en.id, ENTRY_ID_LEN);
+	heads_seq[m] = seq;
+	memcpy(heads_id[m], en.id, ENTRY_ID_LEN);
+	return r;
+}
+
+static const char *hex(const uint8_t *p)
+{
+	static char bufs[4][ENTRY_ID_HEX_LEN + 1];
+	static int i;
+	char *b = bufs[i++ % 4];
+
+	hex_encode(b, p, 32);
+	return b;
+}
+
+static struct store *open_store(const char *name)
+{
+	char path[512];
+	struct store *s = NULL;
+	struct err e = { 0 };
+
+	snprintf(path, sizeof(path), "%s/%s.db", tmpdir, name);
+	if (store_open(&s, path, STORE_CREATE, &e) < 0)
+		fprintf(stderr, "store_open: %s\n", e.msg);
+	CHECK(s != NULL);
+	return s;
+}
+
+static void dump(struct store *s, uint8_t d[HASH_LEN], FILE *f)
+{
+	struct err e = { 0 };
+
+	CHECK(store_dump_view(s, f, d, &e) == 0);
+}
+
+/* Collects every row of a query as one string. */
+static int collect(json_t *row, void *arg)
+{
+	char **acc = arg, *line = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
+	size_t a = *acc ? strlen(*acc) : 0, l = strlen(line);
+
+	*acc = realloc(*acc, a + l + 2);
+	memcpy(*acc + a, line, l);
+	(*acc)[a + l] = '\n';
+	(*acc)[a + l + 1] = '\0';
+	free(line);
+	return 0;
+}
+
+static char *queries(struct store *s)
+{
+	struct view_feed_filter all = { NULL, NULL, 1000 };
+	char *acc = NULL;
+	struct err e = { 0 };
+
+	CHECK(view_feed(s, &all, collect, &acc, &e) == 0);
+	CHECK(view_members(s, collect, &acc, &e) == 0);
+	CHECK(view_mentoring(s, collect, &acc, &e) == 0);
+	CHECK(view_show(s, raws[7].id, collect, &acc, &e) == 0);
+	return acc;
+}
+
+/*
+ * A small community's life: two profile updates at the same millisecond
+ * (tie broken by id), posts, nested replies, feedback, an offer and a
+ * request both accepted, sessions, a close, kudos, an unknown kind and a
+ * payload of a newer schema version.
+ */
+static void scenario(void)
+{
+	char j[1024];
+	struct raw *post, *reply, *offer, *request, *acc1, *acc2;
+	int m;
+
+	for (m = 0; m < MEMBERS; m++) {
+		snprintf(j, sizeof(j), "{\"name\":\"member%d\",\"role\":\"%s\"}",
+			 m, m == 0 ? "mentor" : "learner");
+		mk(m, ENTRY_KIND_PROFILE, 1000 + (uint64_t)m, j);
+	}
+	mk(1, ENTRY_KIND_PROFILE, 5000, "{\"name\":\"Ada\",\"role\":\"learner\"}");
+	mk(1, ENTRY_KIND_PROFILE, 5000, "{\"name\":\"Ada L\",\"role\":\"mentor\"}");
+	post = mk(0, ENTRY_KIND_POST, 6000,
+		  "{\"topic\":\"algebra\",\"title\":\"Fractions\",\"body\":\"How do fractions add?\"}");
+	snprintf(j, sizeof(j), "{\"topic\":\"algebra\",\"body\":\"common denominators\",\"reply_to\":\"%s\"}",
+		 hex(post->id));
+	reply = mk(2, ENTRY_KIND_POST, 7000, j);
+	snprintf(j, sizeof(j), "{\"topic\":\"algebra\",\"body\":\"thanks!\",\"reply_to\":\"%s\"}",
+		 hex(reply->id));
+	mk(0, ENTRY_KIND_POST, 8000, j);
+	snprintf(j, sizeof(j), "{\"topic\":\"algebra\",\"body\":\"also LCM\",\"reply_to\":\"%s\"}",
+		 hex(post->id));
+	mk(3, ENTRY_KIND_POST, 7000, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"rating\":5,\"helpful\":true,\"comment\":\"clear\"}",
+		 hex(reply->id));
+	mk(0, ENTRY_KIND_FEEDBACK, 9000, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"rating\":3,\"helpful\":false}", hex(post->id));
+	mk(4, ENTRY_KIND_FEEDBACK, 9100, j);
+	mk(4, ENTRY_KIND_POST, 9200, "{\"topic\":\"physics\",\"body\":\"Why is the sky blue?\"}");
+	offer = mk(0, ENTRY_KIND_MENTOR_OFFER, 10000, "{\"topic\":\"algebra\"}");
+	request = mk(3, ENTRY_KIND_MENTOR_REQUEST, 10100, "{\"topic\":\"physics\"}");
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(offer->id));
+	acc1 = mk(2, ENTRY_KIND_MENTOR_ACCEPT, 11000, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(request->id));
+	acc2 = mk(1, ENTRY_KIND_MENTOR_ACCEPT, 11100, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(offer->id));
+	mk(0, ENTRY_KIND_MENTOR_ACCEPT, 11200, j); /* own offer: no pairing */
+	snprintf(j, sizeof(j), "{\"pairing\":\"%s\",\"minutes\":30,\"notes\":\"first\",\"goals\":\"add fractions\"}",
+		 hex(acc1->id));
+	mk(0, ENTRY_KIND_MENTOR_SESSION, 12000, j);
+	snprintf(j, sizeof(j), "{\"pairing\":\"%s\",\"minutes\":45,\"notes\":\"second\",\"progress\":\"can add\"}",
+		 hex(acc1->id));
+	mk(2, ENTRY_KIND_MENTOR_SESSION, 13000, j);
+	snprintf(j, sizeof(j), "{\"pairing\":\"%s\",\"minutes\":99,\"notes\":\"not a participant\"}",
+		 hex(acc1->id));
+	mk(4, ENTRY_KIND_MENTOR_SESSION, 13100, j);
+	snprintf(j, sizeof(j), "{\"pairing\":\"%s\",\"minutes\":20,\"notes\":\"optics\"}", hex(acc2->id));
+	mk(3, ENTRY_KIND_MENTOR_SESSION, 13200, j);
+	snprintf(j, sizeof(j), "{\"pairing\":\"%s\",\"reason\":\"done\"}", hex(acc2->id));
+	mk(1, ENTRY_KIND_MENTOR_CLOSE, 14000, j);
+	snprintf(j, sizeof(j), "{\"to\":\"%s\",\"badge\":\"helper\",\"reason\":\"great reply\"}",
+		 hex(members[2].pk));
+	mk(0, ENTRY_KIND_KUDOS, 15000, j);
+	snprintf(j, sizeof(j), "{\"to\":\"%s\",\"badge\":\"curious\"}", hex(members[2].pk));
+	mk(3, ENTRY_KIND_KUDOS, 15100, j);
+	mk(4, 200, 16000, "{\"future\":true}");
+	mk(2, ENTRY_KIND_POST, 16100, "{\"v\":2,\"topic\":\"x\",\"shape\":\"new\"}");
+}
+
+static int ingest_all(struct store *s, const int *order, int n)
+{
+	struct err e;
+	int i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		struct raw *r = &raws[order[i]];
+
+		err_clear(&e);
+		if (store_ingest(s, r->signed_bytes, ENTRY_SIGNED_LEN, r->payload,
+				 r->plen, NULL, &e) != INGEST_STORED) {
+			fprintf(stderr, "ingest %d: %s\n", order[i], e.msg);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* A random interleaving of the members' feeds (each feed stays in seq
+ * order, as ingest requires; across members anything goes). */
+static void shuffle_order(int *order, int n, unsigned seed)
+{
+	int next[MEMBERS] = { 0 }, i, k = 0;
+
+	srand(seed);
+	while (k < n) {
+		int m = rand() % MEMBERS;
+
+		for (i = next[m]; i < n && raws[i].author != m; i++)
+			;
+		if (i >= n)
+			continue;
+		order[k++] = i;
+		next[m] = i + 1;
+	}
+}
+
+static void test_order_independence(void)
+{
+	uint8_t d0[HASH_LEN], d[HASH_LEN];
+	int order[MAX_ENTRIES], i, round;
+	char *q0, *q, name[32];
+	struct store *s;
+
+	for (i = 0; i < nraws; i++)
+		order[i] = i;
+	s = open_store("order0");
+	CHECK(ingest_all(s, order, nraws) == 0);
+	dump(s, d0, NULL);
+	q0 = queries(s);
+	store_close(s);
+	for (round = 1; round <= 6; round++) {
+		shuffle_order(order, nraws, (unsigned)round * 7919u);
+		snprintf(name, sizeof(name), "order%d", round);
+		s = open_store(name);
+		CHECK(ingest_all(s, order, nraws) == 0);
+		dump(s, d, NULL);
+		CHECK(memcmp(d, d0, HASH_LEN) == 0);
+		q = queries(s);
+		CHECK(q && q0 && strcmp(q, q0) == 0);
+		free(q);
+		store_close(s);
+	}
+	/* The answers say what the scenario meant. */
+	CHECK(strstr(q0, "\"name\":\"member0\"") != NULL);
+	CHECK(strstr(q0, "\"mentor_name\":\"member0\"") != NULL);
+	CHECK(strstr(q0, "\"minutes\":75") != NULL); /* 30 + 45, not 99 */
+	CHECK(strstr(q0, "\"status\":\"closed\"") != NULL);
+	CHECK(strstr(q0, "\"progress\":\"can add\"") != NULL);
+	CHECK(strstr(q0, "\"badges\":[\"curious\",\"helper\"]") != NULL);
+	CHECK(strstr(q0, "\"shape\"") == NULL); /* v2 payload not shown */
+	free(q0);
+}
+
+static void test_profile_tie(void)
+{
+	struct store *s = open_store("tie");
+	int order[MAX_ENTRIES], i;
+	char name[PAYLOAD_NAME_MAX + 1];
+	struct err e = { 0 };
+	const char *want;
+
+	for (i = 0; i < nraws; i++)
+		order[i] = i;
+	ingest_all(s, order, nraws);
+	CHECK(view_member_name(s, members[1].pk, name, sizeof(name), &e) == 0);
+	/* raws[5] and raws[6] share a timestamp: the larger id wins. */
+	want = memcmp(raws[5].id, raws[6].id, 32) > 0 ? "Ada" : "Ada L";
+	CHECK_STR(name, want);
+	store_close(s);
+}
+
+static void test_ingest_checks(void)
+{
+	struct store *s = open_store("checks");
+	uint8_t before[HASH_LEN], after[HASH_LEN], bad[ENTRY_SIGNED_LEN];
+	struct raw *r;
+	struct err e;
+	int order[8], rc;
+	size_t n;
+	uint64_t seq, entries, problems;
+
+	/* member 0's first entries: profile (raw 0) then post (raw 7) */
+	order[0] = 0;
+	CHECK(ingest_all(s, order, 1) == 0);
+	dump(s, before, NULL);
+	r = &raws[7];
+	CHECK(r->author == 0);
+	store_head(s, members[0].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 1);
+
+	/* forged: one bit of the signature */
+	memcpy(bad, r->signed_bytes, sizeof(bad));
+	bad[ENTRY_SIG_OFFSET + 5] ^= 0x10;
+	err_clear(&e);
+	rc = store_ingest(s, bad, sizeof(bad), r->payload, r->plen, NULL, &e);
+	CHECK_EQ_INT(rc, STOA_ECRYPTO);
+	CHECK(strstr(e.msg, "signature") != NULL);
+
+	/* bad payload hash */
+	err_clear(&e);
+	r->payload[2] ^= 1;
+	rc = store_ingest(s, r->signed_bytes, ENTRY_SIGNED_LEN, r->payload,
+			  r->plen, NULL, &e);
+	r->payload[2] ^= 1;
+	CHECK_EQ_INT(rc, STOA_ECRYPTO);
+	CHECK(strstr(e.msg, "hash") != NULL);
+
+	/* wrong payload length */
+	err_clear(&e);
+	rc = store_ingest(s, r->signed_bytes, ENTRY_SIGNED_LEN, r->payload,
+			  r->plen - 1, NULL, &e);
+	CHECK(rc < 0);
+
+	/* truncated signed bytes, every length */
+	for (n = 0; n < ENTRY_SIGNED_LEN; n++) {
+		err_clear(&e);
+		rc = store_ingest(s, r->signed_bytes, n, r->payload, r->plen,
+				  NULL, &e);
+		CHECK(rc == STOA_EPROTO);
+	}
+
+	/* seq gap: member 0's third entry before its second */
+	for (n = 8; n < (size_t)nraws && raws[n].author != 0; n++)
+		;
+	err_clear(&e);
+	rc = store_ingest(s, raws[n].signed_bytes, ENTRY_SIGNED_LEN,
+			  raws[n].payload, raws[n].plen, NULL, &e);
+	CHECK_EQ_INT(rc, STOA_ESEQ);
+	CHECK(strstr(e.msg, "seq gap") != NULL);
+
+	/* wrong prev: a validly signed seq 2 whose prev is not seq 1 */
+	{
+		struct entry en;
+		uint8_t zeros[32];
+
+		memset(zeros, 0xab, sizeof(zeros));
+		CHECK(entry_create(&en, &members[0], ENTRY_KIND_POST, 2, zeros,
+				   99, r->payload, r->plen, NULL) == 0);
+		err_clear(&e);
+		rc = store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN,
+				  r->payload, r->plen, NULL, &e);
+		CHECK_EQ_INT(rc, STOA_ESEQ);
+		CHECK(strstr(e.msg, "does not link") != NULL);
+	}
+
+	/* invalid JSON for a known kind, validly signed */
+	{
+		struct entry en;
+		const char *junk = "{\"topic\":\"x\"}"; /* post without body */
+
+		CHECK(entry_create(&en, &members[0], ENTRY_KIND_POST, 2,
+				   raws[0].id, 99, junk, strlen(junk), NULL) == 0);
+		err_clear(&e);
+		rc = store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN, junk,
+				  strlen(junk), NULL, &e);
+		CHECK(rc < 0);
+		CHECK(strstr(e.msg, "body") != NULL);
+	}
+
+	/* oversize payload given to ingest */
+	{
+		char *big = calloc(1, ENTRY_MAX_PAYLOAD + 2);
+
+		err_clear(&e);
+		rc = store_ingest(s, r->signed_bytes, ENTRY_SIGNED_LEN, big,
+				  ENTRY_MAX_PAYLOAD + 1, NULL, &e);
+		CHECK(rc == STOA_EPROTO);
+		free(big);
+	}
+
+	/* every rejection left the view and the head untouched */
+	dump(s, after, NULL);
+	CHECK(memcmp(before, after, HASH_LEN) == 0);
+	store_head(s, members[0].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 1);
+
+	/* the real one goes in; twice is a duplicate */
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest(s, r->signed_bytes, ENTRY_SIGNED_LEN,
+				  r->payload, r->plen, NULL, &e), INGEST_STORED);
+	CHECK_EQ_INT(store_ingest(s, r->signed_bytes, ENTRY_SIGNED_LEN,
+				  r->payload, r->plen, NULL, &e), INGEST_DUPLICATE);
+
+	/* fork: another validly signed seq 2 */
+	{
+		struct entry en;
+		const char *other = "{\"topic\":\"x\",\"body\":\"the other story\"}";
+		uint64_t nprob = 0;
+
+		CHECK(entry_create(&en, &members[0], ENTRY_KIND_POST, 2,
+				   raws[0].id, 6000, other, strlen(other), NULL) == 0);
+		dump(s, before, NULL);
+		err_clear(&e);
+		CHECK_EQ_INT(store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN,
+					  other, strlen(other), NULL, &e), INGEST_FORK);
+		dump(s, after, NULL);
+		CHECK(memcmp(before, after, HASH_LEN) == 0); /* first kept */
+		CHECK(store_verify(s, NULL, NULL, &entries, &nprob, &e) == 0);
+		CHECK_EQ_INT(entries, 2);
+		CHECK_EQ_INT(nprob, 1);
+	}
+	(void)problems;
+	store_close(s);
+}
+
+static void test_append_and_reindex(void)
+{
+	struct store *s = open_store("append");
+	uint8_t id[ENTRY_ID_LEN], got[ENTRY_ID_LEN], d1[HASH_LEN], d2[HASH_LEN];
+	char prefix[ENTRY_ID_HEX_LEN + 1];
+	struct err e = { 0 };
+	uint64_t n, problems, seq;
+	uint8_t kind = 0;
+	int order[MAX_ENTRIES], i;
+
+	for (i = 0; i < nraws; i++)
+		order[i] = i;
+	CHECK(ingest_all(s, order, nraws) == 0);
+	/* member 0 keeps writing locally on top of what it received */
+	CHECK(store_append(s, &members[0], ENTRY_KIND_POST,
+			   "{\"topic\":\"t\",\"body\":\"local\"}", 28, id, &e) == 0);
+	store_head(s, members[0].pk, &seq, got, NULL);
+	CHECK(memcmp(got, id, 32) == 0);
+	CHECK_EQ_INT(seq, heads_seq[0] + 1);
+	/* an invalid payload is refused and writes nothing */
+	err_clear(&e);
+	CHECK(store_append(s, &members[0], ENTRY_KIND_FEEDBACK,
+			   "{\"target\":\"00\",\"helpful\":true}", 30, NULL, &e) < 0);
+	store_head(s, members[0].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, heads_seq[0] + 1);
+
+	/* id prefixes */
+	hex_encode(prefix, id, 32);
+	prefix[8] = '\0';
+	err_clear(&e);
+	CHECK(store_resolve_id(s, prefix, got, &kind, &e) == 0);
+	CHECK(memcmp(got, id, 32) == 0);
+	CHECK_EQ_INT(kind, ENTRY_KIND_POST);
+	prefix[7] = '\0';
+	CHECK_EQ_INT(store_resolve_id(s, prefix, got, NULL, &e), STOA_EINVAL);
+	err_clear(&e);
+	CHECK_EQ_INT(store_resolve_id(s, "zzzzzzzz", got, NULL, &e), STOA_EINVAL);
+	err_clear(&e);
+	hex_encode(prefix, id, 32);
+	prefix[10] = prefix[10] == '0' ? '1' : '0';
+	CHECK_EQ_INT(store_resolve_id(s, prefix, got, NULL, &e), STOA_ENOTFOUND);
+
+	/* members by name and key prefix */
+	err_clear(&e);
+	CHECK(store_resolve_member(s, "MEMBER3", got, &e) == 0);
+	CHECK(memcmp(got, members[3].pk, 32) == 0);
+	hex_encode(prefix, members[4].pk, 32);
+	prefix[9] = '\0';
+	CHECK(store_resolve_member(s, prefix, got, &e) == 0);
+	CHECK(memcmp(got, members[4].pk, 32) == 0);
+	CHECK_EQ_INT(store_resolve_member(s, "nobody", got, &e), STOA_ENOTFOUND);
+
+	/* reindex rebuilds an identical view */
+	dump(s, d1, NULL);
+	err_clear(&e);
+	CHECK(store_reindex(s, &n, &e) == 0);
+	CHECK_EQ_INT(n, (uint64_t)nraws + 1);
+	dump(s, d2, NULL);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(problems, 0);
+	CHECK_EQ_INT(n, (uint64_t)nraws + 1);
+	store_close(s);
+}
+
+static void test_batch(void)
+{
+	struct store *s = open_store("batch");
+	struct err e = { 0 };
+	uint64_t seq;
+	int i;
+
+	CHECK(store_begin(s, &e) == 0);
+	for (i = 0; i < 100; i++)
+		CHECK(store_append(s, &members[1], ENTRY_KIND_POST,
+				   "{\"topic\":\"t\",\"body\":\"b\"}", 24, NULL, &e) == 0);
+	/* a rejected entry in a batch does not spoil the batch */
+	CHECK(store_ingest(s, raws[0].signed_bytes, 10, NULL, 0, NULL, &e) < 0);
+	CHECK(store_commit(s, &e) == 0);
+	store_head(s, members[1].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 100);
+	/* a rolled-back batch leaves nothing */
+	CHECK(store_begin(s, &e) == 0);
+	CHECK(store_append(s, &members[1], ENTRY_KIND_POST,
+			   "{\"topic\":\"t\",\"body\":\"b\"}", 24, NULL, &e) == 0);
+	store_rollback(s);
+	store_head(s, members[1].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 100);
+	store_close(s);
+}
+
+int main(void)
+{
+	char cmd[600];
+	int i;
+
+	if (key_lib_init() < 0 || !mkdtemp(tmpdir))
+		return 1;
+	for (i = 0; i < MEMBERS; i++) {
+		uint8_t seed[KEY_SEED_LEN];
+
+		memset(seed, 0x40 + i, sizeof(seed));
+		key_from_seed(&members[i], seed);
+	}
+	scenario();
+	test_order_independence();
+	test_profile_tie();
+	test_ingest_checks();
+	test_append_and_reindex();
+	test_batch();
+	for (i = 0; i < nraws; i++)
+		free(raws[i].payload);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	return test_report("store");
+}
