@@ -133,16 +133,17 @@ static const char schema_view[] =
 	"  author BLOB PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
 	"  bio TEXT, ts INTEGER NOT NULL, id BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS posts("
-	"  entry INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+	"  entry INTEGER PRIMARY KEY, id BLOB NOT NULL,"
 	"  author BLOB NOT NULL, ts INTEGER NOT NULL, topic TEXT NOT NULL,"
 	"  title TEXT, body TEXT NOT NULL, reply_to BLOB);"
 	"CREATE INDEX IF NOT EXISTS posts_ts ON posts(ts, id);"
-	"CREATE INDEX IF NOT EXISTS posts_topic ON posts(topic, ts, id);"
-	"CREATE INDEX IF NOT EXISTS posts_author ON posts(author, ts, id);"
+	"CREATE INDEX IF NOT EXISTS posts_topic ON posts(topic, ts);"
+	"CREATE INDEX IF NOT EXISTS posts_author ON posts(author, ts);"
 	"CREATE INDEX IF NOT EXISTS posts_reply ON posts(reply_to)"
 	"  WHERE reply_to IS NOT NULL;"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5("
-	"  title, body, topic, content='posts', content_rowid='entry');"
+	"  title, body, topic, content='posts', content_rowid='entry',"
+	"  columnsize=0);"
 	"CREATE TABLE IF NOT EXISTS feedback("
 	"  entry INTEGER PRIMARY KEY, author BLOB NOT NULL,"
 	"  ts INTEGER NOT NULL, target BLOB NOT NULL, rating INTEGER,"
@@ -282,6 +283,7 @@ int store_open(struct store **out, const char *path, int flags,
 	 * power loss, and commits are batched so the fsync is shared. */
 	if (exec(s, "PRAGMA journal_mode = WAL;"
 		    "PRAGMA synchronous = FULL;"
+		    "PRAGMA cache_size = -32768;"
 		    "PRAGMA foreign_keys = OFF;", e) < 0)
 		goto fail;
 	if (!(flags & STORE_READONLY)) {
@@ -630,8 +632,7 @@ static int tx_end(struct store *s, int own, int rc, struct err *e)
  * before every check passed.
  */
 static int ingest(struct store *s, const struct entry *en,
-		  const void *payload, size_t plen, int verify_sig,
-		  struct err *e)
+		  const void *payload, size_t plen, struct err *e)
 {
 	char a8[17];
 	uint8_t held[ENTRY_ID_LEN];
@@ -640,10 +641,11 @@ static int ingest(struct store *s, const struct entry *en,
 	int rc, cls;
 
 	short_hex(en->author, a8);
-	rc = id_at_seq(s, en, held, e);
-	if (rc < 0)
+	if ((rc = head_get(s, en->author, &h, e)) < 0)
 		return rc;
-	if (rc == 1) {
+	if (en->seq <= h.seq && (rc = id_at_seq(s, en, held, e)) != 0) {
+		if (rc < 0)
+			return rc;
 		if (bytes_equal(held, en->id, ENTRY_ID_LEN))
 			return INGEST_DUPLICATE;
 		/* Same author and seq, another entry: a fork if the author
@@ -654,8 +656,6 @@ static int ingest(struct store *s, const struct entry *en,
 			return rc;
 		return INGEST_FORK;
 	}
-	if ((rc = head_get(s, en->author, &h, e)) < 0)
-		return rc;
 	if (en->seq != h.seq + 1)
 		return err_set(e, STOA_ESEQ,
 			       "seq gap in feed %s: have %" PRIu64 ", got %" PRIu64,
@@ -664,7 +664,7 @@ static int ingest(struct store *s, const struct entry *en,
 		return err_set(e, STOA_ESEQ,
 			       "entry %" PRIu64 " of %s does not link to entry %"
 			       PRIu64, en->seq, a8, h.seq);
-	if (verify_sig && (rc = entry_verify(en, e)) < 0)
+	if ((rc = entry_verify(en, e)) < 0)
 		return rc;
 	if (payload) {
 		if ((rc = entry_check_payload(en, payload, plen, e)) < 0)
@@ -694,7 +694,7 @@ int store_ingest(struct store *s, const uint8_t *signed_bytes, size_t len,
 			       plen, ENTRY_MAX_PAYLOAD);
 	if ((rc = tx_begin(s, &own, e)) < 0)
 		return rc;
-	rc = ingest(s, &en, payload, plen, 1, e);
+	rc = ingest(s, &en, payload, plen, e);
 	rc = tx_end(s, own, rc, e);
 	if (rc >= 0 && id_out)
 		memcpy(id_out, en.id, ENTRY_ID_LEN);
@@ -707,17 +707,20 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 {
 	struct entry en;
 	struct head h;
+	json_t *obj = NULL;
 	uint64_t ts;
 	int rc, own;
 
-	rc = payload_validate(kind, payload, len, NULL, e);
+	rc = payload_validate(kind, payload, len, &obj, e);
 	if (rc < 0)
 		return rc;
 	if (rc != PAYLOAD_VALID)
 		return err_set(e, STOA_EINVAL, "refusing to write a %s entry "
 			       "this version cannot read", entry_kind_name(kind));
-	if ((rc = tx_begin(s, &own, e)) < 0)
+	if ((rc = tx_begin(s, &own, e)) < 0) {
+		json_decref(obj);
 		return rc;
+	}
 	rc = head_get(s, k->pk, &h, e);
 	if (rc == 0) {
 		ts = store_now_ms();
@@ -726,10 +729,11 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 		rc = entry_create(&en, k, kind, h.seq + 1,
 				  h.seq ? h.id : NULL, ts, payload, len, e);
 	}
+	/* Signed just now on top of the head read under the write lock:
+	 * the ingest checks hold by construction. */
 	if (rc == 0)
-		rc = ingest(s, &en, payload, len, 0, e);
-	if (rc > 0) /* our own next entry cannot be a duplicate or fork */
-		rc = err_set(e, STOA_EIO, "feed head moved during append");
+		rc = write_entry(s, &en, payload, len, obj, e);
+	json_decref(obj);
 	rc = tx_end(s, own, rc, e);
 	if (rc == 0 && id_out)
 		memcpy(id_out, en.id, ENTRY_ID_LEN);

@@ -187,8 +187,8 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	json_t *row = NULL;
 	int rc, stop;
 
-	if ((rc = prepare(s, "SELECT " POST_COLS " FROM posts AS p WHERE p.id = ?1",
-			  &st, e)) < 0)
+	if ((rc = prepare(s, "SELECT " POST_COLS " FROM posts AS p WHERE p.entry ="
+			  " (SELECT n FROM entries WHERE id = ?1)", &st, e)) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -210,16 +210,16 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	/* Depth-first, oldest first at each level: order by a path of
 	 * (ts, id) keys, fixed-width so text order is tree order. */
 	if ((rc = prepare(s,
-		"WITH RECURSIVE thread(id, depth, path) AS ("
-		" SELECT id, 1, printf('%016x', ts) || hex(id) FROM posts"
+		"WITH RECURSIVE thread(n, id, depth, path) AS ("
+		" SELECT entry, id, 1, printf('%016x', ts) || hex(id) FROM posts"
 		"  WHERE reply_to = ?1"
 		" UNION ALL"
-		" SELECT c.id, t.depth + 1,"
+		" SELECT c.entry, c.id, t.depth + 1,"
 		"  t.path || '/' || printf('%016x', c.ts) || hex(c.id)"
 		"  FROM posts AS c JOIN thread AS t ON c.reply_to = t.id"
 		"  WHERE t.depth < ?2)"
 		" SELECT " POST_COLS ", t.depth FROM thread AS t"
-		" JOIN posts AS p ON p.id = t.id ORDER BY t.path", &st, e)) < 0)
+		" JOIN posts AS p ON p.entry = t.n ORDER BY t.path", &st, e)) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, VIEW_THREAD_DEPTH_MAX);
@@ -520,7 +520,8 @@ static int one_text(struct store *s, const char *sql, const uint8_t *blob,
 int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 		    char *out, size_t cap, struct err *e)
 {
-	int rc = one_text(s, "SELECT topic FROM posts WHERE id = ?1", id, out,
+	int rc = one_text(s, "SELECT topic FROM posts WHERE entry ="
+			  " (SELECT n FROM entries WHERE id = ?1)", id, out,
 			  cap, e);
 
 	if (rc == 0)

@@ -39,7 +39,8 @@ enum payload_class {
  * Validates payload bytes for kind. Returns PAYLOAD_VALID or PAYLOAD_OPAQUE
  * (>= 0), or a negative STOA_E* with the reason in e. If out is not NULL
  * and the result is PAYLOAD_VALID, *out receives the parsed object (caller
- * owns it: json_decref). Unknown kinds are only checked to be a JSON object.
+ * owns it: json_decref). The payload of an unknown kind may be any bytes
+ * (a newer node defined it): only its size is checked.
  */
 int payload_validate(uint8_t kind, const void *p, size_t len, json_t **out,
 		     struct err *e);

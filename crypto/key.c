@@ -1,0 +1,492 @@
+/*
+ * key: a member's Ed25519 identity, signing, BLAKE2b hashing, randomness,
+ * hex, and the 0600 secret files that hold keys and community secrets (see
+ * key.h for the key file layout). This file and community.c are the only
+ * ones that include <sodium.h>. It owns no heap memory: secrets live in
+ * fixed arrays that are wiped on every exit path, and are never compared
+ * with memcmp nor handed to anything that prints. It never logs, never
+ * aborts, and treats every byte read from disk as hostile.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "err.h"
+#include "key.h"
+
+_Static_assert(KEY_PUBLIC_LEN == crypto_sign_PUBLICKEYBYTES, "pk size");
+_Static_assert(KEY_SECRET_LEN == crypto_sign_SECRETKEYBYTES, "sk size");
+_Static_assert(KEY_SEED_LEN == crypto_sign_SEEDBYTES, "seed size");
+_Static_assert(KEY_SIG_LEN == crypto_sign_BYTES, "signature size");
+_Static_assert(HASH_LEN >= crypto_generichash_BYTES_MIN &&
+	       HASH_LEN <= crypto_generichash_BYTES_MAX, "hash size");
+_Static_assert(sizeof(KEY_FILE_MAGIC) - 1 == 8, "key file magic size");
+_Static_assert(KEY_FILE_LEN == 8 + 1 + 1 + KEY_SEED_LEN + KEY_PUBLIC_LEN,
+	       "key file size");
+
+/* Offsets in the key file (key.h). */
+#define KF_MAGIC 0
+#define KF_VERSION 8
+#define KF_PROTECTION 9
+#define KF_SEED 10
+#define KF_PUBLIC 42
+
+#define KF_PROTECT_NONE 0
+#define KF_PROTECT_PASSPHRASE 1
+
+int key_lib_init(void)
+{
+	/* 1 means "already initialised", which is fine. */
+	if (sodium_init() < 0)
+		return STOA_ECRYPTO;
+	return 0;
+}
+
+void key_generate(struct key *k)
+{
+	crypto_sign_keypair(k->pk, k->sk);
+}
+
+void key_from_seed(struct key *k, const uint8_t seed[KEY_SEED_LEN])
+{
+	crypto_sign_seed_keypair(k->pk, k->sk, seed);
+}
+
+void key_wipe(struct key *k)
+{
+	if (k)
+		sodium_memzero(k, sizeof(*k));
+}
+
+void key_sign(const struct key *k, const void *msg, size_t len,
+	      uint8_t sig[KEY_SIG_LEN])
+{
+	crypto_sign_detached(sig, NULL, msg, len, k->sk);
+}
+
+int key_verify(const uint8_t pk[KEY_PUBLIC_LEN], const void *msg, size_t len,
+	       const uint8_t sig[KEY_SIG_LEN])
+{
+	if (crypto_sign_verify_detached(sig, msg, len, pk) != 0)
+		return STOA_ECRYPTO;
+	return 0;
+}
+
+void hash_blake2b(uint8_t out[HASH_LEN], const void *p, size_t n)
+{
+	crypto_generichash(out, HASH_LEN, p, n, NULL, 0);
+}
+
+void hash_blake2b2(uint8_t out[HASH_LEN], const void *a, size_t an,
+		   const void *b, size_t bn)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, HASH_LEN);
+	crypto_generichash_update(&st, a, an);
+	crypto_generichash_update(&st, b, bn);
+	crypto_generichash_final(&st, out, HASH_LEN);
+	/* The inputs may be secret (e.g. a seed being checked). */
+	sodium_memzero(&st, sizeof(st));
+}
+
+int bytes_equal(const void *a, const void *b, size_t n)
+{
+	return sodium_memcmp(a, b, n) == 0;
+}
+
+void bytes_wipe(void *p, size_t n)
+{
+	if (p && n)
+		sodium_memzero(p, n);
+}
+
+void random_bytes(void *p, size_t n)
+{
+	randombytes_buf(p, n);
+}
+
+void hex_encode(char *out, const uint8_t *in, size_t n)
+{
+	sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+/*
+ * The length is checked before decoding (strnlen, so an unterminated run of
+ * hex never makes us read past 2n+1 bytes), and sodium_hex2bin is given no
+ * "ignore" set, so "ab:cd" or "ab cd" are refused rather than half-decoded.
+ * On failure out is zeroed: no caller sees a partial value.
+ */
+int hex_decode(uint8_t *out, size_t n, const char *hex)
+{
+	size_t bin_len = 0;
+	const char *end = NULL;
+
+	if (!hex || n > (SIZE_MAX - 1) / 2)
+		return STOA_EINVAL;
+	if (strnlen(hex, 2 * n + 1) != 2 * n)
+		goto bad;
+	if (n == 0)
+		return 0;
+	if (sodium_hex2bin(out, n, hex, 2 * n, NULL, &bin_len, &end) != 0 ||
+	    bin_len != n || end != hex + 2 * n)
+		goto bad;
+	return 0;
+bad:
+	bytes_wipe(out, n);
+	return STOA_EINVAL;
+}
+
+/* The empty string is not hex: it would match every id as a prefix. */
+int hex_valid(const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++) {
+		char c = *s;
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F')))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Secret files. Writing goes through a temp file in the same directory
+ * (same filesystem) that is fully written and fsynced before it gets its
+ * real name, so a crash leaves either no file or a whole one. The real
+ * name is given with link(), not rename(), because link() fails with
+ * EEXIST instead of silently replacing an existing key: losing a key is
+ * losing an identity. The directory is fsynced so the new name survives a
+ * crash too.
+ */
+
+static int errno_code(int errnum)
+{
+	switch (errnum) {
+	case ENOSPC:
+#ifdef EDQUOT
+	case EDQUOT:
+#endif
+		return STOA_EFULL;
+	case EACCES:
+	case EPERM:
+		return STOA_EPERM;
+	case ENOENT:
+		return STOA_ENOTFOUND;
+	case EEXIST:
+		return STOA_EEXIST;
+	case ENOMEM:
+		return STOA_ENOMEM;
+	}
+	return STOA_EIO;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The directory part of path ("." if none) into dir[PATH_MAX]. */
+static int dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash) {
+		snprintf(dir, size, ".");
+		return 0;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return -1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return 0;
+}
+
+static int fsync_dir(const char *path, struct err *e)
+{
+	char dir[PATH_MAX];
+	int fd, rc = 0;
+
+	if (dir_of(path, dir, sizeof(dir)) != 0)
+		return err_set(e, STOA_EINVAL, "path too long: '%s'", path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, errno_code(errno), "cannot open directory '%s': %s",
+			       dir, strerror(errno));
+	/* Some filesystems cannot fsync a directory (EINVAL); nothing to do. */
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rc = err_set(e, errno_code(errno), "cannot sync directory '%s': %s",
+			     dir, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int secret_file_write(const char *path, const uint8_t *p, size_t len,
+		      struct err *e)
+{
+	char tmp[PATH_MAX];
+	int fd, n, rc, saved;
+
+	if (!path || !*path || (!p && len))
+		return err_set(e, STOA_EINVAL, "no file name given");
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return err_set(e, STOA_EINVAL, "path too long: '%s'", path);
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a crashed process that had our pid: ours to remove. */
+		if (unlink(tmp) == 0)
+			fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				  0600);
+		else
+			errno = EEXIST;
+	}
+	if (fd < 0)
+		return err_set(e, errno_code(errno), "cannot create '%s': %s", path,
+			       strerror(errno));
+
+	/* A restrictive umask may have taken bits away; never adds any. */
+	if (fchmod(fd, 0600) != 0 || write_all(fd, p, len) != 0 ||
+	    fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		return err_set(e, errno_code(saved), "cannot write '%s': %s", path,
+			       strerror(saved));
+	}
+	if (close(fd) != 0) {
+		saved = errno;
+		unlink(tmp);
+		return err_set(e, errno_code(saved), "cannot write '%s': %s", path,
+			       strerror(saved));
+	}
+
+	if (link(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		if (saved == EEXIST)
+			return err_set(e, STOA_EEXIST, "'%s' already exists", path);
+		return err_set(e, errno_code(saved), "cannot create '%s': %s", path,
+			       strerror(saved));
+	}
+	/* path now holds the data; a leftover temp name is only clutter. */
+	unlink(tmp);
+
+	rc = fsync_dir(path, e);
+	return rc;
+}
+
+int secret_file_read(const char *path, uint8_t *out, size_t max, size_t *len,
+		     struct err *e)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd, rc = 0;
+
+	if (len)
+		*len = 0;
+	if (!path || !*path || !out || !len)
+		return err_set(e, STOA_EINVAL, "no file name given");
+
+	/* O_NONBLOCK: a FIFO planted at path must not hang us in open(). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(e, STOA_ENOTFOUND, "'%s' does not exist",
+				       path);
+		if (errno == ELOOP)
+			return err_set(e, STOA_EPERM,
+				       "'%s' is a symbolic link: refusing to read a secret through it",
+				       path);
+		return err_set(e, errno_code(errno), "cannot open '%s': %s", path,
+			       strerror(errno));
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = err_set(e, STOA_EIO, "cannot stat '%s': %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(e, STOA_EINVAL, "'%s' is not a regular file", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		rc = err_set(e, STOA_EPERM,
+			     "'%s' is accessible by others (mode %03o): run chmod 600 '%s'",
+			     path, (unsigned)(st.st_mode & 0777), path);
+		goto out;
+	}
+	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
+		rc = err_set(e, STOA_EPROTO,
+			     "'%s' is too large (%lld bytes, at most %zu)", path,
+			     (long long)st.st_size, max);
+		goto out;
+	}
+
+	/* Read to EOF; the file may have changed since fstat, so re-bound. */
+	for (;;) {
+		uint8_t extra;
+		ssize_t n;
+
+		if (got < max)
+			n = read(fd, out + got, max - got);
+		else
+			n = read(fd, &extra, 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = err_set(e, STOA_EIO, "cannot read '%s': %s", path,
+				     strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (got >= max) {
+			bytes_wipe(&extra, 1);
+			rc = err_set(e, STOA_EPROTO,
+				     "'%s' is too large (more than %zu bytes)", path,
+				     max);
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	*len = got;
+out:
+	if (rc)
+		bytes_wipe(out, got);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Key file bytes. Built in a fixed array rather than a struct buf because
+ * it holds the seed and buf's heap memory is freed without being wiped.
+ */
+static void key_file_encode(uint8_t out[KEY_FILE_LEN], const struct key *k)
+{
+	memcpy(out + KF_MAGIC, KEY_FILE_MAGIC, 8);
+	out[KF_VERSION] = KEY_FILE_VERSION;
+	out[KF_PROTECTION] = KF_PROTECT_NONE;
+	/* libsodium's secret key is seed || public key. */
+	memcpy(out + KF_SEED, k->sk, KEY_SEED_LEN);
+	memcpy(out + KF_PUBLIC, k->pk, KEY_PUBLIC_LEN);
+}
+
+int key_file_decode(const uint8_t *p, size_t len, struct key *k, struct err *e)
+{
+	struct reader r;
+	struct key tmp;
+	uint8_t seed[KEY_SEED_LEN];
+	uint8_t pk[KEY_PUBLIC_LEN];
+	const uint8_t *magic;
+	uint8_t version, protection;
+	int rc = 0;
+
+	key_wipe(k);
+	if (!p || len != KEY_FILE_LEN)
+		return err_set(e, STOA_EPROTO,
+			       "key file has the wrong size (%zu bytes, expected %d)",
+			       p ? len : 0, KEY_FILE_LEN);
+
+	reader_init(&r, p, len);
+	magic = reader_bytes(&r, 8);
+	version = reader_u8(&r);
+	protection = reader_u8(&r);
+	reader_copy(&r, seed, sizeof(seed));
+	reader_copy(&r, pk, sizeof(pk));
+	if (reader_finish(&r) != 0) {
+		rc = err_set(e, STOA_EPROTO, "key file is truncated");
+		goto out;
+	}
+	if (memcmp(magic, KEY_FILE_MAGIC, 8) != 0) {
+		rc = err_set(e, STOA_EPROTO, "not a stoa key file (bad magic)");
+		goto out;
+	}
+	if (version != KEY_FILE_VERSION) {
+		rc = err_set(e, STOA_EPROTO,
+			     "key file version %u is not supported (this is version %d)",
+			     (unsigned)version, KEY_FILE_VERSION);
+		goto out;
+	}
+	if (protection == KF_PROTECT_PASSPHRASE) {
+		rc = err_set(e, STOA_EINVAL,
+			     "key file is passphrase-protected, which this version cannot read");
+		goto out;
+	}
+	if (protection != KF_PROTECT_NONE) {
+		rc = err_set(e, STOA_EPROTO,
+			     "key file has an unknown protection type %u",
+			     (unsigned)protection);
+		goto out;
+	}
+	key_from_seed(&tmp, seed);
+	if (!bytes_equal(tmp.pk, pk, KEY_PUBLIC_LEN)) {
+		rc = err_set(e, STOA_ECRYPTO,
+			     "key file is damaged: public key does not match");
+		goto out;
+	}
+	*k = tmp;
+out:
+	key_wipe(&tmp);
+	bytes_wipe(seed, sizeof(seed));
+	return rc;
+}
+
+int key_file_write(const char *path, const struct key *k, struct err *e)
+{
+	uint8_t raw[KEY_FILE_LEN];
+	int rc;
+
+	key_file_encode(raw, k);
+	rc = secret_file_write(path, raw, sizeof(raw), e);
+	bytes_wipe(raw, sizeof(raw));
+	return rc;
+}
+
+int key_file_read(const char *path, struct key *k, struct err *e)
+{
+	uint8_t raw[KEY_FILE_LEN];
+	struct err inner;
+	size_t len = 0;
+	int rc;
+
+	key_wipe(k);
+	rc = secret_file_read(path, raw, sizeof(raw), &len, e);
+	if (rc)
+		return rc;
+	/* Decode into a local err so the message can name the file. */
+	err_clear(&inner);
+	rc = key_file_decode(raw, len, k, &inner);
+	bytes_wipe(raw, sizeof(raw));
+	if (rc)
+		return err_set(e, rc, "'%s': %s", path, inner.msg);
+	return 0;
+}

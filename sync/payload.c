@@ -1,0 +1,438 @@
+/*
+ * payload: parses entry payloads with jansson and checks them against the
+ * schema of their kind. It owns the payload rules (which fields, which
+ * types, which bounds) and the canonical form stoa writes (compact, sorted
+ * keys). Bytes may come from any peer, so the size is bounded before
+ * jansson sees them, duplicate keys are refused (two readers must never
+ * disagree on a field), nesting is bounded by a walk whose own recursion is
+ * bounded, and every refusal is an error code with a message naming the
+ * field, never an abort. Control characters inside strings are accepted
+ * here on purpose: entries from other nodes may carry them and printers
+ * strip them; payload_text_ok is the stricter check for local input.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "entry.h"
+#include "err.h"
+#include "payload.h"
+
+#define HEX64_LEN 64
+/* Longest jansson error text copied into a message (it quotes input). */
+#define JSON_ERR_TEXT_MAX 80
+
+static const char *const roles[] = { "learner", "mentor", "facilitator" };
+
+/*
+ * 0 if every array/object in j is at most PAYLOAD_DEPTH_MAX containers
+ * deep (the top-level object is depth 1). Recursion stops one level past
+ * the bound, so the C stack use is bounded whatever the input.
+ */
+static int depth_ok(json_t *j, int depth)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(j) && !json_is_array(j))
+		return 0;
+	if (depth > PAYLOAD_DEPTH_MAX)
+		return -1;
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			if (depth_ok(v, depth + 1) != 0)
+				return -1;
+	} else {
+		json_array_foreach(j, i, v)
+			if (depth_ok(v, depth + 1) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * jansson's error text may quote the offending input; keep it printable
+ * ASCII so a peer's bytes never reach a log line raw.
+ */
+static void clean_text(char *out, size_t n, const char *in)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && in[i]; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	out[i] = '\0';
+}
+
+static int is_hex64(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != HEX64_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strchr(" \t\n\r\v\f", s[i]))
+			return 0;
+	return 1;
+}
+
+/* The value of a required field, or NULL with the error set. */
+static json_t *need(json_t *o, const char *kind, const char *field,
+		    struct err *e)
+{
+	json_t *v = json_object_get(o, field);
+
+	if (!v)
+		err_set(e, STOA_EPROTO, "%s: missing field '%s'", kind, field);
+	return v;
+}
+
+/*
+ * Checks a string field. Absent is fine unless required. min/max bound
+ * the length in bytes (max 0: only the payload bound applies); line
+ * forbids '\n' and '\r'.
+ */
+static int check_string(json_t *o, const char *kind, const char *field,
+			int required, size_t min, size_t max, int line,
+			struct err *e)
+{
+	json_t *v = json_object_get(o, field);
+	const char *s;
+	size_t n;
+
+	if (!v)
+		return required ? err_set(e, STOA_EPROTO,
+					  "%s: missing field '%s'", kind, field)
+				: 0;
+	if (!json_is_string(v))
+		return err_set(e, STOA_EPROTO, "%s: '%s' must be a string", kind,
+			       field);
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n < min && min == 1)
+		return err_set(e, STOA_EPROTO, "%s: '%s' must not be empty", kind,
+			       field);
+	if (max && n > max && min == 0)
+		return err_set(e, STOA_EPROTO, "%s: '%s' must be at most %zu bytes",
+			       kind, field, max);
+	if (max && (n < min || n > max))
+		return err_set(e, STOA_EPROTO, "%s: '%s' must be %zu to %zu bytes",
+			       kind, field, min, max);
+	if (line && (memchr(s, '\n', n) || memchr(s, '\r', n)))
+		return err_set(e, STOA_EPROTO, "%s: '%s' must be a single line",
+			       kind, field);
+	return 0;
+}
+
+static int check_hex64(json_t *o, const char *kind, const char *field,
+		       int required, struct err *e)
+{
+	json_t *v = json_object_get(o, field);
+
+	if (!v)
+		return required ? err_set(e, STOA_EPROTO,
+					  "%s: missing field '%s'", kind, field)
+				: 0;
+	if (!json_is_string(v) ||
+	    !is_hex64(json_string_value(v), json_string_length(v)))
+		return err_set(e, STOA_EPROTO,
+			       "%s: '%s' must be 64 lowercase hex characters",
+			       kind, field);
+	return 0;
+}
+
+static int check_int(json_t *o, const char *kind, const char *field,
+		     int required, json_int_t min, json_int_t max,
+		     struct err *e)
+{
+	json_t *v = json_object_get(o, field);
+	json_int_t n;
+
+	if (!v)
+		return required ? err_set(e, STOA_EPROTO,
+					  "%s: missing field '%s'", kind, field)
+				: 0;
+	n = json_is_integer(v) ? json_integer_value(v) : min - 1;
+	if (!json_is_integer(v) || n < min || n > max)
+		return err_set(e, STOA_EPROTO,
+			       "%s: '%s' must be an integer from %lld to %lld",
+			       kind, field, (long long)min, (long long)max);
+	return 0;
+}
+
+static int check_profile(json_t *o, const char *kind, struct err *e)
+{
+	json_t *role;
+	size_t i;
+	int rc;
+
+	if ((rc = check_string(o, kind, "name", 1, 1, PAYLOAD_NAME_MAX, 1, e)))
+		return rc;
+	if (!(role = need(o, kind, "role", e)))
+		return STOA_EPROTO;
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (json_is_string(role) &&
+		    strcmp(json_string_value(role), roles[i]) == 0)
+			break;
+	if (i == sizeof(roles) / sizeof(roles[0]))
+		return err_set(e, STOA_EPROTO,
+			       "%s: 'role' must be one of learner, mentor, facilitator",
+			       kind);
+	return check_string(o, kind, "bio", 0, 0, PAYLOAD_BIO_MAX, 0, e);
+}
+
+static int check_post(json_t *o, const char *kind, struct err *e)
+{
+	json_t *body;
+	int rc;
+
+	if ((rc = check_string(o, kind, "topic", 1, 1, PAYLOAD_TOPIC_MAX, 1, e)) ||
+	    (rc = check_string(o, kind, "title", 0, 1, PAYLOAD_TITLE_MAX, 1, e)) ||
+	    (rc = check_string(o, kind, "body", 1, 1, 0, 0, e)))
+		return rc;
+	body = json_object_get(o, "body");
+	if (blank(json_string_value(body), json_string_length(body)))
+		return err_set(e, STOA_EPROTO, "%s: 'body' must not be empty",
+			       kind);
+	return check_hex64(o, kind, "reply_to", 0, e);
+}
+
+static int check_feedback(json_t *o, const char *kind, struct err *e)
+{
+	json_t *helpful;
+	int rc;
+
+	if ((rc = check_hex64(o, kind, "target", 1, e)) ||
+	    (rc = check_int(o, kind, "rating", 0, PAYLOAD_RATING_MIN,
+			    PAYLOAD_RATING_MAX, e)))
+		return rc;
+	if (!(helpful = need(o, kind, "helpful", e)))
+		return STOA_EPROTO;
+	if (!json_is_boolean(helpful))
+		return err_set(e, STOA_EPROTO, "%s: 'helpful' must be true or false",
+			       kind);
+	if ((rc = check_string(o, kind, "comment", 0, 1, 0, 0, e)))
+		return rc;
+	if (!json_object_get(o, "rating") && !json_is_true(helpful) &&
+	    !json_object_get(o, "comment"))
+		return err_set(e, STOA_EPROTO,
+			       "feedback needs a rating, --helpful or a comment");
+	return 0;
+}
+
+static int check_mentor_topic(json_t *o, const char *kind, struct err *e)
+{
+	int rc;
+
+	if ((rc = check_string(o, kind, "topic", 1, 1, PAYLOAD_TOPIC_MAX, 1, e)))
+		return rc;
+	return check_string(o, kind, "note", 0, 0, PAYLOAD_BIO_MAX, 0, e);
+}
+
+static int check_session(json_t *o, const char *kind, struct err *e)
+{
+	int rc;
+
+	if ((rc = check_hex64(o, kind, "pairing", 1, e)) ||
+	    (rc = check_int(o, kind, "minutes", 1, 0, PAYLOAD_MINUTES_MAX, e)) ||
+	    (rc = check_string(o, kind, "notes", 1, 1, 0, 0, e)) ||
+	    (rc = check_string(o, kind, "goals", 0, 0, 0, 0, e)))
+		return rc;
+	return check_string(o, kind, "progress", 0, 0, 0, 0, e);
+}
+
+static int check_kudos(json_t *o, const char *kind, struct err *e)
+{
+	int rc;
+
+	if ((rc = check_hex64(o, kind, "to", 1, e)) ||
+	    (rc = check_string(o, kind, "badge", 1, 1, PAYLOAD_BADGE_MAX, 1, e)))
+		return rc;
+	return check_string(o, kind, "reason", 0, 0, 0, 0, e);
+}
+
+static int check_schema(uint8_t kind, json_t *o, struct err *e)
+{
+	const char *name = entry_kind_name(kind);
+	int rc;
+
+	switch (kind) {
+	case ENTRY_KIND_PROFILE:
+		return check_profile(o, name, e);
+	case ENTRY_KIND_POST:
+		return check_post(o, name, e);
+	case ENTRY_KIND_FEEDBACK:
+		return check_feedback(o, name, e);
+	case ENTRY_KIND_MENTOR_OFFER:
+	case ENTRY_KIND_MENTOR_REQUEST:
+		return check_mentor_topic(o, name, e);
+	case ENTRY_KIND_MENTOR_ACCEPT:
+		return check_hex64(o, name, "target", 1, e);
+	case ENTRY_KIND_MENTOR_SESSION:
+		return check_session(o, name, e);
+	case ENTRY_KIND_MENTOR_CLOSE:
+		if ((rc = check_hex64(o, name, "pairing", 1, e)))
+			return rc;
+		return check_string(o, name, "reason", 0, 0, 0, 0, e);
+	case ENTRY_KIND_KUDOS:
+		return check_kudos(o, name, e);
+	}
+	/* Unreachable: the caller sends unknown kinds down the opaque path. */
+	return err_set(e, STOA_EINVAL, "no schema for kind %u", (unsigned)kind);
+}
+
+int payload_validate(uint8_t kind, const void *p, size_t len, json_t **out,
+		     struct err *e)
+{
+	json_error_t je;
+	json_t *o, *v;
+	char text[JSON_ERR_TEXT_MAX + 1];
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!p && len)
+		return err_set(e, STOA_EINVAL, "payload_validate: no payload");
+	if (len > ENTRY_MAX_PAYLOAD)
+		return err_set(e, STOA_EPROTO, "payload of %zu bytes exceeds %u",
+			       len, (unsigned)ENTRY_MAX_PAYLOAD);
+
+	/* A kind this version does not know may define its payload any
+	 * way it likes (a newer node wrote it): store and relay the bytes,
+	 * judge nothing but the size. */
+	if (kind == 0 || kind > ENTRY_KIND_MAX_KNOWN)
+		return PAYLOAD_OPAQUE;
+
+	/*
+	 * JSON_DECODE_ANY only so that a bare string or number gets the
+	 * clearer "not a JSON object" below; JSON_ALLOW_NUL stays off, so
+	 * every string is NUL-free UTF-8 (jansson checks the encoding).
+	 */
+	o = json_loadb(p ? p : "", len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		       &je);
+	if (!o) {
+		clean_text(text, sizeof(text), je.text);
+		return err_set(e, STOA_EPROTO,
+			       "payload is not valid JSON: %s at line %d column %d",
+			       text, je.line, je.column);
+	}
+	if (!json_is_object(o)) {
+		rc = err_set(e, STOA_EPROTO, "payload is not a JSON object");
+		goto fail;
+	}
+	if (depth_ok(o, 1) != 0) {
+		rc = err_set(e, STOA_EPROTO,
+			     "payload is nested deeper than %d levels",
+			     PAYLOAD_DEPTH_MAX);
+		goto fail;
+	}
+	v = json_object_get(o, "v");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
+		rc = err_set(e, STOA_EPROTO, "%s: 'v' must be an integer >= 1",
+			     entry_kind_name(kind));
+		goto fail;
+	}
+	if (v && json_integer_value(v) > PAYLOAD_VERSION) {
+		json_decref(o);
+		return PAYLOAD_OPAQUE;
+	}
+
+	if ((rc = check_schema(kind, o, e)) != 0)
+		goto fail;
+	if (out)
+		*out = o;
+	else
+		json_decref(o);
+	return PAYLOAD_VALID;
+fail:
+	json_decref(o);
+	return rc;
+}
+
+int payload_encode(const json_t *obj, char **out, size_t *len, struct err *e)
+{
+	char *s;
+	size_t n;
+
+	if (!obj || !out)
+		return err_set(e, STOA_EINVAL, "payload_encode: nothing to encode");
+	*out = NULL;
+	if (len)
+		*len = 0;
+	s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!s)
+		return err_set(e, STOA_ENOMEM, "cannot serialize payload");
+	n = strlen(s);
+	if (n > ENTRY_MAX_PAYLOAD) {
+		free(s);
+		return err_set(e, STOA_EINVAL, "payload of %zu bytes exceeds %u",
+			       n, (unsigned)ENTRY_MAX_PAYLOAD);
+	}
+	*out = s;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/*
+ * Strict UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF)
+ * and no control characters: C0 other than \t and \n, DEL, and C1
+ * (U+0080..U+009F, encoded C2 80..C2 9F).
+ */
+int payload_text_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s)
+		return 0;
+	while (*p) {
+		unsigned char c = *p;
+		uint32_t cp;
+		int n, i;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0; /* continuation byte, C0/C1 overlong lead, > F4 */
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}

@@ -1,0 +1,383 @@
+/*
+ * bench_store: how fast one node writes, ingests and reads, at scale.
+ *
+ *   bench_store [--entries N] [--members M] [--batch B] [--ingest K]
+ *               [--stoa PATH] [--dir DIR] [--keep]
+ *
+ * 1. local append + materialize: N entries by M members (a classroom's
+ *    mix: mostly posts and replies, feedback, kudos, mentoring) signed and
+ *    stored through store_append in batches of B per transaction;
+ * 2. ingest of foreign entries: the first K of them re-read in arrival
+ *    order and fed through store_ingest into a fresh store (every
+ *    signature verified, every link and hash checked);
+ * 3. `stoa feed` and `stoa search` wall time on the N-entry home (real
+ *    processes, median of 11 runs) and their peak RSS.
+ * Prints one "name value unit" line per figure. Not a test: CTest never
+ * runs it. docs/benchmarks.md has the figures and the command.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "home.h"
+#include "payload.h"
+#include "store.h"
+
+#define BENCH_MEMBERS_MAX 1000
+#define BENCH_WORDS 2000
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static char words[BENCH_WORDS][12];
+
+/* Pronounceable made-up words; word i is used with a Zipf-like weight. */
+static void make_words(void)
+{
+	static const char cons[] = "bcdfghjklmnprstvz", vow[] = "aeiou";
+	int i, j;
+
+	for (i = 0; i < BENCH_WORDS; i++) {
+		int n = 2 + (int)(rnd() % 4);
+
+		for (j = 0; j < n; j++) {
+			words[i][2 * j] = cons[rnd() % (sizeof(cons) - 1)];
+			words[i][2 * j + 1] = vow[rnd() % (sizeof(vow) - 1)];
+		}
+		words[i][2 * n] = '\0';
+	}
+	/* two known words for the search figures */
+	strcpy(words[3], "fraction");     /* common: rank 3 */
+	strcpy(words[1500], "photosyn");  /* rare */
+}
+
+static const char *word(void)
+{
+	/* 1/x-ish: square of a uniform pick biases toward low ranks */
+	double u = (double)(rnd() % 1000000) / 1e6;
+
+	return words[(int)(u * u * BENCH_WORDS) % BENCH_WORDS];
+}
+
+static void sentence(char *out, size_t cap, int n)
+{
+	size_t o = 0;
+	int i;
+
+	for (i = 0; i < n && o + 16 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? " " : "", word());
+}
+
+struct recent {
+	uint8_t id[ENTRY_ID_LEN];
+	int have;
+};
+
+static int append_one(struct store *s, const struct key *k, const struct key *other,
+		      struct recent *posts, int nposts, struct err *e)
+{
+	char body[512], title[96], json[1024], hex[65];
+	uint8_t id[ENTRY_ID_LEN];
+	uint8_t kind;
+	int r = (int)(rnd() % 100), slot = (int)(rnd() % nposts), rc;
+	json_t *o;
+	char *p;
+	size_t len;
+
+	sentence(body, sizeof(body), 8 + (int)(rnd() % 30));
+	if (r < 60 || !posts[slot].have) {
+		sentence(title, sizeof(title), 3);
+		o = json_pack("{s:s, s:s, s:s}", "topic", words[rnd() % 12],
+			      "title", title, "body", body);
+		kind = ENTRY_KIND_POST;
+	} else if (r < 80) {
+		hex_encode(hex, posts[slot].id, 32);
+		o = json_pack("{s:s, s:s, s:s}", "topic", words[rnd() % 12],
+			      "body", body, "reply_to", hex);
+		kind = ENTRY_KIND_POST;
+	} else if (r < 93) {
+		hex_encode(hex, posts[slot].id, 32);
+		o = json_pack("{s:s, s:i, s:b, s:s}", "target", hex, "rating",
+			      1 + (int)(rnd() % 5), "helpful", (int)(rnd() % 2),
+			      "comment", body);
+		kind = ENTRY_KIND_FEEDBACK;
+	} else if (r < 97) {
+		hex_encode(hex, other->pk, 32);
+		o = json_pack("{s:s, s:s, s:s}", "to", hex, "badge", words[rnd() % 20],
+			      "reason", body);
+		kind = ENTRY_KIND_KUDOS;
+	} else {
+		o = json_pack("{s:s}", "topic", words[rnd() % 12]);
+		kind = r < 99 ? ENTRY_KIND_MENTOR_OFFER : ENTRY_KIND_MENTOR_REQUEST;
+	}
+	if (!o)
+		return err_set(e, STOA_ENOMEM, "json_pack");
+	rc = payload_encode(o, &p, &len, e);
+	json_decref(o);
+	(void)json;
+	if (rc < 0)
+		return rc;
+	rc = store_append(s, k, kind, p, len, id, e);
+	free(p);
+	if (rc == 0 && kind == ENTRY_KIND_POST) {
+		slot = (int)(rnd() % nposts);
+		memcpy(posts[slot].id, id, ENTRY_ID_LEN);
+		posts[slot].have = 1;
+	}
+	return rc;
+}
+
+static long peak_rss_kb(int who)
+{
+	struct rusage ru;
+
+	getrusage(who, &ru);
+	return ru.ru_maxrss;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Runs argv RUNS times with stdout to /dev/null; median wall ms and the
+ * largest child peak RSS. */
+#define RUNS 11
+static int time_cmd(char *const argv[], double *median_ms, long *rss_kb)
+{
+	double t[RUNS];
+	int i;
+
+	*rss_kb = 0;
+	for (i = 0; i < RUNS; i++) {
+		struct rusage ru;
+		double t0 = now_s();
+		int status;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			if (!freopen("/dev/null", "w", stdout))
+				_exit(127);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+			return -1;
+		t[i] = (now_s() - t0) * 1e3;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			return -1;
+		if (ru.ru_maxrss > *rss_kb)
+			*rss_kb = ru.ru_maxrss;
+	}
+	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	*median_ms = t[RUNS / 2];
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench_store [--entries N] [--members M] [--batch B] "
+		"[--ingest K] [--stoa PATH] [--dir DIR] [--keep]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "entries", required_argument, NULL, 'n' },
+		{ "members", required_argument, NULL, 'm' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "ingest", required_argument, NULL, 'i' },
+		{ "stoa", required_argument, NULL, 's' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long n = 1000000, members = 40, batch = 1000, ningest = 200000;
+	const char *stoa = NULL;
+	char dir[HOME_PATH_MAX] = "", path[HOME_PATH_MAX + 32], cmd[HOME_PATH_MAX + 32];
+	struct key *keys;
+	struct recent posts[256] = { { { 0 }, 0 } };
+	struct community c;
+	struct home h;
+	struct store *b = NULL;
+	struct err e = { 0 };
+	double t0, dt;
+	long i, stored = 0;
+	int opt, keep = 0;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n': n = atol(optarg); break;
+		case 'm': members = atol(optarg); break;
+		case 'b': batch = atol(optarg); break;
+		case 'i': ningest = atol(optarg); break;
+		case 's': stoa = optarg; break;
+		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
+		case 'k': keep = 1; break;
+		default: usage();
+		}
+	}
+	if (n < 1 || members < 1 || members > BENCH_MEMBERS_MAX || batch < 1 || ningest < 0)
+		usage();
+	if (ningest > n)
+		ningest = n;
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "/tmp/stoa-bench-XXXXXX");
+		if (!mkdtemp(dir))
+			return 1;
+	}
+	if (key_lib_init() < 0)
+		return 1;
+	make_words();
+	keys = calloc((size_t)members, sizeof(*keys));
+	snprintf(path, sizeof(path), "%s/home", dir);
+	if (community_create(&c, "bench", &e) < 0 ||
+	    home_create(&h, path, &c, "bench0", "mentor", &e) < 0) {
+		fprintf(stderr, "bench: %s\n", e.msg);
+		return 1;
+	}
+	keys[0] = h.key;
+	for (i = 1; i < members; i++)
+		key_generate(&keys[i]);
+
+	printf("entries %ld\nmembers %ld\nbatch %ld\n", n, members, batch);
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		if (i % batch == 0 && store_begin(h.store, &e) < 0)
+			break;
+		if (append_one(h.store, &keys[i % members],
+			       &keys[(i + 1) % members], posts, 256, &e) < 0)
+			break;
+		if ((i + 1) % batch == 0 || i + 1 == n) {
+			if (store_commit(h.store, &e) < 0)
+				break;
+		}
+	}
+	if (e.code) {
+		fprintf(stderr, "bench: append: %s\n", e.msg);
+		return 1;
+	}
+	dt = now_s() - t0;
+	printf("append_entries_per_s %.0f\nappend_seconds %.2f\n", (double)n / dt, dt);
+	snprintf(path, sizeof(path), "%s/home/store.db", dir);
+	{
+		struct stat st;
+
+		if (stat(path, &st) == 0)
+			printf("store_bytes %lld\nstore_bytes_per_entry %.0f\n",
+			       (long long)st.st_size, (double)st.st_size / (double)n);
+	}
+
+	/* 2. ingest the first K entries into a fresh store, as from a peer */
+	if (ningest > 0) {
+		sqlite3 *src;
+		sqlite3_stmt *st;
+
+		snprintf(cmd, sizeof(cmd), "%s/ingest.db", dir);
+		if (store_open(&b, cmd, STORE_CREATE, &e) < 0 ||
+		    sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(src, "SELECT signed, payload FROM entries "
+				       "ORDER BY n LIMIT ?1", -1, &st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "bench: ingest setup: %s\n", e.msg);
+			return 1;
+		}
+		sqlite3_bind_int64(st, 1, ningest);
+		t0 = now_s();
+		i = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int rc;
+
+			if (i % batch == 0 && store_begin(b, &e) < 0)
+				break;
+			rc = store_ingest(b, sqlite3_column_blob(st, 0),
+					  (size_t)sqlite3_column_bytes(st, 0),
+					  sqlite3_column_blob(st, 1),
+					  (size_t)sqlite3_column_bytes(st, 1), NULL, &e);
+			if (rc < 0)
+				break;
+			stored += rc == INGEST_STORED;
+			if (++i % batch == 0 && store_commit(b, &e) < 0)
+				break;
+		}
+		if (!e.code)
+			store_commit(b, &e);
+		dt = now_s() - t0;
+		sqlite3_finalize(st);
+		sqlite3_close(src);
+		store_close(b);
+		if (e.code || stored != ningest) {
+			fprintf(stderr, "bench: ingest: %ld of %ld stored: %s\n",
+				stored, ningest, e.msg);
+			return 1;
+		}
+		printf("ingest_entries %ld\ningest_entries_per_s %.0f\n", ningest,
+		       (double)ningest / dt);
+	}
+	home_close(&h);
+	printf("bench_peak_rss_kb %ld\n", peak_rss_kb(RUSAGE_SELF));
+
+	/* 3. the CLI reading the N-entry home */
+	if (stoa) {
+		char home[HOME_PATH_MAX + 8];
+		char *feed[] = { (char *)stoa, "--home", home, "feed", NULL };
+		char *feedt[] = { (char *)stoa, "--home", home, "feed", "--topic",
+				  words[5], NULL };
+		char *s1[] = { (char *)stoa, "--home", home, "search", "fraction", NULL };
+		char *s2[] = { (char *)stoa, "--home", home, "search", "photosyn", NULL };
+		struct { const char *name; char **argv; } runs[] = {
+			{ "feed", feed }, { "feed_topic", feedt },
+			{ "search_common", s1 }, { "search_rare", s2 },
+		};
+		size_t r;
+
+		snprintf(home, sizeof(home), "%s/home", dir);
+		for (r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+			double ms;
+			long rss;
+
+			if (time_cmd(runs[r].argv, &ms, &rss) < 0) {
+				fprintf(stderr, "bench: %s failed\n", runs[r].name);
+				return 1;
+			}
+			printf("cli_%s_ms %.1f\ncli_%s_peak_rss_kb %ld\n", runs[r].name,
+			       ms, runs[r].name, rss);
+		}
+	}
+	if (!keep) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench: cannot remove %s\n", dir);
+	} else {
+		printf("dir %s\n", dir);
+	}
+	free(keys);
+	return 0;
+}

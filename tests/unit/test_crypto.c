@@ -1,0 +1,818 @@
+/*
+ * Unit tests for crypto/: known-answer vectors (BLAKE2b-256, RFC 8032
+ * Ed25519, the libsodium KDF, a golden invite code), a forged signature,
+ * hex, the secret/key/community files in a private mkdtemp directory, and
+ * every decoder fed truncated, corrupted and random input, which must be
+ * refused with an error and never crash (the same run under ASan+UBSan
+ * is the poor man's fuzzer until the libFuzzer harnesses exist). The test
+ * never touches anything outside its own temp directory.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "community.h"
+#include "err.h"
+#include "key.h"
+#include "test.h"
+
+static char tmpdir[256];
+
+static void path_in_tmp(char *out, size_t size, const char *name)
+{
+	snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+static void from_hex(uint8_t *out, size_t n, const char *hex)
+{
+	int rc = hex_decode(out, n, hex);
+
+	CHECK_EQ_INT(rc, 0);
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* A file with arbitrary bytes and mode, for feeding the readers. */
+static void put_file(const char *path, const void *p, size_t n, mode_t mode)
+{
+	FILE *f;
+
+	unlink(path);
+	f = fopen(path, "wb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_EQ_INT(fwrite(p, 1, n, f), n);
+	CHECK_EQ_INT(fclose(f), 0);
+	CHECK_EQ_INT(chmod(path, mode), 0);
+}
+
+/* A small deterministic generator, so a failure replays. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static void test_hash(void)
+{
+	uint8_t h[HASH_LEN], h2[HASH_LEN];
+	char hex[2 * HASH_LEN + 1];
+
+	hash_blake2b(h, "", 0);
+	hex_encode(hex, h, sizeof(h));
+	CHECK_STR(hex, "0e5751c026e543b2e8ab2eb06099daa1"
+		       "d1e5df47778f7787faab45cdf12fe3a8");
+	hash_blake2b(h, "abc", 3);
+	hex_encode(hex, h, sizeof(h));
+	CHECK_STR(hex, "bddd813c634239723171ef3fee98579b"
+		       "94964e3bb1cb3e427262c8c068d52319");
+	/* Two-part hashing is hashing the concatenation. */
+	hash_blake2b2(h2, "a", 1, "bc", 2);
+	CHECK(bytes_equal(h, h2, HASH_LEN));
+	hash_blake2b2(h2, "", 0, "abc", 3);
+	CHECK(bytes_equal(h, h2, HASH_LEN));
+	hash_blake2b2(h2, "ab", 2, "d", 1);
+	CHECK(!bytes_equal(h, h2, HASH_LEN));
+}
+
+/* RFC 8032 section 7.1, TEST 1. */
+#define RFC_SEED "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+#define RFC_PK "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+#define RFC_SIG "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155" \
+		"5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+
+static void test_sign(void)
+{
+	uint8_t seed[KEY_SEED_LEN], pk[KEY_PUBLIC_LEN], want[KEY_SIG_LEN];
+	uint8_t sig[KEY_SIG_LEN], bad[KEY_SIG_LEN];
+	struct key k, other;
+	size_t i;
+	int rejected;
+
+	from_hex(seed, sizeof(seed), RFC_SEED);
+	from_hex(pk, sizeof(pk), RFC_PK);
+	from_hex(want, sizeof(want), RFC_SIG);
+
+	key_from_seed(&k, seed);
+	CHECK(bytes_equal(k.pk, pk, sizeof(pk)));
+	CHECK(bytes_equal(k.sk, seed, sizeof(seed))); /* seed || pk */
+	key_sign(&k, "", 0, sig);
+	CHECK(bytes_equal(sig, want, sizeof(sig)));
+	CHECK_EQ_INT(key_verify(pk, "", 0, want), 0);
+	CHECK_EQ_INT(key_verify(pk, NULL, 0, want), 0);
+
+	/* Forgeries: one flipped bit anywhere in the signature is refused. */
+	rejected = 0;
+	for (i = 0; i < KEY_SIG_LEN * 8; i++) {
+		memcpy(bad, want, sizeof(bad));
+		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
+		rejected += key_verify(pk, "", 0, bad) == STOA_ECRYPTO;
+	}
+	CHECK_EQ_INT(rejected, KEY_SIG_LEN * 8);
+	memcpy(bad, want, sizeof(bad));
+	bad[0] ^= 0x01;
+	CHECK_EQ_INT(key_verify(pk, "", 0, bad), STOA_ECRYPTO);
+	/* Right signature, wrong message or wrong signer. */
+	CHECK_EQ_INT(key_verify(pk, "x", 1, want), STOA_ECRYPTO);
+	key_generate(&other);
+	CHECK(!bytes_equal(other.pk, pk, sizeof(pk)));
+	CHECK_EQ_INT(key_verify(other.pk, "", 0, want), STOA_ECRYPTO);
+
+	/* A fresh key signs and verifies a non-empty message. */
+	key_sign(&other, "hello", 5, sig);
+	CHECK_EQ_INT(key_verify(other.pk, "hello", 5, sig), 0);
+	CHECK_EQ_INT(key_verify(other.pk, "hellO", 5, sig), STOA_ECRYPTO);
+	CHECK_EQ_INT(key_verify(k.pk, "hello", 5, sig), STOA_ECRYPTO);
+
+	key_wipe(&k);
+	for (i = 0; i < sizeof(k.sk); i++)
+		CHECK(k.sk[i] == 0);
+	key_wipe(&other);
+	key_wipe(NULL);
+}
+
+static void test_bytes(void)
+{
+	uint8_t a[32], b[32];
+
+	memset(a, 0x5a, sizeof(a));
+	memcpy(b, a, sizeof(b));
+	CHECK(bytes_equal(a, b, sizeof(a)));
+	b[31] ^= 0x80;
+	CHECK(!bytes_equal(a, b, sizeof(a)));
+	bytes_wipe(a, sizeof(a));
+	memset(b, 0, sizeof(b));
+	CHECK(bytes_equal(a, b, sizeof(a)));
+	random_bytes(a, sizeof(a));
+	random_bytes(b, sizeof(b));
+	CHECK(!bytes_equal(a, b, sizeof(a)));
+}
+
+static void test_hex(void)
+{
+	uint8_t in[5] = { 0x00, 0x01, 0xab, 0xcd, 0xff };
+	uint8_t out[5];
+	char hex[11];
+
+	hex_encode(hex, in, sizeof(in));
+	CHECK_STR(hex, "0001abcdff");
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), hex), 0);
+	CHECK(memcmp(in, out, sizeof(in)) == 0);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "0001ABCDFF"), 0);
+	CHECK(memcmp(in, out, sizeof(in)) == 0);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "0001aBcDfF"), 0);
+	CHECK(memcmp(in, out, sizeof(in)) == 0);
+
+	hex_encode(hex, in, 0);
+	CHECK_STR(hex, "");
+	CHECK_EQ_INT(hex_decode(out, 0, ""), 0);
+
+	/* Exactly 2n characters of hex, nothing else. */
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "0001abcdf"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "0001abcdff0"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "0001abcdff00"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "0001abcdfg"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "00:1abcdff"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "00 1abcdff"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), " 0001abcdf"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), "0001abcdf\n"), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), ""), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, sizeof(out), NULL), STOA_EINVAL);
+	CHECK_EQ_INT(hex_decode(out, 0, "00"), STOA_EINVAL);
+
+	CHECK(hex_valid("0123456789abcdefABCDEF"));
+	CHECK(hex_valid("f"));
+	CHECK(!hex_valid(""));
+	CHECK(!hex_valid(NULL));
+	CHECK(!hex_valid("abg"));
+	CHECK(!hex_valid("ab "));
+	CHECK(!hex_valid("-1"));
+}
+
+static void test_key_file(void)
+{
+	char path[512], tmp[600], link_path[512], big[512];
+	uint8_t seed[KEY_SEED_LEN], raw[KEY_FILE_LEN + 1], again[KEY_FILE_LEN];
+	struct key k, r, other;
+	struct err e;
+	struct stat st;
+	size_t len;
+	FILE *f;
+
+	from_hex(seed, sizeof(seed), RFC_SEED);
+	key_from_seed(&k, seed);
+	path_in_tmp(path, sizeof(path), "key");
+
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_write(path, &k, &e), 0);
+	CHECK_STR(e.msg, "");
+	CHECK_EQ_INT(stat(path, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	CHECK_EQ_INT(st.st_size, KEY_FILE_LEN);
+	/* No temp file left behind. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	CHECK(!file_exists(tmp));
+
+	/* Golden bytes: magic, version 1, plain, seed, public key. */
+	len = 0;
+	CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &len, NULL), 0);
+	CHECK_EQ_INT(len, KEY_FILE_LEN);
+	CHECK(memcmp(raw, "stoa-key\x01\x00", 10) == 0);
+	CHECK(memcmp(raw + 10, seed, 32) == 0);
+	CHECK(memcmp(raw + 42, k.pk, 32) == 0);
+
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_read(path, &r, &e), 0);
+	CHECK(bytes_equal(&r, &k, sizeof(k)));
+
+	/* An existing key is never replaced. */
+	key_generate(&other);
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_write(path, &other, &e), STOA_EEXIST);
+	CHECK(strstr(e.msg, "already exists") != NULL);
+	CHECK(!file_exists(tmp));
+	CHECK_EQ_INT(key_file_read(path, &r, NULL), 0);
+	CHECK(bytes_equal(&r, &k, sizeof(k)));
+
+	/* Group/world-readable key files are refused, with the fix. */
+	CHECK_EQ_INT(chmod(path, 0644), 0);
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_read(path, &r, &e), STOA_EPERM);
+	CHECK(strstr(e.msg, "mode 644") != NULL);
+	CHECK(strstr(e.msg, "chmod 600") != NULL);
+	CHECK_EQ_INT(chmod(path, 0640), 0);
+	CHECK_EQ_INT(key_file_read(path, &r, NULL), STOA_EPERM);
+	CHECK_EQ_INT(chmod(path, 0601), 0);
+	CHECK_EQ_INT(key_file_read(path, &r, NULL), STOA_EPERM);
+	CHECK_EQ_INT(chmod(path, 0400), 0);
+	CHECK_EQ_INT(key_file_read(path, &r, NULL), 0);
+	CHECK_EQ_INT(chmod(path, 0600), 0);
+
+	/* Missing file, symlink, directory, oversized, undersized. */
+	path_in_tmp(big, sizeof(big), "nope");
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_read(big, &r, &e), STOA_ENOTFOUND);
+	CHECK(strstr(e.msg, "nope") != NULL);
+	path_in_tmp(link_path, sizeof(link_path), "key-link");
+	CHECK_EQ_INT(symlink(path, link_path), 0);
+	CHECK_EQ_INT(key_file_read(link_path, &r, NULL), STOA_EPERM);
+	CHECK_EQ_INT(key_file_read(tmpdir, &r, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(key_file_write(link_path, &other, NULL), STOA_EEXIST);
+	unlink(link_path);
+
+	path_in_tmp(big, sizeof(big), "big");
+	CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &len, NULL), 0);
+	raw[KEY_FILE_LEN] = 0;
+	put_file(big, raw, KEY_FILE_LEN + 1, 0600);
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_read(big, &r, &e), STOA_EPROTO);
+	put_file(big, raw, KEY_FILE_LEN - 1, 0600);
+	CHECK_EQ_INT(key_file_read(big, &r, NULL), STOA_EPROTO);
+	put_file(big, "", 0, 0600);
+	CHECK_EQ_INT(key_file_read(big, &r, NULL), STOA_EPROTO);
+	/* A damaged key names its file. */
+	raw[50] ^= 1;
+	put_file(big, raw, KEY_FILE_LEN, 0600);
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_read(big, &r, &e), STOA_ECRYPTO);
+	CHECK(strstr(e.msg, big) != NULL);
+	CHECK(strstr(e.msg, "public key does not match") != NULL);
+	unlink(big);
+
+	/* Writing into a missing directory fails cleanly. */
+	path_in_tmp(big, sizeof(big), "no-such-dir/key");
+	CHECK_EQ_INT(key_file_write(big, &k, NULL), STOA_ENOTFOUND);
+	CHECK_EQ_INT(secret_file_write("", raw, 1, NULL), STOA_EINVAL);
+
+	/* secret_file_read: size bound and exact reads. */
+	path_in_tmp(big, sizeof(big), "secret");
+	CHECK_EQ_INT(secret_file_write(big, (const uint8_t *)"abc", 3, NULL), 0);
+	CHECK_EQ_INT(secret_file_read(big, again, 3, &len, NULL), 0);
+	CHECK_EQ_INT(len, 3);
+	CHECK(memcmp(again, "abc", 3) == 0);
+	CHECK_EQ_INT(secret_file_read(big, again, 2, &len, NULL), STOA_EPROTO);
+	CHECK_EQ_INT(len, 0);
+	unlink(big);
+	path_in_tmp(big, sizeof(big), "empty");
+	CHECK_EQ_INT(secret_file_write(big, NULL, 0, NULL), 0);
+	CHECK_EQ_INT(secret_file_read(big, again, 3, &len, NULL), 0);
+	CHECK_EQ_INT(len, 0);
+	unlink(big);
+
+	/* The key file really is the first thing on disk, not a temp. */
+	f = fopen(path, "rb");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	unlink(path);
+	key_wipe(&k);
+	key_wipe(&r);
+	key_wipe(&other);
+	bytes_wipe(raw, sizeof(raw));
+}
+
+static void test_key_decode(void)
+{
+	uint8_t seed[KEY_SEED_LEN], raw[KEY_FILE_LEN + 8], bad[KEY_FILE_LEN];
+	uint8_t zero[sizeof(struct key)];
+	struct key k, r;
+	struct err e;
+	size_t len;
+	int refused, i;
+
+	from_hex(seed, sizeof(seed), RFC_SEED);
+	key_from_seed(&k, seed);
+	memcpy(raw, "stoa-key\x01\x00", 10);
+	memcpy(raw + 10, seed, 32);
+	memcpy(raw + 42, k.pk, 32);
+	memset(raw + KEY_FILE_LEN, 0, 8);
+	memset(zero, 0, sizeof(zero));
+
+	CHECK_EQ_INT(key_file_decode(raw, KEY_FILE_LEN, &r, NULL), 0);
+	CHECK(bytes_equal(&r, &k, sizeof(k)));
+
+	/* Every truncation, and a few extensions, are refused. */
+	refused = 0;
+	for (len = 0; len < KEY_FILE_LEN; len++)
+		refused += key_file_decode(raw, len, &r, NULL) == STOA_EPROTO;
+	CHECK_EQ_INT(refused, KEY_FILE_LEN);
+	CHECK(bytes_equal(&r, zero, sizeof(r))); /* wiped on failure */
+	for (len = KEY_FILE_LEN + 1; len <= sizeof(raw); len++)
+		CHECK_EQ_INT(key_file_decode(raw, len, &r, NULL), STOA_EPROTO);
+	CHECK_EQ_INT(key_file_decode(NULL, 0, &r, NULL), STOA_EPROTO);
+
+	/* Every flipped magic bit. */
+	refused = 0;
+	for (i = 0; i < 64; i++) {
+		memcpy(bad, raw, sizeof(bad));
+		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
+		refused += key_file_decode(bad, sizeof(bad), &r, NULL) ==
+			   STOA_EPROTO;
+	}
+	CHECK_EQ_INT(refused, 64);
+	memcpy(bad, raw, sizeof(bad));
+	bad[0] = 'S';
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "not a stoa key file") != NULL);
+
+	/* Version and protection. */
+	memcpy(bad, raw, sizeof(bad));
+	bad[8] = 2;
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "version 2") != NULL);
+	bad[8] = 0;
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, NULL), STOA_EPROTO);
+	memcpy(bad, raw, sizeof(bad));
+	bad[9] = 1;
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, &e), STOA_EINVAL);
+	CHECK_STR(e.msg,
+		  "key file is passphrase-protected, which this version cannot read");
+	bad[9] = 2;
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, NULL), STOA_EPROTO);
+	bad[9] = 0xff;
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, NULL), STOA_EPROTO);
+
+	/* A public key that does not belong to the seed, or a bad seed. */
+	memcpy(bad, raw, sizeof(bad));
+	bad[KEY_FILE_LEN - 1] ^= 0x01;
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, &e), STOA_ECRYPTO);
+	CHECK_STR(e.msg, "key file is damaged: public key does not match");
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	memcpy(bad, raw, sizeof(bad));
+	bad[10] ^= 0x01;
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, NULL), STOA_ECRYPTO);
+
+	/* Random bytes with the right header still fail the key check. */
+	for (i = 0; i < 200; i++) {
+		size_t j;
+
+		memcpy(bad, raw, 10);
+		for (j = 10; j < sizeof(bad); j++)
+			bad[j] = (uint8_t)rng();
+		CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, NULL),
+			     STOA_ECRYPTO);
+	}
+	key_wipe(&k);
+}
+
+static void test_name_check(void)
+{
+	char name[COMMUNITY_NAME_MAX + 2];
+	struct err e;
+	int i;
+
+	err_clear(&e);
+	CHECK_EQ_INT(community_name_check("", &e), STOA_EINVAL);
+	CHECK_STR(e.msg, "community name is empty");
+	CHECK_EQ_INT(community_name_check(NULL, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("a", NULL), 0);
+	CHECK_EQ_INT(community_name_check("math club", NULL), 0);
+
+	memset(name, 'x', sizeof(name));
+	name[COMMUNITY_NAME_MAX] = '\0';
+	CHECK_EQ_INT(community_name_check(name, NULL), 0);
+	name[COMMUNITY_NAME_MAX] = 'x';
+	name[COMMUNITY_NAME_MAX + 1] = '\0';
+	err_clear(&e);
+	CHECK_EQ_INT(community_name_check(name, &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "too long") != NULL);
+
+	/* Multi-byte names count bytes: 32 x U+00E9 is 64 bytes. */
+	for (i = 0; i < 32; i++)
+		memcpy(name + 2 * i, "\xc3\xa9", 2);
+	name[64] = '\0';
+	CHECK_EQ_INT(community_name_check(name, NULL), 0);
+	CHECK_EQ_INT(community_name_check("Lernwerkstatt Z\xc3\xbcrich "
+					  "\xe2\x98\x95 \xf0\x9d\x84\x9e", NULL),
+		     0);
+	CHECK_EQ_INT(community_name_check("\xe5\xad\xa6\xe7\xbf\x92", NULL), 0);
+	CHECK_EQ_INT(community_name_check("\xf4\x8f\xbf\xbf", NULL), 0);
+
+	/* Control characters: C0, DEL, C1. */
+	err_clear(&e);
+	CHECK_EQ_INT(community_name_check("a\x01" "b", &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "control character") != NULL);
+	CHECK_EQ_INT(community_name_check("a\tb", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("a\nb", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\x1b[31mred", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("a\x7f", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("a\xc2\x85", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xc2\x9b" "31m", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xc2\xa0", NULL), 0); /* NBSP */
+
+	/* Invalid UTF-8. */
+	err_clear(&e);
+	CHECK_EQ_INT(community_name_check("caf\xe9", &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "UTF-8") != NULL);
+	CHECK_EQ_INT(community_name_check("\xff", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\x80", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xc0\xaf", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xc1\xbf", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xe0\x80\xaf", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xf0\x80\x80\xaf", NULL),
+		     STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xed\xa0\x80", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xed\xbf\xbf", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xf4\x90\x80\x80", NULL),
+		     STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xf8\x88\x80\x80\x80", NULL),
+		     STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("ab\xe2\x82", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xe2\x82x", NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_name_check("\xc3", NULL), STOA_EINVAL);
+}
+
+static void test_community_file(void)
+{
+	char path[512];
+	uint8_t raw[COMMUNITY_FILE_MAX + 4], bad[COMMUNITY_FILE_MAX + 4];
+	uint8_t zero[sizeof(struct community)];
+	struct community c, r;
+	struct stat st;
+	struct err e;
+	size_t len, flen, i;
+	int refused;
+
+	memset(zero, 0, sizeof(zero));
+	err_clear(&e);
+	CHECK_EQ_INT(community_create(&c, "math club", &e), 0);
+	CHECK_STR(c.name, "math club");
+	CHECK(!bytes_equal(c.secret, zero, COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(community_create(&r, "math club", NULL), 0);
+	CHECK(!bytes_equal(c.secret, r.secret, COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(community_create(&r, "", NULL), STOA_EINVAL);
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+
+	path_in_tmp(path, sizeof(path), "community");
+	CHECK_EQ_INT(community_file_write(path, &c, NULL), 0);
+	CHECK_EQ_INT(stat(path, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+	CHECK_STR(r.name, c.name);
+	CHECK(bytes_equal(r.secret, c.secret, COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(community_file_write(path, &r, NULL), STOA_EEXIST);
+	CHECK_EQ_INT(chmod(path, 0604), 0);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), STOA_EPERM);
+	CHECK_EQ_INT(chmod(path, 0600), 0);
+
+	/* Golden layout. */
+	CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &flen, NULL), 0);
+	CHECK_EQ_INT(flen, 10 + 9 + COMMUNITY_SECRET_LEN);
+	CHECK(memcmp(raw, "stoa-com\x01\x09math club", 19) == 0);
+	CHECK(memcmp(raw + 19, c.secret, COMMUNITY_SECRET_LEN) == 0);
+	unlink(path);
+
+	/* Decode: every truncation, extension, bad field. */
+	CHECK_EQ_INT(community_file_decode(raw, flen, &r, NULL), 0);
+	CHECK_STR(r.name, "math club");
+	refused = 0;
+	for (len = 0; len < flen; len++)
+		refused += community_file_decode(raw, len, &r, NULL) ==
+			   STOA_EPROTO;
+	CHECK_EQ_INT(refused, flen);
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	raw[flen] = 0;
+	CHECK_EQ_INT(community_file_decode(raw, flen + 1, &r, NULL),
+		     STOA_EPROTO);
+	CHECK_EQ_INT(community_file_decode(NULL, 0, &r, NULL), STOA_EPROTO);
+	memcpy(bad, raw, flen);
+	bad[3] = 'X';
+	err_clear(&e);
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "not a stoa community file") != NULL);
+	memcpy(bad, raw, flen);
+	bad[8] = 2;
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL), STOA_EPROTO);
+	for (i = 0; i < 256; i++) {
+		memcpy(bad, raw, flen);
+		bad[9] = (uint8_t)i;
+		CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL),
+			     i == 9 ? 0 : STOA_EPROTO);
+	}
+	memcpy(bad, raw, flen);
+	bad[12] = 0x01; /* control character in the name */
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL), STOA_EPROTO);
+	bad[12] = 0x00; /* NUL inside the name */
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL), STOA_EPROTO);
+	bad[12] = 0xff;
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL), STOA_EPROTO);
+
+	/* An invalid name in memory is never written. */
+	memcpy(&r, &c, sizeof(r));
+	r.name[0] = '\x1b';
+	CHECK_EQ_INT(community_file_write(path, &r, NULL), STOA_EINVAL);
+	CHECK(!file_exists(path));
+
+	community_wipe(&c);
+	community_wipe(&r);
+	CHECK(bytes_equal(&c, zero, sizeof(c)));
+	community_wipe(NULL);
+}
+
+static void test_derive(void)
+{
+	struct community c, d;
+	uint8_t a[32], b[32], want[32];
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	strcpy(c.name, "math club");
+	for (i = 0; i < COMMUNITY_SECRET_LEN; i++)
+		c.secret[i] = (uint8_t)i;
+	/* Computed with Python's hashlib.blake2b(key, salt=id LE, person). */
+	community_derive(&c, 1, a);
+	from_hex(want, sizeof(want), "d6285efd8b66177092fb62ebc7fd6754"
+				     "c82010917a20a4b6f0a4e076595ff43c");
+	CHECK(bytes_equal(a, want, 32));
+	community_derive(&c, 2, b);
+	from_hex(want, sizeof(want), "d4e91776d43f8ddae89a143a12bf6b6d"
+				     "16a8281369d9111750edb6ddb40d2ef5");
+	CHECK(bytes_equal(b, want, 32));
+	d = c;
+	d.secret[0] ^= 1;
+	community_derive(&d, 1, b);
+	CHECK(!bytes_equal(a, b, 32));
+	community_derive(&c, 1, b);
+	CHECK(bytes_equal(a, b, 32));
+}
+
+#define GOLDEN_INVITE \
+	"stoa:AQltYXRoIGNsdWIAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH1Styrk"
+
+static void test_invite(void)
+{
+	struct community c, r;
+	char code[INVITE_MAX], buf[INVITE_MAX + 64];
+	uint8_t zero[sizeof(struct community)];
+	static const char b64chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	struct err e;
+	size_t len, i, j;
+	int refused, rc;
+
+	memset(zero, 0, sizeof(zero));
+	memset(&c, 0, sizeof(c));
+	strcpy(c.name, "math club");
+	for (i = 0; i < COMMUNITY_SECRET_LEN; i++)
+		c.secret[i] = (uint8_t)i;
+
+	/* Golden code, computed with Python (base64, hashlib). */
+	invite_encode(&c, code);
+	CHECK_STR(code, GOLDEN_INVITE);
+	err_clear(&e);
+	CHECK_EQ_INT(invite_decode(GOLDEN_INVITE, &r, &e), 0);
+	CHECK_STR(e.msg, "");
+	CHECK_STR(r.name, "math club");
+	CHECK(bytes_equal(r.secret, c.secret, COMMUNITY_SECRET_LEN));
+
+	/* Copy/paste whitespace is tolerated. */
+	snprintf(buf, sizeof(buf), "%s\n", code);
+	CHECK_EQ_INT(invite_decode(buf, &r, NULL), 0);
+	CHECK_STR(r.name, "math club");
+	snprintf(buf, sizeof(buf), "  \t%s \r\n", code);
+	CHECK_EQ_INT(invite_decode(buf, &r, NULL), 0);
+	CHECK(bytes_equal(r.secret, c.secret, COMMUNITY_SECRET_LEN));
+	/* ... but not inside the code. */
+	snprintf(buf, sizeof(buf), "%.20s %s", code, code + 20);
+	CHECK(invite_decode(buf, &r, NULL) < 0);
+
+	/* Random communities, including the longest name, roundtrip. */
+	CHECK_EQ_INT(community_create(&c, "Lernwerkstatt Z\xc3\xbcrich", NULL), 0);
+	invite_encode(&c, code);
+	CHECK_EQ_INT(invite_decode(code, &r, NULL), 0);
+	CHECK_STR(r.name, c.name);
+	CHECK(bytes_equal(r.secret, c.secret, COMMUNITY_SECRET_LEN));
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < 16; i++)
+		memcpy(buf + 4 * i, "\xf0\x9d\x84\x9e", 4);
+	CHECK_EQ_INT(community_create(&c, buf, NULL), 0);
+	invite_encode(&c, code);
+	CHECK(strlen(code) < INVITE_MAX);
+	CHECK_EQ_INT(invite_decode(code, &r, NULL), 0);
+	CHECK_STR(r.name, c.name);
+	CHECK(bytes_equal(r.secret, c.secret, COMMUNITY_SECRET_LEN));
+
+	/* From here on: the golden community. */
+	strcpy(code, GOLDEN_INVITE);
+	len = strlen(code);
+
+	/* A changed character in the secret part: checksum mismatch. */
+	strcpy(buf, code);
+	buf[30] = buf[30] == 'A' ? 'B' : 'A';
+	err_clear(&e);
+	CHECK_EQ_INT(invite_decode(buf, &r, &e), STOA_EINVAL);
+	CHECK_STR(e.msg, "invite code is damaged (checksum mismatch)");
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+
+	/* Every character changed to every other base64 character. */
+	refused = 0;
+	for (i = strlen(INVITE_PREFIX); i < len; i++) {
+		for (j = 0; j < 64; j++) {
+			if (b64chars[j] == code[i])
+				continue;
+			strcpy(buf, code);
+			buf[i] = b64chars[j];
+			refused += invite_decode(buf, &r, NULL) < 0;
+		}
+	}
+	CHECK_EQ_INT(refused, (len - strlen(INVITE_PREFIX)) * 63);
+
+	/* Every prefix of a valid code is refused, without crashing. */
+	refused = 0;
+	for (i = 0; i < len; i++) {
+		memcpy(buf, code, i);
+		buf[i] = '\0';
+		refused += invite_decode(buf, &r, NULL) < 0;
+	}
+	CHECK_EQ_INT(refused, len);
+	err_clear(&e);
+	memcpy(buf, code, len - 4);
+	buf[len - 4] = '\0';
+	CHECK_EQ_INT(invite_decode(buf, &r, &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "invite code is damaged") != NULL);
+
+	err_clear(&e);
+	memcpy(buf, code, len - 1);
+	buf[len - 1] = '\0';
+	CHECK_EQ_INT(invite_decode(buf, &r, &e), STOA_EINVAL);
+	CHECK_STR(e.msg, "invite code is damaged (truncated or mistyped)");
+	strcpy(buf, code);
+	buf[9] = '!';
+	err_clear(&e);
+	CHECK_EQ_INT(invite_decode(buf, &r, &e), STOA_EINVAL);
+	CHECK_STR(e.msg,
+		  "invite code is damaged (unexpected character at position 10)");
+
+	/* Extra characters. */
+	snprintf(buf, sizeof(buf), "%sA", code);
+	CHECK(invite_decode(buf, &r, NULL) < 0);
+	snprintf(buf, sizeof(buf), "%sAAAA", code);
+	CHECK(invite_decode(buf, &r, NULL) < 0);
+	snprintf(buf, sizeof(buf), "%s=", code);
+	CHECK(invite_decode(buf, &r, NULL) < 0);
+	memset(buf, 'A', INVITE_MAX + 20);
+	memcpy(buf, "stoa:", 5);
+	buf[INVITE_MAX + 20] = '\0';
+	err_clear(&e);
+	CHECK_EQ_INT(invite_decode(buf, &r, &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "too long") != NULL);
+
+	/* Wrong or missing prefix. */
+	err_clear(&e);
+	CHECK_EQ_INT(invite_decode(code + 5, &r, &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "not a stoa invite code") != NULL);
+	snprintf(buf, sizeof(buf), "STOA:%s", code + 5);
+	CHECK_EQ_INT(invite_decode(buf, &r, NULL), STOA_EINVAL);
+	snprintf(buf, sizeof(buf), "stoa;%s", code + 5);
+	CHECK_EQ_INT(invite_decode(buf, &r, NULL), STOA_EINVAL);
+	snprintf(buf, sizeof(buf), "https://example.org/%s", code);
+	CHECK_EQ_INT(invite_decode(buf, &r, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(invite_decode("", &r, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(invite_decode(" \n", &r, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(invite_decode("stoa:", &r, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(invite_decode(NULL, &r, NULL), STOA_EINVAL);
+	/* Standard base64 alphabet ('+', '/') is not this variant. */
+	CHECK_EQ_INT(invite_decode("stoa:AQ+/", &r, NULL), STOA_EINVAL);
+
+	/* A checksummed code whose name is invalid is still refused. */
+	memset(&c, 0, sizeof(c));
+	strcpy(c.name, "evil\x1b[2J");
+	invite_encode(&c, code);
+	err_clear(&e);
+	CHECK_EQ_INT(invite_decode(code, &r, &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "name") != NULL);
+
+	/* Random text after the prefix never crashes nor decodes. */
+	for (i = 0; i < 3000; i++) {
+		size_t n = 5 + rng() % (INVITE_MAX + 8);
+
+		memcpy(buf, "stoa:", 5);
+		for (j = 5; j < n; j++)
+			buf[j] = (i & 1) ? b64chars[rng() % 64]
+					 : (char)(1 + rng() % 255);
+		buf[n] = '\0';
+		rc = invite_decode(buf, &r, NULL);
+		CHECK(rc < 0);
+	}
+	community_wipe(&c);
+	community_wipe(&r);
+}
+
+/* Random bytes into the file decoders: errors only, never a crash. */
+static void test_decoders_random(void)
+{
+	uint8_t p[COMMUNITY_FILE_MAX + 16];
+	struct community c;
+	struct key k;
+	int i, key_ok = 0;
+
+	for (i = 0; i < 5000; i++) {
+		size_t n = rng() % sizeof(p), j;
+
+		for (j = 0; j < n; j++)
+			p[j] = (uint8_t)rng();
+		if (i & 1) {
+			/* Valid headers, so the deeper checks are reached. */
+			if (n >= 10)
+				memcpy(p, "stoa-com\x01", 9);
+			/* A random short name may be valid; then it is whole. */
+			if (community_file_decode(p, n, &c, NULL) == 0)
+				CHECK(strlen(c.name) == p[9]);
+		} else {
+			if (n >= 10)
+				memcpy(p, "stoa-key\x01\x00", 10);
+			key_ok += key_file_decode(p, n, &k, NULL) == 0;
+		}
+	}
+	CHECK_EQ_INT(key_ok, 0);
+}
+
+int main(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (key_lib_init() != 0) {
+		fprintf(stderr, "test_crypto: cannot initialise libsodium\n");
+		return 1;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s/stoa-test-crypto-XXXXXX",
+		 base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		fprintf(stderr, "test_crypto: cannot create temp dir: %s\n",
+			strerror(errno));
+		return 1;
+	}
+
+	test_hash();
+	test_sign();
+	test_bytes();
+	test_hex();
+	test_key_file();
+	test_key_decode();
+	test_name_check();
+	test_community_file();
+	test_derive();
+	test_invite();
+	test_decoders_random();
+
+	CHECK_EQ_INT(rmdir(tmpdir), 0);
+	return test_report("crypto");
+}
