@@ -65,7 +65,8 @@ int hex_decode(uint8_t *out, size_t n, const char *hex);
 int hex_valid(const char *s);
 
 /*
- * Writes k to path atomically (temp file, fsync, rename), mode 0600.
+ * Writes k to path atomically (temp file, fsync, link into place so an
+ * existing key is never replaced, fsync of the directory), mode 0600.
  * Refuses to replace an existing file (STOA_EEXIST).
  */
 int key_file_write(const char *path, const struct key *k, struct err *e);

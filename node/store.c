@@ -235,25 +235,48 @@ static int step_done(struct store *s, sqlite3_stmt *st, struct err *e)
 	return 0;
 }
 
-static int schema_check(struct store *s, struct err *e)
+/* The schema version recorded in the file: -1 if none (a new file). */
+static int schema_version(struct store *s)
 {
 	sqlite3_stmt *st;
-	int version = -1, rc;
+	int version = -1;
 
-	rc = sqlite3_prepare_v2(s->db,
-		"SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail(s, e, "cannot read store schema");
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = "
+			       "'schema'", -1, &st, NULL) != SQLITE_OK)
+		return -1; /* no meta table yet */
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version == -1)
-		return exec(s, "INSERT INTO meta VALUES ('schema', "
-			    "1)", e); /* STORE_SCHEMA_VERSION */
-	if (version != STORE_SCHEMA_VERSION)
-		return err_set(e, STOA_EPROTO,
-			       "store schema %d is not %d: this stoa is too old",
-			       version, STORE_SCHEMA_VERSION);
+	return version;
+}
+
+/*
+ * Creates the schema of a new file. An existing file of the current
+ * version is opened without a write (so readers never take the write
+ * lock); any other version is refused, never altered.
+ */
+static int schema_ensure(struct store *s, int flags, struct err *e)
+{
+	char sql[96];
+	int version = schema_version(s);
+
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+	if (version != -1)
+		return err_set(e, STOA_EPROTO, "store schema %d is not %d: this "
+			       "stoa is too old for it", version,
+			       STORE_SCHEMA_VERSION);
+	if (!(flags & STORE_CREATE))
+		return err_set(e, STOA_EPROTO, "store has no schema");
+	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO meta VALUES "
+		 "('schema', %d)", STORE_SCHEMA_VERSION);
+	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
+		return e ? e->code : STOA_EIO;
+	if (exec(s, schema_entries, e) < 0 || exec(s, schema_view, e) < 0 ||
+	    exec(s, sql, e) < 0 || exec(s, "COMMIT", e) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return e ? e->code : STOA_EIO;
+	}
 	return 0;
 }
 
@@ -286,14 +309,9 @@ int store_open(struct store **out, const char *path, int flags,
 		    "PRAGMA cache_size = -32768;"
 		    "PRAGMA foreign_keys = OFF;", e) < 0)
 		goto fail;
+	if (schema_ensure(s, flags, e) < 0)
+		goto fail;
 	if (!(flags & STORE_READONLY)) {
-		if (exec(s, "BEGIN IMMEDIATE", e) < 0)
-			goto fail;
-		if (exec(s, schema_entries, e) < 0 || exec(s, schema_view, e) < 0 ||
-		    schema_check(s, e) < 0 || exec(s, "COMMIT", e) < 0) {
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			goto fail;
-		}
 		for (i = 0; i < ST_COUNT; i++) {
 			if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 					       SQLITE_PREPARE_PERSISTENT,
@@ -652,6 +670,10 @@ static int ingest(struct store *s, const struct entry *en,
 		 * really signed it. Keep the first, record the proof. */
 		if ((rc = entry_verify(en, e)) < 0)
 			return rc;
+		/* The signed header is the proof; keep the payload only if
+		 * it is the one that was signed. */
+		if (payload && entry_check_payload(en, payload, plen, NULL) < 0)
+			payload = NULL, plen = 0;
 		if ((rc = record_fork(s, en, held, payload, plen, e)) < 0)
 			return rc;
 		return INGEST_FORK;

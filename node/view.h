@@ -48,8 +48,13 @@ int view_feed(struct store *s, const struct view_feed_filter *f,
 int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	      void *arg, struct err *e);
 
-/* Full-text search over posts (FTS5 syntax), newest first; rows as
- * view_feed plus "snippet". A malformed query is STOA_EINVAL. */
+/*
+ * Full-text search over posts: every word of query must match the start of
+ * a word of the title, body or topic (punctuation is never a syntax
+ * error). Most recently received first (FTS5 walks its rowids backwards and
+ * stops at the limit, which keeps a common word fast at 1M posts). Rows as
+ * view_feed plus "snippet". An empty query is STOA_EINVAL.
+ */
 int view_search(struct store *s, const char *query, unsigned limit,
 		view_row_fn cb, void *arg, struct err *e);
 
@@ -61,7 +66,7 @@ int view_search(struct store *s, const char *query, unsigned limit,
 int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e);
 
 /*
- * Mentoring: open offers and requests ({"type":"offer"|"request","id",
+ * Mentoring: every offer and request, newest first ({"type":"offer"|"request","id",
  * "author","name","ts","topic","pairings"}), then pairings
  * ({"type":"pairing","id","mentor","mentor_name","mentee","mentee_name",
  *   "topic","ts","status":"open"|"closed","sessions","minutes",

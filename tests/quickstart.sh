@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+#
+# quickstart: the one script behind the README's Quick start. On a fresh
+# Debian 12 machine it installs the Debian packages stoa needs (only the
+# missing ones), configures and builds stoa with CMake, and then either
+# starts your node (`node`) or runs the whole test suite (`test`). It is
+# also what CI runs (.ci/run), so the README's commands are the tested ones.
+# It never touches a node that already exists: `node` creates one only if
+# the home holds no key file.
+#
+# Usage: bash tests/quickstart.sh node|test
+#
+# Environment:
+#   STOA_BUILD_DIR   build directory (default: build, relative to the repo)
+#   STOA_CMAKE_ARGS  extra arguments for the CMake configure step,
+#                    e.g. "-DSTOA_WERROR=ON -DSTOA_SANITIZE=ON"
+#   STOA_COMMUNITY   community name for a new node (default: classroom)
+#   STOA_HOME        the node's directory (stoa's own default otherwise:
+#                    $XDG_DATA_HOME/stoa, else ~/.local/share/stoa)
+#
+# Runs as root; as another user it uses sudo for apt-get only.
+set -euo pipefail
+
+usage="usage: bash tests/quickstart.sh node|test"
+
+say() { printf 'quickstart: %s\n' "$*" >&2; }
+die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
+
+if [ $# -ne 1 ]; then
+	printf '%s\n' "$usage" >&2
+	exit 2
+fi
+mode=$1
+case "$mode" in
+node | test) ;;
+-h | --help)
+	printf '%s\n' "$usage"
+	exit 0
+	;;
+*)
+	printf 'quickstart: unknown mode %s\n%s\n' "'$mode'" "$usage" >&2
+	exit 2
+	;;
+esac
+
+# Work from the repository root, wherever the script is called from.
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+# --- 1. Debian packages ---------------------------------------------------
+# python3 is for the tests' JSON checks, sqlite3 (the shell) for a test
+# that tampers with a store. (The sanitizer build uses gcc from
+# build-essential: no clang needed.)
+packages=(build-essential cmake pkg-config libsodium-dev libzmq3-dev
+	libsqlite3-dev libavahi-client-dev libavahi-core-dev libjansson-dev
+	python3 sqlite3)
+
+install_missing() {
+	local missing=() pkg status
+	local -a as_root=()
+
+	if ! command -v dpkg-query >/dev/null 2>&1 ||
+		! command -v apt-get >/dev/null 2>&1; then
+		say "no dpkg/apt-get here (not Debian?): skipping package installation"
+		say "make sure these (or your system's equivalents) are installed: ${packages[*]}"
+		return 0
+	fi
+	# dpkg-query's status, read whole (no pipe into grep -q: with pipefail
+	# an early-exiting grep could make an installed package look missing).
+	for pkg in "${packages[@]}"; do
+		status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+		case "$status" in
+		*'install ok installed'*) ;;
+		*) missing+=("$pkg") ;;
+		esac
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		say "all ${#packages[@]} Debian packages are installed"
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 ||
+			die "missing packages (${missing[*]}): run as root or install sudo"
+		as_root=(sudo)
+	fi
+	say "installing missing packages: ${missing[*]}"
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+install_missing
+
+# --- 2. Configure and build -----------------------------------------------
+build=${STOA_BUILD_DIR:-build}
+extra=()
+if [ -n "${STOA_CMAKE_ARGS:-}" ]; then
+	# Split on white space on purpose: several -D options in one variable.
+	read -r -a extra <<<"$STOA_CMAKE_ARGS"
+fi
+jobs=$(nproc 2>/dev/null || echo 2)
+
+say "configuring into $build ${extra[*]:+(extra: ${extra[*]})}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" ||
+	die "cmake configure failed (see above)"
+say "building with $jobs jobs"
+cmake --build "$build" -j"$jobs" || die "build failed (see above)"
+
+# --- 3a. test: the whole suite ----------------------------------------------
+if [ "$mode" = test ]; then
+	say "running the tests (ctest --test-dir $build)"
+	status=0
+	ctest --test-dir "$build" --output-on-failure -j2 || status=$?
+	if [ "$status" -eq 0 ]; then
+		say "all tests passed"
+	else
+		say "tests failed (ctest exit status $status)"
+	fi
+	exit "$status"
+fi
+
+# --- 3b. node: your node ------------------------------------------------------
+stoa=$build/stoa
+[ -x "$stoa" ] || die "no stoa binary at $stoa after the build"
+
+# The same home stoa picks by itself (node/home.c home_resolve): $STOA_HOME,
+# else $XDG_DATA_HOME/stoa, else $HOME/.local/share/stoa; empty counts as
+# unset.
+if [ -n "${STOA_HOME:-}" ]; then
+	home=$STOA_HOME
+elif [ -n "${XDG_DATA_HOME:-}" ]; then
+	home=$XDG_DATA_HOME/stoa
+else
+	[ -n "${HOME:-}" ] || die "HOME is not set: set STOA_HOME to the node's directory"
+	home=$HOME/.local/share/stoa
+fi
+
+if [ -e "$home/key" ]; then
+	say "using the existing node in $home"
+else
+	community=${STOA_COMMUNITY:-classroom}
+	say "creating a node in $home for $(id -un) in community '$community'"
+	"$stoa" init --name "$(id -un)" --community "$community"
+fi
+
+"$stoa" whoami
+say "the newest posts on this node:"
+"$stoa" feed
+
+# Later issues add replication (ZeroMQ) and discovery (mDNS); this step will
+# then start the node's daemon in the foreground with `"$stoa" serve`.
+# Until then a node is single-machine: everything above works offline.
+say "done: try '$stoa post \"hello\"' or '$stoa help'"
