@@ -93,6 +93,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
+static int col_blob(sqlite3_stmt *st, int col, uint8_t *out, int len);
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
@@ -854,6 +856,32 @@ int store_resolve_id(struct store *s, const char *prefix,
 		return err_set(e, STOA_EAMBIG, "'%s' is ambiguous", prefix);
 	if (kind_out)
 		*kind_out = (uint8_t)kind;
+	return 0;
+}
+
+int store_entry_info(struct store *s, const uint8_t id[ENTRY_ID_LEN],
+		     uint8_t *kind, uint8_t author[KEY_PUBLIC_LEN],
+		     struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT kind, author FROM entries WHERE "
+			       "id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot look up entry");
+	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (kind)
+			*kind = (uint8_t)sqlite3_column_int(st, 0);
+		if (author && !col_blob(st, 1, author, KEY_PUBLIC_LEN))
+			rc = SQLITE_CORRUPT;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, STOA_ENOTFOUND, "no such entry");
+	if (rc != SQLITE_ROW)
+		return err_set(e, STOA_EIO, "cannot look up entry");
 	return 0;
 }
 

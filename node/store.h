@@ -90,6 +90,11 @@ int store_resolve_id(struct store *s, const char *prefix,
 		     uint8_t id[ENTRY_ID_LEN], uint8_t *kind_out,
 		     struct err *e);
 
+/* The kind and author of a stored entry; STOA_ENOTFOUND if none. */
+int store_entry_info(struct store *s, const uint8_t id[ENTRY_ID_LEN],
+		     uint8_t *kind, uint8_t author[KEY_PUBLIC_LEN],
+		     struct err *e);
+
 /*
  * Resolves a member by display name (exact, case-insensitive, among
  * current profiles) or by public key hex prefix (>= 8 chars) among authors

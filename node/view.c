@@ -236,9 +236,6 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	return run(s, st, feedback_row, cb, arg, e);
 }
 
-/* Longest search query accepted, bytes. */
-#define VIEW_QUERY_MAX 1024
-
 /*
  * Turns what a person typed into a safe FTS5 expression: every
  * whitespace-separated word becomes a quoted prefix term ("word"*), so
@@ -413,6 +410,7 @@ static json_t *pairing_row(sqlite3_stmt *st)
 	set_int(o, "minutes", st, 9);
 	set_text(o, "goals", st, 10);
 	set_text(o, "progress", st, 11);
+	set_hex(o, "ask", st, 12);
 	return o;
 }
 
@@ -449,7 +447,7 @@ int view_mentoring(struct store *s, view_row_fn cb, void *arg,
 		BY_PARTICIPANT("s") "),"
 		" (SELECT coalesce(sum(minutes), 0) FROM sessions AS s WHERE"
 		"  s.pairing = p.id AND " BY_PARTICIPANT("s") "),"
-		" " LATEST_SESSION("goals") ", " LATEST_SESSION("progress")
+		" " LATEST_SESSION("goals") ", " LATEST_SESSION("progress") ", a.id"
 		" FROM " PAIR_JOIN " ORDER BY p.ts DESC, p.id DESC", &st, e)) < 0)
 		return rc;
 	return run(s, st, pairing_row, cb, arg, e);

@@ -22,6 +22,7 @@
 
 #define VIEW_LIMIT_DEFAULT 20
 #define VIEW_LIMIT_MAX 100000
+#define VIEW_QUERY_MAX 1024 /* longest search query, bytes */
 
 typedef int (*view_row_fn)(json_t *row, void *arg);
 
@@ -70,7 +71,7 @@ int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e);
  * "author","name","ts","topic","pairings"}), then pairings
  * ({"type":"pairing","id","mentor","mentor_name","mentee","mentee_name",
  *   "topic","ts","status":"open"|"closed","sessions","minutes",
- *   "goals"?,"progress"?}).
+ *   "goals"?,"progress"?,"ask"}), "ask" being the offer or request id.
  */
 int view_mentoring(struct store *s, view_row_fn cb, void *arg,
 		   struct err *e);
@@ -78,8 +79,7 @@ int view_mentoring(struct store *s, view_row_fn cb, void *arg,
 /*
  * Checks a pairing id for mentor session/close by member pk: the pairing
  * exists, its ask exists, and pk is its mentor or mentee (STOA_EPERM
- * otherwise); closed pairings are STOA_EINVAL. topic_out (may be NULL,
- * PAYLOAD_TOPIC_MAX+1 bytes) gets the pairing's topic.
+ * otherwise); closed pairings are STOA_EINVAL.
  */
 int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 		       const uint8_t pk[KEY_PUBLIC_LEN], struct err *e);

@@ -1,0 +1,203 @@
+/*
+ * cli: what the files of the `stoa` command share. main.c owns the command
+ * table and the global options; each cmd_<name>.c parses its own argv with
+ * getopt_long and returns an exit code (0 ok, 1 failure, 2 usage); util.c
+ * holds the helpers every command needs (opening the home, strict number
+ * parsing, bounded text input, id and member resolution, appending a
+ * payload); print.c holds the printers and the sanitizer that every piece
+ * of text written by another member passes through before it reaches a
+ * terminal. The CLI reaches the store only through node/ (home.h, store.h,
+ * view.h): never SQLite or libsodium directly. It never aborts or exits on
+ * bad input: every error is printed once, here, as "stoa: <message>".
+ */
+#ifndef STOA_CLI_H
+#define STOA_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "entry.h"
+#include "err.h"
+#include "home.h"
+#include "key.h"
+
+#ifndef STOA_VERSION
+#define STOA_VERSION "0.1.0"
+#endif
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* The most bytes counted (not stored) when reporting an over-long text. */
+#define CLI_COUNT_MAX (1024 * 1024)
+
+/* The longest search query accepted, in bytes. */
+
+/* State of one run: the --home option and the home, opened on demand. */
+struct cli {
+	const char *home_opt;     /* --home DIR, or NULL */
+	char dir[HOME_PATH_MAX];  /* resolved by cli_open */
+	struct home home;         /* valid when opened */
+	int opened;
+};
+
+enum cmd_flags {
+	CMD_HOME = 1 << 0,   /* uses a home: main initialises the crypto
+			      * library first and closes the home after */
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	unsigned flags;
+	const char *summary;
+};
+
+/* Commands: argv[0] is the command name; they return the exit code. */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_invite(struct cli *c, int argc, char **argv);
+int cmd_whoami(struct cli *c, int argc, char **argv);
+int cmd_post(struct cli *c, int argc, char **argv);
+int cmd_reply(struct cli *c, int argc, char **argv);
+int cmd_feed(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_feedback(struct cli *c, int argc, char **argv);
+int cmd_mentor(struct cli *c, int argc, char **argv);
+int cmd_kudos(struct cli *c, int argc, char **argv);
+int cmd_members(struct cli *c, int argc, char **argv);
+int cmd_search(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
+int cmd_reindex(struct cli *c, int argc, char **argv);
+
+/* util.c ------------------------------------------------------------- */
+
+/* Resolves and opens the home once; a missing node gets the init hint. */
+int cli_open(struct cli *c, struct err *e);
+
+/*
+ * Ends a command: prints "stoa: <message>" for rc < 0 (plus the usage
+ * line for STOA_EUSAGE) and maps rc to the exit code.
+ */
+int cli_finish(int rc, struct err *e, const char *usage);
+
+/* Prints "stoa: <fmt>" and the usage line on stderr; returns 2. */
+int cli_usage(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "stoa: unexpected argument 'ARG'" and the usage line; returns 2. */
+int cli_unexpected(const char *usage, const char *arg);
+
+/* Prints help (usage line + description) on stdout; returns 0. */
+int cli_help(const char *help);
+
+/* Reports a getopt_long error (ch is '?' or ':'); returns 2. */
+int cli_bad_option(int ch, char **argv, const struct option *opts,
+		   const char *usage);
+
+/* Resets getopt for a new argv (GNU getopt: optind = 0 reinitialises). */
+void cli_getopt_reset(void);
+
+/*
+ * Parses a whole decimal number for option name: digits only, no sign, no
+ * spaces. STOA_EUSAGE if it is not a number, STOA_EINVAL if it is outside
+ * min..max.
+ */
+int cli_parse_num(const char *name, const char *s, uint64_t min,
+		  uint64_t max, uint64_t *out, struct err *e);
+
+/*
+ * Reads the text of a command: arg itself, or stdin when arg is "-".
+ * Refuses more than ENTRY_MAX_PAYLOAD bytes ("<what> is too long (N bytes,
+ * at most M)"), a NUL byte, invalid UTF-8 or control characters, and text
+ * that is only white space. Trailing newlines are dropped. *out is the
+ * caller's to free().
+ */
+int cli_read_text(const char *what, const char *arg, char **out,
+		  struct err *e);
+
+/*
+ * Checks a single-line field given on the command line (valid UTF-8, no
+ * control characters, 1..max bytes, or 0..max if it may be empty).
+ */
+int cli_check_line(const char *what, const char *s, size_t max,
+		   int may_be_empty, struct err *e);
+
+/* Resolves an entry id prefix (8..64 hex chars); kind may be NULL. */
+int cli_resolve_id(struct cli *c, const char *arg, uint8_t id[ENTRY_ID_LEN],
+		   uint8_t *kind, struct err *e);
+
+/* Resolves a member by display name or key prefix. */
+int cli_resolve_member(struct cli *c, const char *arg,
+		       uint8_t pk[KEY_PUBLIC_LEN], struct err *e);
+
+/* Sets obj[key] to the string s (which must be valid UTF-8). */
+int cli_set_str(json_t *obj, const char *key, const char *s, struct err *e);
+/* Sets obj[key] to the lowercase hex of n bytes. */
+int cli_set_hex(json_t *obj, const char *key, const uint8_t *p, size_t n,
+		struct err *e);
+/* Sets obj[key] to an integer. */
+int cli_set_int(json_t *obj, const char *key, uint64_t v, struct err *e);
+
+/*
+ * Encodes obj as a payload of kind, appends it to the member's feed and
+ * prints the new entry id (64 hex) alone on a line. Borrows obj.
+ */
+int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
+	       uint8_t id_out[ENTRY_ID_LEN], struct err *e);
+
+/* print.c ------------------------------------------------------------ */
+
+/*
+ * Returns a copy of s fit for a terminal (caller frees; NULL if out of
+ * memory): C0 controls, DEL, C1 controls and bidi controls removed, tab
+ * turned to a space, invalid UTF-8 bytes replaced by '?'. multiline keeps
+ * newlines; otherwise they become spaces. Never longer than s.
+ */
+char *text_clean(const char *s, int multiline);
+
+/* Number of code points in a clean string (a terminal column estimate). */
+size_t text_width(const char *s);
+
+/* Prints s cleaned; with multiline, indent follows every newline. */
+void print_text(FILE *f, const char *s, int multiline, const char *indent);
+
+/* Prints s cleaned and padded with spaces to width columns. */
+void print_padded(FILE *f, const char *s, size_t width);
+
+/* One compact JSON object and a newline; 0 or STOA_ENOMEM/STOA_EIO. */
+int print_json(FILE *f, const json_t *row);
+
+/* Local time "YYYY-MM-DD HH:MM" of ms since the epoch into out[32]. */
+void format_time(json_int_t ms, char out[32]);
+
+/* Row field helpers: a string field or def, an integer field or def. */
+const char *row_str(const json_t *row, const char *key, const char *def);
+json_int_t row_int(const json_t *row, const char *key, json_int_t def);
+int row_bool(const json_t *row, const char *key);
+
+/* "Name", or "[1a2b3c4d]" for a member with no profile name yet. */
+void print_name(FILE *f, const json_t *row, const char *name_key,
+		const char *key_key);
+
+/*
+ * A post row as text: a header line "id8  name  time  #topic  title"
+ * (with "re id8" for replies), then the body (or snippet) indented, then a
+ * "N replies · N feedback" line. indent is the depth prefix.
+ */
+enum post_style {
+	POST_FEED,    /* body and counts */
+	POST_SEARCH,  /* snippet instead of body, counts */
+	POST_THREAD,  /* body only (show) */
+};
+void print_post(FILE *f, const json_t *row, const char *indent,
+		enum post_style style);
+
+/* A feedback row as text. */
+void print_feedback(FILE *f, const json_t *row, const char *indent);
+
+#endif

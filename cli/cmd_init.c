@@ -1,0 +1,132 @@
+/*
+ * init: creates a node's home: a new member key, the community (a new one
+ * with --community, or the one an invite code carries with --join) and the
+ * member's first profile entry. It refuses a home that already holds a key
+ * and never overwrites one. Everything is checked before anything is
+ * written; home_create leaves nothing but the directory behind on failure.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "community.h"
+#include "payload.h"
+
+static const char usage[] =
+	"usage: stoa init --name NAME [--role learner|mentor|facilitator] "
+	"(--community NAME | --join CODE)";
+
+static const char help[] =
+	"usage: stoa init --name NAME [--role learner|mentor|facilitator] "
+	"(--community NAME | --join CODE)\n"
+	"\n"
+	"Creates your node in the home directory: a new key, your profile and\n"
+	"the community. Start a new community with --community, or join one\n"
+	"with the invite code a member gave you ('stoa invite').\n"
+	"\n"
+	"  --name NAME        your display name (1 to 64 bytes, one line)\n"
+	"  --role ROLE        learner (default), mentor or facilitator\n"
+	"  --community NAME   start a new community called NAME\n"
+	"  --join CODE        join the community of an invite code (stoa:...)\n";
+
+static const char *const roles[] = { "learner", "mentor", "facilitator" };
+
+static int role_ok(const char *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(r, roles[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int cmd_init(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "community", required_argument, NULL, 'c' },
+		{ "join", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = NULL, *role = "learner", *cname = NULL, *code = NULL;
+	char path[HOME_PATH_MAX], pk[2 * KEY_PUBLIC_LEN + 1];
+	struct community com;
+	struct err e;
+	int ch, rc;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': name = optarg; break;
+		case 'r': role = optarg; break;
+		case 'c': cname = optarg; break;
+		case 'j': code = optarg; break;
+		case 'h': return cli_help(help);
+		default: return cli_bad_option(ch, argv, opts, usage);
+		}
+	}
+	if (optind < argc)
+		return cli_unexpected(usage, argv[optind]);
+	if (!name)
+		return cli_usage(usage, "--name is required");
+	if (!cname == !code)
+		return cli_usage(usage,
+				 "give exactly one of --community and --join");
+	if (!role_ok(role))
+		return cli_usage(usage, "--role must be learner, mentor or "
+				 "facilitator");
+
+	err_clear(&e);
+	memset(&com, 0, sizeof(com));
+	rc = cli_check_line("name", name, PAYLOAD_NAME_MAX, 0, &e);
+	if (rc < 0)
+		return cli_finish(rc, &e, usage);
+	if (cname) {
+		rc = community_name_check(cname, &e);
+		if (rc < 0)
+			return cli_finish(rc, &e, usage);
+	} else {
+		rc = invite_decode(code, &com, &e);
+		if (rc < 0) {
+			community_wipe(&com);
+			return cli_finish(rc, &e, usage);
+		}
+	}
+
+	rc = home_resolve(c->home_opt, c->dir, &e);
+	if (rc < 0)
+		goto out;
+	rc = home_path(c->dir, HOME_KEY_FILE, path, &e);
+	if (rc < 0)
+		goto out;
+	if (access(path, F_OK) == 0) {
+		rc = err_set(&e, STOA_EEXIST,
+			     "'%s' already holds a node (key file exists)",
+			     c->dir);
+		goto out;
+	}
+	if (cname) {
+		rc = community_create(&com, cname, &e);
+		if (rc < 0)
+			goto out;
+	}
+	memset(&c->home, 0, sizeof(c->home));
+	rc = home_create(&c->home, c->dir, &com, name, role, &e);
+	if (rc < 0)
+		goto out;
+	c->opened = 1;
+
+	hex_encode(pk, c->home.key.pk, KEY_PUBLIC_LEN);
+	printf("initialised %s\nmember ", c->dir);
+	print_text(stdout, name, 0, NULL);
+	printf(" %s\ncommunity ", pk);
+	print_text(stdout, c->home.community.name, 0, NULL);
+	putchar('\n');
+out:
+	community_wipe(&com);
+	return cli_finish(rc, &e, usage);
+}

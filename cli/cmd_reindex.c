@@ -1,0 +1,71 @@
+/*
+ * reindex: drops the materialized view and rebuilds it from the stored
+ * entries (store_reindex), then prints the view digest. The view is a pure
+ * function of the entries, so the digest is the same before and after:
+ * a different one means the view had drifted and is now repaired.
+ */
+#include <inttypes.h>
+
+#include "cli.h"
+#include "store.h"
+
+static const char usage[] = "usage: stoa reindex [--json]";
+
+static const char help[] =
+	"usage: stoa reindex [--json]\n"
+	"\n"
+	"Rebuilds the view (members, posts, search index, feedback, mentoring,\n"
+	"kudos) from the stored entries. Prints 'reindexed N entries' and\n"
+	"'view <digest>' (BLAKE2b of the canonical view dump; 'stoa verify'\n"
+	"prints the same digest).\n"
+	"\n"
+	"  --json   print {\"type\":\"reindex\",\"entries\",\"view\"}\n";
+
+int cmd_reindex(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char hex[2 * HASH_LEN + 1];
+	uint8_t digest[HASH_LEN];
+	uint64_t entries = 0;
+	int ch, rc, json = 0;
+	struct err e;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'h': return cli_help(help);
+		default: return cli_bad_option(ch, argv, opts, usage);
+		}
+	}
+	if (optind < argc)
+		return cli_unexpected(usage, argv[optind]);
+
+	err_clear(&e);
+	rc = cli_open(c, &e);
+	if (rc == 0)
+		rc = store_reindex(c->home.store, &entries, &e);
+	if (rc == 0)
+		rc = store_dump_view(c->home.store, NULL, digest, &e);
+	if (rc < 0)
+		return cli_finish(rc, &e, usage);
+	hex_encode(hex, digest, HASH_LEN);
+	if (json) {
+		json_t *row = json_pack("{s:s, s:I, s:s}", "type", "reindex",
+					"entries", (json_int_t)entries,
+					"view", hex);
+
+		rc = row ? print_json(stdout, row) : STOA_ENOMEM;
+		json_decref(row);
+		if (rc < 0)
+			err_set(&e, rc, "cannot write the result");
+	} else {
+		printf("reindexed %" PRIu64 " entries\nview %s\n", entries,
+		       hex);
+	}
+	return cli_finish(rc, &e, usage);
+}

@@ -1,0 +1,102 @@
+/*
+ * whoami: who this node speaks as: the member's name and role (from their
+ * current profile in the view), public key, community, home directory and
+ * the number of entries in their feed. Read-only.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+#include "store.h"
+#include "view.h"
+
+static const char usage[] = "usage: stoa whoami [--json]";
+
+static const char help[] =
+	"usage: stoa whoami [--json]\n"
+	"\n"
+	"Shows your display name and role, public key, community, home\n"
+	"directory and how many entries your feed holds.\n"
+	"\n"
+	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"home\",\"seq\"}\n";
+
+struct me {
+	const char *key;  /* my key hex */
+	json_t *row;      /* my member row, owned */
+};
+
+static int find_me(json_t *row, void *arg)
+{
+	struct me *m = arg;
+
+	if (strcmp(row_str(row, "key", ""), m->key) != 0)
+		return 0;
+	m->row = json_incref(row);
+	return 1;
+}
+
+int cmd_whoami(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char key[2 * KEY_PUBLIC_LEN + 1];
+	uint8_t head[ENTRY_ID_LEN];
+	const char *name, *role;
+	struct me me = { key, NULL };
+	int ch, rc, json = 0;
+	uint64_t seq = 0;
+	struct err e;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'h': return cli_help(help);
+		default: return cli_bad_option(ch, argv, opts, usage);
+		}
+	}
+	if (optind < argc)
+		return cli_unexpected(usage, argv[optind]);
+
+	err_clear(&e);
+	rc = cli_open(c, &e);
+	if (rc < 0)
+		return cli_finish(rc, &e, usage);
+	hex_encode(key, c->home.key.pk, KEY_PUBLIC_LEN);
+	rc = store_head(c->home.store, c->home.key.pk, &seq, head, &e);
+	if (rc < 0)
+		return cli_finish(rc, &e, usage);
+	rc = view_members(c->home.store, find_me, &me, &e);
+	if (rc < 0)
+		goto out;
+	name = row_str(me.row, "name", "");
+	role = row_str(me.row, "role", "");
+
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
+				      "key", key, "name", name, "role", role,
+				      "community", c->home.community.name,
+				      "home", c->dir, "seq", (json_int_t)seq);
+
+		rc = o ? print_json(stdout, o) : STOA_ENOMEM;
+		json_decref(o);
+		if (rc < 0)
+			err_set(&e, rc, "cannot print the result");
+		goto out;
+	}
+	print_text(stdout, name[0] ? name : "(no profile yet)", 0, NULL);
+	if (role[0]) {
+		fputs(" (", stdout);
+		print_text(stdout, role, 0, NULL);
+		fputc(')', stdout);
+	}
+	printf("\nkey        %s\ncommunity  ", key);
+	print_text(stdout, c->home.community.name, 0, NULL);
+	printf("\nhome       %s\nentries    %" PRIu64 "\n", c->dir, seq);
+out:
+	json_decref(me.row);
+	return cli_finish(rc, &e, usage);
+}
