@@ -1,6 +1,6 @@
 /*
- * search: full-text search over posts through view_search (each word a
- * prefix term, all required), newest first; text mode shows each hit's
+ * search: full-text search over posts through view_search (each word
+ * required, whole words unless it ends in '*'), newest first; text mode shows each hit's
  * header and the matching snippet. An empty or over-long query is the
  * user's error (exit 1), never a crash. Read-only.
  */
@@ -15,8 +15,9 @@ static const char help[] =
 	"usage: stoa search QUERY [--limit N] [--json]\n"
 	"\n"
 	"Searches the titles, bodies and topics of every post, newest first.\n"
-	"Every word of QUERY must appear, as a word or the start of one\n"
-	"(\"fract\" finds \"fractions\"); punctuation has no special meaning.\n"
+	"Every word of QUERY must appear as a whole word; end a word with '*'\n"
+	"to match its start (\"fract*\" finds \"fractions\"). Punctuation has\n"
+	"no special meaning.\n"
 	"Text output shows each match's header and a snippet with the matched\n"
 	"words in [brackets].\n"
 	"\n"

@@ -104,7 +104,8 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 	} else {
 		if (problems)
 			printf("verified %" PRIu64 " entries: %" PRIu64
-			       " problems\n", entries, problems);
+			       " problem%s\n", entries, problems,
+			       problems == 1 ? "" : "s");
 		else
 			printf("verified %" PRIu64 " entries: ok\n", entries);
 		printf("view %s\n", hex);

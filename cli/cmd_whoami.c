@@ -69,7 +69,7 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	rc = store_head(c->home.store, c->home.key.pk, &seq, head, &e);
 	if (rc < 0)
 		return cli_finish(rc, &e, usage);
-	rc = view_members(c->home.store, find_me, &me, &e);
+	rc = view_member(c->home.store, c->home.key.pk, find_me, &me, &e);
 	if (rc < 0)
 		goto out;
 	name = row_str(me.row, "name", "");

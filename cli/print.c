@@ -143,7 +143,10 @@ void print_padded(FILE *f, const char *s, size_t width)
 
 int print_json(FILE *f, const json_t *row)
 {
-	char *s = json_dumps(row, JSON_COMPACT);
+	/* ENSURE_ASCII: every non-ASCII character is a \u escape, so a
+	 * right-to-left override or a C1 control in someone's text cannot
+	 * reach a terminal raw even in --json output. */
+	char *s = json_dumps(row, JSON_COMPACT | JSON_ENSURE_ASCII);
 
 	if (!s)
 		return STOA_ENOMEM;

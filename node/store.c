@@ -151,6 +151,7 @@ static const char schema_view[] =
 	"  ts INTEGER NOT NULL, target BLOB NOT NULL, rating INTEGER,"
 	"  helpful INTEGER NOT NULL, comment TEXT);"
 	"CREATE INDEX IF NOT EXISTS feedback_target ON feedback(target);"
+	"CREATE INDEX IF NOT EXISTS feedback_author ON feedback(author);"
 	"CREATE TABLE IF NOT EXISTS asks("
 	"  entry INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
 	"  author BLOB NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
@@ -1092,8 +1093,13 @@ int store_reindex(struct store *s, uint64_t *entries, struct err *e)
 
 		err_clear(&pe);
 		(*entries)++;
+		/* Only a payload that is the signed one is materialized (a
+		 * changed one is named by store_verify); signatures are not
+		 * re-checked here: that is verify's slower job. */
 		if (entry_decode(&en, sqlite3_column_blob(st, 1),
 				 (size_t)sqlite3_column_bytes(st, 1), &pe) < 0 ||
+		    entry_check_payload(&en, sqlite3_column_blob(st, 2),
+					(size_t)sqlite3_column_bytes(st, 2), &pe) < 0 ||
 		    payload_validate(en.kind, sqlite3_column_blob(st, 2),
 				     (size_t)sqlite3_column_bytes(st, 2), &obj,
 				     &pe) != PAYLOAD_VALID) {

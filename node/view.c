@@ -236,10 +236,18 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	return run(s, st, feedback_row, cb, arg, e);
 }
 
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /*
  * Turns what a person typed into a safe FTS5 expression: every
- * whitespace-separated word becomes a quoted prefix term ("word"*), so
- * punctuation never causes a syntax error and "fract" finds "fractions".
+ * whitespace-separated word becomes a quoted term ("word"), so punctuation
+ * never causes a syntax error; a word typed with a trailing '*' stays a
+ * prefix ("fract*" finds "fractions"). Whole words by default, because a
+ * prefix query makes FTS5 merge the lists of every matching term, which
+ * costs time in proportion to all matches, not to the limit.
  */
 static int fts_query(const char *q, char *out, size_t cap, struct err *e)
 {
@@ -250,7 +258,9 @@ static int fts_query(const char *q, char *out, size_t cap, struct err *e)
 		return err_set(e, STOA_EINVAL, "search query is longer than %d bytes",
 			       VIEW_QUERY_MAX);
 	while (*q) {
-		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+		int prefix = 0;
+
+		while (is_space(*q))
 			q++;
 		if (!*q)
 			break;
@@ -259,15 +269,20 @@ static int fts_query(const char *q, char *out, size_t cap, struct err *e)
 		if (words++)
 			out[o++] = ' ';
 		out[o++] = '"';
-		while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
+		for (; *q && !is_space(*q); q++) {
+			if (*q == '*' && (!q[1] || is_space(q[1]))) {
+				prefix = 1;
+				continue;
+			}
 			if (o + 5 >= cap)
 				return err_set(e, STOA_EINVAL, "search query is too long");
 			if (*q == '"')
 				out[o++] = '"';
-			out[o++] = *q++;
+			out[o++] = *q;
 		}
 		out[o++] = '"';
-		out[o++] = '*';
+		if (prefix)
+			out[o++] = '*';
 	}
 	out[o] = '\0';
 	if (!words)
@@ -349,27 +364,42 @@ static json_t *member_row(sqlite3_stmt *st)
 	return o;
 }
 
+/* Counts come from per-author index ranges (posts_author,
+ * feedback_author, kudos_recipient), never from a scan of entries. */
+#define MEMBER_QUERY                                                       \
+	"SELECT f.author, pr.name, pr.role, pr.bio, f.seq,"                \
+	" (SELECT count(*) FROM posts WHERE author = f.author),"           \
+	" (SELECT count(*) FROM feedback WHERE author = f.author),"        \
+	" (SELECT count(*) FROM kudos WHERE recipient = f.author),"        \
+	" (SELECT group_concat(badge, char(10)) FROM (SELECT DISTINCT badge" \
+	"   FROM kudos WHERE recipient = f.author ORDER BY badge)),"       \
+	" (SELECT coalesce(sum(s.minutes), 0) FROM " PAIR_JOIN             \
+	"   JOIN sessions AS s ON s.pairing = p.id"                        \
+	"   WHERE (p.author = f.author OR a.author = f.author)"            \
+	"   AND " BY_PARTICIPANT("s") "),"                                 \
+	" EXISTS (SELECT 1 FROM forks WHERE author = f.author)"            \
+	" FROM feeds AS f LEFT JOIN profiles AS pr ON pr.author = f.author"
+
 int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(s,
-		"SELECT f.author, pr.name, pr.role, pr.bio, f.seq,"
-		" (SELECT count(*) FROM posts WHERE author = f.author),"
-		" (SELECT count(*) FROM entries WHERE author = f.author AND kind = 3),"
-		" (SELECT count(*) FROM kudos WHERE recipient = f.author),"
-		" (SELECT group_concat(badge, char(10)) FROM (SELECT DISTINCT badge"
-		"   FROM kudos WHERE recipient = f.author ORDER BY badge)),"
-		" (SELECT coalesce(sum(s.minutes), 0) FROM " PAIR_JOIN
-		"   JOIN sessions AS s ON s.pairing = p.id"
-		"   WHERE (p.author = f.author OR a.author = f.author)"
-		"   AND " BY_PARTICIPANT("s") "),"
-		" EXISTS (SELECT 1 FROM forks WHERE author = f.author)"
-		" FROM feeds AS f LEFT JOIN profiles AS pr ON pr.author = f.author"
-		" ORDER BY pr.name IS NULL, pr.name COLLATE NOCASE, f.author",
-		&st, e)) < 0)
+	if ((rc = prepare(s, MEMBER_QUERY " ORDER BY pr.name IS NULL,"
+			  " pr.name COLLATE NOCASE, f.author", &st, e)) < 0)
 		return rc;
+	return run(s, st, member_row, cb, arg, e);
+}
+
+int view_member(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		view_row_fn cb, void *arg, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, MEMBER_QUERY " WHERE f.author = ?1", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, pk, KEY_PUBLIC_LEN, SQLITE_STATIC);
 	return run(s, st, member_row, cb, arg, e);
 }
 

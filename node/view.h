@@ -50,9 +50,9 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	      void *arg, struct err *e);
 
 /*
- * Full-text search over posts: every word of query must match the start of
- * a word of the title, body or topic (punctuation is never a syntax
- * error). Most recently received first (FTS5 walks its rowids backwards and
+ * Full-text search over posts: every word of query must match a word of
+ * the title, body or topic; a word ending in '*' matches as a prefix
+ * (punctuation is never a syntax error). Most recently received first (FTS5 walks its rowids backwards and
  * stops at the limit, which keeps a common word fast at 1M posts). Rows as
  * view_feed plus "snippet". An empty query is STOA_EINVAL.
  */
@@ -65,6 +65,10 @@ int view_search(struct store *s, const char *query, unsigned limit,
  *  "kudos","badges":[...],"mentoring_minutes","forked":bool}
  */
 int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e);
+
+/* The member row of one author (no row if the store holds none of it). */
+int view_member(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		view_row_fn cb, void *arg, struct err *e);
 
 /*
  * Mentoring: every offer and request, newest first ({"type":"offer"|"request","id",
