@@ -102,6 +102,17 @@ int cli_bad_option(int ch, char **argv, const struct option *opts,
 /* Resets getopt for a new argv (GNU getopt: optind = 0 reinitialises). */
 void cli_getopt_reset(void);
 
+/* What cli_parse_json_only returns when the command should go on. */
+#define CLI_CONTINUE (-1)
+
+/*
+ * Parses the options of a command that takes no arguments and only
+ * --json and --help: sets *json, and returns CLI_CONTINUE, or the exit
+ * code when the command is done (help printed, or a usage error).
+ */
+int cli_parse_json_only(int argc, char **argv, const char *usage,
+			const char *help, int *json);
+
 /*
  * Parses a whole decimal number for option name: digits only, no sign, no
  * spaces. STOA_EUSAGE if it is not a number, STOA_EINVAL if it is outside

@@ -21,25 +21,13 @@ static const char help[] =
 
 int cmd_invite(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char code[INVITE_MAX];
-	int ch, rc, json = 0;
+	int rc, json = 0;
 	struct err e;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': json = 1; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind < argc)
-		return cli_unexpected(usage, argv[optind]);
+	rc = cli_parse_json_only(argc, argv, usage, help, &json);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
 	rc = cli_open(c, &e);

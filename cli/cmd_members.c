@@ -137,25 +137,13 @@ static void print_table(const json_t *rows)
 
 int cmd_members(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct members_out out = { 0, 0, NULL };
 	struct err e;
-	int ch, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': out.json = 1; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind < argc)
-		return cli_unexpected(usage, argv[optind]);
+	rc = cli_parse_json_only(argc, argv, usage, help, &out.json);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
 	if (!out.json && !(out.rows = json_array()))

@@ -23,27 +23,15 @@ static const char help[] =
 
 int cmd_reindex(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char hex[2 * HASH_LEN + 1];
 	uint8_t digest[HASH_LEN];
 	uint64_t entries = 0;
-	int ch, rc, json = 0;
+	int rc, json = 0;
 	struct err e;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': json = 1; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind < argc)
-		return cli_unexpected(usage, argv[optind]);
+	rc = cli_parse_json_only(argc, argv, usage, help, &json);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
 	rc = cli_open(c, &e);

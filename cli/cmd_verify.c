@@ -59,28 +59,16 @@ static void problem(const struct verify_problem *p, void *arg)
 
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct verify_out out = { 0, 0 };
 	char hex[2 * HASH_LEN + 1];
 	uint64_t entries = 0, problems = 0;
 	uint8_t digest[HASH_LEN];
 	struct err e;
-	int ch, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': out.json = 1; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind < argc)
-		return cli_unexpected(usage, argv[optind]);
+	rc = cli_parse_json_only(argc, argv, usage, help, &out.json);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
 	rc = cli_open(c, &e);

@@ -37,29 +37,17 @@ static int find_me(json_t *row, void *arg)
 
 int cmd_whoami(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char key[2 * KEY_PUBLIC_LEN + 1];
 	uint8_t head[ENTRY_ID_LEN];
 	const char *name, *role;
 	struct me me = { key, NULL };
-	int ch, rc, json = 0;
+	int rc, json = 0;
 	uint64_t seq = 0;
 	struct err e;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': json = 1; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind < argc)
-		return cli_unexpected(usage, argv[optind]);
+	rc = cli_parse_json_only(argc, argv, usage, help, &json);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
 	rc = cli_open(c, &e);

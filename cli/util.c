@@ -413,3 +413,27 @@ int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 		memcpy(id_out, id, ENTRY_ID_LEN);
 	return 0;
 }
+
+int cli_parse_json_only(int argc, char **argv, const char *usage,
+			const char *help, int *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*json = 0;
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': *json = 1; break;
+		case 'h': return cli_help(help);
+		default: return cli_bad_option(ch, argv, opts, usage);
+		}
+	}
+	if (optind < argc)
+		return cli_unexpected(usage, argv[optind]);
+	return CLI_CONTINUE;
+}
