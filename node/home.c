@@ -82,14 +82,16 @@ static int profile_payload(const char *name, const char *role, char **out,
 int home_create(struct home *h, const char *dir, const struct community *c,
 		const char *name, const char *role, struct err *e)
 {
-	char path[HOME_PATH_MAX], keypath[HOME_PATH_MAX];
+	char path[HOME_PATH_MAX], keypath[HOME_PATH_MAX], compath[HOME_PATH_MAX];
 	char *payload = NULL;
 	size_t plen;
 	struct stat st;
-	int rc;
+	int rc, wrote_community = 0;
 
 	memset(h, 0, sizeof(*h));
-	if ((rc = home_path(dir, HOME_KEY_FILE, keypath, e)) < 0)
+	if ((rc = home_path(dir, HOME_KEY_FILE, keypath, e)) < 0 ||
+	    (rc = home_path(dir, HOME_COMMUNITY_FILE, compath, e)) < 0 ||
+	    (rc = home_path(dir, STORE_FILE, path, e)) < 0)
 		return rc;
 	if (stat(keypath, &st) == 0)
 		return err_set(e, STOA_EEXIST, "'%s' already holds a node (key "
@@ -104,22 +106,46 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
 	key_generate(&h->key);
 	h->community = *c;
-	if ((rc = home_path(dir, HOME_COMMUNITY_FILE, path, e)) < 0)
+	/*
+	 * The store's write lock serialises two inits of one home; under
+	 * it, the key file is the last thing written and the profile entry
+	 * commits only once the key exists, so a failed init leaves no
+	 * member without a key, and no community file of its own behind.
+	 */
+	if ((rc = store_open(&h->store, path, STORE_CREATE, e)) < 0 ||
+	    (rc = store_begin(h->store, e)) < 0)
 		goto out;
-	unlink(path); /* a leftover of an earlier init that failed */
-	if ((rc = community_file_write(path, c, e)) < 0)
+	/* the posts are the community's: the store is as private as its key
+	 * (SQLite gives its -wal and -shm files the same mode) */
+	if (chmod(path, 0600) < 0) {
+		rc = err_set(e, STOA_EIO, "cannot chmod '%s': %s", path,
+			     strerror(errno));
 		goto out;
-	if ((rc = home_path(dir, STORE_FILE, path, e)) < 0 ||
-	    (rc = store_open(&h->store, path, STORE_CREATE, e)) < 0)
+	}
+	if (stat(keypath, &st) == 0) {
+		rc = err_set(e, STOA_EEXIST, "'%s' already holds a node (key "
+			     "file exists)", dir);
 		goto out;
+	}
+	unlink(compath); /* a leftover of an earlier init that failed */
+	if ((rc = community_file_write(compath, c, e)) < 0)
+		goto out;
+	wrote_community = 1;
 	if ((rc = store_append(h->store, &h->key, ENTRY_KIND_PROFILE, payload,
-			       plen, NULL, e)) < 0)
+			       plen, NULL, e)) < 0 ||
+	    (rc = key_file_write(keypath, &h->key, e)) < 0)
 		goto out;
-	rc = key_file_write(keypath, &h->key, e);
+	if ((rc = store_commit(h->store, e)) < 0)
+		unlink(keypath);
 out:
 	free(payload);
-	if (rc < 0)
+	if (rc < 0) {
+		if (h->store)
+			store_rollback(h->store);
+		if (wrote_community)
+			unlink(compath);
 		home_close(h);
+	}
 	return rc;
 }
 

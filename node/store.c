@@ -98,7 +98,8 @@ static int col_blob(sqlite3_stmt *st, int col, uint8_t *out, int len);
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
-	int in_batch; /* store_begin was called */
+	int in_batch;     /* store_begin was called */
+	int batch_failed; /* a write failed: the batch was rolled back */
 };
 
 /* The truth: never dropped. */
@@ -261,7 +262,7 @@ static int schema_version(struct store *s)
 static int schema_ensure(struct store *s, int flags, struct err *e)
 {
 	char sql[96];
-	int version = schema_version(s);
+	int rc, version = schema_version(s);
 
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
@@ -273,21 +274,20 @@ static int schema_ensure(struct store *s, int flags, struct err *e)
 		return err_set(e, STOA_EPROTO, "store has no schema");
 	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO meta VALUES "
 		 "('schema', %d)", STORE_SCHEMA_VERSION);
-	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
-		return e ? e->code : STOA_EIO;
-	if (exec(s, schema_entries, e) < 0 || exec(s, schema_view, e) < 0 ||
-	    exec(s, sql, e) < 0 || exec(s, "COMMIT", e) < 0) {
+	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
+		return rc;
+	if ((rc = exec(s, schema_entries, e)) < 0 ||
+	    (rc = exec(s, schema_view, e)) < 0 || (rc = exec(s, sql, e)) < 0 ||
+	    (rc = exec(s, "COMMIT", e)) < 0)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return e ? e->code : STOA_EIO;
-	}
-	return 0;
+	return rc;
 }
 
 int store_open(struct store **out, const char *path, int flags,
 	       struct err *e)
 {
 	struct store *s;
-	int oflags, i;
+	int oflags, i, rc;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -299,36 +299,33 @@ int store_open(struct store **out, const char *path, int flags,
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		err_set(e, STOA_EIO, "cannot open store '%s': %s", path,
-			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		rc = err_set(e, STOA_EIO, "cannot open store '%s': %s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* WAL: readers never block the writer; FULL: a commit survives
 	 * power loss, and commits are batched so the fsync is shared. */
-	if (exec(s, "PRAGMA journal_mode = WAL;"
-		    "PRAGMA synchronous = FULL;"
-		    "PRAGMA cache_size = -32768;"
-		    "PRAGMA foreign_keys = OFF;", e) < 0)
+	if ((rc = exec(s, "PRAGMA journal_mode = WAL;"
+		       "PRAGMA synchronous = FULL;"
+		       "PRAGMA cache_size = -32768;"
+		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
+	    (rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;
-	if (schema_ensure(s, flags, e) < 0)
-		goto fail;
-	if (!(flags & STORE_READONLY)) {
-		for (i = 0; i < ST_COUNT; i++) {
-			if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-					       SQLITE_PREPARE_PERSISTENT,
-					       &s->st[i], NULL) != SQLITE_OK) {
-				db_fail(s, e, "cannot prepare store");
-				goto fail;
-			}
+	for (i = 0; !(flags & STORE_READONLY) && i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK) {
+			rc = db_fail(s, e, "cannot prepare store");
+			goto fail;
 		}
 	}
 	*out = s;
 	return 0;
 fail:
 	store_close(s);
-	return e && e->code ? e->code : STOA_EIO;
+	return rc;
 }
 
 void store_close(struct store *s)
@@ -345,11 +342,14 @@ void store_close(struct store *s)
 
 int store_begin(struct store *s, struct err *e)
 {
+	int rc;
+
 	if (s->in_batch)
 		return err_set(e, STOA_EINVAL, "store batch already open");
-	if (exec(s, "BEGIN IMMEDIATE", e) < 0)
-		return e ? e->code : STOA_EIO;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
+		return rc;
 	s->in_batch = 1;
+	s->batch_failed = 0;
 	return 0;
 }
 
@@ -358,6 +358,11 @@ int store_commit(struct store *s, struct err *e)
 	if (!s->in_batch)
 		return 0;
 	s->in_batch = 0;
+	if (s->batch_failed) {
+		s->batch_failed = 0;
+		return err_set(e, STOA_EIO, "batch was rolled back after a "
+			       "failed write: nothing of it was stored");
+	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = db_fail(s, e, "cannot commit");
 
@@ -372,6 +377,7 @@ void store_rollback(struct store *s)
 	if (sqlite3_get_autocommit(s->db) == 0)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_batch = 0;
+	s->batch_failed = 0;
 }
 
 /* Binds a string field of obj, or NULL when absent. */
@@ -617,12 +623,14 @@ static int record_fork(struct store *s, const struct entry *en,
 }
 
 /* Runs fn-like body inside its own transaction unless a batch is open. */
+/* Opens a transaction of our own unless a batch is open. */
 static int tx_begin(struct store *s, int *own, struct err *e)
 {
 	*own = !s->in_batch;
-	if (*own && exec(s, "BEGIN IMMEDIATE", e) < 0)
-		return e ? e->code : STOA_EBUSY;
-	return 0;
+	if (s->batch_failed)
+		return err_set(e, STOA_EIO, "batch was rolled back after a "
+			       "failed write: end it first");
+	return *own ? exec(s, "BEGIN IMMEDIATE", e) : 0;
 }
 
 static int tx_end(struct store *s, int own, int rc, struct err *e)
@@ -630,8 +638,12 @@ static int tx_end(struct store *s, int own, int rc, struct err *e)
 	if (rc < 0 && rc != STOA_EPROTO && rc != STOA_ECRYPTO &&
 	    rc != STOA_ESEQ && rc != STOA_EINVAL) {
 		/* A write failed (disk full, I/O): nothing of the open
-		 * transaction may be half-visible. */
-		store_rollback(s);
+		 * transaction may be half-visible. A batch stays open but
+		 * failed, so its caller learns at store_commit that none of
+		 * it was stored, and later writes do not slip out of it. */
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		if (!own)
+			s->batch_failed = 1;
 		return rc;
 	}
 	if (own) {
@@ -696,7 +708,7 @@ static int ingest(struct store *s, const struct entry *en,
 			return rc;
 		cls = payload_validate(en->kind, payload, plen, &obj, e);
 		if (cls < 0)
-			return cls == STOA_ENOMEM ? cls : STOA_EPROTO;
+			return STOA_EPROTO; /* a rejection: e says why */
 	}
 	rc = write_entry(s, en, payload, plen, obj, e);
 	json_decref(obj);
@@ -825,8 +837,14 @@ static int range_lookup(struct store *s, const char *sql, const char *prefix,
 	sqlite3_bind_blob(st, 1, lo, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, hi, 32, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (found++ == 0 && sqlite3_column_bytes(st, 0) == 32) {
-			memcpy(out, sqlite3_column_blob(st, 0), 32);
+		uint8_t tmp[32];
+
+		if (!col_blob(st, 0, tmp, 32)) {
+			rc = SQLITE_CORRUPT; /* a damaged row matches nothing */
+			break;
+		}
+		if (found++ == 0) {
+			memcpy(out, tmp, 32);
 			if (kind)
 				*kind = sqlite3_column_int(st, 1);
 		}
@@ -886,38 +904,52 @@ int store_entry_info(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	return 0;
 }
 
+/*
+ * A name and a key prefix are both looked up, so that nobody can take
+ * another member's key prefix as their display name and be picked in
+ * their place: two different members matching is ambiguous. A full
+ * 64-hex key is exact and wins.
+ */
 int store_resolve_member(struct store *s, const char *who,
 			 uint8_t pk[KEY_PUBLIC_LEN], struct err *e)
 {
+	uint8_t by_name[KEY_PUBLIC_LEN], by_key[KEY_PUBLIC_LEN];
 	sqlite3_stmt *st;
-	int rc, found = 0;
+	int rc, names = 0, keys = 0;
 
+	if (prefix_ok(who, 2 * KEY_PUBLIC_LEN)) {
+		keys = range_lookup(s, "SELECT author, 0 FROM feeds WHERE author "
+				    "BETWEEN ?1 AND ?2 LIMIT 2", who, by_key, NULL, e);
+		if (keys < 0)
+			return keys;
+		if (keys == 1 && strlen(who) == 2 * KEY_PUBLIC_LEN) {
+			memcpy(pk, by_key, KEY_PUBLIC_LEN);
+			return 0;
+		}
+	}
 	if (sqlite3_prepare_v2(s->db, "SELECT author FROM profiles WHERE "
 			       "name = ?1 COLLATE NOCASE LIMIT 2", -1, &st,
 			       NULL) != SQLITE_OK)
 		return db_fail(s, e, "cannot look up member");
 	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (found++ == 0 && sqlite3_column_bytes(st, 0) == KEY_PUBLIC_LEN)
-			memcpy(pk, sqlite3_column_blob(st, 0), KEY_PUBLIC_LEN);
+		if (!col_blob(st, 0, by_name, KEY_PUBLIC_LEN)) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		names++;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot look up member");
-	if (found > 1)
-		return err_set(e, STOA_EAMBIG, "more than one member is named "
-			       "'%.64s': use a key prefix", who);
-	if (found == 1)
+		return err_set(e, STOA_EIO, "cannot look up member: damaged "
+			       "profile row");
+	if (names > 1 || keys > 1 || (names == 1 && keys == 1 &&
+	    memcmp(by_name, by_key, KEY_PUBLIC_LEN) != 0))
+		return err_set(e, STOA_EAMBIG, "'%.64s' matches more than one "
+			       "member: use a (longer) key prefix", who);
+	if (names == 1 || keys == 1) {
+		memcpy(pk, names ? by_name : by_key, KEY_PUBLIC_LEN);
 		return 0;
-	if (prefix_ok(who, 2 * KEY_PUBLIC_LEN)) {
-		found = range_lookup(s, "SELECT author, 0 FROM feeds WHERE author "
-				     "BETWEEN ?1 AND ?2 LIMIT 2", who, pk, NULL, e);
-		if (found < 0)
-			return found;
-		if (found > 1)
-			return err_set(e, STOA_EAMBIG, "'%s' is ambiguous", who);
-		if (found == 1)
-			return 0;
 	}
 	return err_set(e, STOA_ENOTFOUND, "no member named '%.64s'", who);
 }
@@ -997,8 +1029,8 @@ int store_verify(struct store *s,
 
 	*entries = 0;
 	*problems = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT author, seq, id, signed, payload"
-			       " FROM entries ORDER BY author, seq", -1, &st,
+	if (sqlite3_prepare_v2(s->db, "SELECT author, seq, id, signed, payload,"
+			       " kind, ts FROM entries ORDER BY author, seq", -1, &st,
 			       NULL) != SQLITE_OK)
 		return db_fail(s, e, "cannot read entries");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1013,7 +1045,6 @@ int store_verify(struct store *s,
 		    !col_blob(st, 2, id, ENTRY_ID_LEN)) {
 			problem(cb, arg, problems, NULL, seq,
 				"entry row with a damaged author or id");
-			have_prev = 0;
 			continue;
 		}
 		if (!have_prev || memcmp(author, prev_author, KEY_PUBLIC_LEN)) {
@@ -1030,7 +1061,9 @@ int store_verify(struct store *s,
 			problem(cb, arg, problems, author, seq, pe.msg);
 		} else if (!bytes_equal(en.id, id, ENTRY_ID_LEN) ||
 			   memcmp(en.author, author, KEY_PUBLIC_LEN) ||
-			   en.seq != seq) {
+			   en.seq != seq ||
+			   en.kind != sqlite3_column_int(st, 5) ||
+			   en.timestamp != (uint64_t)sqlite3_column_int64(st, 6)) {
 			problem(cb, arg, problems, author, seq,
 				"entry row does not match its signed bytes");
 		} else if (seq != prev_seq + 1) {
@@ -1048,10 +1081,13 @@ int store_verify(struct store *s,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(s, e, "cannot read entries");
-	if (sqlite3_exec(s->db, "INSERT INTO posts_fts(posts_fts) "
-			 "VALUES ('integrity-check')", NULL, NULL, NULL) != SQLITE_OK)
+	rc = sqlite3_exec(s->db, "INSERT INTO posts_fts(posts_fts) "
+			  "VALUES ('integrity-check')", NULL, NULL, NULL);
+	if ((rc & 0xff) == SQLITE_CORRUPT)
 		problem(cb, arg, problems, NULL, 0,
 			"full-text index does not match the posts: run 'stoa reindex'");
+	else if (rc != SQLITE_OK)
+		return db_fail(s, e, "cannot check the full-text index");
 	return verify_forks(s, cb, arg, problems, e);
 }
 
@@ -1169,13 +1205,15 @@ int store_dump_view(struct store *s, FILE *f, uint8_t digest[HASH_LEN],
 	size_t i;
 	int c, rc = 0;
 
+	if ((rc = exec(s, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.posts_vocab "
+		       "USING fts5vocab(main, posts_fts, 'row')", e)) < 0)
+		return rc;
 	buf_init(&b, 2 * DUMP_CHUNK + 4 * ENTRY_MAX_PAYLOAD);
-	if (exec(s, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.posts_vocab "
-		 "USING fts5vocab(main, posts_fts, 'row')", e) < 0)
-		return e ? e->code : STOA_EIO;
 	for (i = 0; rc == 0 && i < sizeof(dump_sql) / sizeof(dump_sql[0]); i++) {
-		if (sqlite3_prepare_v2(s->db, dump_sql[i], -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(s->db, dump_sql[i], -1, &st, NULL) != SQLITE_OK) {
+			buf_release(&b);
 			return db_fail(s, e, "cannot dump view");
+		}
 		while (rc == 0 && (c = sqlite3_step(st)) == SQLITE_ROW) {
 			int col, n = sqlite3_column_count(st);
 

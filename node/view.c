@@ -461,7 +461,7 @@ int view_mentoring(struct store *s, view_row_fn cb, void *arg,
 		" (SELECT name FROM profiles WHERE author = a.author),"
 		" (SELECT count(*) FROM pairings AS p WHERE p.target = a.id"
 		"   AND p.author != a.author)"
-		" FROM asks AS a ORDER BY a.ts DESC, a.id DESC", &st, e)) < 0)
+		" FROM asks AS a ORDER BY a.kind DESC, a.ts DESC, a.id DESC", &st, e)) < 0)
 		return rc;
 	if ((rc = run(s, st, ask_row, cb, arg, e)) < 0)
 		return rc;
@@ -517,6 +517,28 @@ int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	if (closed)
 		return err_set(e, STOA_EINVAL, "pairing %s is closed", hex);
 	return 0;
+}
+
+int view_open_pairing(struct store *s, const uint8_t ask[ENTRY_ID_LEN],
+		      const uint8_t pk[KEY_PUBLIC_LEN], struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	if ((rc = prepare(s,
+		"SELECT 1 FROM " PAIR_JOIN " WHERE p.target = ?1"
+		" AND (p.author = ?2 OR a.author = ?2)"
+		" AND NOT EXISTS (SELECT 1 FROM closes AS c WHERE c.pairing = p.id"
+		"  AND " BY_PARTICIPANT("c") ") LIMIT 1", &st, e)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, ask, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, pk, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	found = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot query view");
+	return found;
 }
 
 /* Copies the one text value of sql (bound to a 32-byte blob) to out. */

@@ -71,7 +71,7 @@ int view_member(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 		view_row_fn cb, void *arg, struct err *e);
 
 /*
- * Mentoring: every offer and request, newest first ({"type":"offer"|"request","id",
+ * Mentoring: every request, then every offer, newest first ({"type":"offer"|"request","id",
  * "author","name","ts","topic","pairings"}), then pairings
  * ({"type":"pairing","id","mentor","mentor_name","mentee","mentee_name",
  *   "topic","ts","status":"open"|"closed","sessions","minutes",
@@ -87,6 +87,13 @@ int view_mentoring(struct store *s, view_row_fn cb, void *arg,
  */
 int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 		       const uint8_t pk[KEY_PUBLIC_LEN], struct err *e);
+
+/*
+ * 1 if member pk is the mentor or mentee of an open pairing on the ask
+ * (offer or request) with id ask, else 0; or a negative STOA_E*.
+ */
+int view_open_pairing(struct store *s, const uint8_t ask[ENTRY_ID_LEN],
+		      const uint8_t pk[KEY_PUBLIC_LEN], struct err *e);
 
 /* The topic of a stored post (for replies), into out (PAYLOAD_TOPIC_MAX+1). */
 int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],

@@ -106,6 +106,8 @@ int entry_create(struct entry *en, const struct key *k, uint8_t kind,
 		return err_set(e, STOA_EINVAL, "entry_create: no entry or key");
 	if (seq == 0)
 		return err_set(e, STOA_EINVAL, "seq 0");
+	if (seq > ENTRY_MAX_SEQ || timestamp > ENTRY_MAX_TIMESTAMP)
+		return err_set(e, STOA_EINVAL, "seq or timestamp out of range");
 	if (len > ENTRY_MAX_PAYLOAD)
 		return err_set(e, STOA_EINVAL, "payload length %zu exceeds %u",
 			       len, (unsigned)ENTRY_MAX_PAYLOAD);
@@ -181,6 +183,10 @@ int entry_decode(struct entry *en, const uint8_t *p, size_t len,
 			       (unsigned)t.version);
 	if (t.seq == 0)
 		return err_set(e, STOA_EPROTO, "seq 0");
+	if (t.seq > ENTRY_MAX_SEQ)
+		return err_set(e, STOA_EPROTO, "seq out of range");
+	if (t.timestamp > ENTRY_MAX_TIMESTAMP)
+		return err_set(e, STOA_EPROTO, "timestamp out of range");
 	if (t.seq == 1 && !all_zero(t.prev, ENTRY_ID_LEN))
 		return err_set(e, STOA_EPROTO, "seq 1 with a prev link");
 	if (t.seq > 1 && all_zero(t.prev, ENTRY_ID_LEN))

@@ -42,6 +42,10 @@
 #define ENTRY_MAX_PAYLOAD (32 * 1024)
 #define ENTRY_SIGN_DOMAIN "stoa-entry-v1:"
 #define ENTRY_SIGN_DOMAIN_LEN 14
+/* seq and timestamp are u64 on the wire but must fit a signed 64-bit
+ * integer (SQLite, JSON): larger values are not canonical. */
+#define ENTRY_MAX_SEQ INT64_MAX
+#define ENTRY_MAX_TIMESTAMP INT64_MAX
 /* Shortest id prefix accepted on the command line (git style). */
 #define ENTRY_ID_PREFIX_MIN 8
 

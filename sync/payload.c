@@ -26,6 +26,16 @@
 
 static const char *const roles[] = { "learner", "mentor", "facilitator" };
 
+int payload_role_ok(const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(role, roles[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * 0 if every array/object in j is at most PAYLOAD_DEPTH_MAX containers
  * deep (the top-level object is depth 1). Recursion stops one level past
@@ -178,18 +188,13 @@ static int check_int(json_t *o, const char *kind, const char *field,
 static int check_profile(json_t *o, const char *kind, struct err *e)
 {
 	json_t *role;
-	size_t i;
 	int rc;
 
 	if ((rc = check_string(o, kind, "name", 1, 1, PAYLOAD_NAME_MAX, 1, e)))
 		return rc;
 	if (!(role = need(o, kind, "role", e)))
 		return STOA_EPROTO;
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (json_is_string(role) &&
-		    strcmp(json_string_value(role), roles[i]) == 0)
-			break;
-	if (i == sizeof(roles) / sizeof(roles[0]))
+	if (!json_is_string(role) || !payload_role_ok(json_string_value(role)))
 		return err_set(e, STOA_EPROTO,
 			       "%s: 'role' must be one of learner, mentor, facilitator",
 			       kind);

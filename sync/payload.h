@@ -51,6 +51,9 @@ int payload_validate(uint8_t kind, const void *p, size_t len, json_t **out,
  */
 int payload_encode(const json_t *obj, char **out, size_t *len, struct err *e);
 
+/* 1 if role is one of the profile roles: learner, mentor, facilitator. */
+int payload_role_ok(const char *role);
+
 /* 1 if s is valid UTF-8 with no control characters other than \n \t. */
 int payload_text_ok(const char *s);
 

@@ -627,6 +627,39 @@ static void make_entry(struct entry *en, struct key *k, uint64_t seq,
 				  payload, strlen(payload), &e), 0);
 }
 
+/* seq and timestamp above INT64_MAX are not canonical: refused both
+ * when creating and when decoding (a header patched to hold them). */
+static void test_out_of_range(void)
+{
+	static const char payload[] = "{\"body\":\"x\",\"topic\":\"t\"}";
+	uint8_t seed[KEY_SEED_LEN], bad[ENTRY_SIGNED_LEN], prev[ENTRY_ID_LEN];
+	struct key k;
+	struct entry a, b;
+	struct err e;
+
+	fill_seed(seed, 0x35);
+	key_from_seed(&k, seed);
+	memset(prev, 7, sizeof(prev));
+	err_clear(&e);
+	CHECK(entry_create(&a, &k, ENTRY_KIND_POST, (uint64_t)INT64_MAX + 1, prev,
+			   1, payload, strlen(payload), &e) == STOA_EINVAL);
+	err_clear(&e);
+	CHECK(entry_create(&a, &k, ENTRY_KIND_POST, 1, NULL,
+			   (uint64_t)INT64_MAX + 1, payload, strlen(payload),
+			   &e) == STOA_EINVAL);
+	make_entry(&a, &k, 2, payload);
+	memcpy(bad, a.signed_bytes, sizeof(bad));
+	bad[78] = 0x80; /* timestamp's top byte */
+	err_clear(&e);
+	CHECK(entry_decode(&b, bad, sizeof(bad), &e) == STOA_EPROTO);
+	CHECK(strstr(e.msg, "timestamp") != NULL);
+	memcpy(bad, a.signed_bytes, sizeof(bad));
+	bad[38] = 0x80; /* seq's top byte */
+	err_clear(&e);
+	CHECK(entry_decode(&b, bad, sizeof(bad), &e) == STOA_EPROTO);
+	CHECK(strstr(e.msg, "seq") != NULL);
+}
+
 static void test_roundtrip(void)
 {
 	static const char payload[] =
@@ -635,7 +668,7 @@ static void test_roundtrip(void)
 	struct key k;
 	struct entry a, b;
 	struct err e;
-	uint64_t seqs[] = { 1, 2, 1000, UINT64_MAX };
+	uint64_t seqs[] = { 1, 2, 1000, INT64_MAX };
 	size_t i;
 
 	fill_seed(seed, 0x33);
@@ -996,6 +1029,7 @@ int main(int argc, char **argv)
 	}
 	test_golden();
 	test_roundtrip();
+	test_out_of_range();
 	test_create_refusals();
 	test_forged();
 	test_payload_mismatch();

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "home.h"
 #include "payload.h"
 #include "store.h"
@@ -500,6 +502,84 @@ static void test_batch(void)
 	store_close(s);
 }
 
+/*
+ * Disk full in the middle of a batch (SQLite's max_page_count stands in
+ * for a full disk): the write fails with STOA_EFULL, the rest of the batch
+ * is refused rather than written outside it, store_commit says nothing of
+ * it was stored, nothing of it is visible, and the store works again once
+ * there is room.
+ */
+static void test_full_batch(void)
+{
+	struct store *s = open_store("full");
+	uint8_t before[HASH_LEN], after[HASH_LEN];
+	struct err e = { 0 };
+	uint64_t seq = 0, n, problems;
+	char body[3000];
+	char json[3100];
+	int i, rc = 0;
+
+	CHECK(store_append(s, &members[2], ENTRY_KIND_POST,
+			   "{\"topic\":\"t\",\"body\":\"first\"}", 28, NULL, &e) == 0);
+	dump(s, before, NULL);
+	memset(body, 'x', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	snprintf(json, sizeof(json), "{\"topic\":\"t\",\"body\":\"%s\"}", body);
+	CHECK(sqlite3_exec(store_db(s), "PRAGMA max_page_count = 200", NULL,
+			   NULL, NULL) == SQLITE_OK);
+	CHECK(store_begin(s, &e) == 0);
+	for (i = 0; i < 1000 && rc == 0; i++)
+		rc = store_append(s, &members[2], ENTRY_KIND_POST, json,
+				  strlen(json), NULL, &e);
+	CHECK_EQ_INT(rc, STOA_EFULL);
+	err_clear(&e);
+	CHECK(store_append(s, &members[2], ENTRY_KIND_POST, json, strlen(json),
+			   NULL, &e) < 0); /* not outside the failed batch */
+	err_clear(&e);
+	CHECK(store_commit(s, &e) < 0);
+	CHECK(strstr(e.msg, "rolled back") != NULL);
+	store_head(s, members[2].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 1);
+	dump(s, after, NULL);
+	CHECK(memcmp(before, after, HASH_LEN) == 0);
+	/* room again: writing works, and the store is sound */
+	CHECK(sqlite3_exec(store_db(s), "PRAGMA max_page_count = 1000000", NULL,
+			   NULL, NULL) == SQLITE_OK);
+	err_clear(&e);
+	CHECK(store_append(s, &members[2], ENTRY_KIND_POST, json, strlen(json),
+			   NULL, &e) == 0);
+	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(problems, 0);
+	store_close(s);
+}
+
+/* A display name that looks like another member's key prefix does not
+ * pick that name's owner silently. */
+static void test_name_hijack(void)
+{
+	struct store *s = open_store("hijack");
+	char prefix[2 * KEY_PUBLIC_LEN + 1], json[256];
+	uint8_t pk[KEY_PUBLIC_LEN];
+	struct err e = { 0 };
+
+	hex_encode(prefix, members[3].pk, KEY_PUBLIC_LEN);
+	CHECK(store_append(s, &members[3], ENTRY_KIND_PROFILE,
+			   "{\"name\":\"victim\",\"role\":\"learner\"}", 34, NULL, &e) == 0);
+	prefix[8] = '\0';
+	snprintf(json, sizeof(json), "{\"name\":\"%s\",\"role\":\"learner\"}", prefix);
+	CHECK(store_append(s, &members[4], ENTRY_KIND_PROFILE, json, strlen(json),
+			   NULL, &e) == 0);
+	err_clear(&e);
+	CHECK_EQ_INT(store_resolve_member(s, prefix, pk, &e), STOA_EAMBIG);
+	/* the full key is exact */
+	hex_encode(prefix, members[3].pk, KEY_PUBLIC_LEN);
+	err_clear(&e);
+	CHECK(store_resolve_member(s, prefix, pk, &e) == 0);
+	CHECK(memcmp(pk, members[3].pk, KEY_PUBLIC_LEN) == 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -519,6 +599,8 @@ int main(void)
 	test_ingest_checks();
 	test_append_and_reindex();
 	test_batch();
+	test_full_batch();
+	test_name_hijack();
 	for (i = 0; i < nraws; i++)
 		free(raws[i].payload);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
