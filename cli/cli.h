@@ -81,11 +81,15 @@ int cli_open(struct cli *c, struct err *e);
 
 /*
  * Ends a command: prints "stoa: <message>" for rc < 0 (plus the usage
- * line for STOA_EUSAGE) and maps rc to the exit code.
+ * line for STOA_EUSAGE) and maps rc to the exit code. The message goes
+ * through text_clean: one line, no control characters.
  */
 int cli_finish(int rc, struct err *e, const char *usage);
 
-/* Prints "stoa: <fmt>" and the usage line on stderr; returns 2. */
+/*
+ * Prints "stoa: <fmt>" (cleaned as in cli_finish, at most ERR_MSG_MAX - 1
+ * bytes) and the usage line on stderr; returns 2.
+ */
 int cli_usage(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -207,6 +211,19 @@ enum post_style {
 };
 void print_post(FILE *f, const json_t *row, const char *indent,
 		enum post_style style);
+
+/*
+ * The row callback (a view_row_fn) of the commands that list posts: each
+ * row as one JSON line with json, else as a post in style, a blank line
+ * between posts. err keeps the first print error; rows counts the posts.
+ */
+struct post_out {
+	enum post_style style;
+	int json;
+	int err;
+	unsigned rows;
+};
+int print_post_row(json_t *row, void *arg);
 
 /* A feedback row as text. */
 void print_feedback(FILE *f, const json_t *row, const char *indent);

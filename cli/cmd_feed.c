@@ -24,26 +24,6 @@ static const char help[] =
 	"  --limit N         at most N posts (1 to 100000, default 20)\n"
 	"  --json            one JSON object per post\n";
 
-struct feed_out {
-	int json;
-	int err;   /* first print error */
-	unsigned rows;
-};
-
-static int feed_row(json_t *row, void *arg)
-{
-	struct feed_out *o = arg;
-
-	if (o->json) {
-		o->err = print_json(stdout, row);
-		return o->err != 0;
-	}
-	if (o->rows++)
-		putchar('\n');
-	print_post(stdout, row, "", POST_FEED);
-	return ferror(stdout) != 0;
-}
-
 int cmd_feed(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -56,7 +36,7 @@ int cmd_feed(struct cli *c, int argc, char **argv)
 	};
 	const char *author = NULL, *limit = NULL;
 	struct view_feed_filter f = { NULL, NULL, VIEW_LIMIT_DEFAULT };
-	struct feed_out out = { 0, 0, 0 };
+	struct post_out out = { POST_FEED, 0, 0, 0 };
 	uint8_t pk[KEY_PUBLIC_LEN];
 	uint64_t n;
 	struct err e;
@@ -94,7 +74,7 @@ int cmd_feed(struct cli *c, int argc, char **argv)
 		f.author = pk;
 	}
 	if (rc == 0)
-		rc = view_feed(c->home.store, &f, feed_row, &out, &e);
+		rc = view_feed(c->home.store, &f, print_post_row, &out, &e);
 	if (rc == 0 && (out.err || ferror(stdout)))
 		rc = err_set(&e, STOA_EIO, "cannot write the feed");
 	return cli_finish(rc, &e, usage);

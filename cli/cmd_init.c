@@ -30,18 +30,6 @@ static const char help[] =
 	"  --community NAME   start a new community called NAME\n"
 	"  --join CODE        join the community of an invite code (stoa:...)\n";
 
-static const char *const roles[] = { "learner", "mentor", "facilitator" };
-
-static int role_ok(const char *r)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (strcmp(r, roles[i]) == 0)
-			return 1;
-	return 0;
-}
-
 int cmd_init(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -76,7 +64,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	if (!cname == !code)
 		return cli_usage(usage,
 				 "give exactly one of --community and --join");
-	if (!role_ok(role))
+	if (!payload_role_ok(role))
 		return cli_usage(usage, "--role must be learner, mentor or "
 				 "facilitator");
 
@@ -121,7 +109,10 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	c->opened = 1;
 
 	hex_encode(pk, c->home.key.pk, KEY_PUBLIC_LEN);
-	printf("initialised %s\nmember ", c->dir);
+	/* The path is the user's, but may hold a newline or an escape. */
+	fputs("initialised ", stdout);
+	print_text(stdout, c->dir, 0, NULL);
+	fputs("\nmember ", stdout);
 	print_text(stdout, name, 0, NULL);
 	printf(" %s\ncommunity ", pk);
 	print_text(stdout, c->home.community.name, 0, NULL);

@@ -4,6 +4,7 @@
  * warning saying so goes to stderr every time (the code itself alone on
  * stdout, for scripts). It reads the home only; it never writes.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -18,6 +19,29 @@ static const char help[] =
 	"holding it can join and read everything: share it only with members.\n"
 	"\n"
 	"  --json   print {\"code\",\"community\"}\n";
+
+/*
+ * {"code":...,"community":...} on stdout. The code never enters a jansson
+ * object: json_dumps would copy the secret to heap memory that is freed
+ * unwiped. It is base64url after "stoa:", so it needs no escaping; only
+ * the community name is JSON-encoded.
+ */
+static int print_code_json(const char *code, const char *community,
+			   struct err *e)
+{
+	json_t *name = json_string(community);
+	char *s = name ? json_dumps(name, JSON_ENCODE_ANY |
+				    JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(name);
+	if (!s)
+		return err_set(e, STOA_ENOMEM, "cannot print the invite");
+	printf("{\"code\":\"%s\",\"community\":%s}\n", code, s);
+	free(s);
+	if (ferror(stdout))
+		return err_set(e, STOA_EIO, "cannot print the invite");
+	return 0;
+}
 
 int cmd_invite(struct cli *c, int argc, char **argv)
 {
@@ -36,17 +60,10 @@ int cmd_invite(struct cli *c, int argc, char **argv)
 	invite_encode(&c->home.community, code);
 	fputs("stoa: this code carries the community secret: share it only "
 	      "with members\n", stderr);
-	if (json) {
-		json_t *o = json_pack("{s:s, s:s}", "code", code, "community",
-				      c->home.community.name);
-
-		rc = o ? print_json(stdout, o) : STOA_ENOMEM;
-		json_decref(o);
-		if (rc < 0)
-			err_set(&e, rc, "cannot print the invite");
-	} else {
+	if (json)
+		rc = print_code_json(code, c->home.community.name, &e);
+	else
 		printf("%s\n", code);
-	}
 	bytes_wipe(code, sizeof(code));
 	return cli_finish(rc, &e, usage);
 }

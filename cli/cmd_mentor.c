@@ -41,7 +41,8 @@ static const char help[] =
 	"    --goals G       the goals agreed (one line)\n"
 	"    --progress P    the progress made (one line)\n"
 	"close PAIRING    end the pairing (only its mentor or mentee; once)\n"
-	"list             open offers and requests, then pairings\n"
+	"list             requests, then offers (each newest first), then\n"
+	"                 pairings\n"
 	"    --json          one JSON object per line\n"
 	"\n"
 	"IDs and PAIRINGs are unique id prefixes of 8 or more hex characters.\n"
@@ -64,13 +65,18 @@ static const struct option help_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Options of the sub-commands that take only --help. */
+/*
+ * Options of the sub-commands that take only --help, and between min and
+ * max arguments (what names the first, for "missing WHAT"). Returns
+ * CLI_CONTINUE with optind at the first argument, or the exit code when
+ * the sub-command is done (help printed, or a usage error). tail names
+ * what to quote when there are too many (NULL: name the extra argument).
+ */
 static int parse_plain(int argc, char **argv, const char *sub_usage,
-		       int *done)
+		       const char *what, int max, const char *tail)
 {
 	int ch;
 
-	*done = 1;
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, ":h", help_opts, NULL)) != -1) {
 		switch (ch) {
@@ -78,8 +84,15 @@ static int parse_plain(int argc, char **argv, const char *sub_usage,
 		default: return cli_bad_option(ch, argv, help_opts, sub_usage);
 		}
 	}
-	*done = 0;
-	return 0;
+	if (optind == argc)
+		return cli_usage(sub_usage, "missing %s", what);
+	if (argc - optind > max) {
+		if (!tail)
+			return cli_unexpected(sub_usage, argv[optind + max]);
+		return cli_usage(sub_usage, "too many arguments (quote the %s)",
+				 tail);
+	}
+	return CLI_CONTINUE;
 }
 
 static int ask(struct cli *c, int argc, char **argv, uint8_t kind,
@@ -87,15 +100,11 @@ static int ask(struct cli *c, int argc, char **argv, uint8_t kind,
 {
 	json_t *o = NULL;
 	struct err e;
-	int rc, done;
+	int rc;
 
-	rc = parse_plain(argc, argv, sub_usage, &done);
-	if (done)
+	rc = parse_plain(argc, argv, sub_usage, "TOPIC", 1, NULL);
+	if (rc != CLI_CONTINUE)
 		return rc;
-	if (optind == argc)
-		return cli_usage(sub_usage, "missing TOPIC");
-	if (argc - optind > 1)
-		return cli_unexpected(sub_usage, argv[optind + 1]);
 
 	err_clear(&e);
 	rc = cli_check_line("topic", argv[optind], PAYLOAD_TOPIC_MAX, 0, &e);
@@ -109,43 +118,16 @@ static int ask(struct cli *c, int argc, char **argv, uint8_t kind,
 	return cli_finish(rc, &e, sub_usage);
 }
 
-/* Looks for an open pairing of member `me` on the ask with id `ask`. */
-struct find_pairing {
-	const char *ask;
-	const char *me;
-	int found;
-};
-
-static int find_open_pairing(json_t *row, void *arg)
-{
-	struct find_pairing *f = arg;
-
-	if (strcmp(row_str(row, "type", ""), "pairing") != 0 ||
-	    strcmp(row_str(row, "ask", ""), f->ask) != 0 ||
-	    strcmp(row_str(row, "status", ""), "open") != 0)
-		return 0;
-	if (strcmp(row_str(row, "mentor", ""), f->me) == 0 ||
-	    strcmp(row_str(row, "mentee", ""), f->me) == 0)
-		f->found = 1;
-	return f->found;
-}
-
 static int accept_ask(struct cli *c, int argc, char **argv)
 {
-	char hex[ENTRY_ID_HEX_LEN + 1], me[2 * KEY_PUBLIC_LEN + 1];
 	uint8_t id[ENTRY_ID_LEN], author[KEY_PUBLIC_LEN], kind = 0;
-	struct find_pairing f = { hex, me, 0 };
 	json_t *o = NULL;
 	struct err e;
-	int rc, done;
+	int rc;
 
-	rc = parse_plain(argc, argv, accept_usage, &done);
-	if (done)
+	rc = parse_plain(argc, argv, accept_usage, "ID", 1, NULL);
+	if (rc != CLI_CONTINUE)
 		return rc;
-	if (optind == argc)
-		return cli_usage(accept_usage, "missing ID");
-	if (argc - optind > 1)
-		return cli_unexpected(accept_usage, argv[optind + 1]);
 
 	err_clear(&e);
 	rc = cli_resolve_id(c, argv[optind], id, &kind, &e);
@@ -163,16 +145,16 @@ static int accept_ask(struct cli *c, int argc, char **argv)
 			     kind == ENTRY_KIND_MENTOR_OFFER ? "offer" : "request");
 		goto out;
 	}
-	entry_id_hex(id, hex);
-	hex_encode(me, c->home.key.pk, KEY_PUBLIC_LEN);
-	if ((rc = view_mentoring(c->home.store, find_open_pairing, &f, &e)) < 0)
+	rc = view_open_pairing(c->home.store, id, c->home.key.pk, &e);
+	if (rc < 0)
 		goto out;
-	if (f.found) {
+	if (rc == 1) {
 		rc = err_set(&e, STOA_EEXIST, "you already have an open pairing "
 			     "on this %s", kind == ENTRY_KIND_MENTOR_OFFER ?
 			     "offer" : "request");
 		goto out;
 	}
+	rc = 0;
 	o = json_object();
 	if (!o)
 		rc = err_set(&e, STOA_ENOMEM, "out of memory");
@@ -276,16 +258,11 @@ static int close_pairing(struct cli *c, int argc, char **argv)
 	char *reason = NULL;
 	json_t *o = NULL;
 	struct err e;
-	int rc, done;
+	int rc;
 
-	rc = parse_plain(argc, argv, close_usage, &done);
-	if (done)
+	rc = parse_plain(argc, argv, close_usage, "PAIRING", 2, "REASON");
+	if (rc != CLI_CONTINUE)
 		return rc;
-	if (optind == argc)
-		return cli_usage(close_usage, "missing PAIRING");
-	if (argc - optind > 2)
-		return cli_usage(close_usage, "too many arguments (quote the "
-				 "REASON)");
 
 	err_clear(&e);
 	rc = 0;
@@ -312,6 +289,11 @@ struct list_out {
 	char last_type[16];  /* the section being printed */
 };
 
+/*
+ * Starts a section when the row type changes. view_mentoring groups its
+ * rows by type (requests, then offers, then pairings), so each header is
+ * printed once.
+ */
 static void section(struct list_out *o, const char *type)
 {
 	static const struct {

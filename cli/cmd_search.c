@@ -24,26 +24,6 @@ static const char help[] =
 	"  --limit N   at most N results (1 to 100000, default 20)\n"
 	"  --json      one JSON object per result (a feed row plus \"snippet\")\n";
 
-struct search_out {
-	int json;
-	int err;
-	unsigned rows;
-};
-
-static int search_row(json_t *row, void *arg)
-{
-	struct search_out *o = arg;
-
-	if (o->json) {
-		o->err = print_json(stdout, row);
-		return o->err != 0;
-	}
-	if (o->rows++)
-		putchar('\n');
-	print_post(stdout, row, "", POST_SEARCH);
-	return ferror(stdout) != 0;
-}
-
 int cmd_search(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -52,7 +32,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct search_out out = { 0, 0, 0 };
+	struct post_out out = { POST_SEARCH, 0, 0, 0 };
 	const char *limit = NULL;
 	uint64_t n = VIEW_LIMIT_DEFAULT;
 	struct err e;
@@ -84,7 +64,7 @@ int cmd_search(struct cli *c, int argc, char **argv)
 		rc = cli_open(c, &e);
 	if (rc == 0)
 		rc = view_search(c->home.store, argv[optind], (unsigned)n,
-				 search_row, &out, &e);
+				 print_post_row, &out, &e);
 	if (rc == 0 && (out.err || ferror(stdout)))
 		rc = err_set(&e, STOA_EIO, "cannot write the results");
 	return cli_finish(rc, &e, usage);

@@ -83,7 +83,9 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	}
 	printf("\nkey        %s\ncommunity  ", key);
 	print_text(stdout, c->home.community.name, 0, NULL);
-	printf("\nhome       %s\nentries    %" PRIu64 "\n", c->dir, seq);
+	fputs("\nhome       ", stdout);
+	print_text(stdout, c->dir, 0, NULL);
+	printf("\nentries    %" PRIu64 "\n", seq);
 out:
 	json_decref(me.row);
 	return cli_finish(rc, &e, usage);

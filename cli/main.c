@@ -137,6 +137,11 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
+			/* An empty --home is a mistake (an unset variable),
+			 * never a request for the default home. */
+			if (!optarg[0])
+				return cli_usage(usage,
+						 "--home needs a directory");
 			c.home_opt = optarg;
 			break;
 		case 'h':

@@ -265,3 +265,17 @@ void print_feedback(FILE *f, const json_t *row, const char *indent)
 		fputc('\n', f);
 	}
 }
+
+int print_post_row(json_t *row, void *arg)
+{
+	struct post_out *o = arg;
+
+	if (o->json) {
+		o->err = print_json(stdout, row);
+		return o->err != 0;
+	}
+	if (o->rows++)
+		putchar('\n');
+	print_post(stdout, row, "", o->style);
+	return ferror(stdout) != 0;
+}

@@ -42,12 +42,25 @@ int cli_open(struct cli *c, struct err *e)
 	return 0;
 }
 
+/*
+ * Prints "stoa: <msg>" on stderr, msg made one line without control
+ * characters: a message can quote a path or an argument, which may hold a
+ * newline or an escape sequence. fallback is printed if cleaning fails.
+ */
+static void print_error(const char *msg, const char *fallback)
+{
+	char *clean = text_clean(msg, 0);
+
+	fprintf(stderr, "stoa: %s\n", clean ? clean : fallback);
+	free(clean);
+}
+
 int cli_finish(int rc, struct err *e, const char *usage)
 {
 	if (rc >= 0)
 		return CLI_EXIT_OK;
-	fprintf(stderr, "stoa: %s\n",
-		e && e->code && e->msg[0] ? e->msg : err_str(rc));
+	print_error(e && e->code && e->msg[0] ? e->msg : err_str(rc),
+		    err_str(rc));
 	if (rc == STOA_EUSAGE) {
 		if (usage)
 			fprintf(stderr, "%s\n", usage);
@@ -58,13 +71,13 @@ int cli_finish(int rc, struct err *e, const char *usage)
 
 int cli_usage(const char *usage, const char *fmt, ...)
 {
+	char msg[ERR_MSG_MAX];
 	va_list ap;
 
-	fputs("stoa: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	print_error(msg, "bad usage");
 	if (usage)
 		fprintf(stderr, "%s\n", usage);
 	return CLI_EXIT_USAGE;

@@ -124,6 +124,32 @@ for cmd in whoami invite feed members "post hi"; do
 done
 [ ! -e "$T/nowhere/store.db" ] || fail "a read command created a store"
 
+step "an empty --home is a usage error, never the default home"
+STOA_HOME=$A run_fail 2 "" --home "" whoami
+assert_contains "$ERR" "stoa: --home needs a directory" "empty --home"
+STOA_HOME=$A run_fail 2 "" --home= whoami
+assert_contains "$ERR" "stoa: --home needs a directory" "empty --home="
+STOA_HOME=$A run_fail 2 "" --home "" init --name Eve --community Other
+assert_eq "$before_key" "$(sha256sum <"$A/key")" "key after init with an empty --home"
+
+step "a home path with a newline or an escape prints as one clean line"
+N=$T/x$'\n'b
+run_fail 1 "$N" whoami
+assert_contains "$ERR" "$T/x b" "error about a home with a newline"
+assert_clean_text "$T/err" "error about a home with a newline"
+E=$T/esc$'\e[31m'red
+run_ok "$E" init --name Esc --community Escapes
+assert_eq 3 "$(printf '%s\n' "$OUT" | wc -l)" "init output lines"
+assert_clean_text "$T/out" "init output for a home with an escape"
+run_ok "$E" whoami
+assert_contains "$OUT" "home       $T/esc[31mred" "whoami home line"
+assert_clean_text "$T/out" "whoami output for a home with an escape"
+run_ok "$N" init --name Nl --community Newlines
+assert_contains "$OUT" "initialised $T/x b" "init output for a home with a newline"
+assert_eq 3 "$(printf '%s\n' "$OUT" | wc -l)" "init output lines"
+run_ok "$N" whoami --json
+assert_eq "$N" "$(json_field home)" "whoami --json keeps the real path"
+
 step "STOA_HOME is used when --home is not given"
 STOA_HOME=$A run_ok "" whoami --json
 assert_eq "$A" "$(json_field home)" "home from STOA_HOME"

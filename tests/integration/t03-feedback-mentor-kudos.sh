@@ -91,6 +91,17 @@ assert_contains "$OUT" "requests:" "mentor list text"
 assert_contains "$OUT" "#geometry proofs" "mentor list text"
 assert_contains "$OUT" "${offer:0:8}" "mentor list text"
 
+step "mentor list text: requests, then offers, each header once"
+D=$(new_home dee "Dee's Circle" mentor)
+run_ok "$D" mentor offer first-offer
+run_ok "$D" mentor request a-request
+run_ok "$D" mentor offer second-offer
+run_ok "$D" mentor list
+assert_eq 1 "$(printf '%s\n' "$OUT" | grep -c '^offers:$')" "'offers:' headers"
+assert_eq 1 "$(printf '%s\n' "$OUT" | grep -c '^requests:$')" "'requests:' headers"
+assert_eq "requests: offers:" "$(printf '%s\n' "$OUT" | grep -E '^[a-z]+:$' | tr '\n' ' ' | sed 's/ $//')" "section order"
+assert_match "$(printf '%s\n' "$OUT" | grep -o '#[a-z-]*' | tr '\n' ' ')" '^#a-request #second-offer #first-offer $' "rows under their headers, newest first"
+
 step "bad mentoring commands are refused and write nothing"
 before=$(state)
 run_fail 1 "$A" mentor accept "$offer"
@@ -155,6 +166,10 @@ assert_id "$OUT"
 pairing=$OUT
 run_ok "$B" mentor list --json
 json_check "any(r['type'] == 'pairing' and r['id'] == '$pairing' and r['mentor'] == '$key' and r['mentee'] == '$bkey' and r['topic'] == 'algebra' and r['status'] == 'open' for r in rows)" "pairing row"
+bseq=$(stoa_run "$B" whoami --json; json_field seq)
+run_fail 1 "$B" mentor accept "$offer"
+assert_contains "$ERR" "already have an open pairing on this offer" "second accept"
+assert_eq "$bseq" "$(stoa_run "$B" whoami --json; json_field seq)" "Bo's feed after a second accept"
 
 step "Bo logs a session (minutes, goals, progress)"
 run_ok "$B" mentor session "${pairing:0:8}" --minutes 30 --goals "linear equations" --progress "two-step ones done" "First session"
@@ -205,6 +220,9 @@ run_ok "$A" mentor list --json
 json_check "any(r['type'] == 'pairing' and r['id'] == '$pairing' and r['status'] == 'closed' for r in rows)" "pairing closed"
 copy_entries "$A" "$B"
 run_fail 1 "$B" mentor close "$pairing"
+step "once the pairing is closed, Bo may accept the offer again"
+run_ok "$B" mentor accept "$offer"
+assert_id "$OUT"
 
 step "every store still verifies"
 run_ok "$A" verify
