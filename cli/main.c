@@ -40,6 +40,12 @@ static const struct cmd cmds[] = {
 	  "re-check every signature, link and payload hash" },
 	{ "reindex", cmd_reindex, CMD_HOME,
 	  "rebuild the view from the stored entries" },
+	{ "serve", cmd_serve, CMD_HOME,
+	  "run the node: find peers, replicate, pass local writes on" },
+	{ "sync", cmd_sync, CMD_HOME,
+	  "exchange entries with one peer once, both directions" },
+	{ "status", cmd_status, CMD_HOME,
+	  "the daemon's peers and the local store's figures" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "payload.h"
 #include "store.h"
 
@@ -424,6 +425,14 @@ int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 	printf("%s\n", hex);
 	if (id_out)
 		memcpy(id_out, id, ENTRY_ID_LEN);
+	{
+		/* a running daemon passes the new entry on at once */
+		struct msg_head h;
+
+		memcpy(h.author, c->home.key.pk, KEY_PUBLIC_LEN);
+		if (store_head(c->home.store, h.author, &h.seq, h.id, NULL) == 0)
+			daemon_nudge(c->dir, &h);
+	}
 	return 0;
 }
 

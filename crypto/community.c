@@ -22,6 +22,8 @@ _Static_assert(sizeof(COMMUNITY_FILE_MAGIC) - 1 == 8, "community magic size");
 _Static_assert(sizeof("stoacomm") - 1 == crypto_kdf_CONTEXTBYTES,
 	       "kdf context size");
 _Static_assert(COMMUNITY_NAME_MAX <= 255, "name length is one byte");
+_Static_assert(crypto_box_SEEDBYTES == 32 && crypto_box_PUBLICKEYBYTES == 32 &&
+	       crypto_box_SECRETKEYBYTES == 32, "server key pair sizes");
 
 #define PREFIX_LEN (sizeof(INVITE_PREFIX) - 1)
 #define INVITE_CHECK_LEN 4
@@ -391,4 +393,14 @@ void community_derive(const struct community *c, uint64_t purpose,
 		      uint8_t out[32])
 {
 	crypto_kdf_derive_from_key(out, 32, purpose, "stoacomm", c->secret);
+}
+
+void community_server_keypair(const struct community *c, uint8_t pk[32],
+			      uint8_t sk[32])
+{
+	uint8_t seed[crypto_box_SEEDBYTES];
+
+	community_derive(c, COMMUNITY_KEY_SERVER, seed);
+	crypto_box_seed_keypair(pk, sk, seed);
+	sodium_memzero(seed, sizeof(seed));
 }

@@ -61,7 +61,19 @@ int invite_decode(const char *code, struct community *c, struct err *e);
  * context "stoacomm", subkey id by purpose). Used by the transport (server
  * key pair) and discovery (community tag) layers.
  */
+#define COMMUNITY_KEY_SERVER 1 /* seed of the CURVE server key pair */
+#define COMMUNITY_KEY_HELLO 2  /* keys the auth field of HELLO */
+#define COMMUNITY_KEY_TAG 3    /* the tag discovery publishes */
+
 void community_derive(const struct community *c, uint64_t purpose,
 		      uint8_t out[32]);
+
+/*
+ * The community's Curve25519 server key pair, shared by every member:
+ * crypto_box_seed_keypair of community_derive(c, COMMUNITY_KEY_SERVER).
+ * sk is a secret: the caller wipes it.
+ */
+void community_server_keypair(const struct community *c, uint8_t pk[32],
+			      uint8_t sk[32]);
 
 #endif

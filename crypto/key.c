@@ -28,6 +28,9 @@ _Static_assert(KEY_SEED_LEN == crypto_sign_SEEDBYTES, "seed size");
 _Static_assert(KEY_SIG_LEN == crypto_sign_BYTES, "signature size");
 _Static_assert(HASH_LEN >= crypto_generichash_BYTES_MIN &&
 	       HASH_LEN <= crypto_generichash_BYTES_MAX, "hash size");
+_Static_assert(32 >= crypto_generichash_KEYBYTES_MIN &&
+	       32 <= crypto_generichash_KEYBYTES_MAX, "hash key size");
+_Static_assert(crypto_scalarmult_curve25519_BYTES == 32, "curve key size");
 _Static_assert(sizeof(KEY_FILE_MAGIC) - 1 == 8, "key file magic size");
 _Static_assert(KEY_FILE_LEN == 8 + 1 + 1 + KEY_SEED_LEN + KEY_PUBLIC_LEN,
 	       "key file size");
@@ -96,6 +99,38 @@ void hash_blake2b2(uint8_t out[HASH_LEN], const void *a, size_t an,
 	crypto_generichash_final(&st, out, HASH_LEN);
 	/* The inputs may be secret (e.g. a seed being checked). */
 	sodium_memzero(&st, sizeof(st));
+}
+
+void hash_blake2b_keyed(uint8_t out[HASH_LEN], const uint8_t key[32],
+			const void *p, size_t n)
+{
+	crypto_generichash(out, HASH_LEN, p, n, key, 32);
+}
+
+/*
+ * A public key that is not a point of the curve (or is of small order)
+ * makes libsodium's conversion fail; a key from key_generate never does,
+ * but a key file's public half is only checked against its seed, so the
+ * failure is reported rather than assumed away.
+ */
+int key_to_curve(const struct key *k, uint8_t pk[32], uint8_t sk[32])
+{
+	if (crypto_sign_ed25519_pk_to_curve25519(pk, k->pk) != 0) {
+		sodium_memzero(pk, 32);
+		sodium_memzero(sk, 32);
+		return STOA_ECRYPTO;
+	}
+	crypto_sign_ed25519_sk_to_curve25519(sk, k->sk);
+	return 0;
+}
+
+int key_pk_to_curve(const uint8_t ed_pk[KEY_PUBLIC_LEN], uint8_t curve_pk[32])
+{
+	if (crypto_sign_ed25519_pk_to_curve25519(curve_pk, ed_pk) != 0) {
+		sodium_memzero(curve_pk, 32);
+		return STOA_ECRYPTO;
+	}
+	return 0;
 }
 
 int bytes_equal(const void *a, const void *b, size_t n)

@@ -51,6 +51,20 @@ int key_verify(const uint8_t pk[KEY_PUBLIC_LEN], const void *msg, size_t len,
 void hash_blake2b(uint8_t out[HASH_LEN], const void *p, size_t n);
 void hash_blake2b2(uint8_t out[HASH_LEN], const void *a, size_t an,
 		   const void *b, size_t bn);
+/* Keyed BLAKE2b-256 (a MAC) of one buffer under a 32-byte key. */
+void hash_blake2b_keyed(uint8_t out[HASH_LEN], const uint8_t key[32],
+			const void *p, size_t n);
+
+/*
+ * The member's Ed25519 pair converted to a Curve25519 pair (the CURVE
+ * client key of its transport). sk is a secret: the caller wipes it.
+ * 0, or STOA_ECRYPTO if k's public key is not a valid Ed25519 point
+ * (sk is then zeroed).
+ */
+int key_to_curve(const struct key *k, uint8_t pk[32], uint8_t sk[32]);
+/* Just the public half: a peer's node id as its CURVE client key.
+ * 0 or STOA_ECRYPTO (curve_pk zeroed) for a point that does not convert. */
+int key_pk_to_curve(const uint8_t ed_pk[KEY_PUBLIC_LEN], uint8_t curve_pk[32]);
 
 /* Constant-time equality: 1 if equal. For digests and secrets. */
 int bytes_equal(const void *a, const void *b, size_t n);

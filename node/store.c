@@ -1274,3 +1274,237 @@ int store_stats(struct store *s, struct store_stats *st, struct err *e)
 	 * without a scan of the entries table. */
 	return count(s, "SELECT coalesce(sum(seq), 0) FROM feeds", &st->entries, e);
 }
+
+/*
+ * A run is checked while it is written, inside a savepoint: the chain is
+ * followed entry by entry, and the one signature that authenticates it
+ * (the last new entry's) is verified at the end; if anything fails, the
+ * savepoint is rolled back and the store (and any open batch) is as it
+ * was before the run.
+ */
+int store_ingest_run(struct store *s, const struct msg_run_entry *v,
+		     size_t n, uint32_t *stored, struct err *e)
+{
+	uint8_t author[KEY_PUBLIC_LEN], held[ENTRY_ID_LEN];
+	struct entry en, last;
+	struct head h;
+	uint64_t first = 0;
+	char a8[17];
+	size_t i;
+	int rc = 0, own, have_last = 0;
+
+	*stored = 0;
+	if (n == 0)
+		return 0;
+	if (n > MSG_RUN_MAX)
+		return err_set(e, STOA_EPROTO, "run of %zu entries exceeds %d", n,
+			       MSG_RUN_MAX);
+	if ((rc = tx_begin(s, &own, e)) < 0)
+		return rc;
+	if ((rc = exec(s, "SAVEPOINT run", e)) < 0)
+		return tx_end(s, own, rc, e);
+	for (i = 0; i < n; i++) {
+		json_t *obj = NULL;
+		int cls = PAYLOAD_OPAQUE;
+
+		if ((rc = entry_decode(&en, v[i].signed_bytes, ENTRY_SIGNED_LEN, e)) < 0)
+			break;
+		if (i == 0) {
+			memcpy(author, en.author, KEY_PUBLIC_LEN);
+			short_hex(author, a8);
+			if ((rc = head_get(s, author, &h, e)) < 0)
+				break;
+		}
+		if (i == 0) {
+			first = en.seq;
+		} else if (memcmp(en.author, author, KEY_PUBLIC_LEN) != 0 ||
+			   en.seq != first + i) {
+			rc = err_set(e, STOA_EPROTO, "run entry %zu is not the "
+				     "next entry of the same feed", i);
+			break;
+		}
+		if (en.seq <= h.seq) {
+			/* already held: the same entry, or a fork */
+			if ((rc = id_at_seq(s, &en, held, e)) < 0)
+				break;
+			if (rc == 1 && bytes_equal(held, en.id, ENTRY_ID_LEN)) {
+				rc = 0;
+				continue;
+			}
+			if (rc == 1 && entry_verify(&en, NULL) == 0) {
+				const void *p = v[i].payload;
+				size_t plen = v[i].plen;
+
+				if (p && entry_check_payload(&en, p, plen, NULL) < 0)
+					p = NULL, plen = 0;
+				rc = record_fork(s, &en, held, p, plen, e);
+				break; /* what follows builds on the other side */
+			}
+			rc = err_set(e, STOA_ECRYPTO, "entry %" PRIu64 " of %s "
+				     "differs from the one held and is not "
+				     "signed by its author", en.seq, a8);
+			break;
+		}
+		if (en.seq != h.seq + 1) {
+			rc = err_set(e, STOA_ESEQ, "seq gap in feed %s: have %"
+				     PRIu64 ", got %" PRIu64, a8, h.seq, en.seq);
+			break;
+		}
+		if (!bytes_equal(en.prev, h.id, ENTRY_ID_LEN)) {
+			rc = err_set(e, STOA_ESEQ, "entry %" PRIu64 " of %s does "
+				     "not link to entry %" PRIu64, en.seq, a8, h.seq);
+			break;
+		}
+		if (v[i].payload) {
+			if ((rc = entry_check_payload(&en, v[i].payload,
+						      v[i].plen, e)) < 0)
+				break;
+			cls = payload_validate(en.kind, v[i].payload, v[i].plen,
+					       &obj, e);
+			if (cls < 0) {
+				rc = STOA_EPROTO;
+				break;
+			}
+		}
+		rc = write_entry(s, &en, v[i].payload, v[i].plen,
+				 cls == PAYLOAD_VALID ? obj : NULL, e);
+		json_decref(obj);
+		if (rc < 0)
+			break;
+		(*stored)++;
+		h.seq = en.seq;
+		memcpy(h.id, en.id, ENTRY_ID_LEN);
+		last = en;
+		have_last = 1;
+	}
+	/* One verification for the chain: the last new entry signs its
+	 * prev, the hash of the one before, down to the stored head. */
+	if (rc >= 0 && have_last && (rc = entry_verify(&last, e)) < 0)
+		err_set(e, rc, "run of %s: last entry's signature is bad", a8);
+	if (rc < 0) {
+		*stored = 0;
+		sqlite3_exec(s->db, "ROLLBACK TO run", NULL, NULL, NULL);
+	}
+	sqlite3_exec(s->db, "RELEASE run", NULL, NULL, NULL);
+	return tx_end(s, own, rc < 0 ? rc : 0, e);
+}
+
+int store_frontier(struct store *s,
+		   int (*cb)(const struct msg_head *h, void *arg), void *arg,
+		   struct err *e)
+{
+	sqlite3_stmt *st;
+	struct msg_head h;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT author, seq, head FROM feeds "
+			       "ORDER BY author", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot read feeds");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!col_blob(st, 0, h.author, KEY_PUBLIC_LEN) ||
+		    !col_blob(st, 2, h.id, ENTRY_ID_LEN)) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		h.seq = (uint64_t)sqlite3_column_int64(st, 1);
+		if (cb(&h, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return err_set(e, STOA_EIO, "cannot read feeds: %s",
+			       rc == SQLITE_CORRUPT ? "damaged row"
+						    : sqlite3_errmsg(s->db));
+	return 0;
+}
+
+struct digest_acc {
+	uint8_t d[HASH_LEN];
+	struct buf b;
+	uint32_t feeds;
+};
+
+static int digest_add(const struct msg_head *h, void *arg)
+{
+	struct digest_acc *a = arg;
+
+	a->feeds++;
+	if (buf_append(&a->b, h->author, KEY_PUBLIC_LEN) < 0 ||
+	    buf_put_u64(&a->b, h->seq) < 0 ||
+	    buf_append(&a->b, h->id, ENTRY_ID_LEN) < 0)
+		return 1;
+	if (a->b.len >= DUMP_CHUNK)
+		dump_flush(&a->b, NULL, a->d);
+	return 0;
+}
+
+int store_frontier_digest(struct store *s, uint8_t digest[HASH_LEN],
+			  uint32_t *feeds, struct err *e)
+{
+	struct digest_acc a;
+	int rc;
+
+	memset(a.d, 0, sizeof(a.d));
+	a.feeds = 0;
+	buf_init(&a.b, DUMP_CHUNK + MSG_TRIPLE_LEN);
+	rc = store_frontier(s, digest_add, &a, e);
+	if (rc == 0)
+		dump_flush(&a.b, NULL, a.d);
+	buf_release(&a.b);
+	if (rc < 0)
+		return rc;
+	memcpy(digest, a.d, HASH_LEN);
+	*feeds = a.feeds;
+	return 0;
+}
+
+int store_read_run(struct store *s, struct buf *b,
+		   const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
+		   uint32_t max, struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t bytes = 0;
+	int rc;
+
+	if (max > MSG_RUN_MAX)
+		max = MSG_RUN_MAX;
+	if (from > ENTRY_MAX_SEQ)
+		from = ENTRY_MAX_SEQ;
+	if ((rc = msg_entries_begin(b, author, from)) < 0)
+		return err_set(e, rc, "cannot build a run");
+	if (sqlite3_prepare_v2(s->db, "SELECT signed, payload FROM entries "
+			       "WHERE author = ?1 AND seq >= ?2 ORDER BY seq "
+			       "LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot read feed");
+	sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+	sqlite3_bind_int(st, 3, (int)max);
+	while (bytes < MSG_RUN_BYTES && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int erased = sqlite3_column_type(st, 1) == SQLITE_NULL;
+		size_t plen = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (sqlite3_column_bytes(st, 0) != ENTRY_SIGNED_LEN ||
+		    plen > ENTRY_MAX_PAYLOAD) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		const void *p = sqlite3_column_blob(st, 1);
+
+		/* SQLite gives NULL for an empty blob: empty is not erased */
+		if (!erased && !p)
+			p = "";
+		if (msg_entries_add(b, sqlite3_column_blob(st, 0),
+				    erased ? NULL : p, (uint32_t)plen) < 0)
+			break; /* the frame is full: the rest next time */
+		bytes += ENTRY_SIGNED_LEN + plen;
+	}
+	sqlite3_finalize(st);
+	msg_entries_end(b);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE && rc != SQLITE_OK)
+		return err_set(e, STOA_EIO, "cannot read feed: %s",
+			       rc == SQLITE_CORRUPT ? "damaged row"
+						    : sqlite3_errmsg(s->db));
+	return 0;
+}

@@ -24,6 +24,7 @@
 #include "entry.h"
 #include "err.h"
 #include "key.h"
+#include "msg.h"
 
 #define STORE_FILE "store.db"
 #define STORE_SCHEMA_VERSION 1
@@ -76,6 +77,38 @@ int store_ingest(struct store *s, const uint8_t *signed_bytes, size_t len,
 int store_append(struct store *s, const struct key *k, uint8_t kind,
 		 const void *payload, size_t len, uint8_t *id_out,
 		 struct err *e);
+
+/*
+ * Checks and stores a run of consecutive entries of one author with one
+ * signature verification (docs/protocol.md, "Checking a run"): entries
+ * already held must be the held ones (another validly signed one is a
+ * fork: its proof is recorded and the run stops there); the new ones must
+ * chain by prev from the stored head; only the last new entry's signature
+ * is verified, which authenticates the chain below it; every payload is
+ * checked against its header and validated. All or nothing: a refused run
+ * leaves the store as it was (even inside a batch), with the reason in e.
+ * n is at most MSG_RUN_MAX. *stored gets how many entries were new.
+ */
+int store_ingest_run(struct store *s, const struct msg_run_entry *v,
+		     size_t n, uint32_t *stored, struct err *e);
+
+/* Calls cb for every feed's head, in author order. */
+int store_frontier(struct store *s,
+		   int (*cb)(const struct msg_head *h, void *arg), void *arg,
+		   struct err *e);
+
+/* The frontier digest (docs/protocol.md) and the number of feeds. */
+int store_frontier_digest(struct store *s, uint8_t digest[HASH_LEN],
+			  uint32_t *feeds, struct err *e);
+
+/*
+ * Appends to b (which must be empty) an ENTRIES frame with author's
+ * entries from seq from on: at most max entries, and no more once
+ * MSG_RUN_BYTES are in; a frame with no entry if none is held from there.
+ */
+int store_read_run(struct store *s, struct buf *b,
+		   const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
+		   uint32_t max, struct err *e);
 
 /* The head of author's feed: *seq = 0 (and id zeros) if none held. */
 int store_head(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],

@@ -594,6 +594,128 @@ static void test_derive(void)
 	CHECK(bytes_equal(a, b, 32));
 }
 
+/*
+ * Keyed BLAKE2b and the Ed25519 -> Curve25519 conversion. The vectors were
+ * computed in Python (hashlib.blake2b with key=; SHA-512 of the RFC 8032
+ * seed, clamped; the Edwards-to-Montgomery map u = (1+y)/(1-y), checked
+ * against an X25519 base-point multiplication of that secret).
+ */
+static void test_keyed_hash_and_curve(void)
+{
+	uint8_t key[32], key2[32], h[HASH_LEN], h2[HASH_LEN], want[32];
+	uint8_t seed[KEY_SEED_LEN], cpk[32], csk[32], cpk2[32], csk2[32], zero[32];
+	struct key k, k2;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		key[i] = (uint8_t)i;
+	hash_blake2b_keyed(h, key, "abc", 3);
+	from_hex(want, sizeof(want), "d63a32d3e44738d7907f964316c241ad"
+				     "aba0abfeabc32349677578a15a203f7f");
+	CHECK(bytes_equal(h, want, HASH_LEN));
+	hash_blake2b_keyed(h2, key, "abc", 3);
+	CHECK(bytes_equal(h, h2, HASH_LEN));
+	/* Keyed differs from unkeyed, and from the same hash under another key. */
+	hash_blake2b(h2, "abc", 3);
+	CHECK(!bytes_equal(h, h2, HASH_LEN));
+	memcpy(key2, key, sizeof(key2));
+	key2[31] ^= 0x80;
+	hash_blake2b_keyed(h2, key2, "abc", 3);
+	CHECK(!bytes_equal(h, h2, HASH_LEN));
+	hash_blake2b_keyed(h2, key, "abd", 3);
+	CHECK(!bytes_equal(h, h2, HASH_LEN));
+
+	from_hex(seed, sizeof(seed), RFC_SEED);
+	key_from_seed(&k, seed);
+	CHECK_EQ_INT(key_to_curve(&k, cpk, csk), 0);
+	from_hex(want, sizeof(want), "d85e07ec22b0ad881537c2f44d662d1a"
+				     "143cf830c57aca4305d85c7a90f6b62e");
+	CHECK(bytes_equal(cpk, want, 32));
+	from_hex(want, sizeof(want), "307c83864f2833cb427a2ef1c00a013c"
+				     "fdff2768d980c0a3a520f006904de94f");
+	CHECK(bytes_equal(csk, want, 32));
+	/* The public half alone converts to the same key. */
+	CHECK_EQ_INT(key_pk_to_curve(k.pk, cpk2), 0);
+	CHECK(bytes_equal(cpk, cpk2, 32));
+	/* Deterministic, and another member converts to another key. */
+	CHECK_EQ_INT(key_to_curve(&k, cpk2, csk2), 0);
+	CHECK(bytes_equal(cpk, cpk2, 32));
+	CHECK(bytes_equal(csk, csk2, 32));
+	for (i = 0; i < 20; i++) {
+		key_generate(&k2);
+		CHECK_EQ_INT(key_to_curve(&k2, cpk2, csk), 0);
+		CHECK(!bytes_equal(cpk, cpk2, 32));
+		CHECK_EQ_INT(key_pk_to_curve(k2.pk, want), 0);
+		CHECK(bytes_equal(cpk2, want, 32));
+	}
+	/* A public key that is not a curve point is refused, output zeroed. */
+	memset(k2.pk, 0, sizeof(k2.pk));
+	k2.pk[0] = 2; /* y = 2: x^2 = 3/(4d+1) is not a square mod p */
+	memset(zero, 0, sizeof(zero));
+	memset(cpk2, 0xaa, sizeof(cpk2));
+	CHECK_EQ_INT(key_pk_to_curve(k2.pk, cpk2), STOA_ECRYPTO);
+	CHECK(bytes_equal(cpk2, zero, 32));
+	memset(cpk2, 0xaa, sizeof(cpk2));
+	memset(csk, 0xaa, sizeof(csk));
+	CHECK_EQ_INT(key_to_curve(&k2, cpk2, csk), STOA_ECRYPTO);
+	CHECK(bytes_equal(cpk2, zero, 32));
+	CHECK(bytes_equal(csk, zero, 32));
+	key_wipe(&k);
+	key_wipe(&k2);
+	bytes_wipe(csk, sizeof(csk));
+	bytes_wipe(csk2, sizeof(csk2));
+}
+
+static void test_server_keypair(void)
+{
+	struct community c, d;
+	uint8_t pk[32], sk[32], pk2[32], sk2[32], want[32], seed[32];
+
+	memset(&c, 0, sizeof(c));
+	strcpy(c.name, "math club");
+	for (int i = 0; i < COMMUNITY_SECRET_LEN; i++)
+		c.secret[i] = (uint8_t)i;
+	CHECK_EQ_INT(COMMUNITY_KEY_SERVER, 1);
+	CHECK_EQ_INT(COMMUNITY_KEY_HELLO, 2);
+	CHECK_EQ_INT(COMMUNITY_KEY_TAG, 3);
+	community_server_keypair(&c, pk, sk);
+	/* sk = SHA-512(subkey 1)[0..32], pk = X25519(sk, 9), from Python. */
+	from_hex(want, sizeof(want), "a053cd730eac2aa8a8fe05a7aec48930"
+				     "2ed3b7f02c553aa7ff8bfa29ebbf16e5");
+	CHECK(bytes_equal(sk, want, 32));
+	from_hex(want, sizeof(want), "26f3f30b8b433b2b03239bc30c3c1f11"
+				     "36dafa20dd1349e25c2f705ed5bcec22");
+	CHECK(bytes_equal(pk, want, 32));
+	community_server_keypair(&c, pk2, sk2);
+	CHECK(bytes_equal(pk, pk2, 32));
+	CHECK(bytes_equal(sk, sk2, 32));
+	/* The name is not part of the key: only the secret is membership. */
+	d = c;
+	strcpy(d.name, "other");
+	community_server_keypair(&d, pk2, sk2);
+	CHECK(bytes_equal(pk, pk2, 32));
+	/* Another secret, another server key. */
+	d.secret[0] ^= 1;
+	community_server_keypair(&d, pk2, sk2);
+	CHECK(!bytes_equal(pk, pk2, 32));
+	CHECK(!bytes_equal(sk, sk2, 32));
+	CHECK_EQ_INT(community_create(&d, "art club", NULL), 0);
+	community_server_keypair(&d, pk2, sk2);
+	CHECK(!bytes_equal(pk, pk2, 32));
+	/* The seed is not a key anyone else uses: the subkeys differ. */
+	community_derive(&c, COMMUNITY_KEY_SERVER, seed);
+	CHECK(!bytes_equal(seed, sk, 32));
+	community_derive(&c, COMMUNITY_KEY_HELLO, want);
+	CHECK(!bytes_equal(seed, want, 32));
+	community_derive(&c, COMMUNITY_KEY_TAG, want);
+	CHECK(!bytes_equal(seed, want, 32));
+	bytes_wipe(seed, sizeof(seed));
+	bytes_wipe(sk, sizeof(sk));
+	bytes_wipe(sk2, sizeof(sk2));
+	community_wipe(&c);
+	community_wipe(&d);
+}
+
 #define GOLDEN_INVITE \
 	"stoa:AQltYXRoIGNsdWIAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH1Styrk"
 
@@ -810,6 +932,8 @@ int main(void)
 	test_name_check();
 	test_community_file();
 	test_derive();
+	test_keyed_hash_and_curve();
+	test_server_keypair();
 	test_invite();
 	test_decoders_random();
 

@@ -1,0 +1,171 @@
+/*
+ * serve and sync: the network side of a node (node/daemon). `serve` runs
+ * the daemon until SIGINT/SIGTERM: it listens, dials the static peers,
+ * replicates every feed of the community with each and announces local
+ * writes at once. `sync` is one exchange with one peer, both directions,
+ * then a summary. Both log to stderr; `sync` prints its summary on stdout.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "daemon.h"
+
+static const char serve_usage[] =
+	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet]";
+
+static const char serve_help[] =
+	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet]\n"
+	"\n"
+	"Runs the node: listens for peers of the community, dials the given\n"
+	"peers, and replicates every feed with each of them, encrypted with\n"
+	"keys only community members hold. Local writes ('stoa post' and the\n"
+	"others) reach connected peers at once. Logs to stderr; stops cleanly\n"
+	"on Ctrl-C or SIGTERM. One daemon per home.\n"
+	"\n"
+	"  --listen ENDPOINT   where to listen (default " DAEMON_LISTEN_DEFAULT ");\n"
+	"                      tcp://127.0.0.1:0 picks a free port; the real\n"
+	"                      endpoint is written to HOME/" DAEMON_ENDPOINT_FILE "\n"
+	"  --peer ENDPOINT     a peer to dial, e.g. tcp://10.0.0.5:7647\n"
+	"                      (repeatable, at most 64)\n"
+	"  --quiet             log only problems\n";
+
+int cmd_serve(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *peers[DAEMON_PEERS_MAX];
+	struct daemon_opts o;
+	struct daemon_summary sum;
+	struct err e;
+	int ch, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.listen = DAEMON_LISTEN_DEFAULT;
+	o.peers = peers;
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			if (!*optarg)
+				return cli_usage(serve_usage, "--listen needs an endpoint");
+			o.listen = optarg;
+			break;
+		case 'p':
+			if (!*optarg)
+				return cli_usage(serve_usage, "--peer needs an endpoint");
+			if (o.npeers == DAEMON_PEERS_MAX)
+				return cli_usage(serve_usage, "at most %d peers",
+						 DAEMON_PEERS_MAX);
+			peers[o.npeers++] = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			return cli_help(serve_help);
+		default:
+			return cli_bad_option(ch, argv, opts, serve_usage);
+		}
+	}
+	if (optind < argc)
+		return cli_unexpected(serve_usage, argv[optind]);
+	err_clear(&e);
+	rc = cli_open(c, &e);
+	if (rc == 0)
+		rc = daemon_run(&c->home, &o, &sum, &e);
+	return cli_finish(rc, &e, serve_usage);
+}
+
+static const char sync_usage[] =
+	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]";
+
+static const char sync_help[] =
+	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]\n"
+	"\n"
+	"Exchanges entries with the node at ENDPOINT once, both directions,\n"
+	"then prints a summary: entries in and out, bytes, seconds. Shows\n"
+	"progress on stderr when it is a terminal. Works whether or not a\n"
+	"daemon runs on this home.\n"
+	"\n"
+	"  --timeout SECONDS   give up after this long (1 to 86400, default 60)\n"
+	"  --json              print {\"type\":\"sync\",\"entries_in\",\n"
+	"                      \"entries_out\",\"bytes_in\",\"bytes_out\",\"seconds\"}\n";
+
+int cmd_sync(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *peer;
+	struct daemon_opts o;
+	struct daemon_summary sum;
+	uint64_t secs = 60;
+	struct err e;
+	int ch, rc, json = 0;
+
+	memset(&o, 0, sizeof(o));
+	err_clear(&e);
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			rc = cli_parse_num("--timeout", optarg, 1, 86400, &secs, &e);
+			if (rc < 0)
+				return cli_finish(rc, &e, sync_usage);
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return cli_help(sync_help);
+		default:
+			return cli_bad_option(ch, argv, opts, sync_usage);
+		}
+	}
+	if (optind == argc)
+		return cli_usage(sync_usage, "missing ENDPOINT");
+	if (argc - optind > 1)
+		return cli_unexpected(sync_usage, argv[optind + 1]);
+	peer = argv[optind];
+	if (!*peer)
+		return cli_usage(sync_usage, "empty ENDPOINT");
+	o.peers = &peer;
+	o.npeers = 1;
+	o.once = 1;
+	o.quiet = 1;
+	o.timeout_ms = (int)secs * 1000;
+	o.progress = isatty(2);
+	rc = cli_open(c, &e);
+	if (rc == 0)
+		rc = daemon_run(&c->home, &o, &sum, &e);
+	if (rc < 0)
+		return cli_finish(rc, &e, sync_usage);
+	if (json) {
+		json_t *row = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}",
+					"type", "sync",
+					"entries_in", (json_int_t)sum.entries_in,
+					"entries_out", (json_int_t)sum.entries_out,
+					"bytes_in", (json_int_t)sum.bytes_in,
+					"bytes_out", (json_int_t)sum.bytes_out,
+					"seconds", sum.seconds);
+
+		rc = row ? print_json(stdout, row) : STOA_ENOMEM;
+		json_decref(row);
+	} else {
+		printf("synced with %s: %" PRIu64 " entries in, %" PRIu64
+		       " out, %" PRIu64 " bytes in, %" PRIu64 " out, %.2f s\n",
+		       peer, sum.entries_in, sum.entries_out, sum.bytes_in,
+		       sum.bytes_out, sum.seconds);
+	}
+	return cli_finish(rc, &e, sync_usage);
+}

@@ -1,0 +1,110 @@
+/*
+ * status: what the node is doing. Asks the daemon of this home (if one
+ * runs) over its control socket for its listen endpoint and its peers,
+ * and always adds the local store's figures, which need no daemon. Peer
+ * fields come from the daemon and are printed sanitized like any text.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "daemon.h"
+#include "store.h"
+
+static const char usage[] = "usage: stoa status [--json]";
+
+static const char help[] =
+	"usage: stoa status [--json]\n"
+	"\n"
+	"Says whether a daemon ('stoa serve') runs on this home and, if so,\n"
+	"where it listens and each peer: its member key, endpoint, how it was\n"
+	"found, state (connecting, syncing, synced, refused), entries and\n"
+	"bytes each way, and lag (feeds still to pull from it). Always shows\n"
+	"the local store: entries, members, forks.\n"
+	"\n"
+	"  --json   one object: {\"type\":\"status\",\"running\",\"entries\",\n"
+	"           \"members\",\"forks\",\"listen\"?,\"pid\"?,\"peers\"?:[...]}\n";
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static json_int_t num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+int cmd_status(struct cli *c, int argc, char **argv)
+{
+	struct store_stats st;
+	json_t *d = NULL, *out;
+	char *reply = NULL;
+	struct err e, de = { 0 };
+	int rc, json = 0;
+
+	rc = cli_parse_json_only(argc, argv, usage, help, &json);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	err_clear(&e);
+	rc = cli_open(c, &e);
+	if (rc == 0)
+		rc = store_stats(c->home.store, &st, &e);
+	if (rc < 0)
+		return cli_finish(rc, &e, usage);
+	if (daemon_status(c->dir, &reply, &de) == 0) {
+		d = json_loads(reply, 0, NULL);
+		free(reply);
+	}
+	if (json) {
+		out = json_pack("{s:s, s:b, s:I, s:I, s:I}", "type", "status",
+				"running", d != NULL,
+				"entries", (json_int_t)st.entries,
+				"members", (json_int_t)st.authors,
+				"forks", (json_int_t)st.forks);
+		if (out && d) {
+			json_object_set(out, "listen", json_object_get(d, "listen"));
+			json_object_set(out, "pid", json_object_get(d, "pid"));
+			json_object_set(out, "peers", json_object_get(d, "peers"));
+		}
+		rc = out ? print_json(stdout, out) : STOA_ENOMEM;
+		json_decref(out);
+	} else {
+		if (d) {
+			json_t *peers = json_object_get(d, "peers"), *p;
+			size_t i;
+			char *l = text_clean(str(d, "listen"), 0);
+
+			printf("daemon: running (pid %" JSON_INTEGER_FORMAT
+			       "), listening on %s\n", num(d, "pid"), l ? l : "?");
+			free(l);
+			printf("peers: %zu\n", json_array_size(peers));
+			json_array_foreach(peers, i, p) {
+				char *ep = text_clean(str(p, "endpoint"), 0);
+
+				printf("  %-8.8s  %-28s %-8s %-10s in %" JSON_INTEGER_FORMAT
+				       "  out %" JSON_INTEGER_FORMAT "  lag %"
+				       JSON_INTEGER_FORMAT "\n",
+				       *str(p, "node") ? str(p, "node") : "-",
+				       ep ? ep : "?", str(p, "how"), str(p, "state"),
+				       num(p, "entries_in"), num(p, "entries_out"),
+				       num(p, "lag"));
+				free(ep);
+			}
+		} else {
+			printf("daemon: not running\n");
+		}
+		printf("store: %" PRIu64 " entries from %" PRIu64 " members",
+		       st.entries, st.authors);
+		if (st.forks)
+			printf(", %" PRIu64 " forks", st.forks);
+		printf("\n");
+	}
+	json_decref(d);
+	if (rc < 0)
+		err_set(&e, rc, "cannot write the result");
+	return cli_finish(rc, &e, usage);
+}

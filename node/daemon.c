@@ -1,0 +1,807 @@
+/*
+ * daemon: one thread, one poll (see daemon.h). Each pass of the loop
+ * waits in transport_poll for the listening ROUTER, the control socket,
+ * every dialed DEALER and its connection monitor, and a signalfd; reads a
+ * bounded number of frames from each ready socket inside one store batch
+ * (one commit, one fsync per pass), then announces every feed that grew
+ * to every peer. Handlers never block: sends are non-blocking, and the
+ * store is the only I/O. This is the only place that decides about peers
+ * (drop, refuse) and the only place in the network side that logs.
+ */
+#define _GNU_SOURCE /* F_OFD_SETLK */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "replica.h"
+#include "transport.h"
+
+enum peer_kind { PEER_DIALED, PEER_ACCEPTED };
+
+struct daemon;
+
+struct peer {
+	int used;
+	enum peer_kind kind;
+	void *sock;                   /* dialed: its DEALER (owned) */
+	void *mon;                    /* dialed: its monitor (owned) */
+	uint8_t rid[TRANSPORT_RID_MAX]; /* accepted: routing id */
+	size_t rid_len;
+	char endpoint[TRANSPORT_ENDPOINT_MAX];
+	int up;                       /* dialed: connection established */
+	int active;                   /* a session runs in r */
+	int dropped;                  /* accepted: refused, ignore it */
+	struct repl r;
+	struct daemon *d;
+};
+
+struct daemon {
+	struct home *h;
+	const struct daemon_opts *o;
+	struct transport_keys keys;
+	uint8_t hello_key[32];
+	void *ctx;
+	void *router;                 /* listening socket, or NULL */
+	void *control;                /* control socket, or NULL */
+	char bound[TRANSPORT_ENDPOINT_MAX];
+	char endpoint_path[HOME_PATH_MAX];
+	char control_path[HOME_PATH_MAX];
+	struct peer peers[DAEMON_PEERS_MAX];
+	struct repl_ops ops;
+	struct replica rp;
+	struct buf scratch;           /* one outgoing frame, all peers */
+	int sigfd;
+	int lockfd;
+	struct msg_head grown[DAEMON_PEERS_MAX * 4]; /* feeds that grew */
+	size_t ngrown;
+	int grown_overflow;
+	struct daemon_summary *sum;
+	uint64_t start_ms;
+	int stop;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void logf_(struct daemon *d, int always, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One line on stderr: "stoa: HH:MM:SS message". */
+static void logf_(struct daemon *d, int always, const char *fmt, ...)
+{
+	char line[512], when[16];
+	struct tm tm;
+	time_t t = time(NULL);
+	va_list ap;
+	size_t i;
+
+	if (d->o->quiet && !always)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* peers' words reach the log: keep it to one printable line */
+	for (i = 0; line[i]; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(stderr, "stoa: %s %s\n", when, line);
+}
+
+/* "8a88e3dd" for a peer's member key, or its endpoint before HELLO. */
+static const char *peer_name(struct peer *p, char buf[96])
+{
+	if (p->active && p->r.got_hello) {
+		char hex[2 * KEY_PUBLIC_LEN + 1];
+
+		hex_encode(hex, p->r.peer_node, KEY_PUBLIC_LEN);
+		snprintf(buf, 96, "%.8s (%.80s)", hex, p->endpoint);
+	} else {
+		snprintf(buf, 96, "%.95s", p->endpoint);
+	}
+	return buf;
+}
+
+static int peer_send(void *arg, const uint8_t *p, size_t len, struct err *e)
+{
+	struct peer *pr = arg;
+	struct daemon *d = pr->d;
+
+	if (pr->kind == PEER_DIALED)
+		return transport_send(pr->sock, NULL, 0, p, len, e);
+	return transport_send(d->router, pr->rid, pr->rid_len, p, len, e);
+}
+
+/* Remembers that a feed grew, to announce it after the pass commits. */
+static void grew(void *arg, const struct msg_head *h)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->ngrown; i++) {
+		if (memcmp(d->grown[i].author, h->author, KEY_PUBLIC_LEN) == 0) {
+			if (h->seq > d->grown[i].seq)
+				d->grown[i] = *h;
+			return;
+		}
+	}
+	if (d->ngrown < sizeof(d->grown) / sizeof(d->grown[0]))
+		d->grown[d->ngrown++] = *h;
+	else
+		d->grown_overflow = 1;
+}
+
+static void session_stop(struct peer *p)
+{
+	if (p->active) {
+		struct daemon_summary *s = p->d->sum;
+
+		s->entries_in += p->r.stats.entries_in;
+		s->entries_out += p->r.stats.entries_out;
+		s->bytes_in += p->r.stats.bytes_in;
+		s->bytes_out += p->r.stats.bytes_out;
+		repl_release(&p->r);
+	}
+	p->active = 0;
+}
+
+static int session_start(struct peer *p, struct err *e)
+{
+	struct daemon *d = p->d;
+
+	session_stop(p);
+	repl_init(&p->r, &d->ops, &d->rp, p, d->h->key.pk, d->hello_key,
+		  &d->scratch);
+	p->active = 1;
+	return repl_start(&p->r, e);
+}
+
+static void peer_free(struct peer *p)
+{
+	session_stop(p);
+	transport_close(p->mon);
+	transport_close(p->sock);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Hands one frame to p's session and acts on the verdict. */
+static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
+{
+	struct daemon *d = p->d;
+	struct err e = { 0 };
+	char name[96];
+	int rc;
+
+	if (!p->active || p->dropped)
+		return;
+	rc = repl_recv(&p->r, data, len, &e);
+	if (rc > 0) {
+		logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
+	} else if (rc < 0) {
+		logf_(d, 1, "dropping peer %s: %s", peer_name(p, name), e.msg);
+		session_stop(p);
+		if (p->kind == PEER_ACCEPTED)
+			p->dropped = 1;
+		/* a dialed peer gets a new session when it reconnects */
+	}
+}
+
+static struct peer *peer_slot(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++)
+		if (!d->peers[i].used)
+			return &d->peers[i];
+	/* full: reuse the slot of a refused incoming peer */
+	for (i = 0; i < DAEMON_PEERS_MAX; i++)
+		if (d->peers[i].kind == PEER_ACCEPTED && d->peers[i].dropped) {
+			peer_free(&d->peers[i]);
+			return &d->peers[i];
+		}
+	return NULL;
+}
+
+static struct peer *peer_by_rid(struct daemon *d, const uint8_t *rid,
+				size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (p->used && p->kind == PEER_ACCEPTED && p->rid_len == len &&
+		    memcmp(p->rid, rid, len) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static void on_router(struct daemon *d)
+{
+	struct transport_frame f;
+	struct err e;
+	int n, rc;
+
+	for (n = 0; n < DAEMON_FRAMES_PER_PASS; n++) {
+		struct peer *p;
+
+		err_clear(&e);
+		rc = transport_recv(d->router, 1, &f, &e);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			logf_(d, 1, "listening socket: %s", e.msg);
+			if (rc != STOA_EPROTO)
+				break;
+			continue;
+		}
+		p = peer_by_rid(d, f.rid, f.rid_len);
+		if (!p) {
+			p = peer_slot(d);
+			if (!p) {
+				logf_(d, 1, "refusing a connection: %d peers "
+				      "already", DAEMON_PEERS_MAX);
+				transport_frame_release(&f);
+				continue;
+			}
+			p->used = 1;
+			p->d = d;
+			p->kind = PEER_ACCEPTED;
+			memcpy(p->rid, f.rid, f.rid_len);
+			p->rid_len = f.rid_len;
+			snprintf(p->endpoint, sizeof(p->endpoint), "incoming");
+			err_clear(&e);
+			if (session_start(p, &e) < 0)
+				logf_(d, 1, "incoming peer: %s", e.msg);
+		}
+		peer_frame(p, f.data, f.len);
+		transport_frame_release(&f);
+	}
+}
+
+static void on_dealer(struct daemon *d, struct peer *p)
+{
+	struct transport_frame f;
+	struct err e;
+	int n, rc;
+
+	for (n = 0; n < DAEMON_FRAMES_PER_PASS; n++) {
+		err_clear(&e);
+		rc = transport_recv(p->sock, 0, &f, &e);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			logf_(d, 1, "peer %s: %s", p->endpoint, e.msg);
+			break;
+		}
+		peer_frame(p, f.data, f.len);
+		transport_frame_release(&f);
+	}
+}
+
+static void on_monitor(struct daemon *d, struct peer *p)
+{
+	struct err e;
+	int up, rc;
+
+	while ((rc = transport_monitor_event(p->mon, &up, NULL)) > 0) {
+		if (up && !p->up) {
+			p->up = 1;
+			logf_(d, 0, "connected to %s", p->endpoint);
+			err_clear(&e);
+			if (session_start(p, &e) < 0)
+				logf_(d, 1, "peer %s: %s", p->endpoint, e.msg);
+		} else if (!up && p->up) {
+			p->up = 0;
+			logf_(d, 0, "lost %s (reconnecting)", p->endpoint);
+			session_stop(p);
+		}
+	}
+}
+
+/* The status reply: one JSON object. Caller frees. */
+static char *status_json(struct daemon *d)
+{
+	json_t *o, *peers;
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	char *s;
+	size_t i;
+
+	hex_encode(hex, d->h->key.pk, KEY_PUBLIC_LEN);
+	peers = json_array();
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+		const char *state;
+		json_t *po;
+
+		if (!p->used)
+			continue;
+		if (p->dropped)
+			state = "refused";
+		else if (!p->active)
+			state = "connecting";
+		else if (repl_settled(&p->r))
+			state = "synced";
+		else
+			state = "syncing";
+		po = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+			       "endpoint", p->endpoint,
+			       "how", p->kind == PEER_DIALED ? "static" : "incoming",
+			       "state", state,
+			       "entries_in", (json_int_t)(p->active ? p->r.stats.entries_in : 0),
+			       "entries_out", (json_int_t)(p->active ? p->r.stats.entries_out : 0),
+			       "bytes_in", (json_int_t)(p->active ? p->r.stats.bytes_in : 0),
+			       "bytes_out", (json_int_t)(p->active ? p->r.stats.bytes_out : 0),
+			       "lag", (json_int_t)(p->active ? p->r.nwants : 0));
+		if (po && p->active && p->r.got_hello) {
+			char node[2 * KEY_PUBLIC_LEN + 1];
+
+			hex_encode(node, p->r.peer_node, KEY_PUBLIC_LEN);
+			json_object_set_new(po, "node", json_string(node));
+		}
+		json_array_append_new(peers, po);
+	}
+	o = json_pack("{s:s, s:s, s:I, s:o}", "listen", d->bound, "node", hex,
+		      "pid", (json_int_t)getpid(), "peers", peers);
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(o);
+	return s;
+}
+
+/*
+ * Control requests, one frame each: 'N' + author (32) + seq (8) + id (32)
+ * (a local write grew a feed), 'S' (status: answered with one JSON frame).
+ */
+#define CONTROL_NUDGE_LEN (1 + MSG_TRIPLE_LEN)
+
+static void on_control(struct daemon *d)
+{
+	struct transport_frame f;
+	struct err e;
+	int n, rc;
+
+	for (n = 0; n < DAEMON_FRAMES_PER_PASS; n++) {
+		err_clear(&e);
+		rc = transport_recv(d->control, 1, &f, &e);
+		if (rc == 0)
+			break;
+		if (rc < 0)
+			continue;
+		if (f.len == CONTROL_NUDGE_LEN && f.data[0] == 'N') {
+			struct msg_head h;
+
+			memcpy(h.author, f.data + 1, KEY_PUBLIC_LEN);
+			h.seq = be_get64(f.data + 1 + KEY_PUBLIC_LEN);
+			memcpy(h.id, f.data + 1 + KEY_PUBLIC_LEN + 8, ENTRY_ID_LEN);
+			grew(d, &h);
+		} else if (f.len == 1 && f.data[0] == 'S') {
+			char *s = status_json(d);
+
+			if (s)
+				transport_send(d->control, f.rid, f.rid_len, s,
+					       strlen(s), NULL);
+			free(s);
+		}
+		transport_frame_release(&f);
+	}
+}
+
+/* Tells every peer in session about every feed that grew this pass. */
+static void announce(struct daemon *d)
+{
+	struct err e;
+	size_t i, k;
+
+	if (d->grown_overflow) {
+		/* too many at once: a fresh HELLO makes each peer compare
+		 * frontiers instead */
+		for (k = 0; k < DAEMON_PEERS_MAX; k++) {
+			struct peer *p = &d->peers[k];
+
+			if (p->used && p->active && !p->dropped) {
+				err_clear(&e);
+				session_start(p, &e);
+			}
+		}
+	} else {
+		for (i = 0; i < d->ngrown; i++) {
+			for (k = 0; k < DAEMON_PEERS_MAX; k++) {
+				struct peer *p = &d->peers[k];
+
+				if (!p->used || !p->active || p->dropped)
+					continue;
+				err_clear(&e);
+				repl_notify(&p->r, &d->grown[i], &e);
+			}
+		}
+	}
+	d->ngrown = 0;
+	d->grown_overflow = 0;
+}
+
+static int all_settled(struct daemon *d)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (!p->used || p->kind != PEER_DIALED)
+			continue;
+		any = 1;
+		if (!p->active || !repl_settled(&p->r))
+			return 0;
+	}
+	return any;
+}
+
+static void progress(struct daemon *d)
+{
+	uint64_t in = d->sum->entries_in, out = d->sum->entries_out;
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		if (d->peers[i].used && d->peers[i].active) {
+			in += d->peers[i].r.stats.entries_in;
+			out += d->peers[i].r.stats.entries_out;
+		}
+	}
+	fprintf(stderr, "\rstoa: syncing: %" PRIu64 " entries in, %" PRIu64
+		" out", in, out);
+}
+
+/* Takes the home's daemon lock; STOA_EBUSY if another daemon has it. */
+static int lock_home(struct daemon *d, struct err *e)
+{
+	char path[HOME_PATH_MAX];
+	struct flock fl;
+	int rc;
+
+	if ((rc = home_path(d->h->dir, DAEMON_LOCK_FILE, path, e)) < 0)
+		return rc;
+	d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lockfd < 0)
+		return err_set(e, STOA_EIO, "cannot open '%s': %s", path,
+			       strerror(errno));
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(d->lockfd, F_OFD_SETLK, &fl) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			return err_set(e, STOA_EBUSY, "another stoa serve is "
+				       "running on '%s'", d->h->dir);
+		return err_set(e, STOA_EIO, "cannot lock '%s': %s", path,
+			       strerror(errno));
+	}
+	return 0;
+}
+
+/* Writes the bound endpoint where tests and `stoa status` read it. */
+static int write_endpoint(struct daemon *d, struct err *e)
+{
+	char tmp[HOME_PATH_MAX + 8];
+	FILE *f;
+	int rc;
+
+	if ((rc = home_path(d->h->dir, DAEMON_ENDPOINT_FILE, d->endpoint_path,
+			    e)) < 0)
+		return rc;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->endpoint_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return err_set(e, STOA_EIO, "cannot write '%s': %s", tmp,
+			       strerror(errno));
+	fprintf(f, "%s\n", d->bound);
+	if (fclose(f) != 0 || rename(tmp, d->endpoint_path) < 0) {
+		unlink(tmp);
+		return err_set(e, STOA_EIO, "cannot write '%s': %s",
+			       d->endpoint_path, strerror(errno));
+	}
+	return 0;
+}
+
+/* "ipc://<home>/control", or "" if the path is too long for a socket. */
+static void control_endpoint(const char *dir, char *out, size_t cap)
+{
+	char path[HOME_PATH_MAX];
+
+	out[0] = '\0';
+	if (home_path(dir, DAEMON_CONTROL_FILE, path, NULL) < 0 ||
+	    strlen(path) >= 100) /* sun_path holds 108 bytes */
+		return;
+	snprintf(out, cap, "ipc://%s", path);
+}
+
+static int setup(struct daemon *d, struct err *e)
+{
+	char ep[HOME_PATH_MAX + 8];
+	sigset_t set;
+	size_t i;
+	int rc;
+
+	if (!d->o->once && (rc = lock_home(d, e)) < 0)
+		return rc;
+	if ((rc = transport_keys_init(&d->keys, &d->h->key, &d->h->community,
+				      e)) < 0)
+		return rc;
+	community_derive(&d->h->community, COMMUNITY_KEY_HELLO, d->hello_key);
+	buf_init(&d->scratch, MSG_MAX);
+	d->rp.store = d->h->store;
+	d->rp.grew = grew;
+	d->rp.arg = d;
+	replica_ops_init(&d->ops, peer_send);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		return err_set(e, STOA_EIO, "cannot watch signals: %s",
+			       strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	d->ctx = transport_ctx_new();
+	if (!d->ctx)
+		return err_set(e, STOA_EIO, "cannot start ZeroMQ");
+	if (d->o->listen) {
+		if ((rc = transport_listen(d->ctx, &d->keys, d->o->listen,
+					   &d->router, d->bound,
+					   sizeof(d->bound), e)) < 0 ||
+		    (rc = write_endpoint(d, e)) < 0)
+			return rc;
+		logf_(d, 0, "listening on %s", d->bound);
+	}
+	if (!d->o->once) {
+		control_endpoint(d->h->dir, ep, sizeof(ep));
+		if (ep[0]) {
+			home_path(d->h->dir, DAEMON_CONTROL_FILE, d->control_path,
+				  NULL);
+			unlink(d->control_path); /* left by a daemon killed -9 */
+			if (transport_control_listen(d->ctx, ep, &d->control,
+						     e) < 0)
+				return e->code;
+		} else {
+			logf_(d, 1, "home path too long for a control socket: "
+			      "local writes reach peers at the next sync");
+		}
+	}
+	for (i = 0; i < d->o->npeers; i++) {
+		struct peer *p = peer_slot(d);
+
+		if (!p)
+			return err_set(e, STOA_EINVAL, "more than %d peers",
+				       DAEMON_PEERS_MAX);
+		p->used = 1;
+		p->d = d;
+		p->kind = PEER_DIALED;
+		snprintf(p->endpoint, sizeof(p->endpoint), "%s", d->o->peers[i]);
+		if ((rc = transport_dial(d->ctx, &d->keys, d->o->peers[i],
+					 &p->sock, e)) < 0 ||
+		    (rc = transport_monitor(d->ctx, p->sock, &p->mon, e)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++)
+		if (d->peers[i].used)
+			peer_free(&d->peers[i]);
+	transport_close(d->router);
+	transport_close(d->control);
+	transport_ctx_free(d->ctx);
+	if (d->endpoint_path[0])
+		unlink(d->endpoint_path);
+	if (d->control_path[0])
+		unlink(d->control_path);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->lockfd >= 0)
+		close(d->lockfd);
+	buf_release(&d->scratch);
+	transport_keys_wipe(&d->keys);
+	bytes_wipe(d->hello_key, sizeof(d->hello_key));
+}
+
+#define POLL_MAX (2 + 2 * DAEMON_PEERS_MAX)
+
+int daemon_run(struct home *h, const struct daemon_opts *o,
+	       struct daemon_summary *sum, struct err *e)
+{
+	struct daemon *d;
+	uint64_t last_progress = 0;
+	int rc;
+
+	memset(sum, 0, sizeof(*sum));
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	d->h = h;
+	d->o = o;
+	d->sum = sum;
+	d->sigfd = -1;
+	d->lockfd = -1;
+	d->start_ms = now_ms();
+	rc = setup(d, e);
+	while (rc == 0 && !d->stop) {
+		void *socks[POLL_MAX];
+		struct peer *owner[POLL_MAX];
+		int kind[POLL_MAX], sready[POLL_MAX], fready[1];
+		int ns = 0, i, timeout = 1000, any = 0;
+		struct err pe = { 0 };
+
+		if (d->router) {
+			owner[ns] = NULL, kind[ns] = 0, socks[ns++] = d->router;
+		}
+		if (d->control) {
+			owner[ns] = NULL, kind[ns] = 1, socks[ns++] = d->control;
+		}
+		for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+			struct peer *p = &d->peers[i];
+
+			if (!p->used || p->kind != PEER_DIALED)
+				continue;
+			owner[ns] = p, kind[ns] = 2, socks[ns++] = p->sock;
+			owner[ns] = p, kind[ns] = 3, socks[ns++] = p->mon;
+		}
+		if (o->once && o->timeout_ms > 0) {
+			uint64_t spent = now_ms() - d->start_ms;
+
+			if (spent >= (uint64_t)o->timeout_ms) {
+				rc = err_set(e, STOA_EBUSY, "timed out after %d ms",
+					     o->timeout_ms);
+				break;
+			}
+			if (o->timeout_ms - (int)spent < timeout)
+				timeout = o->timeout_ms - (int)spent;
+		}
+		rc = transport_poll(socks, ns, &d->sigfd, 1, timeout, sready,
+				    fready, e);
+		if (rc < 0)
+			break;
+		rc = 0;
+		if (fready[0]) {
+			struct signalfd_siginfo si;
+
+			if (read(d->sigfd, &si, sizeof(si)) > 0) {
+				logf_(d, 0, "stopping (signal %u)", si.ssi_signo);
+				d->stop = 1;
+			}
+		}
+		for (i = 0; i < ns; i++)
+			any |= sready[i];
+		if (!any)
+			continue;
+		if (store_begin(h->store, &pe) < 0) {
+			logf_(d, 1, "store: %s", pe.msg);
+			continue;
+		}
+		for (i = 0; i < ns; i++) {
+			if (!sready[i])
+				continue;
+			switch (kind[i]) {
+			case 0: on_router(d); break;
+			case 1: on_control(d); break;
+			case 2: on_dealer(d, owner[i]); break;
+			case 3: on_monitor(d, owner[i]); break;
+			}
+		}
+		err_clear(&pe);
+		if (store_commit(h->store, &pe) < 0)
+			logf_(d, 1, "store: %s (peers will send it again)", pe.msg);
+		announce(d);
+		if (o->once && o->progress && now_ms() - last_progress > 200) {
+			progress(d);
+			last_progress = now_ms();
+		}
+		if (o->once && all_settled(d)) {
+			sum->settled = 1;
+			break;
+		}
+	}
+	if (o->once && o->progress)
+		fputc('\n', stderr);
+	teardown(d);
+	sum->seconds = (double)(now_ms() - d->start_ms) / 1000.0;
+	free(d);
+	return rc;
+}
+
+/* 1 if a daemon holds home dir's lock. */
+static int daemon_running(const char *dir)
+{
+	char path[HOME_PATH_MAX];
+	struct flock fl;
+	int fd, running = 0;
+
+	if (home_path(dir, DAEMON_LOCK_FILE, path, NULL) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		running = 1;
+	close(fd);
+	return running;
+}
+
+void daemon_nudge(const char *dir, const struct msg_head *head)
+{
+	uint8_t frame[CONTROL_NUDGE_LEN];
+	char ep[HOME_PATH_MAX + 8];
+	void *ctx, *sock = NULL;
+
+	if (!daemon_running(dir))
+		return;
+	control_endpoint(dir, ep, sizeof(ep));
+	if (!ep[0] || !(ctx = transport_ctx_new()))
+		return;
+	frame[0] = 'N';
+	memcpy(frame + 1, head->author, KEY_PUBLIC_LEN);
+	be_put64(frame + 1 + KEY_PUBLIC_LEN, head->seq);
+	memcpy(frame + 1 + KEY_PUBLIC_LEN + 8, head->id, ENTRY_ID_LEN);
+	if (transport_control_dial(ctx, ep, &sock, NULL) == 0)
+		transport_send(sock, NULL, 0, frame, sizeof(frame), NULL);
+	transport_close_linger(sock, 500); /* let the nudge go out */
+	transport_ctx_free(ctx);
+}
+
+int daemon_status(const char *dir, char **json, struct err *e)
+{
+	struct transport_frame f;
+	char ep[HOME_PATH_MAX + 8];
+	void *ctx, *sock = NULL;
+	uint64_t deadline;
+	int rc = STOA_ENOTFOUND, ready = 0;
+
+	*json = NULL;
+	if (!daemon_running(dir))
+		return err_set(e, STOA_ENOTFOUND, "no daemon running");
+	control_endpoint(dir, ep, sizeof(ep));
+	if (!ep[0] || !(ctx = transport_ctx_new()))
+		return err_set(e, STOA_ENOTFOUND, "no control socket");
+	if (transport_control_dial(ctx, ep, &sock, e) == 0 &&
+	    transport_send(sock, NULL, 0, "S", 1, e) == 0) {
+		deadline = now_ms() + DAEMON_CONTROL_TIMEOUT_MS;
+		while (now_ms() < deadline) {
+			if (transport_poll(&sock, 1, NULL, 0,
+					   (int)(deadline - now_ms()), &ready,
+					   NULL, NULL) > 0 && ready)
+				break;
+		}
+		if (ready && transport_recv(sock, 0, &f, e) == 1) {
+			*json = strndup((const char *)f.data, f.len);
+			rc = *json ? 0 : STOA_ENOMEM;
+			transport_frame_release(&f);
+		}
+	}
+	transport_close(sock);
+	transport_ctx_free(ctx);
+	if (rc < 0)
+		return err_set(e, rc, "the daemon did not answer");
+	return 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * daemon: the node's network side, one thread around one poll (see
+ * docs/architecture.md and docs/protocol.md). It listens on a ROUTER,
+ * dials static peers with DEALERs, runs one replication session (sync/repl)
+ * per connection over the home's store, answers the control socket of the
+ * home (nudges from local writes, status requests), and logs to stderr.
+ * The same loop runs `stoa serve` (until a signal) and `stoa sync` (until
+ * every dialed peer has settled).
+ *
+ * Files in the home while a daemon runs: serve.lock (held with an OFD
+ * lock: a second daemon on the home is refused), serve.endpoint (the
+ * endpoint really bound, for tests and `stoa status`), control (the ipc
+ * socket).
+ */
+#ifndef STOA_DAEMON_H
+#define STOA_DAEMON_H
+
+#include <stdint.h>
+
+#include "home.h"
+#include "msg.h"
+
+#define DAEMON_LISTEN_DEFAULT "tcp://*:7647"
+#define DAEMON_PEERS_MAX 64          /* connections, dialed + accepted */
+#define DAEMON_LOCK_FILE "serve.lock"
+#define DAEMON_ENDPOINT_FILE "serve.endpoint"
+#define DAEMON_CONTROL_FILE "control"
+#define DAEMON_FRAMES_PER_PASS 256   /* frames read per socket per pass */
+#define DAEMON_CONTROL_TIMEOUT_MS 2000
+
+struct daemon_opts {
+	const char *listen;          /* NULL: do not listen (stoa sync) */
+	const char *const *peers;    /* endpoints to dial */
+	size_t npeers;
+	int once;                    /* stop when every dialed peer settled */
+	int timeout_ms;              /* once: give up after this (0: never) */
+	int progress;                /* once: a progress line on stderr */
+	int quiet;                   /* no log lines but errors */
+};
+
+struct daemon_summary {
+	uint64_t entries_in;
+	uint64_t entries_out;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	double seconds;
+	int settled;                 /* once: every dialed peer settled */
+};
+
+/*
+ * Runs the loop until SIGINT/SIGTERM (or, with once, until settled or
+ * timed out). 0 on a clean stop; STOA_EBUSY if another daemon holds the
+ * home; other STOA_E* for a failure to start (bind, keys, store).
+ */
+int daemon_run(struct home *h, const struct daemon_opts *o,
+	       struct daemon_summary *sum, struct err *e);
+
+/*
+ * Tells a daemon running on home dir that a feed grew (best effort, never
+ * blocks more than a few ms, silent when no daemon runs).
+ */
+void daemon_nudge(const char *dir, const struct msg_head *head);
+
+/*
+ * Asks the daemon running on home dir for its status: 0 and a JSON object
+ * (caller frees) in *json; STOA_ENOTFOUND if none answers in time.
+ */
+int daemon_status(const char *dir, char **json, struct err *e);
+
+#endif

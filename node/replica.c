@@ -1,0 +1,78 @@
+/*
+ * replica: struct repl_ops over a struct replica (see replica.h). Thin:
+ * each member is one store call, except ingest_run, which turns a decoded
+ * ENTRIES message into the run store_ingest_run checks and reports growth.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "replica.h"
+
+static int r_digest(void *ctx, uint8_t out[HASH_LEN], uint32_t *feeds,
+		    struct err *e)
+{
+	return store_frontier_digest(((struct replica *)ctx)->store, out, feeds, e);
+}
+
+static int r_frontier(void *ctx, int (*cb)(const struct msg_head *h, void *arg),
+		      void *arg, struct err *e)
+{
+	return store_frontier(((struct replica *)ctx)->store, cb, arg, e);
+}
+
+static int r_head(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+		  uint64_t *seq, struct err *e)
+{
+	return store_head(((struct replica *)ctx)->store, author, seq, NULL, e);
+}
+
+static int r_read_run(void *ctx, struct buf *b,
+		      const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
+		      uint32_t max, struct err *e)
+{
+	return store_read_run(((struct replica *)ctx)->store, b, author, from,
+			      max, e);
+}
+
+static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
+			struct err *e)
+{
+	struct replica *rp = ctx;
+	struct msg_run_entry *v;
+	struct msg_run_iter it;
+	size_t n = 0;
+	int rc;
+
+	*stored = 0;
+	if (m->u.entries.count == 0)
+		return 0;
+	/* count is bounded by msg_decode (MSG_RUN_MAX) */
+	v = calloc(m->u.entries.count, sizeof(*v));
+	if (!v)
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	msg_run_iter_init(&it, m);
+	while (n < m->u.entries.count && msg_run_next(&it, &v[n]))
+		n++;
+	rc = store_ingest_run(rp->store, v, n, stored, e);
+	free(v);
+	if (rc == 0 && *stored > 0 && rp->grew) {
+		struct msg_head h;
+
+		memcpy(h.author, m->u.entries.author, KEY_PUBLIC_LEN);
+		if (store_head(rp->store, h.author, &h.seq, h.id, NULL) == 0)
+			rp->grew(rp->arg, &h);
+	}
+	return rc;
+}
+
+void replica_ops_init(struct repl_ops *ops,
+		      int (*send)(void *peer, const uint8_t *p, size_t len,
+				  struct err *e))
+{
+	ops->digest = r_digest;
+	ops->frontier = r_frontier;
+	ops->head = r_head;
+	ops->read_run = r_read_run;
+	ops->ingest_run = r_ingest_run;
+	ops->send = send;
+}

@@ -1,0 +1,431 @@
+/*
+ * repl: one peer's replication state machine (see repl.h and the state
+ * diagram in docs/protocol.md). All state is in struct repl; all I/O goes
+ * through ops. The want queue is an array sorted by author (a FRONTIER
+ * arrives sorted, so building it appends), searched by bisection, so a
+ * peer announcing many feeds costs O(n log n), never O(n^2).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "key.h"
+#include "repl.h"
+
+void repl_hello_auth(const uint8_t hello_key[32],
+		     const uint8_t node[KEY_PUBLIC_LEN], uint8_t out[HASH_LEN])
+{
+	uint8_t msg[sizeof(REPL_HELLO_DOMAIN) - 1 + KEY_PUBLIC_LEN];
+
+	memcpy(msg, REPL_HELLO_DOMAIN, sizeof(REPL_HELLO_DOMAIN) - 1);
+	memcpy(msg + sizeof(REPL_HELLO_DOMAIN) - 1, node, KEY_PUBLIC_LEN);
+	hash_blake2b_keyed(out, hello_key, msg, sizeof(msg));
+}
+
+void repl_init(struct repl *r, const struct repl_ops *ops, void *ctx,
+	       void *peer, const uint8_t self[KEY_PUBLIC_LEN],
+	       const uint8_t hello_key[32], struct buf *scratch)
+{
+	memset(r, 0, sizeof(*r));
+	r->ops = ops;
+	r->ctx = ctx;
+	r->peer = peer;
+	memcpy(r->self, self, KEY_PUBLIC_LEN);
+	memcpy(r->hello_key, hello_key, sizeof(r->hello_key));
+	r->scratch = scratch;
+}
+
+void repl_release(struct repl *r)
+{
+	free(r->wants);
+	r->wants = NULL;
+	r->nwants = r->cap = 0;
+	bytes_wipe(r->hello_key, sizeof(r->hello_key));
+}
+
+/* Sends the frame built in the scratch buffer, and empties it. */
+static int flush(struct repl *r, struct err *e)
+{
+	int rc = r->ops->send(r->peer, r->scratch->data, r->scratch->len, e);
+
+	if (rc == 0) {
+		r->stats.msgs_out++;
+		r->stats.bytes_out += r->scratch->len;
+	}
+	buf_reset(r->scratch);
+	return rc;
+}
+
+/*
+ * Counts a strike against the peer and tells it why: 1 (refused, peer
+ * kept) or, at REPL_STRIKES_MAX, STOA_EPROTO (drop it).
+ */
+static int strike(struct repl *r, struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int strike(struct repl *r, struct err *e, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->strikes++;
+	buf_reset(r->scratch);
+	if (msg_put_error(r->scratch, STOA_EPROTO, msg) == 0)
+		flush(r, NULL);
+	if (r->strikes >= REPL_STRIKES_MAX) {
+		err_set(e, STOA_EPROTO, "%s (strike %u: dropping the peer)", msg,
+			r->strikes);
+		return STOA_EPROTO;
+	}
+	err_set(e, STOA_EPROTO, "%s (strike %u)", msg, r->strikes);
+	return 1;
+}
+
+/* Index of author in the sorted want queue, or where it would go. */
+static size_t want_find(const struct repl *r,
+			const uint8_t author[KEY_PUBLIC_LEN], int *found)
+{
+	size_t lo = 0, hi = r->nwants;
+
+	*found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(r->wants[mid].author, author, KEY_PUBLIC_LEN);
+
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Adds a want, or raises its target. 0, or STOA_ENOMEM at the bound. */
+static int want_add(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t target)
+{
+	int found;
+	size_t i = want_find(r, author, &found);
+
+	if (found) {
+		if (target > r->wants[i].target)
+			r->wants[i].target = target;
+		return 0;
+	}
+	if (r->nwants >= REPL_WANTS_MAX)
+		return STOA_ENOMEM;
+	if (r->nwants == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct repl_want *w = realloc(r->wants, cap * sizeof(*w));
+
+		if (!w)
+			return STOA_ENOMEM;
+		r->wants = w;
+		r->cap = cap;
+	}
+	memmove(&r->wants[i + 1], &r->wants[i],
+		(r->nwants - i) * sizeof(r->wants[0]));
+	memcpy(r->wants[i].author, author, KEY_PUBLIC_LEN);
+	r->wants[i].target = target;
+	r->wants[i].in_flight = 0;
+	r->nwants++;
+	r->sent_done = 0;
+	return 0;
+}
+
+static void want_remove(struct repl *r, size_t i)
+{
+	if (r->wants[i].in_flight)
+		r->in_flight--;
+	memmove(&r->wants[i], &r->wants[i + 1],
+		(r->nwants - i - 1) * sizeof(r->wants[0]));
+	r->nwants--;
+}
+
+/*
+ * Keeps up to REPL_WINDOW WANTs in flight; drops wants already met (by
+ * another peer, say); says DONE when the queue empties.
+ */
+static int pump(struct repl *r, struct err *e)
+{
+	size_t i = 0;
+	int rc;
+
+	while (i < r->nwants && r->in_flight < REPL_WINDOW) {
+		struct repl_want *w = &r->wants[i];
+		uint64_t have;
+
+		if (w->in_flight) {
+			i++;
+			continue;
+		}
+		if ((rc = r->ops->head(r->ctx, w->author, &have, e)) < 0)
+			return rc;
+		if (have >= w->target) {
+			want_remove(r, i);
+			continue;
+		}
+		buf_reset(r->scratch);
+		if ((rc = msg_put_want(r->scratch, w->author, have + 1,
+				       MSG_RUN_MAX)) < 0 ||
+		    (rc = flush(r, e)) < 0)
+			return rc;
+		w->in_flight = 1;
+		r->in_flight++;
+		i++;
+	}
+	if (r->nwants == 0 && r->frontier_done && !r->sent_done) {
+		buf_reset(r->scratch);
+		if ((rc = msg_put_done(r->scratch)) < 0 || (rc = flush(r, e)) < 0)
+			return rc;
+		r->sent_done = 1;
+	}
+	return 0;
+}
+
+int repl_start(struct repl *r, struct err *e)
+{
+	uint8_t digest[HASH_LEN], auth[HASH_LEN];
+	uint32_t feeds;
+	int rc;
+
+	if ((rc = r->ops->digest(r->ctx, digest, &feeds, e)) < 0)
+		return rc;
+	repl_hello_auth(r->hello_key, r->self, auth);
+	buf_reset(r->scratch);
+	if ((rc = msg_put_hello(r->scratch, r->self, auth, digest, feeds)) < 0)
+		return err_set(e, rc, "cannot build hello");
+	return flush(r, e);
+}
+
+/* Sends our frontier in FRONTIER chunks of at most MSG_FRONTIER_MAX. */
+struct frontier_out {
+	struct repl *r;
+	struct msg_head *chunk; /* MSG_FRONTIER_MAX */
+	uint16_t n;
+	int rc;
+	struct err *e;
+};
+
+static int frontier_chunk(struct frontier_out *fo, int more)
+{
+	struct repl *r = fo->r;
+	int rc;
+
+	buf_reset(r->scratch);
+	if ((rc = msg_put_frontier(r->scratch, more, fo->chunk, fo->n)) < 0)
+		return err_set(fo->e, rc, "cannot build frontier");
+	fo->n = 0;
+	return flush(r, fo->e);
+}
+
+static int frontier_add(const struct msg_head *h, void *arg)
+{
+	struct frontier_out *fo = arg;
+
+	if (fo->n == MSG_FRONTIER_MAX &&
+	    (fo->rc = frontier_chunk(fo, 1)) < 0)
+		return 1;
+	fo->chunk[fo->n++] = *h;
+	return 0;
+}
+
+static int send_frontier(struct repl *r, struct err *e)
+{
+	struct frontier_out fo = { r, NULL, 0, 0, e };
+	int rc;
+
+	fo.chunk = malloc(MSG_FRONTIER_MAX * sizeof(*fo.chunk));
+	if (!fo.chunk)
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	rc = r->ops->frontier(r->ctx, frontier_add, &fo, e);
+	if (rc == 0)
+		rc = fo.rc;
+	if (rc == 0 && fo.n > 0)
+		rc = frontier_chunk(&fo, 0);
+	free(fo.chunk);
+	return rc;
+}
+
+static int on_hello(struct repl *r, const struct msg *m, struct err *e)
+{
+	uint8_t expect[HASH_LEN], digest[HASH_LEN];
+	uint32_t feeds;
+	int rc;
+
+	if (r->got_hello)
+		return strike(r, e, "second hello");
+	repl_hello_auth(r->hello_key, m->u.hello.node, expect);
+	if (!bytes_equal(expect, m->u.hello.auth, HASH_LEN))
+		return err_set(e, STOA_EPERM, "peer failed the community check "
+			       "(bad hello auth)");
+	if (bytes_equal(m->u.hello.node, r->self, KEY_PUBLIC_LEN))
+		return err_set(e, STOA_EEXIST, "connected to itself");
+	r->got_hello = 1;
+	memcpy(r->peer_node, m->u.hello.node, KEY_PUBLIC_LEN);
+	if ((rc = r->ops->digest(r->ctx, digest, &feeds, e)) < 0)
+		return rc;
+	if (bytes_equal(digest, m->u.hello.digest, HASH_LEN)) {
+		r->equal_at_hello = 1;
+		r->frontier_done = 1;
+		r->got_done = 1;
+		r->sent_done = 1;
+		return 0;
+	}
+	/* the peer pulls from our frontier; with no feeds there is none */
+	if (feeds > 0 && (rc = send_frontier(r, e)) < 0)
+		return rc;
+	if (m->u.hello.feeds == 0) {
+		r->frontier_done = 1;
+		return pump(r, e);
+	}
+	return 0;
+}
+
+static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
+{
+	struct msg_head h;
+	uint16_t i;
+	int rc;
+
+	if (r->frontier_done)
+		return strike(r, e, "unexpected frontier");
+	for (i = 0; i < m->u.frontier.count; i++) {
+		uint64_t have;
+
+		msg_frontier_get(m, i, &h);
+		if (r->nwants && memcmp(h.author, r->wants[r->nwants - 1].author,
+					KEY_PUBLIC_LEN) <= 0)
+			return strike(r, e, "frontier not sorted by author");
+		if ((rc = r->ops->head(r->ctx, h.author, &have, e)) < 0)
+			return rc;
+		if (h.seq > have && want_add(r, h.author, h.seq) < 0)
+			return strike(r, e, "frontier announces more than %d "
+				      "feeds", REPL_WANTS_MAX);
+	}
+	if (!m->u.frontier.more)
+		r->frontier_done = 1;
+	return pump(r, e);
+}
+
+static int on_entries(struct repl *r, const struct msg *m, struct err *e)
+{
+	struct err ie = { 0 };
+	uint32_t stored = 0;
+	uint64_t have = 0;
+	int found, rc;
+	size_t i = want_find(r, m->u.entries.author, &found);
+
+	if (!found || !r->wants[i].in_flight)
+		return strike(r, e, "entries nobody asked for");
+	r->wants[i].in_flight = 0;
+	r->in_flight--;
+	rc = r->ops->ingest_run(r->ctx, m, &stored, &ie);
+	if (rc < 0 && rc != STOA_EPROTO && rc != STOA_ECRYPTO &&
+	    rc != STOA_ESEQ && rc != STOA_EINVAL)
+		return err_set(e, rc, "%s", ie.msg); /* our store failed */
+	if (rc < 0) {
+		want_remove(r, i);
+		rc = strike(r, e, "refused a run: %s", ie.msg);
+		if (rc < 0)
+			return rc;
+		return pump(r, e) < 0 ? STOA_EIO : 1;
+	}
+	r->stats.entries_in += stored;
+	if ((rc = r->ops->head(r->ctx, m->u.entries.author, &have, e)) < 0)
+		return rc;
+	if (m->u.entries.count == 0 || have >= r->wants[i].target)
+		want_remove(r, i);
+	else if (stored == 0) {
+		/* entries, but none new: the peer is not moving us on */
+		want_remove(r, i);
+		rc = strike(r, e, "a run that brought nothing new");
+		if (rc < 0)
+			return rc;
+	}
+	return pump(r, e);
+}
+
+static int on_want(struct repl *r, const struct msg *m, struct err *e)
+{
+	int rc;
+
+	buf_reset(r->scratch);
+	if ((rc = r->ops->read_run(r->ctx, r->scratch, m->u.want.author,
+				   m->u.want.from, m->u.want.max, e)) < 0)
+		return rc;
+	r->stats.entries_out += msg_entries_count(r->scratch);
+	return flush(r, e);
+}
+
+static int on_have(struct repl *r, const struct msg *m, struct err *e)
+{
+	uint64_t have;
+	int rc;
+
+	if ((rc = r->ops->head(r->ctx, m->u.have.author, &have, e)) < 0)
+		return rc;
+	if (m->u.have.seq <= have)
+		return 0;
+	if (want_add(r, m->u.have.author, m->u.have.seq) < 0)
+		return strike(r, e, "too many feeds announced");
+	return r->frontier_done ? pump(r, e) : 0;
+}
+
+int repl_recv(struct repl *r, const uint8_t *p, size_t len, struct err *e)
+{
+	struct err de = { 0 };
+	struct msg m;
+
+	r->stats.msgs_in++;
+	r->stats.bytes_in += len;
+	if (msg_decode(&m, p, len, &de) < 0)
+		return strike(r, e, "malformed message: %s", de.msg);
+	if (!r->got_hello && m.type != MSG_HELLO && m.type != MSG_ERROR)
+		return strike(r, e, "%s before hello", msg_type_name(m.type));
+	switch (m.type) {
+	case MSG_HELLO:
+		return on_hello(r, &m, e);
+	case MSG_FRONTIER:
+		return on_frontier(r, &m, e);
+	case MSG_WANT:
+		return on_want(r, &m, e);
+	case MSG_ENTRIES:
+		return on_entries(r, &m, e);
+	case MSG_HAVE:
+		return on_have(r, &m, e);
+	case MSG_ERROR:
+		err_set(e, STOA_EPROTO, "peer says: %s", m.u.error.text);
+		return 1;
+	case MSG_DONE:
+		r->got_done = 1;
+		return 0;
+	}
+	return strike(r, e, "unknown message type %u", m.type);
+}
+
+int repl_notify(struct repl *r, const struct msg_head *h, struct err *e)
+{
+	int rc;
+
+	if (!r->got_hello)
+		return 0;
+	buf_reset(r->scratch);
+	if ((rc = msg_put_have(r->scratch, h)) < 0)
+		return err_set(e, rc, "cannot build have");
+	return flush(r, e);
+}
+
+int repl_settled(const struct repl *r)
+{
+	return r->got_hello && r->frontier_done && r->nwants == 0 &&
+	       r->got_done;
+}

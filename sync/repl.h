@@ -1,0 +1,115 @@
+/*
+ * repl: the replication state machine of one peer connection (see
+ * docs/protocol.md). Sans-I/O: repl_recv takes one frame from the peer,
+ * and every frame to send goes out through ops->send; the store is
+ * reached only through ops, so two replicas can be wired together in
+ * memory in a unit test, and the daemon wires them to ZeroMQ. It never
+ * logs: problems come back in struct err for node/ to log and decide on.
+ *
+ * A node replicates every feed of its community: whatever the peer holds
+ * ahead of this store is pulled, whoever wrote it.
+ */
+#ifndef STOA_REPL_H
+#define STOA_REPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "msg.h"
+
+#define REPL_WINDOW 4          /* WANTs in flight per peer */
+#define REPL_STRIKES_MAX 3     /* malformed messages before a drop */
+#define REPL_WANTS_MAX 100000  /* feeds waiting to be pulled per peer */
+#define REPL_HELLO_DOMAIN "stoa-hello-v1"
+
+/* What the state machine needs from the store and the socket. ctx is
+ * the store side, peer the socket side; each returns 0 or STOA_E*. */
+struct repl_ops {
+	int (*digest)(void *ctx, uint8_t out[HASH_LEN], uint32_t *feeds,
+		      struct err *e);
+	int (*frontier)(void *ctx, int (*cb)(const struct msg_head *h, void *arg),
+			void *arg, struct err *e);
+	int (*head)(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t *seq, struct err *e);
+	/* appends one ENTRIES frame answering a WANT to the empty buf b */
+	int (*read_run)(void *ctx, struct buf *b,
+			const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
+			uint32_t max, struct err *e);
+	/* checks and stores a decoded ENTRIES run (all or nothing) */
+	int (*ingest_run)(void *ctx, const struct msg *m, uint32_t *stored,
+			  struct err *e);
+	/* sends one frame to the peer */
+	int (*send)(void *peer, const uint8_t *p, size_t len, struct err *e);
+};
+
+struct repl_want {
+	uint8_t author[KEY_PUBLIC_LEN];
+	uint64_t target;  /* the peer holds up to this seq */
+	int in_flight;
+};
+
+struct repl_stats {
+	uint64_t entries_in;   /* new entries stored from this peer */
+	uint64_t entries_out;  /* entries sent to it */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t msgs_in;
+	uint64_t msgs_out;
+};
+
+struct repl {
+	const struct repl_ops *ops;
+	void *ctx;
+	void *peer;
+	uint8_t self[KEY_PUBLIC_LEN];
+	uint8_t hello_key[32];    /* secret: wiped by repl_release */
+	uint8_t peer_node[KEY_PUBLIC_LEN];
+	int got_hello;
+	int frontier_done;        /* the peer's frontier is all in */
+	int equal_at_hello;       /* digests were equal: nothing to do */
+	int got_done;             /* the peer has pulled all it wanted */
+	int sent_done;
+	unsigned in_flight;
+	unsigned strikes;
+	struct repl_want *wants;  /* owned */
+	size_t nwants, cap;
+	struct buf *scratch;      /* borrowed: one outgoing frame at a time,
+				   * shared by all peers of one loop */
+	struct repl_stats stats;
+};
+
+/*
+ * Embedded lifecycle. hello_key is the community's (COMMUNITY_KEY_HELLO).
+ * scratch (a buf with max MSG_MAX) is borrowed for building frames; one
+ * can serve every peer of a single-threaded loop, so memory does not grow
+ * with the number of peers.
+ */
+void repl_init(struct repl *r, const struct repl_ops *ops, void *ctx,
+	       void *peer, const uint8_t self[KEY_PUBLIC_LEN],
+	       const uint8_t hello_key[32], struct buf *scratch);
+void repl_release(struct repl *r);
+
+/* Sends HELLO. */
+int repl_start(struct repl *r, struct err *e);
+
+/*
+ * Handles one frame from the peer. Returns 0 when all is well, 1 when the
+ * frame was refused but the peer is kept (e says why: log it), or a
+ * negative STOA_E* when the peer must be dropped (bad auth, too many
+ * strikes, a send that failed).
+ */
+int repl_recv(struct repl *r, const uint8_t *p, size_t len, struct err *e);
+
+/* A feed grew here (written locally or relayed): tell the peer (HAVE). */
+int repl_notify(struct repl *r, const struct msg_head *h, struct err *e);
+
+/* 1 once both sides have pulled everything the other had at the start. */
+int repl_settled(const struct repl *r);
+
+/* The expected HELLO auth for node (exposed for tests and tools). */
+void repl_hello_auth(const uint8_t hello_key[32],
+		     const uint8_t node[KEY_PUBLIC_LEN], uint8_t out[HASH_LEN]);
+
+#endif
