@@ -13,10 +13,10 @@
 #include "daemon.h"
 
 static const char serve_usage[] =
-	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet]";
+	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet|--verbose]";
 
 static const char serve_help[] =
-	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet]\n"
+	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet|--verbose]\n"
 	"\n"
 	"Runs the node: listens for peers of the community, dials the given\n"
 	"peers, and replicates every feed with each of them, encrypted with\n"
@@ -29,7 +29,9 @@ static const char serve_help[] =
 	"                      endpoint is written to HOME/" DAEMON_ENDPOINT_FILE "\n"
 	"  --peer ENDPOINT     a peer to dial, e.g. tcp://10.0.0.5:7647\n"
 	"                      (repeatable, at most 64)\n"
-	"  --quiet             log only problems\n";
+	"  --quiet             log only problems\n"
+	"  --verbose           also log each run stored from a peer, with how\n"
+	"                      long ago its newest entry was written\n";
 
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
@@ -37,6 +39,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,6 +70,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = 1;
+			break;
+		case 'v':
+			o.verbose = 1;
 			break;
 		case 'h':
 			return cli_help(serve_help);

@@ -68,6 +68,7 @@ struct daemon {
 	size_t ngrown;
 	int grown_overflow;
 	struct daemon_summary *sum;
+	struct peer *current;         /* whose frame is being handled */
 	uint64_t start_ms;
 	int stop;
 };
@@ -136,6 +137,17 @@ static void grew(void *arg, const struct msg_head *h)
 	struct daemon *d = arg;
 	size_t i;
 
+	if (d->o->verbose && d->current) {
+		char hex[2 * KEY_PUBLIC_LEN + 1], name[96];
+		uint64_t ts = 0, now = store_now_ms();
+
+		hex_encode(hex, h->author, KEY_PUBLIC_LEN);
+		store_head_time(d->h->store, h->author, &ts, NULL);
+		logf_(d, 0, "stored feed %.8s up to %" PRIu64 " from %s (newest "
+		      "written %" PRId64 " ms ago)", hex, h->seq,
+		      peer_name(d->current, name), (int64_t)(now - ts));
+	}
+
 	for (i = 0; i < d->ngrown; i++) {
 		if (memcmp(d->grown[i].author, h->author, KEY_PUBLIC_LEN) == 0) {
 			if (h->seq > d->grown[i].seq)
@@ -192,7 +204,9 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 
 	if (!p->active || p->dropped)
 		return;
+	d->current = p;
 	rc = repl_recv(&p->r, data, len, &e);
+	d->current = NULL;
 	if (rc > 0) {
 		logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
 	} else if (rc < 0) {

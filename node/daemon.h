@@ -36,6 +36,7 @@ struct daemon_opts {
 	int timeout_ms;              /* once: give up after this (0: never) */
 	int progress;                /* once: a progress line on stderr */
 	int quiet;                   /* no log lines but errors */
+	int verbose;                 /* a line per run stored from a peer */
 };
 
 struct daemon_summary {

@@ -309,7 +309,7 @@ int store_open(struct store **out, const char *path, int flags,
 	 * power loss, and commits are batched so the fsync is shared. */
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL;"
 		       "PRAGMA synchronous = FULL;"
-		       "PRAGMA cache_size = -32768;"
+		       "PRAGMA cache_size = -8192;"
 		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
 	    (rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;
@@ -774,6 +774,16 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 	rc = tx_end(s, own, rc, e);
 	if (rc == 0 && id_out)
 		memcpy(id_out, en.id, ENTRY_ID_LEN);
+	return rc;
+}
+
+int store_head_time(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t *ts, struct err *e)
+{
+	struct head h;
+	int rc = head_get(s, author, &h, e);
+
+	*ts = rc < 0 ? 0 : h.ts;
 	return rc;
 }
 

@@ -110,6 +110,10 @@ int store_read_run(struct store *s, struct buf *b,
 		   const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
 		   uint32_t max, struct err *e);
 
+/* The timestamp (ms) of the newest entry of author's feed; 0 if none. */
+int store_head_time(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t *ts, struct err *e);
+
 /* The head of author's feed: *seq = 0 (and id zeros) if none held. */
 int store_head(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 	       uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e);
