@@ -41,6 +41,8 @@ struct peer {
 	size_t rid_len;
 	char endpoint[TRANSPORT_ENDPOINT_MAX];
 	int up;                       /* dialed: connection established */
+	int refused;                  /* dialed: its handshake failed */
+	int early_closes;             /* dialed: closed before any handshake */
 	int active;                   /* a session runs in r */
 	int dropped;                  /* accepted: refused, ignore it */
 	struct repl r;
@@ -70,7 +72,9 @@ struct daemon {
 	struct daemon_summary *sum;
 	struct peer *current;         /* whose frame is being handled */
 	uint64_t start_ms;
+	uint64_t ping_ms;             /* when incoming peers were last probed */
 	int stop;
+	int fail;                     /* once: why it stopped early */
 };
 
 static uint64_t now_ms(void)
@@ -318,8 +322,18 @@ static void on_monitor(struct daemon *d, struct peer *p)
 	int up, rc;
 
 	while ((rc = transport_monitor_event(p->mon, &up, NULL)) > 0) {
-		if (up && !p->up) {
+		if (up < 0) {
+			if (!p->refused)
+				logf_(d, !d->o->once, "%s refused the handshake: is it a node "
+				      "of another community?", p->endpoint);
+			p->refused = 1;
+			if (d->o->once) {
+				d->fail = STOA_EPERM;
+				d->stop = 1;
+			}
+		} else if (up && !p->up) {
 			p->up = 1;
+			p->refused = 0;
 			logf_(d, 0, "connected to %s", p->endpoint);
 			err_clear(&e);
 			if (session_start(p, &e) < 0)
@@ -328,6 +342,16 @@ static void on_monitor(struct daemon *d, struct peer *p)
 			p->up = 0;
 			logf_(d, 0, "lost %s (reconnecting)", p->endpoint);
 			session_stop(p);
+		} else if (!up && !p->up && ++p->early_closes == 3) {
+			/* a CURVE server of another community closes the
+			 * connection without a word: say so once */
+			logf_(d, !d->o->once, "%s closes every connection before the "
+			      "handshake: is it a node of another community?",
+			      p->endpoint);
+			if (d->o->once) {
+				d->fail = STOA_EPERM;
+				d->stop = 1;
+			}
 		}
 	}
 }
@@ -450,6 +474,40 @@ static void announce(struct daemon *d)
 	}
 	d->ngrown = 0;
 	d->grown_overflow = 0;
+}
+
+/*
+ * Frees the sessions of incoming peers whose connection is gone: libzmq
+ * (ROUTER_MANDATORY) refuses to send to them, and a PING is the cheapest
+ * thing to try. Without this a long-running daemon would fill its table.
+ */
+static void probe_incoming(struct daemon *d)
+{
+	uint8_t ping[MSG_HEADER_LEN];
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, sizeof(ping));
+	if (msg_put_ping(&b) < 0 || b.len != sizeof(ping)) {
+		buf_release(&b);
+		return;
+	}
+	memcpy(ping, b.data, sizeof(ping));
+	buf_release(&b);
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+		char name[96];
+
+		if (!p->used || p->kind != PEER_ACCEPTED)
+			continue;
+		if (transport_send(d->router, p->rid, p->rid_len, ping,
+				   sizeof(ping), NULL) == STOA_ENOTFOUND) {
+			if (!p->dropped)
+				logf_(d, 0, "peer %s left", peer_name(p, name));
+			peer_free(p);
+		}
+	}
+	d->ping_ms = now_ms();
 }
 
 static int all_settled(struct daemon *d)
@@ -705,6 +763,8 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		}
 		for (i = 0; i < ns; i++)
 			any |= sready[i];
+		if (d->router && now_ms() - d->ping_ms >= DAEMON_PING_MS)
+			probe_incoming(d);
 		if (!any)
 			continue;
 		if (store_begin(h->store, &pe) < 0) {
@@ -734,6 +794,10 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			break;
 		}
 	}
+	if (rc == 0 && d->fail)
+		rc = err_set(e, d->fail, "%s refused the handshake: is it a node "
+			     "of another community?",
+			     o->npeers ? o->peers[0] : "the peer");
 	if (o->once && o->progress)
 		fputc('\n', stderr);
 	teardown(d);

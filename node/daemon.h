@@ -27,6 +27,7 @@
 #define DAEMON_CONTROL_FILE "control"
 #define DAEMON_FRAMES_PER_PASS 256   /* frames read per socket per pass */
 #define DAEMON_CONTROL_TIMEOUT_MS 2000
+#define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
 
 struct daemon_opts {
 	const char *listen;          /* NULL: do not listen (stoa sync) */

@@ -92,6 +92,7 @@ static const char *const type_names[] = {
 	[MSG_HAVE] = "have",
 	[MSG_ERROR] = "error",
 	[MSG_DONE] = "done",
+	[MSG_PING] = "ping",
 };
 
 const char *msg_type_name(uint8_t type)
@@ -303,7 +304,8 @@ int msg_decode(struct msg *m, const uint8_t *p, size_t len, struct err *e)
 	case MSG_HAVE: rc = decode_have(m, &r, e); break;
 	case MSG_ERROR: rc = decode_error(m, &r, e); break;
 	case MSG_DONE:
-		rc = len == DONE_LEN ? 0 : bad_len(e, MSG_DONE, len, DONE_LEN);
+	case MSG_PING:
+		rc = len == DONE_LEN ? 0 : bad_len(e, type, len, DONE_LEN);
 		break;
 	default:
 		return err_set(e, STOA_EPROTO, "unknown message type %u",
@@ -538,13 +540,24 @@ int msg_put_error(struct buf *b, int code, const char *text)
 	return rollback(b, len0, rc);
 }
 
-int msg_put_done(struct buf *b)
+/* DONE and PING are the bare header. */
+static int put_bare(struct buf *b, uint8_t type)
 {
 	size_t len0 = b->len;
 
 	if (room(b, DONE_LEN) < 0)
 		return STOA_ENOMEM;
-	return rollback(b, len0, put_header(b, MSG_DONE));
+	return rollback(b, len0, put_header(b, type));
+}
+
+int msg_put_done(struct buf *b)
+{
+	return put_bare(b, MSG_DONE);
+}
+
+int msg_put_ping(struct buf *b)
+{
+	return put_bare(b, MSG_PING);
 }
 
 /* 1 if b holds the start of an ENTRIES frame written by msg_entries_begin. */

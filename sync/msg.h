@@ -36,6 +36,7 @@ enum msg_type {
 	MSG_HAVE = 5,
 	MSG_ERROR = 6,
 	MSG_DONE = 7,
+	MSG_PING = 8,
 };
 
 /* One feed's head: a frontier triple, a HAVE. */
@@ -120,6 +121,7 @@ int msg_put_want(struct buf *b, const uint8_t author[KEY_PUBLIC_LEN],
 int msg_put_have(struct buf *b, const struct msg_head *h);
 int msg_put_error(struct buf *b, int code, const char *text);
 int msg_put_done(struct buf *b);
+int msg_put_ping(struct buf *b);
 
 /*
  * An ENTRIES frame is built in three steps: begin, add each entry (payload

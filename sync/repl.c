@@ -408,6 +408,8 @@ int repl_recv(struct repl *r, const uint8_t *p, size_t len, struct err *e)
 	case MSG_DONE:
 		r->got_done = 1;
 		return 0;
+	case MSG_PING:
+		return 0;
 	}
 	return strike(r, e, "unknown message type %u", m.type);
 }

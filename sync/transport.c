@@ -463,9 +463,11 @@ int transport_monitor_event(void *mon, int *up, struct err *e)
 			*up = 1;
 			return 1;
 		case ZMQ_EVENT_DISCONNECTED:
+			*up = 0;
+			return 1;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-			*up = 0;
+			*up = -1;
 			return 1;
 		}
 	}

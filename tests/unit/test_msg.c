@@ -256,7 +256,7 @@ static void test_have(void)
 	make_head(&h, 0x33);
 	buf_init(&b, MSG_MAX);
 	CHECK_EQ_INT(msg_put_have(&b, &h), 0);
-	CHECK_EQ_INT(b.len, 76); /* the field table; the doc's "84" is a typo */
+	CHECK_EQ_INT(b.len, 76); /* the field table; the doc once said 84 */
 	CHECK_EQ_INT(decode_ok(&m, &b), 0);
 	CHECK_EQ_INT(m.type, MSG_HAVE);
 	CHECK(memcmp(m.u.have.author, h.author, KEY_PUBLIC_LEN) == 0);
@@ -276,6 +276,12 @@ static void test_done(void)
 	CHECK_EQ_INT(b.len, 4);
 	CHECK_EQ_INT(decode_ok(&m, &b), 0);
 	CHECK_EQ_INT(m.type, MSG_DONE);
+	CHECK_TRUNCATIONS(&b);
+	buf_reset(&b);
+	CHECK_EQ_INT(msg_put_ping(&b), 0);
+	CHECK_EQ_INT(b.len, 4);
+	CHECK_EQ_INT(decode_ok(&m, &b), 0);
+	CHECK_EQ_INT(m.type, MSG_PING);
 	CHECK_TRUNCATIONS(&b);
 	buf_release(&b);
 }
@@ -698,8 +704,8 @@ static void test_header(void)
 	f[2] = MSG_VERSION;
 	f[3] = 0;
 	EXPECT_PROTO(f, 4, "unknown message type 0");
-	f[3] = 8;
-	EXPECT_PROTO(f, 4, "unknown message type 8");
+	f[3] = 9;
+	EXPECT_PROTO(f, 4, "unknown message type 9");
 	f[3] = 255;
 	EXPECT_PROTO(f, sizeof(f), "unknown message type 255");
 
@@ -724,8 +730,9 @@ static void test_header(void)
 	CHECK_STR(msg_type_name(MSG_HAVE), "have");
 	CHECK_STR(msg_type_name(MSG_ERROR), "error");
 	CHECK_STR(msg_type_name(MSG_DONE), "done");
+	CHECK_STR(msg_type_name(MSG_PING), "ping");
 	for (t = 0; t < 256; t++)
-		if (t < MSG_HELLO || t > MSG_DONE)
+		if (t < MSG_HELLO || t > MSG_PING)
 			CHECK_STR(msg_type_name((uint8_t)t), "unknown");
 
 	/* The first error wins in struct err. */
