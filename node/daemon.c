@@ -73,6 +73,7 @@ struct daemon {
 	struct peer *current;         /* whose frame is being handled */
 	uint64_t start_ms;
 	uint64_t ping_ms;             /* when incoming peers were last probed */
+	uint64_t pass_ms;             /* when this pass started */
 	int stop;
 	int fail;                     /* once: why it stopped early */
 };
@@ -253,13 +254,19 @@ static struct peer *peer_by_rid(struct daemon *d, const uint8_t *rid,
 	return NULL;
 }
 
+/* The pass has used its time: leave the rest for the next one. */
+static int pass_over(const struct daemon *d)
+{
+	return now_ms() - d->pass_ms >= DAEMON_PASS_MS;
+}
+
 static void on_router(struct daemon *d)
 {
 	struct transport_frame f;
 	struct err e;
 	int n, rc;
 
-	for (n = 0; n < DAEMON_FRAMES_PER_PASS; n++) {
+	for (n = 0; n < DAEMON_FRAMES_PER_PASS && !pass_over(d); n++) {
 		struct peer *p;
 
 		err_clear(&e);
@@ -302,7 +309,7 @@ static void on_dealer(struct daemon *d, struct peer *p)
 	struct err e;
 	int n, rc;
 
-	for (n = 0; n < DAEMON_FRAMES_PER_PASS; n++) {
+	for (n = 0; n < DAEMON_FRAMES_PER_PASS && !pass_over(d); n++) {
 		err_clear(&e);
 		rc = transport_recv(p->sock, 0, &f, &e);
 		if (rc == 0)
@@ -703,6 +710,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 {
 	struct daemon *d;
 	uint64_t last_progress = 0;
+	unsigned first = 0;
 	int rc;
 
 	memset(sum, 0, sizeof(*sum));
@@ -720,7 +728,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		void *socks[POLL_MAX];
 		struct peer *owner[POLL_MAX];
 		int kind[POLL_MAX], sready[POLL_MAX], fready[1];
-		int ns = 0, i, timeout = 1000, any = 0;
+		int ns = 0, i, k, timeout = 1000, any = 0;
 		struct err pe = { 0 };
 
 		if (d->router) {
@@ -767,11 +775,15 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			probe_incoming(d);
 		if (!any)
 			continue;
+		d->pass_ms = now_ms();
 		if (store_begin(h->store, &pe) < 0) {
 			logf_(d, 1, "store: %s", pe.msg);
 			continue;
 		}
-		for (i = 0; i < ns; i++) {
+		/* start each pass at another socket, so one busy peer cannot
+		 * use every pass's time budget */
+		for (k = 0; k < ns; k++) {
+			i = (int)((first + (unsigned)k) % (unsigned)ns);
 			if (!sready[i])
 				continue;
 			switch (kind[i]) {
@@ -781,6 +793,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			case 3: on_monitor(d, owner[i]); break;
 			}
 		}
+		first++;
 		err_clear(&pe);
 		if (store_commit(h->store, &pe) < 0)
 			logf_(d, 1, "store: %s (peers will send it again)", pe.msg);

@@ -26,6 +26,10 @@
 #define DAEMON_ENDPOINT_FILE "serve.endpoint"
 #define DAEMON_CONTROL_FILE "control"
 #define DAEMON_FRAMES_PER_PASS 256   /* frames read per socket per pass */
+/* A pass stops reading after this long, so its transaction (the store's
+ * write lock) is never held long: a `stoa post` meanwhile waits at most
+ * about this, never the store's busy timeout. */
+#define DAEMON_PASS_MS 100
 #define DAEMON_CONTROL_TIMEOUT_MS 2000
 #define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
 
