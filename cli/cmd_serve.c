@@ -82,6 +82,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_unexpected(serve_usage, argv[optind]);
+	if (o.quiet && o.verbose)
+		return cli_usage(serve_usage, "--quiet and --verbose exclude "
+				 "each other");
 	err_clear(&e);
 	rc = cli_open(c, &e);
 	if (rc == 0)
@@ -154,6 +157,9 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 	rc = cli_open(c, &e);
 	if (rc == 0)
 		rc = daemon_run(&c->home, &o, &sum, &e);
+	if (rc == 0 && !sum.settled)
+		rc = err_set(&e, STOA_EIO, "interrupted before the exchange "
+			     "finished (what arrived is kept)");
 	if (rc < 0)
 		return cli_finish(rc, &e, sync_usage);
 	if (json) {

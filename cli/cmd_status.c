@@ -86,11 +86,13 @@ int cmd_status(struct cli *c, int argc, char **argv)
 				char *ep = text_clean(str(p, "endpoint"), 0);
 
 				printf("  %-8.8s  %-28s %-8s %-10s in %" JSON_INTEGER_FORMAT
-				       "  out %" JSON_INTEGER_FORMAT "  lag %"
-				       JSON_INTEGER_FORMAT "\n",
+				       " (%" JSON_INTEGER_FORMAT " B)  out %"
+				       JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
+				       " B)  lag %" JSON_INTEGER_FORMAT "\n",
 				       *str(p, "node") ? str(p, "node") : "-",
 				       ep ? ep : "?", str(p, "how"), str(p, "state"),
-				       num(p, "entries_in"), num(p, "entries_out"),
+				       num(p, "entries_in"), num(p, "bytes_in"),
+				       num(p, "entries_out"), num(p, "bytes_out"),
 				       num(p, "lag"));
 				free(ep);
 			}

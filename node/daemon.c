@@ -341,6 +341,7 @@ static void on_monitor(struct daemon *d, struct peer *p)
 		} else if (up && !p->up) {
 			p->up = 1;
 			p->refused = 0;
+			p->early_closes = 0;
 			logf_(d, 0, "connected to %s", p->endpoint);
 			err_clear(&e);
 			if (session_start(p, &e) < 0)
@@ -380,7 +381,7 @@ static char *status_json(struct daemon *d)
 
 		if (!p->used)
 			continue;
-		if (p->dropped)
+		if (p->dropped || p->refused)
 			state = "refused";
 		else if (!p->active)
 			state = "connecting";
@@ -795,8 +796,11 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		}
 		first++;
 		err_clear(&pe);
-		if (store_commit(h->store, &pe) < 0)
-			logf_(d, 1, "store: %s (peers will send it again)", pe.msg);
+		if (store_commit(h->store, &pe) < 0) {
+			logf_(d, 1, "store: %s (asking peers again)", pe.msg);
+			d->ngrown = 0;
+			d->grown_overflow = 1; /* every session restarts */
+		}
 		announce(d);
 		if (o->once && o->progress && now_ms() - last_progress > 200) {
 			progress(d);

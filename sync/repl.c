@@ -261,8 +261,18 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 	uint32_t feeds;
 	int rc;
 
-	if (r->got_hello)
-		return strike(r, e, "second hello");
+	if (r->got_hello) {
+		/* the peer restarted its session (after a failed commit, or
+		 * to compare frontiers again): so do we, and say hello back */
+		free(r->wants);
+		r->wants = NULL;
+		r->nwants = r->cap = 0;
+		r->in_flight = 0;
+		r->got_hello = r->frontier_done = r->equal_at_hello = 0;
+		r->got_done = r->sent_done = 0;
+		if ((rc = repl_start(r, e)) < 0)
+			return rc;
+	}
 	repl_hello_auth(r->hello_key, m->u.hello.node, expect);
 	if (!bytes_equal(expect, m->u.hello.auth, HASH_LEN))
 		return err_set(e, STOA_EPERM, "peer failed the community check "

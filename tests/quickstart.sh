@@ -3,8 +3,10 @@
 # quickstart: the one script behind the README's Quick start. On a fresh
 # Debian 12 machine it installs the Debian packages stoa needs (only the
 # missing ones), configures and builds stoa with CMake, and then either
-# starts your node (`node`) or runs the whole test suite (`test`). It is
-# also what CI runs (.ci/run), so the README's commands are the tested ones.
+# starts your node (`node`: creates it if needed, shows it, then runs its
+# daemon, `stoa serve`, in the foreground until Ctrl-C) or runs the whole
+# test suite (`test`). Its `test` mode is also what CI runs (.ci/run), so
+# the README's test command is the tested one.
 # It never touches a node that already exists: `node` creates one only if
 # the home holds no key file.
 #
@@ -140,14 +142,17 @@ if [ -e "$home/key" ]; then
 else
 	community=${STOA_COMMUNITY:-classroom}
 	say "creating a node in $home for $(id -un) in community '$community'"
-	"$stoa" init --name "$(id -un)" --community "$community"
+	"$stoa" --home "$home" init --name "$(id -un)" --community "$community"
 fi
 
-"$stoa" whoami
+# Every call names the home computed above, the daemon's included.
+"$stoa" --home "$home" whoami
 say "the newest posts on this node:"
-"$stoa" feed
+"$stoa" --home "$home" feed
 
-# Later issues add replication (ZeroMQ) and discovery (mDNS); this step will
-# then start the node's daemon in the foreground with `"$stoa" serve`.
-# Until then a node is single-machine: everything above works offline.
-say "done: try '$stoa post \"hello\"' or '$stoa help'"
+# The node's daemon, in the foreground: it listens on tcp://*:7647 for the
+# nodes of other members and replicates with them. exec: Ctrl-C (or a
+# SIGTERM) reaches stoa itself, which stops cleanly, and the script's exit
+# status is stoa's.
+say "starting the node: $stoa serve (Ctrl-C stops it; in another terminal try '$stoa post \"hello\"' or '$stoa help')"
+exec "$stoa" --home "$home" serve

@@ -289,6 +289,36 @@ int main(void)
 		CHECK_EQ_INT(b.r.stats.entries_in, before + 1);
 		store_head(b.s, a.key.pk, &seq, NULL, NULL);
 		CHECK_EQ_INT(seq, 2501);
+
+		/* A restarts its session (a fresh HELLO): B restarts too and
+		 * says hello back, and both settle again, without a strike */
+		write_posts(&a, &a.key, 3);
+		repl_release(&a.r);
+		repl_init(&a.r, &ops, &a.rp, &a, a.key.pk, hello_key, &scratch);
+		err_clear(&e);
+		CHECK(repl_start(&a.r, &e) == 0);
+		while (a.in_of_peer->head < a.in_of_peer->tail ||
+		       b.in_of_peer->head < b.in_of_peer->tail) {
+			struct wire *w = a.in_of_peer;
+
+			while (w->head < w->tail) {
+				struct buf *f = &w->frames[w->head++];
+
+				CHECK(repl_recv(&b.r, f->data, f->len, &e) == 0);
+				buf_release(f);
+			}
+			w = b.in_of_peer;
+			while (w->head < w->tail) {
+				struct buf *f = &w->frames[w->head++];
+
+				CHECK(repl_recv(&a.r, f->data, f->len, &e) == 0);
+				buf_release(f);
+			}
+		}
+		CHECK(repl_settled(&a.r) && repl_settled(&b.r));
+		CHECK_EQ_INT(b.r.strikes, 0);
+		store_head(b.s, a.key.pk, &seq, NULL, NULL);
+		CHECK_EQ_INT(seq, 2504);
 	}
 	repl_release(&a.r);
 	repl_release(&b.r);
