@@ -30,6 +30,8 @@
 
 enum peer_kind { PEER_DIALED, PEER_ACCEPTED };
 
+static void control_send(const char *dir, const void *frame, size_t len);
+
 struct daemon;
 
 struct peer {
@@ -415,7 +417,9 @@ static char *status_json(struct daemon *d)
 
 /*
  * Control requests, one frame each: 'N' + author (32) + seq (8) + id (32)
- * (a local write grew a feed), 'S' (status: answered with one JSON frame).
+ * (a local write grew a feed), 'R' (a `stoa sync` on this home brought
+ * entries: compare frontiers with every peer again), 'S' (status: answered
+ * with one JSON frame).
  */
 #define CONTROL_NUDGE_LEN (1 + MSG_TRIPLE_LEN)
 
@@ -439,6 +443,8 @@ static void on_control(struct daemon *d)
 			h.seq = be_get64(f.data + 1 + KEY_PUBLIC_LEN);
 			memcpy(h.id, f.data + 1 + KEY_PUBLIC_LEN + 8, ENTRY_ID_LEN);
 			grew(d, &h);
+		} else if (f.len == 1 && f.data[0] == 'R') {
+			d->grown_overflow = 1;
 		} else if (f.len == 1 && f.data[0] == 'S') {
 			char *s = status_json(d);
 
@@ -818,6 +824,9 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	if (o->once && o->progress)
 		fputc('\n', stderr);
 	teardown(d);
+	/* a daemon serving this home passes on what this sync brought */
+	if (o->once && sum->entries_in > 0)
+		control_send(h->dir, "R", 1);
 	sum->seconds = (double)(now_ms() - d->start_ms) / 1000.0;
 	free(d);
 	return rc;
@@ -844,9 +853,9 @@ static int daemon_running(const char *dir)
 	return running;
 }
 
-void daemon_nudge(const char *dir, const struct msg_head *head)
+/* Sends one control frame to the daemon of dir, if one runs. */
+static void control_send(const char *dir, const void *frame, size_t len)
 {
-	uint8_t frame[CONTROL_NUDGE_LEN];
 	char ep[HOME_PATH_MAX + 8];
 	void *ctx, *sock = NULL;
 
@@ -855,14 +864,21 @@ void daemon_nudge(const char *dir, const struct msg_head *head)
 	control_endpoint(dir, ep, sizeof(ep));
 	if (!ep[0] || !(ctx = transport_ctx_new()))
 		return;
+	if (transport_control_dial(ctx, ep, &sock, NULL) == 0)
+		transport_send(sock, NULL, 0, frame, len, NULL);
+	transport_close_linger(sock, 500); /* let it go out */
+	transport_ctx_free(ctx);
+}
+
+void daemon_nudge(const char *dir, const struct msg_head *head)
+{
+	uint8_t frame[CONTROL_NUDGE_LEN];
+
 	frame[0] = 'N';
 	memcpy(frame + 1, head->author, KEY_PUBLIC_LEN);
 	be_put64(frame + 1 + KEY_PUBLIC_LEN, head->seq);
 	memcpy(frame + 1 + KEY_PUBLIC_LEN + 8, head->id, ENTRY_ID_LEN);
-	if (transport_control_dial(ctx, ep, &sock, NULL) == 0)
-		transport_send(sock, NULL, 0, frame, sizeof(frame), NULL);
-	transport_close_linger(sock, 500); /* let the nudge go out */
-	transport_ctx_free(ctx);
+	control_send(dir, frame, sizeof(frame));
 }
 
 int daemon_status(const char *dir, char **json, struct err *e)
