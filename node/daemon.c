@@ -44,6 +44,9 @@ struct peer {
 	char endpoint[TRANSPORT_ENDPOINT_MAX];
 	int up;                       /* dialed: connection established */
 	int refused;                  /* dialed: its handshake failed */
+	int restart;                  /* a send found the queue full: say
+				       * HELLO again at the next pass */
+	uint64_t retry_ms;            /* dialed, dropped: new session then */
 	int early_closes;             /* dialed: closed before any handshake */
 	int active;                   /* a session runs in r */
 	int dropped;                  /* accepted: refused, ignore it */
@@ -69,6 +72,7 @@ struct daemon {
 	int sigfd;
 	int lockfd;
 	struct msg_head grown[DAEMON_PEERS_MAX * 4]; /* feeds that grew */
+	struct peer *grown_from[DAEMON_PEERS_MAX * 4]; /* who brought it */
 	size_t ngrown;
 	int grown_overflow;
 	struct daemon_summary *sum;
@@ -78,6 +82,7 @@ struct daemon {
 	uint64_t pass_ms;             /* when this pass started */
 	int stop;
 	int fail;                     /* once: why it stopped early */
+	char fail_msg[ERR_MSG_MAX];
 };
 
 static uint64_t now_ms(void)
@@ -159,13 +164,17 @@ static void grew(void *arg, const struct msg_head *h)
 		if (memcmp(d->grown[i].author, h->author, KEY_PUBLIC_LEN) == 0) {
 			if (h->seq > d->grown[i].seq)
 				d->grown[i] = *h;
+			if (d->grown_from[i] != d->current)
+				d->grown_from[i] = NULL; /* tell everyone */
 			return;
 		}
 	}
-	if (d->ngrown < sizeof(d->grown) / sizeof(d->grown[0]))
+	if (d->ngrown < sizeof(d->grown) / sizeof(d->grown[0])) {
+		d->grown_from[d->ngrown] = d->current;
 		d->grown[d->ngrown++] = *h;
-	else
+	} else {
 		d->grown_overflow = 1;
+	}
 }
 
 static void session_stop(struct peer *p)
@@ -217,11 +226,19 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 	if (rc > 0) {
 		logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
 	} else if (rc < 0) {
-		logf_(d, 1, "dropping peer %s: %s", peer_name(p, name), e.msg);
+		logf_(d, !d->o->once, "dropping peer %s: %s",
+		      peer_name(p, name), e.msg);
 		session_stop(p);
-		if (p->kind == PEER_ACCEPTED)
+		if (p->kind == PEER_ACCEPTED) {
 			p->dropped = 1;
-		/* a dialed peer gets a new session when it reconnects */
+		} else if (d->o->once) {
+			/* stoa sync: nothing more will come of this peer */
+			d->fail = rc;
+			snprintf(d->fail_msg, sizeof(d->fail_msg), "%s", e.msg);
+			d->stop = 1;
+		} else {
+			p->retry_ms = now_ms() + DAEMON_RETRY_MS;
+		}
 	}
 }
 
@@ -256,6 +273,19 @@ static struct peer *peer_by_rid(struct daemon *d, const uint8_t *rid,
 	return NULL;
 }
 
+static void probe_incoming(struct daemon *d);
+
+/* Tells a peer we will not talk to it, with one ERROR. */
+static void refuse(struct daemon *d, const uint8_t *rid, size_t rid_len,
+		   const char *why)
+{
+	buf_reset(&d->scratch);
+	if (msg_put_error(&d->scratch, STOA_EBUSY, why) == 0)
+		transport_send(d->router, rid, rid_len, d->scratch.data,
+			       d->scratch.len, NULL);
+	buf_reset(&d->scratch);
+}
+
 /* The pass has used its time: leave the rest for the next one. */
 static int pass_over(const struct daemon *d)
 {
@@ -285,8 +315,14 @@ static void on_router(struct daemon *d)
 		if (!p) {
 			p = peer_slot(d);
 			if (!p) {
+				probe_incoming(d); /* free those who left */
+				p = peer_slot(d);
+			}
+			if (!p) {
 				logf_(d, 1, "refusing a connection: %d peers "
 				      "already", DAEMON_PEERS_MAX);
+				refuse(d, f.rid, f.rid_len, "too many peers: "
+				       "try again later");
 				transport_frame_release(&f);
 				continue;
 			}
@@ -479,10 +515,13 @@ static void announce(struct daemon *d)
 			for (k = 0; k < DAEMON_PEERS_MAX; k++) {
 				struct peer *p = &d->peers[k];
 
-				if (!p->used || !p->active || p->dropped)
+				/* not back to the peer that brought it */
+				if (!p->used || !p->active || p->dropped ||
+				    p == d->grown_from[i] || p->restart)
 					continue;
 				err_clear(&e);
-				repl_notify(&p->r, &d->grown[i], &e);
+				if (repl_notify(&p->r, &d->grown[i], &e) == STOA_EBUSY)
+					p->restart = 1; /* HELLO again, lose nothing */
 			}
 		}
 	}
@@ -522,6 +561,34 @@ static void probe_incoming(struct daemon *d)
 		}
 	}
 	d->ping_ms = now_ms();
+}
+
+/*
+ * Sessions that must start again: one whose HAVE found the peer's queue
+ * full (a fresh HELLO makes the peer compare frontiers, so nothing is
+ * lost), and a dialed peer dropped for misbehaving (after a pause).
+ */
+static void restarts(struct daemon *d)
+{
+	uint64_t now = now_ms();
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (!p->used || p->dropped)
+			continue;
+		if ((p->restart && p->active) ||
+		    (p->kind == PEER_DIALED && p->up && !p->active &&
+		     p->retry_ms && now >= p->retry_ms)) {
+			err_clear(&e);
+			p->restart = 0;
+			p->retry_ms = 0;
+			if (session_start(p, &e) == STOA_EBUSY)
+				p->restart = 1;
+		}
+	}
 }
 
 static int all_settled(struct daemon *d)
@@ -808,6 +875,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			d->grown_overflow = 1; /* every session restarts */
 		}
 		announce(d);
+		restarts(d);
 		if (o->once && o->progress && now_ms() - last_progress > 200) {
 			progress(d);
 			last_progress = now_ms();
@@ -817,7 +885,10 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			break;
 		}
 	}
-	if (rc == 0 && d->fail)
+	if (rc == 0 && d->fail && d->fail_msg[0])
+		rc = err_set(e, d->fail, "%s: %s",
+			     o->npeers ? o->peers[0] : "the peer", d->fail_msg);
+	else if (rc == 0 && d->fail)
 		rc = err_set(e, d->fail, "%s refused the handshake: is it a node "
 			     "of another community?",
 			     o->npeers ? o->peers[0] : "the peer");

@@ -32,6 +32,7 @@
 #define DAEMON_PASS_MS 100
 #define DAEMON_CONTROL_TIMEOUT_MS 2000
 #define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
+#define DAEMON_RETRY_MS 5000         /* a dropped dialed peer, tried again */
 
 struct daemon_opts {
 	const char *listen;          /* NULL: do not listen (stoa sync) */

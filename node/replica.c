@@ -55,7 +55,9 @@ static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 		n++;
 	rc = store_ingest_run(rp->store, v, n, stored, e);
 	free(v);
-	if (rc == 0 && *stored > 0 && rp->grew) {
+	if (rc == INGEST_FORK)
+		rc = REPL_FORK;
+	if (rc >= 0 && *stored > 0 && rp->grew) {
 		struct msg_head h;
 
 		memcpy(h.author, m->u.entries.author, KEY_PUBLIC_LEN);

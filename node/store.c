@@ -1301,7 +1301,7 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 	uint64_t first = 0;
 	char a8[17];
 	size_t i;
-	int rc = 0, own, have_last = 0;
+	int rc = 0, own, have_last = 0, forked = 0;
 
 	*stored = 0;
 	if (n == 0)
@@ -1348,6 +1348,7 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 				if (p && entry_check_payload(&en, p, plen, NULL) < 0)
 					p = NULL, plen = 0;
 				rc = record_fork(s, &en, held, p, plen, e);
+				forked = rc == 0;
 				break; /* what follows builds on the other side */
 			}
 			rc = err_set(e, STOA_ECRYPTO, "entry %" PRIu64 " of %s "
@@ -1396,7 +1397,14 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 		sqlite3_exec(s->db, "ROLLBACK TO run", NULL, NULL, NULL);
 	}
 	sqlite3_exec(s->db, "RELEASE run", NULL, NULL, NULL);
-	return tx_end(s, own, rc < 0 ? rc : 0, e);
+	rc = tx_end(s, own, rc < 0 ? rc : 0, e);
+	if (rc == 0 && forked) {
+		err_set(e, STOA_EFORK, "fork in feed %s: its author signed two "
+			"entries at seq %" PRIu64 " (proof recorded, the first "
+			"kept)", a8, en.seq);
+		return INGEST_FORK;
+	}
+	return rc;
 }
 
 int store_frontier(struct store *s,

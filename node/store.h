@@ -88,6 +88,8 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
  * checked against its header and validated. All or nothing: a refused run
  * leaves the store as it was (even inside a batch), with the reason in e.
  * n is at most MSG_RUN_MAX. *stored gets how many entries were new.
+ * Returns 0, INGEST_FORK (with e saying which feed and seq: the entries
+ * before the fork are stored), or a negative STOA_E*.
  */
 int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 		     size_t n, uint32_t *stored, struct err *e);

@@ -349,6 +349,14 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 			return rc;
 		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
+	if (rc == REPL_FORK) {
+		/* Not the relaying peer's fault: its author forked. The
+		 * proof is kept; this feed cannot go on from here. */
+		r->stats.entries_in += stored;
+		want_remove(r, i);
+		err_set(e, STOA_EFORK, "%s", ie.msg);
+		return pump(r, e) < 0 ? STOA_EIO : 1;
+	}
 	r->stats.entries_in += stored;
 	if ((rc = r->ops->head(r->ctx, m->u.entries.author, &have, e)) < 0)
 		return rc;
@@ -360,6 +368,7 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		rc = strike(r, e, "a run that brought nothing new");
 		if (rc < 0)
 			return rc;
+		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
 	return pump(r, e);
 }
@@ -414,7 +423,8 @@ int repl_recv(struct repl *r, const uint8_t *p, size_t len, struct err *e)
 		return on_have(r, &m, e);
 	case MSG_ERROR:
 		err_set(e, STOA_EPROTO, "peer says: %s", m.u.error.text);
-		return 1;
+		/* before its hello, an error is the peer refusing us */
+		return r->got_hello ? 1 : STOA_EPROTO;
 	case MSG_DONE:
 		r->got_done = 1;
 		return 0;

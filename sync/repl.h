@@ -23,6 +23,7 @@
 #define REPL_STRIKES_MAX 3     /* malformed messages before a drop */
 #define REPL_WANTS_MAX 100000  /* feeds waiting to be pulled per peer */
 #define REPL_HELLO_DOMAIN "stoa-hello-v1"
+#define REPL_FORK 2            /* ingest_run: the run showed a fork */
 
 /* What the state machine needs from the store and the socket. ctx is
  * the store side, peer the socket side; each returns 0 or STOA_E*. */
@@ -37,7 +38,8 @@ struct repl_ops {
 	int (*read_run)(void *ctx, struct buf *b,
 			const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
 			uint32_t max, struct err *e);
-	/* checks and stores a decoded ENTRIES run (all or nothing) */
+	/* checks and stores a decoded ENTRIES run (all or nothing): 0, or
+	 * REPL_FORK when the run showed a fork (recorded; e says where) */
 	int (*ingest_run)(void *ctx, const struct msg *m, uint32_t *stored,
 			  struct err *e);
 	/* sends one frame to the peer */

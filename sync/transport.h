@@ -24,10 +24,12 @@
 #define TRANSPORT_KEY_LEN 32
 #define TRANSPORT_RID_MAX 255        /* a ZeroMQ routing id is 1..255 bytes */
 #define TRANSPORT_ENDPOINT_MAX 256   /* room for any ZMQ_LAST_ENDPOINT */
-/* ZMQ_SNDHWM and ZMQ_RCVHWM, in messages: a requester keeps at most
- * REPL_WINDOW runs in flight, so this bounds what one peer can make us
- * queue (frames are at most MSG_MAX) without slowing an honest one. */
-#define TRANSPORT_HWM 32
+/* ZMQ_SNDHWM and ZMQ_RCVHWM, in messages (libzmq's default). An honest
+ * peer keeps at most REPL_WINDOW runs in flight, and a daemon announces
+ * at most 256 grown feeds per pass, so this is never reached in honest
+ * use; a send that finds it reached restarts the session instead of
+ * losing the message. */
+#define TRANSPORT_HWM 1000
 #define TRANSPORT_HEARTBEAT_IVL 1000 /* ms */
 #define TRANSPORT_HEARTBEAT_TIMEOUT 3000
 #define TRANSPORT_HEARTBEAT_TTL 6000

@@ -4,8 +4,6 @@
 # $STOA_SRC or the source dir) in homes under one per-test temp dir, which the
 # EXIT trap removes: the test never touches the user's own home (HOME,
 # STOA_HOME and XDG_DATA_HOME are pointed into the temp dir or unset).
-# It starts no background processes, so it has no PIDs to kill.
-#
 #   run_ok DIR ARGS...        stoa --home DIR ARGS, must exit 0
 #   run_fail CODE DIR ARGS... must exit CODE, print nothing on stdout and
 #                             an error on stderr: exactly one "stoa: " line
@@ -14,6 +12,27 @@
 #   run_fail_report CODE DIR ARGS...  the same, but stdout may hold a report
 #   DIR "" runs without --home. Both leave $OUT, $ERR, $RC and the files
 #   $T/out, $T/err; stdin is passed through (run_ok "$A" post - <file).
+#
+# Daemons and other background processes (replication tests):
+#   start_serve HOME [ARGS...]  `stoa --home HOME serve --listen
+#                             tcp://127.0.0.1:0 ARGS` in the background,
+#                             stderr appended to HOME.log; waits (deadline)
+#                             for HOME/serve.endpoint, then sets ENDPOINT
+#                             and SERVE_PID
+#   bg_start LOG CMD...       any command in the background (stdout and
+#                             stderr to LOG); sets BG_PID
+#   stop_pid PID [SIGNAL]     signals PID (default TERM), waits for it
+#                             (deadline, then KILL) and sets STOP_RC
+#   wait_pid PID [SECONDS]    waits for PID to exit by itself; STOP_RC
+#   pid_alive PID             whether PID runs (not gone, not a zombie)
+#   wait_for DESC SECONDS CMD...  polls CMD until it succeeds, or fails
+#                             the test with DESC after SECONDS
+#   count_posts HOME          lines of feed --json --limit 100000
+#   store_entries HOME        entries in HOME's store (status --json)
+#   view_digest HOME          the digest of the `view <hex>` line of verify
+# The EXIT trap stops every PID these started (TERM, then KILL after a
+# deadline, then wait) before it removes the temp dir; it never touches a
+# process the test did not start.
 #
 # Each test prints what it checks with `step` and ends with `ok`.
 set -euo pipefail
@@ -40,11 +59,33 @@ if [ -z "$PY" ]; then
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/stoa-$TEST_NAME.XXXXXX")
+# PIDs of the background processes this test started and has not yet
+# waited for (start_serve, bg_start): the only ones cleanup signals.
+STOA_PIDS=()
 cleanup() {
+	local rc=$? pid
+	set +e
+	# Only what this test started: TERM, a deadline, KILL, then wait.
+	for pid in "${STOA_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${STOA_PIDS[@]}"; do
+		stop_pid "$pid" TERM 2>/dev/null
+	done
+	# On failure, the daemons' logs say what they saw.
+	if [ "$rc" -ne 0 ]; then
+		local log
+		while IFS= read -r log; do
+			[ -s "$log" ] || continue
+			echo "--- ${log#"$T"/} (last 20 lines):" >&2
+			tail -n 20 "$log" | cat -v >&2
+		done < <(find "$T" -maxdepth 2 -name '*.log' 2>/dev/null | sort)
+	fi
 	# Only what this test made: its own temp dir (made writable first, in
 	# case a test took permissions away).
-	chmod -R u+rwX "$T" 2>/dev/null || true
+	chmod -R u+rwX "$T" 2>/dev/null
 	rm -rf "$T"
+	return "$rc"
 }
 trap cleanup EXIT
 
@@ -274,4 +315,149 @@ INSERT INTO feeds SELECT * FROM src.feeds WHERE true
 COMMIT;
 EOF
 	run_ok "$2" reindex
+}
+
+# --- background processes (replication tests) ---------------------------
+
+# now_ms: milliseconds on the wall clock, for deadlines.
+now_ms() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		local t=${EPOCHREALTIME/[.,]/}
+		echo $((t / 1000))
+	else
+		date +%s%3N
+	fi
+}
+
+# pid_alive PID: 0 if PID exists and is not a zombie.
+pid_alive() {
+	local state
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# forget_pid PID: PID was waited for; cleanup must not signal it (it may
+# be reused by a process that is not ours).
+forget_pid() {
+	local keep=() pid
+	for pid in "${STOA_PIDS[@]}"; do
+		[ "$pid" = "$1" ] || keep+=("$pid")
+	done
+	STOA_PIDS=("${keep[@]}")
+}
+
+# shellcheck disable=SC2034 # STOP_RC is read by the tests
+# wait_pid PID [SECONDS]: waits (deadline, default 30 s) for PID, one of
+# ours, to exit by itself; STOP_RC gets its exit status. Fails the test
+# on timeout (the PID is left to cleanup).
+wait_pid() {
+	local pid=$1 deadline=$(($(now_ms) + ${2:-30} * 1000))
+	while pid_alive "$pid"; do
+		[ "$(now_ms)" -lt "$deadline" ] ||
+			fail "process $pid still runs after ${2:-30} s"
+		sleep 0.05
+	done
+	STOP_RC=0
+	wait "$pid" 2>/dev/null || STOP_RC=$?
+	forget_pid "$pid"
+}
+
+# shellcheck disable=SC2034 # STOP_RC is read by the tests
+# stop_pid PID [SIGNAL]: sends SIGNAL (default TERM) to PID, one of ours,
+# waits up to 10 s for it to exit, then KILLs it; STOP_RC gets its exit
+# status (128+N for a signal N).
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} deadline
+	deadline=$(($(now_ms) + 10000))
+	kill -"$sig" "$pid" 2>/dev/null || true
+	while pid_alive "$pid"; do
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			echo "$TEST_NAME: process $pid ignored SIG$sig for 10 s: killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+			deadline=$(($(now_ms) + 10000))
+			sig=KILL
+		fi
+		sleep 0.05
+	done
+	STOP_RC=0
+	wait "$pid" 2>/dev/null || STOP_RC=$?
+	forget_pid "$pid"
+}
+
+# bg_start LOG CMD...: runs CMD in the background, stdout and stderr to
+# LOG; BG_PID is its PID (stopped by cleanup if still running).
+bg_start() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	BG_PID=$!
+	STOA_PIDS+=("$BG_PID")
+}
+
+# start_serve HOME [ARGS...]: a daemon on HOME listening on a port the OS
+# picks; ENDPOINT gets the endpoint it really bound, SERVE_PID its PID.
+# Its stderr is appended to HOME.log.
+start_serve() {
+	local home=$1 deadline
+	shift
+	# a file left by a daemon killed -9 would be read as this one's
+	rm -f "$home/serve.endpoint"
+	"$STOA" --home "$home" serve --listen tcp://127.0.0.1:0 "$@" \
+		>>"$home.log" 2>&1 </dev/null &
+	SERVE_PID=$!
+	STOA_PIDS+=("$SERVE_PID")
+	deadline=$(($(now_ms) + 10000))
+	while [ ! -s "$home/serve.endpoint" ]; do
+		if ! pid_alive "$SERVE_PID"; then
+			wait "$SERVE_PID" 2>/dev/null || true
+			forget_pid "$SERVE_PID"
+			fail "serve on $home exited before listening: $(tail -n 5 "$home.log")"
+		fi
+		[ "$(now_ms)" -lt "$deadline" ] ||
+			fail "serve on $home wrote no serve.endpoint within 10 s"
+		sleep 0.05
+	done
+	ENDPOINT=$(<"$home/serve.endpoint")
+	assert_match "$ENDPOINT" '^tcp://127\.0\.0\.1:[0-9]+$' "serve.endpoint of $home"
+}
+
+# wait_for DESC SECONDS CMD...: runs CMD every 50 ms until it succeeds;
+# fails the test with DESC when SECONDS have passed. CMD must only test
+# (return non-zero), never call fail.
+wait_for() {
+	local desc=$1 secs=$2 deadline
+	shift 2
+	deadline=$(($(now_ms) + secs * 1000))
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] ||
+			fail "timed out after $secs s waiting for $desc"
+		sleep 0.05
+	done
+}
+
+# count_posts HOME: how many posts HOME's feed shows.
+count_posts() {
+	local n
+	n=$("$STOA" --home "$1" feed --json --limit 100000) ||
+		fail "feed --json in $1 failed"
+	printf '%s' "$n" | grep -c . || true
+}
+
+# store_entries HOME: the entries HOME's store holds.
+store_entries() {
+	local j
+	j=$("$STOA" --home "$1" status --json) || fail "status --json in $1 failed"
+	printf '%s\n' "$j" | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["entries"])' ||
+		fail "status --json in $1: no entries field"
+}
+
+# view_digest HOME: the view digest `stoa verify` prints for HOME (whatever
+# verify's verdict; check that apart).
+view_digest() {
+	local out d
+	out=$("$STOA" --home "$1" verify 2>/dev/null) || true
+	d=$(printf '%s\n' "$out" | sed -n 's/^view \([0-9a-f]\{64\}\)$/\1/p')
+	[ -n "$d" ] || fail "verify in $1 printed no view line"
+	printf '%s\n' "$d"
 }
