@@ -29,7 +29,7 @@
 /* A pass stops reading after this long, so its transaction (the store's
  * write lock) is never held long: a `stoa post` meanwhile waits at most
  * about this, never the store's busy timeout. */
-#define DAEMON_PASS_MS 100
+#define DAEMON_PASS_MS 250
 #define DAEMON_CONTROL_TIMEOUT_MS 2000
 #define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
 #define DAEMON_RETRY_MS 5000         /* a dropped dialed peer, tried again */
