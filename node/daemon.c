@@ -608,19 +608,30 @@ static int all_settled(struct daemon *d)
 	return any;
 }
 
+/* stoa sync on a terminal: "[#####.....]  51% 51234/100000 in, 3 out" */
 static void progress(struct daemon *d)
 {
 	uint64_t in = d->sum->entries_in, out = d->sum->entries_out;
+	uint64_t expect = 0;
+	char bar[21];
 	size_t i;
+	int pct, k;
 
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
 		if (d->peers[i].used && d->peers[i].active) {
 			in += d->peers[i].r.stats.entries_in;
 			out += d->peers[i].r.stats.entries_out;
+			expect += d->peers[i].r.stats.expected_in;
 		}
 	}
-	fprintf(stderr, "\rstoa: syncing: %" PRIu64 " entries in, %" PRIu64
-		" out", in, out);
+	if (expect < in)
+		expect = in;
+	pct = expect ? (int)(in * 100 / expect) : 0;
+	for (k = 0; k < 20; k++)
+		bar[k] = k < pct / 5 ? '#' : '.';
+	bar[20] = '\0';
+	fprintf(stderr, "\rstoa: syncing [%s] %3d%% %" PRIu64 "/%" PRIu64
+		" in, %" PRIu64 " out", bar, pct, in, expect, out);
 }
 
 /* Takes the home's daemon lock; STOA_EBUSY if another daemon has it. */

@@ -108,16 +108,23 @@ static size_t want_find(const struct repl *r,
 	return lo;
 }
 
-/* Adds a want, or raises its target. 0, or STOA_ENOMEM at the bound. */
+/*
+ * Adds a want (this store holds the feed up to have, the peer up to
+ * target), or raises its target. 0, or STOA_ENOMEM at the bound. Counts
+ * what is newly expected, for progress.
+ */
 static int want_add(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
-		    uint64_t target)
+		    uint64_t have, uint64_t target)
 {
 	int found;
 	size_t i = want_find(r, author, &found);
 
 	if (found) {
-		if (target > r->wants[i].target)
+		if (target > r->wants[i].target) {
+			r->stats.expected_in += target - (r->wants[i].target > have
+				? r->wants[i].target : have);
 			r->wants[i].target = target;
+		}
 		return 0;
 	}
 	if (r->nwants >= REPL_WANTS_MAX)
@@ -135,6 +142,7 @@ static int want_add(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
 		(r->nwants - i) * sizeof(r->wants[0]));
 	memcpy(r->wants[i].author, author, KEY_PUBLIC_LEN);
 	r->wants[i].target = target;
+	r->stats.expected_in += target - have;
 	r->wants[i].in_flight = 0;
 	r->nwants++;
 	r->sent_done = 0;
@@ -317,7 +325,7 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 			return strike(r, e, "frontier not sorted by author");
 		if ((rc = r->ops->head(r->ctx, h.author, &have, e)) < 0)
 			return rc;
-		if (h.seq > have && want_add(r, h.author, h.seq) < 0)
+		if (h.seq > have && want_add(r, h.author, have, h.seq) < 0)
 			return strike(r, e, "frontier announces more than %d "
 				      "feeds", REPL_WANTS_MAX);
 	}
@@ -394,7 +402,7 @@ static int on_have(struct repl *r, const struct msg *m, struct err *e)
 		return rc;
 	if (m->u.have.seq <= have)
 		return 0;
-	if (want_add(r, m->u.have.author, m->u.have.seq) < 0)
+	if (want_add(r, m->u.have.author, have, m->u.have.seq) < 0)
 		return strike(r, e, "too many feeds announced");
 	return r->frontier_done ? pump(r, e) : 0;
 }

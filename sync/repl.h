@@ -53,6 +53,7 @@ struct repl_want {
 };
 
 struct repl_stats {
+	uint64_t expected_in;  /* entries the peer announced that we lacked */
 	uint64_t entries_in;   /* new entries stored from this peer */
 	uint64_t entries_out;  /* entries sent to it */
 	uint64_t bytes_in;
