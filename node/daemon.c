@@ -30,7 +30,10 @@
 
 enum peer_kind { PEER_DIALED, PEER_ACCEPTED };
 
+struct daemon;
 static void control_send(const char *dir, const void *frame, size_t len);
+static void refuse(struct daemon *d, const uint8_t *rid, size_t rid_len,
+		   const char *why);
 
 struct daemon;
 
@@ -50,6 +53,7 @@ struct peer {
 	int early_closes;             /* dialed: closed before any handshake */
 	int active;                   /* a session runs in r */
 	int dropped;                  /* accepted: refused, ignore it */
+	uint64_t dropped_ms;          /* ... since then, for a while */
 	struct repl r;
 	struct daemon *d;
 };
@@ -230,7 +234,12 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 		      peer_name(p, name), e.msg);
 		session_stop(p);
 		if (p->kind == PEER_ACCEPTED) {
+			char why[ERR_MSG_MAX + 16];
+
+			snprintf(why, sizeof(why), "dropped: %s", e.msg);
+			refuse(d, p->rid, p->rid_len, why);
 			p->dropped = 1;
+			p->dropped_ms = now_ms();
 		} else if (d->o->once) {
 			/* stoa sync: nothing more will come of this peer */
 			d->fail = rc;
@@ -275,12 +284,13 @@ static struct peer *peer_by_rid(struct daemon *d, const uint8_t *rid,
 
 static void probe_incoming(struct daemon *d);
 
-/* Tells a peer we will not talk to it, with one ERROR. */
+/* Tells a peer we will not talk to it, with one ERROR (code STOA_EPERM:
+ * the peer ends its session and tries again later). */
 static void refuse(struct daemon *d, const uint8_t *rid, size_t rid_len,
 		   const char *why)
 {
 	buf_reset(&d->scratch);
-	if (msg_put_error(&d->scratch, STOA_EBUSY, why) == 0)
+	if (msg_put_error(&d->scratch, STOA_EPERM, why) == 0)
 		transport_send(d->router, rid, rid_len, d->scratch.data,
 			       d->scratch.len, NULL);
 	buf_reset(&d->scratch);
@@ -312,6 +322,11 @@ static void on_router(struct daemon *d)
 			continue;
 		}
 		p = peer_by_rid(d, f.rid, f.rid_len);
+		if (p && p->dropped &&
+		    now_ms() - p->dropped_ms >= 2 * DAEMON_RETRY_MS) {
+			peer_free(p); /* it served its time: a fresh start */
+			p = NULL;
+		}
 		if (!p) {
 			p = peer_slot(d);
 			if (!p) {
@@ -333,8 +348,10 @@ static void on_router(struct daemon *d)
 			p->rid_len = f.rid_len;
 			snprintf(p->endpoint, sizeof(p->endpoint), "incoming");
 			err_clear(&e);
-			if (session_start(p, &e) < 0)
+			if (session_start(p, &e) < 0) {
 				logf_(d, 1, "incoming peer: %s", e.msg);
+				p->restart = 1;
+			}
 		}
 		peer_frame(p, f.data, f.len);
 		transport_frame_release(&f);
@@ -507,7 +524,8 @@ static void announce(struct daemon *d)
 
 			if (p->used && p->active && !p->dropped) {
 				err_clear(&e);
-				session_start(p, &e);
+				if (repl_restart(&p->r, &e) < 0)
+					p->restart = 1;
 			}
 		}
 	} else {
@@ -573,6 +591,7 @@ static void restarts(struct daemon *d)
 	uint64_t now = now_ms();
 	struct err e;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
 		struct peer *p = &d->peers[i];
@@ -583,10 +602,14 @@ static void restarts(struct daemon *d)
 		    (p->kind == PEER_DIALED && p->up && !p->active &&
 		     p->retry_ms && now >= p->retry_ms)) {
 			err_clear(&e);
-			p->restart = 0;
 			p->retry_ms = 0;
-			if (session_start(p, &e) == STOA_EBUSY)
-				p->restart = 1;
+			/* a live session restarts in place (the peer stays
+			 * known); a dropped dialed one starts afresh */
+			if (p->restart)
+				rc = repl_restart(&p->r, &e);
+			else
+				rc = session_start(p, &e);
+			p->restart = rc < 0;
 		}
 	}
 }
@@ -858,6 +881,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			any |= sready[i];
 		if (d->router && now_ms() - d->ping_ms >= DAEMON_PING_MS)
 			probe_incoming(d);
+		restarts(d);
 		if (!any)
 			continue;
 		d->pass_ms = now_ms();
@@ -886,7 +910,6 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			d->grown_overflow = 1; /* every session restarts */
 		}
 		announce(d);
-		restarts(d);
 		if (o->once && o->progress && now_ms() - last_progress > 200) {
 			progress(d);
 			last_progress = now_ms();

@@ -414,7 +414,7 @@ static int rollback(struct buf *b, size_t len0, int rc)
 
 int msg_put_hello(struct buf *b, const uint8_t node[KEY_PUBLIC_LEN],
 		  const uint8_t auth[HASH_LEN], const uint8_t digest[HASH_LEN],
-		  uint32_t feeds)
+		  uint32_t feeds, uint32_t flags)
 {
 	size_t len0 = b->len;
 	int rc;
@@ -431,7 +431,7 @@ int msg_put_hello(struct buf *b, const uint8_t node[KEY_PUBLIC_LEN],
 	if (rc == 0)
 		rc = buf_put_u32(b, feeds);
 	if (rc == 0)
-		rc = buf_put_u32(b, 0); /* flags: none defined in v1 */
+		rc = buf_put_u32(b, flags);
 	return rollback(b, len0, rc);
 }
 

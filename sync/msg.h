@@ -27,6 +27,8 @@
 #define MSG_TEXT_MAX 256              /* ERROR text */
 #define MSG_TRIPLE_LEN 72             /* author 32, seq 8, head 32 */
 #define MSG_PAYLOAD_ERASED 0xFFFFFFFFu
+/* HELLO flags */
+#define MSG_HELLO_REPLY 0x1u /* answers a HELLO that restarted the session */
 
 enum msg_type {
 	MSG_HELLO = 1,
@@ -113,7 +115,7 @@ int msg_run_next(struct msg_run_iter *it, struct msg_run_entry *out);
 /* Encoders: each appends one whole frame to b (b->max bounds it). */
 int msg_put_hello(struct buf *b, const uint8_t node[KEY_PUBLIC_LEN],
 		  const uint8_t auth[HASH_LEN], const uint8_t digest[HASH_LEN],
-		  uint32_t feeds);
+		  uint32_t feeds, uint32_t flags);
 int msg_put_frontier(struct buf *b, int more, const struct msg_head *heads,
 		     uint16_t count);
 int msg_put_want(struct buf *b, const uint8_t author[KEY_PUBLIC_LEN],

@@ -5,11 +5,13 @@
  * arrives sorted, so building it appends), searched by bisection, so a
  * peer announcing many feeds costs O(n log n), never O(n^2).
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "entry.h"
 #include "key.h"
 #include "repl.h"
 
@@ -182,6 +184,7 @@ static int pump(struct repl *r, struct err *e)
 			continue;
 		}
 		buf_reset(r->scratch);
+		w->from = have + 1;
 		if ((rc = msg_put_want(r->scratch, w->author, have + 1,
 				       MSG_RUN_MAX)) < 0 ||
 		    (rc = flush(r, e)) < 0)
@@ -199,19 +202,45 @@ static int pump(struct repl *r, struct err *e)
 	return 0;
 }
 
-int repl_start(struct repl *r, struct err *e)
+/* Sends HELLO (flags: 0, or MSG_HELLO_REPLY), remembering the digest
+ * and feed count it carried: the peer decides from those, so do we. */
+static int send_hello(struct repl *r, uint32_t flags, struct err *e)
 {
-	uint8_t digest[HASH_LEN], auth[HASH_LEN];
-	uint32_t feeds;
+	uint8_t auth[HASH_LEN];
 	int rc;
 
-	if ((rc = r->ops->digest(r->ctx, digest, &feeds, e)) < 0)
+	if ((rc = r->ops->digest(r->ctx, r->sent_digest, &r->sent_feeds, e)) < 0)
 		return rc;
 	repl_hello_auth(r->hello_key, r->self, auth);
 	buf_reset(r->scratch);
-	if ((rc = msg_put_hello(r->scratch, r->self, auth, digest, feeds)) < 0)
+	if ((rc = msg_put_hello(r->scratch, r->self, auth, r->sent_digest,
+				r->sent_feeds, flags)) < 0)
 		return err_set(e, rc, "cannot build hello");
 	return flush(r, e);
+}
+
+/* Forgets the session's progress (not who the peer is). */
+static void reset(struct repl *r)
+{
+	free(r->wants);
+	r->wants = NULL;
+	r->nwants = r->cap = 0;
+	r->in_flight = 0;
+	r->frontier_done = r->equal_at_hello = 0;
+	r->got_done = r->sent_done = 0;
+	r->frontier_any = 0;
+	r->awaiting_hello = 1;
+}
+
+int repl_start(struct repl *r, struct err *e)
+{
+	reset(r);
+	return send_hello(r, 0, e);
+}
+
+int repl_restart(struct repl *r, struct err *e)
+{
+	return repl_start(r, e);
 }
 
 /* Sends our frontier in FRONTIER chunks of at most MSG_FRONTIER_MAX. */
@@ -263,35 +292,37 @@ static int send_frontier(struct repl *r, struct err *e)
 	return rc;
 }
 
+/*
+ * A HELLO is handled once per session start. One that is not a reply,
+ * arriving once the session ran, means the peer restarted: so do we, and
+ * we answer with a reply-HELLO. HELLOs that cross (both restarted at
+ * once) are ignored, without a strike.
+ */
 static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 {
-	uint8_t expect[HASH_LEN], digest[HASH_LEN];
-	uint32_t feeds;
+	uint8_t expect[HASH_LEN];
 	int rc;
 
-	if (r->got_hello) {
-		/* the peer restarted its session (after a failed commit, or
-		 * to compare frontiers again): so do we, and say hello back */
-		free(r->wants);
-		r->wants = NULL;
-		r->nwants = r->cap = 0;
-		r->in_flight = 0;
-		r->got_hello = r->frontier_done = r->equal_at_hello = 0;
-		r->got_done = r->sent_done = 0;
-		if ((rc = repl_start(r, e)) < 0)
-			return rc;
-	}
 	repl_hello_auth(r->hello_key, m->u.hello.node, expect);
 	if (!bytes_equal(expect, m->u.hello.auth, HASH_LEN))
 		return err_set(e, STOA_EPERM, "peer failed the community check "
 			       "(bad hello auth)");
 	if (bytes_equal(m->u.hello.node, r->self, KEY_PUBLIC_LEN))
 		return err_set(e, STOA_EEXIST, "connected to itself");
+	if (r->got_hello && memcmp(m->u.hello.node, r->peer_node,
+				   KEY_PUBLIC_LEN) != 0)
+		return err_set(e, STOA_EPERM, "peer changed its node id");
+	if (r->got_hello && !(m->u.hello.flags & MSG_HELLO_REPLY)) {
+		reset(r);
+		if ((rc = send_hello(r, MSG_HELLO_REPLY, e)) < 0)
+			return rc;
+	}
+	if (!r->awaiting_hello)
+		return 0;
+	r->awaiting_hello = 0;
 	r->got_hello = 1;
 	memcpy(r->peer_node, m->u.hello.node, KEY_PUBLIC_LEN);
-	if ((rc = r->ops->digest(r->ctx, digest, &feeds, e)) < 0)
-		return rc;
-	if (bytes_equal(digest, m->u.hello.digest, HASH_LEN)) {
+	if (bytes_equal(r->sent_digest, m->u.hello.digest, HASH_LEN)) {
 		r->equal_at_hello = 1;
 		r->frontier_done = 1;
 		r->got_done = 1;
@@ -299,7 +330,7 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 		return 0;
 	}
 	/* the peer pulls from our frontier; with no feeds there is none */
-	if (feeds > 0 && (rc = send_frontier(r, e)) < 0)
+	if (r->sent_feeds > 0 && (rc = send_frontier(r, e)) < 0)
 		return rc;
 	if (m->u.hello.feeds == 0) {
 		r->frontier_done = 1;
@@ -314,70 +345,123 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 	uint16_t i;
 	int rc;
 
-	if (r->frontier_done)
-		return strike(r, e, "unexpected frontier");
+	/* a frontier may also arrive late, from before a restart: its wants
+	 * are as good as any */
 	for (i = 0; i < m->u.frontier.count; i++) {
 		uint64_t have;
 
 		msg_frontier_get(m, i, &h);
-		if (r->nwants && memcmp(h.author, r->wants[r->nwants - 1].author,
-					KEY_PUBLIC_LEN) <= 0)
+		if (r->frontier_any && memcmp(h.author, r->frontier_last,
+					      KEY_PUBLIC_LEN) <= 0)
 			return strike(r, e, "frontier not sorted by author");
+		memcpy(r->frontier_last, h.author, KEY_PUBLIC_LEN);
+		r->frontier_any = 1;
 		if ((rc = r->ops->head(r->ctx, h.author, &have, e)) < 0)
 			return rc;
 		if (h.seq > have && want_add(r, h.author, have, h.seq) < 0)
 			return strike(r, e, "frontier announces more than %d "
 				      "feeds", REPL_WANTS_MAX);
 	}
-	if (!m->u.frontier.more)
+	if (!m->u.frontier.more) {
 		r->frontier_done = 1;
+		r->frontier_any = 0; /* a later frontier starts afresh */
+	}
 	return pump(r, e);
+}
+
+/*
+ * The run's entries must be the header's feed, from first on, one by one
+ * (the store checks the rest); 0 or a reason in e.
+ */
+static int run_matches(const struct msg *m, struct err *e)
+{
+	struct msg_run_iter it;
+	struct msg_run_entry re;
+	struct entry en;
+	uint64_t i = 0;
+
+	msg_run_iter_init(&it, m);
+	while (msg_run_next(&it, &re)) {
+		if (entry_decode(&en, re.signed_bytes, ENTRY_SIGNED_LEN, e) < 0)
+			return STOA_EPROTO;
+		if (memcmp(en.author, m->u.entries.author, KEY_PUBLIC_LEN) != 0 ||
+		    en.seq != m->u.entries.first + i)
+			return err_set(e, STOA_EPROTO, "run entry %" PRIu64 " is "
+				       "not seq %" PRIu64 " of the feed named",
+				       i, m->u.entries.first + i);
+		i++;
+	}
+	return 0;
+}
+
+/* A failure of this node's store (disk full, I/O), not of the peer. */
+static int local_failure(int rc)
+{
+	return rc < 0 && rc != STOA_EPROTO && rc != STOA_ECRYPTO &&
+	       rc != STOA_ESEQ && rc != STOA_EINVAL;
 }
 
 static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 {
 	struct err ie = { 0 };
 	uint32_t stored = 0;
-	uint64_t have = 0;
-	int found, rc;
+	uint64_t have = 0, last;
+	int found, rc, asked;
 	size_t i = want_find(r, m->u.entries.author, &found);
 
-	if (!found || !r->wants[i].in_flight)
-		return strike(r, e, "entries nobody asked for");
-	r->wants[i].in_flight = 0;
-	r->in_flight--;
+	if ((rc = run_matches(m, &ie)) < 0)
+		return strike(r, e, "refused a run: %s", ie.msg);
+	/* A run we did not ask for (yet) is still checked and stored like
+	 * any other: it is how answers to a session we restarted arrive. */
+	asked = found && r->wants[i].in_flight &&
+		m->u.entries.first == r->wants[i].from;
+	if (asked) {
+		r->wants[i].in_flight = 0;
+		r->in_flight--;
+	}
 	rc = r->ops->ingest_run(r->ctx, m, &stored, &ie);
-	if (rc < 0 && rc != STOA_EPROTO && rc != STOA_ECRYPTO &&
-	    rc != STOA_ESEQ && rc != STOA_EINVAL)
-		return err_set(e, rc, "%s", ie.msg); /* our store failed */
+	if (local_failure(rc)) {
+		/* keep the peer and the want: a failed commit restarts
+		 * the session and it is asked for again */
+		err_set(e, rc, "local store: %s", ie.msg);
+		return 1;
+	}
 	if (rc < 0) {
-		want_remove(r, i);
+		if (found)
+			want_remove(r, i);
 		rc = strike(r, e, "refused a run: %s", ie.msg);
 		if (rc < 0)
 			return rc;
 		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
+	r->stats.entries_in += stored;
+	if (stored)
+		r->strikes = 0; /* strikes count a peer that makes no progress */
 	if (rc == REPL_FORK) {
-		/* Not the relaying peer's fault: its author forked. The
-		 * proof is kept; this feed cannot go on from here. */
-		r->stats.entries_in += stored;
-		want_remove(r, i);
+		/* not the relaying peer's fault: the author forked; this
+		 * feed cannot go on from here */
+		if (found)
+			want_remove(r, i);
 		err_set(e, STOA_EFORK, "%s", ie.msg);
 		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
-	r->stats.entries_in += stored;
+	if (!found)
+		return 0;
 	if ((rc = r->ops->head(r->ctx, m->u.entries.author, &have, e)) < 0)
 		return rc;
-	if (m->u.entries.count == 0 || have >= r->wants[i].target)
-		want_remove(r, i);
-	else if (stored == 0) {
-		/* entries, but none new: the peer is not moving us on */
+	last = m->u.entries.first + m->u.entries.count - 1;
+	if (m->u.entries.count == 0 || have >= r->wants[i].target) {
+		if (asked || have >= r->wants[i].target)
+			want_remove(r, i);
+	} else if (stored == 0 && asked && have < last) {
+		/* it answered what we asked and moved us nowhere */
 		want_remove(r, i);
 		rc = strike(r, e, "a run that brought nothing new");
 		if (rc < 0)
 			return rc;
 		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
+	/* else: progress, or another peer already brought these */
 	return pump(r, e);
 }
 
@@ -431,8 +515,10 @@ int repl_recv(struct repl *r, const uint8_t *p, size_t len, struct err *e)
 		return on_have(r, &m, e);
 	case MSG_ERROR:
 		err_set(e, STOA_EPROTO, "peer says: %s", m.u.error.text);
-		/* before its hello, an error is the peer refusing us */
-		return r->got_hello ? 1 : STOA_EPROTO;
+		/* before its hello, or with STOA_EPERM, an error is the peer
+		 * refusing us: the session ends */
+		return r->got_hello && m.u.error.code != STOA_EPERM ? 1
+								   : STOA_EPERM;
 	case MSG_DONE:
 		r->got_done = 1;
 		return 0;

@@ -49,6 +49,7 @@ struct repl_ops {
 struct repl_want {
 	uint8_t author[KEY_PUBLIC_LEN];
 	uint64_t target;  /* the peer holds up to this seq */
+	uint64_t from;    /* the seq the WANT in flight asked from */
 	int in_flight;
 };
 
@@ -69,8 +70,13 @@ struct repl {
 	uint8_t self[KEY_PUBLIC_LEN];
 	uint8_t hello_key[32];    /* secret: wiped by repl_release */
 	uint8_t peer_node[KEY_PUBLIC_LEN];
-	int got_hello;
+	int got_hello;            /* the peer authenticated (stays set) */
+	int awaiting_hello;       /* our HELLO went out; the next is handled */
+	uint8_t sent_digest[HASH_LEN];
+	uint32_t sent_feeds;
 	int frontier_done;        /* the peer's frontier is all in */
+	int frontier_any;         /* a FRONTIER sequence is under way */
+	uint8_t frontier_last[KEY_PUBLIC_LEN]; /* its last author so far */
 	int equal_at_hello;       /* digests were equal: nothing to do */
 	int got_done;             /* the peer has pulled all it wanted */
 	int sent_done;
@@ -96,6 +102,13 @@ void repl_release(struct repl *r);
 
 /* Sends HELLO. */
 int repl_start(struct repl *r, struct err *e);
+
+/*
+ * Starts the session again on a connection that stays: forgets what was
+ * being pulled and says HELLO, so both sides compare frontiers anew. The
+ * peer stays authenticated, so its frames in flight are not refused.
+ */
+int repl_restart(struct repl *r, struct err *e);
 
 /*
  * Handles one frame from the peer. Returns 0 when all is well, 1 when the

@@ -77,13 +77,16 @@ attack() {
 }
 
 step "garbage: 5 random frames (3 strikes, then dropped)"
-attack garbage 'malformed' 3
+# three ERRORs for the strikes, and a fourth that tells the peer it is dropped
+attack garbage 'malformed' 4
 tail -n +1 "$LOG" | grep -Eq 'dropping peer .*strike 3' ||
 	fail "garbage: Ada did not log dropping the peer at strike 3"
+grep -q '^error: dropped: ' "$T/hostile.out" ||
+	fail "garbage: the tool was not told it was dropped"
 run_ok "$A" verify
 
 step "badhello: a HELLO with a wrong auth"
-attack badhello 'bad hello auth|community check' 0
+attack badhello 'bad hello auth|community check' 1
 run_ok "$A" verify
 
 step "truncated: a proper HELLO, then an ENTRIES frame cut short"

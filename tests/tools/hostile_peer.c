@@ -272,14 +272,14 @@ int main(int argc, char **argv)
 	}
 	case 1:
 		auth[5] ^= 0x01;
-		if (msg_put_hello(&b, h.key.pk, auth, zeros, 1) < 0)
+		if (msg_put_hello(&b, h.key.pk, auth, zeros, 1, 0) < 0)
 			die("hello", NULL);
 		send_buf(sock, &b, b.len);
 		break;
 	case 2: {
 		struct buf run_frame;
 
-		if (msg_put_hello(&b, h.key.pk, auth, zeros, 0) < 0)
+		if (msg_put_hello(&b, h.key.pk, auth, zeros, 0, 0) < 0)
 			die("hello", NULL);
 		send_buf(sock, &b, b.len);
 		buf_init(&run_frame, MSG_MAX);
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 		struct msg_head fh;
 
 		build_bad_run(&run, &h, attack == 4, head);
-		if (msg_put_hello(&b, h.key.pk, auth, zeros, 1) < 0)
+		if (msg_put_hello(&b, h.key.pk, auth, zeros, 1, 0) < 0)
 			die("hello", NULL);
 		send_buf(sock, &b, b.len);
 		memcpy(fh.author, h.key.pk, KEY_PUBLIC_LEN);

@@ -128,7 +128,7 @@ static void test_hello(void)
 	pattern(auth, sizeof(auth), 2);
 	pattern(digest, sizeof(digest), 3);
 	buf_init(&b, MSG_MAX);
-	CHECK_EQ_INT(msg_put_hello(&b, node, auth, digest, 0xdeadbeef), 0);
+	CHECK_EQ_INT(msg_put_hello(&b, node, auth, digest, 0xdeadbeef, 0), 0);
 	CHECK_EQ_INT(b.len, 108);
 	CHECK_EQ_INT(decode_ok(&m, &b), 0);
 	CHECK_EQ_INT(m.type, MSG_HELLO);
@@ -813,7 +813,7 @@ static void test_encoders_bound(void)
 	CHECK_EQ_INT(msg_put_done(&b), 0);
 	CHECK_EQ_INT(msg_put_want(&b, k, 1, 1), 0);
 	CHECK_EQ_INT(b.len, 52);
-	CHECK_EQ_INT(msg_put_hello(&b, k, k, k, 1), STOA_ENOMEM);
+	CHECK_EQ_INT(msg_put_hello(&b, k, k, k, 1, 0), STOA_ENOMEM);
 	CHECK_EQ_INT(msg_put_have(&b, &h[0]), STOA_ENOMEM);
 	CHECK_EQ_INT(msg_put_frontier(&b, 0, h, 1), STOA_ENOMEM);
 	CHECK_EQ_INT(msg_put_error(&b, STOA_EIO, "this text is long enough to "

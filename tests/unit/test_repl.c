@@ -375,7 +375,7 @@ int main(void)
 		repl_init(&b.r, &ops, &b.rp, &b, b.key.pk, hello_key, &scratch);
 		buf_init(&f, MSG_MAX);
 		memset(dg, 1, sizeof(dg));
-		CHECK(msg_put_hello(&f, extra[2].pk, bad, dg, 1) == 0);
+		CHECK(msg_put_hello(&f, extra[2].pk, bad, dg, 1, 0) == 0);
 		err_clear(&e);
 		CHECK_EQ_INT(repl_recv(&b.r, f.data, f.len, &e), STOA_EPERM);
 		CHECK(strstr(e.msg, "community") != NULL);
