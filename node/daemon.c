@@ -75,6 +75,9 @@ struct daemon {
 	struct buf scratch;           /* one outgoing frame, all peers */
 	int sigfd;
 	int lockfd;
+	sigset_t old_mask;            /* restored by teardown */
+	void (*old_pipe)(int);
+	int signals;                  /* the two above are set */
 	struct msg_head grown[DAEMON_PEERS_MAX * 4]; /* feeds that grew */
 	struct peer *grown_from[DAEMON_PEERS_MAX * 4]; /* who brought it */
 	size_t ngrown;
@@ -740,11 +743,13 @@ static int setup(struct daemon *d, struct err *e)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	if (sigprocmask(SIG_BLOCK, &set, &d->old_mask) < 0 ||
 	    (d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		return err_set(e, STOA_EIO, "cannot watch signals: %s",
 			       strerror(errno));
-	signal(SIGPIPE, SIG_IGN);
+	d->old_pipe = signal(SIGPIPE, SIG_IGN);
+	d->signals = 1;
+	store_busy_timeout(d->h->store, DAEMON_BUSY_MS);
 	d->ctx = transport_ctx_new();
 	if (!d->ctx)
 		return err_set(e, STOA_EIO, "cannot start ZeroMQ");
@@ -809,6 +814,11 @@ static void teardown(struct daemon *d)
 	buf_release(&d->scratch);
 	transport_keys_wipe(&d->keys);
 	bytes_wipe(d->hello_key, sizeof(d->hello_key));
+	store_busy_timeout(d->h->store, STORE_BUSY_TIMEOUT_MS);
+	if (d->signals) {
+		signal(SIGPIPE, d->old_pipe);
+		sigprocmask(SIG_SETMASK, &d->old_mask, NULL);
+	}
 }
 
 #define POLL_MAX (2 + 2 * DAEMON_PEERS_MAX)
@@ -886,7 +896,10 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			continue;
 		d->pass_ms = now_ms();
 		if (store_begin(h->store, &pe) < 0) {
-			logf_(d, 1, "store: %s", pe.msg);
+			/* another process writes (a sync, a reindex): the
+			 * frames wait in libzmq for the next pass */
+			if (pe.code != STOA_EBUSY)
+				logf_(d, 1, "store: %s", pe.msg);
 			continue;
 		}
 		/* start each pass at another socket, so one busy peer cannot

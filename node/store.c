@@ -219,6 +219,11 @@ struct sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
+void store_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 {
 	sqlite3_stmt *st = s->st[id];
@@ -1301,7 +1306,7 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 	uint64_t first = 0;
 	char a8[17];
 	size_t i;
-	int rc = 0, own, have_last = 0, forked = 0;
+	int rc = 0, own, have_last = 0, forked = 0, diverged = 0;
 
 	*stored = 0;
 	if (n == 0)
@@ -1362,6 +1367,13 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 			break;
 		}
 		if (!bytes_equal(en.prev, h.id, ENTRY_ID_LEN)) {
+			/* Signed by its author, it shows the feed went two
+			 * ways after the entry we hold: a fork, not the
+			 * relay's doing. Otherwise it is a forgery. */
+			if (!have_last && entry_verify(&en, NULL) == 0) {
+				diverged = 1;
+				break;
+			}
 			rc = err_set(e, STOA_ESEQ, "entry %" PRIu64 " of %s does "
 				     "not link to entry %" PRIu64, en.seq, a8, h.seq);
 			break;
@@ -1398,6 +1410,11 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 	}
 	sqlite3_exec(s->db, "RELEASE run", NULL, NULL, NULL);
 	rc = tx_end(s, own, rc < 0 ? rc : 0, e);
+	if (rc == 0 && diverged) {
+		err_set(e, STOA_EFORK, "fork in feed %s: the entry after %" PRIu64
+			" held here is signed on another history", a8, h.seq);
+		return INGEST_FORK;
+	}
 	if (rc == 0 && forked) {
 		err_set(e, STOA_EFORK, "fork in feed %s: its author signed two "
 			"entries at seq %" PRIu64 " (proof recorded, the first "

@@ -159,6 +159,11 @@ int store_verify(struct store *s,
 		 void *arg, uint64_t *entries, uint64_t *problems,
 		 struct err *e);
 
+/* How long a write waits for another process's lock (default
+ * STORE_BUSY_TIMEOUT_MS); the daemon keeps it short so its loop never
+ * sits in a wait. */
+void store_busy_timeout(struct store *s, int ms);
+
 /* Drops every view table and rebuilds them from the entries. */
 int store_reindex(struct store *s, uint64_t *entries, struct err *e);
 

@@ -31,13 +31,14 @@
  *                               46   .  per entry: signed bytes 186, plen 4
  *                                       (0xFFFFFFFF = erased, no payload;
  *                                       else <= ENTRY_MAX_PAYLOAD), payload
- *   5 HAVE       76 (see below)  4  32  author
+ *   5 HAVE       76              4  32  author
  *                               36   8  head seq
  *                               44  32  head id
  *   6 ERROR      8 + len         4   2  code (the STOA_E* code negated, != 0)
  *                                6   2  len (0..MSG_TEXT_MAX)
  *                                8 len  UTF-8 text, one line, no NUL
  *   7 DONE       4
+ *   8 PING       4
  *
  * Encoder refusals: an argument the decoder would refuse (FRONTIER count 0
  * or over MSG_FRONTIER_MAX, WANT from 0 or max out of 1..MSG_RUN_MAX, an
@@ -60,11 +61,9 @@
 #define WANT_LEN 48
 #define ENTRIES_FIXED 46
 #define ENTRIES_OFF_COUNT 44
-/* docs/protocol.md titles HAVE "84 bytes", but its own field table (and
- * struct msg_head) add up to 4 + 32 + 8 + 32 = 76; the fields win. */
 #define HAVE_LEN 76
 #define ERROR_FIXED 8
-#define DONE_LEN MSG_HEADER_LEN
+#define DONE_LEN MSG_HEADER_LEN /* and PING's */
 #define RUN_ENTRY_FIXED (ENTRY_SIGNED_LEN + 4) /* signed bytes + plen */
 
 _Static_assert(HELLO_LEN == MSG_HEADER_LEN + KEY_PUBLIC_LEN + 2 * HASH_LEN + 8,

@@ -20,9 +20,11 @@
 #define MSG_MAGIC1 0x59 /* 'Y' */
 #define MSG_VERSION 1
 #define MSG_HEADER_LEN 4
-#define MSG_MAX (4 * 1024 * 1024)     /* whole frame; ZMQ_MAXMSGSIZE */
 #define MSG_RUN_MAX 1000              /* entries in one ENTRIES / WANT */
 #define MSG_RUN_BYTES (1024 * 1024)   /* a sender stops filling a run here */
+/* The whole frame (ZMQ_MAXMSGSIZE): a full run plus one more entry of the
+ * largest size, with room to spare; a FRONTIER is at most 73 KiB. */
+#define MSG_MAX (MSG_RUN_BYTES + 64 * 1024)
 #define MSG_FRONTIER_MAX 1024         /* triples in one FRONTIER */
 #define MSG_TEXT_MAX 256              /* ERROR text */
 #define MSG_TRIPLE_LEN 72             /* author 32, seq 8, head 32 */

@@ -21,7 +21,7 @@
 
 #define REPL_WINDOW 4          /* WANTs in flight per peer */
 #define REPL_STRIKES_MAX 3     /* malformed messages before a drop */
-#define REPL_WANTS_MAX 100000  /* feeds waiting to be pulled per peer */
+#define REPL_WANTS_MAX 20000   /* feeds waiting to be pulled per peer */
 #define REPL_HELLO_DOMAIN "stoa-hello-v1"
 #define REPL_FORK 2            /* ingest_run: the run showed a fork */
 

@@ -24,12 +24,13 @@
 #define TRANSPORT_KEY_LEN 32
 #define TRANSPORT_RID_MAX 255        /* a ZeroMQ routing id is 1..255 bytes */
 #define TRANSPORT_ENDPOINT_MAX 256   /* room for any ZMQ_LAST_ENDPOINT */
-/* ZMQ_SNDHWM and ZMQ_RCVHWM, in messages (libzmq's default). An honest
- * peer keeps at most REPL_WINDOW runs in flight, and a daemon announces
- * at most 256 grown feeds per pass, so this is never reached in honest
- * use; a send that finds it reached restarts the session instead of
- * losing the message. */
-#define TRANSPORT_HWM 1000
+/* ZMQ_SNDHWM and ZMQ_RCVHWM, in messages. An honest peer keeps at most
+ * REPL_WINDOW runs in flight; a burst of HAVEs that reaches the mark makes
+ * the daemon restart that session (nothing is lost), and a peer that asks
+ * and never reads is dropped when its queue is full. With frames of at
+ * most MSG_MAX, one connection can make libzmq hold at most about
+ * 64 x 1.06 MiB each way. */
+#define TRANSPORT_HWM 64
 #define TRANSPORT_HEARTBEAT_IVL 1000 /* ms */
 #define TRANSPORT_HEARTBEAT_TIMEOUT 3000
 #define TRANSPORT_HEARTBEAT_TTL 6000

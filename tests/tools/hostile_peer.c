@@ -248,6 +248,7 @@ int main(int argc, char **argv)
 		die("keys", &e);
 	community_derive(&h.community, COMMUNITY_KEY_HELLO, hello_key);
 	repl_hello_auth(hello_key, h.key.pk, auth);
+	bytes_wipe(hello_key, sizeof(hello_key));
 	if (!(ctx = transport_ctx_new()) ||
 	    transport_dial(ctx, &tk, endpoint, &sock, &e) < 0)
 		die("dial", &e);

@@ -363,6 +363,30 @@ int main(void)
 	digest(x.s, dc);
 	CHECK(memcmp(da, dc, HASH_LEN) == 0);
 
+	/* a feed that forked after what both hold: the honest relay of the
+	 * other branch is not struck, and nothing of that branch is stored */
+	{
+		struct side q, r;
+
+		side_init(&q, "q", 0x71);
+		side_init(&r, "r", 0x72);
+		write_posts(&q, &extra[2], 3);
+		CHECK_EQ_INT(run_pair(&q, &r, &problems, 0), 0);
+		write_posts(&q, &extra[2], 1);  /* q: seq 4 */
+		write_posts(&r, &extra[2], 2);  /* r: another seq 4, then 5 */
+		rc = run_pair(&q, &r, &problems, 1);
+		CHECK_EQ_INT(rc, 0);
+		CHECK_EQ_INT(problems, 1);      /* the fork, reported */
+		CHECK_EQ_INT(q.r.strikes, 0);
+		CHECK_EQ_INT(r.r.strikes, 0);
+		repl_release(&q.r);
+		repl_release(&r.r);
+		store_head(q.s, extra[2].pk, &seq, NULL, NULL);
+		CHECK_EQ_INT(seq, 4);
+		store_close(q.s);
+		store_close(r.s);
+	}
+
 	/* hostile: bad hello auth is dropped at once */
 	{
 		struct buf f;
