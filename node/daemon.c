@@ -51,6 +51,7 @@ struct peer {
 				       * HELLO again at the next pass */
 	uint64_t retry_ms;            /* dialed, dropped: new session then */
 	int early_closes;             /* dialed: closed before any handshake */
+	int connect_fails;            /* dialed: connection attempts failed */
 	int active;                   /* a session runs in r */
 	int dropped;                  /* accepted: refused, ignore it */
 	uint64_t dropped_ms;          /* ... since then, for a while */
@@ -387,7 +388,21 @@ static void on_monitor(struct daemon *d, struct peer *p)
 	int up, rc;
 
 	while ((rc = transport_monitor_event(p->mon, &up, NULL)) > 0) {
-		if (up < 0) {
+		if (up == -2) {
+			/* no one answers there; a sync gives up after a few
+			 * tries, serve keeps trying (libzmq backs off) */
+			if (++p->connect_fails == 3) {
+				logf_(d, !d->o->once, "cannot reach %s (nothing "
+				      "listens there?); still trying", p->endpoint);
+				if (d->o->once) {
+					d->fail = STOA_ENOTFOUND;
+					snprintf(d->fail_msg, sizeof(d->fail_msg),
+						 "cannot connect (nothing listens "
+						 "there?)");
+					d->stop = 1;
+				}
+			}
+		} else if (up < 0) {
 			if (!p->refused)
 				logf_(d, !d->o->once, "%s refused the handshake: is it a node "
 				      "of another community?", p->endpoint);
@@ -400,6 +415,7 @@ static void on_monitor(struct daemon *d, struct peer *p)
 			p->up = 1;
 			p->refused = 0;
 			p->early_closes = 0;
+			p->connect_fails = 0;
 			logf_(d, 0, "connected to %s", p->endpoint);
 			err_clear(&e);
 			if (session_start(p, &e) < 0)

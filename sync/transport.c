@@ -404,6 +404,7 @@ int transport_monitor(void *ctx, void *sock, void **mon, struct err *e)
 	snprintf(ep, sizeof(ep), "inproc://stoa-monitor-%p", sock);
 	if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
 			       ZMQ_EVENT_DISCONNECTED |
+			       ZMQ_EVENT_CONNECT_RETRIED |
 			       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
 			       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
 		return err_set(e, STOA_EIO, "cannot monitor a socket: %s",
@@ -468,6 +469,9 @@ int transport_monitor_event(void *mon, int *up, struct err *e)
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 			*up = -1;
+			return 1;
+		case ZMQ_EVENT_CONNECT_RETRIED:
+			*up = -2;
 			return 1;
 		}
 	}

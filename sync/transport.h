@@ -134,9 +134,10 @@ void transport_frame_release(struct transport_frame *f); /* idempotent */
 int transport_monitor(void *ctx, void *sock, void **mon, struct err *e);
 /*
  * Reads one event without blocking: 1 with *up = 1 (a handshake
- * succeeded: the peer is there), 0 (disconnected) or -1 (a handshake
- * failed: the peer is of another community, or not stoa); 0 if no event
- * waits; other events are consumed and skipped.
+ * succeeded: the peer is there), 0 (disconnected), -1 (a handshake
+ * failed: the peer is of another community, or not stoa) or -2 (a
+ * connection attempt failed: nothing listens there, or no route; libzmq
+ * tries again); 0 if no event waits; other events are skipped.
  */
 int transport_monitor_event(void *mon, int *up, struct err *e);
 

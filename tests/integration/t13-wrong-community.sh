@@ -59,13 +59,12 @@ run_fail 1 "$A" sync "$EP_Z" --timeout 2
 assert_eq 5 "$(store_entries "$Z")" "Zed's entries"
 assert_eq 7 "$(store_entries "$A")" "Ada's entries"
 
-step "a peer that never answers: sync times out (exit 1, 'timed out')"
+step "nobody listens any more: sync says so at once (exit 1, 'cannot connect')"
 stop_pid "$SERVE_PID"
 assert_eq 0 "$STOP_RC" "Zed's daemon on SIGTERM"
 t0=$(now_ms)
-run_fail 1 "$B" sync "$EP_Z" --timeout 2
+run_fail 1 "$B" sync "$EP_Z" --timeout 20
 t1=$(now_ms)
-assert_contains "$ERR" "timed out" "sync with nobody listening"
-[ $((t1 - t0)) -ge 1900 ] || fail "sync gave up after $((t1 - t0)) ms, before its 2 s"
-[ $((t1 - t0)) -lt 6000 ] || fail "sync took $((t1 - t0)) ms for a 2 s timeout"
+assert_contains "$ERR" "cannot connect" "sync with nobody listening"
+[ $((t1 - t0)) -lt 5000 ] || fail "sync took $((t1 - t0)) ms to notice nobody listens"
 ok
