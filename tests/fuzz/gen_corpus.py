@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz harnesses (tests/fuzz/corpus/).
+
+    python3 tests/fuzz/gen_corpus.py [--stoa PATH]
+
+msg, entry, payload and repl are built from docs/protocol.md,
+docs/formats.md and tests/golden/entries-v1.txt with the standard library
+only. invite and keyfile need a real home: with --stoa, a throwaway home
+is made in a temp dir (`stoa init`, `stoa invite`) and its key file,
+community file and invite code are copied (their secrets belong to that
+throwaway home only). Existing files are overwritten; names are stable.
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.join(HERE, '..', 'golden', 'entries-v1.txt')
+OUT = os.path.join(HERE, 'corpus')
+
+HELLO_KEY = b'\x48' * 32  # fuzz_repl.c's hello key
+
+
+def golden():
+    vecs, cur = [], {}
+    for line in open(GOLDEN, encoding='utf-8').read().split('\n'):
+        if line.startswith('#'):
+            continue
+        if line == '':
+            if cur:
+                vecs.append(cur)
+            cur = {}
+            continue
+        k, v = line.split(':', 1)
+        cur[k] = v[1:] if v.startswith(' ') else v
+    if cur:
+        vecs.append(cur)
+    for v in vecs:
+        v['signed_b'] = bytes.fromhex(v['signed'])
+        v['payload_b'] = v['payload'].encode('utf-8')
+    return {v['name']: v for v in vecs}
+
+
+def write(kind, name, data):
+    d = os.path.join(OUT, kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+def hdr(t):
+    return b'SY\x01' + bytes([t])
+
+
+def hello(node, digest=b'\0' * 32, feeds=0, flags=0):
+    auth = hashlib.blake2b(b'stoa-hello-v1' + node, key=HELLO_KEY,
+                           digest_size=32).digest()
+    return hdr(1) + node + auth + digest + struct.pack('>II', feeds, flags)
+
+
+def frontier(triples, more=0):
+    return hdr(2) + bytes([more, 0]) + struct.pack('>H', len(triples)) + \
+        b''.join(a + struct.pack('>Q', s) + i for a, s, i in triples)
+
+
+def want(author, frm, mx):
+    return hdr(3) + author + struct.pack('>QI', frm, mx)
+
+
+def entries(author, first, run):
+    body = b''
+    for signed, payload in run:
+        if payload is None:
+            body += signed + b'\xff\xff\xff\xff'
+        else:
+            body += signed + struct.pack('>I', len(payload)) + payload
+    return hdr(4) + author + struct.pack('>QH', first, len(run)) + body
+
+
+def have(author, seq, hid):
+    return hdr(5) + author + struct.pack('>Q', seq) + hid
+
+
+def error(code, text):
+    t = text.encode()
+    return hdr(6) + struct.pack('>hH', code, len(t)) + t
+
+
+def frames(*fs):
+    return b''.join(struct.pack('>H', len(f)) + f for f in fs)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--stoa', help='a built stoa binary (invite, keyfile)')
+    args = ap.parse_args()
+    g = golden()
+    A = bytes.fromhex(g['profile-seq1']['author'])
+    B = bytes.fromhex(g['unknown-kind-200-empty-payload']['author'])
+    a1, a2 = g['profile-seq1'], g['post-seq2']
+    b1, b2, b3 = (g['unknown-kind-200-empty-payload'],
+                  g['profile-seq2-utf8'], g['feedback-seq3'])
+    ids = {n: bytes.fromhex(v['id']) for n, v in g.items()}
+
+    # msg: one valid frame of each type (and a few variants).
+    msgs = {
+        'hello': hello(A, b'\x11' * 32, 3, 0),
+        'hello-reply': hello(A, b'\x22' * 32, 0, 1),
+        'frontier-1': frontier([(A, 2, ids['post-seq2'])]),
+        'frontier-2-more': frontier([(B, 3, ids['feedback-seq3']),
+                                     (A, 2, ids['post-seq2'])], more=1),
+        'want': want(A, 1, 1000),
+        'entries-0': entries(A, 3, []),
+        'entries-a12': entries(A, 1, [(a1['signed_b'], a1['payload_b']),
+                                      (a2['signed_b'], a2['payload_b'])]),
+        'entries-b123-erased': entries(B, 1, [(b1['signed_b'], b''),
+                                              (b2['signed_b'], None),
+                                              (b3['signed_b'], b3['payload_b'])]),
+        'have': have(B, 3, ids['feedback-seq3']),
+        'error': error(-5, 'bad frame: too short'),
+        'error-empty': error(-1, ''),
+        'done': hdr(7),
+        'ping': hdr(8),
+    }
+    for n, m in msgs.items():
+        write('msg', n, m)
+
+    # entry: the 186 signed bytes, then the payload.
+    for n, v in g.items():
+        write('entry', n, v['signed_b'] + v['payload_b'])
+
+    # payload: a kind byte, then the payload.
+    ref = 'ab' * 32
+    valid = {
+        1: ['{"name":"Amara","role":"facilitator"}',
+            '{"bio":"","name":"B","role":"learner","v":1}'],
+        2: ['{"body":"How do I factor x^2 - 5x + 6?","title":"Factoring","topic":"algebra"}',
+            '{"body":"yes","reply_to":"%s","topic":"t"}' % ref],
+        3: ['{"helpful":true,"rating":5,"target":"%s"}' % ref,
+            '{"comment":"thanks","helpful":false,"target":"%s"}' % ref],
+        4: ['{"note":"evenings","topic":"geometry"}'],
+        5: ['{"topic":"calculus"}'],
+        6: ['{"target":"%s"}' % ref],
+        7: ['{"goals":"","minutes":30,"notes":"Worked through the sheet","pairing":"%s","progress":"ok"}' % ref],
+        8: ['{"pairing":"%s","reason":"done"}' % ref],
+        9: ['{"badge":"helper","reason":"always there","to":"%s"}' % ref],
+    }
+    for kind, ps in valid.items():
+        for i, p in enumerate(ps):
+            write('payload', 'k%d-%d' % (kind, i), bytes([kind]) + p.encode())
+    write('payload', 'k1-newer-v', b'\x01{"v":2,"x":[1,{"a":null}]}')
+    write('payload', 'k2-nested', b'\x02{"body":"b","topic":"t","x":[[[[[[1]]]]]]}')
+    write('payload', 'k200-bytes', b'\xc8\x00\xffanything')
+    for n, v in g.items():
+        write('payload', 'golden-' + n, bytes([int(v['kind'])]) + v['payload_b'])
+
+    # (frontier triples are sorted by author: B's key sorts before A's)
+    assert B < A
+    # repl: frame sequences (2-byte big-endian length, frame) against
+    # fuzz_repl.c's store, which holds seq 1 of B.
+    write('repl', 'pull', frames(
+        hello(A, b'\x33' * 32, 2),
+        frontier([(B, 3, ids['feedback-seq3']), (A, 2, ids['post-seq2'])]),
+        entries(A, 1, [(a1['signed_b'], a1['payload_b']),
+                       (a2['signed_b'], a2['payload_b'])]),
+        entries(B, 1, [(b1['signed_b'], b''), (b2['signed_b'], b2['payload_b']),
+                       (b3['signed_b'], b3['payload_b'])]),
+        hdr(7)))
+    write('repl', 'serve', frames(
+        hello(A, b'\x44' * 32, 0),
+        want(B, 1, 10), want(A, 1, 1), have(B, 3, ids['feedback-seq3']),
+        entries(B, 2, [(b2['signed_b'], None), (b3['signed_b'], b3['payload_b'])]),
+        hdr(8), hdr(7)))
+    write('repl', 'restart', frames(
+        hello(A, b'\x55' * 32, 1),
+        frontier([(B, 1, ids['unknown-kind-200-empty-payload'])], more=1),
+        frontier([(A, 1, ids['profile-seq1'])]),
+        hello(A, b'\x66' * 32, 1, 1),
+        entries(A, 1, [(a1['signed_b'], a1['payload_b'])]),
+        error(-5, 'bye')))
+    write('repl', 'fork-and-forgery', frames(
+        hello(A, b'\x77' * 32, 1),
+        have(A, 2, ids['post-seq2']),
+        entries(A, 1, [(a1['signed_b'], a1['payload_b']),
+                       (g['forgery']['signed_b'], a2['payload_b'])]),
+        entries(A, 1, [(a1['signed_b'], a1['payload_b']),
+                       (a2['signed_b'], g['tampered-payload']['payload_b'])]),
+        b'garbage', hdr(7)))
+    write('repl', 'unauthenticated', frames(want(B, 1, 1), hdr(7)))
+
+    if args.stoa:
+        home = tempfile.mkdtemp(prefix='stoa-fuzz-corpus-')
+        try:
+            subprocess.run([args.stoa, '--home', home, 'init', '--name', 'a',
+                            '--community', 'fuzz circle'], check=True,
+                           stdout=subprocess.DEVNULL)
+            code = subprocess.run([args.stoa, '--home', home, 'invite'],
+                                  check=True, capture_output=True,
+                                  text=True).stdout
+            codes = [w for w in code.split() if w.startswith('stoa:')]
+            write('invite', 'code', codes[0].encode())
+            write('invite', 'code-newline', (codes[0] + '\n').encode())
+            for f in sorted(os.listdir(home)):
+                p = os.path.join(home, f)
+                if os.path.isfile(p) and os.path.getsize(p) <= 4096:
+                    data = open(p, 'rb').read()
+                    if data[:8] in (b'stoa-key', b'stoa-com'):
+                        write('keyfile', f, data)
+        finally:
+            shutil.rmtree(home)
+
+
+if __name__ == '__main__':
+    main()
