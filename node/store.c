@@ -575,8 +575,24 @@ static void short_hex(const uint8_t *p, char out[17])
 }
 
 /* Stores a checked entry: entries row, feed head, view rows. */
+/* Moves author's feed head to en. */
+static int set_head(struct store *s, const struct entry *en, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_UPSERT_FEED);
+
+	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
+	sqlite3_bind_blob(st, 3, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)en->timestamp);
+	return step_done(s, st, e);
+}
+
+/*
+ * Stores a checked entry: its row, its view rows, and (if head) the feed
+ * head; a run moves the head once, at its end.
+ */
 static int write_entry(struct store *s, const struct entry *en,
-		       const void *payload, size_t plen, json_t *obj,
+		       const void *payload, size_t plen, json_t *obj, int head,
 		       struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_INSERT_ENTRY);
@@ -597,13 +613,7 @@ static int write_entry(struct store *s, const struct entry *en,
 	if ((rc = step_done(s, st, e)) < 0)
 		return rc;
 	n = sqlite3_last_insert_rowid(s->db);
-
-	st = stmt(s, ST_UPSERT_FEED);
-	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
-	sqlite3_bind_blob(st, 3, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)en->timestamp);
-	if ((rc = step_done(s, st, e)) < 0)
+	if (head && (rc = set_head(s, en, e)) < 0)
 		return rc;
 	return obj ? materialize(s, n, en, obj, e) : 0;
 }
@@ -715,7 +725,7 @@ static int ingest(struct store *s, const struct entry *en,
 		if (cls < 0)
 			return STOA_EPROTO; /* a rejection: e says why */
 	}
-	rc = write_entry(s, en, payload, plen, obj, e);
+	rc = write_entry(s, en, payload, plen, obj, 1, e);
 	json_decref(obj);
 	return rc < 0 ? rc : INGEST_STORED;
 }
@@ -774,7 +784,7 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 	/* Signed just now on top of the head read under the write lock:
 	 * the ingest checks hold by construction. */
 	if (rc == 0)
-		rc = write_entry(s, &en, payload, len, obj, e);
+		rc = write_entry(s, &en, payload, len, obj, 1, e);
 	json_decref(obj);
 	rc = tx_end(s, own, rc, e);
 	if (rc == 0 && id_out)
@@ -1390,7 +1400,7 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 			}
 		}
 		rc = write_entry(s, &en, v[i].payload, v[i].plen,
-				 cls == PAYLOAD_VALID ? obj : NULL, e);
+				 cls == PAYLOAD_VALID ? obj : NULL, 0, e);
 		json_decref(obj);
 		if (rc < 0)
 			break;
@@ -1404,6 +1414,8 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 	 * prev, the hash of the one before, down to the stored head. */
 	if (rc >= 0 && have_last && (rc = entry_verify(&last, e)) < 0)
 		err_set(e, rc, "run of %s: last entry's signature is bad", a8);
+	if (rc >= 0 && have_last)
+		rc = set_head(s, &last, e);
 	if (rc < 0) {
 		*stored = 0;
 		sqlite3_exec(s->db, "ROLLBACK TO run", NULL, NULL, NULL);
