@@ -1307,6 +1307,44 @@ int store_stats(struct store *s, struct store_stats *st, struct err *e)
  * savepoint is rolled back and the store (and any open batch) is as it
  * was before the run.
  */
+/*
+ * How many entries of the run to take: all of them when the last new
+ * entry's own signature is good (the usual case: one verification). When
+ * it is not, the run is cut after the newest new entry whose own signature
+ * is good, which still authenticates the chain below it: an author who
+ * signed a chain with a bad signature in its middle cannot make a relay
+ * whose run happens to end there look like a forger. Returns 0 (nothing
+ * new), the count to take, or STOA_ECRYPTO when no new entry is signed.
+ */
+static long run_cut(struct store *s, const struct msg_run_entry *v, size_t n,
+		    struct err *e)
+{
+	struct entry en;
+	uint64_t have = 0;
+	size_t i, first_new = n;
+	long j;
+
+	for (i = 0; i < n; i++) {
+		if (entry_decode(&en, v[i].signed_bytes, ENTRY_SIGNED_LEN, NULL) < 0)
+			return (long)n; /* the write loop names it */
+		if (i == 0 && store_head(s, en.author, &have, NULL, NULL) < 0)
+			return (long)n;
+		if (en.seq > have) {
+			first_new = i;
+			break;
+		}
+	}
+	if (first_new == n)
+		return (long)n;
+	for (j = (long)n - 1; j >= (long)first_new; j--) {
+		if (entry_decode(&en, v[j].signed_bytes, ENTRY_SIGNED_LEN, NULL) < 0)
+			return (long)n;
+		if (entry_verify(&en, j == (long)n - 1 ? e : NULL) == 0)
+			return j + 1;
+	}
+	return STOA_ECRYPTO;
+}
+
 int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 		     size_t n, uint32_t *stored, struct err *e)
 {
@@ -1316,6 +1354,7 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 	uint64_t first = 0;
 	char a8[17];
 	size_t i;
+	long cut;
 	int rc = 0, own, have_last = 0, forked = 0, diverged = 0;
 
 	*stored = 0;
@@ -1328,6 +1367,15 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 		return rc;
 	if ((rc = exec(s, "SAVEPOINT run", e)) < 0)
 		return tx_end(s, own, rc, e);
+	cut = run_cut(s, v, n, e);
+	if (cut < 0) {
+		sqlite3_exec(s->db, "RELEASE run", NULL, NULL, NULL);
+		return tx_end(s, own, (int)cut, e);
+	}
+	if ((size_t)cut < n) {
+		err_clear(e); /* the cut is not an error: a shorter run */
+		n = (size_t)cut;
+	}
 	for (i = 0; i < n; i++) {
 		json_t *obj = NULL;
 		int cls = PAYLOAD_OPAQUE;
@@ -1410,10 +1458,10 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 		last = en;
 		have_last = 1;
 	}
-	/* One verification for the chain: the last new entry signs its
-	 * prev, the hash of the one before, down to the stored head. */
-	if (rc >= 0 && have_last && (rc = entry_verify(&last, e)) < 0)
-		err_set(e, rc, "run of %s: last entry's signature is bad", a8);
+	/* One verification for the chain, done by run_cut: the last entry
+	 * taken signs its prev, the hash of the one before, down to the
+	 * stored head (a loop that ran to the end wrote exactly up to it; one
+	 * that stopped early with rc 0 wrote nothing). */
 	if (rc >= 0 && have_last)
 		rc = set_head(s, &last, e);
 	if (rc < 0) {

@@ -580,6 +580,63 @@ static void test_name_hijack(void)
 	store_close(s);
 }
 
+/*
+ * An author signs a chain whose 5th entry carries a bad signature under a
+ * good 10th. A run that ends on the bad one is cut before it (entry 4
+ * vouches for the chain below); the next run, ending on a good one,
+ * brings it in; verify names it. One run of all ten takes them at once.
+ */
+static void test_run_cut(void)
+{
+	struct store *s = open_store("cut"), *t = open_store("cut2");
+	uint8_t signed_bytes[10][ENTRY_SIGNED_LEN], prev[ENTRY_ID_LEN];
+	char payload[10][64];
+	struct msg_run_entry v[10];
+	struct entry en;
+	struct err e = { 0 };
+	uint64_t n, problems, seq;
+	uint32_t stored = 0;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(payload[i], sizeof(payload[i]),
+			 "{\"topic\":\"t\",\"body\":\"chain %d\"}", i);
+		CHECK(entry_create(&en, &members[3], ENTRY_KIND_POST, (uint64_t)i + 1,
+				   i ? prev : NULL, 1000 + (uint64_t)i, payload[i],
+				   strlen(payload[i]), NULL) == 0);
+		memcpy(signed_bytes[i], en.signed_bytes, ENTRY_SIGNED_LEN);
+		if (i == 4) /* the author ruins its own 5th signature */
+			signed_bytes[i][ENTRY_SIG_OFFSET + 9] ^= 0x40;
+		hash_blake2b(prev, signed_bytes[i], ENTRY_SIGNED_LEN);
+		v[i].signed_bytes = signed_bytes[i];
+		v[i].payload = (const uint8_t *)payload[i];
+		v[i].plen = (uint32_t)strlen(payload[i]);
+	}
+	CHECK_EQ_INT(store_ingest_run(s, v, 5, &stored, &e), 0);
+	CHECK_EQ_INT(stored, 4);
+	store_head(s, members[3].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 4);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v + 4, 6, &stored, &e), 0);
+	CHECK_EQ_INT(stored, 6);
+	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(n, 10);
+	CHECK_EQ_INT(problems, 1);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(t, v, 10, &stored, &e), 0);
+	CHECK_EQ_INT(stored, 10);
+	/* a run whose only new entry is the bad one is refused */
+	store_close(t);
+	t = open_store("cut3");
+	CHECK_EQ_INT(store_ingest_run(t, v, 4, &stored, &e), 0);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(t, v + 4, 1, &stored, &e), STOA_ECRYPTO);
+	store_head(t, members[3].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 4);
+	store_close(s);
+	store_close(t);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -601,6 +658,7 @@ int main(void)
 	test_batch();
 	test_full_batch();
 	test_name_hijack();
+	test_run_cut();
 	for (i = 0; i < nraws; i++)
 		free(raws[i].payload);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
