@@ -1289,10 +1289,6 @@ int store_stats(struct store *s, struct store_stats *st, struct err *e)
 
 	memset(st, 0, sizeof(*st));
 	if ((rc = count(s, "SELECT count(*) FROM feeds", &st->authors, e)) < 0 ||
-	    (rc = count(s, "SELECT count(*) FROM entries WHERE opaque = 1 AND "
-			"payload IS NOT NULL", &st->opaque, e)) < 0 ||
-	    (rc = count(s, "SELECT count(*) FROM entries WHERE payload IS NULL",
-			&st->erased, e)) < 0 ||
 	    (rc = count(s, "SELECT count(*) FROM forks", &st->forks, e)) < 0)
 		return rc;
 	/* Feeds are contiguous from seq 1, so this counts every entry

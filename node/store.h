@@ -180,8 +180,6 @@ int store_dump_view(struct store *s, FILE *f, uint8_t digest[HASH_LEN],
 struct store_stats {
 	uint64_t entries;
 	uint64_t authors;
-	uint64_t opaque;  /* stored but not materialized */
-	uint64_t erased;  /* payload erased */
 	uint64_t forks;
 };
 int store_stats(struct store *s, struct store_stats *st, struct err *e);

@@ -11,15 +11,7 @@
 #include "key.h"
 #include "msg.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return key_lib_init() < 0 ? -1 : 0;
-}
+#include "fuzz.h"
 
 /* Touches every byte of p so an out-of-bounds pointer is reported. */
 static uint8_t touch(const uint8_t *p, size_t n)

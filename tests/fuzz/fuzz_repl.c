@@ -32,8 +32,8 @@
 #include "replica.h"
 #include "store.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_OWN_INIT
+#include "fuzz.h"
 
 /* tests/golden/entries-v1.txt, "unknown-kind-200-empty-payload": seq 1
  * of the author of seed 0x02..., kind 200, empty payload. */

@@ -48,7 +48,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void die(const char *what, const struct err *e)
+static __attribute__((noreturn)) void die(const char *what, const struct err *e)
 {
 	fprintf(stderr, "hostile_peer: %s%s%s\n", what, e && e->msg[0] ? ": " : "",
 		e ? e->msg : "");
@@ -185,7 +185,7 @@ static void send_bad_run(void *sock, struct home *h, const struct bad_run *r,
 	buf_release(&held);
 }
 
-static void usage(void)
+static __attribute__((noreturn)) void usage(void)
 {
 	fprintf(stderr, "usage: hostile_peer --home DIR --endpoint E --mode "
 		"garbage|badhello|truncated|forged|fork [--wait MS]\n");
