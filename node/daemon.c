@@ -50,6 +50,8 @@ struct peer {
 	int restart;                  /* a send found the queue full: say
 				       * HELLO again at the next pass */
 	uint64_t retry_ms;            /* dialed, dropped: new session then */
+	uint64_t rx_ms;               /* when it last sent us anything, or
+				       * its session (re)started */
 	int early_closes;             /* dialed: closed before any handshake */
 	int connect_fails;            /* dialed: connection attempts failed */
 	int active;                   /* a session runs in r */
@@ -207,6 +209,7 @@ static int session_start(struct peer *p, struct err *e)
 	repl_init(&p->r, &d->ops, &d->rp, p, d->h->key.pk, d->hello_key,
 		  &d->scratch);
 	p->active = 1;
+	p->rx_ms = now_ms();
 	return repl_start(&p->r, e);
 }
 
@@ -229,6 +232,7 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 	if (!p->active || p->dropped)
 		return;
 	d->current = p;
+	p->rx_ms = now_ms();
 	rc = repl_recv(&p->r, data, len, &e);
 	d->current = NULL;
 	if (rc > 0) {
@@ -617,6 +621,22 @@ static void restarts(struct daemon *d)
 
 		if (!p->used || p->dropped)
 			continue;
+		/* a session not settled whose peer has said nothing for a
+		 * while has lost its way (a frame lost, a connection event
+		 * missed): a fresh HELLO puts both sides back on track */
+		if (p->active && !repl_settled(&p->r) &&
+		    now - p->rx_ms >= DAEMON_STALL_MS) {
+			p->restart = p->r.got_hello;
+			p->rx_ms = now;
+			if (!p->restart && p->kind == PEER_DIALED) {
+				session_stop(p); /* never said hello: anew */
+				p->retry_ms = now;
+			}
+		}
+		if (p->kind == PEER_DIALED && p->up && !p->active &&
+		    !p->retry_ms && now - p->rx_ms >= DAEMON_STALL_MS) {
+			p->retry_ms = now; /* up, yet no session: start one */
+		}
 		if ((p->restart && p->active) ||
 		    (p->kind == PEER_DIALED && p->up && !p->active &&
 		     p->retry_ms && now >= p->retry_ms)) {
@@ -631,6 +651,36 @@ static void restarts(struct daemon *d)
 			p->restart = rc < 0;
 		}
 	}
+}
+
+/* " (connected, hello ..., ...)": where a stuck `sync` stood, for its
+ * timeout message. */
+static const char *session_state(struct daemon *d, char *buf, size_t cap)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+		struct repl *r = &p->r;
+
+		if (!p->used || p->kind != PEER_DIALED)
+			continue;
+		if (!p->up || !p->active) {
+			snprintf(buf, cap, " (never connected%s)",
+				 p->early_closes ? ": closed before the handshake"
+						 : "");
+			break;
+		}
+		snprintf(buf, cap, " (connected; hello %s, frontier %s, %zu feeds "
+			 "to pull, %u asked, peer done %s, %" PRIu64 " entries in)",
+			 r->got_hello ? "yes" : "no",
+			 r->frontier_done ? "yes" : "no", r->nwants,
+			 r->in_flight, r->got_done ? "yes" : "no",
+			 r->stats.entries_in);
+		break;
+	}
+	return buf;
 }
 
 static int all_settled(struct daemon *d)
@@ -883,8 +933,11 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			uint64_t spent = now_ms() - d->start_ms;
 
 			if (spent >= (uint64_t)o->timeout_ms) {
-				rc = err_set(e, STOA_EBUSY, "timed out after %d ms",
-					     o->timeout_ms);
+				char why[160];
+
+				rc = err_set(e, STOA_EBUSY, "timed out after %d ms%s",
+					     o->timeout_ms, session_state(d, why,
+									  sizeof(why)));
 				break;
 			}
 			if (o->timeout_ms - (int)spent < timeout)

@@ -33,6 +33,7 @@
 #define DAEMON_CONTROL_TIMEOUT_MS 2000
 #define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
 #define DAEMON_RETRY_MS 5000         /* a dropped dialed peer, tried again */
+#define DAEMON_STALL_MS 5000         /* an unsettled, silent session restarts */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the
 					* store's lock (another process) */
 
