@@ -76,6 +76,7 @@ int cmd_reindex(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_peers(struct cli *c, int argc, char **argv);
 
 /* util.c ------------------------------------------------------------- */
 

@@ -13,22 +13,28 @@
 #include "daemon.h"
 
 static const char serve_usage[] =
-	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet|--verbose]";
+	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--discovery HOW] [--quiet|--verbose]";
 
 static const char serve_help[] =
-	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--quiet|--verbose]\n"
+	"usage: stoa serve [--listen ENDPOINT] [--peer ENDPOINT]... [--discovery HOW] [--quiet|--verbose]\n"
 	"\n"
-	"Runs the node: listens for peers of the community, dials the given\n"
-	"peers, and replicates every feed with each of them, encrypted with\n"
-	"keys only community members hold. Local writes ('stoa post' and the\n"
-	"others) reach connected peers at once. Logs to stderr; stops cleanly\n"
-	"on Ctrl-C or SIGTERM. One daemon per home.\n"
+	"Runs the node: finds the other nodes of the community on the local\n"
+	"network (mDNS/DNS-SD) and is found by them, listens for peers, dials\n"
+	"the given peers, and replicates every feed with each of them,\n"
+	"encrypted with keys only community members hold. Local writes ('stoa\n"
+	"post' and the others) reach connected peers at once. Logs to stderr;\n"
+	"stops cleanly on Ctrl-C or SIGTERM. One daemon per home.\n"
 	"\n"
 	"  --listen ENDPOINT   where to listen (default " DAEMON_LISTEN_DEFAULT ");\n"
 	"                      tcp://127.0.0.1:0 picks a free port; the real\n"
 	"                      endpoint is written to HOME/" DAEMON_ENDPOINT_FILE "\n"
 	"  --peer ENDPOINT     a peer to dial, e.g. tcp://10.0.0.5:7647\n"
 	"                      (repeatable, at most 64)\n"
+	"  --discovery HOW     auto (default): the system avahi-daemon if one\n"
+	"                      runs, else an embedded mDNS stack, moving to the\n"
+	"                      daemon when it appears; avahi or embedded: only\n"
+	"                      that one; off: static peers only. auto is off\n"
+	"                      when listening on a loopback address\n"
 	"  --quiet             log only problems\n"
 	"  --verbose           also log each run stored from a peer, with how\n"
 	"                      long ago its newest entry was written\n";
@@ -38,6 +44,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "peer", required_argument, NULL, 'p' },
+		{ "discovery", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -52,6 +59,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.listen = DAEMON_LISTEN_DEFAULT;
 	o.peers = peers;
+	o.discovery = DISCOVERY_AUTO;
+	err_clear(&e);
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -67,6 +76,10 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 				return cli_usage(serve_usage, "at most %d peers",
 						 DAEMON_PEERS_MAX);
 			peers[o.npeers++] = optarg;
+			break;
+		case 'd':
+			if (discovery_mode_parse(optarg, &o.discovery, &e) < 0)
+				return cli_usage(serve_usage, "%s", e.msg);
 			break;
 		case 'q':
 			o.quiet = 1;

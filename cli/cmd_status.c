@@ -18,25 +18,15 @@ static const char help[] =
 	"usage: stoa status [--json]\n"
 	"\n"
 	"Says whether a daemon ('stoa serve') runs on this home and, if so,\n"
-	"where it listens and each peer: its member key, endpoint, how it was\n"
+	"where it listens, how it finds peers (discovery: avahi-daemon,\n"
+	"embedded, off) and each peer: its member key, endpoint, how it was\n"
 	"found, state (connecting, syncing, synced, refused), entries and\n"
 	"bytes each way, and lag (feeds still to pull from it). Always shows\n"
 	"the local store: entries, members, forks.\n"
 	"\n"
 	"  --json   one object: {\"type\":\"status\",\"running\",\"entries\",\n"
-	"           \"members\",\"forks\",\"listen\"?,\"pid\"?,\"peers\"?:[...]}\n";
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
-static json_int_t num(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
+	"           \"members\",\"forks\",\"listen\"?,\"pid\"?,\"discovery\"?,\n"
+	"           \"peers\"?:[...]}\n";
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
@@ -68,6 +58,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		if (out && d) {
 			json_object_set(out, "listen", json_object_get(d, "listen"));
 			json_object_set(out, "pid", json_object_get(d, "pid"));
+			json_object_set(out, "discovery",
+					json_object_get(d, "discovery"));
 			json_object_set(out, "peers", json_object_get(d, "peers"));
 		}
 		rc = out ? print_json(stdout, out) : STOA_ENOMEM;
@@ -76,24 +68,27 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		if (d) {
 			json_t *peers = json_object_get(d, "peers"), *p;
 			size_t i;
-			char *l = text_clean(str(d, "listen"), 0);
+			char *l = text_clean(row_str(d, "listen", ""), 0);
 
 			printf("daemon: running (pid %" JSON_INTEGER_FORMAT
-			       "), listening on %s\n", num(d, "pid"), l ? l : "?");
+			       "), listening on %s\n", row_int(d, "pid", 0), l ? l : "?");
+			free(l);
+			l = text_clean(row_str(d, "discovery", ""), 0);
+			printf("discovery: %s\n", l ? l : "?");
 			free(l);
 			printf("peers: %zu\n", json_array_size(peers));
 			json_array_foreach(peers, i, p) {
-				char *ep = text_clean(str(p, "endpoint"), 0);
+				char *ep = text_clean(row_str(p, "endpoint", ""), 0);
 
 				printf("  %-8.8s  %-28s %-8s %-10s in %" JSON_INTEGER_FORMAT
 				       " (%" JSON_INTEGER_FORMAT " B)  out %"
 				       JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
 				       " B)  lag %" JSON_INTEGER_FORMAT "\n",
-				       *str(p, "node") ? str(p, "node") : "-",
-				       ep ? ep : "?", str(p, "how"), str(p, "state"),
-				       num(p, "entries_in"), num(p, "bytes_in"),
-				       num(p, "entries_out"), num(p, "bytes_out"),
-				       num(p, "lag"));
+				       *row_str(p, "node", "") ? row_str(p, "node", "") : "-",
+				       ep ? ep : "?", row_str(p, "how", ""), row_str(p, "state", ""),
+				       row_int(p, "entries_in", 0), row_int(p, "bytes_in", 0),
+				       row_int(p, "entries_out", 0), row_int(p, "bytes_out", 0),
+				       row_int(p, "lag", 0));
 				free(ep);
 			}
 		} else {

@@ -46,6 +46,8 @@ static const struct cmd cmds[] = {
 	  "exchange entries with one peer once, both directions" },
 	{ "status", cmd_status, CMD_HOME,
 	  "the daemon's peers and the local store's figures" },
+	{ "peers", cmd_peers, CMD_HOME,
+	  "the peers the running daemon sees, and how it found them" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },
 };

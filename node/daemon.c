@@ -22,11 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <jansson.h>
 
 #include "daemon.h"
+#include "discovery.h"
 #include "replica.h"
 #include "transport.h"
+#include "view.h"
 
 enum peer_kind { PEER_DIALED, PEER_ACCEPTED };
 
@@ -52,6 +56,9 @@ struct peer {
 	uint64_t retry_ms;            /* dialed, dropped: new session then */
 	uint64_t rx_ms;               /* when it last sent us anything, or
 				       * its session (re)started */
+	int mdns;                     /* dialed: because mDNS found it */
+	uint8_t node[KEY_PUBLIC_LEN]; /* mdns: the node it was dialed for */
+	uint64_t settled_ms;          /* when its session last settled */
 	int early_closes;             /* dialed: closed before any handshake */
 	int connect_fails;            /* dialed: connection attempts failed */
 	int active;                   /* a session runs in r */
@@ -59,6 +66,16 @@ struct peer {
 	uint64_t dropped_ms;          /* ... since then, for a while */
 	struct repl r;
 	struct daemon *d;
+};
+
+/* A node of the community that discovery found on the network. */
+struct found {
+	int used;
+	uint8_t node[KEY_PUBLIC_LEN];
+	char endpoint[DISCOVERY_ENDPOINT_MAX];
+	uint64_t found_ms;
+	int gone;                     /* its service went away */
+	int peer;                     /* index of the peer dialing it, or -1 */
 };
 
 struct daemon {
@@ -73,6 +90,9 @@ struct daemon {
 	char endpoint_path[HOME_PATH_MAX];
 	char control_path[HOME_PATH_MAX];
 	struct peer peers[DAEMON_PEERS_MAX];
+	struct discovery *disc;       /* NULL: no discovery */
+	struct found found[DAEMON_PEERS_MAX];
+	int found_full_logged;
 	struct repl_ops ops;
 	struct replica rp;
 	struct buf scratch;           /* one outgoing frame, all peers */
@@ -292,6 +312,241 @@ static struct peer *peer_by_rid(struct daemon *d, const uint8_t *rid,
 
 static void probe_incoming(struct daemon *d);
 
+/* A new dialed peer for endpoint (its connection attempts start now). */
+static struct peer *dial(struct daemon *d, const char *endpoint,
+			 struct err *e)
+{
+	struct peer *p = peer_slot(d);
+
+	if (!p) {
+		err_set(e, STOA_EBUSY, "more than %d peers", DAEMON_PEERS_MAX);
+		return NULL;
+	}
+	p->used = 1;
+	p->d = d;
+	p->kind = PEER_DIALED;
+	snprintf(p->endpoint, sizeof(p->endpoint), "%s", endpoint);
+	if (transport_dial(d->ctx, &d->keys, endpoint, &p->sock, e) < 0 ||
+	    transport_monitor(d->ctx, p->sock, &p->mon, e) < 0) {
+		peer_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* ---- nodes found by discovery ----------------------------------------- */
+
+static void disc_log(void *arg, int always, const char *line)
+{
+	logf_(arg, always, "%s", line);
+}
+
+static struct found *found_get(struct daemon *d,
+			       const uint8_t node[KEY_PUBLIC_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++)
+		if (d->found[i].used &&
+		    memcmp(d->found[i].node, node, KEY_PUBLIC_LEN) == 0)
+			return &d->found[i];
+	return NULL;
+}
+
+static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
+		       const char *endpoint)
+{
+	struct daemon *d = arg;
+	struct found *f = found_get(d, node);
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	size_t i;
+
+	if (!f) {
+		for (i = 0; i < DAEMON_PEERS_MAX && d->found[i].used; i++)
+			;
+		if (i == DAEMON_PEERS_MAX) {
+			if (!d->found_full_logged)
+				logf_(d, 1, "mDNS: more than %d nodes found; "
+				      "ignoring the rest", DAEMON_PEERS_MAX);
+			d->found_full_logged = 1;
+			return;
+		}
+		f = &d->found[i];
+		memset(f, 0, sizeof(*f));
+		f->used = 1;
+		f->peer = -1;
+		memcpy(f->node, node, KEY_PUBLIC_LEN);
+		f->found_ms = now_ms();
+	} else if (f->gone) {
+		f->found_ms = now_ms();
+	}
+	f->gone = 0;
+	snprintf(f->endpoint, sizeof(f->endpoint), "%s", endpoint);
+	hex_encode(hex, node, KEY_PUBLIC_LEN);
+	logf_(d, 0, "mDNS: found node %.8s at %s", hex, endpoint);
+}
+
+static void disc_lost(void *arg, const uint8_t node[KEY_PUBLIC_LEN])
+{
+	struct daemon *d = arg;
+	struct found *f = found_get(d, node);
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+
+	if (!f)
+		return;
+	f->gone = 1;
+	hex_encode(hex, node, KEY_PUBLIC_LEN);
+	logf_(d, 0, "mDNS: node %.8s withdrew its service", hex);
+}
+
+/* The authenticated session with node, other than except, if any. */
+static struct peer *session_with(struct daemon *d,
+				 const uint8_t node[KEY_PUBLIC_LEN],
+				 const struct peer *except)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *q = &d->peers[i];
+
+		if (q != except && q->used && q->active && !q->dropped &&
+		    q->r.got_hello &&
+		    memcmp(q->r.peer_node, node, KEY_PUBLIC_LEN) == 0)
+			return q;
+	}
+	return NULL;
+}
+
+/*
+ * Dials the nodes discovery found, once each. Of two nodes that find each
+ * other, the one with the lower member key dials; the other dials too if
+ * no session with it has started DAEMON_DIAL_GRACE_MS after finding it
+ * (mDNS is not always symmetric), and lets go of its own connection when
+ * the other's is up. A node whose service went away is forgotten once its
+ * connection is down too: mDNS says who is there, the connection's
+ * heartbeats say who is alive.
+ */
+static void found_tick(struct daemon *d)
+{
+	const uint8_t *self = d->h->key.pk;
+	uint64_t now = now_ms();
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+		struct peer *p = NULL, *q;
+
+		if (!f->used)
+			continue;
+		if (f->peer >= 0) {
+			p = &d->peers[f->peer];
+			if (!p->used || !p->mdns ||
+			    memcmp(p->node, f->node, KEY_PUBLIC_LEN) != 0) {
+				p = NULL;
+				f->peer = -1;
+			}
+		}
+		hex_encode(hex, f->node, KEY_PUBLIC_LEN);
+		if (f->gone) {
+			if (p && p->up)
+				continue;
+			if (p)
+				peer_free(p);
+			logf_(d, 0, "mDNS: forgot node %.8s (gone)", hex);
+			memset(f, 0, sizeof(*f));
+			continue;
+		}
+		q = session_with(d, f->node, p);
+		if (p && q && (q->kind == PEER_DIALED ||
+			       memcmp(self, f->node, KEY_PUBLIC_LEN) > 0)) {
+			/* its own connection to us, or a static one, is up:
+			 * ours is one too many */
+			logf_(d, 0, "node %.8s: already in session; closing the "
+			      "second connection", hex);
+			peer_free(p);
+			f->peer = -1;
+			continue;
+		}
+		if (p && !p->up && strcmp(p->endpoint, f->endpoint) != 0) {
+			/* it moved: dial where it is now */
+			peer_free(p);
+			f->peer = -1;
+			p = NULL;
+		}
+		if (p || q)
+			continue;
+		if (memcmp(self, f->node, KEY_PUBLIC_LEN) > 0 &&
+		    now - f->found_ms < DAEMON_DIAL_GRACE_MS)
+			continue; /* its turn to dial */
+		err_clear(&e);
+		p = dial(d, f->endpoint, &e);
+		if (!p) {
+			if (!f->gone)
+				logf_(d, 1, "node %.8s: cannot dial %s: %s", hex,
+				      f->endpoint, e.msg);
+			f->found_ms = now; /* try again after the grace */
+			continue;
+		}
+		p->mdns = 1;
+		memcpy(p->node, f->node, KEY_PUBLIC_LEN);
+		f->peer = (int)(p - d->peers);
+		logf_(d, 0, "node %.8s: dialing %s", hex, f->endpoint);
+	}
+}
+
+/*
+ * Whether a listen endpoint reaches the local network: a wildcard
+ * host (the star, 0.0.0.0 or [::]) or an address
+ * that is not loopback. Only then does automatic discovery publish it.
+ */
+static int endpoint_is_lan(const char *ep)
+{
+	static const char *const loopback[] = {
+		"tcp://127.", "tcp://[::1]", "tcp://[::ffff:127.",
+		"tcp://localhost:", "tcp://lo:", "tcp://[0:0:0:0:0:0:0:1]",
+	};
+	size_t i;
+
+	if (strncmp(ep, "tcp://", 6) != 0)
+		return 0; /* ipc, inproc: not on any network */
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (strncmp(ep, loopback[i], strlen(loopback[i])) == 0)
+			return 0;
+	return 1;
+}
+
+static int discovery_setup(struct daemon *d, struct err *e)
+{
+	struct discovery_conf c;
+	struct discovery_events ev = { disc_found, disc_lost, disc_log, d };
+	uint8_t tag[32];
+	const char *colon = strrchr(d->bound, ':');
+	unsigned long port;
+	char *end;
+
+	if (!colon)
+		return err_set(e, STOA_EINVAL, "no port in '%s' to publish",
+			       d->bound);
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || port == 0 || port > 65535)
+		return err_set(e, STOA_EINVAL, "no port in '%s' to publish",
+			       d->bound);
+	if (d->o->discovery == DISCOVERY_AUTO && !endpoint_is_lan(d->o->listen)) {
+		logf_(d, 0, "discovery: off (not listening on the local network)");
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.mode = d->o->discovery;
+	c.port = (uint16_t)port;
+	memcpy(c.node, d->h->key.pk, KEY_PUBLIC_LEN);
+	community_derive(&d->h->community, COMMUNITY_KEY_TAG, tag);
+	memcpy(c.tag, tag, DISCOVERY_TAG_LEN);
+	return discovery_new(&d->disc, &c, &ev, e);
+}
+
+
 /* Tells a peer we will not talk to it, with one ERROR (code STOA_EPERM:
  * the peer ends its session and tries again later). */
 static void refuse(struct daemon *d, const uint8_t *rid, size_t rid_len,
@@ -442,50 +697,108 @@ static void on_monitor(struct daemon *d, struct peer *p)
 	}
 }
 
+/* How a peer came to be: "static" (--peer), "mdns" (discovery found it,
+ * whichever side dialed), or "incoming" (it dialed us, unannounced). */
+static const char *peer_how(struct daemon *d, const struct peer *p)
+{
+	if (p->kind == PEER_DIALED)
+		return p->mdns ? "mdns" : "static";
+	if (p->active && p->r.got_hello &&
+	    found_get(d, p->r.peer_node))
+		return "mdns";
+	return "incoming";
+}
+
+static const char *peer_state(const struct peer *p)
+{
+	if (p->dropped || p->refused)
+		return "refused";
+	if (!p->active)
+		return "connecting";
+	if (repl_settled(&p->r))
+		return "synced";
+	return "syncing";
+}
+
+/* One peer of the status reply: what `stoa status` and `stoa peers` show. */
+static json_t *peer_json(struct daemon *d, const struct peer *p, uint64_t now)
+{
+	char node[2 * KEY_PUBLIC_LEN + 1], name[128];
+	uint64_t lack_in = 0, lack_out = 0;
+	json_t *po;
+	int known = p->active && p->r.got_hello;
+
+	if (p->active)
+		repl_lacks(&p->r, &lack_in, &lack_out);
+	const struct found *f = known ? found_get(d, p->r.peer_node) : NULL;
+
+	po = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		       "endpoint", p->kind == PEER_ACCEPTED && f ? f->endpoint
+								 : p->endpoint,
+		       "how", peer_how(d, p),
+		       "state", peer_state(p),
+		       "entries_in", (json_int_t)(p->active ? p->r.stats.entries_in : 0),
+		       "entries_out", (json_int_t)(p->active ? p->r.stats.entries_out : 0),
+		       "bytes_in", (json_int_t)(p->active ? p->r.stats.bytes_in : 0),
+		       "bytes_out", (json_int_t)(p->active ? p->r.stats.bytes_out : 0),
+		       "lag", (json_int_t)(p->active ? p->r.nwants : 0),
+		       "lacks_in", (json_int_t)lack_in,
+		       "lacks_out", (json_int_t)lack_out);
+	if (!po)
+		return NULL;
+	if (known || p->mdns) {
+		const uint8_t *pk = known ? p->r.peer_node : p->node;
+
+		hex_encode(node, pk, KEY_PUBLIC_LEN);
+		json_object_set_new(po, "node", json_string(node));
+		if (view_member_name(d->h->store, pk, name, sizeof(name),
+				     NULL) == 0 && name[0])
+			json_object_set_new(po, "name", json_string(name));
+	}
+	if (p->settled_ms)
+		json_object_set_new(po, "last_sync_ms",
+				    json_integer((json_int_t)(now - p->settled_ms)));
+	return po;
+}
+
 /* The status reply: one JSON object. Caller frees. */
 static char *status_json(struct daemon *d)
 {
 	json_t *o, *peers;
 	char hex[2 * KEY_PUBLIC_LEN + 1];
+	uint64_t now = now_ms();
 	char *s;
 	size_t i;
 
 	hex_encode(hex, d->h->key.pk, KEY_PUBLIC_LEN);
 	peers = json_array();
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
-		struct peer *p = &d->peers[i];
-		const char *state;
+		const struct peer *p = &d->peers[i];
+
+		if (p->used)
+			json_array_append_new(peers, peer_json(d, p, now));
+	}
+	/* found on the network, not (or not yet) in session */
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		const struct found *f = &d->found[i];
+		char node[2 * KEY_PUBLIC_LEN + 1], name[128];
 		json_t *po;
 
-		if (!p->used)
+		if (!f->used || f->peer >= 0 || session_with(d, f->node, NULL))
 			continue;
-		if (p->dropped || p->refused)
-			state = "refused";
-		else if (!p->active)
-			state = "connecting";
-		else if (repl_settled(&p->r))
-			state = "synced";
-		else
-			state = "syncing";
-		po = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
-			       "endpoint", p->endpoint,
-			       "how", p->kind == PEER_DIALED ? "static" : "incoming",
-			       "state", state,
-			       "entries_in", (json_int_t)(p->active ? p->r.stats.entries_in : 0),
-			       "entries_out", (json_int_t)(p->active ? p->r.stats.entries_out : 0),
-			       "bytes_in", (json_int_t)(p->active ? p->r.stats.bytes_in : 0),
-			       "bytes_out", (json_int_t)(p->active ? p->r.stats.bytes_out : 0),
-			       "lag", (json_int_t)(p->active ? p->r.nwants : 0));
-		if (po && p->active && p->r.got_hello) {
-			char node[2 * KEY_PUBLIC_LEN + 1];
-
-			hex_encode(node, p->r.peer_node, KEY_PUBLIC_LEN);
-			json_object_set_new(po, "node", json_string(node));
-		}
+		hex_encode(node, f->node, KEY_PUBLIC_LEN);
+		po = json_pack("{s:s, s:s, s:s, s:s}", "endpoint", f->endpoint,
+			       "how", "mdns", "state", f->gone ? "gone" : "found",
+			       "node", node);
+		if (po && view_member_name(d->h->store, f->node, name,
+					   sizeof(name), NULL) == 0 && name[0])
+			json_object_set_new(po, "name", json_string(name));
 		json_array_append_new(peers, po);
 	}
-	o = json_pack("{s:s, s:s, s:I, s:o}", "listen", d->bound, "node", hex,
-		      "pid", (json_int_t)getpid(), "peers", peers);
+	o = json_pack("{s:s, s:s, s:I, s:s, s:o}", "listen", d->bound,
+		      "node", hex, "pid", (json_int_t)getpid(), "discovery",
+		      d->disc ? discovery_backend(d->disc) : "off",
+		      "peers", peers);
 	s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(o);
 	return s;
@@ -650,6 +963,21 @@ static void restarts(struct daemon *d)
 				rc = session_start(p, &e);
 			p->restart = rc < 0;
 		}
+	}
+}
+
+/* Notes when each session was last in sync, for `stoa peers`. */
+static void mark_settled(struct daemon *d)
+{
+	uint64_t now = now_ms();
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (p->used && p->active && p->r.got_hello &&
+		    repl_settled(&p->r))
+			p->settled_ms = now;
 	}
 }
 
@@ -841,27 +1169,52 @@ static int setup(struct daemon *d, struct err *e)
 			      "local writes reach peers at the next sync");
 		}
 	}
-	for (i = 0; i < d->o->npeers; i++) {
-		struct peer *p = peer_slot(d);
-
-		if (!p)
-			return err_set(e, STOA_EINVAL, "more than %d peers",
-				       DAEMON_PEERS_MAX);
-		p->used = 1;
-		p->d = d;
-		p->kind = PEER_DIALED;
-		snprintf(p->endpoint, sizeof(p->endpoint), "%s", d->o->peers[i]);
-		if ((rc = transport_dial(d->ctx, &d->keys, d->o->peers[i],
-					 &p->sock, e)) < 0 ||
-		    (rc = transport_monitor(d->ctx, p->sock, &p->mon, e)) < 0)
-			return rc;
-	}
+	for (i = 0; i < d->o->npeers; i++)
+		if (!dial(d, d->o->peers[i], e))
+			return e->code;
+	if (!d->o->once && d->router && d->o->discovery != DISCOVERY_OFF &&
+	    (rc = discovery_setup(d, e)) < 0)
+		return rc;
 	return 0;
+}
+
+/* Lets discovery say goodbye on the network: a short loop of its own,
+ * at most twice DISCOVERY_GOODBYE_MS, before everything is closed. */
+static void discovery_teardown(struct daemon *d)
+{
+	uint64_t end = now_ms() + 2 * DISCOVERY_GOODBYE_MS;
+
+	if (!d->disc)
+		return;
+	discovery_stop(d->disc);
+	while (!discovery_stopped(d->disc) && now_ms() < end) {
+		struct transport_pollfd pf[DISCOVERY_WATCHES_MAX];
+		int fds[DISCOVERY_WATCHES_MAX];
+		short ev[DISCOVERY_WATCHES_MAX], rev[DISCOVERY_WATCHES_MAX];
+		int n, i, t = discovery_timeout_ms(d->disc);
+
+		n = discovery_poll_fds(d->disc, fds, ev, DISCOVERY_WATCHES_MAX);
+		for (i = 0; i < n; i++) {
+			pf[i].fd = fds[i];
+			pf[i].events = ev[i];
+		}
+		if (t < 0 || t > (int)(end - now_ms()))
+			t = (int)(end - now_ms());
+		if (transport_poll(NULL, 0, pf, n, t, NULL, NULL) < 0)
+			break;
+		for (i = 0; i < n; i++)
+			rev[i] = pf[i].revents;
+		discovery_dispatch(d->disc, fds, rev, n);
+	}
+	discovery_free(d->disc);
+	d->disc = NULL;
 }
 
 static void teardown(struct daemon *d)
 {
 	size_t i;
+
+	discovery_teardown(d);
 
 	for (i = 0; i < DAEMON_PEERS_MAX; i++)
 		if (d->peers[i].used)
@@ -911,8 +1264,11 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	while (rc == 0 && !d->stop) {
 		void *socks[POLL_MAX];
 		struct peer *owner[POLL_MAX];
-		int kind[POLL_MAX], sready[POLL_MAX], fready[1];
-		int ns = 0, i, k, timeout = 1000, any = 0;
+		struct transport_pollfd pf[1 + DISCOVERY_WATCHES_MAX];
+		int dfds[DISCOVERY_WATCHES_MAX];
+		short devents[DISCOVERY_WATCHES_MAX], drevents[DISCOVERY_WATCHES_MAX];
+		int kind[POLL_MAX], sready[POLL_MAX];
+		int ns = 0, nd = 0, i, k, timeout = 1000, any = 0;
 		struct err pe = { 0 };
 
 		if (d->router) {
@@ -943,12 +1299,31 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			if (o->timeout_ms - (int)spent < timeout)
 				timeout = o->timeout_ms - (int)spent;
 		}
-		rc = transport_poll(socks, ns, &d->sigfd, 1, timeout, sready,
-				    fready, e);
+		pf[0].fd = d->sigfd;
+		pf[0].events = POLLIN;
+		if (d->disc) {
+			int dt = discovery_timeout_ms(d->disc);
+
+			nd = discovery_poll_fds(d->disc, dfds, devents,
+						DISCOVERY_WATCHES_MAX);
+			for (i = 0; i < nd; i++) {
+				pf[1 + i].fd = dfds[i];
+				pf[1 + i].events = devents[i];
+			}
+			if (dt >= 0 && dt < timeout)
+				timeout = dt;
+		}
+		rc = transport_poll(socks, ns, pf, 1 + nd, timeout, sready, e);
 		if (rc < 0)
 			break;
 		rc = 0;
-		if (fready[0]) {
+		if (d->disc) {
+			for (i = 0; i < nd; i++)
+				drevents[i] = pf[1 + i].revents;
+			discovery_dispatch(d->disc, dfds, drevents, nd);
+			found_tick(d);
+		}
+		if (pf[0].revents) {
 			struct signalfd_siginfo si;
 
 			if (read(d->sigfd, &si, sizeof(si)) > 0) {
@@ -992,6 +1367,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			d->grown_overflow = 1; /* every session restarts */
 		}
 		announce(d);
+		mark_settled(d);
 		if (o->once && o->progress && now_ms() - last_progress > 200) {
 			progress(d);
 			last_progress = now_ms();
@@ -1088,7 +1464,7 @@ int daemon_status(const char *dir, char **json, struct err *e)
 		while (now_ms() < deadline) {
 			if (transport_poll(&sock, 1, NULL, 0,
 					   (int)(deadline - now_ms()), &ready,
-					   NULL, NULL) > 0 && ready)
+					   NULL) > 0 && ready)
 				break;
 		}
 		if (ready && transport_recv(sock, 0, &f, e) == 1) {

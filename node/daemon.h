@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "discovery.h"
 #include "home.h"
 #include "msg.h"
 
@@ -34,6 +35,9 @@
 #define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
 #define DAEMON_RETRY_MS 5000         /* a dropped dialed peer, tried again */
 #define DAEMON_STALL_MS 5000         /* an unsettled, silent session restarts */
+#define DAEMON_DIAL_GRACE_MS 1500   /* a node found by mDNS whose key is
+					* lower than ours dials us; after
+					* this we dial it anyway */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the
 					* store's lock (another process) */
 
@@ -46,6 +50,7 @@ struct daemon_opts {
 	int progress;                /* once: a progress line on stderr */
 	int quiet;                   /* no log lines but errors */
 	int verbose;                 /* a line per run stored from a peer */
+	enum discovery_mode discovery; /* serve: how to find peers (mDNS) */
 };
 
 struct daemon_summary {

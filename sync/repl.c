@@ -230,6 +230,8 @@ static void reset(struct repl *r)
 	r->got_done = r->sent_done = 0;
 	r->frontier_any = 0;
 	r->awaiting_hello = 1;
+	r->ours_total = r->matched = 0;
+	r->out_base = r->stats.entries_out;
 }
 
 int repl_start(struct repl *r, struct err *e)
@@ -272,6 +274,7 @@ static int frontier_add(const struct msg_head *h, void *arg)
 	    (fo->rc = frontier_chunk(fo, 1)) < 0)
 		return 1;
 	fo->chunk[fo->n++] = *h;
+	fo->r->ours_total += h->seq;
 	return 0;
 }
 
@@ -358,6 +361,7 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 		r->frontier_any = 1;
 		if ((rc = r->ops->head(r->ctx, h.author, &have, e)) < 0)
 			return rc;
+		r->matched += h.seq < have ? h.seq : have;
 		if (h.seq > have && want_add(r, h.author, have, h.seq) < 0)
 			return strike(r, e, "frontier announces more than %d "
 				      "feeds", REPL_WANTS_MAX);
@@ -544,4 +548,15 @@ int repl_settled(const struct repl *r)
 {
 	return r->got_hello && r->frontier_done && r->nwants == 0 &&
 	       r->got_done;
+}
+
+void repl_lacks(const struct repl *r, uint64_t *in, uint64_t *out)
+{
+	uint64_t sent = r->stats.entries_out - r->out_base;
+
+	*in = r->stats.expected_in > r->stats.entries_in ?
+	      r->stats.expected_in - r->stats.entries_in : 0;
+	*out = 0;
+	if (!r->equal_at_hello && r->ours_total > r->matched + sent)
+		*out = r->ours_total - r->matched - sent;
 }

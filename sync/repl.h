@@ -87,6 +87,9 @@ struct repl {
 	struct buf *scratch;      /* borrowed: one outgoing frame at a time,
 				   * shared by all peers of one loop */
 	struct repl_stats stats;
+	uint64_t ours_total;      /* sum of the heads in our FRONTIER */
+	uint64_t matched;         /* ... of those the peer's FRONTIER had */
+	uint64_t out_base;        /* entries_out when the session started */
 };
 
 /*
@@ -123,6 +126,15 @@ int repl_notify(struct repl *r, const struct msg_head *h, struct err *e);
 
 /* 1 once both sides have pulled everything the other had at the start. */
 int repl_settled(const struct repl *r);
+
+/*
+ * Entries each side still lacks, as far as this session knows: in, what
+ * the peer announced beyond our heads and has not arrived; out, what our
+ * frontier held beyond the peer's at the exchange and has not been sent
+ * since. Both are estimates between exchanges (0 when the frontiers were
+ * equal at HELLO).
+ */
+void repl_lacks(const struct repl *r, uint64_t *in, uint64_t *out);
 
 /* The expected HELLO auth for node (exposed for tests and tools). */
 void repl_hello_auth(const uint8_t hello_key[32],

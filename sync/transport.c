@@ -9,6 +9,7 @@
  * transport_poll.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -90,6 +91,18 @@ static int set_common(void *sock)
 	return 0;
 }
 
+/*
+ * Whether endpoint needs ZMQ_IPV6: an IPv6 literal ("tcp://[fe80::1%eth0]:
+ * 7647", as mDNS may give) or a wildcard, which then binds IPv6 and IPv4
+ * both. A plain IPv4 address stays IPv4 only, so the endpoint libzmq
+ * reports back keeps the form it was given.
+ */
+static int wants_ipv6(const char *endpoint)
+{
+	return strncmp(endpoint, "tcp://[", 7) == 0 ||
+	       strncmp(endpoint, "tcp://*:", 8) == 0;
+}
+
 /* errno of a failed bind/connect as a STOA_E* code. */
 static int endpoint_code(int errnum)
 {
@@ -131,6 +144,7 @@ int transport_listen(void *ctx, const struct transport_keys *t,
 		return err_set(e, STOA_EIO, "cannot create socket: %s",
 			       zmq_strerror(zmq_errno()));
 	if (set_common(s) != 0 ||
+	    set_int(s, ZMQ_IPV6, wants_ipv6(endpoint)) != 0 ||
 	    set_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
 	    set_int(s, ZMQ_CURVE_SERVER, 1) != 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, t->server_sk,
@@ -179,6 +193,7 @@ int transport_dial(void *ctx, const struct transport_keys *t,
 		return err_set(e, STOA_EIO, "cannot create socket: %s",
 			       zmq_strerror(zmq_errno()));
 	if (set_common(s) != 0 ||
+	    set_int(s, ZMQ_IPV6, wants_ipv6(endpoint)) != 0 ||
 	    set_int(s, ZMQ_RECONNECT_IVL, TRANSPORT_RECONNECT_IVL) != 0 ||
 	    set_int(s, ZMQ_RECONNECT_IVL_MAX,
 		    TRANSPORT_RECONNECT_IVL_MAX) != 0 ||
@@ -345,9 +360,8 @@ void transport_frame_release(struct transport_frame *f)
 	f->len = 0;
 }
 
-int transport_poll(void **socks, int nsocks, const int *fds, int nfds,
-		   int timeout_ms, int *sock_ready, int *fd_ready,
-		   struct err *e)
+int transport_poll(void **socks, int nsocks, struct transport_pollfd *fds,
+		   int nfds, int timeout_ms, int *sock_ready, struct err *e)
 {
 	zmq_pollitem_t stack[POLL_STACK], *items = stack;
 	int i, n, rc, errnum;
@@ -369,9 +383,11 @@ int transport_poll(void **socks, int nsocks, const int *fds, int nfds,
 	}
 	for (i = 0; i < nfds; i++) {
 		memset(&items[nsocks + i], 0, sizeof(items[0]));
-		items[nsocks + i].fd = fds[i];
-		items[nsocks + i].events = ZMQ_POLLIN;
-		fd_ready[i] = 0;
+		items[nsocks + i].fd = fds[i].fd;
+		items[nsocks + i].events =
+			(short)(((fds[i].events & POLLIN) ? ZMQ_POLLIN : 0) |
+				((fds[i].events & POLLOUT) ? ZMQ_POLLOUT : 0));
+		fds[i].revents = 0;
 	}
 	rc = zmq_poll(items, n, timeout_ms);
 	if (rc < 0) {
@@ -386,9 +402,13 @@ int transport_poll(void **socks, int nsocks, const int *fds, int nfds,
 	}
 	for (i = 0; i < nsocks; i++)
 		sock_ready[i] = (items[i].revents & ZMQ_POLLIN) != 0;
-	for (i = 0; i < nfds; i++)
-		fd_ready[i] = (items[nsocks + i].revents &
-			       (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
+	for (i = 0; i < nfds; i++) {
+		short r = items[nsocks + i].revents;
+
+		fds[i].revents = (short)(((r & ZMQ_POLLIN) ? POLLIN : 0) |
+					 ((r & ZMQ_POLLOUT) ? POLLOUT : 0) |
+					 ((r & ZMQ_POLLERR) ? POLLERR : 0));
+	}
 	if (items != stack)
 		free(items);
 	return rc;

@@ -153,15 +153,22 @@ int transport_control_dial(void *ctx, const char *endpoint, void **sock,
 /* Closes sock after giving queued frames up to linger_ms to go out. */
 void transport_close_linger(void *sock, int linger_ms);
 
+/* A raw file descriptor in transport_poll: events and revents are
+ * poll(2)'s POLLIN, POLLOUT (and, in revents, POLLERR). */
+struct transport_pollfd {
+	int fd;
+	short events;
+	short revents;
+};
+
 /*
  * One zmq_poll over sockets (readable: a message waiting) and raw fds
- * (readable or in error), for at most timeout_ms (-1: no limit). Fills
- * sock_ready[i] / fd_ready[i] with 1 or 0 (either may be NULL when its
- * count is 0). Returns the number ready, 0 on timeout or when a signal
+ * (fds[i].events), for at most timeout_ms (-1: no limit). Fills
+ * sock_ready[i] with 1 or 0 (may be NULL when nsocks is 0) and
+ * fds[i].revents. Returns the number ready, 0 on timeout or when a signal
  * interrupted the wait (every flag 0), or STOA_ENOMEM / STOA_EIO.
  */
-int transport_poll(void **socks, int nsocks, const int *fds, int nfds,
-		   int timeout_ms, int *sock_ready, int *fd_ready,
-		   struct err *e);
+int transport_poll(void **socks, int nsocks, struct transport_pollfd *fds,
+		   int nfds, int timeout_ms, int *sock_ready, struct err *e);
 
 #endif

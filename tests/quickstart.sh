@@ -57,6 +57,12 @@ packages=(build-essential cmake pkg-config libsodium-dev libzmq3-dev
 	libsqlite3-dev libavahi-client-dev libavahi-core-dev libjansson-dev
 	python3 sqlite3)
 
+# The tests also make virtual hosts (iproute2) and run a system
+# avahi-daemon with its own D-Bus on some of them (tests/netns).
+if [ "$mode" = test ]; then
+	packages+=(iproute2 avahi-daemon avahi-utils dbus)
+fi
+
 install_missing() {
 	local missing=() pkg status
 	local -a as_root=()

@@ -4,7 +4,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-COMMANDS="init invite whoami post reply feed show feedback mentor kudos members search verify reindex help"
+COMMANDS="init invite whoami post reply feed show feedback mentor kudos members search verify reindex serve sync status peers help"
 NOHOME=$T/nohome
 
 step "stoa help lists every command (exit 0)"
@@ -41,6 +41,11 @@ run_ok "$NOHOME" help mentor
 for s in offer request accept session close list; do
 	assert_contains "$OUT" "mentor $s" "stoa help mentor"
 done
+
+run_ok "$NOHOME" help serve
+assert_contains "$OUT" "--discovery" "stoa help serve"
+run_fail 2 "$NOHOME" serve --discovery bonjour
+assert_contains "$ERR" "unknown discovery 'bonjour'" "serve --discovery bonjour"
 
 step "stoa --version"
 run_ok "$NOHOME" --version

@@ -326,7 +326,7 @@ int main(int argc, char **argv)
 		if (t >= end)
 			break;
 		rc = transport_poll(&sock, 1, NULL, 0, (int)(end - t), &ready,
-				    NULL, &de);
+				    &de);
 		if (rc < 0)
 			die("poll", &de);
 		if (!ready)

@@ -1,0 +1,116 @@
+/*
+ * discovery: finds the other nodes of the community on the local network
+ * with mDNS/DNS-SD, and makes this node findable (docs/architecture.md,
+ * "Discovery"). It publishes a service of type DISCOVERY_SERVICE_TYPE on
+ * the daemon's listen port with three TXT records (DISCOVERY_TXT_*), browses
+ * for the same type, resolves what it finds, and tells its owner about each
+ * node of the same community (not itself) with the endpoint to dial, and
+ * again when the last record of a node goes away.
+ *
+ * Two backends behind this one interface, both driven by the daemon's own
+ * single poll loop (no avahi thread): avahi-client, talking to the system
+ * avahi-daemon over D-Bus, and an embedded avahi-core stack for machines
+ * with no daemon. With DISCOVERY_AUTO the client is tried first; while no
+ * daemon answers, the embedded stack runs and the client is tried again
+ * every DISCOVERY_RETRY_MS; when a daemon appears the embedded stack says
+ * goodbye and the client takes over (and the other way round if the daemon
+ * goes away). The nodes found are kept across such a switch.
+ *
+ * The poll loop asks for the file descriptors to wait on and the time of
+ * the next timer (discovery_poll_fds, discovery_timeout_ms), and hands the
+ * ready ones back (discovery_dispatch). Names from the network are checked
+ * against the bounds below before use; a malformed or foreign service is
+ * skipped, never trusted.
+ */
+#ifndef STOA_DISCOVERY_H
+#define STOA_DISCOVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "key.h"
+
+#define DISCOVERY_SERVICE_TYPE "_stoa._tcp"
+#define DISCOVERY_TXT_VERSION "v"    /* "v=1": the protocol version */
+#define DISCOVERY_TXT_NODE "node"    /* 64 hex: the member key of the node */
+#define DISCOVERY_TXT_TAG "tag"      /* 32 hex: the community tag */
+#define DISCOVERY_VERSION "1"
+#define DISCOVERY_TAG_LEN 16         /* bytes of the community tag */
+#define DISCOVERY_SERVICES_MAX 256   /* service records kept at once */
+#define DISCOVERY_ADDRS_MAX 4        /* endpoints remembered per node */
+#define DISCOVERY_ENDPOINT_MAX 96    /* "tcp://[v6%ifname]:port" */
+#define DISCOVERY_RETRY_MS 5000      /* the system daemon tried again */
+#define DISCOVERY_GOODBYE_MS 300     /* an embedded stack's last words */
+#define DISCOVERY_WATCHES_MAX 64     /* file descriptors avahi may watch */
+
+enum discovery_mode {
+	DISCOVERY_OFF,
+	DISCOVERY_AUTO,      /* the system daemon if any, else embedded */
+	DISCOVERY_AVAHI,     /* the system daemon only (waits for it) */
+	DISCOVERY_EMBEDDED,  /* the embedded stack only */
+};
+
+/* What the owner is told. node is the peer's member key. */
+struct discovery_events {
+	/* a node of the community is reachable at endpoint (again, or at
+	 * another address: the newest endpoint wins) */
+	void (*found)(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
+		      const char *endpoint);
+	/* the last service record of node went away */
+	void (*lost)(void *arg, const uint8_t node[KEY_PUBLIC_LEN]);
+	/* one line for the log (the backend in use changed, a problem) */
+	void (*log)(void *arg, int always, const char *line);
+	void *arg;
+};
+
+struct discovery_conf {
+	enum discovery_mode mode;
+	uint8_t node[KEY_PUBLIC_LEN];       /* this node's member key */
+	uint8_t tag[DISCOVERY_TAG_LEN];     /* this community's tag */
+	uint16_t port;                      /* the daemon's listen port */
+};
+
+struct discovery;
+
+/* Parses "avahi", "embedded", "off" or "auto". */
+int discovery_mode_parse(const char *s, enum discovery_mode *mode,
+			 struct err *e);
+
+/*
+ * Starts discovery (mode must not be DISCOVERY_OFF). Caller frees with
+ * discovery_free. Fails only for lack of memory or when the mode forced
+ * cannot start at all (embedded with no usable interface socket).
+ */
+int discovery_new(struct discovery **out, const struct discovery_conf *c,
+		  const struct discovery_events *ev, struct err *e);
+
+/*
+ * Says goodbye on the network (withdraws the service) and frees d once
+ * the goodbye packets are out: call discovery_stop, keep dispatching until
+ * discovery_stopped is true (at most DISCOVERY_GOODBYE_MS), then free.
+ */
+void discovery_stop(struct discovery *d);
+int discovery_stopped(const struct discovery *d);
+void discovery_free(struct discovery *d); /* NULL-safe */
+
+/*
+ * The descriptors to wait on: fills fds[i] and events[i] (POLLIN/POLLOUT
+ * from <poll.h>) for at most cap of them and returns how many.
+ */
+int discovery_poll_fds(struct discovery *d, int *fds, short *events,
+		       int cap);
+/* Milliseconds until the next timer is due (0: now; -1: none). */
+int discovery_timeout_ms(struct discovery *d);
+/*
+ * Runs the callbacks of the descriptors that are ready (revents[i] for
+ * the fds[i] given by the last discovery_poll_fds) and of the timers that
+ * are due. The owner's events are called from here.
+ */
+void discovery_dispatch(struct discovery *d, const int *fds,
+			const short *revents, int n);
+
+/* "avahi-daemon", "embedded", "starting" or "stopped": for logs, status. */
+const char *discovery_backend(const struct discovery *d);
+
+#endif
