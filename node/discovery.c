@@ -651,6 +651,8 @@ static void resolved(struct discovery *d, const void *r,
 /* ---- 2a. avahi-client: the system daemon ------------------------------- */
 
 /* node/discovery_shim.c: avahi_entry_group_free for both libraries */
+#define SHIM_CLIENT 1          /* avahi-client's groups can be freed */
+#define SHIM_CORE 2            /* avahi-core's own calls reach core's */
 int discovery_shim_ready(void *client_fn, void *core_fn);
 void discovery_shim_server(void *server, int running);
 static int shim_ok = -1;       /* -1: not checked yet */
@@ -663,9 +665,16 @@ static void client_group_free(struct discovery *d)
 	d->cgroup = NULL;
 }
 
-/* Frees the client (its group first, see above). */
+static void services_drop(struct discovery *d, enum backend from);
+
+/* Frees the client, its resolvers, browser and group first (the client
+ * would free them too, leaving our pointers dangling). */
 static void client_close(struct discovery *d)
 {
+	services_drop(d, CLIENT);
+	if (d->cbrowser)
+		avahi_service_browser_free(d->cbrowser);
+	d->cbrowser = NULL;
 	client_group_free(d);
 	if (d->client)
 		avahi_client_free(d->client);
@@ -832,6 +841,13 @@ static void client_start(struct discovery *d)
 	int err = 0;
 
 	d->client_retry_ms = 0;
+	if (!(shim_ok & SHIM_CLIENT)) {
+		say(d, 1, "discovery: avahi-client is unusable in this build "
+		    "(see node/discovery_shim.c)");
+		if (d->c.mode == DISCOVERY_AUTO && !d->server && !d->stopping)
+			embedded_start(d);
+		return;
+	}
 	d->client = avahi_client_new(&d->api, AVAHI_CLIENT_NO_FAIL, c_state,
 				     d, &err);
 	if (d->client)
@@ -1039,10 +1055,7 @@ static void embedded_start(struct discovery *d)
 
 	if (d->server)
 		return;
-	if (shim_ok < 0)
-		shim_ok = discovery_shim_ready((void *)avahi_client_new,
-					       (void *)avahi_server_new);
-	if (!shim_ok) {
+	if (!(shim_ok & SHIM_CORE)) {
 		say(d, 1, "discovery: the embedded mDNS stack is unusable in "
 		    "this build (avahi_entry_group_free is not stoa's own; "
 		    "see node/discovery_shim.c)");
@@ -1060,6 +1073,9 @@ static void embedded_start(struct discovery *d)
 	sc.disallow_other_stacks = 0;
 	sc.enable_reflector = 0;
 	sc.enable_wide_area = 0;
+	/* a pulled cable (no carrier) takes the interface out, and plugging
+	 * it in again announces and queries anew, at once */
+	sc.use_iff_running = 1;
 	d->goodbye_ms = 0;
 	d->server = avahi_server_new(&d->api, &sc, s_state, d, &err);
 	avahi_server_config_free(&sc);
@@ -1237,6 +1253,11 @@ int discovery_new(struct discovery **out, const struct discovery_conf *c,
 		discovery_free(d);
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	}
+	/* before any avahi object exists: both libraries' frees go through
+	 * the shim from the first one on */
+	if (shim_ok < 0)
+		shim_ok = discovery_shim_ready((void *)avahi_client_new,
+					       (void *)avahi_server_new);
 	if (c->mode == DISCOVERY_EMBEDDED) {
 		embedded_start(d);
 		if (!d->server) {
@@ -1258,7 +1279,6 @@ void discovery_stop(struct discovery *d)
 	d->stopping = 1;
 	/* the daemon sends the goodbyes for what it published */
 	client_close(d);
-	services_drop(d, CLIENT);
 	embedded_goodbye(d);
 }
 

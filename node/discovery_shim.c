@@ -26,6 +26,8 @@
 #include <stddef.h>
 
 #define SHIM_SERVERS_MAX 4
+#define SHIM_CLIENT 1
+#define SHIM_CORE 2
 
 int avahi_entry_group_free(void *a, void *b);
 int discovery_shim_ready(void *client_fn, void *core_fn);
@@ -49,6 +51,8 @@ int avahi_entry_group_free(void *a, void *b)
 			return 0;
 		}
 	}
+	/* discovery_shim_ready ran before any group existed; without it
+	 * there is no client group to free either */
 	return client_impl ? client_impl(a) : -1;
 }
 
@@ -64,7 +68,10 @@ static void *library_of(void *fn)
 
 /*
  * Finds both implementations from a function of each library (e.g.
- * avahi_client_new, avahi_server_new). 1 if the shim is in place, else 0.
+ * avahi_client_new, avahi_server_new). Returns SHIM_CLIENT if avahi-client's
+ * groups can be freed (its implementation was found), plus SHIM_CORE if
+ * avahi-core's own calls reach it too (this definition is the global one):
+ * only then may an embedded stack run.
  */
 int discovery_shim_ready(void *client_fn, void *core_fn)
 {
@@ -84,10 +91,12 @@ int discovery_shim_ready(void *client_fn, void *core_fn)
 		dlclose(hk);
 	/* this file's own calls need client_impl either way; the libraries'
 	 * calls reach this definition only if it is the global one */
-	ok = client_impl && core_impl &&
-	     (void *)client_impl != (void *)core_impl &&
-	     dlsym(RTLD_DEFAULT, "avahi_entry_group_free") ==
-		     (void *)avahi_entry_group_free;
+	ok = client_impl ? SHIM_CLIENT : 0;
+	if (client_impl && core_impl &&
+	    (void *)client_impl != (void *)core_impl &&
+	    dlsym(RTLD_DEFAULT, "avahi_entry_group_free") ==
+		    (void *)avahi_entry_group_free)
+		ok |= SHIM_CORE;
 	return ok;
 }
 

@@ -60,7 +60,7 @@ packages=(build-essential cmake pkg-config libsodium-dev libzmq3-dev
 # The tests also make virtual hosts (iproute2) and run a system
 # avahi-daemon with its own D-Bus on some of them (tests/netns).
 if [ "$mode" = test ]; then
-	packages+=(iproute2 avahi-daemon avahi-utils dbus)
+	packages+=(iproute2 iputils-ping avahi-daemon avahi-utils dbus)
 fi
 
 install_missing() {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# n20-system-daemon: the classroom again, with a real avahi-daemon on every
+# host (its own dbus-daemon, /run/dbus and /run/avahi-daemon private to the
+# host): stoa serve in its default mode (auto) finds the daemon, publishes
+# and browses through it, and the four views converge with no --peer.
+# Host d has no IPv4 address at all, so the others reach it over IPv6
+# link-local (an endpoint with its interface, tcp://[fe80::...%eth0]:port).
+# On SIGTERM each daemon exits 0 and its service leaves the daemons' caches.
+set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/netns/nodes.sh
+. "$(dirname "$0")/nodes.sh"
+
+netns_require avahi
+
+step "four members, each with a post"
+A=$(new_home ada class facilitator)
+B=$(node_join bo "$A")
+C=$(node_join cy "$A")
+D=$(node_join di "$A")
+for h in "$A" "$B" "$C" "$D"; do
+	run_ok "$h" post --topic intro "hello from $(basename "$h")"
+done
+TOTAL=8
+
+step "four hosts with an avahi-daemon each; di's host has IPv6 only"
+net_site room
+net_host a room 10.77.1.11/24
+net_host b room 10.77.1.12/24
+net_host c room 10.77.1.13/24
+net_host d room 10.77.1.14/24
+ip -n "$(host_ns d)" -4 addr flush dev eth0
+host_avahi_start a b c d
+
+step "stoa serve (auto) on every host: it uses the system daemon; all converge"
+T0=$(now_ms)
+PIDS=()
+for x in a:"$A" b:"$B" c:"$C" d:"$D"; do
+	node_serve "${x%%:*}" "${x#*:}"
+	PIDS+=("$NODE_PID")
+done
+wait_for "four views converged on $TOTAL entries" 30 \
+	nodes_converged "$TOTAL" "$A" "$B" "$C" "$D"
+echo "  converged in $(($(now_ms) - T0)) ms from the first start (4 hosts)"
+for h in "$A" "$B" "$C" "$D"; do
+	node_log_has "$h" "discovery: using the system avahi-daemon" ||
+		fail "$h did not say it uses the system avahi-daemon: $(head -n 5 "$h.log")"
+	node_log_has "$h" "embedded" &&
+		fail "$h started the embedded stack beside a daemon: $(grep embedded "$h.log")"
+done
+
+step "stoa peers: discovery avahi-daemon; di reached over IPv6 link-local"
+P=$(node_peers_json "$A")
+printf '%s\n' "$P" | "$PY" -S -c '
+import json, sys
+p = json.load(sys.stdin)
+assert p["discovery"] == "avahi-daemon", p["discovery"]
+by = {x.get("name"): x for x in p["peers"]}
+assert sorted(by) == ["bo", "cy", "di"], sorted(by)
+for x in by.values():
+    assert x["how"] == "mdns" and x["state"] == "synced", x
+assert by["di"]["endpoint"].startswith("tcp://[fe80:"), by["di"]
+assert "%eth0]" in by["di"]["endpoint"], by["di"]
+' || fail "stoa peers --json on ada: $P"
+
+step "the avahi-daemons saw stoa's services (avahi-browse on b)"
+host_run b avahi-browse -tp _stoa._tcp >"$T/browse" 2>&1 || true
+n=$(grep -c '^+;eth0;IPv' "$T/browse" || true)
+[ "$n" -ge 4 ] || fail "avahi-browse on b lists $n _stoa._tcp records: $(cat "$T/browse")"
+
+step "SIGTERM: daemons exit 0; their services leave the daemons' caches"
+for p in "${PIDS[@]}"; do
+	node_stop "$p"
+done
+no_stoa_left() {
+	host_run b avahi-browse -tp _stoa._tcp >"$T/browse" 2>&1 || true
+	! grep -q '^+;eth0;IPv.*stoa' "$T/browse"
+}
+wait_for "every _stoa._tcp record gone from b's avahi-daemon" 10 no_stoa_left
+for h in "$A" "$B" "$C" "$D"; do
+	run_ok "$h" verify
+done
+ok
