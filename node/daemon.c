@@ -236,7 +236,7 @@ static int session_start(struct peer *p, struct err *e)
 static void peer_free(struct peer *p)
 {
 	session_stop(p);
-	transport_close(p->mon);
+	transport_monitor_close(p->sock, p->mon);
 	transport_close(p->sock);
 	memset(p, 0, sizeof(*p));
 }

@@ -534,6 +534,21 @@ int transport_control_dial(void *ctx, const char *endpoint, void **sock,
 	return plain_socket(ctx, ZMQ_DEALER, endpoint, 0, sock, e);
 }
 
+void transport_monitor_close(void *sock, void *mon)
+{
+	/*
+	 * libzmq's I/O thread sends each event to the monitor with a
+	 * blocking send: were the reading end closed first, the next event
+	 * of sock (a reconnect, a disconnect) would block that thread for
+	 * good, and with it every connection of the context. So sock stops
+	 * being monitored first (from here, the thread that owns it), and
+	 * only then is the reading end closed.
+	 */
+	if (sock && mon)
+		zmq_socket_monitor(sock, NULL, 0);
+	transport_close(mon);
+}
+
 void transport_close_linger(void *sock, int linger_ms)
 {
 	if (!sock)

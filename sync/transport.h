@@ -32,7 +32,7 @@
  * 64 x 1.06 MiB each way. */
 #define TRANSPORT_HWM 64
 #define TRANSPORT_HEARTBEAT_IVL 1000 /* ms */
-#define TRANSPORT_HEARTBEAT_TIMEOUT 3000
+#define TRANSPORT_HEARTBEAT_TIMEOUT 2000 /* a dead peer noticed in about 2 s */
 #define TRANSPORT_HEARTBEAT_TTL 6000
 #define TRANSPORT_RECONNECT_IVL 100  /* ms, DEALER */
 #define TRANSPORT_RECONNECT_IVL_MAX 5000
@@ -132,6 +132,11 @@ void transport_frame_release(struct transport_frame *f); /* idempotent */
  * with the peer completes, and to notice it going away.
  */
 int transport_monitor(void *ctx, void *sock, void **mon, struct err *e);
+/*
+ * Stops monitoring sock and closes mon (NULL-safe); call it before closing
+ * sock. Closing mon alone could block libzmq's I/O thread for good.
+ */
+void transport_monitor_close(void *sock, void *mon);
 /*
  * Reads one event without blocking: 1 with *up = 1 (a handshake
  * succeeded: the peer is there), 0 (disconnected), -1 (a handshake

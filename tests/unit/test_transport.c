@@ -367,6 +367,47 @@ static void test_poll_fd(void *router)
 	close(p[1]);
 }
 
+/*
+ * (5) A monitored DEALER that keeps failing to connect is let go (as the
+ * daemon does with a peer found at a new address): its monitor must stop
+ * before its reading end closes, or libzmq's I/O thread blocks for good
+ * on the next event, and no connection of the context works any more.
+ */
+static void test_monitor_close(void *ctx, const struct transport_keys *t,
+			       void *router, const char *bound)
+{
+	struct transport_frame f;
+	void *dead = NULL, *mon = NULL, *dealer = NULL;
+	int64_t end;
+	int ready = 0, up = 9;
+
+	CHECK_EQ_INT(transport_dial(ctx, t, "tcp://127.0.0.1:1", &dead, NULL), 0);
+	CHECK_EQ_INT(transport_monitor(ctx, dead, &mon, NULL), 0);
+	if (!dead || !mon)
+		return;
+	/* a failed attempt, then let go while more are coming */
+	end = now_ms() + ANSWER_MS;
+	while (up != -2 && now_ms() < end) {
+		transport_poll(&mon, 1, NULL, 0, STEP_MS, &ready, NULL);
+		while (transport_monitor_event(mon, &up, NULL) > 0 && up != -2)
+			;
+	}
+	CHECK_EQ_INT(up, -2);
+	transport_monitor_close(dead, mon);
+	/* several reconnect intervals: each would be an event */
+	transport_poll(NULL, 0, NULL, 0, 5 * TRANSPORT_RECONNECT_IVL, NULL, NULL);
+	transport_close(dead);
+	/* the context still connects and delivers */
+	CHECK_EQ_INT(transport_dial(ctx, t, bound, &dealer, NULL), 0);
+	if (!dealer)
+		return;
+	CHECK_EQ_INT(transport_send(dealer, NULL, 0, "still here", 10, NULL), 0);
+	CHECK_EQ_INT(wait_frame(router, 1, &f, ANSWER_MS), 1);
+	CHECK(frame_is(&f, "still here"));
+	transport_frame_release(&f);
+	transport_close(dealer);
+}
+
 int main(void)
 {
 	struct community c;
@@ -410,6 +451,7 @@ int main(void)
 	test_plain(ctx, router, bound);
 	test_oversize(ctx, &tb, router, bound);
 	test_multipart(ctx, &tb, router, bound);
+	test_monitor_close(ctx, &tb, router, bound);
 
 	transport_close(router);
 	transport_close(NULL);
