@@ -93,8 +93,21 @@ install_missing() {
 	fi
 	say "installing missing packages: ${missing[*]}"
 	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+	# The tests run their own avahi-daemons inside network namespaces;
+	# installing the package must not start one on this machine's own
+	# network. A policy-rc.d that says "no" is put in place for the
+	# install (unless the machine has one) and removed after.
+	local policy=/usr/sbin/policy-rc.d own_policy=0 status=0
+	if [ "$mode" = test ] && [ ! -e "$policy" ]; then
+		"${as_root[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy" &&
+			own_policy=1
+	fi
 	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y --no-install-recommends "${missing[@]}"
+		apt-get install -y --no-install-recommends "${missing[@]}" || status=$?
+	if [ "$own_policy" -eq 1 ]; then
+		"${as_root[@]}" rm -f "$policy"
+	fi
+	[ "$status" -eq 0 ] || die "apt-get install failed (exit $status)"
 }
 
 install_missing
