@@ -21,7 +21,7 @@ static const char help[] =
 	"Lists the peers of the daemon running on this home ('stoa serve'):\n"
 	"each one's node id (its member key), member name, address, how it was\n"
 	"found (mdns, static: --peer, incoming: it dialed us), state (found,\n"
-	"connecting, syncing, synced, refused, gone), how long ago the two were\n"
+	"connecting, syncing, synced, refused), how long ago the two were\n"
 	"last in sync, and how many entries each side still lacks (estimates\n"
 	"between frontier exchanges). Also says which discovery backend runs\n"
 	"(avahi-daemon, embedded, off). Needs a running daemon.\n"

@@ -58,6 +58,8 @@ struct peer {
 				       * its session (re)started */
 	int mdns;                     /* dialed: because mDNS found it */
 	uint8_t node[KEY_PUBLIC_LEN]; /* mdns: the node it was dialed for */
+	uint64_t down_ms;             /* mdns: dialed, or lost, at this time */
+	int wrong_node;               /* mdns: another node answered there */
 	uint64_t settled_ms;          /* when its session last settled */
 	int early_closes;             /* dialed: closed before any handshake */
 	int connect_fails;            /* dialed: connection attempts failed */
@@ -76,6 +78,8 @@ struct found {
 	uint64_t found_ms;
 	int gone;                     /* its service went away */
 	int peer;                     /* index of the peer dialing it, or -1 */
+	uint64_t retry_ms;            /* not reached: not dialed before this */
+	int dial_logged;              /* a failure to dial it was logged */
 };
 
 struct daemon {
@@ -255,6 +259,18 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 	p->rx_ms = now_ms();
 	rc = repl_recv(&p->r, data, len, &e);
 	d->current = NULL;
+	if (p->mdns && p->r.got_hello && !p->wrong_node &&
+	    memcmp(p->r.peer_node, p->node, KEY_PUBLIC_LEN) != 0) {
+		/* someone published another node's key with its own address:
+		 * found_tick lets this connection go */
+		char a[2 * KEY_PUBLIC_LEN + 1], b[2 * KEY_PUBLIC_LEN + 1];
+
+		hex_encode(a, p->node, KEY_PUBLIC_LEN);
+		hex_encode(b, p->r.peer_node, KEY_PUBLIC_LEN);
+		logf_(d, 1, "%s was announced as node %.8s but answered as "
+		      "%.8s: not dialing it for that node", p->endpoint, a, b);
+		p->wrong_node = 1;
+	}
 	if (rc > 0) {
 		logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
 	} else if (rc < 0) {
@@ -353,17 +369,29 @@ static struct found *found_get(struct daemon *d,
 	return NULL;
 }
 
+static struct peer *session_with(struct daemon *d,
+				 const uint8_t node[KEY_PUBLIC_LEN],
+				 const struct peer *except);
+
 static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 		       const char *endpoint)
 {
 	struct daemon *d = arg;
 	struct found *f = found_get(d, node);
 	char hex[2 * KEY_PUBLIC_LEN + 1];
-	size_t i;
+	uint64_t now = now_ms();
+	size_t i, k;
 
+	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0)
+		return; /* told again: nothing new */
 	if (!f) {
 		for (i = 0; i < DAEMON_PEERS_MAX && d->found[i].used; i++)
 			;
+		/* full: make room by forgetting a node we could not reach */
+		for (k = 0; i == DAEMON_PEERS_MAX && k < DAEMON_PEERS_MAX; k++)
+			if (d->found[k].peer < 0 && d->found[k].retry_ms > now &&
+			    !session_with(d, d->found[k].node, NULL))
+				i = k;
 		if (i == DAEMON_PEERS_MAX) {
 			if (!d->found_full_logged)
 				logf_(d, 1, "mDNS: more than %d nodes found; "
@@ -381,6 +409,7 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 		f->found_ms = now_ms();
 	}
 	f->gone = 0;
+	f->dial_logged = 0;
 	snprintf(f->endpoint, sizeof(f->endpoint), "%s", endpoint);
 	hex_encode(hex, node, KEY_PUBLIC_LEN);
 	logf_(d, 0, "mDNS: found node %.8s at %s", hex, endpoint);
@@ -433,7 +462,10 @@ static void found_tick(struct daemon *d)
 	char hex[2 * KEY_PUBLIC_LEN + 1];
 	struct err e;
 	size_t i;
+	int dials = 0;
 
+	for (i = 0; i < DAEMON_PEERS_MAX; i++)
+		dials += d->peers[i].used && d->peers[i].mdns;
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
 		struct found *f = &d->found[i];
 		struct peer *p = NULL, *q;
@@ -469,27 +501,48 @@ static void found_tick(struct daemon *d)
 			f->peer = -1;
 			continue;
 		}
+		if (p && p->up)
+			p->down_ms = now;
+		if (p && (p->wrong_node || p->refused ||
+			  (!p->up && now - p->down_ms >= DAEMON_MDNS_GIVEUP_MS))) {
+			/* not that node, not of this community, or nobody
+			 * there for a while: try another of its addresses, or
+			 * this one again later */
+			logf_(d, 0, "node %.8s: not reached at %s; trying again "
+			      "later", hex, p->endpoint);
+			discovery_endpoint_failed(d->disc, f->node, p->endpoint);
+			peer_free(p);
+			f->peer = -1;
+			f->retry_ms = now + DAEMON_MDNS_BACKOFF_MS;
+			continue;
+		}
 		if (p && !p->up && strcmp(p->endpoint, f->endpoint) != 0) {
 			/* it moved: dial where it is now */
 			peer_free(p);
 			f->peer = -1;
 			p = NULL;
+			f->retry_ms = 0;
 		}
-		if (p || q)
+		if (p || q || now < f->retry_ms)
 			continue;
 		if (memcmp(self, f->node, KEY_PUBLIC_LEN) > 0 &&
 		    now - f->found_ms < DAEMON_DIAL_GRACE_MS)
 			continue; /* its turn to dial */
+		if (dials >= DAEMON_MDNS_DIALS_MAX)
+			continue; /* room kept for incoming and static peers */
 		err_clear(&e);
 		p = dial(d, f->endpoint, &e);
 		if (!p) {
-			if (!f->gone)
+			if (!f->dial_logged)
 				logf_(d, 1, "node %.8s: cannot dial %s: %s", hex,
 				      f->endpoint, e.msg);
-			f->found_ms = now; /* try again after the grace */
+			f->dial_logged = 1;
+			f->retry_ms = now + DAEMON_MDNS_BACKOFF_MS;
 			continue;
 		}
+		dials++;
 		p->mdns = 1;
+		p->down_ms = now;
 		memcpy(p->node, f->node, KEY_PUBLIC_LEN);
 		f->peer = (int)(p - d->peers);
 		logf_(d, 0, "node %.8s: dialing %s", hex, f->endpoint);
@@ -788,8 +841,7 @@ static char *status_json(struct daemon *d)
 			continue;
 		hex_encode(node, f->node, KEY_PUBLIC_LEN);
 		po = json_pack("{s:s, s:s, s:s, s:s}", "endpoint", f->endpoint,
-			       "how", "mdns", "state", f->gone ? "gone" : "found",
-			       "node", node);
+			       "how", "mdns", "state", "found", "node", node);
 		if (po && view_member_name(d->h->store, f->node, name,
 					   sizeof(name), NULL) == 0 && name[0])
 			json_object_set_new(po, "name", json_string(name));
@@ -1321,7 +1373,6 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			for (i = 0; i < nd; i++)
 				drevents[i] = pf[1 + i].revents;
 			discovery_dispatch(d->disc, dfds, drevents, nd);
-			found_tick(d);
 		}
 		if (pf[0].revents) {
 			struct signalfd_siginfo si;
@@ -1336,8 +1387,12 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		if (d->router && now_ms() - d->ping_ms >= DAEMON_PING_MS)
 			probe_incoming(d);
 		restarts(d);
-		if (!any)
+		if (!any) {
+			if (d->disc)
+				found_tick(d);
+			mark_settled(d);
 			continue;
+		}
 		d->pass_ms = now_ms();
 		if (store_begin(h->store, &pe) < 0) {
 			/* another process writes (a sync, a reindex): the
@@ -1368,6 +1423,9 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		}
 		announce(d);
 		mark_settled(d);
+		/* after the sockets: it may free peers they pointed at */
+		if (d->disc)
+			found_tick(d);
 		if (o->once && o->progress && now_ms() - last_progress > 200) {
 			progress(d);
 			last_progress = now_ms();

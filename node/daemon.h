@@ -38,6 +38,12 @@
 #define DAEMON_DIAL_GRACE_MS 1500   /* a node found by mDNS whose key is
 					* lower than ours dials us; after
 					* this we dial it anyway */
+#define DAEMON_MDNS_GIVEUP_MS 15000 /* a found node not reached in this
+					* long: its address is tried last */
+#define DAEMON_MDNS_BACKOFF_MS 10000 /* ... and it is dialed again after */
+#define DAEMON_MDNS_DIALS_MAX 32     /* connections dialed for mDNS finds:
+					* the other half stays for incoming
+					* and static peers */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the
 					* store's lock (another process) */
 

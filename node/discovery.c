@@ -95,6 +95,8 @@ struct service {
 	int resolved;                 /* node and endpoint are set */
 	uint8_t node[KEY_PUBLIC_LEN];
 	char endpoint[DISCOVERY_ENDPOINT_MAX];
+	uint64_t resolved_ms;         /* when it last resolved */
+	uint64_t bad_until_ms;        /* the owner could not reach it there */
 	uint64_t retry_ms;            /* unresolved: resolve again then */
 };
 
@@ -131,6 +133,11 @@ struct discovery {
 	uint64_t addr_sig;            /* the local addresses published */
 	uint64_t goodbye_ms;          /* nonzero: free the server then */
 
+	AvahiWatch *polled[DISCOVERY_WATCHES_MAX]; /* by poll slot */
+	int npolled;
+	uint64_t reannounce_ms;
+	uint64_t embedded_retry_ms;   /* auto: start the stack again then */
+	int server_failed;            /* the stack failed: free, retry */
 	AvahiTimeout *tick;           /* retries, rechecks, stale nodes */
 	uint64_t client_retry_ms;
 	uint64_t addr_check_ms;
@@ -205,9 +212,12 @@ static uint64_t tv_to_ms(const struct timeval *tv)
 	int64_t delta;
 
 	gettimeofday(&now, NULL);
-	delta = ((int64_t)tv->tv_sec - now.tv_sec) * 1000 +
-		((int64_t)tv->tv_usec - now.tv_usec) / 1000;
-	return delta <= 0 ? now_ms() : now_ms() + (uint64_t)delta;
+	delta = ((int64_t)tv->tv_sec - now.tv_sec) * 1000000 +
+		((int64_t)tv->tv_usec - now.tv_usec);
+	/* rounded up: a timer must not fire before its time (avahi would
+	 * only arm it again, and the loop spin until then) */
+	delta = delta <= 0 ? 0 : (delta + 999) / 1000;
+	return now_ms() + (uint64_t)delta;
 }
 
 static AvahiTimeout *timeout_new(const AvahiPoll *api,
@@ -302,13 +312,17 @@ int discovery_poll_fds(struct discovery *d, int *fds, short *events, int cap)
 	int n = 0;
 
 	sweep(d);
+	if (cap > DISCOVERY_WATCHES_MAX)
+		cap = DISCOVERY_WATCHES_MAX;
 	for (w = d->watches; w && n < cap; w = w->next) {
 		if (w->dead || !w->events)
 			continue;
+		d->polled[n] = w;
 		fds[n] = w->fd;
 		events[n] = to_poll(w->events);
 		n++;
 	}
+	d->npolled = n;
 	return n;
 }
 
@@ -330,28 +344,32 @@ int discovery_timeout_ms(struct discovery *d)
 void discovery_dispatch(struct discovery *d, const int *fds,
 			const short *revents, int n)
 {
-	AvahiWatch *w, *whead = d->watches;
 	AvahiTimeout *t, *thead = d->timeouts;
 	uint64_t now = now_ms();
 	int i;
 
 	d->dispatching = 1;
-	/* only what existed when the lists were polled: a watch or timeout
-	 * made by a callback is put at the head, before these */
-	for (w = whead; w; w = w->next) {
-		if (w->dead)
+	/*
+	 * By poll slot, not by fd: libdbus may watch one fd twice (reading
+	 * and writing). A watch freed meanwhile is only marked dead (swept
+	 * after), so every slot's pointer is still valid here.
+	 */
+	if (n > d->npolled)
+		n = d->npolled;
+	for (i = 0; i < n; i++) {
+		AvahiWatch *w = d->polled[i];
+
+		if (!w || w->dead || w->fd != fds[i] || !revents[i])
 			continue;
-		for (i = 0; i < n; i++) {
-			if (fds[i] != w->fd || !revents[i])
-				continue;
-			w->revents = from_poll(revents[i]) &
-				     (w->events | AVAHI_WATCH_ERR | AVAHI_WATCH_HUP);
-			if (w->revents)
-				w->cb(w, w->fd, w->revents, w->ud);
-			w->revents = 0;
-			break;
-		}
+		w->revents = from_poll(revents[i]) &
+			     (w->events | AVAHI_WATCH_ERR | AVAHI_WATCH_HUP);
+		if (w->revents)
+			w->cb(w, w->fd, w->revents, w->ud);
+		w->revents = 0;
 	}
+	d->npolled = 0;
+	/* only the timeouts that existed before: one made by a callback is
+	 * put at the head, before these */
 	for (t = thead; t; t = t->next) {
 		if (t->dead || !t->enabled || t->due_ms > now)
 			continue;
@@ -402,14 +420,32 @@ static struct node_rec *node_find(struct discovery *d,
 	return NULL;
 }
 
+/* Whether a is a better record to dial than b (b may be NULL). */
+static int better(const struct service *a, const struct service *b,
+		  uint64_t now)
+{
+	int abad = a->bad_until_ms > now, bbad;
+
+	if (!b)
+		return 1;
+	bbad = b->bad_until_ms > now;
+	if (abad != bbad)
+		return !abad;
+	if ((a->proto == AVAHI_PROTO_INET) != (b->proto == AVAHI_PROTO_INET))
+		return a->proto == AVAHI_PROTO_INET;
+	return a->resolved_ms > b->resolved_ms;
+}
+
 /*
  * Tells the owner what changed for node: the endpoint of its best record
- * (IPv4 before IPv6, then the newest), or that it has none left.
+ * (one the owner could reach before one it could not, IPv4 before IPv6,
+ * then the newest), or that it has none left.
  */
 static void node_update(struct discovery *d, const uint8_t node[KEY_PUBLIC_LEN])
 {
 	const struct service *best = NULL;
 	struct node_rec *n = node_find(d, node);
+	uint64_t now = now_ms();
 	size_t i;
 
 	for (i = 0; i < DISCOVERY_SERVICES_MAX; i++) {
@@ -418,8 +454,7 @@ static void node_update(struct discovery *d, const uint8_t node[KEY_PUBLIC_LEN])
 		if (!s->used || !s->resolved ||
 		    memcmp(s->node, node, KEY_PUBLIC_LEN) != 0)
 			continue;
-		if (!best || (s->proto == AVAHI_PROTO_INET &&
-			      best->proto != AVAHI_PROTO_INET))
+		if (better(s, best, now))
 			best = s;
 	}
 	if (!best) {
@@ -434,7 +469,7 @@ static void node_update(struct discovery *d, const uint8_t node[KEY_PUBLIC_LEN])
 		for (i = 0; i < DISCOVERY_SERVICES_MAX && d->nodes[i].used; i++)
 			;
 		if (i == DISCOVERY_SERVICES_MAX)
-			return; /* as many nodes as records: cannot happen */
+			return; /* full of stale nodes: told when one goes */
 		n = &d->nodes[i];
 		n->used = 1;
 		memcpy(n->node, node, KEY_PUBLIC_LEN);
@@ -561,6 +596,50 @@ static void on_browse(struct discovery *d, enum backend from,
 		s->retry_ms = now_ms() + DISCOVERY_RETRY_MS;
 }
 
+/*
+ * Whether a, found on interface iface, is an address a peer on that link
+ * can have: not loopback, unspecified, multicast or broadcast, and for
+ * IPv4 inside a subnet of one of iface's own addresses. A record saying
+ * otherwise is someone's mistake or trick; dialing it would send traffic
+ * off the link.
+ */
+static int address_on_link(const AvahiAddress *a, AvahiIfIndex iface)
+{
+	struct ifaddrs *ifa, *i;
+	uint32_t ip, mine, mask;
+	const uint8_t *v6;
+	int ok = 0;
+
+	if (a->proto == AVAHI_PROTO_INET6) {
+		static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+						      0, 0, 0xff, 0xff };
+		static const uint8_t zero[16];
+
+		v6 = a->data.ipv6.address;
+		return v6[0] != 0xff && memcmp(v6, zero, 15) != 0 &&
+		       memcmp(v6, v4mapped, 12) != 0;
+	}
+	if (a->proto != AVAHI_PROTO_INET)
+		return 0;
+	ip = ntohl(a->data.ipv4.address);
+	if ((ip >> 24) == 127 || (ip >> 24) == 0 || (ip >> 28) == 14 ||
+	    ip == 0xffffffffu)
+		return 0;
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i && !ok; i = i->ifa_next) {
+		if (!i->ifa_addr || !i->ifa_netmask ||
+		    i->ifa_addr->sa_family != AF_INET ||
+		    if_nametoindex(i->ifa_name) != (unsigned)iface)
+			continue;
+		mine = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+		mask = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+		ok = (ip & mask) == (mine & mask) && ip != (mine | ~mask);
+	}
+	freeifaddrs(ifa);
+	return ok;
+}
+
 /* "tcp://10.77.0.2:7647" or "tcp://[fe80::1%eth0]:7647". */
 static int endpoint_of(const AvahiAddress *a, AvahiIfIndex iface,
 		       uint16_t port, char *out, size_t cap)
@@ -568,7 +647,8 @@ static int endpoint_of(const AvahiAddress *a, AvahiIfIndex iface,
 	char ip[AVAHI_ADDRESS_STR_MAX], ifname[IF_NAMESIZE];
 	int n;
 
-	if (!a || port == 0 || !avahi_address_snprint(ip, sizeof(ip), a))
+	if (!a || port == 0 || !address_on_link(a, iface) ||
+	    !avahi_address_snprint(ip, sizeof(ip), a))
 		return -1;
 	if (a->proto == AVAHI_PROTO_INET) {
 		n = snprintf(out, cap, "tcp://%s:%u", ip, port);
@@ -620,15 +700,21 @@ static void on_resolve(struct discovery *d, struct service *s,
 	    memcmp(tag, d->c.tag, DISCOVERY_TAG_LEN) != 0 ||
 	    memcmp(node, d->c.node, KEY_PUBLIC_LEN) == 0 ||
 	    endpoint_of(a, s->iface, port, endpoint, sizeof(endpoint)) < 0) {
-		/* another community, another version, ourselves, or not
-		 * stoa at all: not a peer */
+		/* another community, another version, ourselves, not stoa
+		 * at all, or an address off the link: not a peer. The record
+		 * stays (so it is not resolved again) without its resolver */
+		resolver_free(d, s);
+		s->retry_ms = 0;
 		if (was)
 			node_update(d, old);
 		return;
 	}
+	if (strcmp(s->endpoint, endpoint) != 0)
+		s->bad_until_ms = 0; /* somewhere new: worth a try */
 	memcpy(s->node, node, KEY_PUBLIC_LEN);
 	snprintf(s->endpoint, sizeof(s->endpoint), "%s", endpoint);
 	s->resolved = 1;
+	s->resolved_ms = now_ms();
 	if (was && memcmp(old, node, KEY_PUBLIC_LEN) != 0)
 		node_update(d, old);
 	node_update(d, node);
@@ -1013,6 +1099,8 @@ static void s_state(AvahiServer *s, AvahiServerState state, void *ud)
 		d->server = s; /* called from inside avahi_server_new */
 		discovery_shim_server(s, 1);
 	}
+	if (d->goodbye_ms || d->stopping)
+		return; /* on its way out: publish and browse nothing more */
 	switch (state) {
 	case AVAHI_SERVER_RUNNING:
 		embedded_publish(d);
@@ -1033,8 +1121,9 @@ static void s_state(AvahiServer *s, AvahiServerState state, void *ud)
 			avahi_s_entry_group_reset(d->sgroup);
 		break;
 	case AVAHI_SERVER_FAILURE:
-		say(d, 1, "mDNS: the embedded stack failed: %s",
-		    avahi_strerror(avahi_server_errno(s)));
+		say(d, 1, "mDNS: the embedded stack failed: %s (starting it "
+		    "again)", avahi_strerror(avahi_server_errno(s)));
+		d->server_failed = 1; /* freed from the tick, not from here */
 		break;
 	case AVAHI_SERVER_INVALID:
 		break;
@@ -1082,10 +1171,13 @@ static void embedded_start(struct discovery *d)
 	if (d->server)
 		discovery_shim_server(d->server, 1);
 	if (!d->server) {
-		say(d, 1, "discovery: the embedded mDNS stack cannot start: %s",
-		    avahi_strerror(err));
+		say(d, 1, "discovery: the embedded mDNS stack cannot start: %s "
+		    "(trying again in %d s)", avahi_strerror(err),
+		    DISCOVERY_RETRY_MS / 1000);
+		d->embedded_retry_ms = now_ms() + DISCOVERY_RETRY_MS;
 		return;
 	}
+	d->embedded_retry_ms = 0;
 	if (d->using != EMBEDDED) {
 		d->using = EMBEDDED;
 		say(d, 1, "discovery: no system avahi-daemon; using the "
@@ -1164,6 +1256,19 @@ static void tick(AvahiTimeout *t, void *ud)
 	if (!d->client && d->client_retry_ms && now >= d->client_retry_ms &&
 	    !d->stopping && d->c.mode != DISCOVERY_EMBEDDED)
 		client_start(d);
+	if (d->server_failed) {
+		d->server_failed = 0;
+		embedded_free(d);
+		if (d->using == EMBEDDED)
+			d->using = NONE;
+		d->embedded_retry_ms = now + DISCOVERY_RETRY_MS;
+	}
+	if (!d->server && d->embedded_retry_ms && now >= d->embedded_retry_ms &&
+	    !d->stopping && d->using != CLIENT &&
+	    d->c.mode != DISCOVERY_AVAHI) {
+		d->embedded_retry_ms = 0;
+		embedded_start(d);
+	}
 	if (d->server && d->goodbye_ms && now >= d->goodbye_ms) {
 		embedded_free(d);
 		/* the daemon it gave way to went away meanwhile */
@@ -1191,6 +1296,26 @@ static void tick(AvahiTimeout *t, void *ud)
 			n->stale_ms = 0;
 			node_update(d, n->node); /* lost, unless seen again */
 		}
+	}
+	for (i = 0; i < DISCOVERY_SERVICES_MAX; i++) {
+		struct service *s = &d->svc[i];
+
+		/* a record the owner gave up on, back in the running */
+		if (s->used && s->resolved && s->bad_until_ms &&
+		    now >= s->bad_until_ms) {
+			s->bad_until_ms = 0;
+			node_update(d, s->node);
+		}
+	}
+	if (now >= d->reannounce_ms) {
+		/* every node again, now and then: an owner that had no room
+		 * for one when it was found gets another chance */
+		d->reannounce_ms = now + DISCOVERY_REANNOUNCE_MS;
+		for (i = 0; i < DISCOVERY_SERVICES_MAX; i++)
+			if (d->nodes[i].used && !d->nodes[i].stale_ms &&
+			    d->ev.found)
+				d->ev.found(d->ev.arg, d->nodes[i].node,
+					    d->nodes[i].endpoint);
 	}
 	gettimeofday(&tv, NULL);
 	avahi_timeval_add(&tv, d->goodbye_ms ? 50000 : 500000);
@@ -1318,6 +1443,31 @@ void discovery_free(struct discovery *d)
 		free(t);
 	}
 	free(d);
+}
+
+void discovery_endpoint_failed(struct discovery *d,
+			       const uint8_t node[KEY_PUBLIC_LEN],
+			       const char *endpoint)
+{
+	uint64_t until = now_ms() + DISCOVERY_BAD_MS;
+	struct node_rec *n;
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < DISCOVERY_SERVICES_MAX; i++) {
+		struct service *s = &d->svc[i];
+
+		if (s->used && s->resolved &&
+		    memcmp(s->node, node, KEY_PUBLIC_LEN) == 0 &&
+		    strcmp(s->endpoint, endpoint) == 0)
+			s->bad_until_ms = until;
+	}
+	/* told again even if no better record exists: the owner retries */
+	n = node_find(d, node);
+	if (n)
+		n->endpoint[0] = '\0';
+	node_update(d, node);
 }
 
 const char *discovery_backend(const struct discovery *d)

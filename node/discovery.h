@@ -38,11 +38,13 @@
 #define DISCOVERY_VERSION "1"
 #define DISCOVERY_TAG_LEN 16         /* bytes of the community tag */
 #define DISCOVERY_SERVICES_MAX 256   /* service records kept at once */
-#define DISCOVERY_ADDRS_MAX 4        /* endpoints remembered per node */
 #define DISCOVERY_ENDPOINT_MAX 96    /* "tcp://[v6%ifname]:port" */
 #define DISCOVERY_RETRY_MS 5000      /* the system daemon tried again */
 #define DISCOVERY_GOODBYE_MS 300     /* an embedded stack's last words */
 #define DISCOVERY_WATCHES_MAX 64     /* file descriptors avahi may watch */
+#define DISCOVERY_BAD_MS 60000       /* an endpoint the owner could not
+				      * reach is tried last for this long */
+#define DISCOVERY_REANNOUNCE_MS 30000 /* every node told again */
 
 enum discovery_mode {
 	DISCOVERY_OFF,
@@ -109,6 +111,17 @@ int discovery_timeout_ms(struct discovery *d);
  */
 void discovery_dispatch(struct discovery *d, const int *fds,
 			const short *revents, int n);
+
+/*
+ * The owner could not reach node at endpoint (nothing answered, the
+ * handshake failed, or another node answered there): its records with
+ * that endpoint are tried last for DISCOVERY_BAD_MS, and the owner is told
+ * the node's best endpoint again (found), the same one if there is no
+ * other.
+ */
+void discovery_endpoint_failed(struct discovery *d,
+			       const uint8_t node[KEY_PUBLIC_LEN],
+			       const char *endpoint);
 
 /* "avahi-daemon", "embedded", "starting" or "stopped": for logs, status. */
 const char *discovery_backend(const struct discovery *d);

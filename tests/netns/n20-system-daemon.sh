@@ -71,12 +71,37 @@ host_run b avahi-browse -tp _stoa._tcp >"$T/browse" 2>&1 || true
 n=$(grep -c '^+;eth0;IPv' "$T/browse" || true)
 [ "$n" -ge 4 ] || fail "avahi-browse on b lists $n _stoa._tcp records: $(cat "$T/browse")"
 
+step "a forged record (ada's key and the public tag, another host's address) harms nobody"
+host_run b avahi-browse -rtp _stoa._tcp >"$T/browse" 2>&1 ||
+	fail "avahi-browse on b failed: $(cat "$T/browse")"
+TAG=$(grep -o 'tag=[0-9a-f]\{32\}' "$T/browse" | head -n 1 | cut -d= -f2)
+[ -n "$TAG" ] || fail "no tag in b's browse: $(cat "$T/browse")"
+ADA=$("$STOA" --home "$A" whoami --json | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+net_host x room 10.77.1.15/24
+host_avahi_start x
+host_spawn x avahi-publish -s "stoa forged" _stoa._tcp 7647 v=1 "node=$ADA" "tag=$TAG" >/dev/null
+FORGER=$SPAWN_PID
+run_ok "$B" post --topic intro "bo after the forgery"
+wait_for "bo's new post on every host" 15 nodes_converged $((TOTAL + 1)) "$A" "$B" "$C" "$D"
+for h in "$B" "$C" "$D"; do
+	run_ok "$h" peers --json
+	printf '%s\n' "$OUT" | "$PY" -S -c '
+import json, sys
+p = json.load(sys.stdin)
+live = [x for x in p["peers"] if x["state"] in ("synced", "syncing")]
+assert sorted(x.get("name") for x in live) == sorted(set(x.get("name") for x in live)), live
+assert len(live) == 3, p["peers"]
+' || fail "peers of $h after the forgery: $OUT"
+done
+net_stop_pid "$FORGER"
+
 step "SIGTERM: daemons exit 0; their services leave the daemons' caches"
 for p in "${PIDS[@]}"; do
 	node_stop "$p"
 done
 no_stoa_left() {
-	host_run b avahi-browse -tp _stoa._tcp >"$T/browse" 2>&1 || true
+	# a browse that fails proves nothing: it must run, and list none
+	host_run b avahi-browse -tp _stoa._tcp >"$T/browse" 2>"$T/browse.err" || return 1
 	! grep -q '^+;eth0;IPv.*stoa' "$T/browse"
 }
 wait_for "every _stoa._tcp record gone from b's avahi-daemon" 10 no_stoa_left
