@@ -3,7 +3,7 @@
 
     python3 tests/fuzz/gen_corpus.py [--stoa PATH]
 
-msg, entry, payload and repl are built from docs/protocol.md,
+msg, entry, payload, repl and control are built from docs/protocol.md,
 docs/formats.md and tests/golden/entries-v1.txt with the standard library
 only. invite and keyfile need a real home: with --stoa, a throwaway home
 is made in a temp dir (`stoa init`, `stoa invite`) and its key file,
@@ -191,6 +191,13 @@ def main():
                        (a2['signed_b'], g['tampered-payload']['payload_b'])]),
         b'garbage', hdr(7)))
     write('repl', 'unauthenticated', frames(want(B, 1, 1), hdr(7)))
+
+    # control: the daemon's control requests (node/daemon.h).
+    write('control', 'nudge', b'N' + A + struct.pack('>Q', 2) + ids['post-seq2'])
+    write('control', 'nudge-seq-max', b'N' + B + struct.pack('>Q', 2**63 - 1)
+          + ids['feedback-seq3'])
+    write('control', 'rescan', b'R')
+    write('control', 'status', b'S')
 
     if args.stoa:
         home = tempfile.mkdtemp(prefix='stoa-fuzz-corpus-')
