@@ -46,6 +46,8 @@ static const struct cmd cmds[] = {
 	  "exchange entries with one peer once, both directions" },
 	{ "status", cmd_status, CMD_HOME,
 	  "the daemon's peers and the local store's figures" },
+	{ "passphrase", cmd_passphrase, CMD_HOME,
+	  "protect your key file with a passphrase, change or remove it" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },
 };

@@ -948,6 +948,9 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	int rc;
 
 	memset(sum, 0, sizeof(*sum));
+	if (h->locked)
+		return err_set(e, STOA_EPERM, "the key is locked: unlock it "
+			       "before starting the daemon");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_set(e, STOA_ENOMEM, "out of memory");

@@ -7,8 +7,9 @@ msg, entry, payload, repl and control are built from docs/protocol.md,
 docs/formats.md and tests/golden/entries-v1.txt with the standard library
 only. invite and keyfile need a real home: with --stoa, a throwaway home
 is made in a temp dir (`stoa init`, `stoa invite`) and its key file,
-community file and invite code are copied (their secrets belong to that
-throwaway home only). Existing files are overwritten; names are stable.
+community file and invite code are copied, and a second home's key file
+sealed with the passphrase "fuzz" (key file v2); their secrets belong to
+those throwaway homes only. Existing files are overwritten; names are stable.
 """
 import argparse
 import hashlib
@@ -217,6 +218,15 @@ def main():
                     data = open(p, 'rb').read()
                     if data[:8] in (b'stoa-key', b'stoa-com'):
                         write('keyfile', f, data)
+            # a key file v2 (sealed; passphrase "fuzz", default limits)
+            sealed = os.path.join(home, 'sealed')
+            subprocess.run([args.stoa, '--home', sealed, 'init', '--name',
+                            'b', '--community', 'fuzz circle',
+                            '--passphrase'], check=True,
+                           stdout=subprocess.DEVNULL,
+                           env=dict(os.environ, STOA_PASSPHRASE='fuzz'))
+            write('keyfile', 'key-v2',
+                  open(os.path.join(sealed, 'key'), 'rb').read())
         finally:
             shutil.rmtree(home)
 
