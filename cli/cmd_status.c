@@ -83,18 +83,26 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			free(l);
 			printf("peers: %zu\n", json_array_size(peers));
 			json_array_foreach(peers, i, p) {
+				/* the daemon's words, but bytes from a socket:
+				 * cleaned like any text */
 				char *ep = text_clean(str(p, "endpoint"), 0);
+				char *node = text_clean(str(p, "node"), 0);
+				char *how = text_clean(str(p, "how"), 0);
+				char *state = text_clean(str(p, "state"), 0);
 
 				printf("  %-8.8s  %-28s %-8s %-10s in %" JSON_INTEGER_FORMAT
 				       " (%" JSON_INTEGER_FORMAT " B)  out %"
 				       JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
 				       " B)  lag %" JSON_INTEGER_FORMAT "\n",
-				       *str(p, "node") ? str(p, "node") : "-",
-				       ep ? ep : "?", str(p, "how"), str(p, "state"),
+				       node && *node ? node : "-", ep ? ep : "?",
+				       how ? how : "?", state ? state : "?",
 				       num(p, "entries_in"), num(p, "bytes_in"),
 				       num(p, "entries_out"), num(p, "bytes_out"),
 				       num(p, "lag"));
 				free(ep);
+				free(node);
+				free(how);
+				free(state);
 			}
 		} else {
 			printf("daemon: not running\n");

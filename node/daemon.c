@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "payload.h"
 #include "replica.h"
 #include "transport.h"
 
@@ -113,17 +114,16 @@ static void logf_(struct daemon *d, int always, const char *fmt, ...)
 	struct tm tm;
 	time_t t = time(NULL);
 	va_list ap;
-	size_t i;
 
 	if (d->o->quiet && !always)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	/* peers' words reach the log: keep it to one printable line */
-	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	/* peers' words reach the log (an ERROR's text, an endpoint): one
+	 * line, no control, bidi control or invalid UTF-8, as the CLI
+	 * prints other members' text */
+	payload_text_clean(line, 0);
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(stderr, "stoa: %s %s\n", when, line);
