@@ -166,10 +166,12 @@ int home_open(struct home *h, const char *dir, struct err *e)
 		goto fail;
 	/* sealed: the public half now, the secret one at home_unlock */
 	h->locked = h->kf.sealed;
-	if (h->locked)
+	if (h->locked) {
 		memcpy(h->key.pk, h->kf.key.pk, KEY_PUBLIC_LEN);
-	else
+	} else {
 		h->key = h->kf.key;
+		key_file_wipe(&h->kf); /* one copy of the secret is enough */
+	}
 	if ((rc = home_path(dir, HOME_COMMUNITY_FILE, path, e)) < 0 ||
 	    (rc = community_file_read(path, &h->community, e)) < 0)
 		goto fail;

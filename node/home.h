@@ -27,7 +27,8 @@ struct home {
 	char dir[HOME_PATH_MAX];
 	struct key key;             /* secret: wiped by home_close; only the
 				     * public half while locked */
-	struct key_file kf;         /* the key file as read: wiped likewise */
+	struct key_file kf;         /* a sealed key file as read, for
+				     * home_unlock; wiped likewise */
 	int locked;                 /* sealed and not unlocked yet */
 	struct community community; /* secret: wiped by home_close */
 	struct store *store;        /* owned */
