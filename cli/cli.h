@@ -77,6 +77,7 @@ int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_peers(struct cli *c, int argc, char **argv);
+int cmd_passphrase(struct cli *c, int argc, char **argv);
 
 /* util.c ------------------------------------------------------------- */
 
@@ -168,6 +169,35 @@ int cli_set_int(json_t *obj, const char *key, uint64_t v, struct err *e);
  */
 int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 	       uint8_t id_out[ENTRY_ID_LEN], struct err *e);
+
+/* passphrase.c ------------------------------------------------------- */
+
+#define CLI_PASS_ENV "STOA_PASSPHRASE"         /* the key's passphrase */
+#define CLI_NEW_PASS_ENV "STOA_NEW_PASSPHRASE" /* stoa passphrase: new */
+
+/* A passphrase in a fixed array: wipe with cli_pass_wipe on every path. */
+struct cli_pass {
+	char s[KEY_PASSPHRASE_MAX + 1];
+	size_t len;
+};
+void cli_pass_wipe(struct cli_pass *p);
+
+/*
+ * Reads a passphrase into p: $env if set and not empty, else one line
+ * from the terminal (/dev/tty) with echo off after "<prompt>: ", twice
+ * with confirm. Refuses an empty one, one over KEY_PASSPHRASE_MAX bytes,
+ * and (STOA_EPERM, one line naming env) having neither env nor terminal.
+ * A signal during the prompt restores the terminal, then takes effect.
+ */
+int cli_read_pass(const char *env, const char *prompt, int confirm,
+		  struct cli_pass *p, struct err *e);
+
+/*
+ * Opens the home (cli_open) and, if its key is sealed, unlocks it with
+ * the passphrase from $STOA_PASSPHRASE or the terminal. Every command
+ * that signs or connects calls it; reading commands never do.
+ */
+int cli_unlock(struct cli *c, struct err *e);
 
 /* print.c ------------------------------------------------------------ */
 

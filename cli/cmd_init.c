@@ -2,7 +2,9 @@
  * init: creates a node's home: a new member key, the community (a new one
  * with --community, or the one an invite code carries with --join) and the
  * member's first profile entry. It refuses a home that already holds a key
- * and never overwrites one. Everything is checked before anything is
+ * and never overwrites one. With --passphrase the key file is sealed
+ * under a passphrase (key file v2) read from $STOA_PASSPHRASE or asked
+ * twice on the terminal. Everything is checked before anything is
  * written; home_create leaves nothing but the directory behind on failure.
  */
 #include <stdlib.h>
@@ -15,11 +17,11 @@
 
 static const char usage[] =
 	"usage: stoa init --name NAME [--role learner|mentor|facilitator] "
-	"(--community NAME | --join CODE)";
+	"(--community NAME | --join CODE) [--passphrase]";
 
 static const char help[] =
 	"usage: stoa init --name NAME [--role learner|mentor|facilitator] "
-	"(--community NAME | --join CODE)\n"
+	"(--community NAME | --join CODE) [--passphrase]\n"
 	"\n"
 	"Creates your node in the home directory: a new key, your profile and\n"
 	"the community. Start a new community with --community, or join one\n"
@@ -28,7 +30,10 @@ static const char help[] =
 	"  --name NAME        your display name (1 to 64 bytes, one line)\n"
 	"  --role ROLE        learner (default), mentor or facilitator\n"
 	"  --community NAME   start a new community called NAME\n"
-	"  --join CODE        join the community of an invite code (stoa:...)\n";
+	"  --join CODE        join the community of an invite code (stoa:...)\n"
+	"  --passphrase       protect your key file with a passphrase, taken\n"
+	"                     from $STOA_PASSPHRASE or asked twice; commands\n"
+	"                     that write or connect will ask for it\n";
 
 int cmd_init(struct cli *c, int argc, char **argv)
 {
@@ -37,14 +42,16 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		{ "role", required_argument, NULL, 'r' },
 		{ "community", required_argument, NULL, 'c' },
 		{ "join", required_argument, NULL, 'j' },
+		{ "passphrase", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = NULL, *role = "learner", *cname = NULL, *code = NULL;
 	char path[HOME_PATH_MAX], pk[2 * KEY_PUBLIC_LEN + 1];
 	struct community com;
+	struct cli_pass pass;
 	struct err e;
-	int ch, rc;
+	int ch, rc, protect = 0;
 
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -53,6 +60,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		case 'r': role = optarg; break;
 		case 'c': cname = optarg; break;
 		case 'j': code = optarg; break;
+		case 'p': protect = 1; break;
 		case 'h': return cli_help(help);
 		default: return cli_bad_option(ch, argv, opts, usage);
 		}
@@ -70,6 +78,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 
 	err_clear(&e);
 	memset(&com, 0, sizeof(com));
+	memset(&pass, 0, sizeof(pass));
 	rc = cli_check_line("name", name, PAYLOAD_NAME_MAX, 0, &e);
 	if (rc < 0)
 		return cli_finish(rc, &e, usage);
@@ -97,13 +106,20 @@ int cmd_init(struct cli *c, int argc, char **argv)
 			     c->dir);
 		goto out;
 	}
+	if (protect) {
+		rc = cli_read_pass(CLI_PASS_ENV, "new passphrase for your key",
+				   1, &pass, &e);
+		if (rc < 0)
+			goto out;
+	}
 	if (cname) {
 		rc = community_create(&com, cname, &e);
 		if (rc < 0)
 			goto out;
 	}
 	memset(&c->home, 0, sizeof(c->home));
-	rc = home_create(&c->home, c->dir, &com, name, role, &e);
+	rc = home_create(&c->home, c->dir, &com, name, role,
+			 protect ? pass.s : NULL, pass.len, &e);
 	if (rc < 0)
 		goto out;
 	c->opened = 1;
@@ -117,7 +133,10 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	printf(" %s\ncommunity ", pk);
 	print_text(stdout, c->home.community.name, 0, NULL);
 	putchar('\n');
+	if (protect)
+		puts("key protected by a passphrase");
 out:
+	cli_pass_wipe(&pass);
 	community_wipe(&com);
 	return cli_finish(rc, &e, usage);
 }

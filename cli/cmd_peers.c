@@ -68,18 +68,22 @@ static void print_peers(json_t *d)
 		char *name = text_clean(row_str(p, "name", ""), 0);
 		char *ep = text_clean(row_str(p, "endpoint", ""), 0);
 		char *node = text_clean(row_str(p, "node", ""), 0);
+		char *how = text_clean(row_str(p, "how", ""), 0);
+		char *state = text_clean(row_str(p, "state", ""), 0);
 		char when[32];
 
 		ago(p, when, sizeof(when));
 		printf("%-8.8s  %-16.16s %-30.30s %-8.8s %-10.10s %-9s %9"
 		       JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT "\n",
 		       node && *node ? node : "-", name && *name ? name : "-",
-		       ep ? ep : "?", row_str(p, "how", ""), row_str(p, "state", ""), when,
+		       ep ? ep : "?", how ? how : "?", state ? state : "?", when,
 		       row_int(p, "lacks_in", 0),
 		       row_int(p, "lacks_out", 0));
 		free(name);
 		free(ep);
 		free(node);
+		free(how);
+		free(state);
 	}
 }
 

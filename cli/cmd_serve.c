@@ -99,7 +99,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 		return cli_usage(serve_usage, "--quiet and --verbose exclude "
 				 "each other");
 	err_clear(&e);
-	rc = cli_open(c, &e);
+	rc = cli_unlock(c, &e);
 	if (rc == 0)
 		rc = daemon_run(&c->home, &o, &sum, &e);
 	return cli_finish(rc, &e, serve_usage);
@@ -167,7 +167,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 	o.quiet = 1;
 	o.timeout_ms = (int)secs * 1000;
 	o.progress = isatty(2);
-	rc = cli_open(c, &e);
+	rc = cli_unlock(c, &e);
 	if (rc == 0)
 		rc = daemon_run(&c->home, &o, &sum, &e);
 	if (rc == 0 && !sum.settled)

@@ -78,18 +78,26 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			free(l);
 			printf("peers: %zu\n", json_array_size(peers));
 			json_array_foreach(peers, i, p) {
+				/* the daemon's words, but bytes from a socket:
+				 * cleaned like any text */
 				char *ep = text_clean(row_str(p, "endpoint", ""), 0);
+				char *node = text_clean(row_str(p, "node", ""), 0);
+				char *how = text_clean(row_str(p, "how", ""), 0);
+				char *state = text_clean(row_str(p, "state", ""), 0);
 
 				printf("  %-8.8s  %-28s %-8s %-10s in %" JSON_INTEGER_FORMAT
 				       " (%" JSON_INTEGER_FORMAT " B)  out %"
 				       JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
 				       " B)  lag %" JSON_INTEGER_FORMAT "\n",
-				       *row_str(p, "node", "") ? row_str(p, "node", "") : "-",
-				       ep ? ep : "?", row_str(p, "how", ""), row_str(p, "state", ""),
+				       node && *node ? node : "-", ep ? ep : "?",
+				       how ? how : "?", state ? state : "?",
 				       row_int(p, "entries_in", 0), row_int(p, "bytes_in", 0),
 				       row_int(p, "entries_out", 0), row_int(p, "bytes_out", 0),
 				       row_int(p, "lag", 0));
 				free(ep);
+				free(node);
+				free(how);
+				free(state);
 			}
 		} else {
 			printf("daemon: not running\n");

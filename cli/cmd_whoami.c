@@ -16,9 +16,11 @@ static const char help[] =
 	"usage: stoa whoami [--json]\n"
 	"\n"
 	"Shows your display name and role, public key, community, home\n"
-	"directory and how many entries your feed holds.\n"
+	"directory and how many entries your feed holds; \"(passphrase)\"\n"
+	"after the key when the key file is protected by one.\n"
 	"\n"
-	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"home\",\"seq\"}\n";
+	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"home\",\"seq\",\n"
+	"           \"passphrase\"}\n";
 
 struct me {
 	const char *key;  /* my key hex */
@@ -64,10 +66,11 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	role = row_str(me.row, "role", "");
 
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
 				      "key", key, "name", name, "role", role,
 				      "community", c->home.community.name,
-				      "home", c->dir, "seq", (json_int_t)seq);
+				      "home", c->dir, "seq", (json_int_t)seq,
+				      "passphrase", c->home.locked);
 
 		rc = o ? print_json(stdout, o) : STOA_ENOMEM;
 		json_decref(o);
@@ -81,7 +84,8 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 		print_text(stdout, role, 0, NULL);
 		fputc(')', stdout);
 	}
-	printf("\nkey        %s\ncommunity  ", key);
+	printf("\nkey        %s%s\ncommunity  ", key,
+	       c->home.locked ? " (passphrase)" : "");
 	print_text(stdout, c->home.community.name, 0, NULL);
 	fputs("\nhome       ", stdout);
 	print_text(stdout, c->dir, 0, NULL);

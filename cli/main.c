@@ -48,6 +48,8 @@ static const struct cmd cmds[] = {
 	  "the daemon's peers and the local store's figures" },
 	{ "peers", cmd_peers, CMD_HOME,
 	  "the peers the running daemon sees, and how it found them" },
+	{ "passphrase", cmd_passphrase, CMD_HOME,
+	  "protect your key file with a passphrase, change or remove it" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },
 };

@@ -14,90 +14,16 @@
 #include <time.h>
 
 #include "cli.h"
+#include "payload.h"
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4) with its code point in
- * *cp, or 0 if s[0] does not start one (overlong forms, surrogates and
- * code points past U+10FFFF are invalid). Never reads past a NUL: a NUL is
- * not a continuation byte.
- */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0) {
-		if ((s[1] & 0xc0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if (c < 0xf0) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x0f) << 12) |
-		      ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
-		if (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff))
-			return 0;
-		return 3;
-	}
-	if (c < 0xf5) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x07) << 18) |
-		      ((uint32_t)(s[1] & 0x3f) << 12) |
-		      ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		if (*cp < 0x10000 || *cp > 0x10ffff)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/* Code points that never reach the terminal. */
-static int dropped(uint32_t cp)
-{
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-	       cp == 0x200e || cp == 0x200f || cp == 0x061c ||
-	       (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
+/* The rules are payload_text_clean's (sync/payload.h), shared with the
+ * daemon's log. */
 char *text_clean(const char *s, int multiline)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *out, *o;
-	uint32_t cp;
-	size_t n;
+	char *out = strdup(s);
 
-	out = malloc(strlen(s) + 1);
-	if (!out)
-		return NULL;
-	o = out;
-	while (*p) {
-		n = utf8_next(p, &cp);
-		if (n == 0) {
-			*o++ = '?';
-			p++;
-			continue;
-		}
-		if (cp == '\n')
-			*o++ = multiline ? '\n' : ' ';
-		else if (cp == '\t')
-			*o++ = ' ';
-		else if (!dropped(cp)) {
-			memcpy(o, p, n);
-			o += n;
-		}
-		p += n;
-	}
-	*o = '\0';
+	if (out)
+		payload_text_clean(out, multiline);
 	return out;
 }
 

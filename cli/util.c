@@ -411,7 +411,7 @@ int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 	size_t len = 0;
 	int rc;
 
-	rc = cli_open(c, e);
+	rc = cli_unlock(c, e);
 	if (rc < 0)
 		return rc;
 	rc = payload_encode(obj, &p, &len, e);

@@ -34,6 +34,17 @@ _Static_assert(crypto_scalarmult_curve25519_BYTES == 32, "curve key size");
 _Static_assert(sizeof(KEY_FILE_MAGIC) - 1 == 8, "key file magic size");
 _Static_assert(KEY_FILE_LEN == 8 + 1 + 1 + KEY_SEED_LEN + KEY_PUBLIC_LEN,
 	       "key file size");
+_Static_assert(KEY_SALT_LEN == crypto_pwhash_SALTBYTES, "salt size");
+_Static_assert(KEY_NONCE_LEN == crypto_secretbox_NONCEBYTES, "nonce size");
+_Static_assert(KEY_BOX_LEN == crypto_secretbox_MACBYTES + KEY_SEED_LEN,
+	       "box size");
+_Static_assert(crypto_secretbox_KEYBYTES == 32, "secretbox key size");
+_Static_assert(KEY_FILE_V2_LEN == 8 + 1 + 1 + KEY_PUBLIC_LEN + KEY_SALT_LEN +
+	       8 + 8 + KEY_NONCE_LEN + KEY_BOX_LEN + 8, "key file v2 size");
+_Static_assert(KEY_PWHASH_OPS >= KEY_PWHASH_OPS_MIN &&
+	       KEY_PWHASH_OPS <= KEY_PWHASH_OPS_MAX, "write ops in bounds");
+_Static_assert(KEY_PWHASH_MEM >= KEY_PWHASH_MEM_MIN &&
+	       KEY_PWHASH_MEM <= KEY_PWHASH_MEM_MAX, "write mem in bounds");
 
 /* Offsets in the key file (key.h). */
 #define KF_MAGIC 0
@@ -43,7 +54,18 @@ _Static_assert(KEY_FILE_LEN == 8 + 1 + 1 + KEY_SEED_LEN + KEY_PUBLIC_LEN,
 #define KF_PUBLIC 42
 
 #define KF_PROTECT_NONE 0
-#define KF_PROTECT_PASSPHRASE 1
+
+/* Offsets in the key file v2 (key.h). */
+#define KF2_KDF 9
+#define KF2_PUBLIC 10
+#define KF2_SALT 42
+#define KF2_OPS 58
+#define KF2_MEM 66
+#define KF2_NONCE 74
+#define KF2_BOX 98
+#define KF2_CHECK 146
+#define KF2_CHECK_LEN 8
+#define KF2_KDF_ARGON2ID13 1
 
 int key_lib_init(void)
 {
@@ -283,8 +305,10 @@ static int fsync_dir(const char *path, struct err *e)
 	return rc;
 }
 
-int secret_file_write(const char *path, const uint8_t *p, size_t len,
-		      struct err *e)
+/* Writes p to a fresh temp file, then links it to path (refusing an
+ * existing file) or, with replace, renames it over path. */
+static int secret_file_put(const char *path, const uint8_t *p, size_t len,
+			   int replace, struct err *e)
 {
 	char tmp[PATH_MAX];
 	int fd, n, rc, saved;
@@ -324,6 +348,16 @@ int secret_file_write(const char *path, const uint8_t *p, size_t len,
 			       strerror(saved));
 	}
 
+	if (replace) {
+		if (rename(tmp, path) != 0) {
+			saved = errno;
+			unlink(tmp);
+			return err_set(e, errno_code(saved),
+				       "cannot replace '%s': %s", path,
+				       strerror(saved));
+		}
+		return fsync_dir(path, e);
+	}
 	if (link(tmp, path) != 0) {
 		saved = errno;
 		unlink(tmp);
@@ -337,6 +371,18 @@ int secret_file_write(const char *path, const uint8_t *p, size_t len,
 
 	rc = fsync_dir(path, e);
 	return rc;
+}
+
+int secret_file_write(const char *path, const uint8_t *p, size_t len,
+		      struct err *e)
+{
+	return secret_file_put(path, p, len, 0, e);
+}
+
+int secret_file_replace(const char *path, const uint8_t *p, size_t len,
+			struct err *e)
+{
+	return secret_file_put(path, p, len, 1, e);
 }
 
 int secret_file_read(const char *path, uint8_t *out, size_t max, size_t *len,
@@ -422,8 +468,9 @@ out:
 }
 
 /*
- * Key file bytes. Built in a fixed array rather than a struct buf because
- * it holds the seed and buf's heap memory is freed without being wiped.
+ * Key file bytes. Built in fixed arrays rather than a struct buf because
+ * they hold the seed (v1) or the key that seals it (v2), and buf's heap
+ * memory is freed without being wiped.
  */
 static void key_file_encode(uint8_t out[KEY_FILE_LEN], const struct key *k)
 {
@@ -435,93 +482,287 @@ static void key_file_encode(uint8_t out[KEY_FILE_LEN], const struct key *k)
 	memcpy(out + KF_PUBLIC, k->pk, KEY_PUBLIC_LEN);
 }
 
-int key_file_decode(const uint8_t *p, size_t len, struct key *k, struct err *e)
+/* The v2 check: the first 8 bytes of BLAKE2b-256 of bytes 0..146. */
+static void v2_check(const uint8_t *p, uint8_t out[KF2_CHECK_LEN])
 {
-	struct reader r;
-	struct key tmp;
-	uint8_t seed[KEY_SEED_LEN];
+	uint8_t h[HASH_LEN];
+
+	hash_blake2b(h, p, KF2_CHECK);
+	memcpy(out, h, KF2_CHECK_LEN);
+}
+
+/* Argon2id of pass under the file's salt and limits: the secretbox key. */
+static int derive(uint8_t out[crypto_secretbox_KEYBYTES], const char *pass,
+		  size_t len, const uint8_t salt[KEY_SALT_LEN], uint64_t ops,
+		  uint64_t mem, struct err *e)
+{
+	if (mem > SIZE_MAX)
+		return err_set(e, STOA_ENOMEM, "key file asks for too much "
+			       "memory (%llu bytes)", (unsigned long long)mem);
+	if (crypto_pwhash(out, crypto_secretbox_KEYBYTES, pass, len, salt,
+			  (unsigned long long)ops, (size_t)mem,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		sodium_memzero(out, crypto_secretbox_KEYBYTES);
+		return err_set(e, STOA_ENOMEM, "cannot derive a key from the "
+			       "passphrase (%llu MiB of memory needed)",
+			       (unsigned long long)(mem >> 20));
+	}
+	return 0;
+}
+
+int key_file_seal(uint8_t out[KEY_FILE_V2_LEN], const struct key *k,
+		  const char *pass, size_t len, uint64_t ops, uint64_t mem,
+		  struct err *e)
+{
+	uint8_t dk[crypto_secretbox_KEYBYTES];
+	int rc;
+
+	if (!key_has_secret(k))
+		return err_set(e, STOA_EINVAL, "the key is locked: cannot seal it");
+	if (!pass || len == 0 || len > KEY_PASSPHRASE_MAX)
+		return err_set(e, STOA_EINVAL, "a passphrase must be 1 to %d "
+			       "bytes", KEY_PASSPHRASE_MAX);
+	if (ops < KEY_PWHASH_OPS_MIN || ops > KEY_PWHASH_OPS_MAX ||
+	    mem < KEY_PWHASH_MEM_MIN || mem > KEY_PWHASH_MEM_MAX)
+		return err_set(e, STOA_EINVAL, "key derivation limits out of "
+			       "bounds");
+	memcpy(out + KF_MAGIC, KEY_FILE_MAGIC, 8);
+	out[KF_VERSION] = KEY_FILE_VERSION_SEALED;
+	out[KF2_KDF] = KF2_KDF_ARGON2ID13;
+	memcpy(out + KF2_PUBLIC, k->pk, KEY_PUBLIC_LEN);
+	randombytes_buf(out + KF2_SALT, KEY_SALT_LEN);
+	be_put64(out + KF2_OPS, ops);
+	be_put64(out + KF2_MEM, mem);
+	randombytes_buf(out + KF2_NONCE, KEY_NONCE_LEN);
+	rc = derive(dk, pass, len, out + KF2_SALT, ops, mem, e);
+	if (rc == 0) {
+		/* the seed is the first half of libsodium's secret key */
+		crypto_secretbox_easy(out + KF2_BOX, k->sk, KEY_SEED_LEN,
+				      out + KF2_NONCE, dk);
+		v2_check(out, out + KF2_CHECK);
+	}
+	sodium_memzero(dk, sizeof(dk));
+	return rc;
+}
+
+void key_file_wipe(struct key_file *kf)
+{
+	if (kf)
+		sodium_memzero(kf, sizeof(*kf));
+}
+
+/* A v1 file: magic and version already checked. */
+static int parse_v1(const uint8_t *p, struct key_file *kf, struct err *e)
+{
 	uint8_t pk[KEY_PUBLIC_LEN];
-	const uint8_t *magic;
-	uint8_t version, protection;
+	struct key tmp;
+	int rc = 0;
+
+	if (p[KF_PROTECTION] != KF_PROTECT_NONE)
+		return err_set(e, STOA_EPROTO,
+			       "key file has an unknown protection type %u",
+			       (unsigned)p[KF_PROTECTION]);
+	memcpy(pk, p + KF_PUBLIC, KEY_PUBLIC_LEN);
+	key_from_seed(&tmp, p + KF_SEED);
+	if (!bytes_equal(tmp.pk, pk, KEY_PUBLIC_LEN))
+		rc = err_set(e, STOA_ECRYPTO,
+			     "key file is damaged: public key does not match");
+	else
+		kf->key = tmp;
+	key_wipe(&tmp);
+	return rc;
+}
+
+/* A v2 file: magic and version already checked. */
+static int parse_v2(const uint8_t *p, struct key_file *kf, struct err *e)
+{
+	uint8_t check[KF2_CHECK_LEN];
+	uint64_t ops = be_get64(p + KF2_OPS), mem = be_get64(p + KF2_MEM);
+
+	if (p[KF2_KDF] != KF2_KDF_ARGON2ID13)
+		return err_set(e, STOA_EPROTO,
+			       "key file uses an unknown key derivation %u",
+			       (unsigned)p[KF2_KDF]);
+	if (ops < KEY_PWHASH_OPS_MIN || ops > KEY_PWHASH_OPS_MAX)
+		return err_set(e, STOA_EPROTO, "key file: opslimit %llu is "
+			       "outside %u..%u", (unsigned long long)ops,
+			       KEY_PWHASH_OPS_MIN, KEY_PWHASH_OPS_MAX);
+	if (mem < KEY_PWHASH_MEM_MIN || mem > KEY_PWHASH_MEM_MAX)
+		return err_set(e, STOA_EPROTO, "key file: memlimit %llu is "
+			       "outside %u..%u", (unsigned long long)mem,
+			       KEY_PWHASH_MEM_MIN, KEY_PWHASH_MEM_MAX);
+	v2_check(p, check);
+	/* not secret, but sodium_memcmp costs nothing here */
+	if (!bytes_equal(check, p + KF2_CHECK, KF2_CHECK_LEN))
+		return err_set(e, STOA_ECRYPTO,
+			       "key file is damaged (its check does not match)");
+	kf->sealed = 1;
+	memcpy(kf->key.pk, p + KF2_PUBLIC, KEY_PUBLIC_LEN);
+	memcpy(kf->salt, p + KF2_SALT, KEY_SALT_LEN);
+	kf->opslimit = ops;
+	kf->memlimit = mem;
+	memcpy(kf->nonce, p + KF2_NONCE, KEY_NONCE_LEN);
+	memcpy(kf->box, p + KF2_BOX, KEY_BOX_LEN);
+	return 0;
+}
+
+int key_file_parse(const uint8_t *p, size_t len, struct key_file *kf,
+		   struct err *e)
+{
+	int rc;
+
+	key_file_wipe(kf);
+	if (!p || (len != KEY_FILE_LEN && len != KEY_FILE_V2_LEN))
+		return err_set(e, STOA_EPROTO,
+			       "key file has the wrong size (%zu bytes, expected "
+			       "%d or %d)", p ? len : 0, KEY_FILE_LEN,
+			       KEY_FILE_V2_LEN);
+	if (memcmp(p + KF_MAGIC, KEY_FILE_MAGIC, 8) != 0)
+		return err_set(e, STOA_EPROTO, "not a stoa key file (bad magic)");
+	if (p[KF_VERSION] == KEY_FILE_VERSION && len == KEY_FILE_LEN)
+		rc = parse_v1(p, kf, e);
+	else if (p[KF_VERSION] == KEY_FILE_VERSION_SEALED &&
+		 len == KEY_FILE_V2_LEN)
+		rc = parse_v2(p, kf, e);
+	else if (p[KF_VERSION] == KEY_FILE_VERSION ||
+		 p[KF_VERSION] == KEY_FILE_VERSION_SEALED)
+		rc = err_set(e, STOA_EPROTO, "key file version %u has the "
+			     "wrong size (%zu bytes)", (unsigned)p[KF_VERSION],
+			     len);
+	else
+		rc = err_set(e, STOA_EPROTO,
+			     "key file version %u is not supported (this "
+			     "reads versions %d and %d)", (unsigned)p[KF_VERSION],
+			     KEY_FILE_VERSION, KEY_FILE_VERSION_SEALED);
+	if (rc)
+		key_file_wipe(kf);
+	return rc;
+}
+
+int key_file_unlock(const struct key_file *kf, const char *pass, size_t len,
+		    struct key *k, struct err *e)
+{
+	uint8_t dk[crypto_secretbox_KEYBYTES];
+	uint8_t seed[KEY_SEED_LEN];
 	int rc = 0;
 
 	key_wipe(k);
-	if (!p || len != KEY_FILE_LEN)
-		return err_set(e, STOA_EPROTO,
-			       "key file has the wrong size (%zu bytes, expected %d)",
-			       p ? len : 0, KEY_FILE_LEN);
-
-	reader_init(&r, p, len);
-	magic = reader_bytes(&r, 8);
-	version = reader_u8(&r);
-	protection = reader_u8(&r);
-	reader_copy(&r, seed, sizeof(seed));
-	reader_copy(&r, pk, sizeof(pk));
-	if (reader_finish(&r) != 0) {
-		rc = err_set(e, STOA_EPROTO, "key file is truncated");
+	if (!kf->sealed) {
+		if (!key_has_secret(&kf->key))
+			return err_set(e, STOA_EINVAL, "no key was read");
+		*k = kf->key;
+		return 0;
+	}
+	if (!pass || len == 0)
+		return err_set(e, STOA_EPERM, "the key is protected by a "
+			       "passphrase and none was given");
+	if (len > KEY_PASSPHRASE_MAX)
+		return err_set(e, STOA_EINVAL, "passphrase is too long (at "
+			       "most %d bytes)", KEY_PASSPHRASE_MAX);
+	rc = derive(dk, pass, len, kf->salt, kf->opslimit, kf->memlimit, e);
+	if (rc)
+		goto out;
+	if (crypto_secretbox_open_easy(seed, kf->box, KEY_BOX_LEN, kf->nonce,
+				       dk) != 0) {
+		rc = err_set(e, STOA_EPERM, "wrong passphrase");
 		goto out;
 	}
-	if (memcmp(magic, KEY_FILE_MAGIC, 8) != 0) {
-		rc = err_set(e, STOA_EPROTO, "not a stoa key file (bad magic)");
-		goto out;
-	}
-	if (version != KEY_FILE_VERSION) {
-		rc = err_set(e, STOA_EPROTO,
-			     "key file version %u is not supported (this is version %d)",
-			     (unsigned)version, KEY_FILE_VERSION);
-		goto out;
-	}
-	if (protection == KF_PROTECT_PASSPHRASE) {
-		rc = err_set(e, STOA_EINVAL,
-			     "key file is passphrase-protected, which this version cannot read");
-		goto out;
-	}
-	if (protection != KF_PROTECT_NONE) {
-		rc = err_set(e, STOA_EPROTO,
-			     "key file has an unknown protection type %u",
-			     (unsigned)protection);
-		goto out;
-	}
-	key_from_seed(&tmp, seed);
-	if (!bytes_equal(tmp.pk, pk, KEY_PUBLIC_LEN)) {
+	key_from_seed(k, seed);
+	if (!bytes_equal(k->pk, kf->key.pk, KEY_PUBLIC_LEN)) {
+		key_wipe(k);
 		rc = err_set(e, STOA_ECRYPTO,
 			     "key file is damaged: public key does not match");
-		goto out;
 	}
-	*k = tmp;
 out:
-	key_wipe(&tmp);
-	bytes_wipe(seed, sizeof(seed));
+	sodium_memzero(dk, sizeof(dk));
+	sodium_memzero(seed, sizeof(seed));
+	return rc;
+}
+
+int key_has_secret(const struct key *k)
+{
+	/* libsodium's secret key ends with the public key; a sealed key's
+	 * is all zero until it is unlocked */
+	return bytes_equal(k->sk + KEY_SEED_LEN, k->pk, KEY_PUBLIC_LEN) &&
+	       !sodium_is_zero(k->pk, KEY_PUBLIC_LEN);
+}
+
+int key_file_decode(const uint8_t *p, size_t len, struct key *k, struct err *e)
+{
+	struct key_file kf;
+	int rc;
+
+	key_wipe(k);
+	rc = key_file_parse(p, len, &kf, e);
+	if (rc == 0 && kf.sealed)
+		rc = err_set(e, STOA_EPERM, "key file is protected by a passphrase");
+	else if (rc == 0)
+		*k = kf.key;
+	key_file_wipe(&kf);
+	return rc;
+}
+
+int key_file_store(const char *path, const struct key *k, const char *pass,
+		   size_t len, unsigned flags, struct err *e)
+{
+	uint8_t raw[KEY_FILE_MAX];
+	size_t n = KEY_FILE_LEN;
+	int rc = 0;
+
+	if (!key_has_secret(k))
+		return err_set(e, STOA_EINVAL, "the key is locked: cannot write it");
+	if (pass) {
+		n = KEY_FILE_V2_LEN;
+		rc = key_file_seal(raw, k, pass, len, KEY_PWHASH_OPS,
+				   KEY_PWHASH_MEM, e);
+	} else {
+		key_file_encode(raw, k);
+	}
+	if (rc == 0 && (flags & KEY_FILE_REPLACE))
+		rc = secret_file_replace(path, raw, n, e);
+	else if (rc == 0)
+		rc = secret_file_write(path, raw, n, e);
+	sodium_memzero(raw, sizeof(raw));
 	return rc;
 }
 
 int key_file_write(const char *path, const struct key *k, struct err *e)
 {
-	uint8_t raw[KEY_FILE_LEN];
-	int rc;
-
-	key_file_encode(raw, k);
-	rc = secret_file_write(path, raw, sizeof(raw), e);
-	bytes_wipe(raw, sizeof(raw));
-	return rc;
+	return key_file_store(path, k, NULL, 0, 0, e);
 }
 
-int key_file_read(const char *path, struct key *k, struct err *e)
+int key_file_load(const char *path, struct key_file *kf, struct err *e)
 {
-	uint8_t raw[KEY_FILE_LEN];
+	uint8_t raw[KEY_FILE_MAX];
 	struct err inner;
 	size_t len = 0;
 	int rc;
 
-	key_wipe(k);
+	key_file_wipe(kf);
 	rc = secret_file_read(path, raw, sizeof(raw), &len, e);
 	if (rc)
 		return rc;
 	/* Decode into a local err so the message can name the file. */
 	err_clear(&inner);
-	rc = key_file_decode(raw, len, k, &inner);
-	bytes_wipe(raw, sizeof(raw));
+	rc = key_file_parse(raw, len, kf, &inner);
+	sodium_memzero(raw, sizeof(raw));
 	if (rc)
 		return err_set(e, rc, "'%s': %s", path, inner.msg);
 	return 0;
+}
+
+int key_file_read(const char *path, struct key *k, struct err *e)
+{
+	struct key_file kf;
+	int rc;
+
+	key_wipe(k);
+	rc = key_file_load(path, &kf, e);
+	if (rc == 0 && kf.sealed)
+		rc = err_set(e, STOA_EPERM, "'%s' is protected by a passphrase",
+			     path);
+	else if (rc == 0)
+		*k = kf.key;
+	key_file_wipe(&kf);
+	return rc;
 }

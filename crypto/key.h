@@ -3,13 +3,29 @@
  * the key file. The only module (with community.c) that includes
  * <sodium.h>; no SQLite, no sockets, no logging.
  *
- * Key file v1 (KEY_FILE_LEN = 74 bytes, mode 0600):
+ * Key file v1, plain (KEY_FILE_LEN = 74 bytes, mode 0600):
  *   off len  field
  *     0   8  magic "stoa-key"
  *     8   1  version = 1
- *     9   1  protection: 0 = plain (1 = passphrase, reserved)
+ *     9   1  protection: 0 = plain (any other value is refused)
  *    10  32  Ed25519 seed
  *    42  32  Ed25519 public key (must match the seed)
+ *
+ * Key file v2, passphrase-protected (KEY_FILE_V2_LEN = 154 bytes, 0600):
+ *   off len  field
+ *     0   8  magic "stoa-key"
+ *     8   1  version = 2
+ *     9   1  kdf: 1 = Argon2id v1.3 (libsodium crypto_pwhash)
+ *    10  32  Ed25519 public key (readable without the passphrase)
+ *    42  16  salt
+ *    58   8  opslimit, big-endian, KEY_PWHASH_OPS_MIN..KEY_PWHASH_OPS_MAX
+ *    66   8  memlimit in bytes, big-endian, KEY_PWHASH_MEM_MIN..MAX
+ *    74  24  nonce
+ *    98  48  crypto_secretbox_easy(seed) under the 32-byte key that
+ *            Argon2id derives from the passphrase, salt and limits
+ *   146   8  check: the first 8 bytes of BLAKE2b-256 of bytes 0..146
+ * The check tells a damaged file from a wrong passphrase; the secretbox
+ * MAC and the public key derived from the unsealed seed authenticate it.
  * A key file that is group- or world-accessible is refused.
  */
 #ifndef STOA_KEY_H
@@ -25,9 +41,25 @@
 #define KEY_SEED_LEN 32
 #define KEY_SIG_LEN 64
 #define HASH_LEN 32       /* BLAKE2b-256 */
-#define KEY_FILE_LEN 74
+#define KEY_FILE_LEN 74           /* v1 */
+#define KEY_FILE_V2_LEN 154       /* v2 */
+#define KEY_FILE_MAX KEY_FILE_V2_LEN
 #define KEY_FILE_MAGIC "stoa-key"
 #define KEY_FILE_VERSION 1
+#define KEY_FILE_VERSION_SEALED 2
+#define KEY_SALT_LEN 16
+#define KEY_NONCE_LEN 24
+#define KEY_BOX_LEN (16 + KEY_SEED_LEN) /* MAC + sealed seed */
+#define KEY_PASSPHRASE_MAX 1024   /* bytes */
+/* What a new v2 file is sealed with: libsodium's "interactive" limits
+ * (Argon2id, 2 passes over 64 MiB: about 0.1-0.5 s on a laptop). */
+#define KEY_PWHASH_OPS 2u
+#define KEY_PWHASH_MEM (64u * 1024 * 1024)
+/* What a reader accepts, so a damaged file cannot ask for hours or GiB. */
+#define KEY_PWHASH_OPS_MIN 1u
+#define KEY_PWHASH_OPS_MAX 16u
+#define KEY_PWHASH_MEM_MIN 8192u
+#define KEY_PWHASH_MEM_MAX (1024u * 1024 * 1024)
 
 struct key {
 	uint8_t pk[KEY_PUBLIC_LEN];
@@ -79,15 +111,68 @@ int hex_decode(uint8_t *out, size_t n, const char *hex);
 int hex_valid(const char *s);
 
 /*
- * Writes k to path atomically (temp file, fsync, link into place so an
- * existing key is never replaced, fsync of the directory), mode 0600.
- * Refuses to replace an existing file (STOA_EEXIST).
+ * A key file as read, before any passphrase: the public key always; the
+ * whole key for a plain file; the sealed seed and its KDF parameters for
+ * a protected one. Holds secrets (v1): wipe with key_file_wipe.
  */
+struct key_file {
+	int sealed;                 /* 1: v2, key.sk is zero until unlocked */
+	struct key key;
+	uint8_t salt[KEY_SALT_LEN];
+	uint64_t opslimit;
+	uint64_t memlimit;
+	uint8_t nonce[KEY_NONCE_LEN];
+	uint8_t box[KEY_BOX_LEN];
+};
+
+/* Parses v1 or v2 key file bytes (no KDF is run). 0 or STOA_EPROTO /
+ * STOA_ECRYPTO with the reason; kf is wiped on failure. */
+int key_file_parse(const uint8_t *p, size_t len, struct key_file *kf,
+		   struct err *e);
+/* Reads and parses a key file; refuses bad mode, symlinks, size. */
+int key_file_load(const char *path, struct key_file *kf, struct err *e);
+/*
+ * The whole key of kf into k: a plain file's at once, a sealed one's by
+ * running Argon2id on pass (len bytes, at most KEY_PASSPHRASE_MAX) and
+ * opening the box. STOA_EPERM "wrong passphrase", STOA_ECRYPTO for a seed
+ * that does not give the file's public key, STOA_ENOMEM if the KDF cannot
+ * get its memory. k is zeroed on failure.
+ */
+int key_file_unlock(const struct key_file *kf, const char *pass, size_t len,
+		    struct key *k, struct err *e);
+void key_file_wipe(struct key_file *kf);
+
+/*
+ * The bytes of a v2 file of k sealed under pass (1..KEY_PASSPHRASE_MAX
+ * bytes) with a fresh salt and nonce and the given Argon2id limits
+ * (within the KEY_PWHASH_*_MIN/MAX bounds). key_file_store uses
+ * KEY_PWHASH_OPS and KEY_PWHASH_MEM; tests and fuzzers use less.
+ */
+int key_file_seal(uint8_t out[KEY_FILE_V2_LEN], const struct key *k,
+		  const char *pass, size_t len, uint64_t ops, uint64_t mem,
+		  struct err *e);
+
+/* Flags of key_file_store. */
+#define KEY_FILE_REPLACE 1u         /* replace an existing file (rename) */
+
+/*
+ * Writes k to path atomically (temp file, fsync, then link into place so
+ * an existing key is never replaced, or rename over it with
+ * KEY_FILE_REPLACE; fsync of the directory), mode 0600: v1 if pass is
+ * NULL, else v2 sealed under pass (1..KEY_PASSPHRASE_MAX bytes) with a
+ * fresh salt and nonce and the KEY_PWHASH_* limits. Without
+ * KEY_FILE_REPLACE an existing file is STOA_EEXIST.
+ */
+int key_file_store(const char *path, const struct key *k, const char *pass,
+		   size_t len, unsigned flags, struct err *e);
+/* key_file_store of a plain (v1) file that must not exist yet. */
 int key_file_write(const char *path, const struct key *k, struct err *e);
-/* Reads and checks a key file; refuses bad mode, magic, version, size. */
+/* Reads a plain key file (a sealed one is STOA_EPERM). */
 int key_file_read(const char *path, struct key *k, struct err *e);
-/* Parses key file bytes (used by key_file_read and by tests/fuzzers). */
+/* Parses plain key file bytes (a sealed file is STOA_EPERM). */
 int key_file_decode(const uint8_t *p, size_t len, struct key *k, struct err *e);
+/* 1 if k holds its secret half (not a sealed key's public half only). */
+int key_has_secret(const struct key *k);
 
 /* Reads a whole small secret file, refusing group/world access and
  * anything longer than max. Shared by key and community files. */
@@ -96,5 +181,8 @@ int secret_file_read(const char *path, uint8_t *out, size_t max, size_t *len,
 /* Atomically creates a 0600 file holding p (fails if path exists). */
 int secret_file_write(const char *path, const uint8_t *p, size_t len,
 		      struct err *e);
+/* Same, but atomically replaces an existing file (rename). */
+int secret_file_replace(const char *path, const uint8_t *p, size_t len,
+			struct err *e);
 
 #endif

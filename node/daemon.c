@@ -28,6 +28,7 @@
 
 #include "daemon.h"
 #include "discovery.h"
+#include "payload.h"
 #include "replica.h"
 #include "transport.h"
 #include "view.h"
@@ -137,17 +138,16 @@ static void logf_(struct daemon *d, int always, const char *fmt, ...)
 	struct tm tm;
 	time_t t = time(NULL);
 	va_list ap;
-	size_t i;
 
 	if (d->o->quiet && !always)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	/* peers' words reach the log: keep it to one printable line */
-	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	/* peers' words reach the log (an ERROR's text, an endpoint): one
+	 * line, no control, bidi control or invalid UTF-8, as the CLI
+	 * prints other members' text */
+	payload_text_clean(line, 0);
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(stderr, "stoa: %s %s\n", when, line);
@@ -856,17 +856,82 @@ static char *status_json(struct daemon *d)
 	return s;
 }
 
-/*
- * Control requests, one frame each: 'N' + author (32) + seq (8) + id (32)
- * (a local write grew a feed), 'R' (a `stoa sync` on this home brought
- * entries: compare frontiers with every peer again), 'S' (status: answered
- * with one JSON frame).
- */
-#define CONTROL_NUDGE_LEN (1 + MSG_TRIPLE_LEN)
+/* Control requests: the layout is in daemon.h. */
+int daemon_req_decode(const uint8_t *p, size_t len, struct daemon_req *r,
+		      struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (!p || len == 0)
+		return err_set(e, STOA_EPROTO, "empty control request");
+	switch (p[0]) {
+	case DAEMON_REQ_NUDGE:
+		if (len != DAEMON_REQ_MAX)
+			break;
+		memcpy(r->head.author, p + 1, KEY_PUBLIC_LEN);
+		r->head.seq = be_get64(p + 1 + KEY_PUBLIC_LEN);
+		memcpy(r->head.id, p + 1 + KEY_PUBLIC_LEN + 8, ENTRY_ID_LEN);
+		/* announced to every peer as a HAVE: only a seq an entry
+		 * can have */
+		if (r->head.seq < 1 || r->head.seq > ENTRY_MAX_SEQ)
+			return err_set(e, STOA_EPROTO,
+				       "control nudge: seq %" PRIu64
+				       " out of range", r->head.seq);
+		r->type = DAEMON_REQ_NUDGE;
+		return 0;
+	case DAEMON_REQ_RESCAN:
+	case DAEMON_REQ_STATUS:
+		if (len != 1)
+			break;
+		r->type = (enum daemon_req_type)p[0];
+		return 0;
+	default:
+		return err_set(e, STOA_EPROTO,
+			       "unknown control request 0x%02x", (unsigned)p[0]);
+	}
+	return err_set(e, STOA_EPROTO, "control request '%c': %zu bytes",
+		       (char)p[0], len);
+}
 
+size_t daemon_req_encode(const struct daemon_req *r,
+			 uint8_t out[DAEMON_REQ_MAX])
+{
+	out[0] = (uint8_t)r->type;
+	if (r->type != DAEMON_REQ_NUDGE)
+		return 1;
+	memcpy(out + 1, r->head.author, KEY_PUBLIC_LEN);
+	be_put64(out + 1 + KEY_PUBLIC_LEN, r->head.seq);
+	memcpy(out + 1 + KEY_PUBLIC_LEN + 8, r->head.id, ENTRY_ID_LEN);
+	return DAEMON_REQ_MAX;
+}
+
+/* Acts on one control request; a status request is answered to rid. */
+static void control_answer(struct daemon *d, const struct daemon_req *r,
+			   const uint8_t *rid, size_t rid_len)
+{
+	char *s;
+
+	switch (r->type) {
+	case DAEMON_REQ_NUDGE:
+		grew(d, &r->head);
+		break;
+	case DAEMON_REQ_RESCAN:
+		d->grown_overflow = 1;
+		break;
+	case DAEMON_REQ_STATUS:
+		s = status_json(d);
+		if (s)
+			transport_send(d->control, rid, rid_len, s, strlen(s),
+				       NULL);
+		free(s);
+		break;
+	}
+}
+
+/* Reads up to DAEMON_FRAMES_PER_PASS requests; a bad one is ignored. */
 static void on_control(struct daemon *d)
 {
 	struct transport_frame f;
+	struct daemon_req r;
 	struct err e;
 	int n, rc;
 
@@ -877,23 +942,8 @@ static void on_control(struct daemon *d)
 			break;
 		if (rc < 0)
 			continue;
-		if (f.len == CONTROL_NUDGE_LEN && f.data[0] == 'N') {
-			struct msg_head h;
-
-			memcpy(h.author, f.data + 1, KEY_PUBLIC_LEN);
-			h.seq = be_get64(f.data + 1 + KEY_PUBLIC_LEN);
-			memcpy(h.id, f.data + 1 + KEY_PUBLIC_LEN + 8, ENTRY_ID_LEN);
-			grew(d, &h);
-		} else if (f.len == 1 && f.data[0] == 'R') {
-			d->grown_overflow = 1;
-		} else if (f.len == 1 && f.data[0] == 'S') {
-			char *s = status_json(d);
-
-			if (s)
-				transport_send(d->control, f.rid, f.rid_len, s,
-					       strlen(s), NULL);
-			free(s);
-		}
+		if (daemon_req_decode(f.data, f.len, &r, NULL) == 0)
+			control_answer(d, &r, f.rid, f.rid_len);
 		transport_frame_release(&f);
 	}
 }
@@ -1303,6 +1353,9 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	int rc;
 
 	memset(sum, 0, sizeof(*sum));
+	if (h->locked)
+		return err_set(e, STOA_EPERM, "the key is locked: unlock it "
+			       "before starting the daemon");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_set(e, STOA_ENOMEM, "out of memory");
@@ -1447,7 +1500,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	teardown(d);
 	/* a daemon serving this home passes on what this sync brought */
 	if (o->once && sum->entries_in > 0)
-		control_send(h->dir, "R", 1);
+		control_send(h->dir, (const uint8_t[]){ DAEMON_REQ_RESCAN }, 1);
 	sum->seconds = (double)(now_ms() - d->start_ms) / 1000.0;
 	free(d);
 	return rc;
@@ -1493,13 +1546,14 @@ static void control_send(const char *dir, const void *frame, size_t len)
 
 void daemon_nudge(const char *dir, const struct msg_head *head)
 {
-	uint8_t frame[CONTROL_NUDGE_LEN];
+	uint8_t frame[DAEMON_REQ_MAX];
+	struct daemon_req r;
+	size_t len;
 
-	frame[0] = 'N';
-	memcpy(frame + 1, head->author, KEY_PUBLIC_LEN);
-	be_put64(frame + 1 + KEY_PUBLIC_LEN, head->seq);
-	memcpy(frame + 1 + KEY_PUBLIC_LEN + 8, head->id, ENTRY_ID_LEN);
-	control_send(dir, frame, sizeof(frame));
+	r.type = DAEMON_REQ_NUDGE;
+	r.head = *head;
+	len = daemon_req_encode(&r, frame);
+	control_send(dir, frame, len);
 }
 
 int daemon_status(const char *dir, char **json, struct err *e)
@@ -1517,7 +1571,8 @@ int daemon_status(const char *dir, char **json, struct err *e)
 	if (!ep[0] || !(ctx = transport_ctx_new()))
 		return err_set(e, STOA_ENOTFOUND, "no control socket");
 	if (transport_control_dial(ctx, ep, &sock, e) == 0 &&
-	    transport_send(sock, NULL, 0, "S", 1, e) == 0) {
+	    transport_send(sock, NULL, 0,
+			   (const uint8_t[]){ DAEMON_REQ_STATUS }, 1, e) == 0) {
 		deadline = now_ms() + DAEMON_CONTROL_TIMEOUT_MS;
 		while (now_ms() < deadline) {
 			if (transport_poll(&sock, 1, NULL, 0,

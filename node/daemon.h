@@ -15,6 +15,7 @@
 #ifndef STOA_DAEMON_H
 #define STOA_DAEMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "discovery.h"
@@ -75,6 +76,37 @@ struct daemon_summary {
  */
 int daemon_run(struct home *h, const struct daemon_opts *o,
 	       struct daemon_summary *sum, struct err *e);
+
+/*
+ * Control requests: one frame each, sent to `ipc://HOME/control` by the
+ * `stoa` commands of the same home (docs/architecture.md §8):
+ *   off len  field
+ *     0   1  type: 'N' nudge, 'R' rescan, 'S' status
+ *     1  32  nudge only: author
+ *    33   8  nudge only: seq, big-endian, 1..ENTRY_MAX_SEQ
+ *    41  32  nudge only: id of the feed's new head
+ * 'R' and 'S' are exactly 1 byte. Anything else is refused (and ignored
+ * by the daemon).
+ */
+#define DAEMON_REQ_MAX (1 + MSG_TRIPLE_LEN) /* the longest: a nudge */
+
+enum daemon_req_type {
+	DAEMON_REQ_NUDGE = 'N',  /* a local write grew a feed */
+	DAEMON_REQ_RESCAN = 'R', /* a sync on this home brought entries */
+	DAEMON_REQ_STATUS = 'S', /* answered with one JSON frame */
+};
+
+struct daemon_req {
+	enum daemon_req_type type;
+	struct msg_head head;    /* nudge only */
+};
+
+/* Parses one control frame: 0, or STOA_EPROTO with the reason in e. */
+int daemon_req_decode(const uint8_t *p, size_t len, struct daemon_req *r,
+		      struct err *e);
+/* Encodes r into out; returns its length (1 or DAEMON_REQ_MAX). */
+size_t daemon_req_encode(const struct daemon_req *r,
+			 uint8_t out[DAEMON_REQ_MAX]);
 
 /*
  * Tells a daemon running on home dir that a feed grew (best effort, never

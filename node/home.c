@@ -80,7 +80,8 @@ static int profile_payload(const char *name, const char *role, char **out,
 }
 
 int home_create(struct home *h, const char *dir, const struct community *c,
-		const char *name, const char *role, struct err *e)
+		const char *name, const char *role, const char *pass,
+		size_t len, struct err *e)
 {
 	char path[HOME_PATH_MAX], keypath[HOME_PATH_MAX], compath[HOME_PATH_MAX];
 	char *payload = NULL;
@@ -133,7 +134,7 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 	wrote_community = 1;
 	if ((rc = store_append(h->store, &h->key, ENTRY_KIND_PROFILE, payload,
 			       plen, NULL, e)) < 0 ||
-	    (rc = key_file_write(keypath, &h->key, e)) < 0)
+	    (rc = key_file_store(keypath, &h->key, pass, len, 0, e)) < 0)
 		goto out;
 	if ((rc = store_commit(h->store, e)) < 0)
 		unlink(keypath);
@@ -161,8 +162,16 @@ int home_open(struct home *h, const char *dir, struct err *e)
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return err_set(e, STOA_ENOTFOUND, "no node in '%s': run 'stoa "
 			       "init' first", dir);
-	if ((rc = key_file_read(path, &h->key, e)) < 0)
+	if ((rc = key_file_load(path, &h->kf, e)) < 0)
 		goto fail;
+	/* sealed: the public half now, the secret one at home_unlock */
+	h->locked = h->kf.sealed;
+	if (h->locked) {
+		memcpy(h->key.pk, h->kf.key.pk, KEY_PUBLIC_LEN);
+	} else {
+		h->key = h->kf.key;
+		key_file_wipe(&h->kf); /* one copy of the secret is enough */
+	}
 	if ((rc = home_path(dir, HOME_COMMUNITY_FILE, path, e)) < 0 ||
 	    (rc = community_file_read(path, &h->community, e)) < 0)
 		goto fail;
@@ -175,10 +184,41 @@ fail:
 	return rc;
 }
 
+int home_unlock(struct home *h, const char *pass, size_t len, struct err *e)
+{
+	struct key k;
+	int rc;
+
+	if (!h->locked)
+		return 0;
+	rc = key_file_unlock(&h->kf, pass, len, &k, e);
+	if (rc == 0) {
+		h->key = k;
+		h->locked = 0;
+	}
+	key_wipe(&k);
+	return rc;
+}
+
+int home_protect(struct home *h, const char *pass, size_t len,
+		 struct err *e)
+{
+	char path[HOME_PATH_MAX];
+	int rc;
+
+	if (h->locked)
+		return err_set(e, STOA_EPERM, "the key is locked");
+	if ((rc = home_path(h->dir, HOME_KEY_FILE, path, e)) < 0)
+		return rc;
+	return key_file_store(path, &h->key, pass, len, KEY_FILE_REPLACE, e);
+}
+
 void home_close(struct home *h)
 {
 	store_close(h->store);
 	h->store = NULL;
 	key_wipe(&h->key);
+	key_file_wipe(&h->kf);
+	h->locked = 0;
 	community_wipe(&h->community);
 }

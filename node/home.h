@@ -4,7 +4,10 @@
  * chosen by --home, else $STOA_HOME, else $XDG_DATA_HOME/stoa, else
  * $HOME/.local/share/stoa. Creating a home (home_create) writes the key,
  * the community and the first profile entry; opening one (home_open)
- * loads all three and refuses a key file with loose permissions.
+ * loads all three and refuses a key file with loose permissions. A key
+ * file sealed with a passphrase (key file v2) opens locked: the public
+ * key is there for every reading command, and home_unlock adds the secret
+ * half for the commands that sign or connect.
  */
 #ifndef STOA_HOME_H
 #define STOA_HOME_H
@@ -22,7 +25,11 @@
 
 struct home {
 	char dir[HOME_PATH_MAX];
-	struct key key;             /* secret: wiped by home_close */
+	struct key key;             /* secret: wiped by home_close; only the
+				     * public half while locked */
+	struct key_file kf;         /* a sealed key file as read, for
+				     * home_unlock; wiped likewise */
+	int locked;                 /* sealed and not unlocked yet */
 	struct community community; /* secret: wiped by home_close */
 	struct store *store;        /* owned */
 };
@@ -37,13 +44,28 @@ int home_path(const char *dir, const char *name, char out[HOME_PATH_MAX],
 /*
  * Creates a home in dir (created 0700 if missing; must not already hold a
  * key) with a new key, community c, and a first profile entry built from
- * name/role. On failure nothing is left behind but the directory.
+ * name/role; the key file is sealed under pass (len bytes) unless pass is
+ * NULL. On failure nothing is left behind but the directory.
  */
 int home_create(struct home *h, const char *dir, const struct community *c,
-		const char *name, const char *role, struct err *e);
+		const char *name, const char *role, const char *pass,
+		size_t len, struct err *e);
 
 /* Opens an existing home; STOA_ENOTFOUND with a hint if there is none. */
 int home_open(struct home *h, const char *dir, struct err *e);
+
+/*
+ * Unlocks a sealed key with pass (len bytes); nothing to do (0) if the key
+ * is not locked. See key_file_unlock for the errors.
+ */
+int home_unlock(struct home *h, const char *pass, size_t len, struct err *e);
+
+/*
+ * Rewrites the key file of an unlocked home in place (atomically): sealed
+ * under pass, or plain if pass is NULL.
+ */
+int home_protect(struct home *h, const char *pass, size_t len,
+		 struct err *e);
 
 void home_close(struct home *h); /* wipes secrets, closes the store */
 

@@ -763,6 +763,10 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 	uint64_t ts;
 	int rc, own;
 
+	/* a sealed key not unlocked would sign garbage that the checks
+	 * below are skipped for */
+	if (!key_has_secret(k))
+		return err_set(e, STOA_EPERM, "the key is locked: cannot sign");
 	rc = payload_validate(kind, payload, len, &obj, e);
 	if (rc < 0)
 		return rc;

@@ -395,49 +395,104 @@ int payload_encode(const json_t *obj, char **out, size_t *len, struct err *e)
 }
 
 /*
- * Strict UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF)
- * and no control characters: C0 other than \t and \n, DEL, and C1
- * (U+0080..U+009F, encoded C2 80..C2 9F).
+ * Length of the valid UTF-8 sequence at s (1..4) with its code point in
+ * *cp, or 0 if s[0] does not start one: strict UTF-8, so overlong forms,
+ * surrogates and code points past U+10FFFF are invalid. Never reads past a
+ * NUL: a NUL is not a continuation byte.
  */
+static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0) {
+		if ((s[1] & 0xc0) != 0x80)
+			return 0;
+		*cp = ((uint32_t)(c & 0x1f) << 6) | (s[1] & 0x3f);
+		return 2;
+	}
+	if (c < 0xf0) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		*cp = ((uint32_t)(c & 0x0f) << 12) |
+		      ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+		if (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff))
+			return 0;
+		return 3;
+	}
+	if (c < 0xf5) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		*cp = ((uint32_t)(c & 0x07) << 18) |
+		      ((uint32_t)(s[1] & 0x3f) << 12) |
+		      ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
+		if (*cp < 0x10000 || *cp > 0x10ffff)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* C0 controls, DEL and C1 controls (U+0080..U+009F). */
+static int is_control(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
+}
+
+/* The bidirectional controls that reorder how a line reads. */
+static int is_bidi(uint32_t cp)
+{
+	return cp == 0x200e || cp == 0x200f || cp == 0x061c ||
+	       (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 int payload_text_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t n;
 
 	if (!s)
 		return 0;
-	while (*p) {
-		unsigned char c = *p;
-		uint32_t cp;
-		int n, i;
+	for (; *p; p += n) {
+		n = utf8_next(p, &cp);
+		if (n == 0 || (is_control(cp) && cp != '\n' && cp != '\t'))
+			return 0;
+	}
+	return 1;
+}
 
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-				return 0;
+void payload_text_clean(char *s, int multiline)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *o = s;
+	uint32_t cp;
+	size_t n;
+
+	/* o never passes p: each sequence writes at most its own length */
+	while (*p) {
+		n = utf8_next(p, &cp);
+		if (n == 0) {
+			*o++ = '?';
 			p++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return 0; /* continuation byte, C0/C1 overlong lead, > F4 */
+		if (cp == '\n')
+			*o++ = multiline ? '\n' : ' ';
+		else if (cp == '\t')
+			*o++ = ' ';
+		else if (!is_control(cp) && !is_bidi(cp)) {
+			memmove(o, p, n);
+			o += n;
 		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-		p += n + 1;
+		p += n;
 	}
-	return 1;
+	*o = '\0';
 }

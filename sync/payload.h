@@ -54,7 +54,20 @@ int payload_encode(const json_t *obj, char **out, size_t *len, struct err *e);
 /* 1 if role is one of the profile roles: learner, mentor, facilitator. */
 int payload_role_ok(const char *role);
 
-/* 1 if s is valid UTF-8 with no control characters other than \n \t. */
+/*
+ * 1 if s is strict UTF-8 (no overlong forms, no surrogates, nothing past
+ * U+10FFFF) with no control characters other than \n and \t: no other C0,
+ * no DEL, no C1 (U+0080..U+009F).
+ */
 int payload_text_ok(const char *s);
+
+/*
+ * Makes s, in place, fit for a terminal or a log line (dropbear's
+ * stripcontrol, extended to UTF-8): C0 controls, DEL, C1 controls and the
+ * bidi controls (U+200E, U+200F, U+061C, U+202A..U+202E, U+2066..U+2069)
+ * are removed, tab becomes a space, each byte of invalid UTF-8 becomes
+ * '?'; newlines are kept with multiline, else become spaces. s never grows.
+ */
+void payload_text_clean(char *s, int multiline);
 
 #endif

@@ -19,6 +19,8 @@
 #   STOA_COMMUNITY   community name for a new node (default: classroom)
 #   STOA_HOME        the node's directory (stoa's own default otherwise:
 #                    $XDG_DATA_HOME/stoa, else ~/.local/share/stoa)
+#   STOA_EXTRA_PACKAGES  more Debian packages to install if missing, split
+#                    on white space (CI: clang and valgrind, see .ci/run)
 #
 # Runs as root; as another user it uses sudo for apt-get only.
 set -euo pipefail
@@ -56,6 +58,11 @@ cd "$repo"
 packages=(build-essential cmake pkg-config libsodium-dev libzmq3-dev
 	libsqlite3-dev libavahi-client-dev libavahi-core-dev libjansson-dev
 	python3 sqlite3)
+if [ -n "${STOA_EXTRA_PACKAGES:-}" ]; then
+	# Split on white space on purpose: a list of package names.
+	read -r -a extra_packages <<<"$STOA_EXTRA_PACKAGES"
+	packages+=("${extra_packages[@]}")
+fi
 
 # The tests also make virtual hosts (iproute2) and run a system
 # avahi-daemon with its own D-Bus on some of them (tests/netns).

@@ -3,12 +3,13 @@
 
     python3 tests/fuzz/gen_corpus.py [--stoa PATH]
 
-msg, entry, payload and repl are built from docs/protocol.md,
+msg, entry, payload, repl and control are built from docs/protocol.md,
 docs/formats.md and tests/golden/entries-v1.txt with the standard library
 only. invite and keyfile need a real home: with --stoa, a throwaway home
 is made in a temp dir (`stoa init`, `stoa invite`) and its key file,
-community file and invite code are copied (their secrets belong to that
-throwaway home only). Existing files are overwritten; names are stable.
+community file and invite code are copied, and a second home's key file
+sealed with the passphrase "fuzz" (key file v2); their secrets belong to
+those throwaway homes only. Existing files are overwritten; names are stable.
 """
 import argparse
 import hashlib
@@ -192,6 +193,13 @@ def main():
         b'garbage', hdr(7)))
     write('repl', 'unauthenticated', frames(want(B, 1, 1), hdr(7)))
 
+    # control: the daemon's control requests (node/daemon.h).
+    write('control', 'nudge', b'N' + A + struct.pack('>Q', 2) + ids['post-seq2'])
+    write('control', 'nudge-seq-max', b'N' + B + struct.pack('>Q', 2**63 - 1)
+          + ids['feedback-seq3'])
+    write('control', 'rescan', b'R')
+    write('control', 'status', b'S')
+
     if args.stoa:
         home = tempfile.mkdtemp(prefix='stoa-fuzz-corpus-')
         try:
@@ -210,6 +218,15 @@ def main():
                     data = open(p, 'rb').read()
                     if data[:8] in (b'stoa-key', b'stoa-com'):
                         write('keyfile', f, data)
+            # a key file v2 (sealed; passphrase "fuzz", default limits)
+            sealed = os.path.join(home, 'sealed')
+            subprocess.run([args.stoa, '--home', sealed, 'init', '--name',
+                            'b', '--community', 'fuzz circle',
+                            '--passphrase'], check=True,
+                           stdout=subprocess.DEVNULL,
+                           env=dict(os.environ, STOA_PASSPHRASE='fuzz'))
+            write('keyfile', 'key-v2',
+                  open(os.path.join(sealed, 'key'), 'rb').read())
         finally:
             shutil.rmtree(home)
 

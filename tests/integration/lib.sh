@@ -259,9 +259,10 @@ json_lines() {
 	printf '%s' "$OUT" | grep -c . || true
 }
 
-# assert_clean_text FILE WHAT [bidi]: no ESC, BEL, CR, other C0 (but
-# newline), DEL, C1 (as UTF-8) or bidi controls anywhere in FILE. With a
-# third argument "bidi", only the bidi controls are checked.
+# assert_clean_text FILE WHAT [bidi]: FILE is valid UTF-8 (a raw 0x9b is
+# an 8-bit CSI to some terminals) with no ESC, BEL, CR, other C0 (but
+# newline), DEL, C1 or bidi controls anywhere. With a third argument
+# "bidi", only the bidi controls are checked.
 assert_clean_text() {
 	"$PY" -S - "$1" "${3:-all}" <<'EOF' || fail "$2: output holds control characters"
 import sys
@@ -271,7 +272,12 @@ if sys.argv[2] != "bidi":
     for i, b in enumerate(data):
         if (b < 0x20 and b != 0x0a) or b == 0x7f:
             bad.append("0x%02x at byte %d" % (b, i))
-text = data.decode("utf-8", errors="replace")
+try:
+    text = data.decode("utf-8")
+except UnicodeDecodeError as ex:
+    if sys.argv[2] != "bidi":
+        bad.append("invalid UTF-8 at byte %d" % ex.start)
+    text = data.decode("utf-8", errors="replace")
 for i, ch in enumerate(text):
     cp = ord(ch)
     if sys.argv[2] != "bidi" and 0x80 <= cp <= 0x9f:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # t06-terminal-safety: text other people wrote must never reach a terminal
 # with control characters in it (escape sequences, BEL, CR, C1 controls,
-# bidi overrides), while --json keeps the exact text, escaped.
+# bidi overrides, invalid UTF-8) in any command that prints (feed, show,
+# search, members, whoami, mentor list, verify, status, invite, errors, and
+# the daemon's log), while --json keeps the exact text, escaped.
 #
 # Locally typed text with control characters is refused by the CLI, so the
 # hostile text a peer could send (the payload format accepts it on purpose)
@@ -10,6 +12,8 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# the hostile_peer tool (CTest sets HOSTILE; the name is reused below)
+HOSTILE_PEER=${HOSTILE:-$(dirname "$STOA")/tests/hostile_peer}
 ESC=$'\033'
 BEL=$'\a'
 CR=$'\r'
@@ -24,7 +28,8 @@ p1=$OUT
 all_text_outputs() {
 	local dir=$1 cmd
 	for cmd in "feed" "feed --limit 100000" "show $p1" "search halves" \
-		"search fractions" "members" "whoami" "mentor list" "verify"; do
+		"search fractions" "members" "whoami" "mentor list" "verify" \
+		"status" "invite"; do
 		# shellcheck disable=SC2086
 		run_ok "$dir" $cmd
 		assert_clean_text "$T/out" "'stoa $cmd' stdout"
@@ -44,7 +49,8 @@ JSON_RAW=
 all_json_outputs() {
 	local dir=$1 cmd
 	for cmd in "feed --json" "show --json $p1" "search --json halves" \
-		"members --json" "whoami --json" "mentor list --json" "verify --json"; do
+		"members --json" "whoami --json" "mentor list --json" "verify --json" \
+		"status --json" "invite --json"; do
 		# shellcheck disable=SC2086
 		run_ok "$dir" $cmd
 		json_check 'True' "'stoa $cmd' is JSON lines"
@@ -189,6 +195,38 @@ json_check "rows[0]['title'].startswith('x\x1b[31mred\x1b]0;title\x07\rcr\x08\x7
 printf '%s' "$OUT" | grep -qi '\\u001b' || fail "show --json does not hold ESC as \\u001b"
 printf '%s' "$OUT" | grep -qi '\\u0007' || fail "show --json does not hold BEL as \\u0007"
 printf '%s' "$OUT" | grep -qi '\\r\|\\u000d' || fail "show --json does not hold CR escaped"
+
+step "(hostile peer text) invalid UTF-8 in the view: dropped, never printed raw"
+# Payloads are JSON, which jansson refuses unless it is UTF-8, so no peer
+# can store this; a damaged store must still print harmlessly.
+sqlite3 "$A/store.db" <<EOF || fail "cannot write invalid UTF-8 into the view"
+.bail on
+UPDATE profiles SET bio = CAST(X'62696FFF9B' AS TEXT);
+UPDATE posts SET title = CAST(X'41FF42C29B43E280AE44' AS TEXT) WHERE id = (SELECT min(id) FROM posts);
+UPDATE kudos SET badge = CAST(X'FE626164' AS TEXT);
+EOF
+all_text_outputs "$A"
+all_json_outputs "$A"
+
+if [ -x "$HOSTILE_PEER" ]; then
+	step "(hostile peer text) an ERROR from a peer reaches the daemon's log cleaned"
+	start_serve "$A"
+	"$HOSTILE_PEER" --home "$B" --endpoint "$ENDPOINT" --mode errortext --wait 1000 \
+		>"$T/hostile.out" 2>"$T/hostile.err" ||
+		fail "hostile_peer --mode errortext failed: $(cat "$T/hostile.err")"
+	logged() { grep -q "HOSTILE" "$A.log"; }
+	wait_for "Ada's log to show the peer's ERROR" 5 logged
+	assert_clean_text "$A.log" "the daemon's log"
+	assert_contains "$(grep -a HOSTILE "$A.log")" \
+		"peer says: HOSTILE[2J]0;titlecr31m?1mrlo?? end" "the cleaned ERROR text"
+	run_ok "$A" status
+	assert_clean_text "$T/out" "status with a peer"
+	run_ok "$A" status --json
+	json_check "rows[0]['running'] is True" "status --json while serving"
+	stop_pid "$SERVE_PID"
+else
+	echo "  skipped: a peer's ERROR in the log (no hostile_peer tool)"
+fi
 
 if [ -n "$JSON_RAW" ]; then
 	fail "raw C1 or bidi controls (U+009B, U+202E...) in the --json output of:$JSON_RAW (expected escapes such as \\u202e)"

@@ -4,7 +4,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-COMMANDS="init invite whoami post reply feed show feedback mentor kudos members search verify reindex serve sync status peers help"
+COMMANDS="init invite whoami post reply feed show feedback mentor kudos members search verify reindex serve sync status peers passphrase help"
 NOHOME=$T/nohome
 
 step "stoa help lists every command (exit 0)"

@@ -19,6 +19,11 @@
  *   fork       the same, but the run it serves starts with a second,
  *              validly signed, different entry at DIR's head seq (the node
  *              already holds the real one): a fork
+ *   errortext  a proper HELLO, then an ERROR whose text is made to attack
+ *              the terminal of whoever reads the node's log: ESC
+ *              sequences, BEL, CR, C1 controls (UTF-8 and raw 8-bit CSI),
+ *              a right-to-left override, invalid UTF-8 (msg_put_error
+ *              would clean it, so the frame is built by hand)
  * forged and fork need the node to hold DIR's whole feed (sync first).
  *
  * Exit 0 once it has played its part (whatever the node answered), 1 if
@@ -188,7 +193,7 @@ static void send_bad_run(void *sock, struct home *h, const struct bad_run *r,
 static __attribute__((noreturn)) void usage(void)
 {
 	fprintf(stderr, "usage: hostile_peer --home DIR --endpoint E --mode "
-		"garbage|badhello|truncated|forged|fork [--wait MS]\n");
+		"garbage|badhello|truncated|forged|fork|errortext [--wait MS]\n");
 	exit(2);
 }
 
@@ -211,7 +216,8 @@ int main(int argc, char **argv)
 	uint64_t head = 0, deadline, linger_until = 0;
 	long wait_ms = WAIT_DEFAULT_MS;
 	int opt, expect_errors = 0, errors = 0, answered = 0;
-	int attack; /* 0 garbage, 1 badhello, 2 truncated, 3 forged, 4 fork */
+	int attack; /* 0 garbage, 1 badhello, 2 truncated, 3 forged, 4 fork,
+		     * 5 errortext */
 	void *ctx, *sock = NULL;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -235,6 +241,8 @@ int main(int argc, char **argv)
 		attack = 3, expect_errors = 1;
 	else if (!strcmp(mode, "fork"))
 		attack = 4, expect_errors = 1;
+	else if (!strcmp(mode, "errortext"))
+		attack = 5;
 	else
 		usage();
 
@@ -293,6 +301,22 @@ int main(int argc, char **argv)
 		buf_release(&run_frame);
 		break;
 	}
+	case 5: {
+		static const char text[] =
+			"HOSTILE\x1b[2J\x1b]0;title\x07\rcr\xc2\x9b" "31m"
+			"\x9b" "1m\xe2\x80\xaerlo\xff\xfe end";
+		uint8_t hdr[8] = { MSG_MAGIC0, MSG_MAGIC1, MSG_VERSION,
+				   MSG_ERROR, 0, 5, 0, sizeof(text) - 1 };
+
+		if (msg_put_hello(&b, h.key.pk, auth, zeros, 0, 0) < 0)
+			die("hello", NULL);
+		send_buf(sock, &b, b.len);
+		buf_reset(&b);
+		buf_append(&b, hdr, sizeof(hdr));
+		buf_append(&b, text, sizeof(text) - 1);
+		send_buf(sock, &b, b.len);
+		break;
+	}
 	case 3:
 	case 4: {
 		struct msg_head fh;
@@ -337,7 +361,7 @@ int main(int argc, char **argv)
 					printf("error: %s\n", m.u.error.text);
 					fflush(stdout);
 					errors++;
-				} else if (m.type == MSG_WANT && attack >= 3 &&
+				} else if (m.type == MSG_WANT && (attack == 3 || attack == 4) &&
 					   !answered &&
 					   !memcmp(m.u.want.author, h.key.pk,
 						   KEY_PUBLIC_LEN)) {
@@ -359,7 +383,7 @@ int main(int argc, char **argv)
 	transport_keys_wipe(&tk);
 	buf_release(&b);
 	home_close(&h);
-	if (attack >= 3 && !answered) {
+	if ((attack == 3 || attack == 4) && !answered) {
 		fprintf(stderr, "hostile_peer: the node never sent a WANT\n");
 		return 1;
 	}

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "community.h"
 #include "err.h"
 #include "key.h"
@@ -379,11 +380,10 @@ static void test_key_decode(void)
 	bad[8] = 0;
 	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, NULL), STOA_EPROTO);
 	memcpy(bad, raw, sizeof(bad));
-	bad[9] = 1;
+	bad[9] = 1; /* v1 never carries a passphrase: that is v2 */
 	err_clear(&e);
-	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, &e), STOA_EINVAL);
-	CHECK_STR(e.msg,
-		  "key file is passphrase-protected, which this version cannot read");
+	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, &e), STOA_EPROTO);
+	CHECK_STR(e.msg, "key file has an unknown protection type 1");
 	bad[9] = 2;
 	CHECK_EQ_INT(key_file_decode(bad, sizeof(bad), &r, NULL), STOA_EPROTO);
 	bad[9] = 0xff;
@@ -411,6 +411,210 @@ static void test_key_decode(void)
 			     STOA_ECRYPTO);
 	}
 	key_wipe(&k);
+}
+
+/* Recomputes a v2 file's check after a deliberate change. */
+static void fix_check(uint8_t raw[KEY_FILE_V2_LEN])
+{
+	uint8_t h[HASH_LEN];
+
+	hash_blake2b(h, raw, KEY_FILE_V2_LEN - 8);
+	memcpy(raw + KEY_FILE_V2_LEN - 8, h, 8);
+}
+
+/* Key file v2: a key sealed under a passphrase (Argon2id + secretbox). */
+static void test_key_sealed(void)
+{
+	static const char pass[] = "correct horse battery staple";
+	uint8_t seed[KEY_SEED_LEN], raw[KEY_FILE_MAX + 1], bad[KEY_FILE_V2_LEN];
+	uint8_t zero[sizeof(struct key)];
+	char path[512], plain[512];
+	struct key_file kf;
+	struct key k, r;
+	struct stat st;
+	struct err e;
+	size_t len = 0;
+	int refused, i;
+
+	from_hex(seed, sizeof(seed), RFC_SEED);
+	key_from_seed(&k, seed);
+	memset(zero, 0, sizeof(zero));
+	path_in_tmp(path, sizeof(path), "key-sealed");
+
+	/* Written 0600, 154 bytes, the layout of key.h. */
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_store(path, &k, pass, strlen(pass), 0, &e), 0);
+	CHECK_STR(e.msg, "");
+	CHECK_EQ_INT(stat(path, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &len, NULL), 0);
+	CHECK_EQ_INT(len, KEY_FILE_V2_LEN);
+	CHECK(memcmp(raw, "stoa-key\x02\x01", 10) == 0);
+	CHECK(memcmp(raw + 10, k.pk, 32) == 0);
+	CHECK_EQ_INT(be_get64(raw + 58), KEY_PWHASH_OPS);
+	CHECK_EQ_INT(be_get64(raw + 66), KEY_PWHASH_MEM);
+	/* the seed is nowhere in the file */
+	for (i = 0; i + KEY_SEED_LEN <= KEY_FILE_V2_LEN; i++)
+		CHECK(memcmp(raw + i, seed, KEY_SEED_LEN) != 0);
+
+	/* Read without the passphrase: the public half only. */
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_load(path, &kf, &e), 0);
+	CHECK_EQ_INT(kf.sealed, 1);
+	CHECK(memcmp(kf.key.pk, k.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK(!key_has_secret(&kf.key));
+	CHECK(key_has_secret(&k));
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_read(path, &r, &e), STOA_EPERM);
+	CHECK(strstr(e.msg, "protected by a passphrase") != NULL);
+
+	/* The right passphrase gives the key back. */
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_unlock(&kf, pass, strlen(pass), &r, &e), 0);
+	CHECK(bytes_equal(&r, &k, sizeof(k)));
+	/* A wrong one, an empty one, none: a clear error, no key. */
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_unlock(&kf, "correct horse battery stapl",
+				     strlen(pass) - 1, &r, &e), STOA_EPERM);
+	CHECK_STR(e.msg, "wrong passphrase");
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_unlock(&kf, NULL, 0, &r, &e), STOA_EPERM);
+	CHECK(strstr(e.msg, "none was given") != NULL);
+	CHECK_EQ_INT(key_file_unlock(&kf, pass, KEY_PASSPHRASE_MAX + 1, &r,
+				     NULL), STOA_EINVAL);
+	key_file_wipe(&kf);
+
+	/* Every flipped bit anywhere is caught before any key derivation. */
+	refused = 0;
+	for (i = 0; i < KEY_FILE_V2_LEN * 8; i++) {
+		memcpy(bad, raw, sizeof(bad));
+		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
+		refused += key_file_parse(bad, sizeof(bad), &kf, NULL) < 0;
+	}
+	CHECK_EQ_INT(refused, KEY_FILE_V2_LEN * 8);
+	memcpy(bad, raw, sizeof(bad));
+	bad[100] ^= 1;
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_parse(bad, sizeof(bad), &kf, &e), STOA_ECRYPTO);
+	CHECK_STR(e.msg, "key file is damaged (its check does not match)");
+	CHECK_EQ_INT(kf.sealed, 0);
+	CHECK(!key_has_secret(&kf.key));
+
+	/* Changed and re-checked (a deliberate forgery): the box, the salt
+	 * or the nonce fail as a wrong passphrase, a public key that is not
+	 * the sealed seed's is caught after unsealing. */
+	{
+		static const int offs[] = { 42, 74, 98, 145 };
+		size_t j;
+
+		for (j = 0; j < sizeof(offs) / sizeof(offs[0]); j++) {
+			memcpy(bad, raw, sizeof(bad));
+			bad[offs[j]] ^= 0x20;
+			fix_check(bad);
+			CHECK_EQ_INT(key_file_parse(bad, sizeof(bad), &kf, NULL), 0);
+			CHECK_EQ_INT(key_file_unlock(&kf, pass, strlen(pass), &r,
+						     NULL), STOA_EPERM);
+			key_file_wipe(&kf);
+		}
+	}
+	memcpy(bad, raw, sizeof(bad));
+	bad[10] ^= 0x01;
+	fix_check(bad);
+	CHECK_EQ_INT(key_file_parse(bad, sizeof(bad), &kf, NULL), 0);
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_unlock(&kf, pass, strlen(pass), &r, &e),
+		     STOA_ECRYPTO);
+	CHECK_STR(e.msg, "key file is damaged: public key does not match");
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	key_file_wipe(&kf);
+
+	/* KDF parameters outside the named bounds, an unknown KDF. */
+	{
+		static const uint64_t ops[] = { 0, KEY_PWHASH_OPS_MAX + 1,
+						UINT64_MAX };
+		static const uint64_t mem[] = { 0, KEY_PWHASH_MEM_MIN - 1,
+						(uint64_t)KEY_PWHASH_MEM_MAX + 1,
+						UINT64_MAX };
+		size_t j;
+
+		for (j = 0; j < sizeof(ops) / sizeof(ops[0]); j++) {
+			memcpy(bad, raw, sizeof(bad));
+			be_put64(bad + 58, ops[j]);
+			fix_check(bad);
+			err_clear(&e);
+			CHECK_EQ_INT(key_file_parse(bad, sizeof(bad), &kf, &e),
+				     STOA_EPROTO);
+			CHECK(strstr(e.msg, "opslimit") != NULL);
+		}
+		for (j = 0; j < sizeof(mem) / sizeof(mem[0]); j++) {
+			memcpy(bad, raw, sizeof(bad));
+			be_put64(bad + 66, mem[j]);
+			fix_check(bad);
+			err_clear(&e);
+			CHECK_EQ_INT(key_file_parse(bad, sizeof(bad), &kf, &e),
+				     STOA_EPROTO);
+			CHECK(strstr(e.msg, "memlimit") != NULL);
+		}
+		memcpy(bad, raw, sizeof(bad));
+		bad[9] = 2;
+		fix_check(bad);
+		CHECK_EQ_INT(key_file_parse(bad, sizeof(bad), &kf, NULL),
+			     STOA_EPROTO);
+	}
+	/* Every other size is refused; a v1 size with version 2 too. */
+	for (len = 0; len <= KEY_FILE_MAX; len++)
+		if (len != KEY_FILE_LEN && len != KEY_FILE_V2_LEN)
+			CHECK_EQ_INT(key_file_parse(raw, len, &kf, NULL),
+				     STOA_EPROTO);
+	CHECK_EQ_INT(key_file_parse(raw, KEY_FILE_LEN, &kf, NULL), STOA_EPROTO);
+
+	/* Group/world access refused for v2 as for v1. */
+	CHECK_EQ_INT(chmod(path, 0640), 0);
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_load(path, &kf, &e), STOA_EPERM);
+	CHECK(strstr(e.msg, "chmod 600") != NULL);
+	CHECK_EQ_INT(chmod(path, 0600), 0);
+
+	/* Replacing: an existing file only with KEY_FILE_REPLACE; v2 back
+	 * to v1 (passphrase removed) and v1 still read as before. */
+	CHECK_EQ_INT(key_file_store(path, &k, NULL, 0, 0, NULL), STOA_EEXIST);
+	CHECK_EQ_INT(key_file_store(path, &k, NULL, 0, KEY_FILE_REPLACE, NULL), 0);
+	CHECK_EQ_INT(stat(path, &st), 0);
+	CHECK_EQ_INT(st.st_size, KEY_FILE_LEN);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	CHECK_EQ_INT(key_file_load(path, &kf, NULL), 0);
+	CHECK_EQ_INT(kf.sealed, 0);
+	CHECK_EQ_INT(key_file_unlock(&kf, NULL, 0, &r, NULL), 0);
+	CHECK(bytes_equal(&r, &k, sizeof(k)));
+	key_file_wipe(&kf);
+	/* A locked key is never written (it would be all zeros). */
+	memset(&r, 0, sizeof(r));
+	memcpy(r.pk, k.pk, KEY_PUBLIC_LEN);
+	path_in_tmp(plain, sizeof(plain), "key-locked");
+	CHECK_EQ_INT(key_file_store(plain, &r, pass, strlen(pass), 0, NULL),
+		     STOA_EINVAL);
+	CHECK(!file_exists(plain));
+	/* Other limits within the bounds are read back and used. */
+	CHECK_EQ_INT(key_file_seal(bad, &k, pass, strlen(pass),
+				   KEY_PWHASH_OPS_MIN, KEY_PWHASH_MEM_MIN, NULL), 0);
+	CHECK_EQ_INT(key_file_parse(bad, sizeof(bad), &kf, NULL), 0);
+	CHECK_EQ_INT(kf.opslimit, KEY_PWHASH_OPS_MIN);
+	CHECK_EQ_INT(kf.memlimit, KEY_PWHASH_MEM_MIN);
+	CHECK_EQ_INT(key_file_unlock(&kf, pass, strlen(pass), &r, NULL), 0);
+	CHECK(bytes_equal(&r, &k, sizeof(k)));
+	key_file_wipe(&kf);
+	CHECK_EQ_INT(key_file_seal(bad, &k, pass, strlen(pass), 0,
+				   KEY_PWHASH_MEM_MIN, NULL), STOA_EINVAL);
+	/* Bounds on a new passphrase. */
+	CHECK_EQ_INT(key_file_store(plain, &k, pass, 0, 0, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(key_file_store(plain, &k, pass, KEY_PASSPHRASE_MAX + 1, 0,
+				    NULL), STOA_EINVAL);
+	CHECK(!file_exists(plain));
+
+	unlink(path);
+	key_wipe(&k);
+	key_wipe(&r);
 }
 
 static void test_name_check(void)
@@ -929,6 +1133,7 @@ int main(void)
 	test_hex();
 	test_key_file();
 	test_key_decode();
+	test_key_sealed();
 	test_name_check();
 	test_community_file();
 	test_derive();

@@ -513,6 +513,32 @@ static void test_text_ok(void)
 	CHECK_EQ_INT(payload_text_ok("ok\xc3"), 0);
 }
 
+/* payload_text_clean: what a terminal or a log line gets. */
+static void check_clean(const char *in, int multiline, const char *want)
+{
+	char s[128];
+
+	snprintf(s, sizeof(s), "%s", in);
+	payload_text_clean(s, multiline);
+	CHECK_STR(s, want);
+	CHECK_EQ_INT(payload_text_ok(s) || strchr(s, '\n') != NULL, 1);
+}
+
+static void test_text_clean(void)
+{
+	check_clean("", 0, "");
+	check_clean("Zo\xc3\xab \xe2\x82\xac", 0, "Zo\xc3\xab \xe2\x82\xac");
+	check_clean("red\x1b[31mtext\x07" "bell\rcr\x7f", 0, "red[31mtextbellcr");
+	check_clean("a\nb\tc", 0, "a b c");
+	check_clean("a\nb\tc", 1, "a\nb c");
+	check_clean("c1\xc2\x9b" "1m csi", 0, "c11m csi");          /* U+009B */
+	check_clean("raw\x9b" "1m", 0, "raw?1m");                   /* 8-bit CSI */
+	check_clean("r\xe2\x80\xaelo \xe2\x81\xa6iso \xe2\x80\x8f", 0,
+		    "rlo iso ");                                  /* bidi */
+	check_clean("\xff\xfe ok \xc0\xaf \xed\xa0\x80 \xe2\x82", 0,
+		    "?? ok ?? ??? ??");
+}
+
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 
 static uint64_t rng(void)
@@ -574,6 +600,7 @@ static void test_garbage(void)
 int main(void)
 {
 	test_profile();
+	test_text_clean();
 	test_post();
 	test_feedback();
 	test_mentoring();
