@@ -34,6 +34,8 @@
 #define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
 #define DAEMON_RETRY_MS 5000         /* a dropped dialed peer, tried again */
 #define DAEMON_STALL_MS 5000         /* an unsettled, silent session restarts */
+#define DAEMON_STORE_RETRY_MS 2000   /* a store that failed a write (disk
+				      * full) is tried again this often */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the
 					* store's lock (another process) */
 

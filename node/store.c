@@ -99,7 +99,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	int in_batch;     /* store_begin was called */
-	int batch_failed; /* a write failed: the batch was rolled back */
+	int batch_failed; /* a write failed (its STOA_E* code): the batch
+			   * was rolled back */
 };
 
 /* The truth: never dropped. */
@@ -184,16 +185,26 @@ uint64_t store_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Maps a SQLite failure to a code and a message naming what was done. */
+/*
+ * Maps a SQLite failure to a code and a message naming what was done. A
+ * full disk shows up as SQLITE_FULL from a write, but as a plain I/O error
+ * when the -shm file cannot grow: the errno tells them apart, and both get
+ * one message that says what to do, with the store's path.
+ */
 static int db_fail(struct store *s, struct err *e, const char *what)
 {
 	int rc = sqlite3_extended_errcode(s->db);
+	int sys = sqlite3_system_errno(s->db);
 	int code;
 
+	if ((rc & 0xff) == SQLITE_FULL ||
+	    ((rc & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT))) {
+		const char *path = sqlite3_db_filename(s->db, "main");
+
+		return err_set(e, STOA_EFULL, "disk full: %s in '%s': free some "
+			       "space and try again", what, path ? path : "?");
+	}
 	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		code = STOA_EFULL;
-		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		code = STOA_EBUSY;
@@ -210,7 +221,7 @@ static int db_fail(struct store *s, struct err *e, const char *what)
 static int exec(struct store *s, const char *sql, struct err *e)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, e, "database");
+		return db_fail(s, e, "cannot use the store");
 	return 0;
 }
 
@@ -292,7 +303,7 @@ int store_open(struct store **out, const char *path, int flags,
 	       struct err *e)
 {
 	struct store *s;
-	int oflags, i, rc;
+	int oflags, i, rc, persist = 1;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -310,11 +321,18 @@ int store_open(struct store **out, const char *path, int flags,
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
+	/* Keep the -wal and -shm files when the last connection closes (the
+	 * WAL truncated to nothing): a node whose disk is full can still
+	 * open its store to read, verify and serve; creating a -shm file
+	 * there fails. journal_size_limit is what truncates the WAL, here
+	 * and after each checkpoint that resets it. */
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	/* WAL: readers never block the writer; FULL: a commit survives
 	 * power loss, and commits are batched so the fsync is shared. */
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL;"
 		       "PRAGMA synchronous = FULL;"
 		       "PRAGMA cache_size = -8192;"
+		       "PRAGMA journal_size_limit = 67108864;"
 		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
 	    (rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;
@@ -364,9 +382,12 @@ int store_commit(struct store *s, struct err *e)
 		return 0;
 	s->in_batch = 0;
 	if (s->batch_failed) {
+		int code = s->batch_failed;
+
 		s->batch_failed = 0;
-		return err_set(e, STOA_EIO, "batch was rolled back after a "
-			       "failed write: nothing of it was stored");
+		return err_set(e, code, "batch was rolled back after a failed "
+			       "write (%s): nothing of it was stored",
+			       err_str(code));
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = db_fail(s, e, "cannot commit");
@@ -643,8 +664,9 @@ static int tx_begin(struct store *s, int *own, struct err *e)
 {
 	*own = !s->in_batch;
 	if (s->batch_failed)
-		return err_set(e, STOA_EIO, "batch was rolled back after a "
-			       "failed write: end it first");
+		return err_set(e, s->batch_failed, "batch was rolled back "
+			       "after a failed write (%s): end it first",
+			       err_str(s->batch_failed));
 	return *own ? exec(s, "BEGIN IMMEDIATE", e) : 0;
 }
 
@@ -658,7 +680,7 @@ static int tx_end(struct store *s, int own, int rc, struct err *e)
 		 * it was stored, and later writes do not slip out of it. */
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		if (!own)
-			s->batch_failed = 1;
+			s->batch_failed = rc;
 		return rc;
 	}
 	if (own) {
