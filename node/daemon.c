@@ -90,6 +90,8 @@ struct daemon {
 	uint64_t start_ms;
 	uint64_t ping_ms;             /* when incoming peers were last probed */
 	uint64_t pass_ms;             /* when this pass started */
+	uint64_t yield_ms;            /* no batch before this: other writers'
+				       * turn (DAEMON_YIELD_MS) */
 	int store_down;               /* a write failed (disk full): its
 				       * code; not ingesting until a retry
 				       * stores something */
@@ -984,7 +986,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		void *socks[POLL_MAX];
 		struct peer *owner[POLL_MAX];
 		int kind[POLL_MAX], sready[POLL_MAX], fready[1];
-		int ns = 0, i, k, timeout = 1000, any = 0;
+		int ns = 0, npoll, i, k, timeout = 1000, any = 0;
 		struct err pe = { 0 };
 
 		if (d->router) {
@@ -1015,7 +1017,18 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			if (o->timeout_ms - (int)spent < timeout)
 				timeout = o->timeout_ms - (int)spent;
 		}
-		rc = transport_poll(socks, ns, &d->sigfd, 1, timeout, sready,
+		/* the gap after a long pass: only signals wake the loop, the
+		 * frames wait in libzmq */
+		npoll = ns;
+		if (d->yield_ms && now_ms() < d->yield_ms) {
+			uint64_t left = d->yield_ms - now_ms();
+
+			npoll = 0;
+			memset(sready, 0, sizeof(sready));
+			if ((uint64_t)timeout > left)
+				timeout = (int)left;
+		}
+		rc = transport_poll(socks, npoll, &d->sigfd, 1, timeout, sready,
 				    fready, e);
 		if (rc < 0)
 			break;
@@ -1067,6 +1080,11 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			store_pass_ok(d);
 			announce(d);
 		}
+		/* a long hold of the write lock (the commit included): let
+		 * the writers that waited meanwhile go first */
+		d->yield_ms = 0;
+		if (now_ms() - d->pass_ms >= DAEMON_PASS_MS / 2)
+			d->yield_ms = now_ms() + DAEMON_YIELD_MS;
 		if (o->once && o->progress && now_ms() - last_progress > 200) {
 			progress(d);
 			last_progress = now_ms();

@@ -101,6 +101,8 @@ struct store {
 	int in_batch;     /* store_begin was called */
 	int batch_failed; /* a write failed (its STOA_E* code): the batch
 			   * was rolled back */
+	int busy_ms;      /* how long a statement waits for a lock */
+	uint64_t busy_start; /* when the current wait began (monotonic) */
 };
 
 /* The truth: never dropped. */
@@ -230,9 +232,40 @@ struct sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * The busy handler: try the lock again every STORE_BUSY_POLL_MS until
+ * busy_ms have passed. SQLite's own handler backs off to 100 ms between
+ * tries, and the daemon frees the write lock only for a short gap
+ * between two passes (DAEMON_YIELD_MS): a `stoa post` waiting behind a
+ * large sync missed nearly every gap and failed after 10 s with
+ * "database is locked". Polling a lock costs one fcntl.
+ */
+static int busy_wait(void *arg, int tries)
+{
+	struct store *s = arg;
+	struct timespec ts = { 0, STORE_BUSY_POLL_MS * 1000000L };
+	uint64_t now = mono_ms();
+
+	if (tries == 0)
+		s->busy_start = now;
+	if (now - s->busy_start >= (uint64_t)s->busy_ms)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 void store_busy_timeout(struct store *s, int ms)
 {
-	sqlite3_busy_timeout(s->db, ms);
+	s->busy_ms = ms;
+	sqlite3_busy_handler(s->db, busy_wait, s);
 }
 
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
@@ -319,7 +352,7 @@ int store_open(struct store **out, const char *path, int flags,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	store_busy_timeout(s, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* Keep the -wal and -shm files when the last connection closes (the
 	 * WAL truncated to nothing): a node whose disk is full can still
