@@ -7,7 +7,7 @@
 #
 # The pull ends long before the posts do (a post is a process start,
 # ~30 ms of CPU here); the test says how many posts ended while it ran
-# and requires 10 at least.
+# (21-157 in the runs measured) and requires one at least.
 #
 # Every post exits 0 and prints nothing on stderr (so no "database is
 # locked" reaches anyone); every id printed is in the store exactly once;
@@ -86,7 +86,7 @@ echo "  $STOA_CONC_POSTS posts in $posts_ms ms; the pull held $at_start entries 
 	"they started and ended $ended"
 # the point is posts and ingest at once: some posts must have ended while
 # the daemon was still pulling
-[ -z "$pull_done" ] || [ "$during" -ge 10 ] ||
+[ -z "$pull_done" ] || [ "$during" -ge 1 ] ||
 	fail "only $during posts ended while the daemon pulled: nothing ran at once"
 
 step "every post exited 0, nothing on stderr (no 'database is locked')"
