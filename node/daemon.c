@@ -115,6 +115,14 @@ struct daemon {
 	uint64_t start_ms;
 	uint64_t ping_ms;             /* when incoming peers were last probed */
 	uint64_t pass_ms;             /* when this pass started */
+	uint64_t yield_ms;            /* no batch before this: other writers'
+				       * turn (DAEMON_YIELD_MS) */
+	int store_down;               /* a write failed (disk full): its
+				       * code; not ingesting until a retry
+				       * stores something */
+	uint64_t store_retry_ms;      /* ... when peers are asked again */
+	struct err pass_err;          /* the first failed write of a pass */
+	uint32_t pass_stored;         /* runs stored from peers this pass */
 	int stop;
 	int fail;                     /* once: why it stopped early */
 	char fail_msg[ERR_MSG_MAX];
@@ -183,6 +191,8 @@ static void grew(void *arg, const struct msg_head *h)
 	struct daemon *d = arg;
 	size_t i;
 
+	if (d->current)
+		d->pass_stored++;
 	if (d->o->verbose && d->current) {
 		char hex[2 * KEY_PUBLIC_LEN + 1], name[96];
 		uint64_t ts = 0, now = store_now_ms();
@@ -245,6 +255,14 @@ static void peer_free(struct peer *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A code a session passes on from this node's store (repl keeps the peer
+ * and its wants): the store cannot write, whoever sent the entries. */
+static int store_failure(int code)
+{
+	return code == STOA_EFULL || code == STOA_EIO || code == STOA_ENOMEM ||
+	       code == STOA_EBUSY;
+}
+
 /* Hands one frame to p's session and acts on the verdict. */
 static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 {
@@ -271,7 +289,12 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 		      "%.8s: not dialing it for that node", p->endpoint, a, b);
 		p->wrong_node = 1;
 	}
-	if (rc > 0) {
+	if (rc > 0 && store_failure(e.code)) {
+		/* this node's store, not the peer: said once, after the
+		 * pass (store_failed), not once per frame */
+		if (!d->pass_err.code)
+			d->pass_err = e;
+	} else if (rc > 0) {
 		logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
 	} else if (rc < 0) {
 		logf_(d, !d->o->once, "dropping peer %s: %s",
@@ -986,6 +1009,57 @@ static void announce(struct daemon *d)
 }
 
 /*
+ * A write of this pass failed and the pass was rolled back (disk full, an
+ * I/O error). The first time, one log line, and the daemon stops asking
+ * peers for entries; every DAEMON_STORE_RETRY_MS it asks again
+ * (store_retry), silently, until a pass stores something (store_pass_ok
+ * says so, once). Nothing of the pass is announced: it was not stored.
+ */
+static void store_failed(struct daemon *d, const struct err *pe)
+{
+	d->ngrown = 0;
+	d->grown_overflow = 0;
+	d->store_retry_ms = now_ms() + DAEMON_STORE_RETRY_MS;
+	if (d->o->once) {
+		/* stoa sync: a full disk will not clear by itself */
+		d->fail = pe->code;
+		snprintf(d->fail_msg, sizeof(d->fail_msg), "%s", pe->msg);
+		d->stop = 1;
+		return;
+	}
+	if (d->store_down)
+		return;
+	d->store_down = pe->code;
+	logf_(d, 1, "store: %s; not taking entries from peers, trying again "
+	      "every %d s", pe->msg, DAEMON_STORE_RETRY_MS / 1000);
+}
+
+/* A pass committed: if the store was down and this pass stored entries,
+ * it takes writes again. */
+static void store_pass_ok(struct daemon *d)
+{
+	if (d->store_down && d->pass_stored > 0) {
+		d->store_down = 0;
+		d->store_retry_ms = 0;
+		logf_(d, 1, "store: writes work again; taking entries from "
+		      "peers");
+	}
+}
+
+/* While the store is down: every session says HELLO again when it is
+ * time, so each peer compares frontiers and what is missing is asked for
+ * again (and what local writes added meanwhile is announced). */
+static void store_retry(struct daemon *d)
+{
+	if (!d->store_down || !d->store_retry_ms || now_ms() < d->store_retry_ms)
+		return;
+	d->store_retry_ms = 0;
+	d->ngrown = 0;
+	d->grown_overflow = 1;
+	announce(d);
+}
+
+/*
  * Frees the sessions of incoming peers whose connection is gone: libzmq
  * (ROUTER_MANDATORY) refuses to send to them, and a PING is the cheapest
  * thing to try. Without this a long-running daemon would fill its table.
@@ -1373,7 +1447,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		int dfds[DISCOVERY_WATCHES_MAX];
 		short devents[DISCOVERY_WATCHES_MAX], drevents[DISCOVERY_WATCHES_MAX];
 		int kind[POLL_MAX], sready[POLL_MAX];
-		int ns = 0, nd = 0, i, k, timeout = 1000, any = 0;
+		int ns = 0, nd = 0, npoll, i, k, timeout = 1000, any = 0;
 		struct err pe = { 0 };
 
 		if (d->router) {
@@ -1418,7 +1492,18 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			if (dt >= 0 && dt < timeout)
 				timeout = dt;
 		}
-		rc = transport_poll(socks, ns, pf, 1 + nd, timeout, sready, e);
+		/* the gap after a long pass: only signals wake the loop, the
+		 * frames wait in libzmq */
+		npoll = ns;
+		if (d->yield_ms && now_ms() < d->yield_ms) {
+			uint64_t left = d->yield_ms - now_ms();
+
+			npoll = 0;
+			memset(sready, 0, sizeof(sready));
+			if ((uint64_t)timeout > left)
+				timeout = (int)left;
+		}
+		rc = transport_poll(socks, npoll, pf, 1 + nd, timeout, sready, e);
 		if (rc < 0)
 			break;
 		rc = 0;
@@ -1440,6 +1525,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		if (d->router && now_ms() - d->ping_ms >= DAEMON_PING_MS)
 			probe_incoming(d);
 		restarts(d);
+		store_retry(d);
 		if (!any) {
 			if (d->disc)
 				found_tick(d);
@@ -1447,6 +1533,8 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			continue;
 		}
 		d->pass_ms = now_ms();
+		err_clear(&d->pass_err);
+		d->pass_stored = 0;
 		if (store_begin(h->store, &pe) < 0) {
 			/* another process writes (a sync, a reindex): the
 			 * frames wait in libzmq for the next pass */
@@ -1469,16 +1557,21 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		}
 		first++;
 		err_clear(&pe);
-		if (store_commit(h->store, &pe) < 0) {
-			logf_(d, 1, "store: %s (asking peers again)", pe.msg);
-			d->ngrown = 0;
-			d->grown_overflow = 1; /* every session restarts */
+		if (store_commit(h->store, &pe) < 0 || d->pass_err.code) {
+			store_failed(d, d->pass_err.code ? &d->pass_err : &pe);
+		} else {
+			store_pass_ok(d);
+			announce(d);
 		}
-		announce(d);
 		mark_settled(d);
 		/* after the sockets: it may free peers they pointed at */
 		if (d->disc)
 			found_tick(d);
+		/* a long hold of the write lock (the commit included): let
+		 * the writers that waited meanwhile go first */
+		d->yield_ms = 0;
+		if (now_ms() - d->pass_ms >= DAEMON_PASS_MS / 2)
+			d->yield_ms = now_ms() + DAEMON_YIELD_MS;
 		if (o->once && o->progress && now_ms() - last_progress > 200) {
 			progress(d);
 			last_progress = now_ms();

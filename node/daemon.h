@@ -45,8 +45,14 @@
 #define DAEMON_MDNS_DIALS_MAX 32     /* connections dialed for mDNS finds:
 					* the other half stays for incoming
 					* and static peers */
+#define DAEMON_STORE_RETRY_MS 2000   /* a store that failed a write (disk
+				      * full) is tried again this often */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the
 					* store's lock (another process) */
+#define DAEMON_YIELD_MS 20           /* after a pass that held the store's
+					* write lock DAEMON_PASS_MS / 2 or more,
+					* the next one waits this long, so a
+					* `stoa post` waiting gets its turn */
 
 struct daemon_opts {
 	const char *listen;          /* NULL: do not listen (stoa sync) */

@@ -5,6 +5,7 @@
  * a home counts as initialised only once its key file exists.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,19 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 		goto out;
 	if ((rc = make_dirs(dir, e)) < 0)
 		goto out;
+	/* The store file exists, 0600, before SQLite opens it: SQLite gives
+	 * the -wal and -shm files it creates the mode of the store, and
+	 * those files stay (store_open keeps them for a full disk). */
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0) {
+			rc = err_set(e, STOA_EIO, "cannot create '%s': %s",
+				     path, strerror(errno));
+			goto out;
+		}
+		close(fd);
+	}
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
 	key_generate(&h->key);
 	h->community = *c;

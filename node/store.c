@@ -99,7 +99,10 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	int in_batch;     /* store_begin was called */
-	int batch_failed; /* a write failed: the batch was rolled back */
+	int batch_failed; /* a write failed (its STOA_E* code): the batch
+			   * was rolled back */
+	int busy_ms;      /* how long a statement waits for a lock */
+	uint64_t busy_start; /* when the current wait began (monotonic) */
 };
 
 /* The truth: never dropped. */
@@ -184,16 +187,26 @@ uint64_t store_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Maps a SQLite failure to a code and a message naming what was done. */
+/*
+ * Maps a SQLite failure to a code and a message naming what was done. A
+ * full disk shows up as SQLITE_FULL from a write, but as a plain I/O error
+ * when the -shm file cannot grow: the errno tells them apart, and both get
+ * one message that says what to do, with the store's path.
+ */
 static int db_fail(struct store *s, struct err *e, const char *what)
 {
 	int rc = sqlite3_extended_errcode(s->db);
+	int sys = sqlite3_system_errno(s->db);
 	int code;
 
+	if ((rc & 0xff) == SQLITE_FULL ||
+	    ((rc & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT))) {
+		const char *path = sqlite3_db_filename(s->db, "main");
+
+		return err_set(e, STOA_EFULL, "disk full: %s in '%s': free some "
+			       "space and try again", what, path ? path : "?");
+	}
 	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		code = STOA_EFULL;
-		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		code = STOA_EBUSY;
@@ -210,7 +223,7 @@ static int db_fail(struct store *s, struct err *e, const char *what)
 static int exec(struct store *s, const char *sql, struct err *e)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, e, "database");
+		return db_fail(s, e, "cannot use the store");
 	return 0;
 }
 
@@ -219,9 +232,40 @@ struct sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * The busy handler: try the lock again every STORE_BUSY_POLL_MS until
+ * busy_ms have passed. SQLite's own handler backs off to 100 ms between
+ * tries, and the daemon frees the write lock only for a short gap
+ * between two passes (DAEMON_YIELD_MS): a `stoa post` waiting behind a
+ * large sync missed nearly every gap and failed after 10 s with
+ * "database is locked". Polling a lock costs one fcntl.
+ */
+static int busy_wait(void *arg, int tries)
+{
+	struct store *s = arg;
+	struct timespec ts = { 0, STORE_BUSY_POLL_MS * 1000000L };
+	uint64_t now = mono_ms();
+
+	if (tries == 0)
+		s->busy_start = now;
+	if (now - s->busy_start >= (uint64_t)s->busy_ms)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 void store_busy_timeout(struct store *s, int ms)
 {
-	sqlite3_busy_timeout(s->db, ms);
+	s->busy_ms = ms;
+	sqlite3_busy_handler(s->db, busy_wait, s);
 }
 
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
@@ -292,7 +336,7 @@ int store_open(struct store **out, const char *path, int flags,
 	       struct err *e)
 {
 	struct store *s;
-	int oflags, i, rc;
+	int oflags, i, rc, persist = 1;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -308,13 +352,20 @@ int store_open(struct store **out, const char *path, int flags,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	store_busy_timeout(s, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
+	/* Keep the -wal and -shm files when the last connection closes (the
+	 * WAL truncated to nothing): a node whose disk is full can still
+	 * open its store to read, verify and serve; creating a -shm file
+	 * there fails. journal_size_limit is what truncates the WAL, here
+	 * and after each checkpoint that resets it. */
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	/* WAL: readers never block the writer; FULL: a commit survives
 	 * power loss, and commits are batched so the fsync is shared. */
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL;"
 		       "PRAGMA synchronous = FULL;"
 		       "PRAGMA cache_size = -8192;"
+		       "PRAGMA journal_size_limit = 67108864;"
 		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
 	    (rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;
@@ -364,9 +415,12 @@ int store_commit(struct store *s, struct err *e)
 		return 0;
 	s->in_batch = 0;
 	if (s->batch_failed) {
+		int code = s->batch_failed;
+
 		s->batch_failed = 0;
-		return err_set(e, STOA_EIO, "batch was rolled back after a "
-			       "failed write: nothing of it was stored");
+		return err_set(e, code, "batch was rolled back after a failed "
+			       "write (%s): nothing of it was stored",
+			       err_str(code));
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = db_fail(s, e, "cannot commit");
@@ -643,8 +697,9 @@ static int tx_begin(struct store *s, int *own, struct err *e)
 {
 	*own = !s->in_batch;
 	if (s->batch_failed)
-		return err_set(e, STOA_EIO, "batch was rolled back after a "
-			       "failed write: end it first");
+		return err_set(e, s->batch_failed, "batch was rolled back "
+			       "after a failed write (%s): end it first",
+			       err_str(s->batch_failed));
 	return *own ? exec(s, "BEGIN IMMEDIATE", e) : 0;
 }
 
@@ -658,7 +713,7 @@ static int tx_end(struct store *s, int own, int rc, struct err *e)
 		 * it was stored, and later writes do not slip out of it. */
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		if (!own)
-			s->batch_failed = 1;
+			s->batch_failed = rc;
 		return rc;
 	}
 	if (own) {

@@ -29,6 +29,7 @@
 #define STORE_FILE "store.db"
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_BUSY_POLL_MS 1       /* a waiting writer tries this often */
 
 struct store;
 
@@ -160,8 +161,8 @@ int store_verify(struct store *s,
 		 struct err *e);
 
 /* How long a write waits for another process's lock (default
- * STORE_BUSY_TIMEOUT_MS); the daemon keeps it short so its loop never
- * sits in a wait. */
+ * STORE_BUSY_TIMEOUT_MS), trying again every STORE_BUSY_POLL_MS; the
+ * daemon keeps it short so its loop never sits in a wait. */
 void store_busy_timeout(struct store *s, int ms);
 
 /* Drops every view table and rebuilds them from the entries. */

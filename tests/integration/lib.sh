@@ -16,7 +16,8 @@
 # Daemons and other background processes (replication tests):
 #   start_serve HOME [ARGS...]  `stoa --home HOME serve --listen
 #                             tcp://127.0.0.1:0 ARGS` in the background,
-#                             stderr appended to HOME.log; waits (deadline)
+#                             stderr appended to HOME.log (or $SERVE_LOG);
+#                             waits (deadline)
 #                             for HOME/serve.endpoint, then sets ENDPOINT
 #                             and SERVE_PID
 #   bg_start LOG CMD...       any command in the background (stdout and
@@ -31,8 +32,9 @@
 #   store_entries HOME        entries in HOME's store (status --json)
 #   view_digest HOME          the digest of the `view <hex>` line of verify
 # The EXIT trap stops every PID these started (TERM, then KILL after a
-# deadline, then wait) before it removes the temp dir; it never touches a
-# process the test did not start.
+# deadline, then wait), then runs the test's function test_teardown if it
+# defines one (to unmount), before it removes the temp dir; it never
+# touches a process the test did not start.
 #
 # Each test prints what it checks with `step` and ends with `ok`.
 set -euo pipefail
@@ -72,6 +74,10 @@ cleanup() {
 	for pid in "${STOA_PIDS[@]}"; do
 		stop_pid "$pid" TERM 2>/dev/null
 	done
+	# A test's own teardown (a mount), once its processes are gone.
+	if [ "$(type -t test_teardown)" = function ]; then
+		test_teardown
+	fi
 	# On failure, the daemons' logs say what they saw.
 	if [ "$rc" -ne 0 ]; then
 		local log
@@ -403,14 +409,16 @@ bg_start() {
 
 # start_serve HOME [ARGS...]: a daemon on HOME listening on a port the OS
 # picks; ENDPOINT gets the endpoint it really bound, SERVE_PID its PID.
-# Its stderr is appended to HOME.log.
+# Its stderr is appended to HOME.log, or to $SERVE_LOG if set (a home on a
+# filesystem the test fills up).
 start_serve() {
-	local home=$1 deadline
+	local home=$1 deadline log
 	shift
+	log=${SERVE_LOG:-$home.log}
 	# a file left by a daemon killed -9 would be read as this one's
 	rm -f "$home/serve.endpoint"
 	"$STOA" --home "$home" serve --listen tcp://127.0.0.1:0 "$@" \
-		>>"$home.log" 2>&1 </dev/null &
+		>>"$log" 2>&1 </dev/null &
 	SERVE_PID=$!
 	STOA_PIDS+=("$SERVE_PID")
 	deadline=$(($(now_ms) + 10000))
@@ -418,7 +426,7 @@ start_serve() {
 		if ! pid_alive "$SERVE_PID"; then
 			wait "$SERVE_PID" 2>/dev/null || true
 			forget_pid "$SERVE_PID"
-			fail "serve on $home exited before listening: $(tail -n 5 "$home.log")"
+			fail "serve on $home exited before listening: $(tail -n 5 "$log")"
 		fi
 		[ "$(now_ms)" -lt "$deadline" ] ||
 			fail "serve on $home wrote no serve.endpoint within 10 s"

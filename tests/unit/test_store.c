@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -532,11 +534,13 @@ static void test_full_batch(void)
 		rc = store_append(s, &members[2], ENTRY_KIND_POST, json,
 				  strlen(json), NULL, &e);
 	CHECK_EQ_INT(rc, STOA_EFULL);
+	CHECK(strncmp(e.msg, "disk full: ", 11) == 0);
+	CHECK(strstr(e.msg, "full.db") != NULL); /* names the store */
 	err_clear(&e);
 	CHECK(store_append(s, &members[2], ENTRY_KIND_POST, json, strlen(json),
 			   NULL, &e) < 0); /* not outside the failed batch */
 	err_clear(&e);
-	CHECK(store_commit(s, &e) < 0);
+	CHECK_EQ_INT(store_commit(s, &e), STOA_EFULL); /* the cause, kept */
 	CHECK(strstr(e.msg, "rolled back") != NULL);
 	store_head(s, members[2].pk, &seq, NULL, NULL);
 	CHECK_EQ_INT(seq, 1);
@@ -552,6 +556,42 @@ static void test_full_batch(void)
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(problems, 0);
 	store_close(s);
+}
+
+/*
+ * Two handles on one file: a writer waits for the other's lock for its
+ * busy timeout, then fails with STOA_EBUSY (never at once, never for
+ * good). After the last close the -wal (empty) and -shm files stay, so
+ * the store opens on a disk with no room to create them.
+ */
+static void test_busy_and_files(void)
+{
+	static const char post[] = "{\"topic\":\"t\",\"body\":\"b\"}";
+	struct store *a = open_store("busy"), *b = open_store("busy");
+	struct err e = { 0 };
+	struct timespec t0, t1;
+	char path[600];
+	struct stat st;
+	long ms;
+
+	CHECK(store_begin(a, &e) == 0);
+	store_busy_timeout(b, 200);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ_INT(store_append(b, &members[3], ENTRY_KIND_POST, post,
+				  strlen(post), NULL, &e), STOA_EBUSY);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK(ms >= 190 && ms < 5000);
+	CHECK(store_commit(a, &e) == 0);
+	err_clear(&e);
+	CHECK(store_append(b, &members[3], ENTRY_KIND_POST, post, strlen(post),
+			   NULL, &e) == 0);
+	store_close(a);
+	store_close(b);
+	snprintf(path, sizeof(path), "%s/busy.db-wal", tmpdir);
+	CHECK(stat(path, &st) == 0 && st.st_size == 0);
+	snprintf(path, sizeof(path), "%s/busy.db-shm", tmpdir);
+	CHECK(stat(path, &st) == 0 && st.st_size > 0);
 }
 
 /* A display name that looks like another member's key prefix does not
@@ -657,6 +697,7 @@ int main(void)
 	test_append_and_reindex();
 	test_batch();
 	test_full_batch();
+	test_busy_and_files();
 	test_name_hijack();
 	test_run_cut();
 	for (i = 0; i < nraws; i++)
