@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -789,6 +790,243 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 	rc = tx_end(s, own, rc, e);
 	if (rc == 0 && id_out)
 		memcpy(id_out, en.id, ENTRY_ID_LEN);
+	return rc;
+}
+
+/*
+ * store_append_batch: a signer thread validates each payload and signs
+ * its entry on top of its author's head (a chain is signed in order: an
+ * entry's prev is the id, hence the signature, of the one before), while
+ * the calling thread writes the entries already signed. They share only
+ * this struct, under mu: a ring of APPEND_RING signed entries (bounded
+ * memory whatever n), and the counters made (signed so far) and taken
+ * (written so far). The signer never touches SQLite.
+ */
+#define APPEND_RING 256
+#define APPEND_WAKE 32 /* entries signed before a waiting writer wakes */
+
+struct signer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct store_new *v;
+	size_t n;
+	struct head *heads;   /* one per author of v, as read before */
+	uint32_t *slot;       /* v[i]'s author: heads[slot[i]] */
+	struct entry ring[APPEND_RING];
+	json_t *objs[APPEND_RING];
+	size_t made, taken;
+	int failed;           /* the signer stopped at entry made: err says why */
+	int stop;             /* the writer gave up */
+	int waiting;          /* 1: the writer waits for made, 2: the signer
+			       * waits for taken */
+	size_t want;          /* the waiter is woken when the count it waits
+			       * for reaches this: a batch per wake-up, not
+			       * one entry per context switch */
+	struct err err;       /* the signer's, read after the join */
+};
+
+static void *sign_loop(void *arg)
+{
+	struct signer *g = arg;
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		struct store_new *x = &g->v[i];
+		struct head *h = &g->heads[g->slot[i]];
+		struct entry *en = &g->ring[i % APPEND_RING];
+		json_t *obj = NULL;
+		uint64_t ts;
+		int rc, stop;
+
+		pthread_mutex_lock(&g->mu);
+		while (!g->stop && i - g->taken >= APPEND_RING) {
+			g->waiting = 2;
+			g->want = i - APPEND_RING / 2 + 1;
+			pthread_cond_wait(&g->cv, &g->mu);
+		}
+		stop = g->stop;
+		pthread_mutex_unlock(&g->mu);
+		if (stop)
+			break;
+		rc = payload_validate(x->kind, x->payload, x->len, &obj, &g->err);
+		if (rc >= 0 && rc != PAYLOAD_VALID)
+			rc = err_set(&g->err, STOA_EINVAL, "refusing to write a "
+				     "%s entry this version cannot read",
+				     entry_kind_name(x->kind));
+		if (rc >= 0) {
+			ts = store_now_ms();
+			if (ts < h->ts)
+				ts = h->ts; /* a feed's clock never runs backwards */
+			rc = entry_create(en, x->key, x->kind, h->seq + 1,
+					  h->seq ? h->id : NULL, ts, x->payload,
+					  x->len, &g->err);
+		}
+		pthread_mutex_lock(&g->mu);
+		if (rc < 0) {
+			json_decref(obj);
+			g->failed = 1;
+		} else {
+			h->seq = en->seq;
+			memcpy(h->id, en->id, ENTRY_ID_LEN);
+			h->ts = en->timestamp;
+			g->objs[i % APPEND_RING] = obj;
+			g->made = i + 1;
+		}
+		if (g->waiting == 1 && (rc < 0 || g->made >= g->want)) {
+			g->waiting = 0;
+			pthread_cond_signal(&g->cv);
+		}
+		pthread_mutex_unlock(&g->mu);
+		if (rc < 0)
+			break;
+	}
+	return NULL;
+}
+
+/* Finds (or adds) the author of k in the open-addressed table of size
+ * cap (a power of two > the number of authors); returns its index. */
+static uint32_t author_slot(const struct key **tab, uint32_t *idx,
+			    size_t cap, const struct key *k, uint32_t *count)
+{
+	uint64_t hv;
+	size_t j;
+
+	memcpy(&hv, k->pk, sizeof(hv));
+	for (j = (size_t)hv & (cap - 1);; j = (j + 1) & (cap - 1)) {
+		if (!tab[j]) {
+			tab[j] = k;
+			idx[j] = (*count)++;
+			return idx[j];
+		}
+		if (tab[j] == k || memcmp(tab[j]->pk, k->pk, KEY_PUBLIC_LEN) == 0)
+			return idx[j];
+	}
+}
+
+int store_append_batch(struct store *s, struct store_new *v, size_t n,
+		       struct err *e)
+{
+	struct signer *g;
+	const struct key **tab = NULL, **first = NULL;
+	uint32_t *idx = NULL, authors = 0, a;
+	size_t i, cap = 16;
+	pthread_t th;
+	int rc = 0, own, started = 0;
+
+	if (n == 0)
+		return 0;
+	while (cap < 2 * n)
+		cap *= 2;
+	g = calloc(1, sizeof(*g));
+	if (g) {
+		g->slot = malloc(n * sizeof(*g->slot));
+		g->heads = calloc(n, sizeof(*g->heads));
+		first = malloc(n * sizeof(*first));
+		tab = calloc(cap, sizeof(*tab));
+		idx = malloc(cap * sizeof(*idx));
+	}
+	if (!g || !g->slot || !g->heads || !first || !tab || !idx) {
+		rc = err_set(e, STOA_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t before = authors;
+
+		g->slot[i] = author_slot(tab, idx, cap, v[i].key, &authors);
+		if (authors != before)
+			first[g->slot[i]] = v[i].key;
+	}
+	if ((rc = tx_begin(s, &own, e)) < 0)
+		goto out;
+	if ((rc = exec(s, "SAVEPOINT append", e)) < 0)
+		goto end;
+	/* The heads are read under the write lock: the chains signed on
+	 * top of them hold the ingest checks by construction. */
+	for (a = 0; a < authors && rc == 0; a++)
+		rc = head_get(s, first[a]->pk, &g->heads[a], e);
+	if (rc < 0)
+		goto undo;
+	g->v = v;
+	g->n = n;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	if (pthread_create(&th, NULL, sign_loop, g) != 0) {
+		pthread_cond_destroy(&g->cv);
+		pthread_mutex_destroy(&g->mu);
+		rc = err_set(e, STOA_ENOMEM, "cannot start the signer thread");
+		goto undo;
+	}
+	started = 1;
+	for (i = 0; i < n && rc == 0; i++) {
+		struct entry *en = &g->ring[i % APPEND_RING];
+		json_t *obj;
+		int failed;
+
+		pthread_mutex_lock(&g->mu);
+		while (g->made <= i && !g->failed) {
+			g->waiting = 1;
+			g->want = i + APPEND_WAKE < n ? i + APPEND_WAKE : n;
+			pthread_cond_wait(&g->cv, &g->mu);
+		}
+		failed = g->made <= i;
+		obj = failed ? NULL : g->objs[i % APPEND_RING];
+		pthread_mutex_unlock(&g->mu);
+		if (failed) {
+			rc = STOA_EINVAL; /* the signer's error, set below */
+			break;
+		}
+		rc = write_entry(s, en, v[i].payload, v[i].len, obj, 0, e);
+		json_decref(obj);
+		memcpy(v[i].id, en->id, ENTRY_ID_LEN);
+		pthread_mutex_lock(&g->mu);
+		g->objs[i % APPEND_RING] = NULL;
+		g->taken = i + 1;
+		if (g->waiting == 2 && g->taken >= g->want) {
+			g->waiting = 0;
+			pthread_cond_signal(&g->cv);
+		}
+		pthread_mutex_unlock(&g->mu);
+	}
+	pthread_mutex_lock(&g->mu);
+	g->stop = 1;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	pthread_join(th, NULL);
+	for (i = g->taken; i < g->made; i++)
+		json_decref(g->objs[i % APPEND_RING]);
+	if (rc == STOA_EINVAL && g->failed && g->made == i) {
+		rc = err_set(e, g->err.code, "entry %zu of the batch: %s", i,
+			     g->err.msg);
+	}
+	/* Each feed's head moves once, to the last entry signed on it. */
+	for (a = 0; a < authors && rc == 0; a++) {
+		struct entry last;
+
+		memcpy(last.author, first[a]->pk, KEY_PUBLIC_LEN);
+		last.seq = g->heads[a].seq;
+		memcpy(last.id, g->heads[a].id, ENTRY_ID_LEN);
+		last.timestamp = g->heads[a].ts;
+		rc = set_head(s, &last, e);
+	}
+undo:
+	if (rc < 0)
+		sqlite3_exec(s->db, "ROLLBACK TO append", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "RELEASE append", NULL, NULL, NULL);
+end:
+	rc = tx_end(s, own, rc, e);
+out:
+	if (started) {
+		pthread_cond_destroy(&g->cv);
+		pthread_mutex_destroy(&g->mu);
+	}
+	if (g) {
+		free(g->slot);
+		free(g->heads);
+	}
+	free(g);
+	free(first);
+	free(tab);
+	free(idx);
 	return rc;
 }
 
