@@ -30,6 +30,12 @@
 #include "payload.h"
 #include "store.h"
 
+/* WAL pages (4 KiB) before a commit checkpoints: 40 MB of WAL at most
+ * between checkpoints (SQLite's default is 1000). */
+#define STORE_WAL_CHECKPOINT_PAGES 10000
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+
 enum stmt_id {
 	ST_HEAD,
 	ST_AT_SEQ,
@@ -312,10 +318,16 @@ int store_open(struct store **out, const char *path, int flags,
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* WAL: readers never block the writer; FULL: a commit survives
-	 * power loss, and commits are batched so the fsync is shared. */
+	 * power loss, and commits are batched so the fsync is shared. The
+	 * checkpoint that copies the WAL into the file runs when a commit
+	 * finds the WAL past STORE_WAL_CHECKPOINT_PAGES: a page rewritten
+	 * by several commits in between (random index leaves, FTS5
+	 * segments) is copied once, not once per commit. */
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL;"
 		       "PRAGMA synchronous = FULL;"
 		       "PRAGMA cache_size = -8192;"
+		       "PRAGMA wal_autocheckpoint = "
+		       STORE_STR(STORE_WAL_CHECKPOINT_PAGES) ";"
 		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
 	    (rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;

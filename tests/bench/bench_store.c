@@ -161,6 +161,22 @@ static int make_payload(struct gen *g, int author, const struct key *other,
 	return rc;
 }
 
+/* Bytes this process has passed to read and write system calls so far
+ * (/proc/self/io rchar, wchar): the I/O a figure cost, whatever the load. */
+static void io_bytes(double *rd, double *wr)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+
+	*rd = *wr = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "rchar: %lf", rd);
+		sscanf(line, "wchar: %lf", wr);
+	}
+	if (f)
+		fclose(f);
+}
+
 static double cpu_s(int who)
 {
 	struct rusage ru;
@@ -281,7 +297,7 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 	uint64_t next[BENCH_MEMBERS_MAX];
 	int na = 0, a, progress = 1;
 	long total = 0, since = 0;
-	double t0, dt, cpu;
+	double t0, dt, cpu, rd0, wr0, rd1, wr1;
 
 	snprintf(path, sizeof(path), "%s/runs.db", dir);
 	v = calloc(MSG_RUN_MAX, sizeof(*v));
@@ -301,6 +317,7 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 	}
 	sqlite3_finalize(feeds);
 	getrusage(RUSAGE_SELF, &r0);
+	io_bytes(&rd0, &wr0);
 	t0 = now_s();
 	store_begin(b, &e);
 	while (progress && total < limit && !e.code) {
@@ -352,6 +369,7 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 		store_commit(b, &e);
 	dt = now_s() - t0;
 	getrusage(RUSAGE_SELF, &r1);
+	io_bytes(&rd1, &wr1);
 	cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
 	      (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6 +
 	      (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
@@ -365,7 +383,9 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 		return -1;
 	}
 	printf("runs_entries %ld\nruns_entries_per_s %.0f\nruns_seconds %.2f\n"
-	       "runs_cpu_seconds %.2f\n", total, (double)total / dt, dt, cpu);
+	       "runs_cpu_seconds %.2f\nruns_read_bytes_per_entry %.0f\n"
+	       "runs_written_bytes_per_entry %.0f\n", total, (double)total / dt,
+	       dt, cpu, (rd1 - rd0) / (double)total, (wr1 - wr0) / (double)total);
 	return 0;
 }
 
@@ -395,6 +415,7 @@ int main(int argc, char **argv)
 	struct store *b = NULL;
 	struct err e = { 0 };
 	double t0, dt, c0, w0, cpu = 0, wcpu = 0;
+	double ard0, awr0, ard1, awr1, ard = 0, awr = 0;
 	long i, stored = 0;
 	char *cli_home = NULL;
 	int opt, keep = 0;
@@ -458,6 +479,7 @@ int main(int argc, char **argv)
 		}
 		t0 = now_s();
 		c0 = cpu_s(RUSAGE_SELF);
+		io_bytes(&ard0, &awr0);
 		w0 = cpu_s(RUSAGE_THREAD);
 		if (!e.code)
 			store_begin(h.store, &e);
@@ -468,6 +490,9 @@ int main(int argc, char **argv)
 		dt += now_s() - t0;
 		cpu += cpu_s(RUSAGE_SELF) - c0;
 		wcpu += cpu_s(RUSAGE_THREAD) - w0;
+		io_bytes(&ard1, &awr1);
+		ard += ard1 - ard0;
+		awr += awr1 - awr0;
 		for (j = 0; j < m && !e.code; j++) {
 			if (gens[j].kind == ENTRY_KIND_POST) {
 				int slot = (int)(rnd() % 256);
@@ -491,8 +516,10 @@ int main(int argc, char **argv)
 	/* CPU of the timed part: all of it, and the writing thread's share
 	 * (the rest is the signer thread's); with an idle second core the
 	 * rate is bounded by the larger of the two. */
-	printf("append_cpu_seconds %.2f\nappend_writer_cpu_seconds %.2f\n",
-	       cpu, wcpu);
+	printf("append_cpu_seconds %.2f\nappend_writer_cpu_seconds %.2f\n"
+	       "append_read_bytes_per_entry %.0f\n"
+	       "append_written_bytes_per_entry %.0f\n", cpu, wcpu,
+	       ard / (double)n, awr / (double)n);
 	snprintf(path, sizeof(path), "%s/home/store.db", dir);
 	{
 		struct stat st;
