@@ -932,12 +932,11 @@ int store_append_batch(struct store *s, struct store_new *v, size_t n,
 	g = calloc(1, sizeof(*g));
 	if (g) {
 		g->slot = malloc(n * sizeof(*g->slot));
-		g->heads = calloc(n, sizeof(*g->heads));
 		first = malloc(n * sizeof(*first));
 		tab = calloc(cap, sizeof(*tab));
 		idx = malloc(cap * sizeof(*idx));
 	}
-	if (!g || !g->slot || !g->heads || !first || !tab || !idx) {
+	if (!g || !g->slot || !first || !tab || !idx) {
 		rc = err_set(e, STOA_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -947,6 +946,11 @@ int store_append_batch(struct store *s, struct store_new *v, size_t n,
 		g->slot[i] = author_slot(tab, idx, cap, v[i].key, &authors);
 		if (authors != before)
 			first[g->slot[i]] = v[i].key;
+	}
+	g->heads = calloc(authors, sizeof(*g->heads));
+	if (!g->heads) {
+		rc = err_set(e, STOA_ENOMEM, "out of memory");
+		goto out;
 	}
 	if ((rc = tx_begin(s, &own, e)) < 0)
 		goto out;
