@@ -1008,12 +1008,11 @@ int store_append_batch(struct store *s, struct store_new *v, size_t n,
 	pthread_cond_signal(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	pthread_join(th, NULL);
-	for (i = g->taken; i < g->made; i++)
-		json_decref(g->objs[i % APPEND_RING]);
-	if (rc == STOA_EINVAL && g->failed && g->made == i) {
+	if (rc == STOA_EINVAL && g->failed && g->made == i) /* stopped at i */
 		rc = err_set(e, g->err.code, "entry %zu of the batch: %s", i,
 			     g->err.msg);
-	}
+	for (i = g->taken; i < g->made; i++)
+		json_decref(g->objs[i % APPEND_RING]);
 	/* Each feed's head moves once, to the last entry signed on it. */
 	for (a = 0; a < authors && rc == 0; a++) {
 		struct entry last;
