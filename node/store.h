@@ -79,6 +79,28 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 		 const void *payload, size_t len, uint8_t *id_out,
 		 struct err *e);
 
+/* One new entry for store_append_batch; the caller owns key and payload. */
+struct store_new {
+	const struct key *key;
+	uint8_t kind;
+	const void *payload;
+	size_t len;
+	uint8_t id[ENTRY_ID_LEN]; /* out: the entry's id */
+};
+
+/*
+ * Appends v[0..n) in order, each as store_append would (same checks, same
+ * timestamps, same entries), inside the open batch or a transaction of
+ * its own. All or nothing: if one payload is refused, none of v is stored
+ * (an open batch stays open and keeps what it held before) and e names
+ * the entry. Payloads are validated and entries signed on a second thread
+ * while this one writes the ones before: the thread lives only inside the
+ * call (joined before it returns) and touches no store state; see
+ * docs/architecture.md. The keys must not change during the call.
+ */
+int store_append_batch(struct store *s, struct store_new *v, size_t n,
+		       struct err *e);
+
 /*
  * Checks and stores a run of consecutive entries of one author with one
  * signature verification (docs/protocol.md, "Checking a run"): entries

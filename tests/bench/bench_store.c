@@ -2,19 +2,26 @@
  * bench_store: how fast one node writes, ingests and reads, at scale.
  *
  *   bench_store [--entries N] [--members M] [--batch B] [--ingest K]
- *               [--stoa PATH] [--dir DIR] [--keep]
+ *               [--runs R] [--stoa PATH] [--dir DIR] [--keep]
  *
  * 1. local append + materialize: N entries by M members (a classroom's
  *    mix: mostly posts and replies, feedback, kudos, mentoring) signed and
- *    stored through store_append in batches of B per transaction;
+ *    stored through store_append_batch, B per call and transaction (the
+ *    payloads validated and signed on a second thread while the first
+ *    writes);
  * 2. ingest of foreign entries: the first K of them re-read in arrival
  *    order and fed through store_ingest into a fresh store (every
  *    signature verified, every link and hash checked);
+ * 2b. with --runs R: the replication receiver's store path: R entries
+ *    read back in runs of up to MSG_RUN_MAX entries of one feed, the
+ *    feeds taken in turn as a sync pulls them, through store_ingest_run into a fresh store
+ *    (wall and CPU seconds; no network, no CURVE);
  * 3. `stoa feed` and `stoa search` wall time on the N-entry home (real
  *    processes, median of 11 runs) and their peak RSS.
  * Prints one "name value unit" line per figure. Not a test: CTest never
  * runs it. docs/benchmarks.md has the figures and the command.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -32,6 +39,7 @@
 #include <sqlite3.h>
 
 #include "home.h"
+#include "msg.h"
 #include "payload.h"
 #include "store.h"
 
@@ -153,6 +161,31 @@ static int make_payload(struct gen *g, int author, const struct key *other,
 	return rc;
 }
 
+/* Bytes this process has passed to read and write system calls so far
+ * (/proc/self/io rchar, wchar): the I/O a figure cost, whatever the load. */
+static void io_bytes(double *rd, double *wr)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+
+	*rd = *wr = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "rchar: %lf", rd);
+		sscanf(line, "wchar: %lf", wr);
+	}
+	if (f)
+		fclose(f);
+}
+
+static double cpu_s(int who)
+{
+	struct rusage ru;
+
+	getrusage(who, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static long peak_rss_kb(int who)
 {
 	struct rusage ru;
@@ -238,8 +271,122 @@ static int time_cli(const char *stoa, char *home)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_store [--entries N] [--members M] [--batch B] "
-		"[--ingest K] [--stoa PATH] [--dir DIR] [--keep]\n");
+		"[--ingest K] [--runs R] [--stoa PATH] [--dir DIR] [--keep]\n");
 	exit(2);
+}
+
+/*
+ * 2b. the replication receiver's store path: every feed of the N-entry
+ * home read back in runs of up to MSG_RUN_MAX entries, the feeds taken in
+ * turn as a sync pulls them, and fed through store_ingest_run into a fresh
+ * store (one signature per run, every hash and payload checked), a commit
+ * every `batch` entries or so (a daemon pass). No network: the figure is
+ * the store's share of a cold sync. Prints wall and CPU seconds.
+ */
+static int bench_runs(const char *dir, const char *src_path, long limit,
+		      long batch)
+{
+	char path[HOME_PATH_MAX + 32];
+	struct msg_run_entry *v;
+	struct store *b = NULL;
+	struct err e = { 0 };
+	sqlite3 *src;
+	sqlite3_stmt *feeds, *st;
+	struct rusage r0, r1;
+	uint8_t authors[BENCH_MEMBERS_MAX][KEY_PUBLIC_LEN];
+	uint64_t next[BENCH_MEMBERS_MAX];
+	int na = 0, a, progress = 1;
+	long total = 0, since = 0;
+	double t0, dt, cpu, rd0, wr0, rd1, wr1;
+
+	snprintf(path, sizeof(path), "%s/runs.db", dir);
+	v = calloc(MSG_RUN_MAX, sizeof(*v));
+	if (!v || store_open(&b, path, STORE_CREATE, &e) < 0 ||
+	    sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(src, "SELECT author FROM feeds ORDER BY author",
+			       -1, &feeds, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(src, "SELECT signed, payload FROM entries WHERE "
+			       "author = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
+			       -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench: runs setup: %s\n", e.msg);
+		return -1;
+	}
+	while (na < BENCH_MEMBERS_MAX && sqlite3_step(feeds) == SQLITE_ROW) {
+		memcpy(authors[na], sqlite3_column_blob(feeds, 0), KEY_PUBLIC_LEN);
+		next[na++] = 1;
+	}
+	sqlite3_finalize(feeds);
+	getrusage(RUSAGE_SELF, &r0);
+	io_bytes(&rd0, &wr0);
+	t0 = now_s();
+	store_begin(b, &e);
+	while (progress && total < limit && !e.code) {
+		progress = 0;
+		for (a = 0; a < na && total < limit && !e.code; a++) {
+			size_t k = 0;
+			uint32_t stored = 0;
+
+			sqlite3_reset(st);
+			sqlite3_bind_blob(st, 1, authors[a], KEY_PUBLIC_LEN, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)next[a]);
+			sqlite3_bind_int(st, 3, MSG_RUN_MAX);
+			while (k < MSG_RUN_MAX && sqlite3_step(st) == SQLITE_ROW) {
+				/* the rows stay valid until the next step of st:
+				 * copy them, as a message buffer would hold them */
+				size_t sl = (size_t)sqlite3_column_bytes(st, 0);
+				size_t pl = (size_t)sqlite3_column_bytes(st, 1);
+				uint8_t *m = malloc(sl + pl + 1);
+
+				memcpy(m, sqlite3_column_blob(st, 0), sl);
+				memcpy(m + sl, sqlite3_column_blob(st, 1), pl);
+				v[k].signed_bytes = m;
+				v[k].payload = m + sl;
+				v[k].plen = (uint32_t)pl;
+				k++;
+			}
+			if (k == 0)
+				continue;
+			progress = 1;
+			if (store_ingest_run(b, v, k, &stored, &e) < 0 || stored != k) {
+				fprintf(stderr, "bench: run: %u of %zu stored: %s\n",
+					stored, k, e.msg);
+				e.code = e.code ? e.code : STOA_EIO;
+			}
+			while (k > 0)
+				free((void *)v[--k].signed_bytes);
+			next[a] += stored;
+			total += stored;
+			since += stored;
+			if (since >= batch && !e.code) {
+				store_commit(b, &e);
+				if (!e.code)
+					store_begin(b, &e);
+				since = 0;
+			}
+		}
+	}
+	if (!e.code)
+		store_commit(b, &e);
+	dt = now_s() - t0;
+	getrusage(RUSAGE_SELF, &r1);
+	io_bytes(&rd1, &wr1);
+	cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+	      (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6 +
+	      (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+	      (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+	sqlite3_finalize(st);
+	sqlite3_close(src);
+	store_close(b);
+	free(v);
+	if (e.code) {
+		fprintf(stderr, "bench: runs: %s\n", e.msg);
+		return -1;
+	}
+	printf("runs_entries %ld\nruns_entries_per_s %.0f\nruns_seconds %.2f\n"
+	       "runs_cpu_seconds %.2f\nruns_read_bytes_per_entry %.0f\n"
+	       "runs_written_bytes_per_entry %.0f\n", total, (double)total / dt,
+	       dt, cpu, (rd1 - rd0) / (double)total, (wr1 - wr0) / (double)total);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -249,23 +396,26 @@ int main(int argc, char **argv)
 		{ "members", required_argument, NULL, 'm' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "ingest", required_argument, NULL, 'i' },
+		{ "runs", required_argument, NULL, 'r' },
 		{ "stoa", required_argument, NULL, 's' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "time-cli", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long n = 1000000, members = 40, batch = 1000, ningest = 200000;
+	long n = 1000000, members = 40, batch = 1000, ningest = 200000, nruns = 0;
 	const char *stoa = NULL;
 	char dir[HOME_PATH_MAX] = "", path[HOME_PATH_MAX + 32], cmd[HOME_PATH_MAX + 32];
 	struct key *keys;
 	struct recent posts[256] = { { { 0 }, 0 } };
 	struct gen *gens;
+	struct store_new *news;
 	struct community c;
 	struct home h;
 	struct store *b = NULL;
 	struct err e = { 0 };
-	double t0, dt;
+	double t0, dt, c0, w0, cpu = 0, wcpu = 0;
+	double ard0, awr0, ard1, awr1, ard = 0, awr = 0;
 	long i, stored = 0;
 	char *cli_home = NULL;
 	int opt, keep = 0;
@@ -276,6 +426,7 @@ int main(int argc, char **argv)
 		case 'm': members = atol(optarg); break;
 		case 'b': batch = atol(optarg); break;
 		case 'i': ningest = atol(optarg); break;
+		case 'r': nruns = atol(optarg); break;
 		case 's': stoa = optarg; break;
 		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
 		case 'k': keep = 1; break;
@@ -312,43 +463,63 @@ int main(int argc, char **argv)
 	/* Payloads for a batch are made first and not timed: the figure is
 	 * the store's (validate, sign, store, materialize, commit). */
 	gens = calloc((size_t)batch, sizeof(*gens));
+	news = calloc((size_t)batch, sizeof(*news));
 	dt = 0;
 	for (i = 0; i < n && !e.code; i += batch) {
 		long j, m = n - i < batch ? n - i : batch;
-		uint8_t id[ENTRY_ID_LEN];
 
 		for (j = 0; j < m && !e.code; j++)
 			make_payload(&gens[j], (int)((i + j) % members),
 				     &keys[(i + j + 1) % members], posts, 256, &e);
+		for (j = 0; j < m; j++) {
+			news[j].key = &keys[gens[j].author];
+			news[j].kind = gens[j].kind;
+			news[j].payload = gens[j].payload;
+			news[j].len = gens[j].len;
+		}
 		t0 = now_s();
+		c0 = cpu_s(RUSAGE_SELF);
+		io_bytes(&ard0, &awr0);
+		w0 = cpu_s(RUSAGE_THREAD);
 		if (!e.code)
 			store_begin(h.store, &e);
-		for (j = 0; j < m && !e.code; j++) {
-			struct gen *g = &gens[j];
-
-			if (store_append(h.store, &keys[g->author], g->kind,
-					 g->payload, g->len, id, &e) == 0 &&
-			    g->kind == ENTRY_KIND_POST) {
-				int slot = (int)(rnd() % 256);
-
-				memcpy(posts[slot].id, id, ENTRY_ID_LEN);
-				posts[slot].have = 1;
-			}
-		}
+		if (!e.code)
+			store_append_batch(h.store, news, (size_t)m, &e);
 		if (!e.code)
 			store_commit(h.store, &e);
 		dt += now_s() - t0;
+		cpu += cpu_s(RUSAGE_SELF) - c0;
+		wcpu += cpu_s(RUSAGE_THREAD) - w0;
+		io_bytes(&ard1, &awr1);
+		ard += ard1 - ard0;
+		awr += awr1 - awr0;
+		for (j = 0; j < m && !e.code; j++) {
+			if (gens[j].kind == ENTRY_KIND_POST) {
+				int slot = (int)(rnd() % 256);
+
+				memcpy(posts[slot].id, news[j].id, ENTRY_ID_LEN);
+				posts[slot].have = 1;
+			}
+		}
 		for (j = 0; j < m; j++) {
 			free(gens[j].payload);
 			gens[j].payload = NULL;
 		}
 	}
 	free(gens);
+	free(news);
 	if (e.code) {
 		fprintf(stderr, "bench: append: %s\n", e.msg);
 		return 1;
 	}
 	printf("append_entries_per_s %.0f\nappend_seconds %.2f\n", (double)n / dt, dt);
+	/* CPU of the timed part: all of it, and the writing thread's share
+	 * (the rest is the signer thread's); with an idle second core the
+	 * rate is bounded by the larger of the two. */
+	printf("append_cpu_seconds %.2f\nappend_writer_cpu_seconds %.2f\n"
+	       "append_read_bytes_per_entry %.0f\n"
+	       "append_written_bytes_per_entry %.0f\n", cpu, wcpu,
+	       ard / (double)n, awr / (double)n);
 	snprintf(path, sizeof(path), "%s/home/store.db", dir);
 	{
 		struct stat st;
@@ -403,6 +574,8 @@ int main(int argc, char **argv)
 		printf("ingest_entries %ld\ningest_entries_per_s %.0f\n", ningest,
 		       (double)ningest / dt);
 	}
+	if (nruns > 0 && bench_runs(dir, path, nruns, batch) < 0)
+		return 1;
 	home_close(&h);
 	printf("bench_peak_rss_kb %ld\n", peak_rss_kb(RUSAGE_SELF));
 

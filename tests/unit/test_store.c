@@ -677,6 +677,71 @@ static void test_run_cut(void)
 	store_close(t);
 }
 
+/*
+ * store_append_batch: more entries than its ring holds, three feeds
+ * interleaved; the same chains as store_append would sign (a second store
+ * ingesting them one by one gets the same view), verify clean; a refused
+ * payload late in a batch stores none of it and keeps the open batch.
+ */
+static void test_append_batch(void)
+{
+	static struct store_new v[700];
+	static const char post[] = "{\"topic\":\"t\",\"body\":\"batch body\"}";
+	static const char bad[] = "{\"topic\":\"t\"}"; /* no body */
+	struct store *s = open_store("abatch"), *t = open_store("abatch2");
+	uint8_t d1[HASH_LEN], d2[HASH_LEN], head[ENTRY_ID_LEN];
+	struct err e = { 0 };
+	sqlite3_stmt *st;
+	uint64_t seq, n, problems;
+	int i, rc;
+
+	for (i = 0; i < 700; i++) {
+		v[i].key = &members[i % 3];
+		v[i].kind = ENTRY_KIND_POST;
+		v[i].payload = post;
+		v[i].len = sizeof(post) - 1;
+	}
+	CHECK(store_append_batch(s, v, 600, &e) == 0); /* own transaction */
+	for (i = 0; i < 3; i++) {
+		store_head(s, members[i].pk, &seq, head, NULL);
+		CHECK_EQ_INT(seq, 200);
+		CHECK(memcmp(head, v[597 + i].id, ENTRY_ID_LEN) == 0);
+	}
+	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(n, 600);
+	CHECK_EQ_INT(problems, 0);
+	/* in a batch: a refused payload at entry 650 undoes the call only */
+	CHECK(store_begin(s, &e) == 0);
+	CHECK(store_append(s, &members[0], ENTRY_KIND_POST, post,
+			   sizeof(post) - 1, NULL, &e) == 0);
+	v[650].payload = bad;
+	v[650].len = sizeof(bad) - 1;
+	err_clear(&e);
+	CHECK(store_append_batch(s, v, 700, &e) < 0);
+	CHECK(strstr(e.msg, "entry 650") != NULL);
+	CHECK(store_commit(s, &e) == 0);
+	store_head(s, members[0].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 201);
+	store_head(s, members[1].pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 200);
+	/* the same entries, one by one, make the same view */
+	CHECK(sqlite3_prepare_v2(store_db(s), "SELECT signed, payload FROM "
+				 "entries ORDER BY n", -1, &st, NULL) == SQLITE_OK);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		CHECK(store_ingest(t, sqlite3_column_blob(st, 0),
+				   (size_t)sqlite3_column_bytes(st, 0),
+				   sqlite3_column_blob(st, 1),
+				   (size_t)sqlite3_column_bytes(st, 1), NULL,
+				   &e) == INGEST_STORED);
+	CHECK(rc == SQLITE_DONE);
+	sqlite3_finalize(st);
+	dump(s, d1, NULL);
+	dump(t, d2, NULL);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	store_close(t);
+	store_close(s);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -696,6 +761,7 @@ int main(void)
 	test_ingest_checks();
 	test_append_and_reindex();
 	test_batch();
+	test_append_batch();
 	test_full_batch();
 	test_busy_and_files();
 	test_name_hijack();
