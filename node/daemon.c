@@ -242,6 +242,9 @@ static int session_start(struct peer *p, struct err *e)
 	session_stop(p);
 	repl_init(&p->r, &d->ops, &d->rp, p, d->h->key.pk, d->hello_key,
 		  &d->scratch);
+	/* the peer learns this session exists because discovery found it,
+	 * so it may refuse it for a --peer of its own (refuse_duplicates) */
+	p->r.hello_flags = p->mdns ? MSG_HELLO_FOUND : 0;
 	p->active = 1;
 	p->rx_ms = now_ms();
 	return repl_start(&p->r, e);
@@ -514,10 +517,11 @@ static void found_tick(struct daemon *d)
 			continue;
 		}
 		q = session_with(d, f->node, p);
-		if (p && q && (q->kind == PEER_DIALED ||
+		if (p && q && (q->kind == PEER_DIALED || !p->active ||
 			       memcmp(self, f->node, KEY_PUBLIC_LEN) > 0)) {
 			/* its own connection to us, or a static one, is up:
-			 * ours is one too many */
+			 * ours is one too many (and one the node refused as a
+			 * duplicate of its --peer session goes too) */
 			logf_(d, 0, "node %.8s: already in session; closing the "
 			      "second connection", hex);
 			peer_free(p);
@@ -1098,6 +1102,46 @@ static void probe_incoming(struct daemon *d)
  * full (a fresh HELLO makes the peer compare frontiers, so nothing is
  * lost), and a dialed peer dropped for misbehaving (after a pause).
  */
+/*
+ * An incoming session whose HELLO says discovery found us (its dialer's
+ * mDNS dial), from a node this daemon already dials with --peer, is one
+ * too many: it is refused, and the other side's mDNS dial gives way
+ * (found_tick), so such a pair keeps one session. Two --peer dials of
+ * each other are the user's choice and are both kept.
+ */
+static void refuse_duplicates(struct daemon *d)
+{
+	size_t i, k;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *a = &d->peers[i];
+
+		if (!a->used || a->kind != PEER_ACCEPTED || a->dropped ||
+		    !a->active || !a->r.got_hello ||
+		    !(a->r.peer_flags & MSG_HELLO_FOUND))
+			continue;
+		for (k = 0; k < DAEMON_PEERS_MAX; k++) {
+			struct peer *q = &d->peers[k];
+			char name[96];
+
+			if (!q->used || q->kind != PEER_DIALED || q->mdns ||
+			    !q->active || !q->r.got_hello ||
+			    memcmp(q->r.peer_node, a->r.peer_node,
+				   KEY_PUBLIC_LEN) != 0)
+				continue;
+			logf_(d, 0, "peer %s: in session through --peer %s "
+			      "already; refusing its second", peer_name(a, name),
+			      q->endpoint);
+			session_stop(a);
+			refuse(d, a->rid, a->rid_len, "duplicate session: this "
+			       "node dials you itself");
+			a->dropped = 1;
+			a->dropped_ms = now_ms();
+			break;
+		}
+	}
+}
+
 static void restarts(struct daemon *d)
 {
 	uint64_t now = now_ms();
@@ -1105,6 +1149,7 @@ static void restarts(struct daemon *d)
 	size_t i;
 	int rc;
 
+	refuse_duplicates(d);
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
 		struct peer *p = &d->peers[i];
 

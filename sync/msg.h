@@ -31,6 +31,8 @@
 #define MSG_PAYLOAD_ERASED 0xFFFFFFFFu
 /* HELLO flags */
 #define MSG_HELLO_REPLY 0x1u /* answers a HELLO that restarted the session */
+#define MSG_HELLO_FOUND 0x2u /* the sender dialed because discovery found
+			      * the receiver (not a --peer of its own) */
 
 enum msg_type {
 	MSG_HELLO = 1,

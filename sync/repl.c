@@ -214,7 +214,7 @@ static int send_hello(struct repl *r, uint32_t flags, struct err *e)
 	repl_hello_auth(r->hello_key, r->self, auth);
 	buf_reset(r->scratch);
 	if ((rc = msg_put_hello(r->scratch, r->self, auth, r->sent_digest,
-				r->sent_feeds, flags)) < 0)
+				r->sent_feeds, flags | r->hello_flags)) < 0)
 		return err_set(e, rc, "cannot build hello");
 	return flush(r, e);
 }
@@ -324,6 +324,7 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 		return 0;
 	r->awaiting_hello = 0;
 	r->got_hello = 1;
+	r->peer_flags = m->u.hello.flags;
 	memcpy(r->peer_node, m->u.hello.node, KEY_PUBLIC_LEN);
 	if (bytes_equal(r->sent_digest, m->u.hello.digest, HASH_LEN)) {
 		r->equal_at_hello = 1;

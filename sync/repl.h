@@ -87,6 +87,8 @@ struct repl {
 	struct buf *scratch;      /* borrowed: one outgoing frame at a time,
 				   * shared by all peers of one loop */
 	struct repl_stats stats;
+	uint32_t hello_flags;     /* set by the owner: added to every HELLO */
+	uint32_t peer_flags;      /* the flags of the peer's last HELLO */
 	uint64_t ours_total;      /* sum of the heads in our FRONTIER */
 	uint64_t matched;         /* ... of those the peer's FRONTIER had */
 	uint64_t out_base;        /* entries_out when the session started */

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# n60-peer-and-mdns: a node that dials another with --peer, while that
+# other finds it by mDNS and dials it back: the pair ends with one session
+# (the mDNS dial carries MSG_HELLO_FOUND and is refused as a duplicate of
+# the --peer session, and gives way), not two, and entries still flow
+# both ways live. Whichever of the two has the higher member key is the
+# one given the --peer, so the mDNS side is the one whose own tie-break
+# would keep its dial.
+set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/netns/nodes.sh
+. "$(dirname "$0")/nodes.sh"
+
+netns_require
+
+step "two members; the one with the higher key will dial with --peer"
+X=$(new_home ada pair facilitator)
+Y=$(node_join bo "$X")
+key() { "$STOA" --home "$1" whoami --json | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
+if [[ "$(key "$X")" > "$(key "$Y")" ]]; then H=$X L=$Y; else H=$Y L=$X; fi
+net_site room
+net_host l room 10.77.6.11/24
+net_host h room 10.77.6.12/24
+
+step "L runs; H runs with --peer to an address L does not have yet"
+node_serve l "$L" --discovery embedded --listen 'tcp://*:7647'
+PL=$NODE_PID
+node_serve h "$H" --discovery embedded --peer "tcp://10.77.6.21:7647"
+PH=$NODE_PID
+
+step "L finds H by mDNS and dials it: one session, through mDNS"
+wait_for "L dialing H after finding it" 20 node_log_has "$L" "dialing tcp://10.77.6.12"
+wait_for "both holding both profiles" 30 nodes_converged 2 "$L" "$H"
+
+step "L gets the address H's --peer names: H's own dial gets through too"
+ip -n "$(host_ns l)" addr add 10.77.6.21/24 dev eth0
+wait_for "H connected through its --peer" 30 node_log_has "$H" "connected to tcp://10.77.6.21:7647"
+wait_for "H refusing L's second session" 15 node_log_has "$H" "refusing its second"
+
+step "one session between them, seen from both sides"
+live() { # HOME: the number of live sessions its daemon has
+	"$STOA" --home "$1" peers --json | "$PY" -S -c '
+import json, sys
+print(sum(1 for x in json.load(sys.stdin)["peers"] if x["state"] in ("synced", "syncing")))'
+}
+one_each() { [ "$(live "$L")" = 1 ] && [ "$(live "$H")" = 1 ]; }
+wait_for "exactly one session on each side" 30 one_each
+# and it stays so (L's discovery keeps finding H, and must not dial again)
+for _ in 1 2 3; do
+	wait_for "a fresh answer from both daemons" 5 one_each
+done
+node_log_has "$L" "mDNS: found node" || fail "L never found H by mDNS: $(cat "$L.log")"
+
+step "entries still flow both ways, live"
+run_ok "$L" post --topic t "from the listening side"
+run_ok "$H" post --topic t "from the dialing side"
+wait_for "both posts on both sides" 15 nodes_converged 4 "$L" "$H"
+
+node_stop "$PL"
+node_stop "$PH"
+ok
