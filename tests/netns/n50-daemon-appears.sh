@@ -73,14 +73,16 @@ for h in "$B" "$C"; do
 done
 
 step "their peers stay: sessions in sync, and a live post reaches both"
-for h in "$B" "$C"; do
-	P=$(node_peers_json "$h")
-	printf '%s\n' "$P" | "$PY" -S -c '
+two_live() { # HOME: its daemon is in session with both others
+	node_peers_json "$1" | "$PY" -S -c '
 import json, sys
 p = json.load(sys.stdin)
 live = [x for x in p["peers"] if x["state"] in ("synced", "syncing")]
 assert len(live) == 2, p["peers"]
-' || fail "peers of $h after the move: $P"
+' 2>/dev/null
+}
+for h in "$B" "$C"; do
+	wait_for "$(basename "$h") in session with both others after the move" 15 two_live "$h"
 done
 run_ok "$A" post --topic intro "ada after the daemons came"
 wait_for "the new post on b and c" 15 nodes_converged $((TOTAL + 1)) "$B" "$C"
