@@ -781,10 +781,16 @@ net_wait_pid() {
 			fail "process $pid still runs after $secs s"
 		sleep 0.05
 	done
+	_net_reap "$pid"
+}
+
+# _net_reap PID: PID has exited; sets STOP_RC to its status (255 when it
+# was not our child, so unknown) and forgets it.
+_net_reap() {
 	STOP_RC=0
-	wait "$pid" 2>/dev/null || STOP_RC=$?
+	wait "$1" 2>/dev/null || STOP_RC=$?
 	[ "$STOP_RC" -ne 127 ] || STOP_RC=255
-	_net_forget "$pid"
+	_net_forget "$1"
 }
 
 net_stop_pid() {
@@ -793,10 +799,10 @@ net_stop_pid() {
 		STOP_RC=255
 		# gone already, or not ours: never signal it
 		if ! _net_alive "$pid"; then
-			wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?
-			[ "$STOP_RC" -ne 127 ] || STOP_RC=255
+			_net_reap "$pid"
+		else
+			_net_forget "$pid"
 		fi
-		_net_forget "$pid"
 		return 0
 	}
 	kill -"$sig" "$pid" 2>/dev/null || true
@@ -811,11 +817,7 @@ net_stop_pid() {
 		fi
 		sleep 0.05
 	done
-	STOP_RC=0
-	wait "$pid" 2>/dev/null || STOP_RC=$?
-	# 127: not our child (spawned in a subshell): status unknown
-	[ "$STOP_RC" -ne 127 ] || STOP_RC=255
-	_net_forget "$pid"
+	_net_reap "$pid"
 }
 
 # --- per-host dbus-daemon and avahi-daemon -------------------------------
