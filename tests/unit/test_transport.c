@@ -263,11 +263,18 @@ static void test_plain(void *ctx, void *router, const char *bound)
 {
 	struct transport_frame f;
 	void *s = raw_dealer(ctx);
+	int rc;
 
 	if (!s)
 		return;
 	CHECK_EQ_INT(zmq_connect(s, bound), 0);
-	CHECK_EQ_INT(zmq_send(s, "plain", 5, ZMQ_DONTWAIT), 5);
+	/*
+	 * The send may be refused locally (EAGAIN) when libzmq has already
+	 * torn down the pipe after the failed handshake: either way what
+	 * matters is that nothing reaches the ROUTER.
+	 */
+	rc = zmq_send(s, "plain", 5, ZMQ_DONTWAIT);
+	CHECK(rc == 5 || (rc == -1 && zmq_errno() == EAGAIN));
 	CHECK_EQ_INT(wait_frame(router, 1, &f, SILENT_MS), 0);
 	zmq_close(s);
 }
