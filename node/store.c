@@ -59,7 +59,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AT_SEQ] = "SELECT id FROM entries WHERE author = ?1 AND seq = ?2",
 	[ST_INSERT_ENTRY] =
 		"INSERT INTO entries(id, author, seq, kind, ts, signed, payload,"
-		" opaque) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		" opaque, idk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_UPSERT_FEED] =
 		"INSERT INTO feeds(author, seq, head, ts) VALUES (?1, ?2, ?3, ?4)"
 		" ON CONFLICT(author) DO UPDATE SET seq = excluded.seq,"
@@ -112,21 +112,36 @@ struct store {
 	uint64_t busy_start; /* when the current wait began (monotonic) */
 };
 
-/* The truth: never dropped. */
+/*
+ * The truth: never dropped. An entry is found by id through idk, the
+ * first four bytes of the id as a big-endian integer (id_key): an index
+ * of small integers instead of 32-byte blobs, a third of the size, so it
+ * stays in the page cache of a store of a million entries, where each
+ * insert into the blob index cost a page read and a page write (half
+ * the writer's time at 1M entries, docs/benchmarks.md). Every lookup
+ * then compares the id itself; ids are unique by construction (the hash
+ * covers author and seq, and (author, seq) is unique).
+ */
+#define ENTRIES_COLUMNS                                                    \
+	"("                                                                \
+	"  n INTEGER PRIMARY KEY,"          /* local arrival order only */ \
+	"  id BLOB NOT NULL,"                                              \
+	"  author BLOB NOT NULL,"                                          \
+	"  seq INTEGER NOT NULL,"                                          \
+	"  kind INTEGER NOT NULL,"                                         \
+	"  ts INTEGER NOT NULL,"                                           \
+	"  signed BLOB NOT NULL,"           /* ENTRY_SIGNED_LEN bytes */   \
+	"  payload BLOB,"                   /* NULL: erased */             \
+	"  opaque INTEGER NOT NULL,"        /* 1: stored, not materialized */ \
+	"  idk INTEGER NOT NULL,"           /* id_key(id) */               \
+	"  UNIQUE(author, seq))"
+#define ENTRIES_INDEX "CREATE INDEX IF NOT EXISTS entries_idk ON entries(idk);"
+
 static const char schema_entries[] =
 	"CREATE TABLE IF NOT EXISTS meta("
 	"  key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS entries("
-	"  n INTEGER PRIMARY KEY,"          /* local arrival order only */
-	"  id BLOB NOT NULL UNIQUE,"
-	"  author BLOB NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  kind INTEGER NOT NULL,"
-	"  ts INTEGER NOT NULL,"
-	"  signed BLOB NOT NULL,"           /* ENTRY_SIGNED_LEN bytes */
-	"  payload BLOB,"                   /* NULL: erased */
-	"  opaque INTEGER NOT NULL,"        /* 1: stored, not materialized */
-	"  UNIQUE(author, seq));"
+	"CREATE TABLE IF NOT EXISTS entries" ENTRIES_COLUMNS ";"
+	ENTRIES_INDEX
 	"CREATE TABLE IF NOT EXISTS feeds("
 	"  author BLOB PRIMARY KEY, seq INTEGER NOT NULL,"
 	"  head BLOB NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;"
@@ -156,7 +171,7 @@ static const char schema_view[] =
 	"  WHERE reply_to IS NOT NULL;"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5("
 	"  title, body, topic, content='posts', content_rowid='entry',"
-	"  columnsize=0);"
+	"  columnsize=0, detail=none);"
 	"CREATE TABLE IF NOT EXISTS feedback("
 	"  entry INTEGER PRIMARY KEY, author BLOB NOT NULL,"
 	"  ts INTEGER NOT NULL, target BLOB NOT NULL, rating INTEGER,"
@@ -185,6 +200,25 @@ static const char schema_view[] =
 	"  ts INTEGER NOT NULL, recipient BLOB NOT NULL, badge TEXT NOT NULL,"
 	"  reason TEXT);"
 	"CREATE INDEX IF NOT EXISTS kudos_recipient ON kudos(recipient);";
+
+/* An id's index key (see ENTRIES_COLUMNS): 0 to 2^32 - 1. */
+static sqlite3_int64 id_key(const uint8_t *id)
+{
+	return (sqlite3_int64)((uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 |
+			       (uint32_t)id[2] << 8 | (uint32_t)id[3]);
+}
+
+/* SQL stoa_idk(id): id_key of a blob of at least 4 bytes, else NULL
+ * (which matches no row). Lookups write "idk = stoa_idk(?1) AND id = ?1". */
+static void idk_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_BLOB &&
+	    sqlite3_value_bytes(argv[0]) >= 4)
+		sqlite3_result_int64(cx, id_key(sqlite3_value_blob(argv[0])));
+	else
+		sqlite3_result_null(cx);
+}
 
 uint64_t store_now_ms(void)
 {
@@ -313,15 +347,16 @@ static int schema_version(struct store *s)
 /*
  * Creates the schema of a new file. An existing file of the current
  * version is opened without a write (so readers never take the write
- * lock); any other version is refused, never altered.
+ * lock); version 1 is migrated by schema_migrate; any other version
+ * (a newer stoa's) is refused, never altered.
  */
 static int schema_ensure(struct store *s, int flags, struct err *e)
 {
 	char sql[96];
 	int rc, version = schema_version(s);
 
-	if (version == STORE_SCHEMA_VERSION)
-		return 0;
+	if (version == STORE_SCHEMA_VERSION || version == 1)
+		return 0; /* 1: store_open calls schema_migrate */
 	if (version != -1)
 		return err_set(e, STOA_EPROTO, "store schema %d is not %d: this "
 			       "stoa is too old for it", version,
@@ -339,11 +374,66 @@ static int schema_ensure(struct store *s, int flags, struct err *e)
 	return rc;
 }
 
+static int prepare_all(struct store *s, struct err *e)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK)
+			return db_fail(s, e, "cannot prepare store");
+	}
+	return 0;
+}
+
+/*
+ * From version 1 (id in a UNIQUE blob index, posts_fts with positions):
+ * the entries table is copied into the current layout (same rows, same
+ * arrival numbers, idk computed) and the view is rebuilt from it
+ * (store_reindex), all in one transaction that also records the new
+ * version: a crash or a full disk leaves the version 1 file as it was.
+ * A concurrent opener that migrated first leaves nothing to do. Then
+ * prepares the statements (they name the new columns).
+ */
+static int schema_migrate(struct store *s, struct err *e)
+{
+	char sql[96];
+	uint64_t n;
+	int rc;
+
+	if ((rc = store_begin(s, e)) < 0)
+		return rc;
+	if (schema_version(s) == 1) {
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value = %d WHERE "
+			 "key = 'schema'", STORE_SCHEMA_VERSION);
+		if ((rc = exec(s, "CREATE TABLE entries_v2" ENTRIES_COLUMNS ";"
+			       "INSERT INTO entries_v2(n, id, author, seq, kind,"
+			       " ts, signed, payload, opaque, idk)"
+			       " SELECT n, id, author, seq, kind, ts, signed,"
+			       " payload, opaque, coalesce(stoa_idk(id), 0)"
+			       " FROM entries ORDER BY n;"
+			       "DROP TABLE entries;"
+			       "ALTER TABLE entries_v2 RENAME TO entries;"
+			       ENTRIES_INDEX, e)) == 0 &&
+		    (rc = prepare_all(s, e)) == 0 &&
+		    (rc = store_reindex(s, &n, e)) == 0)
+			rc = exec(s, sql, e);
+	} else {
+		rc = prepare_all(s, e);
+	}
+	if (rc < 0) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s, e);
+}
+
 int store_open(struct store **out, const char *path, int flags,
 	       struct err *e)
 {
 	struct store *s;
-	int oflags, i, rc, persist = 1;
+	int oflags, rc, persist = 1;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -361,6 +451,12 @@ int store_open(struct store **out, const char *path, int flags,
 	}
 	store_busy_timeout(s, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_create_function(s->db, "stoa_idk", 1, SQLITE_UTF8 |
+				    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+				    NULL, idk_sql, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(s, e, "cannot open store");
+		goto fail;
+	}
 	/* Keep the -wal and -shm files when the last connection closes (the
 	 * WAL truncated to nothing): a node whose disk is full can still
 	 * open its store to read, verify and serve; creating a -shm file
@@ -382,14 +478,19 @@ int store_open(struct store **out, const char *path, int flags,
 		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
 	    (rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;
-	for (i = 0; !(flags & STORE_READONLY) && i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-				       SQLITE_PREPARE_PERSISTENT, &s->st[i],
-				       NULL) != SQLITE_OK) {
-			rc = db_fail(s, e, "cannot prepare store");
+	rc = 0;
+	if (schema_version(s) == 1) {
+		if (flags & STORE_READONLY) {
+			rc = err_set(e, STOA_EPROTO, "store schema 1 must be "
+				     "upgraded: open it once for writing");
 			goto fail;
 		}
+		rc = schema_migrate(s, e);
+	} else if (!(flags & STORE_READONLY)) {
+		rc = prepare_all(s, e);
 	}
+	if (rc < 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -641,7 +742,6 @@ static void short_hex(const uint8_t *p, char out[17])
 	out[8] = '\0';
 }
 
-/* Stores a checked entry: entries row, feed head, view rows. */
 /* Moves author's feed head to en. */
 static int set_head(struct store *s, const struct entry *en, struct err *e)
 {
@@ -677,6 +777,7 @@ static int write_entry(struct store *s, const struct entry *en,
 		sqlite3_bind_blob(st, 7, plen ? payload : "", (int)plen,
 				  SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, obj == NULL);
+	sqlite3_bind_int64(st, 9, id_key(en->id));
 	if ((rc = step_done(s, st, e)) < 0)
 		return rc;
 	n = sqlite3_last_insert_rowid(s->db);
@@ -704,7 +805,6 @@ static int record_fork(struct store *s, const struct entry *en,
 	return step_done(s, st, e);
 }
 
-/* Runs fn-like body inside its own transaction unless a batch is open. */
 /* Opens a transaction of our own unless a batch is open. */
 static int tx_begin(struct store *s, int *own, struct err *e)
 {
@@ -1202,8 +1302,10 @@ int store_resolve_id(struct store *s, const char *prefix,
 		return err_set(e, STOA_EINVAL,
 			       "'%.80s' is not a valid id (%d to %d hex characters)",
 			       prefix, ENTRY_ID_PREFIX_MIN, ENTRY_ID_HEX_LEN);
-	n = range_lookup(s, "SELECT id, kind FROM entries WHERE id BETWEEN ?1 "
-			 "AND ?2 LIMIT 2", prefix, id, &kind, e);
+	/* A prefix has 4 bytes at least: lo and hi share their idk. */
+	n = range_lookup(s, "SELECT id, kind FROM entries WHERE idk BETWEEN"
+			 " stoa_idk(?1) AND stoa_idk(?2) AND id BETWEEN ?1 AND"
+			 " ?2 LIMIT 2", prefix, id, &kind, e);
 	if (n < 0)
 		return n;
 	if (n == 0)
@@ -1223,7 +1325,8 @@ int store_entry_info(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT kind, author FROM entries WHERE "
-			       "id = ?1", -1, &st, NULL) != SQLITE_OK)
+			       "idk = stoa_idk(?1) AND id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
 		return db_fail(s, e, "cannot look up entry");
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);

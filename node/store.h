@@ -27,7 +27,7 @@
 #include "msg.h"
 
 #define STORE_FILE "store.db"
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_BUSY_POLL_MS 1       /* a waiting writer tries this often */
 

@@ -188,7 +188,8 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	int rc, stop;
 
 	if ((rc = prepare(s, "SELECT " POST_COLS " FROM posts AS p WHERE p.entry ="
-			  " (SELECT n FROM entries WHERE id = ?1)", &st, e)) < 0)
+			  " (SELECT n FROM entries WHERE idk = stoa_idk(?1)"
+			  " AND id = ?1)", &st, e)) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -241,53 +242,107 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/*
- * Turns what a person typed into a safe FTS5 expression: every
- * whitespace-separated word becomes a quoted term ("word"), so punctuation
- * never causes a syntax error; a word typed with a trailing '*' stays a
- * prefix ("fract*" finds "fractions"). Whole words by default, because a
- * prefix query makes FTS5 merge the lists of every matching term, which
- * costs time in proportion to all matches, not to the limit.
- */
-static int fts_query(const char *q, char *out, size_t cap, struct err *e)
+/* The FTS5 expression being built by fts_token. */
+struct fts_build {
+	char *out;
+	size_t cap, o;
+	int terms;
+	int full;       /* out was too small */
+};
+
+/* An xTokenize callback: appends the token as one quoted term. Tokens
+ * never hold '"' (a separator for unicode61), so no escaping. */
+static int fts_token(void *arg, int flags, const char *tok, int n, int start,
+		     int end)
 {
-	size_t o = 0;
-	int words = 0;
+	struct fts_build *b = arg;
+
+	(void)start;
+	(void)end;
+	if (flags & FTS5_TOKEN_COLOCATED)
+		return SQLITE_OK;
+	if (n <= 0 || b->o + (size_t)n + 5 >= b->cap) {
+		b->full = n > 0;
+		return n > 0 ? SQLITE_DONE : SQLITE_OK;
+	}
+	if (b->terms++)
+		b->out[b->o++] = ' ';
+	b->out[b->o++] = '"';
+	memcpy(b->out + b->o, tok, (size_t)n);
+	b->o += (size_t)n;
+	b->out[b->o++] = '"';
+	return SQLITE_OK;
+}
+
+/* FTS5's own API, from which its tokenizers are found. */
+static fts5_api *fts5_of(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return api;
+}
+
+/*
+ * Turns what a person typed into a safe FTS5 expression of single terms,
+ * all required: each whitespace-separated word is split into tokens by
+ * the index's own tokenizer (unicode61), and each token becomes a quoted
+ * term, so punctuation never causes a syntax error and no term is a
+ * phrase (the index keeps no positions: detail=none). A word typed with a
+ * trailing '*' makes its last token a prefix ("fract*" finds
+ * "fractions"). Whole words by default, because a prefix query makes
+ * FTS5 merge the lists of every matching term, which costs time in
+ * proportion to all matches, not to the limit. Returns the number of
+ * terms: 0 when the words hold no token at all (only punctuation).
+ */
+static int fts_query(sqlite3 *db, const char *q, char *out, size_t cap,
+		     struct err *e)
+{
+	struct fts_build b = { out, cap, 0, 0, 0 };
+	fts5_tokenizer tk;
+	Fts5Tokenizer *t = NULL;
+	fts5_api *api;
+	void *ud;
+	int words = 0, rc = SQLITE_OK;
 
 	if (strlen(q) > VIEW_QUERY_MAX)
 		return err_set(e, STOA_EINVAL, "search query is longer than %d bytes",
 			       VIEW_QUERY_MAX);
-	while (*q) {
-		int prefix = 0;
+	api = fts5_of(db);
+	if (!api || api->xFindTokenizer(api, "unicode61", &ud, &tk) != SQLITE_OK ||
+	    tk.xCreate(ud, NULL, 0, &t) != SQLITE_OK)
+		return err_set(e, STOA_EIO, "cannot search: no FTS5 tokenizer");
+	while (*q && rc == SQLITE_OK && !b.full) {
+		const char *w;
+		size_t n, before = b.terms;
 
 		while (is_space(*q))
 			q++;
-		if (!*q)
+		for (w = q; *q && !is_space(*q); q++)
+			;
+		if (q == w)
 			break;
-		if (o + 4 >= cap)
-			return err_set(e, STOA_EINVAL, "search query is too long");
-		if (words++)
-			out[o++] = ' ';
-		out[o++] = '"';
-		for (; *q && !is_space(*q); q++) {
-			if (*q == '*' && (!q[1] || is_space(q[1]))) {
-				prefix = 1;
-				continue;
-			}
-			if (o + 5 >= cap)
-				return err_set(e, STOA_EINVAL, "search query is too long");
-			if (*q == '"')
-				out[o++] = '"';
-			out[o++] = *q;
-		}
-		out[o++] = '"';
-		if (prefix)
-			out[o++] = '*';
+		words++;
+		n = (size_t)(q - w);
+		rc = tk.xTokenize(t, &b, FTS5_TOKENIZE_QUERY, w,
+				  (int)(w[n - 1] == '*' ? n - 1 : n), fts_token);
+		if (w[n - 1] == '*' && (size_t)b.terms > before && !b.full)
+			b.out[b.o++] = '*';
 	}
-	out[o] = '\0';
+	tk.xDelete(t);
+	out[b.o] = '\0';
+	if (b.full || rc == SQLITE_DONE)
+		return err_set(e, STOA_EINVAL, "search query is too long");
+	if (rc != SQLITE_OK)
+		return err_set(e, STOA_EIO, "cannot search: the tokenizer failed");
 	if (!words)
 		return err_set(e, STOA_EINVAL, "empty search query");
-	return 0;
+	return b.terms;
 }
 
 static json_t *search_row(sqlite3_stmt *st)
@@ -306,8 +361,8 @@ int view_search(struct store *s, const char *query, unsigned limit,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = fts_query(query, q, sizeof(q), e)) < 0)
-		return rc;
+	if ((rc = fts_query(store_db(s), query, q, sizeof(q), e)) <= 0)
+		return rc; /* 0: nothing to look for, nothing found */
 	/* Newest received first: FTS5 walks its rowids backwards and stops
 	 * at the limit, instead of ranking every match. */
 	if ((rc = prepare(s, "SELECT " POST_COLS ","
@@ -570,9 +625,9 @@ static int one_text(struct store *s, const char *sql, const uint8_t *blob,
 int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 		    char *out, size_t cap, struct err *e)
 {
-	int rc = one_text(s, "SELECT topic FROM posts WHERE entry ="
-			  " (SELECT n FROM entries WHERE id = ?1)", id, out,
-			  cap, e);
+	int rc = one_text(s, "SELECT topic FROM posts WHERE entry = (SELECT"
+			  " n FROM entries WHERE idk = stoa_idk(?1) AND id = ?1)",
+			  id, out, cap, e);
 
 	if (rc == 0)
 		return err_set(e, STOA_ENOTFOUND, "no post with that id");

@@ -311,16 +311,24 @@ have_sqlite3() {
 }
 
 # copy_entries FROM TO: hand-carries FROM's stored entries into TO's store
-# (what replication will do; there is no sync command yet), then reindexes
-# TO so its view holds them. Needs the sqlite3 CLI. The entries keep their
-# signatures: `stoa verify` in TO still checks every one.
+# with no network and no daemon, then reindexes TO so its view holds them.
+# Needs the sqlite3 CLI. The entries keep their signatures: `stoa verify`
+# in TO still checks every one. idk is the id's first 4 bytes as an
+# integer (docs/formats.md), computed from the hex digits: instr() gives
+# each digit's value.
 copy_entries() {
+	_d="instr('123456789ABCDEF', substr(hex(id)"
 	sqlite3 "$2/store.db" <<EOF || fail "cannot copy entries from $1 to $2"
 .bail on
 ATTACH '$1/store.db' AS src;
 BEGIN;
-INSERT OR IGNORE INTO entries(id, author, seq, kind, ts, signed, payload, opaque)
-  SELECT id, author, seq, kind, ts, signed, payload, opaque FROM src.entries ORDER BY n;
+INSERT OR IGNORE INTO entries(id, author, seq, kind, ts, signed, payload, opaque, idk)
+  SELECT id, author, seq, kind, ts, signed, payload, opaque,
+    $_d, 1, 1)) * 268435456 + $_d, 2, 1)) * 16777216 +
+    $_d, 3, 1)) * 1048576 + $_d, 4, 1)) * 65536 +
+    $_d, 5, 1)) * 4096 + $_d, 6, 1)) * 256 +
+    $_d, 7, 1)) * 16 + $_d, 8, 1))
+  FROM src.entries ORDER BY n;
 INSERT INTO feeds SELECT * FROM src.feeds WHERE true
   ON CONFLICT(author) DO UPDATE SET seq = excluded.seq, head = excluded.head,
   ts = excluded.ts WHERE excluded.seq > feeds.seq;

@@ -60,6 +60,13 @@ run_ok "$A" search --json "quadrilateral's"
 json_check "[r['id'] for r in rows] == ['$r1']" "search with an apostrophe"
 run_ok "$A" search --json "180?"
 json_check "[r['id'] for r in rows] == ['$p2']" "search with a question mark"
+# A word that the index splits in two (here at a typographic apostrophe,
+# which is not ASCII) is two required terms, not a phrase: the index
+# keeps no positions.
+run_ok "$A" search --json "sum’180*"
+json_check "[r['id'] for r in rows] == ['$p2']" "search with a Unicode apostrophe inside a word"
+run_ok "$A" search --json "+++"
+json_check "rows == []" "a query of punctuation alone finds nothing"
 
 step "several words must all match"
 run_ok "$A" search --json "common denominator"

@@ -742,6 +742,105 @@ static void test_append_batch(void)
 	store_close(s);
 }
 
+/* The layout of schema version 1 (stoa before the idk index), made from a
+ * current file so the test needs no binary fixture. */
+static const char to_v1[] =
+	"BEGIN;"
+	"CREATE TABLE old(n INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+	" author BLOB NOT NULL, seq INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	" ts INTEGER NOT NULL, signed BLOB NOT NULL, payload BLOB,"
+	" opaque INTEGER NOT NULL, UNIQUE(author, seq));"
+	"INSERT INTO old SELECT n, id, author, seq, kind, ts, signed, payload,"
+	" opaque FROM entries;"
+	"DROP TABLE entries;"
+	"ALTER TABLE old RENAME TO entries;"
+	"DROP TABLE posts_fts;"
+	"CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, topic,"
+	" content='posts', content_rowid='entry', columnsize=0);"
+	"INSERT INTO posts_fts(posts_fts) VALUES ('rebuild');"
+	"UPDATE meta SET value = 1 WHERE key = 'schema';"
+	"COMMIT;";
+
+/* One integer answer of sql on the file at path. */
+static long long sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * A version 1 store opened by this stoa is migrated in place: same
+ * entries, same view, the idk index and the FTS5 index without
+ * positions; a read-only open of it is refused rather than read with
+ * the wrong layout.
+ */
+static void test_migrate_v1(void)
+{
+	struct store *s = open_store("migrate");
+	char path[512], prefix[ENTRY_ID_HEX_LEN + 1];
+	uint8_t d1[HASH_LEN], d2[HASH_LEN], got[ENTRY_ID_LEN];
+	struct err e = { 0 };
+	uint64_t n, problems;
+	int order[MAX_ENTRIES], i;
+	sqlite3 *db;
+
+	for (i = 0; i < nraws; i++)
+		order[i] = i;
+	CHECK(ingest_all(s, order, nraws) == 0);
+	dump(s, d1, NULL);
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/migrate.db", tmpdir);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, to_v1, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ_INT(sql_int(path, "SELECT value FROM meta WHERE key = "
+			     "'schema'"), 1);
+
+	s = NULL;
+	CHECK_EQ_INT(store_open(&s, path, STORE_READONLY, &e), STOA_EPROTO);
+	CHECK(s == NULL);
+	CHECK_EQ_INT(sql_int(path, "SELECT value FROM meta WHERE key = "
+			     "'schema'"), 1);
+
+	err_clear(&e);
+	CHECK(store_open(&s, path, 0, &e) == 0);
+	if (!s)
+		return;
+	dump(s, d2, NULL);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	/* every entry is found again through its new idk */
+	for (i = 0; i < nraws; i++) {
+		hex_encode(prefix, raws[i].id, 32);
+		prefix[8] = '\0';
+		CHECK(store_resolve_id(s, prefix, got, NULL, &e) == 0);
+		CHECK(memcmp(got, raws[i].id, 32) == 0);
+	}
+	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(problems, 0);
+	CHECK_EQ_INT(n, (uint64_t)nraws);
+	CHECK(store_append(s, &members[1], ENTRY_KIND_POST,
+			   "{\"topic\":\"t\",\"body\":\"after\"}", 28, got, &e) == 0);
+	store_close(s);
+	CHECK_EQ_INT(sql_int(path, "SELECT value FROM meta WHERE key = "
+			     "'schema'"), STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM entries"), nraws + 1);
+	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+			     "name = 'entries_idk'"), 1);
+	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+			     "name = 'posts_fts' AND sql LIKE '%detail=none%'"), 1);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -766,6 +865,7 @@ int main(void)
 	test_busy_and_files();
 	test_name_hijack();
 	test_run_cut();
+	test_migrate_v1();
 	for (i = 0; i < nraws; i++)
 		free(raws[i].payload);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
