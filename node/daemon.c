@@ -1038,13 +1038,22 @@ static void store_failed(struct daemon *d, const struct err *pe)
 	      "every %d s", pe->msg, DAEMON_STORE_RETRY_MS / 1000);
 }
 
-/* A pass committed: if the store was down and this pass stored entries,
- * it takes writes again. */
+/*
+ * A pass committed: if the store was down and this pass stored entries,
+ * it takes writes again. Every session then starts over with a HELLO (the
+ * announce after this pass): the passes that failed before this one were
+ * rolled back, but their sessions had moved on as if the runs were stored
+ * (wants answered, the next ones asked for), so a session whose last runs
+ * came in a failed pass would never ask for them again. The retries while
+ * the store was down restart the sessions too, but a sync that was under
+ * way when space came back straddles the two.
+ */
 static void store_pass_ok(struct daemon *d)
 {
 	if (d->store_down && d->pass_stored > 0) {
 		d->store_down = 0;
 		d->store_retry_ms = 0;
+		d->grown_overflow = 1;
 		logf_(d, 1, "store: writes work again; taking entries from "
 		      "peers");
 	}
