@@ -94,12 +94,12 @@ make_bench() {
 }
 
 db_entries() {
-	sqlite3 -readonly "$1/store.db" 'SELECT count(*) FROM entries' ||
+	sql -readonly "$1/store.db" 'SELECT count(*) FROM entries' ||
 		fail "cannot count the entries of $1"
 }
 
 assert_sound() {
-	assert_eq ok "$(sqlite3 "$1/store.db" 'PRAGMA integrity_check')" \
+	assert_eq ok "$(sql "$1/store.db" 'PRAGMA integrity_check')" \
 		"$2: PRAGMA integrity_check"
 	run_ok "$1" verify
 	assert_match "$OUT" '^verified [0-9]+ entries: ok$' "$2: stoa verify"
@@ -113,7 +113,7 @@ assert_ids_held() {
 	[ -z "$dups" ] || fail "$3: an id was reported twice: $dups"
 	grep -Evq '^[0-9a-f]{64}$' "$2" && fail "$3: a reported id is not 64 hex digits"
 	list=$(sed "s/.*/x'&'/" "$2" | paste -sd, -)
-	assert_eq "$n" "$(sqlite3 -readonly "$1/store.db" \
+	assert_eq "$n" "$(sql -readonly "$1/store.db" \
 		"SELECT count(*) FROM entries WHERE id IN ($list)")" \
 		"$3: reported ids held"
 }

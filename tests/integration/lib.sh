@@ -310,6 +310,15 @@ have_sqlite3() {
 	command -v sqlite3 >/dev/null 2>&1
 }
 
+# sql ARGS...: the sqlite3 CLI with a busy timeout. Without one, a read
+# that meets a writer's brief exclusive moments (WAL recovery when a
+# process opens the store, a checkpoint resetting the log) fails at once
+# with "database is locked": one such poll under `set -e` ended t15 with
+# no message.
+sql() {
+	sqlite3 -cmd '.timeout 10000' "$@"
+}
+
 # copy_entries FROM TO: hand-carries FROM's stored entries into TO's store
 # with no network and no daemon, then reindexes TO so its view holds them.
 # Needs the sqlite3 CLI. The entries keep their signatures: `stoa verify`
@@ -318,7 +327,7 @@ have_sqlite3() {
 # each digit's value.
 copy_entries() {
 	_d="instr('123456789ABCDEF', substr(hex(id)"
-	sqlite3 "$2/store.db" <<EOF || fail "cannot copy entries from $1 to $2"
+	sql "$2/store.db" <<EOF || fail "cannot copy entries from $1 to $2"
 .bail on
 ATTACH '$1/store.db' AS src;
 BEGIN;

@@ -91,7 +91,7 @@ run_ok "$A" feed
 feed_text_before=$OUT
 run_ok "$A" show --json "$p1"
 show_before=$OUT
-sqlite3 "$A/store.db" "DELETE FROM posts;" || fail "sqlite3 DELETE failed"
+sql "$A/store.db" "DELETE FROM posts;" || fail "sqlite3 DELETE failed"
 run_ok "$A" feed --json
 assert_eq "" "$OUT" "feed with the posts rows deleted"
 run_ok "$A" reindex
@@ -107,10 +107,10 @@ run_ok "$A" verify
 
 step "a changed payload byte: verify exits 1 and names the hash"
 cp "$A/store.db" "$T/store.db.good"
-n=$(sqlite3 "$A/store.db" "SELECT count(*) FROM entries WHERE id = x'$p2';")
+n=$(sql "$A/store.db" "SELECT count(*) FROM entries WHERE id = x'$p2';")
 assert_eq 1 "$n" "the post's entry row"
 # Flip the first byte of the payload ('{' becomes 'z'), keeping its length.
-sqlite3 "$A/store.db" "UPDATE entries SET payload = CAST('z' || substr(CAST(payload AS TEXT), 2) AS BLOB) WHERE id = x'$p2';" ||
+sql "$A/store.db" "UPDATE entries SET payload = CAST('z' || substr(CAST(payload AS TEXT), 2) AS BLOB) WHERE id = x'$p2';" ||
 	fail "sqlite3 UPDATE failed"
 run_fail_report 1 "$A" verify
 # the problems and the summary go to stdout, one error line to stderr
@@ -126,8 +126,8 @@ step "reindex of a store with a changed payload"
 # Rebuilding the view from it must not show it as the author's words.
 cp "$A/store.db" "$T/store.db.bad"
 # (valid JSON again, with other words: the '{' flipped above restored)
-sqlite3 "$A/store.db" "UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), 'Angles', 'FORGED') AS BLOB) WHERE id = x'$p2';"
-sqlite3 "$A/store.db" "UPDATE entries SET payload = CAST('{' || substr(CAST(payload AS TEXT), 2) AS BLOB) WHERE id = x'$p2';"
+sql "$A/store.db" "UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), 'Angles', 'FORGED') AS BLOB) WHERE id = x'$p2';"
+sql "$A/store.db" "UPDATE entries SET payload = CAST('{' || substr(CAST(payload AS TEXT), 2) AS BLOB) WHERE id = x'$p2';"
 stoa_run "$A" reindex
 run_ok "$A" feed --json
 assert_not_contains "$OUT" "FORGED" "feed after reindexing a forged payload"
@@ -147,7 +147,7 @@ cp "$T/store.db.good" "$A/store.db"
 rm -f "$A/store.db-wal" "$A/store.db-shm"
 run_ok "$A" verify
 # signed bytes 151 (1-based) is inside the signature (offsets 122..185)
-sqlite3 "$A/store.db" "UPDATE entries SET signed = substr(signed, 1, 150) ||
+sql "$A/store.db" "UPDATE entries SET signed = substr(signed, 1, 150) ||
   (CASE WHEN substr(signed, 151, 1) = x'00' THEN x'01' ELSE x'00' END) ||
   substr(signed, 152) WHERE id = x'$p1';" || fail "sqlite3 UPDATE failed"
 run_fail_report 1 "$A" verify
@@ -156,7 +156,7 @@ assert_match "$OUT" 'signature' "verify report of a changed signature"
 step "a deleted entry in the middle of a feed: verify exits 1"
 cp "$T/store.db.good" "$A/store.db"
 rm -f "$A/store.db-wal" "$A/store.db-shm"
-sqlite3 "$A/store.db" "DELETE FROM entries WHERE id = x'$p2';" || fail "sqlite3 DELETE failed"
+sql "$A/store.db" "DELETE FROM entries WHERE id = x'$p2';" || fail "sqlite3 DELETE failed"
 run_fail_report 1 "$A" verify
 assert_match "$OUT" '[0-9]+ entries: [0-9]+ problems?' "verify summary of a broken chain"
 

@@ -167,7 +167,7 @@ step "(hostile peer text) control characters put into every text column of the v
 # build rows otherwise), full of controls: ESC sequences (CSI, OSC), BEL,
 # CR, backspace, DEL, C1 CSI (U+009B) and bidi overrides (U+202E, U+2066).
 H="'x' || char(27) || '[31mred' || char(27) || ']0;title' || char(7) || char(13) || 'cr' || char(8) || char(127) || char(155) || '1m' || char(8238) || 'rlo' || char(8294) || 'iso' || char(9) || 'tab'"
-sqlite3 "$A/store.db" <<EOF || fail "cannot write hostile text into the view"
+sql "$A/store.db" <<EOF || fail "cannot write hostile text into the view"
 .bail on
 UPDATE profiles SET name = $H || name, bio = $H;
 UPDATE posts SET body = $H || body || char(10) || $H, title = $H, topic = $H || topic;
@@ -199,7 +199,7 @@ printf '%s' "$OUT" | grep -qi '\\r\|\\u000d' || fail "show --json does not hold 
 step "(hostile peer text) invalid UTF-8 in the view: dropped, never printed raw"
 # Payloads are JSON, which jansson refuses unless it is UTF-8, so no peer
 # can store this; a damaged store must still print harmlessly.
-sqlite3 "$A/store.db" <<EOF || fail "cannot write invalid UTF-8 into the view"
+sql "$A/store.db" <<EOF || fail "cannot write invalid UTF-8 into the view"
 .bail on
 UPDATE profiles SET bio = CAST(X'62696FFF9B' AS TEXT);
 UPDATE posts SET title = CAST(X'41FF42C29B43E280AE44' AS TEXT) WHERE id = (SELECT min(id) FROM posts);

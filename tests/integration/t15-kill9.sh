@@ -43,7 +43,8 @@ code=$OUT
 # count DB: the entries a store holds, straight from SQLite (cheap enough
 # to poll every few ms while a sync writes).
 count() {
-	sqlite3 -readonly "$1/store.db" 'SELECT count(*) FROM entries' 2>/dev/null
+	sql -readonly "$1/store.db" 'SELECT count(*) FROM entries' ||
+		fail "cannot count the entries of $1"
 }
 wal_bytes() {
 	stat -c %s "$1/store.db-wal" 2>/dev/null || echo 0
@@ -82,7 +83,7 @@ for point in 3000:1 8000:5 13000:10; do
 	[ "$n" -lt "$FULL" ] || fail "round $round: the kill came after the last commit"
 
 	step "round $round: integrity_check ok, verify clean"
-	assert_eq ok "$(sqlite3 "$B/store.db" 'PRAGMA integrity_check')" \
+	assert_eq ok "$(sql "$B/store.db" 'PRAGMA integrity_check')" \
 		"round $round: integrity_check"
 	run_ok "$B" verify
 	assert_contains "$OUT" "verified $n entries: ok" "round $round: verify"

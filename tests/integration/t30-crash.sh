@@ -93,7 +93,7 @@ while [ "$kills" -lt "$STOA_CRASH_KILLS" ]; do
 		want=$(db_entries "$A")
 		[ "$held" -ge "$reported" ] ||
 			fail "Bo$members: a reader saw $reported entries before the kill, $held after"
-		assert_eq ok "$(sqlite3 "$B/store.db" 'PRAGMA integrity_check')" \
+		assert_eq ok "$(sql "$B/store.db" 'PRAGMA integrity_check')" \
 			"Bo$members kill $k: integrity_check"
 		if [ "$held" -ge "$want" ]; then
 			echo "  Bo$members: complete before the kill at $delay ms"
@@ -155,7 +155,7 @@ while [ "$pkills" -lt "$STOA_CRASH_KILLS" ]; do
 	*) fail "post $rounds exited $STOP_RC: $(cat "$T/post.out")" ;;
 	esac
 	[ "$STOP_RC" -eq 0 ] ||
-		assert_eq ok "$(sqlite3 "$B/store.db" 'PRAGMA integrity_check')" \
+		assert_eq ok "$(sql "$B/store.db" 'PRAGMA integrity_check')" \
 			"post round $rounds: integrity_check"
 done
 echo "  $pkills posts killed, $(grep -c . "$IDS") reported stored, in $rounds rounds (span at the end $span ms)"

@@ -103,7 +103,7 @@ cat "$T"/ids.* >"$T/ids"
 assert_eq "$STOA_CONC_POSTS" "$(grep -c . "$T/ids")" "ids printed"
 assert_ids_held "$B" "$T/ids" "concurrent posts"
 assert_eq "$((STOA_CONC_POSTS + 1))|1|$((STOA_CONC_POSTS + 1))|$((STOA_CONC_POSTS + 1))" \
-	"$(sqlite3 -readonly "$B/store.db" "SELECT count(*), min(seq), max(seq), count(DISTINCT seq) FROM entries WHERE author = x'$key'")" \
+	"$(sql -readonly "$B/store.db" "SELECT count(*), min(seq), max(seq), count(DISTINCT seq) FROM entries WHERE author = x'$key'")" \
 	"the member's feed: count|min seq|max seq|distinct seqs"
 assert_sound "$B" "after the concurrent posts"
 

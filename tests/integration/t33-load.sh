@@ -26,7 +26,7 @@ A=$T/bench/home
 
 # heads HOME: every feed head the store holds, one line.
 heads() {
-	sqlite3 -readonly "$1/store.db" \
+	sql -readonly "$1/store.db" \
 		"SELECT group_concat(hex(author) || ':' || seq || ':' || hex(head), ',')
 		 FROM (SELECT * FROM feeds ORDER BY author)" ||
 		fail "cannot read the feeds of $1"

@@ -66,7 +66,7 @@ held=$(node_entries "$B")
 [ "$held" -lt "$TOTAL" ] || fail "b holds everything with its cable out"
 
 step "while cut off: b's store is whole and verifies"
-assert_eq ok "$(sqlite3 "$B/store.db" 'PRAGMA integrity_check')" "integrity_check on b"
+assert_eq ok "$(sql "$B/store.db" 'PRAGMA integrity_check')" "integrity_check on b"
 run_ok "$B" verify
 
 step "the cable is back: they find each other again and converge"
@@ -82,7 +82,7 @@ step "SIGTERM: both exit 0; both stores whole and verified"
 node_stop "$PA"
 node_stop "$PB"
 for h in "$A" "$B"; do
-	assert_eq ok "$(sqlite3 "$h/store.db" 'PRAGMA integrity_check')" "integrity_check on $h"
+	assert_eq ok "$(sql "$h/store.db" 'PRAGMA integrity_check')" "integrity_check on $h"
 	run_ok "$h" verify
 done
 ok
