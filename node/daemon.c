@@ -65,6 +65,8 @@ struct peer {
 	int early_closes;             /* dialed: closed before any handshake */
 	int connect_fails;            /* dialed: connection attempts failed */
 	int active;                   /* a session runs in r */
+	uint64_t pass_in;             /* r.stats.entries_in when the pass
+				       * began: restored if it rolls back */
 	int dropped;                  /* accepted: refused, ignore it */
 	uint64_t dropped_ms;          /* ... since then, for a while */
 	struct repl r;
@@ -193,17 +195,6 @@ static void grew(void *arg, const struct msg_head *h)
 
 	if (d->current)
 		d->pass_stored++;
-	if (d->o->verbose && d->current) {
-		char hex[2 * KEY_PUBLIC_LEN + 1], name[96];
-		uint64_t ts = 0, now = store_now_ms();
-
-		hex_encode(hex, h->author, KEY_PUBLIC_LEN);
-		store_head_time(d->h->store, h->author, &ts, NULL);
-		logf_(d, 0, "stored feed %.8s up to %" PRIu64 " from %s (newest "
-		      "written %" PRId64 " ms ago)", hex, h->seq,
-		      peer_name(d->current, name), (int64_t)(now - ts));
-	}
-
 	for (i = 0; i < d->ngrown; i++) {
 		if (memcmp(d->grown[i].author, h->author, KEY_PUBLIC_LEN) == 0) {
 			if (h->seq > d->grown[i].seq)
@@ -246,6 +237,7 @@ static int session_start(struct peer *p, struct err *e)
 	 * so it may refuse it for a --peer of its own (refuse_duplicates) */
 	p->r.hello_flags = p->mdns ? MSG_HELLO_FOUND : 0;
 	p->active = 1;
+	p->pass_in = 0;
 	p->rx_ms = now_ms();
 	return repl_start(&p->r, e);
 }
@@ -1013,6 +1005,55 @@ static void announce(struct daemon *d)
 }
 
 /*
+ * serve --verbose: a line per feed that grew in the pass just committed,
+ * so the line is true when it is read (a pass that rolls back logs
+ * nothing of it) and "ms ago" runs to the commit.
+ */
+static void log_stored(struct daemon *d)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1], name[96];
+	uint64_t ts, now = store_now_ms();
+	size_t i;
+
+	if (!d->o->verbose)
+		return;
+	for (i = 0; i < d->ngrown; i++) {
+		ts = 0;
+		hex_encode(hex, d->grown[i].author, KEY_PUBLIC_LEN);
+		store_head_time(d->h->store, d->grown[i].author, &ts, NULL);
+		logf_(d, 0, "stored feed %.8s up to %" PRIu64 " from %s (newest "
+		      "written %" PRId64 " ms ago)", hex, d->grown[i].seq,
+		      d->grown_from[i] ? peer_name(d->grown_from[i], name)
+				       : "several peers",
+		      (int64_t)(now - ts));
+	}
+	if (d->grown_overflow)
+		logf_(d, 0, "stored more feeds than listed (%zu)", i);
+}
+
+/* The pass begins: what each session has received so far, to restore if
+ * the pass is rolled back (pass_rolled_back). */
+static void pass_begin(struct daemon *d)
+{
+	size_t k;
+
+	for (k = 0; k < DAEMON_PEERS_MAX; k++)
+		if (d->peers[k].used && d->peers[k].active)
+			d->peers[k].pass_in = d->peers[k].r.stats.entries_in;
+}
+
+/* The pass was rolled back: its entries were never stored, so the
+ * sessions' counts (status, peers) forget them. */
+static void pass_rolled_back(struct daemon *d)
+{
+	size_t k;
+
+	for (k = 0; k < DAEMON_PEERS_MAX; k++)
+		if (d->peers[k].used && d->peers[k].active)
+			d->peers[k].r.stats.entries_in = d->peers[k].pass_in;
+}
+
+/*
  * A write of this pass failed and the pass was rolled back (disk full, an
  * I/O error). The first time, one log line, and the daemon stops asking
  * peers for entries; every DAEMON_STORE_RETRY_MS it asks again
@@ -1021,6 +1062,7 @@ static void announce(struct daemon *d)
  */
 static void store_failed(struct daemon *d, const struct err *pe)
 {
+	pass_rolled_back(d);
 	d->ngrown = 0;
 	d->grown_overflow = 0;
 	d->store_retry_ms = now_ms() + DAEMON_STORE_RETRY_MS;
@@ -1589,6 +1631,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		d->pass_ms = now_ms();
 		err_clear(&d->pass_err);
 		d->pass_stored = 0;
+		pass_begin(d);
 		if (store_begin(h->store, &pe) < 0) {
 			/* another process writes (a sync, a reindex): the
 			 * frames wait in libzmq for the next pass */
@@ -1614,6 +1657,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		if (store_commit(h->store, &pe) < 0 || d->pass_err.code) {
 			store_failed(d, d->pass_err.code ? &d->pass_err : &pe);
 		} else {
+			log_stored(d);
 			store_pass_ok(d);
 			announce(d);
 		}

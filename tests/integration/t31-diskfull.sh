@@ -125,6 +125,12 @@ assert_eq 1 "$(grep -c 'writes work again' "$T/b.log" || true)" "'writes work ag
 assert_eq 1 "$(full_lines)" "'disk full' log lines"
 [ "$(store_entries "$B")" -gt $((STOA_FULL_ENTRIES + 1)) ] ||
 	fail "the node holds only $(store_entries "$B") entries"
+# The daemon counts what it stored, not what a rolled-back pass held:
+# the entries its peers brought are at most what it gained since A dialed.
+run_ok "$B" status --json
+gained=$(($(store_entries "$B") - held))
+json_check "0 < sum(p['entries_in'] for p in rows[0].get('peers', [])) <= $gained" \
+	"entries received, as status counts them (gained $gained)"
 
 step "nothing stored was damaged or lost"
 stop_pid "$BPID"
