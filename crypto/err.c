@@ -47,6 +47,7 @@ const char *err_str(int code)
 	case STOA_EBUSY: return "busy";
 	case STOA_EPERM: return "permission denied";
 	case STOA_EUSAGE: return "usage";
+	case STOA_EOLD: return "older format";
 	}
 	return "unknown error";
 }

@@ -26,6 +26,7 @@ enum {
 	STOA_EBUSY = -12,    /* locked by another process */
 	STOA_EPERM = -13,    /* file permissions refused */
 	STOA_EUSAGE = -14,   /* command line usage error (cli: exit 2) */
+	STOA_EOLD = -15,     /* an older format, to be upgraded first */
 };
 
 #define ERR_MSG_MAX 256

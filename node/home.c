@@ -189,8 +189,19 @@ int home_open(struct home *h, const char *dir, struct err *e)
 	if ((rc = home_path(dir, HOME_COMMUNITY_FILE, path, e)) < 0 ||
 	    (rc = community_file_read(path, &h->community, e)) < 0)
 		goto fail;
-	if ((rc = home_path(dir, STORE_FILE, path, e)) < 0 ||
-	    (rc = store_open(&h->store, path, 0, e)) < 0)
+	if ((rc = home_path(dir, STORE_FILE, path, e)) < 0)
+		goto fail;
+	rc = store_open(&h->store, path, STORE_NO_UPGRADE, e);
+	if (rc == STOA_EOLD) {
+		/* The one place an old store is upgraded: say so first, as
+		 * it holds the write lock a while (about 40 s for a million
+		 * entries), once. */
+		fprintf(stderr, "stoa: %s: upgrading it now (once; a large "
+			"store takes a while)\n", e->msg);
+		err_clear(e);
+		rc = store_open(&h->store, path, 0, e);
+	}
+	if (rc < 0)
 		goto fail;
 	return 0;
 fail:

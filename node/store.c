@@ -101,6 +101,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 static int col_blob(sqlite3_stmt *st, int col, uint8_t *out, int len);
+static int count(struct store *s, const char *sql, uint64_t *out,
+		 struct err *e);
 
 struct store {
 	sqlite3 *db;
@@ -480,9 +482,18 @@ int store_open(struct store **out, const char *path, int flags,
 		goto fail;
 	rc = 0;
 	if (schema_version(s) == 1) {
-		if (flags & STORE_READONLY) {
-			rc = err_set(e, STOA_EPROTO, "store schema 1 must be "
-				     "upgraded: open it once for writing");
+		uint64_t held = 0;
+		struct err ce;
+
+		if (flags & (STORE_READONLY | STORE_NO_UPGRADE)) {
+			count(s, "SELECT coalesce(sum(seq), 0) FROM feeds", &held,
+			      &ce);
+			rc = err_set(e, STOA_EOLD, "the store '%s' (%" PRIu64
+				     " entries) is of schema 1 and must be "
+				     "upgraded to %d%s", path, held,
+				     STORE_SCHEMA_VERSION,
+				     (flags & STORE_READONLY) ? ": open it once "
+				     "for writing" : "");
 			goto fail;
 		}
 		rc = schema_migrate(s, e);

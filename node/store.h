@@ -36,6 +36,10 @@ struct store;
 enum store_open_flags {
 	STORE_CREATE = 1 << 0,   /* create the file and schema if missing */
 	STORE_READONLY = 1 << 1,
+	STORE_NO_UPGRADE = 1 << 2, /* a store of an older schema: STOA_EOLD
+				    * (what it holds in the message) instead
+				    * of upgrading it, so the caller can say
+				    * so first */
 };
 
 /* Opens (or creates) the store at path. Caller closes with store_close. */

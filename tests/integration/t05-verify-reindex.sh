@@ -105,6 +105,39 @@ run_ok "$A" show --json "$p1"
 assert_eq "$show_before" "$OUT" "show after reindex"
 run_ok "$A" verify
 
+step "a store of schema 1 (an older stoa's) is upgraded at first use, once, saying so"
+# The layout of schema 1: the id in a UNIQUE blob index, no idk column, an
+# FTS5 index with positions (docs/formats.md, "Upgrading a version 1 store").
+sql "$A/store.db" <<'EOF' || fail "cannot turn the store into schema 1"
+.bail on
+BEGIN;
+CREATE TABLE old(n INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,
+  author BLOB NOT NULL, seq INTEGER NOT NULL, kind INTEGER NOT NULL,
+  ts INTEGER NOT NULL, signed BLOB NOT NULL, payload BLOB,
+  opaque INTEGER NOT NULL, UNIQUE(author, seq));
+INSERT INTO old SELECT n, id, author, seq, kind, ts, signed, payload, opaque
+  FROM entries;
+DROP TABLE entries;
+ALTER TABLE old RENAME TO entries;
+DROP TABLE posts_fts;
+CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, topic,
+  content='posts', content_rowid='entry', columnsize=0);
+INSERT INTO posts_fts(posts_fts) VALUES ('rebuild');
+UPDATE meta SET value = 1 WHERE key = 'schema';
+COMMIT;
+EOF
+run_ok "$A" feed --json --limit 100000
+assert_eq "$feed_before" "$OUT" "feed --json of the upgraded store"
+assert_match "$ERR" "^stoa: the store '.*store\.db' \($entries entries\) is of schema 1 and must be upgraded to 2: upgrading it now" \
+	"the upgrade notice"
+assert_eq 2 "$(sql "$A/store.db" "SELECT value FROM meta WHERE key = 'schema'")" \
+	"schema after the upgrade"
+run_ok "$A" show --json "${p1:0:8}"
+assert_eq "$show_before" "$OUT" "show by an id prefix after the upgrade"
+assert_eq "" "$ERR" "stderr of the next command (no second upgrade)"
+run_ok "$A" verify
+assert_contains "$OUT" "view $view" "view digest after the upgrade"
+
 step "a changed payload byte: verify exits 1 and names the hash"
 cp "$A/store.db" "$T/store.db.good"
 n=$(sql "$A/store.db" "SELECT count(*) FROM entries WHERE id = x'$p2';")

@@ -808,8 +808,12 @@ static void test_migrate_v1(void)
 			     "'schema'"), 1);
 
 	s = NULL;
-	CHECK_EQ_INT(store_open(&s, path, STORE_READONLY, &e), STOA_EPROTO);
+	CHECK_EQ_INT(store_open(&s, path, STORE_READONLY, &e), STOA_EOLD);
 	CHECK(s == NULL);
+	err_clear(&e);
+	CHECK_EQ_INT(store_open(&s, path, STORE_NO_UPGRADE, &e), STOA_EOLD);
+	CHECK(s == NULL);
+	CHECK(strstr(e.msg, "schema 1") != NULL);
 	CHECK_EQ_INT(sql_int(path, "SELECT value FROM meta WHERE key = "
 			     "'schema'"), 1);
 
