@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "discovery.h"
 #include "payload.h"
@@ -130,13 +131,6 @@ struct daemon {
 	char fail_msg[ERR_MSG_MAX];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void logf_(struct daemon *d, int always, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -238,7 +232,7 @@ static int session_start(struct peer *p, struct err *e)
 	p->r.hello_flags = p->mdns ? MSG_HELLO_FOUND : 0;
 	p->active = 1;
 	p->pass_in = 0;
-	p->rx_ms = now_ms();
+	p->rx_ms = clock_mono_ms();
 	return repl_start(&p->r, e);
 }
 
@@ -269,7 +263,7 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 	if (!p->active || p->dropped)
 		return;
 	d->current = p;
-	p->rx_ms = now_ms();
+	p->rx_ms = clock_mono_ms();
 	rc = repl_recv(&p->r, data, len, &e);
 	d->current = NULL;
 	if (p->mdns && p->r.got_hello && !p->wrong_node &&
@@ -301,14 +295,14 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 			snprintf(why, sizeof(why), "dropped: %s", e.msg);
 			refuse(d, p->rid, p->rid_len, why);
 			p->dropped = 1;
-			p->dropped_ms = now_ms();
+			p->dropped_ms = clock_mono_ms();
 		} else if (d->o->once) {
 			/* stoa sync: nothing more will come of this peer */
 			d->fail = rc;
 			snprintf(d->fail_msg, sizeof(d->fail_msg), "%s", e.msg);
 			d->stop = 1;
 		} else {
-			p->retry_ms = now_ms() + DAEMON_RETRY_MS;
+			p->retry_ms = clock_mono_ms() + DAEMON_RETRY_MS;
 		}
 	}
 }
@@ -397,7 +391,7 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 	struct daemon *d = arg;
 	struct found *f = found_get(d, node);
 	char hex[2 * KEY_PUBLIC_LEN + 1];
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	size_t i, k;
 
 	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0)
@@ -422,9 +416,9 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 		f->used = 1;
 		f->peer = -1;
 		memcpy(f->node, node, KEY_PUBLIC_LEN);
-		f->found_ms = now_ms();
+		f->found_ms = clock_mono_ms();
 	} else if (f->gone) {
-		f->found_ms = now_ms();
+		f->found_ms = clock_mono_ms();
 	}
 	f->gone = 0;
 	f->dial_logged = 0;
@@ -476,7 +470,7 @@ static struct peer *session_with(struct daemon *d,
 static void found_tick(struct daemon *d)
 {
 	const uint8_t *self = d->h->key.pk;
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	char hex[2 * KEY_PUBLIC_LEN + 1];
 	struct err e;
 	size_t i;
@@ -634,7 +628,7 @@ static void refuse(struct daemon *d, const uint8_t *rid, size_t rid_len,
 /* The pass has used its time: leave the rest for the next one. */
 static int pass_over(const struct daemon *d)
 {
-	return now_ms() - d->pass_ms >= DAEMON_PASS_MS;
+	return clock_mono_ms() - d->pass_ms >= DAEMON_PASS_MS;
 }
 
 static void on_router(struct daemon *d)
@@ -658,7 +652,7 @@ static void on_router(struct daemon *d)
 		}
 		p = peer_by_rid(d, f.rid, f.rid_len);
 		if (p && p->dropped &&
-		    now_ms() - p->dropped_ms >= 2 * DAEMON_RETRY_MS) {
+		    clock_mono_ms() - p->dropped_ms >= 2 * DAEMON_RETRY_MS) {
 			peer_free(p); /* it served its time: a fresh start */
 			p = NULL;
 		}
@@ -838,7 +832,7 @@ static char *status_json(struct daemon *d)
 {
 	json_t *o, *peers;
 	char hex[2 * KEY_PUBLIC_LEN + 1];
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	char *s;
 	size_t i;
 
@@ -1065,7 +1059,7 @@ static void store_failed(struct daemon *d, const struct err *pe)
 	pass_rolled_back(d);
 	d->ngrown = 0;
 	d->grown_overflow = 0;
-	d->store_retry_ms = now_ms() + DAEMON_STORE_RETRY_MS;
+	d->store_retry_ms = clock_mono_ms() + DAEMON_STORE_RETRY_MS;
 	if (d->o->once) {
 		/* stoa sync: a full disk will not clear by itself */
 		d->fail = pe->code;
@@ -1106,7 +1100,8 @@ static void store_pass_ok(struct daemon *d)
  * again (and what local writes added meanwhile is announced). */
 static void store_retry(struct daemon *d)
 {
-	if (!d->store_down || !d->store_retry_ms || now_ms() < d->store_retry_ms)
+	if (!d->store_down || !d->store_retry_ms ||
+	    clock_mono_ms() < d->store_retry_ms)
 		return;
 	d->store_retry_ms = 0;
 	d->ngrown = 0;
@@ -1145,7 +1140,7 @@ static void probe_incoming(struct daemon *d)
 			peer_free(p);
 		}
 	}
-	d->ping_ms = now_ms();
+	d->ping_ms = clock_mono_ms();
 }
 
 /*
@@ -1187,7 +1182,7 @@ static void refuse_duplicates(struct daemon *d)
 			refuse(d, a->rid, a->rid_len, "duplicate session: this "
 			       "node dials you itself");
 			a->dropped = 1;
-			a->dropped_ms = now_ms();
+			a->dropped_ms = clock_mono_ms();
 			break;
 		}
 	}
@@ -1195,7 +1190,7 @@ static void refuse_duplicates(struct daemon *d)
 
 static void restarts(struct daemon *d)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	struct err e;
 	size_t i;
 	int rc;
@@ -1241,7 +1236,7 @@ static void restarts(struct daemon *d)
 /* Notes when each session was last in sync, for `stoa peers`. */
 static void mark_settled(struct daemon *d)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	size_t i;
 
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
@@ -1454,12 +1449,12 @@ static int setup(struct daemon *d, struct err *e)
  * at most twice DISCOVERY_GOODBYE_MS, before everything is closed. */
 static void discovery_teardown(struct daemon *d)
 {
-	uint64_t end = now_ms() + 2 * DISCOVERY_GOODBYE_MS;
+	uint64_t end = clock_mono_ms() + 2 * DISCOVERY_GOODBYE_MS;
 
 	if (!d->disc)
 		return;
 	discovery_stop(d->disc);
-	while (!discovery_stopped(d->disc) && now_ms() < end) {
+	while (!discovery_stopped(d->disc) && clock_mono_ms() < end) {
 		struct transport_pollfd pf[DISCOVERY_WATCHES_MAX];
 		int fds[DISCOVERY_WATCHES_MAX];
 		short ev[DISCOVERY_WATCHES_MAX], rev[DISCOVERY_WATCHES_MAX];
@@ -1470,8 +1465,8 @@ static void discovery_teardown(struct daemon *d)
 			pf[i].fd = fds[i];
 			pf[i].events = ev[i];
 		}
-		if (t < 0 || t > (int)(end - now_ms()))
-			t = (int)(end - now_ms());
+		if (t < 0 || t > (int)(end - clock_mono_ms()))
+			t = (int)(end - clock_mono_ms());
 		if (transport_poll(NULL, 0, pf, n, t, NULL, NULL) < 0)
 			break;
 		for (i = 0; i < n; i++)
@@ -1534,7 +1529,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	d->sum = sum;
 	d->sigfd = -1;
 	d->lockfd = -1;
-	d->start_ms = now_ms();
+	d->start_ms = clock_mono_ms();
 	rc = setup(d, e);
 	while (rc == 0 && !d->stop) {
 		void *socks[POLL_MAX];
@@ -1561,7 +1556,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			owner[ns] = p, kind[ns] = 3, socks[ns++] = p->mon;
 		}
 		if (o->once && o->timeout_ms > 0) {
-			uint64_t spent = now_ms() - d->start_ms;
+			uint64_t spent = clock_mono_ms() - d->start_ms;
 
 			if (spent >= (uint64_t)o->timeout_ms) {
 				char why[160];
@@ -1591,8 +1586,8 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		/* the gap after a long pass: only signals wake the loop, the
 		 * frames wait in libzmq */
 		npoll = ns;
-		if (d->yield_ms && now_ms() < d->yield_ms) {
-			uint64_t left = d->yield_ms - now_ms();
+		if (d->yield_ms && clock_mono_ms() < d->yield_ms) {
+			uint64_t left = d->yield_ms - clock_mono_ms();
 
 			npoll = 0;
 			memset(sready, 0, sizeof(sready));
@@ -1618,7 +1613,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		}
 		for (i = 0; i < ns; i++)
 			any |= sready[i];
-		if (d->router && now_ms() - d->ping_ms >= DAEMON_PING_MS)
+		if (d->router && clock_mono_ms() - d->ping_ms >= DAEMON_PING_MS)
 			probe_incoming(d);
 		restarts(d);
 		store_retry(d);
@@ -1628,7 +1623,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			mark_settled(d);
 			continue;
 		}
-		d->pass_ms = now_ms();
+		d->pass_ms = clock_mono_ms();
 		err_clear(&d->pass_err);
 		d->pass_stored = 0;
 		pass_begin(d);
@@ -1668,11 +1663,12 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		/* a long hold of the write lock (the commit included): let
 		 * the writers that waited meanwhile go first */
 		d->yield_ms = 0;
-		if (now_ms() - d->pass_ms >= DAEMON_PASS_MS / 2)
-			d->yield_ms = now_ms() + DAEMON_YIELD_MS;
-		if (o->once && o->progress && now_ms() - last_progress > 200) {
+		if (clock_mono_ms() - d->pass_ms >= DAEMON_PASS_MS / 2)
+			d->yield_ms = clock_mono_ms() + DAEMON_YIELD_MS;
+		if (o->once && o->progress &&
+		    clock_mono_ms() - last_progress > 200) {
 			progress(d);
-			last_progress = now_ms();
+			last_progress = clock_mono_ms();
 		}
 		if (o->once && all_settled(d)) {
 			sum->settled = 1;
@@ -1692,7 +1688,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	/* a daemon serving this home passes on what this sync brought */
 	if (o->once && sum->entries_in > 0)
 		control_send(h->dir, (const uint8_t[]){ DAEMON_REQ_RESCAN }, 1);
-	sum->seconds = (double)(now_ms() - d->start_ms) / 1000.0;
+	sum->seconds = (double)(clock_mono_ms() - d->start_ms) / 1000.0;
 	free(d);
 	return rc;
 }
@@ -1764,11 +1760,11 @@ int daemon_status(const char *dir, char **json, struct err *e)
 	if (transport_control_dial(ctx, ep, &sock, e) == 0 &&
 	    transport_send(sock, NULL, 0,
 			   (const uint8_t[]){ DAEMON_REQ_STATUS }, 1, e) == 0) {
-		deadline = now_ms() + DAEMON_CONTROL_TIMEOUT_MS;
-		while (now_ms() < deadline) {
+		deadline = clock_mono_ms() + DAEMON_CONTROL_TIMEOUT_MS;
+		while (clock_mono_ms() < deadline) {
 			if (transport_poll(&sock, 1, NULL, 0,
-					   (int)(deadline - now_ms()), &ready,
-					   NULL) > 0 && ready)
+					   (int)(deadline - clock_mono_ms()),
+					   &ready, NULL) > 0 && ready)
 				break;
 		}
 		if (ready && transport_recv(sock, 0, &f, e) == 1) {

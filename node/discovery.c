@@ -50,6 +50,7 @@
 #include <avahi-core/lookup.h>
 #include <avahi-core/publish.h>
 
+#include "clock.h"
 #include "discovery.h"
 
 #define NAME_MAX_ 64        /* a DNS label and its NUL (AVAHI_LABEL_MAX) */
@@ -148,13 +149,6 @@ struct discovery {
 	int full_logged;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void say(struct discovery *d, int always, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -217,7 +211,7 @@ static uint64_t tv_to_ms(const struct timeval *tv)
 	/* rounded up: a timer must not fire before its time (avahi would
 	 * only arm it again, and the loop spin until then) */
 	delta = delta <= 0 ? 0 : (delta + 999) / 1000;
-	return now_ms() + (uint64_t)delta;
+	return clock_mono_ms() + (uint64_t)delta;
 }
 
 static AvahiTimeout *timeout_new(const AvahiPoll *api,
@@ -329,7 +323,7 @@ int discovery_poll_fds(struct discovery *d, int *fds, short *events, int cap)
 int discovery_timeout_ms(struct discovery *d)
 {
 	AvahiTimeout *t;
-	uint64_t now = now_ms(), soonest = UINT64_MAX;
+	uint64_t now = clock_mono_ms(), soonest = UINT64_MAX;
 
 	for (t = d->timeouts; t; t = t->next)
 		if (!t->dead && t->enabled && t->due_ms < soonest)
@@ -345,7 +339,7 @@ void discovery_dispatch(struct discovery *d, const int *fds,
 			const short *revents, int n)
 {
 	AvahiTimeout *t, *thead = d->timeouts;
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	int i;
 
 	d->dispatching = 1;
@@ -445,7 +439,7 @@ static void node_update(struct discovery *d, const uint8_t node[KEY_PUBLIC_LEN])
 {
 	const struct service *best = NULL;
 	struct node_rec *n = node_find(d, node);
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	size_t i;
 
 	for (i = 0; i < DISCOVERY_SERVICES_MAX; i++) {
@@ -529,7 +523,7 @@ static void service_remove(struct discovery *d, struct service *s)
  * them again. */
 static void services_drop(struct discovery *d, enum backend from)
 {
-	uint64_t stale = now_ms() + STALE_MS;
+	uint64_t stale = clock_mono_ms() + STALE_MS;
 	size_t i;
 
 	for (i = 0; i < DISCOVERY_SERVICES_MAX; i++) {
@@ -593,7 +587,7 @@ static void on_browse(struct discovery *d, enum backend from,
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	snprintf(s->domain, sizeof(s->domain), "%s", domain);
 	if (resolve_start(d, s) < 0)
-		s->retry_ms = now_ms() + DISCOVERY_RETRY_MS;
+		s->retry_ms = clock_mono_ms() + DISCOVERY_RETRY_MS;
 }
 
 /*
@@ -685,7 +679,7 @@ static void on_resolve(struct discovery *d, struct service *s,
 		/* gone quiet: try again later, forget it meanwhile */
 		resolver_free(d, s);
 		s->resolved = 0;
-		s->retry_ms = now_ms() + DISCOVERY_RETRY_MS;
+		s->retry_ms = clock_mono_ms() + DISCOVERY_RETRY_MS;
 		if (was)
 			node_update(d, old);
 		return;
@@ -714,7 +708,7 @@ static void on_resolve(struct discovery *d, struct service *s,
 	memcpy(s->node, node, KEY_PUBLIC_LEN);
 	snprintf(s->endpoint, sizeof(s->endpoint), "%s", endpoint);
 	s->resolved = 1;
-	s->resolved_ms = now_ms();
+	s->resolved_ms = clock_mono_ms();
 	if (was && memcmp(old, node, KEY_PUBLIC_LEN) != 0)
 		node_update(d, old);
 	node_update(d, node);
@@ -944,7 +938,7 @@ static void client_start(struct discovery *d)
 		    "discovery: no system avahi-daemon (%s)",
 		    avahi_strerror(err));
 	d->client_waiting_logged = 1;
-	d->client_retry_ms = now_ms() + DISCOVERY_RETRY_MS;
+	d->client_retry_ms = clock_mono_ms() + DISCOVERY_RETRY_MS;
 	if (d->c.mode == DISCOVERY_AUTO && !d->server && !d->stopping)
 		embedded_start(d);
 }
@@ -1043,7 +1037,7 @@ static void embedded_publish(struct discovery *d)
 	}
 	avahi_s_entry_group_reset(d->sgroup);
 	d->addr_sig = local_addrs(d, d->sgroup, &added);
-	d->addr_check_ms = now_ms() + ADDR_RECHECK_MS;
+	d->addr_check_ms = clock_mono_ms() + ADDR_RECHECK_MS;
 	if (!added)
 		return; /* no usable interface yet: looked at again soon */
 	rc = avahi_server_add_service_strlst(d->server, d->sgroup,
@@ -1174,7 +1168,7 @@ static void embedded_start(struct discovery *d)
 		say(d, 1, "discovery: the embedded mDNS stack cannot start: %s "
 		    "(trying again in %d s)", avahi_strerror(err),
 		    DISCOVERY_RETRY_MS / 1000);
-		d->embedded_retry_ms = now_ms() + DISCOVERY_RETRY_MS;
+		d->embedded_retry_ms = clock_mono_ms() + DISCOVERY_RETRY_MS;
 		return;
 	}
 	d->embedded_retry_ms = 0;
@@ -1202,7 +1196,7 @@ static void embedded_goodbye(struct discovery *d)
 	}
 	if (d->using == EMBEDDED)
 		d->using = NONE;
-	d->goodbye_ms = now_ms() + DISCOVERY_GOODBYE_MS;
+	d->goodbye_ms = clock_mono_ms() + DISCOVERY_GOODBYE_MS;
 }
 
 static void embedded_free(struct discovery *d)
@@ -1243,7 +1237,7 @@ static int resolve_start(struct discovery *d, struct service *s)
 static void tick(AvahiTimeout *t, void *ud)
 {
 	struct discovery *d = ud;
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 	struct timeval tv;
 	size_t i;
 	int added;
@@ -1449,7 +1443,7 @@ void discovery_endpoint_failed(struct discovery *d,
 			       const uint8_t node[KEY_PUBLIC_LEN],
 			       const char *endpoint)
 {
-	uint64_t until = now_ms() + DISCOVERY_BAD_MS;
+	uint64_t until = clock_mono_ms() + DISCOVERY_BAD_MS;
 	struct node_rec *n;
 	size_t i;
 

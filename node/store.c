@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "payload.h"
 #include "store.h"
 
@@ -224,10 +225,7 @@ static void idk_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
 
 uint64_t store_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return clock_wall_ms();
 }
 
 /*
@@ -275,13 +273,6 @@ struct sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /*
  * The busy handler: try the lock again every STORE_BUSY_POLL_MS until
@@ -295,7 +286,7 @@ static int busy_wait(void *arg, int tries)
 {
 	struct store *s = arg;
 	struct timespec ts = { 0, STORE_BUSY_POLL_MS * 1000000L };
-	uint64_t now = mono_ms();
+	uint64_t now = clock_mono_ms();
 
 	if (tries == 0)
 		s->busy_start = now;
