@@ -96,6 +96,8 @@ struct daemon {
 	void *control;                /* control socket, or NULL */
 	char bound[TRANSPORT_ENDPOINT_MAX];
 	char endpoint_path[HOME_PATH_MAX];
+	uint64_t endpoint_retry_ms;   /* serve.endpoint not written yet
+				       * (a full disk): try again then */
 	char control_path[HOME_PATH_MAX];
 	struct peer peers[DAEMON_PEERS_MAX];
 	struct discovery *disc;       /* NULL: no discovery */
@@ -1371,6 +1373,23 @@ static int write_endpoint(struct daemon *d, struct err *e)
 	return 0;
 }
 
+/* serve.endpoint could not be written at start: try again, quietly,
+ * every DAEMON_STORE_RETRY_MS; one line when it works. */
+static void endpoint_retry(struct daemon *d)
+{
+	struct err e;
+
+	if (!d->endpoint_retry_ms || clock_mono_ms() < d->endpoint_retry_ms)
+		return;
+	err_clear(&e);
+	if (write_endpoint(d, &e) < 0) {
+		d->endpoint_retry_ms = clock_mono_ms() + DAEMON_STORE_RETRY_MS;
+		return;
+	}
+	d->endpoint_retry_ms = 0;
+	logf_(d, 1, "wrote %s", d->endpoint_path);
+}
+
 /* "ipc://<home>/control", or "" if the path is too long for a socket. */
 static void control_endpoint(const char *dir, char *out, size_t cap)
 {
@@ -1417,10 +1436,18 @@ static int setup(struct daemon *d, struct err *e)
 	if (d->o->listen) {
 		if ((rc = transport_listen(d->ctx, &d->keys, d->o->listen,
 					   &d->router, d->bound,
-					   sizeof(d->bound), e)) < 0 ||
-		    (rc = write_endpoint(d, e)) < 0)
+					   sizeof(d->bound), e)) < 0)
 			return rc;
 		logf_(d, 0, "listening on %s", d->bound);
+		if (write_endpoint(d, e) < 0) {
+			/* a full disk must not keep the node from serving
+			 * and relaying what it holds: say so, try again */
+			logf_(d, 1, "%s; serving anyway, trying again every "
+			      "%d s", e->msg, DAEMON_STORE_RETRY_MS / 1000);
+			err_clear(e);
+			d->endpoint_retry_ms = clock_mono_ms() +
+					       DAEMON_STORE_RETRY_MS;
+		}
 	}
 	if (!d->o->once) {
 		control_endpoint(d->h->dir, ep, sizeof(ep));
@@ -1617,6 +1644,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			probe_incoming(d);
 		restarts(d);
 		store_retry(d);
+		endpoint_retry(d);
 		if (!any) {
 			if (d->disc)
 				found_tick(d);

@@ -84,7 +84,24 @@ run_ok "$B" feed --json --limit 100000
 assert_eq "$(grep -c . "$IDS")" "$(json_lines)" "posts shown by feed on a full disk"
 assert_sound "$B" "full disk, no daemon"
 assert_ids_held "$B" "$IDS" "full disk, no daemon"
+
+step "the daemon starts on the full disk: it serves, says why serve.endpoint is missing, and writes it once there is room"
+bg_start "$T/full-serve.log" "$STOA" --home "$B" serve --listen tcp://127.0.0.1:0
+FPID=$BG_PID
+said_why() { grep -q "serve.endpoint.*serving anyway" "$T/full-serve.log"; }
+wait_for "the daemon to say it serves without serve.endpoint" 20 said_why
+pid_alive "$FPID" || fail "the daemon on the full disk exited: $(cat "$T/full-serve.log")"
+[ ! -e "$B/serve.endpoint" ] || fail "serve.endpoint exists on a full disk"
+run_ok "$B" status --json
+json_check "rows[0]['running'] and rows[0]['listen'].startswith('tcp://127.0.0.1:')" \
+	"status of the daemon that started on a full disk"
 rm -f "$MNT/filler"
+has_endpoint() { [ -s "$B/serve.endpoint" ]; }
+wait_for "serve.endpoint once there is room" 20 has_endpoint
+assert_eq "$(json_field listen)" "$(cat "$B/serve.endpoint")" "serve.endpoint"
+stop_pid "$FPID"
+assert_eq 0 "$STOP_RC" "the daemon that started on a full disk, on SIGTERM"
+
 run_ok "$B" post --topic after "room again"
 printf '%s\n' "$OUT" >>"$IDS"
 
