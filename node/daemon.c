@@ -113,7 +113,12 @@ struct daemon {
 	int signals;                  /* the two above are set */
 	struct msg_head grown[DAEMON_PEERS_MAX * 4]; /* feeds that grew */
 	struct peer *grown_from[DAEMON_PEERS_MAX * 4]; /* who brought it */
+	char grown_name[DAEMON_PEERS_MAX * 4][96]; /* its name, for the log
+						  * after the commit */
 	size_t ngrown;
+	int in_pass;                  /* between pass_begin and its end */
+	uint64_t pass_gone_in;        /* entries received in this pass by
+				       * sessions stopped during it */
 	int grown_overflow;
 	struct daemon_summary *sum;
 	struct peer *current;         /* whose frame is being handled */
@@ -195,13 +200,21 @@ static void grew(void *arg, const struct msg_head *h)
 		if (memcmp(d->grown[i].author, h->author, KEY_PUBLIC_LEN) == 0) {
 			if (h->seq > d->grown[i].seq)
 				d->grown[i] = *h;
-			if (d->grown_from[i] != d->current)
+			if (d->grown_from[i] != d->current) {
 				d->grown_from[i] = NULL; /* tell everyone */
+				snprintf(d->grown_name[i], sizeof(d->grown_name[i]),
+					 "several peers");
+			}
 			return;
 		}
 	}
 	if (d->ngrown < sizeof(d->grown) / sizeof(d->grown[0])) {
 		d->grown_from[d->ngrown] = d->current;
+		if (d->current)
+			peer_name(d->current, d->grown_name[d->ngrown]);
+		else
+			snprintf(d->grown_name[d->ngrown],
+				 sizeof(d->grown_name[0]), "this node");
 		d->grown[d->ngrown++] = *h;
 	} else {
 		d->grown_overflow = 1;
@@ -212,8 +225,15 @@ static void session_stop(struct peer *p)
 {
 	if (p->active) {
 		struct daemon_summary *s = p->d->sum;
+		uint64_t in = p->r.stats.entries_in;
 
-		s->entries_in += p->r.stats.entries_in;
+		/* what it received in an open pass counts once that pass
+		 * commits (pass_gone_in), never if it is rolled back */
+		if (p->d->in_pass && in >= p->pass_in) {
+			p->d->pass_gone_in += in - p->pass_in;
+			in = p->pass_in;
+		}
+		s->entries_in += in;
 		s->entries_out += p->r.stats.entries_out;
 		s->bytes_in += p->r.stats.bytes_in;
 		s->bytes_out += p->r.stats.bytes_out;
@@ -1007,7 +1027,7 @@ static void announce(struct daemon *d)
  */
 static void log_stored(struct daemon *d)
 {
-	char hex[2 * KEY_PUBLIC_LEN + 1], name[96];
+	char hex[2 * KEY_PUBLIC_LEN + 1];
 	uint64_t ts, now = store_now_ms();
 	size_t i;
 
@@ -1019,9 +1039,7 @@ static void log_stored(struct daemon *d)
 		store_head_time(d->h->store, d->grown[i].author, &ts, NULL);
 		logf_(d, 0, "stored feed %.8s up to %" PRIu64 " from %s (newest "
 		      "written %" PRId64 " ms ago)", hex, d->grown[i].seq,
-		      d->grown_from[i] ? peer_name(d->grown_from[i], name)
-				       : "several peers",
-		      (int64_t)(now - ts));
+		      d->grown_name[i], (int64_t)(now - ts));
 	}
 	if (d->grown_overflow)
 		logf_(d, 0, "stored more feeds than listed (%zu)", i);
@@ -1033,6 +1051,8 @@ static void pass_begin(struct daemon *d)
 {
 	size_t k;
 
+	d->in_pass = 1;
+	d->pass_gone_in = 0;
 	for (k = 0; k < DAEMON_PEERS_MAX; k++)
 		if (d->peers[k].used && d->peers[k].active)
 			d->peers[k].pass_in = d->peers[k].r.stats.entries_in;
@@ -1680,10 +1700,13 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		if (store_commit(h->store, &pe) < 0 || d->pass_err.code) {
 			store_failed(d, d->pass_err.code ? &d->pass_err : &pe);
 		} else {
+			d->sum->entries_in += d->pass_gone_in;
 			log_stored(d);
 			store_pass_ok(d);
 			announce(d);
 		}
+		d->in_pass = 0;
+		d->pass_gone_in = 0;
 		mark_settled(d);
 		/* after the sockets: it may free peers they pointed at */
 		if (d->disc)
@@ -1721,34 +1744,13 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	return rc;
 }
 
-/* 1 if a daemon holds home dir's lock. */
-static int daemon_running(const char *dir)
-{
-	char path[HOME_PATH_MAX];
-	struct flock fl;
-	int fd, running = 0;
-
-	if (home_path(dir, DAEMON_LOCK_FILE, path, NULL) < 0)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-		running = 1;
-	close(fd);
-	return running;
-}
-
 /* Sends one control frame to the daemon of dir, if one runs. */
 static void control_send(const char *dir, const void *frame, size_t len)
 {
 	char ep[HOME_PATH_MAX + 8];
 	void *ctx, *sock = NULL;
 
-	if (!daemon_running(dir))
+	if (!home_serve_running(dir))
 		return;
 	control_endpoint(dir, ep, sizeof(ep));
 	if (!ep[0] || !(ctx = transport_ctx_new()))
@@ -1780,7 +1782,7 @@ int daemon_status(const char *dir, char **json, struct err *e)
 	int rc = STOA_ENOTFOUND, ready = 0;
 
 	*json = NULL;
-	if (!daemon_running(dir))
+	if (!home_serve_running(dir))
 		return err_set(e, STOA_ENOTFOUND, "no daemon running");
 	control_endpoint(dir, ep, sizeof(ep));
 	if (!ep[0] || !(ctx = transport_ctx_new()))

@@ -4,12 +4,14 @@
  * profile entry are written before the key file is renamed into place, and
  * a home counts as initialised only once its key file exists.
  */
+#define _GNU_SOURCE /* F_OFD_GETLK */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "home.h"
@@ -164,6 +166,64 @@ out:
 	return rc;
 }
 
+int home_serve_running(const char *dir)
+{
+	char path[HOME_PATH_MAX];
+	struct flock fl;
+	int fd, running = 0;
+
+	if (home_path(dir, HOME_SERVE_LOCK_FILE, path, NULL) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		running = 1;
+	close(fd);
+	return running;
+}
+
+/*
+ * The one place an old store is upgraded (store.c, schema_migrate),
+ * which holds the write lock a while (about 40 s for a million entries)
+ * and writes about the store's size: never under a running daemon of an
+ * older stoa (its statements would fail on the new table), never without
+ * the room, and said on stderr first. e holds store_open's STOA_EOLD.
+ */
+static int upgrade_store(struct home *h, const char *dir, const char *path,
+			 struct err *e)
+{
+	char what[ERR_MSG_MAX];
+	struct statvfs fs;
+	struct stat st;
+	int rc;
+
+	snprintf(what, sizeof(what), "%s", e->msg);
+	err_clear(e);
+	if (home_serve_running(dir))
+		return err_set(e, STOA_EBUSY, "%s, and a stoa serve runs on "
+			       "this home: stop it, then run any stoa command",
+			       what);
+	if (stat(path, &st) == 0 && statvfs(dir, &fs) == 0 &&
+	    (uint64_t)fs.f_bavail * fs.f_frsize < (uint64_t)st.st_size)
+		return err_set(e, STOA_EFULL, "%s, which needs about %llu MB "
+			       "free in '%s' (%llu MB are): free some space "
+			       "and run any stoa command", what,
+			       (unsigned long long)(st.st_size >> 20) + 1, dir,
+			       (unsigned long long)(((uint64_t)fs.f_bavail *
+						     fs.f_frsize) >> 20));
+	fprintf(stderr, "stoa: %s: upgrading it now (once; a large store "
+		"takes a while)\n", what);
+	rc = store_open(&h->store, path, 0, e);
+	if (rc == STOA_EBUSY)
+		return err_set(e, STOA_EBUSY, "%s: another stoa command is "
+			       "upgrading it; try again when it is done", what);
+	return rc;
+}
+
 int home_open(struct home *h, const char *dir, struct err *e)
 {
 	char path[HOME_PATH_MAX];
@@ -192,15 +252,8 @@ int home_open(struct home *h, const char *dir, struct err *e)
 	if ((rc = home_path(dir, STORE_FILE, path, e)) < 0)
 		goto fail;
 	rc = store_open(&h->store, path, STORE_NO_UPGRADE, e);
-	if (rc == STOA_EOLD) {
-		/* The one place an old store is upgraded: say so first, as
-		 * it holds the write lock a while (about 40 s for a million
-		 * entries), once. */
-		fprintf(stderr, "stoa: %s: upgrading it now (once; a large "
-			"store takes a while)\n", e->msg);
-		err_clear(e);
-		rc = store_open(&h->store, path, 0, e);
-	}
+	if (rc == STOA_EOLD)
+		rc = upgrade_store(h, dir, path, e);
 	if (rc < 0)
 		goto fail;
 	return 0;

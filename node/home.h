@@ -22,6 +22,7 @@
 #define HOME_KEY_FILE "key"
 #define HOME_COMMUNITY_FILE "community"
 #define HOME_PATH_MAX 4096
+#define HOME_SERVE_LOCK_FILE "serve.lock" /* held by a running stoa serve */
 
 struct home {
 	char dir[HOME_PATH_MAX];
@@ -53,6 +54,9 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 
 /* Opens an existing home; STOA_ENOTFOUND with a hint if there is none. */
 int home_open(struct home *h, const char *dir, struct err *e);
+
+/* 1 if a stoa serve holds the home's lock (HOME_SERVE_LOCK_FILE). */
+int home_serve_running(const char *dir);
 
 /*
  * Unlocks a sealed key with pass (len bytes); nothing to do (0) if the key

@@ -232,6 +232,9 @@ static void reset(struct repl *r)
 	r->awaiting_hello = 1;
 	r->ours_total = r->matched = 0;
 	r->out_base = r->stats.entries_out;
+	/* what was still expected is asked for again by the new exchange,
+	 * which counts it again: lacks_in and progress start from here */
+	r->stats.expected_in = r->stats.entries_in;
 }
 
 int repl_start(struct repl *r, struct err *e)

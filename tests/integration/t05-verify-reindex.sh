@@ -126,6 +126,22 @@ INSERT INTO posts_fts(posts_fts) VALUES ('rebuild');
 UPDATE meta SET value = 1 WHERE key = 'schema';
 COMMIT;
 EOF
+# A daemon of the older stoa still running (here: its lock held) would
+# fail on the upgraded table: the upgrade waits until it is stopped.
+bg_start "$T/lock.out" "$PY" -S -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(120)' "$A/serve.lock"
+LOCK_PID=$BG_PID
+locked() { grep -q locked "$T/lock.out"; }
+wait_for "a lock on serve.lock" 10 locked
+run_fail 1 "$A" feed
+assert_match "$ERR" "is of schema 1 and must be upgraded to 2, and a stoa serve runs on this home: stop it" \
+	"the upgrade refused under a running daemon"
+assert_eq 1 "$(sql "$A/store.db" "SELECT value FROM meta WHERE key = 'schema'")" \
+	"schema while a daemon runs"
+stop_pid "$LOCK_PID"
 run_ok "$A" feed --json --limit 100000
 assert_eq "$feed_before" "$OUT" "feed --json of the upgraded store"
 assert_match "$ERR" "^stoa: the store '.*store\.db' \($entries entries\) is of schema 1 and must be upgraded to 2: upgrading it now" \
