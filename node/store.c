@@ -1472,8 +1472,8 @@ int store_verify(struct store *s,
 	*entries = 0;
 	*problems = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT author, seq, id, signed, payload,"
-			       " kind, ts FROM entries ORDER BY author, seq", -1, &st,
-			       NULL) != SQLITE_OK)
+			       " kind, ts, idk FROM entries ORDER BY author, seq",
+			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, e, "cannot read entries");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const void *payload = sqlite3_column_blob(st, 4);
@@ -1508,6 +1508,10 @@ int store_verify(struct store *s,
 			   en.timestamp != (uint64_t)sqlite3_column_int64(st, 6)) {
 			problem(cb, arg, problems, author, seq,
 				"entry row does not match its signed bytes");
+		} else if (sqlite3_column_int64(st, 7) != id_key(id)) {
+			/* the entry is sound but cannot be found by its id */
+			problem(cb, arg, problems, author, seq,
+				"entry row's id key (idk) does not match its id");
 		} else if (seq != prev_seq + 1) {
 			snprintf(msg, sizeof(msg), "seq gap: entry %" PRIu64
 				 " follows entry %" PRIu64, seq, prev_seq);

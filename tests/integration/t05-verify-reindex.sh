@@ -154,6 +154,16 @@ assert_eq "" "$ERR" "stderr of the next command (no second upgrade)"
 run_ok "$A" verify
 assert_contains "$OUT" "view $view" "view digest after the upgrade"
 
+step "a wrong id key (idk): verify exits 1 and names it; show by id misses the entry"
+sql "$A/store.db" "UPDATE entries SET idk = idk + 1 WHERE id = x'$p1';" ||
+	fail "sqlite3 UPDATE failed"
+run_fail_report 1 "$A" verify
+assert_contains "$OUT" "id key (idk) does not match its id" "verify names the id key"
+run_fail 1 "$A" show "$p1"
+sql "$A/store.db" "UPDATE entries SET idk = idk - 1 WHERE id = x'$p1';" ||
+	fail "sqlite3 UPDATE failed"
+run_ok "$A" verify
+
 step "a changed payload byte: verify exits 1 and names the hash"
 cp "$A/store.db" "$T/store.db.good"
 n=$(sql "$A/store.db" "SELECT count(*) FROM entries WHERE id = x'$p2';")
