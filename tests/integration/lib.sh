@@ -319,6 +319,33 @@ sql() {
 	sqlite3 -cmd '.timeout 10000' "$@"
 }
 
+# make_schema1 DB: turns a store into the layout of schema 1 (an older
+# stoa's: the id in a UNIQUE blob index, no idk column, an FTS5 index with
+# positions; docs/formats.md, "Upgrading a version 1 store"), holding the
+# same entries, for the tests of the upgrade. It keeps the -wal and -shm
+# files as stoa does, so the store still opens on a full disk.
+make_schema1() {
+	sql "$1" <<'EOF' || fail "cannot turn $1 into schema 1"
+.bail on
+BEGIN;
+CREATE TABLE old(n INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,
+  author BLOB NOT NULL, seq INTEGER NOT NULL, kind INTEGER NOT NULL,
+  ts INTEGER NOT NULL, signed BLOB NOT NULL, payload BLOB,
+  opaque INTEGER NOT NULL, UNIQUE(author, seq));
+INSERT INTO old SELECT n, id, author, seq, kind, ts, signed, payload, opaque
+  FROM entries;
+DROP TABLE entries;
+ALTER TABLE old RENAME TO entries;
+DROP TABLE posts_fts;
+CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, topic,
+  content='posts', content_rowid='entry', columnsize=0);
+INSERT INTO posts_fts(posts_fts) VALUES ('rebuild');
+UPDATE meta SET value = 1 WHERE key = 'schema';
+COMMIT;
+.filectrl persist_wal 1
+EOF
+}
+
 # copy_entries FROM TO: hand-carries FROM's stored entries into TO's store
 # with no network and no daemon, then reindexes TO so its view holds them.
 # Needs the sqlite3 CLI. The entries keep their signatures: `stoa verify`

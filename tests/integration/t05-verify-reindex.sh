@@ -106,26 +106,7 @@ assert_eq "$show_before" "$OUT" "show after reindex"
 run_ok "$A" verify
 
 step "a store of schema 1 (an older stoa's) is upgraded at first use, once, saying so"
-# The layout of schema 1: the id in a UNIQUE blob index, no idk column, an
-# FTS5 index with positions (docs/formats.md, "Upgrading a version 1 store").
-sql "$A/store.db" <<'EOF' || fail "cannot turn the store into schema 1"
-.bail on
-BEGIN;
-CREATE TABLE old(n INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,
-  author BLOB NOT NULL, seq INTEGER NOT NULL, kind INTEGER NOT NULL,
-  ts INTEGER NOT NULL, signed BLOB NOT NULL, payload BLOB,
-  opaque INTEGER NOT NULL, UNIQUE(author, seq));
-INSERT INTO old SELECT n, id, author, seq, kind, ts, signed, payload, opaque
-  FROM entries;
-DROP TABLE entries;
-ALTER TABLE old RENAME TO entries;
-DROP TABLE posts_fts;
-CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, topic,
-  content='posts', content_rowid='entry', columnsize=0);
-INSERT INTO posts_fts(posts_fts) VALUES ('rebuild');
-UPDATE meta SET value = 1 WHERE key = 'schema';
-COMMIT;
-EOF
+make_schema1 "$A/store.db"
 # A daemon of the older stoa still running (here: its lock held) would
 # fail on the upgraded table: the upgrade waits until it is stopped.
 bg_start "$T/lock.out" "$PY" -S -c 'import fcntl, sys, time
