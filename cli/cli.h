@@ -85,6 +85,14 @@ int cmd_passphrase(struct cli *c, int argc, char **argv);
 int cli_open(struct cli *c, struct err *e);
 
 /*
+ * What the daemon running on the opened home says of itself (its status
+ * over the control socket) as JSON in *out: 0, or daemon_status's error
+ * (STOA_ENOTFOUND: none runs), or STOA_EPROTO when the answer is not JSON
+ * (*out NULL).
+ */
+int cli_daemon_status(struct cli *c, json_t **out, struct err *e);
+
+/*
  * Ends a command: prints "stoa: <message>" for rc < 0 (plus the usage
  * line for STOA_EUSAGE) and maps rc to the exit code. The message goes
  * through text_clean: one line, no control characters.

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "daemon.h"
 
 static const char usage[] = "usage: stoa peers [--json]";
 
@@ -90,7 +89,6 @@ static void print_peers(json_t *d)
 int cmd_peers(struct cli *c, int argc, char **argv)
 {
 	json_t *d = NULL, *out;
-	char *reply = NULL;
 	struct err e;
 	int rc, json = 0;
 
@@ -99,16 +97,8 @@ int cmd_peers(struct cli *c, int argc, char **argv)
 		return rc;
 	err_clear(&e);
 	rc = cli_open(c, &e);
-	if (rc == 0 && daemon_status(c->dir, &reply, &e) == 0) {
-		d = json_loads(reply, 0, NULL);
-		free(reply);
-		if (!d)
-			rc = err_set(&e, STOA_EPROTO, "the daemon's answer is not "
-				     "JSON");
-	} else if (rc == 0) {
-		rc = err_set(&e, STOA_ENOTFOUND, "no daemon runs on this home "
-			     "(start one with 'stoa serve')");
-	}
+	if (rc == 0)
+		rc = cli_daemon_status(c, &d, &e);
 	if (rc < 0)
 		return cli_finish(rc, &e, usage);
 	if (json) {

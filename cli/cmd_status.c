@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "daemon.h"
 #include "store.h"
 
 static const char usage[] = "usage: stoa status [--json]";
@@ -32,7 +31,6 @@ int cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct store_stats st;
 	json_t *d = NULL, *out;
-	char *reply = NULL;
 	struct err e, de = { 0 };
 	int rc, json = 0;
 
@@ -45,10 +43,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		rc = store_stats(c->home.store, &st, &e);
 	if (rc < 0)
 		return cli_finish(rc, &e, usage);
-	if (daemon_status(c->dir, &reply, &de) == 0) {
-		d = json_loads(reply, 0, NULL);
-		free(reply);
-	}
+	cli_daemon_status(c, &d, &de); /* none: the store's figures alone */
 	if (json) {
 		out = json_pack("{s:s, s:b, s:I, s:I, s:I}", "type", "status",
 				"running", d != NULL,

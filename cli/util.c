@@ -459,3 +459,18 @@ int cli_parse_json_only(int argc, char **argv, const char *usage,
 		return cli_unexpected(usage, argv[optind]);
 	return CLI_CONTINUE;
 }
+
+int cli_daemon_status(struct cli *c, json_t **out, struct err *e)
+{
+	char *reply = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = daemon_status(c->dir, &reply, e)) < 0)
+		return rc; /* STOA_ENOTFOUND: "no daemon running" */
+	*out = json_loads(reply, 0, NULL);
+	free(reply);
+	if (!*out)
+		return err_set(e, STOA_EPROTO, "the daemon's answer is not JSON");
+	return 0;
+}

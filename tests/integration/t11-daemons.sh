@@ -105,6 +105,8 @@ run_ok "$A" status --json
 json_check "rows[0]['running'] is False and rows[0]['entries'] == 13 and rows[0]['members'] == 2" \
 	"status --json without a daemon"
 json_check "'peers' not in rows[0] and 'pid' not in rows[0]" "no daemon fields"
+run_fail 1 "$A" peers
+assert_eq "stoa: no daemon running" "$ERR" "peers without a daemon"
 
 step "Bo's daemon notices Ada is gone and keeps running"
 peer_not_synced() {

@@ -119,10 +119,10 @@
 #   host_site HOST      prints the site HOST is on
 #   host_dir HOST       prints HOST's private dir ($NET_T/h/HOST: logs,
 #                       configs, run/ = its /run)
-#   net_wait DESC SECONDS CMD...
+#   wait_for DESC SECONDS CMD...
 #       Runs CMD every 50 ms until it succeeds; fails the test with DESC
-#       after SECONDS. CMD only tests. (wait_for is the same, defined here
-#       when tests/integration/lib.sh was not sourced.)
+#       after SECONDS. CMD only tests. (tests/integration/lib.sh's, or
+#       the same defined here when that file was not sourced.)
 #   now_ms              milliseconds since the epoch (for timings)
 #   net_pids            prints the live PIDs this run started, one a line
 #   net_leftovers       prints what of this run still exists (namespaces
@@ -175,18 +175,18 @@ if ! declare -F pid_alive >/dev/null; then
 	pid_alive() { _net_alive "$1"; }
 fi
 
-net_wait() {
-	local desc=$1 secs=$2 deadline
-	shift 2
-	deadline=$(($(now_ms) + secs * 1000))
-	until "$@"; do
-		[ "$(now_ms)" -lt "$deadline" ] ||
-			fail "timed out after $secs s waiting for $desc"
-		sleep 0.05
-	done
-}
 if ! declare -F wait_for >/dev/null; then
-	wait_for() { net_wait "$@"; }
+	# wait_for DESC SECONDS CMD...: as in tests/integration/lib.sh.
+	wait_for() {
+		local desc=$1 secs=$2 deadline
+		shift 2
+		deadline=$(($(now_ms) + secs * 1000))
+		until "$@"; do
+			[ "$(now_ms)" -lt "$deadline" ] ||
+				fail "timed out after $secs s waiting for $desc"
+			sleep 0.05
+		done
+	}
 fi
 
 # --- state ---------------------------------------------------------------
@@ -648,7 +648,7 @@ net_host() {
 	hp=$!
 	_net_record "$hp" "$host" holder
 	NET_HOST_HOLDER[$host]=$hp
-	net_wait "the namespace holder of $host" 5 _net_wait_comm "$hp" sleep
+	wait_for "the namespace holder of $host" 5 _net_wait_comm "$hp" sleep
 	_net_alive "$hp" || fail "the namespace holder of $host died"
 	# Inside the host, in one go: hostname, private /run and an empty
 	# /etc/avahi/services, lo up, and (before eth0 exists) DAD off, so
@@ -682,9 +682,9 @@ net_host() {
 	NET_HOST_SITE[$host]=$site
 	NET_HOST_PORT[$host]=$port
 	NET_HOST_ADDR[$host]=${cidr%/*}
-	net_wait "carrier on $host's eth0" 5 _net_carrier "$host"
+	wait_for "carrier on $host's eth0" 5 _net_carrier "$host"
 	if [ "$NET_IPV6" -eq 1 ]; then
-		net_wait "an IPv6 link-local address on $host" 5 _net_ll_ready "$host"
+		wait_for "an IPv6 link-local address on $host" 5 _net_ll_ready "$host"
 	fi
 }
 
@@ -720,9 +720,9 @@ net_link() {
 	ip -n "$NET_SW" link set "${NET_HOST_PORT[$host]}" "$how" ||
 		fail "cannot set $host's link $how"
 	if [ "$how" = up ]; then
-		net_wait "carrier on $host's eth0" 5 _net_carrier "$host"
+		wait_for "carrier on $host's eth0" 5 _net_carrier "$host"
 	else
-		net_wait "carrier loss on $host's eth0" 5 _net_no_carrier "$host"
+		wait_for "carrier loss on $host's eth0" 5 _net_no_carrier "$host"
 	fi
 }
 

@@ -110,7 +110,7 @@ if pings a "$(host_addr b)"; then
 	fail "a can ping b with b's cable pulled"
 fi
 net_link b up
-net_wait "a reaching b again" 5 pings a "$(host_addr b)"
+wait_for "a reaching b again" 5 pings a "$(host_addr b)"
 lap "link down/up (one 1 s negative)"
 
 step "an avahi-daemon and a system bus per host, each in its own /run"
@@ -138,11 +138,11 @@ DLOG=$SPAWN_LOG
 step "a publishes $NAME ($TYPE, port 7001)"
 host_spawn a avahi-publish -s "$NAME" "$TYPE" 7001 v=1 >/dev/null
 PUBLOG=$SPAWN_LOG
-net_wait "avahi-publish on a to register" 10 grep -q "Established under name '$NAME'" "$PUBLOG"
+wait_for "avahi-publish on a to register" 10 grep -q "Established under name '$NAME'" "$PUBLOG"
 lap "published"
 
 step "b and c find it (avahi-browse -rtp) with a's IPv4 and IPv6 link-local address"
-net_wait "b and c to resolve $NAME over IPv4 and IPv6" 10 seen_on_b_and_c
+wait_for "b and c to resolve $NAME over IPv4 and IPv6" 10 seen_on_b_and_c
 lap "b and c resolved it"
 
 step "d, on the other site, saw nothing (its browser ran all along)"
@@ -158,11 +158,11 @@ step "d's cable moves to s1: its running browser and a fresh browse find a"
 net_move d s1
 [ "$(host_site d)" = s1 ] || fail "host_site d is not s1 after the move"
 tm=$(now_ms)
-net_wait "d's running browser to resolve $NAME" 10 \
+wait_for "d's running browser to resolve $NAME" 10 \
 	grep -Eq "$(row IPv4 10.77.0.11)" "$DLOG"
 lap "d's running browser found it after the move"
 echo "  (the running browser on d found a $(($(now_ms) - tm)) ms after the move)"
-net_wait "a fresh browse on d to resolve $NAME" 10 browse_has d "$(row IPv4 10.77.0.11)"
+wait_for "a fresh browse on d to resolve $NAME" 10 browse_has d "$(row IPv4 10.77.0.11)"
 pings d "$(host_addr a)" || fail "d cannot ping a after the move"
 lap "fresh browse and ping from d"
 
