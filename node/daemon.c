@@ -202,17 +202,19 @@ static void grew(void *arg, const struct msg_head *h)
 				d->grown[i] = *h;
 			if (d->grown_from[i] != d->current) {
 				d->grown_from[i] = NULL; /* tell everyone */
-				snprintf(d->grown_name[i], sizeof(d->grown_name[i]),
-					 "several peers");
+				if (d->o->verbose)
+					snprintf(d->grown_name[i],
+						 sizeof(d->grown_name[i]),
+						 "several peers");
 			}
 			return;
 		}
 	}
 	if (d->ngrown < sizeof(d->grown) / sizeof(d->grown[0])) {
 		d->grown_from[d->ngrown] = d->current;
-		if (d->current)
+		if (d->o->verbose && d->current) /* for log_stored only */
 			peer_name(d->current, d->grown_name[d->ngrown]);
-		else
+		else if (d->o->verbose)
 			snprintf(d->grown_name[d->ngrown],
 				 sizeof(d->grown_name[0]), "this node");
 		d->grown[d->ngrown++] = *h;
