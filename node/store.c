@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "payload.h"
 #include "store.h"
+#include "walbuf.h"
 
 /* WAL pages (4 KiB) before a commit checkpoints: 40 MB of WAL at most
  * between checkpoints (SQLite's default is 1000). */
@@ -437,7 +438,7 @@ int store_open(struct store **out, const char *path, int flags,
 	if (flags & STORE_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+			    walbuf_vfs()) != SQLITE_OK) {
 		rc = err_set(e, STOA_EIO, "cannot open store '%s': %s", path,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
