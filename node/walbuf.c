@@ -10,15 +10,25 @@
  * always before anything could depend on them: a sync (every commit, as
  * the store runs with synchronous = FULL, so a frame is never published
  * in the wal-index before it is written), a read that overlaps the
- * buffer, a truncate, a size query, a write elsewhere, and close.
+ * buffer, a truncate, a size query, a write elsewhere, close, and when
+ * the connection lets go of the WAL's write lock. The last one is for a
+ * transaction that spilled frames and rolled back: SQLite writes nothing
+ * then, the next writer (another connection) writes its frames over the
+ * same part of the file, and stale frames flushed after that would
+ * overwrite them (test_walbuf had it: "file is not a database"). So a
+ * connection's WAL file holds, whenever another could write, exactly
+ * what it would hold with the default VFS. To see that lock, walbuf also
+ * wraps the main database file (every method passed on, xShmLock watched),
+ * and pairs each WAL with its database by the name SQLite opened them
+ * with (sqlite3_filename_database).
  *
- * Every other file (the database, its -shm, a temporary file) is opened
- * by the real VFS in place, with its own methods: walbuf adds nothing on
- * their path. It owns only the buffers; it never reorders writes within
- * a file and never reports a write as done that a sync could not make
- * durable: a write that fails at flush time fails the sync that caused
- * it, with the real VFS's code (SQLITE_FULL on a full disk), and SQLite
- * then rolls the commit back as it would have.
+ * Every other file (journals, temporary files) is opened by the real
+ * VFS in place, with its own methods. walbuf owns only the buffers and
+ * the pairing; it never reorders writes within a file and never reports
+ * a write as done that a sync could not make durable: a write that fails
+ * at flush time fails the sync that caused it, with the real VFS's code
+ * (SQLITE_FULL on a full disk), and SQLite then rolls the commit back as
+ * it would have.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -32,16 +42,27 @@
  * seekAndWriteFd masks the length with 0x1ffff): stay below. */
 #define WALBUF_SIZE (124 * 1024)
 
+/* SQLite's WAL_WRITE_LOCK (wal.c): the first lock slot of the wal-index. */
+#define WALBUF_WRITE_LOCK 0
+
 struct wb_file {
-	sqlite3_file base;    /* pMethods = &wb_io */
+	sqlite3_file base;    /* pMethods = &wb_io (a WAL) or &wb_main_io */
 	sqlite3_file *real;   /* the real VFS's file, right after this */
-	unsigned char *buf;
+	/* a WAL: */
+	unsigned char *buf;   /* NULL: no database paired, writes go through */
 	sqlite3_int64 off;    /* file offset of buf[0] */
 	int len;              /* bytes held */
+	struct wb_file *db;   /* its database file, or NULL */
+	/* a database file: */
+	const char *name;     /* as passed to xOpen: the pairing key */
+	struct wb_file *wal;  /* its WAL while open, or NULL */
+	struct wb_file *next; /* in wb_dbs */
 };
 
 static sqlite3_vfs wb_vfs;
 static sqlite3_vfs *wb_real;
+static pthread_mutex_t wb_mu = PTHREAD_MUTEX_INITIALIZER; /* guards: */
+static struct wb_file *wb_dbs; /* the open database files */
 
 static int wb_flush(struct wb_file *f)
 {
@@ -59,6 +80,10 @@ static int wb_close(sqlite3_file *p)
 	struct wb_file *f = (struct wb_file *)p;
 	int rc = wb_flush(f), rc2;
 
+	pthread_mutex_lock(&wb_mu);
+	if (f->db)
+		f->db->wal = NULL;
+	pthread_mutex_unlock(&wb_mu);
 	rc2 = f->real->pMethods->xClose(f->real);
 	free(f->buf);
 	f->buf = NULL;
@@ -85,7 +110,7 @@ static int wb_write(sqlite3_file *p, const void *in, int amt,
 	if (f->len && (off != f->off + f->len || f->len + amt > WALBUF_SIZE) &&
 	    (rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
-	if (amt > WALBUF_SIZE)
+	if (!f->buf || amt > WALBUF_SIZE)
 		return f->real->pMethods->xWrite(f->real, in, amt, off);
 	if (f->len == 0)
 		f->off = off;
@@ -160,8 +185,9 @@ static int wb_device(sqlite3_file *p)
 	return f->real->pMethods->xDeviceCharacteristics(f->real);
 }
 
-/* A WAL file is never memory-mapped nor given a wal-index of its own;
- * these only keep the method table complete for its version. */
+/* The rest is the real file's, for both kinds (a WAL file is never
+ * memory-mapped nor given a wal-index of its own: its entries only keep
+ * the table complete for its version). */
 static int wb_shm_map(sqlite3_file *p, int pg, int pgsz, int extend,
 		      void volatile **out)
 {
@@ -199,6 +225,14 @@ static int wb_fetch(sqlite3_file *p, sqlite3_int64 off, int amt, void **out)
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xFetch(f->real, off, amt, out);
 }
 
+static int wb_db_fetch(sqlite3_file *p, sqlite3_int64 off, int amt,
+		       void **out)
+{
+	struct wb_file *f = (struct wb_file *)p;
+
+	return f->real->pMethods->xFetch(f->real, off, amt, out);
+}
+
 static int wb_unfetch(sqlite3_file *p, sqlite3_int64 off, void *ptr)
 {
 	struct wb_file *f = (struct wb_file *)p;
@@ -213,19 +247,81 @@ static const sqlite3_io_methods wb_io = {
 	wb_unfetch,
 };
 
+/*
+ * A database file: everything is the real file's, but xShmLock. When the
+ * connection lets go of the WAL's write lock (a commit, whose sync left
+ * the buffer empty, or a rollback, which left frames of no transaction in
+ * it), the WAL's buffer is written first, while the lock is still held.
+ * A failure then is not reported: those frames are past the log's end,
+ * never read, and the next writer writes over them.
+ */
+static int wb_db_close(sqlite3_file *p)
+{
+	struct wb_file *f = (struct wb_file *)p, **pp;
+
+	pthread_mutex_lock(&wb_mu);
+	for (pp = &wb_dbs; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	if (f->wal)
+		f->wal->db = NULL;
+	pthread_mutex_unlock(&wb_mu);
+	return f->real->pMethods->xClose(f->real);
+}
+
+static int wb_db_shm_lock(sqlite3_file *p, int off, int n, int flags)
+{
+	struct wb_file *f = (struct wb_file *)p;
+
+	if ((flags & SQLITE_SHM_EXCLUSIVE) && off <= WALBUF_WRITE_LOCK &&
+	    WALBUF_WRITE_LOCK < off + n && f->wal) {
+		if (flags & SQLITE_SHM_UNLOCK)
+			(void)wb_flush(f->wal);
+		else /* taking it: whatever is held predates it (never, as
+		      * the unlock flushed), so it must never be written */
+			f->wal->len = 0;
+	}
+	return f->real->pMethods->xShmLock(f->real, off, n, flags);
+}
+
+#define WB_PASS(name, args, call)                                          \
+	static int wb_db_##name args                                       \
+	{                                                                  \
+		struct wb_file *f = (struct wb_file *)p;                   \
+		return f->real->pMethods->call;                            \
+	}
+WB_PASS(read, (sqlite3_file *p, void *o, int n, sqlite3_int64 at),
+	xRead(f->real, o, n, at))
+WB_PASS(write, (sqlite3_file *p, const void *i, int n, sqlite3_int64 at),
+	xWrite(f->real, i, n, at))
+WB_PASS(truncate, (sqlite3_file *p, sqlite3_int64 size),
+	xTruncate(f->real, size))
+WB_PASS(sync, (sqlite3_file *p, int flags), xSync(f->real, flags))
+WB_PASS(size, (sqlite3_file *p, sqlite3_int64 *size),
+	xFileSize(f->real, size))
+#undef WB_PASS
+
+static const sqlite3_io_methods wb_main_io = {
+	3, wb_db_close, wb_db_read, wb_db_write, wb_db_truncate, wb_db_sync,
+	wb_db_size, wb_lock, wb_unlock, wb_reserved, wb_control, wb_sector,
+	wb_device, wb_shm_map, wb_db_shm_lock, wb_shm_barrier, wb_shm_unmap,
+	wb_db_fetch, wb_unfetch,
+};
+
 static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p,
 		   int flags, int *out_flags)
 {
-	struct wb_file *f = (struct wb_file *)p;
+	struct wb_file *f = (struct wb_file *)p, *d;
 	int rc;
 
 	(void)vfs;
-	if (!(flags & SQLITE_OPEN_WAL))
+	if (!(flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_DB)) || !name)
 		return wb_real->xOpen(wb_real, name, p, flags, out_flags);
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
-	f->buf = malloc(WALBUF_SIZE);
-	if (!f->buf)
+	if ((flags & SQLITE_OPEN_WAL) && !(f->buf = malloc(WALBUF_SIZE)))
 		return SQLITE_NOMEM;
 	rc = wb_real->xOpen(wb_real, name, f->real, flags, out_flags);
 	if (rc != SQLITE_OK || !f->real->pMethods ||
@@ -236,7 +332,28 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p,
 		f->buf = NULL;
 		return rc;
 	}
-	p->pMethods = &wb_io;
+	pthread_mutex_lock(&wb_mu);
+	if (flags & SQLITE_OPEN_MAIN_DB) {
+		f->name = name;
+		f->next = wb_dbs;
+		wb_dbs = f;
+		p->pMethods = &wb_main_io;
+	} else {
+		/* the database this WAL belongs to, as SQLite named both */
+		const char *db = sqlite3_filename_database(name);
+
+		for (d = wb_dbs; d && d->name != db; d = d->next)
+			;
+		if (d && !d->wal) {
+			d->wal = f;
+			f->db = d;
+		} else { /* unpaired: write through */
+			free(f->buf);
+			f->buf = NULL;
+		}
+		p->pMethods = &wb_io;
+	}
+	pthread_mutex_unlock(&wb_mu);
 	return SQLITE_OK;
 }
 
