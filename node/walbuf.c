@@ -7,20 +7,20 @@
  * the store's time (docs/benchmarks.md). walbuf keeps the frames a
  * connection appends in one buffer of WALBUF_SIZE bytes per WAL file and
  * hands them to the real VFS in one write when the buffer is full, and
- * always before anything could depend on them: a sync (every commit, as
- * the store runs with synchronous = FULL, so a frame is never published
- * in the wal-index before it is written), a read that overlaps the
- * buffer, a truncate, a size query, a write elsewhere, close, and when
- * the connection lets go of the WAL's write lock. The last one is for a
- * transaction that spilled frames and rolled back: SQLite writes nothing
- * then, the next writer (another connection) writes its frames over the
- * same part of the file, and stale frames flushed after that would
- * overwrite them (test_walbuf had it: "file is not a database"). So a
- * connection's WAL file holds, whenever another could write, exactly
- * what it would hold with the default VFS. To see that lock, walbuf also
- * wraps the main database file (every method passed on, xShmLock watched),
- * and pairs each WAL with its database by the name SQLite opened them
- * with (sqlite3_filename_database).
+ * always before anything could depend on them: a sync (every commit syncs
+ * before it publishes its frames in the wal-index, see wb_buffering), a
+ * read that overlaps the buffer, a truncate, a size query, a write
+ * elsewhere, close, and when the connection lets go of the WAL's write
+ * lock. The last one is for a transaction that spilled frames and rolled
+ * back: SQLite writes nothing then, the next writer (another connection)
+ * writes its frames over the same part of the file, and stale frames
+ * flushed after that would overwrite them (test_walbuf had it: "file is
+ * not a database"). So a connection's WAL file holds, whenever another
+ * could write, exactly what it would hold with the default VFS. To see
+ * that lock (and the pragmas that decide whether buffering is safe),
+ * walbuf also wraps the main database file (every method passed on) and
+ * pairs each WAL with its database by the name SQLite opened them with
+ * (sqlite3_filename_database); a WAL it cannot pair writes through.
  *
  * Every other file (journals, temporary files) is opened by the real
  * VFS in place, with its own methods. walbuf owns only the buffers and
@@ -49,14 +49,17 @@ struct wb_file {
 	sqlite3_file base;    /* pMethods = &wb_io (a WAL) or &wb_main_io */
 	sqlite3_file *real;   /* the real VFS's file, right after this */
 	/* a WAL: */
-	unsigned char *buf;   /* NULL: no database paired, writes go through */
+	unsigned char *buf;   /* allocated at the first buffered write */
 	sqlite3_int64 off;    /* file offset of buf[0] */
 	int len;              /* bytes held */
-	struct wb_file *db;   /* its database file, or NULL */
+	int psow;             /* its database has POWERSAFE_OVERWRITE */
+	struct wb_file *db;   /* its database file, or NULL (unpaired) */
 	/* a database file: */
 	const char *name;     /* as passed to xOpen: the pairing key */
 	struct wb_file *wal;  /* its WAL while open, or NULL */
 	struct wb_file *next; /* in wb_dbs */
+	int sync_full;        /* PRAGMA synchronous was last set to FULL/EXTRA */
+	int exclusive;        /* PRAGMA locking_mode = EXCLUSIVE was seen */
 };
 
 static sqlite3_vfs wb_vfs;
@@ -64,15 +67,40 @@ static sqlite3_vfs *wb_real;
 static pthread_mutex_t wb_mu = PTHREAD_MUTEX_INITIALIZER; /* guards: */
 static struct wb_file *wb_dbs; /* the open database files */
 
-static int wb_flush(struct wb_file *f)
+/*
+ * A WAL is buffered only where every commit syncs it before publishing
+ * its frames, so that nothing held can be needed by another connection
+ * or lost once a commit returned: with synchronous FULL or EXTRA (seen
+ * through SQLITE_FCNTL_PRAGMA: until then, and with any other level, it
+ * writes through), on a file whose writes do not disturb the bytes
+ * around them (POWERSAFE_OVERWRITE; else SQLite pads the commit and
+ * syncs before its last write), and never in exclusive locking mode
+ * (SQLite then takes no WAL lock, which is where the buffer of a rolled
+ * back transaction is passed on).
+ */
+static int wb_buffering(const struct wb_file *f)
+{
+	return f->db && f->psow && f->db->sync_full && !f->db->exclusive;
+}
+
+/* Writes what is held. Where SQLite sees the error, the frames are moot
+ * (it rolls back) and are dropped; keep says to hold them on failure,
+ * for a caller that cannot report it (the next sync will). */
+static int wb_flush_(struct wb_file *f, int keep)
 {
 	int rc;
 
 	if (f->len == 0)
 		return SQLITE_OK;
 	rc = f->real->pMethods->xWrite(f->real, f->buf, f->len, f->off);
-	f->len = 0; /* failed or not: SQLite rolls back, the frames are moot */
+	if (rc == SQLITE_OK || !keep)
+		f->len = 0;
 	return rc;
+}
+
+static int wb_flush(struct wb_file *f)
+{
+	return wb_flush_(f, 0);
 }
 
 static int wb_close(sqlite3_file *p)
@@ -107,10 +135,15 @@ static int wb_write(sqlite3_file *p, const void *in, int amt,
 	struct wb_file *f = (struct wb_file *)p;
 	int rc;
 
-	if (f->len && (off != f->off + f->len || f->len + amt > WALBUF_SIZE) &&
+	int buffering = wb_buffering(f);
+
+	if (f->len && (off != f->off + f->len || f->len + amt > WALBUF_SIZE ||
+		       !buffering) &&
 	    (rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
-	if (!f->buf || amt > WALBUF_SIZE)
+	if (buffering && !f->buf)
+		f->buf = malloc(WALBUF_SIZE); /* NULL: write through */
+	if (!buffering || !f->buf || amt > WALBUF_SIZE)
 		return f->real->pMethods->xWrite(f->real, in, amt, off);
 	if (f->len == 0)
 		f->off = off;
@@ -271,6 +304,55 @@ static int wb_db_close(sqlite3_file *p)
 	return f->real->pMethods->xClose(f->real);
 }
 
+/* SQLite's levels FULL and EXTRA, as a PRAGMA synchronous value may
+ * name them; anything else (OFF, NORMAL, a number it would read another
+ * way) is not. */
+static int wb_sync_full(const char *v)
+{
+	return !sqlite3_stricmp(v, "full") || !sqlite3_stricmp(v, "extra") ||
+	       !strcmp(v, "2") || !strcmp(v, "3");
+}
+
+static int wb_db_control(sqlite3_file *p, int op, void *arg)
+{
+	struct wb_file *f = (struct wb_file *)p;
+
+	if (op == SQLITE_FCNTL_PRAGMA) {
+		char **a = arg; /* a[1] the pragma's name, a[2] its value */
+
+		if (a[1] && a[2] && !sqlite3_stricmp(a[1], "synchronous"))
+			f->sync_full = wb_sync_full(a[2]);
+		if (a[1] && a[2] && !sqlite3_stricmp(a[1], "locking_mode") &&
+		    sqlite3_stricmp(a[2], "normal"))
+			f->exclusive = 1; /* for good */
+		/* what is held now goes out at the next write or sync */
+	}
+	return f->real->pMethods->xFileControl(f->real, op, arg);
+}
+
+/* The database file's lock let go (in exclusive locking mode, the only
+ * sign that another connection may write next): as below. */
+static int wb_db_unlock(sqlite3_file *p, int lock)
+{
+	struct wb_file *f = (struct wb_file *)p;
+
+	if (f->wal)
+		(void)wb_flush(f->wal);
+	return f->real->pMethods->xUnlock(f->real, lock);
+}
+
+/* Before the wal-index header changes (a commit publishing its frames):
+ * nothing should be held then, as the commit synced; if something is,
+ * it goes out first, and stays held if it cannot (the next sync says). */
+static void wb_db_shm_barrier(sqlite3_file *p)
+{
+	struct wb_file *f = (struct wb_file *)p;
+
+	if (f->wal)
+		(void)wb_flush_(f->wal, 1);
+	f->real->pMethods->xShmBarrier(f->real);
+}
+
 static int wb_db_shm_lock(sqlite3_file *p, int off, int n, int flags)
 {
 	struct wb_file *f = (struct wb_file *)p;
@@ -305,9 +387,9 @@ WB_PASS(size, (sqlite3_file *p, sqlite3_int64 *size),
 
 static const sqlite3_io_methods wb_main_io = {
 	3, wb_db_close, wb_db_read, wb_db_write, wb_db_truncate, wb_db_sync,
-	wb_db_size, wb_lock, wb_unlock, wb_reserved, wb_control, wb_sector,
-	wb_device, wb_shm_map, wb_db_shm_lock, wb_shm_barrier, wb_shm_unmap,
-	wb_db_fetch, wb_unfetch,
+	wb_db_size, wb_lock, wb_db_unlock, wb_reserved, wb_db_control,
+	wb_sector, wb_device, wb_shm_map, wb_db_shm_lock, wb_db_shm_barrier,
+	wb_shm_unmap, wb_db_fetch, wb_unfetch,
 };
 
 static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p,
@@ -321,15 +403,11 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p,
 		return wb_real->xOpen(wb_real, name, p, flags, out_flags);
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
-	if ((flags & SQLITE_OPEN_WAL) && !(f->buf = malloc(WALBUF_SIZE)))
-		return SQLITE_NOMEM;
 	rc = wb_real->xOpen(wb_real, name, f->real, flags, out_flags);
 	if (rc != SQLITE_OK || !f->real->pMethods ||
 	    f->real->pMethods->iVersion < 3) {
 		if (rc == SQLITE_OK) /* never with the unix VFS */
 			f->real->pMethods->xClose(f->real), rc = SQLITE_CANTOPEN;
-		free(f->buf);
-		f->buf = NULL;
 		return rc;
 	}
 	pthread_mutex_lock(&wb_mu);
@@ -344,12 +422,13 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p,
 
 		for (d = wb_dbs; d && d->name != db; d = d->next)
 			;
-		if (d && !d->wal) {
+		if (d && !d->wal) { /* else unpaired: it writes through */
 			d->wal = f;
 			f->db = d;
-		} else { /* unpaired: write through */
-			free(f->buf);
-			f->buf = NULL;
+			/* SQLite pads a commit by the database file's */
+			f->psow = (d->real->pMethods->xDeviceCharacteristics(
+					   d->real) &
+				   SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
 		}
 		p->pMethods = &wb_io;
 	}

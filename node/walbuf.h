@@ -1,6 +1,10 @@
 /*
  * walbuf: a SQLite VFS that writes a write-ahead log in large writes
- * (walbuf.c says how and why). Every file but a WAL is the default VFS's.
+ * (walbuf.c says how and why). It buffers a connection's WAL only while
+ * that connection has set PRAGMA synchronous to FULL or EXTRA, is not in
+ * exclusive locking mode, and its database file is powersafe-overwrite
+ * (SQLite's default); otherwise, and for every other file, it is the
+ * default VFS.
  */
 #ifndef STOA_WALBUF_H
 #define STOA_WALBUF_H
