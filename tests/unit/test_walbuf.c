@@ -159,6 +159,34 @@ static long long expect_sum(int n)
 	return range_sum(1, n);
 }
 
+/* Runs body in a child process (it ends with _exit); its exit status, or
+ * 128 + the signal that ended it. */
+static int in_child(void (*body)(void))
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	if (pid == 0) {
+		body();
+		_exit(99);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status)
+				 : 128 + WTERMSIG(status);
+}
+
+/* What a plain connection of the default VFS sees in name: sum, and a
+ * sound file. */
+static void check_db(const char *name, long long sum)
+{
+	sqlite3 *r = open_db(name, NULL);
+
+	CHECK_EQ_INT(one(r, SUM_SQL), sum);
+	CHECK(ok_integrity(r));
+	sqlite3_close(r);
+}
+
 static void test_spill_and_visibility(void)
 {
 	sqlite3 *w = writer("a.db"), *r;
@@ -195,76 +223,59 @@ static void test_spill_and_visibility(void)
 /* A process that dies (no close, no flush) in the middle of its second
  * transaction, with frames of it in its buffer: the first is all there,
  * nothing of the second. */
+static void death_body(void)
+{
+	sqlite3 *w = writer("b.db");
+
+	if (fill(w, 1, ROWS / 2) != SQLITE_OK || exec(w, "BEGIN") ||
+	    fill(w, ROWS / 2 + 1, ROWS / 2) != SQLITE_OK)
+		_exit(3);
+	kill(getpid(), SIGKILL);
+	_exit(4);
+}
+
 static void test_death(void)
 {
-	sqlite3 *r;
-	pid_t pid;
-	int status = -1;
-
-	pid = fork();
-	if (pid == 0) {
-		sqlite3 *w = writer("b.db");
-
-		if (fill(w, 1, ROWS / 2) != SQLITE_OK || exec(w, "BEGIN") ||
-		    fill(w, ROWS / 2 + 1, ROWS / 2) != SQLITE_OK)
-			_exit(3);
-		kill(getpid(), SIGKILL);
-		_exit(4);
-	}
-	CHECK(pid > 0);
-	waitpid(pid, &status, 0);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	r = open_db("b.db", NULL);
-	CHECK_EQ_INT(one(r, SUM_SQL), expect_sum(ROWS / 2));
-	CHECK(ok_integrity(r));
-	sqlite3_close(r);
+	CHECK_EQ_INT(in_child(death_body), 128 + SIGKILL);
+	check_db("b.db", expect_sum(ROWS / 2));
 }
 
 /* A flush that fails: the file size limit stops the WAL from growing (as
  * a full disk would), the commit that needs the flush fails, and what was
  * committed before is intact. */
+static void failed_flush_body(void)
+{
+	sqlite3 *w = writer("c.db");
+	struct rlimit lim;
+	struct stat sb;
+	char wal[256];
+	int rc;
+
+	signal(SIGXFSZ, SIG_IGN); /* then write() says EFBIG */
+	if (fill(w, 1, ROWS / 3) != SQLITE_OK)
+		_exit(3);
+	snprintf(wal, sizeof(wal), "%s/c.db-wal", dir);
+	if (stat(wal, &sb) < 0)
+		_exit(4);
+	lim.rlim_cur = lim.rlim_max = (rlim_t)sb.st_size + 64 * 1024;
+	if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
+		_exit(5);
+	exec(w, "BEGIN");
+	quiet = 1;
+	rc = fill(w, ROWS / 3 + 1, ROWS);
+	if (rc == SQLITE_OK)
+		rc = exec(w, "COMMIT");
+	if (rc == SQLITE_OK)
+		_exit(6); /* it should not fit */
+	if (sqlite3_get_autocommit(w) == 0) /* else SQLite did */
+		exec(w, "ROLLBACK");
+	_exit(sqlite3_close(w) == SQLITE_OK ? 0 : 7);
+}
+
 static void test_failed_flush(void)
 {
-	sqlite3 *r;
-	pid_t pid;
-	int status = -1;
-
-	pid = fork();
-	if (pid == 0) {
-		sqlite3 *w = writer("c.db");
-		struct rlimit lim;
-		struct stat sb;
-		char wal[256];
-		int rc;
-
-		signal(SIGXFSZ, SIG_IGN); /* then write() says EFBIG */
-		if (fill(w, 1, ROWS / 3) != SQLITE_OK)
-			_exit(3);
-		snprintf(wal, sizeof(wal), "%s/c.db-wal", dir);
-		if (stat(wal, &sb) < 0)
-			_exit(4);
-		lim.rlim_cur = lim.rlim_max = (rlim_t)sb.st_size + 64 * 1024;
-		if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
-			_exit(5);
-		exec(w, "BEGIN");
-		quiet = 1;
-		rc = fill(w, ROWS / 3 + 1, ROWS);
-		if (rc == SQLITE_OK)
-			rc = exec(w, "COMMIT");
-		if (rc == SQLITE_OK)
-			_exit(6); /* it should not fit */
-		if (sqlite3_get_autocommit(w) == 0) /* else SQLite did */
-			exec(w, "ROLLBACK");
-		_exit(sqlite3_close(w) == SQLITE_OK ? 0 : 7);
-	}
-	CHECK(pid > 0);
-	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ_INT(WEXITSTATUS(status), 0);
-	r = open_db("c.db", NULL);
-	CHECK_EQ_INT(one(r, SUM_SQL), expect_sum(ROWS / 3));
-	CHECK(ok_integrity(r));
-	sqlite3_close(r);
+	CHECK_EQ_INT(in_child(failed_flush_body), 0);
+	check_db("c.db", expect_sum(ROWS / 3));
 }
 
 /* A transaction that spilled a few frames into the buffer and rolled
@@ -346,46 +357,36 @@ static void test_when_buffered(void)
 /* A commit whose frames are all in the buffer when its sync writes them,
  * and that write fails: the commit fails, as it would have with the
  * default VFS, and nothing of it is seen. */
+static void failed_commit_body(void)
+{
+	sqlite3 *w = writer("g.db");
+	struct rlimit lim;
+	int rc;
+
+	signal(SIGXFSZ, SIG_IGN);
+	exec(w, "PRAGMA cache_size = 2000"); /* no spill: all held */
+	if (fill(w, 1, 10) != SQLITE_OK || wal_size("g.db") <= 0)
+		_exit(3);
+	lim.rlim_cur = lim.rlim_max = (rlim_t)wal_size("g.db") + 4096;
+	if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
+		_exit(5);
+	quiet = 1;
+	rc = exec(w, "BEGIN");
+	if (rc == SQLITE_OK)
+		rc = fill(w, 11, 20);
+	if (rc != SQLITE_OK)
+		_exit(8); /* the insert itself should not write */
+	if (exec(w, "COMMIT") == SQLITE_OK)
+		_exit(6);
+	if (sqlite3_get_autocommit(w) == 0)
+		exec(w, "ROLLBACK");
+	_exit(one(w, SUM_SQL) == expect_sum(10) ? 0 : 7);
+}
+
 static void test_failed_commit(void)
 {
-	sqlite3 *r;
-	pid_t pid;
-	int status = -1;
-
-	pid = fork();
-	if (pid == 0) {
-		sqlite3 *w = writer("g.db");
-		struct rlimit lim;
-		int rc;
-
-		signal(SIGXFSZ, SIG_IGN);
-		exec(w, "PRAGMA cache_size = 2000"); /* no spill: all held */
-		if (fill(w, 1, 10) != SQLITE_OK || wal_size("g.db") <= 0)
-			_exit(3);
-		lim.rlim_cur = lim.rlim_max = (rlim_t)wal_size("g.db") + 4096;
-		if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
-			_exit(5);
-		quiet = 1;
-		rc = exec(w, "BEGIN");
-		if (rc == SQLITE_OK)
-			rc = fill(w, 11, 20);
-		if (rc != SQLITE_OK)
-			_exit(8); /* the insert itself should not write */
-		rc = exec(w, "COMMIT");
-		if (rc == SQLITE_OK)
-			_exit(6);
-		if (sqlite3_get_autocommit(w) == 0)
-			exec(w, "ROLLBACK");
-		_exit(one(w, SUM_SQL) == expect_sum(10) ? 0 : 7);
-	}
-	CHECK(pid > 0);
-	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status));
-	CHECK_EQ_INT(WEXITSTATUS(status), 0);
-	r = open_db("g.db", NULL);
-	CHECK_EQ_INT(one(r, SUM_SQL), expect_sum(10));
-	CHECK(ok_integrity(r));
-	sqlite3_close(r);
+	CHECK_EQ_INT(in_child(failed_commit_body), 0);
+	check_db("g.db", expect_sum(10));
 }
 
 /* The same, to a savepoint, and in exclusive locking mode (which takes
