@@ -472,6 +472,10 @@ int store_open(struct store **out, const char *path, int flags,
 		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
 	    (rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;
+	/* the WAL in large writes (walbuf.h), now that FULL is set; a
+	 * read-only open never writes it */
+	if (!(flags & STORE_READONLY))
+		(void)walbuf_enable(s->db);
 	rc = 0;
 	if (schema_version(s) == 1) {
 		uint64_t held = 0;

@@ -28,7 +28,7 @@
  * a write as done that a sync could not make durable: a write that fails
  * at flush time fails the sync that caused it, with the real VFS's code
  * (SQLITE_FULL on a full disk), and SQLite then rolls the commit back as
- * it would have.
+ * it would have. It buffers only what walbuf_enable allows (wb_buffering).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,8 +58,8 @@ struct wb_file {
 	const char *name;     /* as passed to xOpen: the pairing key */
 	struct wb_file *wal;  /* its WAL while open, or NULL */
 	struct wb_file *next; /* in wb_dbs */
-	int sync_full;        /* PRAGMA synchronous was last set to FULL/EXTRA */
-	int exclusive;        /* PRAGMA locking_mode = EXCLUSIVE was seen */
+	int enabled;          /* walbuf_enable found the connection safe, and
+			       * no pragma since may have made it unsafe */
 };
 
 static sqlite3_vfs wb_vfs;
@@ -70,17 +70,21 @@ static struct wb_file *wb_dbs; /* the open database files */
 /*
  * A WAL is buffered only where every commit syncs it before publishing
  * its frames, so that nothing held can be needed by another connection
- * or lost once a commit returned: with synchronous FULL or EXTRA (seen
- * through SQLITE_FCNTL_PRAGMA: until then, and with any other level, it
- * writes through), on a file whose writes do not disturb the bytes
- * around them (POWERSAFE_OVERWRITE; else SQLite pads the commit and
- * syncs before its last write), and never in exclusive locking mode
- * (SQLite then takes no WAL lock, which is where the buffer of a rolled
- * back transaction is passed on).
+ * or lost once a commit returned: synchronous FULL or EXTRA, normal
+ * locking (in exclusive locking mode SQLite takes no WAL lock, which is
+ * where the buffer of a rolled-back transaction is passed on), and a
+ * database file whose writes do not disturb the bytes around them
+ * (POWERSAFE_OVERWRITE; else SQLite pads a commit and syncs before its
+ * last write). The first two are the connection's: walbuf_enable reads
+ * them back from SQLite (a pragma seen on its way in may yet be refused,
+ * e.g. inside a transaction) and only then turns buffering on; a pragma
+ * that may change either turns it off for good (wb_db_control). A WAL
+ * not paired with its database, or of an attached database, writes
+ * through.
  */
 static int wb_buffering(const struct wb_file *f)
 {
-	return f->db && f->psow && f->db->sync_full && !f->db->exclusive;
+	return f->db && f->psow && f->db->enabled;
 }
 
 /* Writes what is held. Where SQLite sees the error, the frames are moot
@@ -304,34 +308,36 @@ static int wb_db_close(sqlite3_file *p)
 	return f->real->pMethods->xClose(f->real);
 }
 
-/* SQLite's levels FULL and EXTRA, as a PRAGMA synchronous value may
- * name them; anything else (OFF, NORMAL, a number it would read another
- * way) is not. */
-static int wb_sync_full(const char *v)
-{
-	return !sqlite3_stricmp(v, "full") || !sqlite3_stricmp(v, "extra") ||
-	       !strcmp(v, "2") || !strcmp(v, "3");
-}
+/*
+ * SQLITE_FCNTL_PRAGMA comes when a pragma is prepared, before SQLite
+ * decides whether to apply it: any setting of synchronous or
+ * locking_mode turns buffering off for good, whatever its value (what
+ * is held goes out at the next write or sync); only walbuf_enable turns
+ * it on. WALBUF_FCNTL_ENABLE is walbuf_enable's own request.
+ */
+#define WALBUF_FCNTL_ENABLE 0x77627566 /* "wbuf": not one of SQLite's */
 
 static int wb_db_control(sqlite3_file *p, int op, void *arg)
 {
 	struct wb_file *f = (struct wb_file *)p;
 
+	if (op == WALBUF_FCNTL_ENABLE) {
+		f->enabled = 1;
+		return SQLITE_OK;
+	}
 	if (op == SQLITE_FCNTL_PRAGMA) {
 		char **a = arg; /* a[1] the pragma's name, a[2] its value */
 
-		if (a[1] && a[2] && !sqlite3_stricmp(a[1], "synchronous"))
-			f->sync_full = wb_sync_full(a[2]);
-		if (a[1] && a[2] && !sqlite3_stricmp(a[1], "locking_mode") &&
-		    sqlite3_stricmp(a[2], "normal"))
-			f->exclusive = 1; /* for good */
-		/* what is held now goes out at the next write or sync */
+		if (a[1] && a[2] && (!sqlite3_stricmp(a[1], "synchronous") ||
+				     !sqlite3_stricmp(a[1], "locking_mode")))
+			f->enabled = 0;
 	}
 	return f->real->pMethods->xFileControl(f->real, op, arg);
 }
 
 /* The database file's lock let go (in exclusive locking mode, the only
- * sign that another connection may write next): as below. */
+ * sign that another connection may write next): as below. A second line
+ * of defence: walbuf_enable refuses exclusive locking. */
 static int wb_db_unlock(sqlite3_file *p, int lock)
 {
 	struct wb_file *f = (struct wb_file *)p;
@@ -342,8 +348,9 @@ static int wb_db_unlock(sqlite3_file *p, int lock)
 }
 
 /* Before the wal-index header changes (a commit publishing its frames):
- * nothing should be held then, as the commit synced; if something is,
- * it goes out first, and stays held if it cannot (the next sync says). */
+ * nothing is held then, as the commit synced (walbuf_enable made sure
+ * it does); if something were, it would go out first, and stay held if
+ * it could not (the next sync would say). A second line of defence. */
 static void wb_db_shm_barrier(sqlite3_file *p)
 {
 	struct wb_file *f = (struct wb_file *)p;
@@ -516,4 +523,41 @@ const char *walbuf_vfs(void)
 {
 	pthread_once(&wb_once, wb_register);
 	return wb_vfs.zName;
+}
+
+/* The text of a one-row pragma's first column into out (cap bytes). */
+static int wb_pragma(sqlite3 *db, const char *sql, char *out, size_t cap)
+{
+	sqlite3_stmt *st;
+	const unsigned char *v;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (v = sqlite3_column_text(st, 0)) != NULL &&
+	    strlen((const char *)v) < cap) {
+		strcpy(out, (const char *)v);
+		ok = 1;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int walbuf_enable(sqlite3 *db)
+{
+	sqlite3_vfs *vfs = NULL;
+	char sync[16], lock[16];
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER,
+				 &vfs) != SQLITE_OK || vfs != &wb_vfs)
+		return 0; /* not opened with walbuf */
+	/* 2 FULL, 3 EXTRA; a read-only or in-memory database: no WAL */
+	if (!wb_pragma(db, "PRAGMA main.synchronous", sync, sizeof(sync)) ||
+	    (strcmp(sync, "2") && strcmp(sync, "3")) ||
+	    !wb_pragma(db, "PRAGMA main.locking_mode", lock, sizeof(lock)) ||
+	    sqlite3_stricmp(lock, "normal"))
+		return 0;
+	return sqlite3_file_control(db, "main", WALBUF_FCNTL_ENABLE, NULL) ==
+	       SQLITE_OK;
 }

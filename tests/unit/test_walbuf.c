@@ -3,10 +3,12 @@
  * keep exactly what it would through the default one. Each case writes
  * through "stoa-walbuf" and reads back through a plain connection of the
  * default VFS (another process's view of the files): that it buffers
- * with synchronous FULL and writes through where buffering would not be
- * safe (synchronous NORMAL, exclusive locking, psow=0); frames of a
- * transaction read back by its own writer before they are flushed (the
- * cache spills), a commit visible to another connection at once, a
+ * once walbuf_enable found the connection safe, and writes through where
+ * buffering would not be (synchronous NORMAL or OFF, also when FULL was
+ * refused inside a transaction, exclusive locking, psow=0, any pragma
+ * set after walbuf_enable); frames of a transaction read back by its own
+ * writer before they are flushed (the cache spills), a commit visible to
+ * another connection at once, a
  * process that dies with frames in its buffer, flushes that fail (the
  * file size limit) in a spill and in a commit's sync, the WAL truncated
  * by a checkpoint, rolled-back frames (whole and to a savepoint) never
@@ -94,6 +96,7 @@ static sqlite3 *writer(const char *name)
 	exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 		 "PRAGMA cache_size = 20; PRAGMA wal_autocheckpoint = 0;"
 		 "CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY, v BLOB)");
+	CHECK_EQ_INT(walbuf_enable(db), 1);
 	return db;
 }
 
@@ -118,6 +121,7 @@ static sqlite3 *writer_as(const char *name, const char *sync, const char *uri)
 		 "PRAGMA wal_autocheckpoint = 0;", sync);
 	exec(db, sql);
 	exec(db, "CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY, v BLOB)");
+	(void)walbuf_enable(db); /* 0 where it is not safe: checked below */
 	return db;
 }
 
@@ -317,14 +321,19 @@ static void test_when_buffered(void)
 {
 	static const struct {
 		const char *name, *sync, *uri, *pre;
-		int buffered;
+		int enable_after, buffered;
 	} m[] = {
-		{ "m1.db", "FULL", NULL, NULL, 1 },
-		{ "m2.db", "EXTRA", NULL, NULL, 1 },
-		{ "m3.db", "NORMAL", NULL, NULL, 0 },
-		{ "m4.db", "OFF", NULL, NULL, 0 },
-		{ "m5.db", "FULL", "psow=0", NULL, 0 },
-		{ "m6.db", "FULL", NULL, "PRAGMA locking_mode = EXCLUSIVE", 0 },
+		{ "m1.db", "FULL", NULL, NULL, 0, 1 },
+		{ "m2.db", "EXTRA", NULL, NULL, 0, 1 },
+		{ "m3.db", "NORMAL", NULL, NULL, 0, 0 },
+		{ "m4.db", "OFF", NULL, NULL, 0, 0 },
+		{ "m5.db", "FULL", "psow=0", NULL, 0, 0 },
+		{ "m6.db", "FULL", NULL, "PRAGMA locking_mode = EXCLUSIVE", 1, 0 },
+		/* refused inside a transaction: still NORMAL */
+		{ "m7.db", "NORMAL", NULL,
+		  "BEGIN; PRAGMA synchronous = FULL; COMMIT", 1, 0 },
+		/* set again after walbuf_enable, even to FULL: off for good */
+		{ "m8.db", "FULL", NULL, "PRAGMA synchronous = FULL", 0, 0 },
 	};
 	size_t i;
 
@@ -332,8 +341,15 @@ static void test_when_buffered(void)
 		sqlite3 *w = writer_as(m[i].name, m[i].sync, m[i].uri), *r;
 		long long before;
 
-		if (m[i].pre)
-			exec(w, m[i].pre);
+		if (m[i].pre) {
+			/* m7's pragma is refused, its COMMIT still runs */
+			sqlite3_exec(w, m[i].pre, NULL, NULL, NULL);
+			if (!sqlite3_get_autocommit(w))
+				exec(w, "COMMIT");
+			/* asked again, it reads back what SQLite has */
+			if (m[i].enable_after)
+				CHECK_EQ_INT(walbuf_enable(w), 0);
+		}
 		CHECK_EQ_INT(fill(w, 1, 5), SQLITE_OK);
 		before = wal_size(m[i].name);
 		CHECK(before > 0);
@@ -516,15 +532,23 @@ static void test_mix(unsigned seed)
 	sqlite3_close(c[0]);
 }
 
-int main(void)
+/* Also when a helper exits early (children leave with _exit). */
+static void remove_dir(void)
 {
 	char cmd[300];
-	int rc;
 
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(void)
+{
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
 	}
+	atexit(remove_dir);
 	test_spill_and_visibility();
 	test_death();
 	test_when_buffered();
@@ -534,9 +558,5 @@ int main(void)
 	test_rollback_variants();
 	test_mix(1);
 	test_mix(2);
-	rc = test_report("test_walbuf");
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	return rc;
+	return test_report("test_walbuf");
 }
