@@ -420,7 +420,8 @@ static json_t *member_row(sqlite3_stmt *st)
 }
 
 /* Counts come from per-author index ranges (posts_author,
- * feedback_author, kudos_recipient), never from a scan of entries. */
+ * feedback_author, kudos_recipient, which also holds the badges), never
+ * from a scan of entries. */
 #define MEMBER_QUERY                                                       \
 	"SELECT f.author, pr.name, pr.role, pr.bio, f.seq,"                \
 	" (SELECT count(*) FROM posts WHERE author = f.author),"           \
