@@ -122,6 +122,9 @@ step() { echo "- $*"; }
 
 ok() { echo "ok"; }
 
+# shellcheck source=tests/integration/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
+
 # stoa_run DIR ARGS...: runs stoa, records output and status, never fails.
 stoa_run() {
 	local dir=$1
@@ -375,23 +378,7 @@ EOF
 
 # --- background processes (replication tests) ---------------------------
 
-# now_ms: milliseconds on the wall clock, for deadlines.
-now_ms() {
-	if [ -n "${EPOCHREALTIME:-}" ]; then
-		local t=${EPOCHREALTIME/[.,]/}
-		echo $((t / 1000))
-	else
-		date +%s%3N
-	fi
-}
-
-# pid_alive PID: 0 if PID exists and is not a zombie.
-pid_alive() {
-	local state
-	[ -r "/proc/$1/stat" ] || return 1
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
-	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
+# now_ms, pid_alive, wait_for: tests/integration/poll.sh (below).
 
 # forget_pid PID: PID was waited for; cleanup must not signal it (it may
 # be reused by a process that is not ours).
@@ -478,20 +465,6 @@ start_serve() {
 	done
 	ENDPOINT=$(<"$home/serve.endpoint")
 	assert_match "$ENDPOINT" '^tcp://127\.0\.0\.1:[0-9]+$' "serve.endpoint of $home"
-}
-
-# wait_for DESC SECONDS CMD...: runs CMD every 50 ms until it succeeds;
-# fails the test with DESC when SECONDS have passed. CMD must only test
-# (return non-zero), never call fail.
-wait_for() {
-	local desc=$1 secs=$2 deadline
-	shift 2
-	deadline=$(($(now_ms) + secs * 1000))
-	until "$@"; do
-		[ "$(now_ms)" -lt "$deadline" ] ||
-			fail "timed out after $secs s waiting for $desc"
-		sleep 0.05
-	done
 }
 
 # count_posts HOME: how many posts HOME's feed shows.

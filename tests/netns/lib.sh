@@ -121,8 +121,7 @@
 #                       configs, run/ = its /run)
 #   wait_for DESC SECONDS CMD...
 #       Runs CMD every 50 ms until it succeeds; fails the test with DESC
-#       after SECONDS. CMD only tests. (tests/integration/lib.sh's, or
-#       the same defined here when that file was not sourced.)
+#       after SECONDS. CMD only tests. (tests/integration/poll.sh)
 #   now_ms              milliseconds since the epoch (for timings)
 #   net_pids            prints the live PIDs this run started, one a line
 #   net_leftovers       prints what of this run still exists (namespaces
@@ -160,34 +159,9 @@ fi
 if ! declare -F ok >/dev/null; then
 	ok() { echo "ok"; }
 fi
-if ! declare -F now_ms >/dev/null; then
-	now_ms() {
-		if [ -n "${EPOCHREALTIME:-}" ]; then
-			local t=${EPOCHREALTIME/[.,]/}
-			echo $((t / 1000))
-		else
-			date +%s%3N
-		fi
-	}
-fi
-if ! declare -F pid_alive >/dev/null; then
-	# pid_alive PID: 0 if PID exists and is not a zombie.
-	pid_alive() { _net_alive "$1"; }
-fi
-
-if ! declare -F wait_for >/dev/null; then
-	# wait_for DESC SECONDS CMD...: as in tests/integration/lib.sh.
-	wait_for() {
-		local desc=$1 secs=$2 deadline
-		shift 2
-		deadline=$(($(now_ms) + secs * 1000))
-		until "$@"; do
-			[ "$(now_ms)" -lt "$deadline" ] ||
-				fail "timed out after $secs s waiting for $desc"
-			sleep 0.05
-		done
-	}
-fi
+# now_ms, pid_alive, wait_for: the same file integration/lib.sh sources
+# shellcheck source=tests/integration/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/poll.sh"
 
 # --- state ---------------------------------------------------------------
 
