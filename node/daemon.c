@@ -1030,7 +1030,7 @@ static void announce(struct daemon *d)
 static void log_stored(struct daemon *d)
 {
 	char hex[2 * KEY_PUBLIC_LEN + 1];
-	uint64_t ts, now = store_now_ms();
+	uint64_t ts, now = clock_wall_ms();
 	size_t i;
 
 	if (!d->o->verbose)

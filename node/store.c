@@ -216,7 +216,7 @@ static sqlite3_int64 id_key(const uint8_t *id)
 }
 
 /* SQL stoa_idk(id): id_key of a blob of at least 4 bytes, else NULL
- * (which matches no row). Lookups write "idk = stoa_idk(?1) AND id = ?1". */
+ * (which matches no row). Lookups use STORE_ENTRY_BY_ID (store.h). */
 static void idk_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
@@ -225,11 +225,6 @@ static void idk_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(cx, id_key(sqlite3_value_blob(argv[0])));
 	else
 		sqlite3_result_null(cx);
-}
-
-uint64_t store_now_ms(void)
-{
-	return clock_wall_ms();
 }
 
 /*
@@ -276,7 +271,6 @@ struct sqlite3 *store_db(struct store *s)
 {
 	return s->db;
 }
-
 
 /*
  * The busy handler: try the lock again every STORE_BUSY_POLL_MS until
@@ -345,7 +339,8 @@ static int schema_version(struct store *s)
  * Creates the schema of a new file. An existing file of the current
  * version is opened without a write (so readers never take the write
  * lock); version 1 is migrated by schema_migrate; any other version
- * (a newer stoa's) is refused, never altered.
+ * (a newer stoa's) is refused, never altered. Returns the file's version
+ * (STORE_SCHEMA_VERSION once created), or a negative STOA_E*.
  */
 static int schema_ensure(struct store *s, int flags, struct err *e)
 {
@@ -353,7 +348,7 @@ static int schema_ensure(struct store *s, int flags, struct err *e)
 	int rc, version = schema_version(s);
 
 	if (version == STORE_SCHEMA_VERSION || version == 1)
-		return 0; /* 1: store_open calls schema_migrate */
+		return version; /* 1: store_open calls schema_migrate */
 	if (version != -1)
 		return err_set(e, STOA_EPROTO, "store schema %d is not %d: this "
 			       "stoa is too old for it", version,
@@ -366,9 +361,11 @@ static int schema_ensure(struct store *s, int flags, struct err *e)
 		return rc;
 	if ((rc = exec(s, schema_entries, e)) < 0 ||
 	    (rc = exec(s, schema_view, e)) < 0 || (rc = exec(s, sql, e)) < 0 ||
-	    (rc = exec(s, "COMMIT", e)) < 0)
+	    (rc = exec(s, "COMMIT", e)) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
+		return rc;
+	}
+	return STORE_SCHEMA_VERSION;
 }
 
 static int prepare_all(struct store *s, struct err *e)
@@ -430,7 +427,7 @@ int store_open(struct store **out, const char *path, int flags,
 	       struct err *e)
 {
 	struct store *s;
-	int oflags, rc, persist = 1;
+	int oflags, rc, version, persist = 1;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -473,14 +470,14 @@ int store_open(struct store **out, const char *path, int flags,
 		       "PRAGMA wal_autocheckpoint = "
 		       STORE_STR(STORE_WAL_CHECKPOINT_PAGES) ";"
 		       "PRAGMA foreign_keys = OFF;", e)) < 0 ||
-	    (rc = schema_ensure(s, flags, e)) < 0)
+	    (version = rc = schema_ensure(s, flags, e)) < 0)
 		goto fail;
 	/* the WAL in large writes (walbuf.h), now that FULL is set; a
 	 * read-only open never writes it */
 	if (!(flags & STORE_READONLY))
 		(void)walbuf_enable(s->db);
 	rc = 0;
-	if (schema_version(s) == 1) {
+	if (version == 1) {
 		uint64_t held = 0;
 		struct err ce;
 
@@ -811,7 +808,7 @@ static int record_fork(struct store *s, const struct entry *en,
 	if (payload)
 		sqlite3_bind_blob(st, 6, plen ? payload : "", (int)plen,
 				  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)store_now_ms());
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)clock_wall_ms());
 	return step_done(s, st, e);
 }
 
@@ -957,7 +954,7 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 	}
 	rc = head_get(s, k->pk, &h, e);
 	if (rc == 0) {
-		ts = store_now_ms();
+		ts = clock_wall_ms();
 		if (ts < h.ts)
 			ts = h.ts; /* a feed's clock never runs backwards */
 		rc = entry_create(&en, k, kind, h.seq + 1,
@@ -1044,7 +1041,7 @@ static void *sign_loop(void *arg)
 				     "%s entry this version cannot read",
 				     entry_kind_name(x->kind));
 		if (rc >= 0) {
-			ts = store_now_ms();
+			ts = clock_wall_ms();
 			if (ts < h->ts)
 				ts = h->ts; /* a feed's clock never runs backwards */
 			rc = entry_create(en, x->key, x->kind, h->seq + 1,
@@ -1342,8 +1339,7 @@ int store_entry_info(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT kind, author FROM entries WHERE "
-			       "idk = stoa_idk(?1) AND id = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
+			       STORE_ENTRY_BY_ID, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, e, "cannot look up entry");
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);

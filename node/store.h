@@ -214,7 +214,8 @@ int store_stats(struct store *s, struct store_stats *st, struct err *e);
 /* The underlying handle, for view.c only. */
 struct sqlite3 *store_db(struct store *s);
 
-/* Milliseconds since the Unix epoch. */
-uint64_t store_now_ms(void);
+/* The condition that finds the entries row of the id bound as ?1 (its
+ * 4-byte index key, then the id itself: docs/formats.md §7). */
+#define STORE_ENTRY_BY_ID "idk = stoa_idk(?1) AND id = ?1"
 
 #endif

@@ -188,8 +188,8 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	int rc, stop;
 
 	if ((rc = prepare(s, "SELECT " POST_COLS " FROM posts AS p WHERE p.entry ="
-			  " (SELECT n FROM entries WHERE idk = stoa_idk(?1)"
-			  " AND id = ?1)", &st, e)) < 0)
+			  " (SELECT n FROM entries WHERE " STORE_ENTRY_BY_ID ")",
+			  &st, e)) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -627,8 +627,8 @@ int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 		    char *out, size_t cap, struct err *e)
 {
 	int rc = one_text(s, "SELECT topic FROM posts WHERE entry = (SELECT"
-			  " n FROM entries WHERE idk = stoa_idk(?1) AND id = ?1)",
-			  id, out, cap, e);
+			  " n FROM entries WHERE " STORE_ENTRY_BY_ID ")", id,
+			  out, cap, e);
 
 	if (rc == 0)
 		return err_set(e, STOA_ENOTFOUND, "no post with that id");
