@@ -119,7 +119,10 @@ struct daemon {
 	int in_pass;                  /* between pass_begin and its end */
 	uint64_t pass_gone_in;        /* entries received in this pass by
 				       * sessions stopped during it */
-	int grown_overflow;
+	int grown_lost;               /* more feeds grew than grown holds */
+	int hello_all;                /* announce: every session starts over
+				       * with a HELLO instead (too many feeds
+				       * grew, a rescan, passes rolled back) */
 	struct daemon_summary *sum;
 	struct peer *current;         /* whose frame is being handled */
 	uint64_t start_ms;
@@ -137,7 +140,6 @@ struct daemon {
 	int fail;                     /* once: why it stopped early */
 	char fail_msg[ERR_MSG_MAX];
 };
-
 
 static void logf_(struct daemon *d, int always, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -219,7 +221,8 @@ static void grew(void *arg, const struct msg_head *h)
 				 sizeof(d->grown_name[0]), "this node");
 		d->grown[d->ngrown++] = *h;
 	} else {
-		d->grown_overflow = 1;
+		d->grown_lost = 1;
+		d->hello_all = 1;
 	}
 }
 
@@ -952,7 +955,7 @@ static void control_answer(struct daemon *d, const struct daemon_req *r,
 		grew(d, &r->head);
 		break;
 	case DAEMON_REQ_RESCAN:
-		d->grown_overflow = 1;
+		d->hello_all = 1;
 		break;
 	case DAEMON_REQ_STATUS:
 		s = status_json(d);
@@ -991,9 +994,8 @@ static void announce(struct daemon *d)
 	struct err e;
 	size_t i, k;
 
-	if (d->grown_overflow) {
-		/* too many at once: a fresh HELLO makes each peer compare
-		 * frontiers instead */
+	if (d->hello_all) {
+		/* a fresh HELLO makes each peer compare frontiers instead */
 		for (k = 0; k < DAEMON_PEERS_MAX; k++) {
 			struct peer *p = &d->peers[k];
 
@@ -1019,7 +1021,8 @@ static void announce(struct daemon *d)
 		}
 	}
 	d->ngrown = 0;
-	d->grown_overflow = 0;
+	d->grown_lost = 0;
+	d->hello_all = 0;
 }
 
 /*
@@ -1043,7 +1046,7 @@ static void log_stored(struct daemon *d)
 		      "written %" PRId64 " ms ago)", hex, d->grown[i].seq,
 		      d->grown_name[i], (int64_t)(now - ts));
 	}
-	if (d->grown_overflow)
+	if (d->grown_lost)
 		logf_(d, 0, "stored more feeds than listed (%zu)", i);
 }
 
@@ -1082,7 +1085,8 @@ static void store_failed(struct daemon *d, const struct err *pe)
 {
 	pass_rolled_back(d);
 	d->ngrown = 0;
-	d->grown_overflow = 0;
+	d->grown_lost = 0;
+	d->hello_all = 0;
 	d->store_retry_ms = clock_mono_ms() + DAEMON_STORE_RETRY_MS;
 	if (d->o->once) {
 		/* stoa sync: a full disk will not clear by itself */
@@ -1113,7 +1117,7 @@ static void store_pass_ok(struct daemon *d)
 	if (d->store_down && d->pass_stored > 0) {
 		d->store_down = 0;
 		d->store_retry_ms = 0;
-		d->grown_overflow = 1;
+		d->hello_all = 1;
 		logf_(d, 1, "store: writes work again; taking entries from "
 		      "peers");
 	}
@@ -1129,7 +1133,7 @@ static void store_retry(struct daemon *d)
 		return;
 	d->store_retry_ms = 0;
 	d->ngrown = 0;
-	d->grown_overflow = 1;
+	d->hello_all = 1;
 	announce(d);
 }
 
@@ -1352,7 +1356,7 @@ static int lock_home(struct daemon *d, struct err *e)
 	struct flock fl;
 	int rc;
 
-	if ((rc = home_path(d->h->dir, DAEMON_LOCK_FILE, path, e)) < 0)
+	if ((rc = home_path(d->h->dir, HOME_SERVE_LOCK_FILE, path, e)) < 0)
 		return rc;
 	d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (d->lockfd < 0)

@@ -24,7 +24,6 @@
 
 #define DAEMON_LISTEN_DEFAULT "tcp://*:7647"
 #define DAEMON_PEERS_MAX 64          /* connections, dialed + accepted */
-#define DAEMON_LOCK_FILE HOME_SERVE_LOCK_FILE
 #define DAEMON_ENDPOINT_FILE "serve.endpoint"
 #define DAEMON_CONTROL_FILE "control"
 #define DAEMON_FRAMES_PER_PASS 256   /* frames read per socket per pass */
