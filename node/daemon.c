@@ -1680,7 +1680,6 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		d->pass_ms = clock_mono_ms();
 		err_clear(&d->pass_err);
 		d->pass_stored = 0;
-		pass_begin(d);
 		if (store_begin(h->store, &pe) < 0) {
 			/* another process writes (a sync, a reindex): the
 			 * frames wait in libzmq for the next pass */
@@ -1688,6 +1687,8 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 				logf_(d, 1, "store: %s", pe.msg);
 			continue;
 		}
+		pass_begin(d); /* only a pass that holds a batch: in_pass
+				* is cleared after its commit below */
 		/* start each pass at another socket, so one busy peer cannot
 		 * use every pass's time budget */
 		for (k = 0; k < ns; k++) {
