@@ -149,7 +149,6 @@ struct discovery {
 	int full_logged;
 };
 
-
 static void say(struct discovery *d, int always, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
