@@ -11,12 +11,14 @@
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -35,6 +37,9 @@
 #include "view.h"
 
 enum peer_kind { PEER_DIALED, PEER_ACCEPTED };
+
+/* glibc's M_MMAP_THRESHOLD for the daemon (its default, made fixed) */
+#define DAEMON_MMAP_THRESHOLD (128 * 1024)
 
 struct daemon;
 static void control_send(const char *dir, const void *frame, size_t len);
@@ -68,6 +73,8 @@ struct peer {
 	int active;                   /* a session runs in r */
 	uint64_t pass_in;             /* r.stats.entries_in when the pass
 				       * began: restored if it rolls back */
+	uint8_t curve[KEY_PUBLIC_LEN]; /* accepted: its connection's CURVE
+				       * key, which its HELLO's node id is */
 	int dropped;                  /* accepted: refused, ignore it */
 	uint64_t dropped_ms;          /* ... since then, for a while */
 	struct repl r;
@@ -86,6 +93,21 @@ struct found {
 	int dial_logged;              /* a failure to dial it was logged */
 };
 
+/* A member key refused at the handshake until a time (DAEMON_BAN_MS). */
+struct ban {
+	uint8_t curve[KEY_PUBLIC_LEN];
+	uint64_t until_ms;
+};
+
+/* Kinds of log lines about other nodes' doings, each rate-limited. */
+enum ratelog_kind { LOG_REFUSED, LOG_PEER, LOG_KINDS };
+
+struct ratelog {
+	uint64_t start_ms;            /* the window began then */
+	unsigned shown;               /* lines logged in it */
+	unsigned hidden;              /* lines counted instead */
+};
+
 struct daemon {
 	struct home *h;
 	const struct daemon_opts *o;
@@ -94,6 +116,9 @@ struct daemon {
 	void *ctx;
 	void *router;                 /* listening socket, or NULL */
 	void *control;                /* control socket, or NULL */
+	void *zap;                    /* ZAP handler (serve), or NULL */
+	struct ban bans[DAEMON_BANS_MAX];
+	struct ratelog ratelog[LOG_KINDS];
 	char bound[TRANSPORT_ENDPOINT_MAX];
 	char endpoint_path[HOME_PATH_MAX];
 	uint64_t endpoint_retry_ms;   /* serve.endpoint not written yet
@@ -136,6 +161,7 @@ struct daemon {
 	uint64_t store_retry_ms;      /* ... when peers are asked again */
 	struct err pass_err;          /* the first failed write of a pass */
 	uint32_t pass_stored;         /* runs stored from peers this pass */
+	int backlog;                  /* some session's outbox holds frames */
 	int stop;
 	int fail;                     /* once: why it stopped early */
 	char fail_msg[ERR_MSG_MAX];
@@ -164,6 +190,53 @@ static void logf_(struct daemon *d, int always, const char *fmt, ...)
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(stderr, "stoa: %s %s\n", when, line);
+}
+
+/*
+ * Whether a line of kind may be logged now: DAEMON_LOG_BURST per window;
+ * the others are counted, and said in one line when the window ends
+ * (ratelog_tick).
+ */
+static int ratelog_allow(struct daemon *d, enum ratelog_kind k)
+{
+	struct ratelog *r = &d->ratelog[k];
+	uint64_t now = clock_mono_ms();
+
+	if (now - r->start_ms >= DAEMON_LOG_WINDOW_MS && !r->hidden) {
+		r->start_ms = now;
+		r->shown = 0;
+	}
+	if (r->shown < DAEMON_LOG_BURST) {
+		r->shown++;
+		return 1;
+	}
+	r->hidden++;
+	return 0;
+}
+
+static void ratelog_tick(struct daemon *d)
+{
+	uint64_t now = clock_mono_ms();
+	int k;
+
+	for (k = 0; k < LOG_KINDS; k++) {
+		struct ratelog *r = &d->ratelog[k];
+		unsigned secs = (unsigned)((now - r->start_ms) / 1000);
+
+		if (!r->hidden || now - r->start_ms < DAEMON_LOG_WINDOW_MS)
+			continue;
+		if (k == LOG_REFUSED)
+			logf_(d, 1, "refused %u more connections or frames of "
+			      "peers without a session in the last %u s",
+			      r->hidden, secs);
+		else
+			logf_(d, 1, "%u more problems with peers (refused "
+			      "runs, strikes, drops) in the last %u s, not "
+			      "shown one by one", r->hidden, secs);
+		r->start_ms = now;
+		r->shown = 0;
+		r->hidden = 0;
+	}
 }
 
 /* "8a88e3dd" for a peer's member key, or its endpoint before HELLO. */
@@ -225,6 +298,8 @@ static void grew(void *arg, const struct msg_head *h)
 		d->hello_all = 1;
 	}
 }
+
+static void peer_drop(struct peer *p, int rc, const char *why);
 
 static void session_stop(struct peer *p)
 {
@@ -311,26 +386,83 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 		if (!d->pass_err.code)
 			d->pass_err = e;
 	} else if (rc > 0) {
-		logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
+		if (ratelog_allow(d, LOG_PEER))
+			logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
 	} else if (rc < 0) {
-		logf_(d, !d->o->once, "dropping peer %s: %s",
-		      peer_name(p, name), e.msg);
-		session_stop(p);
-		if (p->kind == PEER_ACCEPTED) {
-			char why[ERR_MSG_MAX + 16];
+		peer_drop(p, rc, e.msg);
+	}
+}
 
-			snprintf(why, sizeof(why), "dropped: %s", e.msg);
-			refuse(d, p->rid, p->rid_len, why);
-			p->dropped = 1;
-			p->dropped_ms = clock_mono_ms();
-		} else if (d->o->once) {
-			/* stoa sync: nothing more will come of this peer */
-			d->fail = rc;
-			snprintf(d->fail_msg, sizeof(d->fail_msg), "%s", e.msg);
-			d->stop = 1;
-		} else {
-			p->retry_ms = clock_mono_ms() + DAEMON_RETRY_MS;
+/* Refuses key at the CURVE handshake for DAEMON_BAN_MS. */
+static void ban(struct daemon *d, const uint8_t curve[KEY_PUBLIC_LEN])
+{
+	uint64_t now = clock_mono_ms();
+	struct ban *slot = &d->bans[0];
+	size_t i;
+
+	for (i = 0; i < DAEMON_BANS_MAX; i++) {
+		struct ban *b = &d->bans[i];
+
+		if (memcmp(b->curve, curve, KEY_PUBLIC_LEN) == 0) {
+			slot = b;
+			break;
 		}
+		if (b->until_ms < slot->until_ms)
+			slot = b; /* the oldest, or a free one */
+	}
+	memcpy(slot->curve, curve, KEY_PUBLIC_LEN);
+	slot->until_ms = now + DAEMON_BAN_MS;
+}
+
+static int banned(struct daemon *d, const uint8_t curve[KEY_PUBLIC_LEN])
+{
+	uint64_t now = clock_mono_ms();
+	size_t i;
+
+	for (i = 0; i < DAEMON_BANS_MAX; i++)
+		if (d->bans[i].until_ms > now &&
+		    memcmp(d->bans[i].curve, curve, KEY_PUBLIC_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Ends p's session because of rc (why: one line). An accepted peer is told
+ * so, its frames are ignored for a while, and if it misbehaved (strikes,
+ * not reading what it asked for) its key is refused at the handshake for
+ * DAEMON_BAN_MS; a dialed one is tried again later, or ends a sync.
+ */
+static void peer_drop(struct peer *p, int rc, const char *why)
+{
+	struct daemon *d = p->d;
+	char name[96];
+
+	if (rc == STOA_ENOTFOUND && p->kind == PEER_ACCEPTED) {
+		/* a send found its connection gone: not its fault */
+		logf_(d, 0, "peer %s left", peer_name(p, name));
+		peer_free(p);
+		return;
+	}
+	if (ratelog_allow(d, LOG_PEER))
+		logf_(d, !d->o->once, "dropping peer %s: %s",
+		      peer_name(p, name), why);
+	session_stop(p);
+	if (p->kind == PEER_ACCEPTED) {
+		char line[ERR_MSG_MAX + 16];
+
+		snprintf(line, sizeof(line), "dropped: %s", why);
+		refuse(d, p->rid, p->rid_len, line);
+		p->dropped = 1;
+		p->dropped_ms = clock_mono_ms();
+		if (rc == STOA_EPROTO || rc == STOA_ENOMEM)
+			ban(d, p->curve);
+	} else if (d->o->once) {
+		/* stoa sync: nothing more will come of this peer */
+		d->fail = rc;
+		snprintf(d->fail_msg, sizeof(d->fail_msg), "%s", why);
+		d->stop = 1;
+	} else {
+		p->retry_ms = clock_mono_ms() + DAEMON_RETRY_MS;
 	}
 }
 
@@ -658,6 +790,53 @@ static int pass_over(const struct daemon *d)
 	return clock_mono_ms() - d->pass_ms >= DAEMON_PASS_MS;
 }
 
+/* Accepted sessions of the member whose HELLO carries node. */
+static int sessions_of(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN])
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		n += p->used && p->kind == PEER_ACCEPTED && !p->dropped &&
+		     p->active && p->r.got_hello &&
+		     memcmp(p->r.peer_node, node, KEY_PUBLIC_LEN) == 0;
+	}
+	return n;
+}
+
+/*
+ * Whether the first frame of a connection without a session may open one:
+ * NULL, or why not. It must be a HELLO that passes the community check,
+ * whose node id is the member key the connection was made with (ZAP
+ * told us its CURVE key: nobody opens sessions under another member's
+ * name), of a member with fewer than DAEMON_SESSIONS_PER_MEMBER sessions.
+ * Anything else costs no slot: the peer gets an ERROR (STOA_EPERM).
+ */
+static const char *admit(struct daemon *d, const struct transport_frame *f)
+{
+	uint8_t auth[HASH_LEN], curve[KEY_PUBLIC_LEN];
+	struct msg m;
+
+	if (msg_decode(&m, f->data, f->len, NULL) < 0 || m.type != MSG_HELLO)
+		return "no session: say HELLO first";
+	repl_hello_auth(d->hello_key, m.u.hello.node, auth);
+	if (!bytes_equal(auth, m.u.hello.auth, HASH_LEN))
+		return "peer failed the community check (bad hello auth)";
+	if (!f->has_peer_key || key_pk_to_curve(m.u.hello.node, curve) < 0 ||
+	    !bytes_equal(curve, f->peer_key, KEY_PUBLIC_LEN))
+		return "the HELLO's node id is not the key this connection "
+		       "was made with";
+	if (sessions_of(d, m.u.hello.node) >= DAEMON_SESSIONS_PER_MEMBER) {
+		probe_incoming(d); /* free those whose connection is gone */
+		if (sessions_of(d, m.u.hello.node) >= DAEMON_SESSIONS_PER_MEMBER)
+			return "this member has too many sessions here "
+			       "already";
+	}
+	return NULL;
+}
+
 static void on_router(struct daemon *d)
 {
 	struct transport_frame f;
@@ -672,9 +851,12 @@ static void on_router(struct daemon *d)
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			logf_(d, 1, "listening socket: %s", e.msg);
-			if (rc != STOA_EPROTO)
+			if (rc != STOA_EPROTO) {
+				logf_(d, 1, "listening socket: %s", e.msg);
 				break;
+			}
+			if (ratelog_allow(d, LOG_REFUSED))
+				logf_(d, 1, "listening socket: %s", e.msg);
 			continue;
 		}
 		p = peer_by_rid(d, f.rid, f.rid_len);
@@ -684,16 +866,20 @@ static void on_router(struct daemon *d)
 			p = NULL;
 		}
 		if (!p) {
-			p = peer_slot(d);
-			if (!p) {
+			const char *why = admit(d, &f);
+
+			if (!why && !(p = peer_slot(d))) {
 				probe_incoming(d); /* free those who left */
 				p = peer_slot(d);
+				if (!p)
+					why = "too many peers: try again later";
 			}
-			if (!p) {
-				logf_(d, 1, "refusing a connection: %d peers "
-				      "already", DAEMON_PEERS_MAX);
-				refuse(d, f.rid, f.rid_len, "too many peers: "
-				       "try again later");
+			if (why) {
+				if (ratelog_allow(d, LOG_REFUSED))
+					logf_(d, 1, "refusing a connection%s%s: "
+					      "%s", f.peer_addr[0] ? " from " : "",
+					      f.peer_addr, why);
+				refuse(d, f.rid, f.rid_len, why);
 				transport_frame_release(&f);
 				continue;
 			}
@@ -702,6 +888,7 @@ static void on_router(struct daemon *d)
 			p->kind = PEER_ACCEPTED;
 			memcpy(p->rid, f.rid, f.rid_len);
 			p->rid_len = f.rid_len;
+			memcpy(p->curve, f.peer_key, KEY_PUBLIC_LEN);
 			snprintf(p->endpoint, sizeof(p->endpoint), "incoming");
 			err_clear(&e);
 			if (session_start(p, &e) < 0) {
@@ -993,6 +1180,7 @@ static void announce(struct daemon *d)
 {
 	struct err e;
 	size_t i, k;
+	int rc;
 
 	if (d->hello_all) {
 		/* a fresh HELLO makes each peer compare frontiers instead */
@@ -1015,8 +1203,11 @@ static void announce(struct daemon *d)
 				    p == d->grown_from[i] || p->restart)
 					continue;
 				err_clear(&e);
-				if (repl_notify(&p->r, &d->grown[i], &e) == STOA_EBUSY)
-					p->restart = 1; /* HELLO again, lose nothing */
+				/* a HAVE the peer's queue does not take waits
+				 * in its outbox; one past the outbox's bound
+				 * means the peer reads nothing */
+				if ((rc = repl_notify(&p->r, &d->grown[i], &e)) < 0)
+					peer_drop(p, rc, e.msg);
 			}
 		}
 	}
@@ -1428,6 +1619,75 @@ static void control_endpoint(const char *dir, char *out, size_t cap)
 	snprintf(out, cap, "ipc://%s", path);
 }
 
+/*
+ * Answers libzmq's questions about handshakes on the listening socket:
+ * every CURVE client is admitted (the HELLO decides who it is, admit()
+ * checks it against this key) but a key dropped for misbehaving, which
+ * is refused until its ban ends.
+ */
+static void on_zap(struct daemon *d)
+{
+	struct transport_zap_req req;
+	struct err e = { 0 };
+	int rc, n;
+
+	for (n = 0; n < DAEMON_FRAMES_PER_PASS; n++) {
+		if ((rc = transport_zap_recv(d->zap, &req, &e)) <= 0)
+			break;
+		rc = !(req.curve && banned(d, req.client_key));
+		if (!rc && ratelog_allow(d, LOG_REFUSED))
+			logf_(d, 1, "refusing a connection from %s: its member "
+			      "was dropped less than %d s ago", req.addr,
+			      DAEMON_BAN_MS / 1000);
+		if (transport_zap_reply(d->zap, &req, rc, &e) < 0)
+			break;
+	}
+	if (e.code)
+		logf_(d, 1, "handshake check: %s", e.msg);
+}
+
+/* Passes on what waits in each session's outbox (its peer's queue was
+ * full): 1 if some still waits. */
+static int drain_all(struct daemon *d)
+{
+	struct err e;
+	size_t i;
+	int left = 0, rc;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (!p->used || !p->active || p->dropped ||
+		    !repl_backlog(&p->r))
+			continue;
+		err_clear(&e);
+		if ((rc = repl_drain(&p->r, &e)) < 0) {
+			peer_drop(p, rc, e.msg);
+			continue;
+		}
+		left |= repl_backlog(&p->r) != 0;
+	}
+	return left;
+}
+
+/*
+ * Big buffers (a run of up to 1 MiB, queued by libzmq) are mapped and
+ * given back to the system when freed, instead of glibc's default that
+ * raises the threshold after the first ones are freed and keeps them in
+ * the heap, where a burst of them stays in the RSS for good. And room for
+ * the connections a node is sent (the soft limit is often 1024).
+ */
+static void process_limits(void)
+{
+	struct rlimit rl;
+
+	mallopt(M_MMAP_THRESHOLD, DAEMON_MMAP_THRESHOLD);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int setup(struct daemon *d, struct err *e)
 {
 	char ep[HOME_PATH_MAX + 8];
@@ -1460,6 +1720,10 @@ static int setup(struct daemon *d, struct err *e)
 	if (!d->ctx)
 		return err_set(e, STOA_EIO, "cannot start ZeroMQ");
 	if (d->o->listen) {
+		/* before the listening socket: libzmq asks it about every
+		 * handshake there */
+		if ((rc = transport_zap_listen(d->ctx, &d->zap, e)) < 0)
+			return rc;
 		if ((rc = transport_listen(d->ctx, &d->keys, d->o->listen,
 					   &d->router, d->bound,
 					   sizeof(d->bound), e)) < 0)
@@ -1540,6 +1804,7 @@ static void teardown(struct daemon *d)
 		if (d->peers[i].used)
 			peer_free(&d->peers[i]);
 	transport_close(d->router);
+	transport_close(d->zap);
 	transport_close(d->control);
 	transport_ctx_free(d->ctx);
 	if (d->endpoint_path[0])
@@ -1560,7 +1825,7 @@ static void teardown(struct daemon *d)
 	}
 }
 
-#define POLL_MAX (2 + 2 * DAEMON_PEERS_MAX)
+#define POLL_MAX (3 + 2 * DAEMON_PEERS_MAX)
 
 int daemon_run(struct home *h, const struct daemon_opts *o,
 	       struct daemon_summary *sum, struct err *e)
@@ -1583,6 +1848,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	d->sigfd = -1;
 	d->lockfd = -1;
 	d->start_ms = clock_mono_ms();
+	process_limits();
 	rc = setup(d, e);
 	while (rc == 0 && !d->stop) {
 		void *socks[POLL_MAX];
@@ -1594,6 +1860,9 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 		int ns = 0, nd = 0, npoll, i, k, timeout = 1000, any = 0;
 		struct err pe = { 0 };
 
+		if (d->zap) {
+			owner[ns] = NULL, kind[ns] = 4, socks[ns++] = d->zap;
+		}
 		if (d->router) {
 			owner[ns] = NULL, kind[ns] = 0, socks[ns++] = d->router;
 		}
@@ -1636,6 +1905,8 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			if (dt >= 0 && dt < timeout)
 				timeout = dt;
 		}
+		if (d->backlog && timeout > DAEMON_DRAIN_MS)
+			timeout = DAEMON_DRAIN_MS;
 		/* the gap after a long pass: only signals wake the loop, the
 		 * frames wait in libzmq */
 		npoll = ns;
@@ -1664,10 +1935,17 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 				d->stop = 1;
 			}
 		}
-		for (i = 0; i < ns; i++)
+		for (i = 0; i < ns; i++) {
+			if (kind[i] == 4 && sready[i]) {
+				on_zap(d); /* at once: a handshake waits */
+				sready[i] = 0;
+			}
 			any |= sready[i];
+		}
 		if (d->router && clock_mono_ms() - d->ping_ms >= DAEMON_PING_MS)
 			probe_incoming(d);
+		ratelog_tick(d);
+		d->backlog = drain_all(d);
 		restarts(d);
 		store_retry(d);
 		endpoint_retry(d);
@@ -1703,6 +1981,7 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			}
 		}
 		first++;
+		d->backlog = drain_all(d);
 		err_clear(&pe);
 		if (store_commit(h->store, &pe) < 0 || d->pass_err.code) {
 			store_failed(d, d->pass_err.code ? &d->pass_err : &pe);

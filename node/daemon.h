@@ -48,6 +48,25 @@
 				      * full) is tried again this often */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the
 					* store's lock (another process) */
+/* A member may hold this many sessions it dialed in at once (a daemon's
+ * mDNS dial, a `stoa sync`, one reconnecting): more are refused, so one
+ * member cannot take every peer slot with many connections. */
+#define DAEMON_SESSIONS_PER_MEMBER 4
+/* A member key dropped for misbehaving (strikes, not reading what it asked
+ * for) is refused at the CURVE handshake for this long (ZAP): its new
+ * connections cost a handshake, not a session. At most DAEMON_BANS_MAX
+ * keys are remembered (the oldest ban makes room). */
+#define DAEMON_BAN_MS 60000
+#define DAEMON_BANS_MAX 64
+/* Peers' problems (refused connections, refused runs, strikes, drops) are
+ * logged at most DAEMON_LOG_BURST lines of each kind per
+ * DAEMON_LOG_WINDOW_MS; the rest are counted in one line at the end of
+ * the window, so a hostile member cannot fill the disk through the log. */
+#define DAEMON_LOG_WINDOW_MS 10000
+#define DAEMON_LOG_BURST 5
+/* While a session's outbox holds frames (its peer's queue was full), the
+ * loop wakes this often to pass them on. */
+#define DAEMON_DRAIN_MS 10
 #define DAEMON_YIELD_MS 20           /* after a pass that held the store's
 					* write lock DAEMON_PASS_MS / 2 or more,
 					* the next one waits this long, so a

@@ -35,7 +35,7 @@ static int r_read_run(void *ctx, struct buf *b,
 }
 
 static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
-			struct err *e)
+			uint32_t *repaired, struct err *e)
 {
 	struct replica *rp = ctx;
 	struct msg_run_entry *v;
@@ -44,6 +44,7 @@ static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 	int rc;
 
 	*stored = 0;
+	*repaired = 0;
 	if (m->u.entries.count == 0)
 		return 0;
 	/* count is bounded by msg_decode (MSG_RUN_MAX) */
@@ -53,10 +54,12 @@ static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 	msg_run_iter_init(&it, m);
 	while (n < m->u.entries.count && msg_run_next(&it, &v[n]))
 		n++;
-	rc = store_ingest_run(rp->store, v, n, stored, e);
+	rc = store_ingest_run(rp->store, v, n, stored, repaired, e);
 	free(v);
 	if (rc == INGEST_FORK)
 		rc = REPL_FORK;
+	else if (rc == INGEST_FORK_KNOWN)
+		rc = REPL_FORK_KNOWN;
 	if (rc >= 0 && *stored > 0 && rp->grew) {
 		struct msg_head h;
 
@@ -65,6 +68,14 @@ static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 			rp->grew(rp->arg, &h);
 	}
 	return rc;
+}
+
+static int r_next_hole(void *ctx, const uint8_t after[KEY_PUBLIC_LEN],
+		       uint64_t seq, uint8_t author[KEY_PUBLIC_LEN],
+		       uint64_t *from, uint32_t *count, struct err *e)
+{
+	return store_next_hole(((struct replica *)ctx)->store, after, seq,
+			       author, from, count, e);
 }
 
 void replica_ops_init(struct repl_ops *ops,
@@ -76,5 +87,6 @@ void replica_ops_init(struct repl_ops *ops,
 	ops->head = r_head;
 	ops->read_run = r_read_run;
 	ops->ingest_run = r_ingest_run;
+	ops->next_hole = r_next_hole;
 	ops->send = send;
 }

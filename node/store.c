@@ -44,6 +44,8 @@ enum stmt_id {
 	ST_INSERT_ENTRY,
 	ST_UPSERT_FEED,
 	ST_INSERT_FORK,
+	ST_FORKS_OF,
+	ST_REPAIR,
 	ST_PROFILE,
 	ST_POST,
 	ST_POST_FTS,
@@ -58,7 +60,8 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HEAD] = "SELECT seq, head, ts FROM feeds WHERE author = ?1",
-	[ST_AT_SEQ] = "SELECT id FROM entries WHERE author = ?1 AND seq = ?2",
+	[ST_AT_SEQ] = "SELECT id, payload IS NULL, n FROM entries"
+		      " WHERE author = ?1 AND seq = ?2",
 	[ST_INSERT_ENTRY] =
 		"INSERT INTO entries(id, author, seq, kind, ts, signed, payload,"
 		" opaque, idk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -69,6 +72,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INSERT_FORK] =
 		"INSERT OR IGNORE INTO forks(id, author, seq, kept, signed,"
 		" payload, seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_FORKS_OF] =
+		"SELECT count(*), coalesce(sum(seq = ?2), 0) FROM forks"
+		" WHERE author = ?1",
+	[ST_REPAIR] = "UPDATE entries SET payload = ?1, opaque = ?2 WHERE n = ?3",
 	[ST_PROFILE] =
 		"INSERT INTO profiles(author, name, role, bio, ts, id)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
@@ -139,7 +146,15 @@ struct store {
 	"  opaque INTEGER NOT NULL,"        /* 1: stored, not materialized */ \
 	"  idk INTEGER NOT NULL,"           /* id_key(id) */               \
 	"  UNIQUE(author, seq))"
-#define ENTRIES_INDEX "CREATE INDEX IF NOT EXISTS entries_idk ON entries(idk);"
+/* entries_hole: the entries held without their payload (a store damaged
+ * by a relay that stripped them, before schema 3 refused that), so the
+ * few there are can be found and asked for again without a scan. */
+#define ENTRIES_HOLE_INDEX                                                 \
+	"CREATE INDEX IF NOT EXISTS entries_hole ON entries(author, seq)"   \
+	" WHERE payload IS NULL;"
+#define ENTRIES_INDEX                                                      \
+	"CREATE INDEX IF NOT EXISTS entries_idk ON entries(idk);"           \
+	ENTRIES_HOLE_INDEX
 
 static const char schema_entries[] =
 	"CREATE TABLE IF NOT EXISTS meta("
@@ -347,8 +362,8 @@ static int schema_ensure(struct store *s, int flags, struct err *e)
 	char sql[96];
 	int rc, version = schema_version(s);
 
-	if (version == STORE_SCHEMA_VERSION || version == 1)
-		return version; /* 1: store_open calls schema_migrate */
+	if (version >= 1 && version <= STORE_SCHEMA_VERSION)
+		return version; /* older: store_open calls schema_migrate */
 	if (version != -1)
 		return err_set(e, STOA_EPROTO, "store schema %d is not %d: this "
 			       "stoa is too old for it", version,
@@ -382,6 +397,8 @@ static int prepare_all(struct store *s, struct err *e)
 }
 
 /*
+ * From version 2 (no entries_hole index): the index is made, which reads
+ * the entries table once; the view stays as it is.
  * From version 1 (id in a UNIQUE blob index, posts_fts with positions):
  * the entries table is copied into the current layout (same rows, same
  * arrival numbers, idk computed) and the view is rebuilt from it
@@ -398,9 +415,13 @@ static int schema_migrate(struct store *s, struct err *e)
 
 	if ((rc = store_begin(s, e)) < 0)
 		return rc;
-	if (schema_version(s) == 1) {
-		snprintf(sql, sizeof(sql), "UPDATE meta SET value = %d WHERE "
-			 "key = 'schema'", STORE_SCHEMA_VERSION);
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = %d WHERE "
+		 "key = 'schema'", STORE_SCHEMA_VERSION);
+	if (schema_version(s) == 2) {
+		if ((rc = exec(s, ENTRIES_HOLE_INDEX, e)) == 0 &&
+		    (rc = prepare_all(s, e)) == 0)
+			rc = exec(s, sql, e);
+	} else if (schema_version(s) == 1) {
 		if ((rc = exec(s, "CREATE TABLE entries_v2" ENTRIES_COLUMNS ";"
 			       "INSERT INTO entries_v2(n, id, author, seq, kind,"
 			       " ts, signed, payload, opaque, idk)"
@@ -493,6 +514,9 @@ int store_open(struct store **out, const char *path, int flags,
 			goto fail;
 		}
 		rc = schema_migrate(s, e);
+	} else if (version < STORE_SCHEMA_VERSION &&
+		   !(flags & STORE_READONLY)) {
+		rc = schema_migrate(s, e); /* an index only: quick, silent */
 	} else if (!(flags & STORE_READONLY)) {
 		rc = prepare_all(s, e);
 	}
@@ -719,21 +743,31 @@ static int head_get(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 	return 0;
 }
 
+/* The entry held at an (author, seq). */
+struct held {
+	uint8_t id[ENTRY_ID_LEN];
+	int hole;           /* held without its payload */
+	sqlite3_int64 n;    /* its row */
+};
+
 /*
- * The id held at (author, seq), if any: 1 and id filled, 0 if none.
+ * The entry held at (author, seq), if any: 1 and h filled, 0 if none.
  */
 static int id_at_seq(struct store *s, const struct entry *en,
-		     uint8_t id[ENTRY_ID_LEN], struct err *e)
+		     struct held *h, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_AT_SEQ);
 	int rc, found = 0;
 
+	memset(h, 0, sizeof(*h));
 	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) == ENTRY_ID_LEN)
-			memcpy(id, sqlite3_column_blob(st, 0), ENTRY_ID_LEN);
+			memcpy(h->id, sqlite3_column_blob(st, 0), ENTRY_ID_LEN);
+		h->hole = sqlite3_column_int(st, 1);
+		h->n = sqlite3_column_int64(st, 2);
 		found = 1;
 		rc = SQLITE_DONE;
 	}
@@ -793,23 +827,64 @@ static int write_entry(struct store *s, const struct entry *en,
 	return obj ? materialize(s, n, en, obj, e) : 0;
 }
 
+/*
+ * Records the proof that en's author signed en and kept at en's seq: 1,
+ * or 0 when it is not recorded because a proof of that (author, seq) is
+ * held already or the author has STORE_FORKS_PER_AUTHOR of them (more
+ * would prove nothing new, and a member signing forks by the thousand
+ * must not fill the disk). The signed header is the proof: the payload
+ * is not kept, so a proof row is about 300 bytes.
+ */
 static int record_fork(struct store *s, const struct entry *en,
-		       const uint8_t kept[ENTRY_ID_LEN], const void *payload,
-		       size_t plen, struct err *e)
+		       const uint8_t kept[ENTRY_ID_LEN], struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_INSERT_FORK);
+	sqlite3_stmt *st = stmt(s, ST_FORKS_OF);
+	sqlite3_int64 all = 0, here = 0;
+	int rc;
 
+	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		all = sqlite3_column_int64(st, 0);
+		here = sqlite3_column_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s, e, "cannot read forks");
+	if (here > 0 || all >= STORE_FORKS_PER_AUTHOR)
+		return 0;
+	st = stmt(s, ST_INSERT_FORK);
 	sqlite3_bind_blob(st, 1, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)en->seq);
 	sqlite3_bind_blob(st, 4, kept, ENTRY_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, en->signed_bytes, ENTRY_SIGNED_LEN,
 			  SQLITE_STATIC);
-	if (payload)
-		sqlite3_bind_blob(st, 6, plen ? payload : "", (int)plen,
-				  SQLITE_STATIC);
+	sqlite3_bind_null(st, 6);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)clock_wall_ms());
-	return step_done(s, st, e);
+	return (rc = step_done(s, st, e)) < 0 ? rc : 1;
+}
+
+/*
+ * Gives a held entry that lacks its payload the one a peer brought (its
+ * length and hash checked against the header already): the row gets it
+ * and the view the rows it would have had, as if it came whole.
+ */
+static int repair(struct store *s, const struct held *h,
+		  const struct entry *en, const void *payload, size_t plen,
+		  json_t *obj, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_REPAIR);
+	int rc;
+
+	sqlite3_bind_blob(st, 1, plen ? payload : "", (int)plen, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, obj == NULL);
+	sqlite3_bind_int64(st, 3, h->n);
+	if ((rc = step_done(s, st, e)) < 0)
+		return rc;
+	return obj ? materialize(s, h->n, en, obj, e) : 0;
 }
 
 /* Opens a transaction of our own unless a batch is open. */
@@ -858,7 +933,7 @@ static int ingest(struct store *s, const struct entry *en,
 		  const void *payload, size_t plen, struct err *e)
 {
 	char a8[17];
-	uint8_t held[ENTRY_ID_LEN];
+	struct held held;
 	struct head h;
 	json_t *obj = NULL;
 	int rc, cls;
@@ -866,22 +941,30 @@ static int ingest(struct store *s, const struct entry *en,
 	short_hex(en->author, a8);
 	if ((rc = head_get(s, en->author, &h, e)) < 0)
 		return rc;
-	if (en->seq <= h.seq && (rc = id_at_seq(s, en, held, e)) != 0) {
+	if (en->seq <= h.seq && (rc = id_at_seq(s, en, &held, e)) != 0) {
 		if (rc < 0)
 			return rc;
-		if (bytes_equal(held, en->id, ENTRY_ID_LEN))
-			return INGEST_DUPLICATE;
+		if (bytes_equal(held.id, en->id, ENTRY_ID_LEN)) {
+			if (!held.hole)
+				return INGEST_DUPLICATE;
+			/* held without its payload: this one, if it is the
+			 * one signed, fills the hole */
+			if ((rc = entry_check_payload(en, payload, plen, e)) < 0)
+				return rc;
+			cls = payload_validate(en->kind, payload, plen, &obj, e);
+			if (cls < 0)
+				return STOA_EPROTO;
+			rc = repair(s, &held, en, payload, plen, obj, e);
+			json_decref(obj);
+			return rc < 0 ? rc : INGEST_REPAIRED;
+		}
 		/* Same author and seq, another entry: a fork if the author
 		 * really signed it. Keep the first, record the proof. */
 		if ((rc = entry_verify(en, e)) < 0)
 			return rc;
-		/* The signed header is the proof; keep the payload only if
-		 * it is the one that was signed. */
-		if (payload && entry_check_payload(en, payload, plen, NULL) < 0)
-			payload = NULL, plen = 0;
-		if ((rc = record_fork(s, en, held, payload, plen, e)) < 0)
+		if ((rc = record_fork(s, en, held.id, e)) < 0)
 			return rc;
-		return INGEST_FORK;
+		return rc ? INGEST_FORK : INGEST_FORK_KNOWN;
 	}
 	if (en->seq != h.seq + 1)
 		return err_set(e, STOA_ESEQ,
@@ -893,13 +976,11 @@ static int ingest(struct store *s, const struct entry *en,
 			       PRIu64, en->seq, a8, h.seq);
 	if ((rc = entry_verify(en, e)) < 0)
 		return rc;
-	if (payload) {
-		if ((rc = entry_check_payload(en, payload, plen, e)) < 0)
-			return rc;
-		cls = payload_validate(en->kind, payload, plen, &obj, e);
-		if (cls < 0)
-			return STOA_EPROTO; /* a rejection: e says why */
-	}
+	if ((rc = entry_check_payload(en, payload, plen, e)) < 0)
+		return rc;
+	cls = payload_validate(en->kind, payload, plen, &obj, e);
+	if (cls < 0)
+		return STOA_EPROTO; /* a rejection: e says why */
 	rc = write_entry(s, en, payload, plen, obj, 1, e);
 	json_decref(obj);
 	return rc < 0 ? rc : INGEST_STORED;
@@ -914,8 +995,10 @@ int store_ingest(struct store *s, const uint8_t *signed_bytes, size_t len,
 
 	if ((rc = entry_decode(&en, signed_bytes, len, e)) < 0)
 		return rc;
-	if (payload == NULL && plen != 0)
-		return err_set(e, STOA_EINVAL, "payload length without payload");
+	if (payload == NULL)
+		return err_set(e, STOA_EPROTO, "entry %" PRIu64 " came without "
+			       "its payload, and no erasure of it is known",
+			       en.seq);
 	if (plen > ENTRY_MAX_PAYLOAD)
 		return err_set(e, STOA_EPROTO, "payload of %zu bytes exceeds %u",
 			       plen, ENTRY_MAX_PAYLOAD);
@@ -1512,6 +1595,13 @@ int store_verify(struct store *s,
 		    (!erased && entry_check_payload(&en, payload ? payload : "",
 						    plen, &pe) < 0)) {
 			problem(cb, arg, problems, author, seq, pe.msg);
+		} else if (erased) {
+			/* no erasure is allowed yet: a payload a relay
+			 * stripped, asked for again at every sync */
+			snprintf(msg, sizeof(msg), "entry %" PRIu64 " is held "
+				 "without its payload (asked for again from "
+				 "peers at each sync)", seq);
+			problem(cb, arg, problems, author, seq, msg);
 		} else if (!bytes_equal(en.id, id, ENTRY_ID_LEN) ||
 			   memcmp(en.author, author, KEY_PUBLIC_LEN) ||
 			   en.seq != seq ||
@@ -1774,19 +1864,23 @@ static long run_cut(struct store *s, const struct msg_run_entry *v, size_t n,
 }
 
 int store_ingest_run(struct store *s, const struct msg_run_entry *v,
-		     size_t n, uint32_t *stored, struct err *e)
+		     size_t n, uint32_t *stored, uint32_t *repaired,
+		     struct err *e)
 {
-	uint8_t author[KEY_PUBLIC_LEN], held[ENTRY_ID_LEN];
+	uint8_t author[KEY_PUBLIC_LEN];
 	struct entry en, *ens = NULL;
+	struct held *fix = NULL;
 	json_t **objs = NULL;
 	struct head h;
 	uint64_t first = 0;
 	char a8[17];
 	size_t i, w0 = 0, w1 = 0;
 	long cut;
-	int rc = 0, own, forked = 0, diverged = 0;
+	int rc = 0, own, forked = 0, diverged = 0, nfix = 0;
 
 	*stored = 0;
+	if (repaired)
+		*repaired = 0;
 	if (n == 0)
 		return 0;
 	if (n > MSG_RUN_MAX)
@@ -1794,9 +1888,11 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 			       MSG_RUN_MAX);
 	ens = malloc(n * sizeof(*ens));
 	objs = calloc(n, sizeof(*objs));
-	if (!ens || !objs) {
+	fix = calloc(n, sizeof(*fix));
+	if (!ens || !objs || !fix) {
 		free(ens);
 		free(objs);
+		free(fix);
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	}
 	if ((rc = tx_begin(s, &own, e)) < 0)
@@ -1833,24 +1929,49 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 				     "next entry of the same feed", i);
 			break;
 		}
+		if (!v[i].payload) {
+			/* "erased": only an erasure the rules allow may
+			 * leave an entry without its payload, and there is
+			 * none yet; a relay that strips payloads would
+			 * otherwise take them from every node it reaches */
+			rc = err_set(e, STOA_EPROTO, "entry %" PRIu64 " of %s "
+				     "came without its payload (marked erased), "
+				     "and no erasure of it is known", en.seq, a8);
+			break;
+		}
 		if (en.seq <= h.seq) {
 			/* already held: the same entry, or a fork; entries
 			 * are in seq order, so nothing new comes before */
-			if ((rc = id_at_seq(s, &en, held, e)) < 0)
+			struct held hd;
+
+			if ((rc = id_at_seq(s, &en, &hd, e)) < 0)
 				break;
-			if (rc == 1 && bytes_equal(held, en.id, ENTRY_ID_LEN)) {
+			if (rc == 1 && bytes_equal(hd.id, en.id, ENTRY_ID_LEN)) {
 				rc = 0;
 				w0 = i + 1;
+				if (!hd.hole)
+					continue;
+				/* held without its payload: this one fills
+				 * the hole if it is the one signed */
+				if ((rc = entry_check_payload(&en, v[i].payload,
+							      v[i].plen, e)) < 0)
+					break;
+				if (payload_validate(en.kind, v[i].payload,
+						     v[i].plen, &objs[i], e) < 0) {
+					rc = STOA_EPROTO;
+					break;
+				}
+				ens[i] = en;
+				fix[i] = hd;
+				nfix++;
 				continue;
 			}
 			if (rc == 1 && entry_verify(&en, NULL) == 0) {
-				const void *p = v[i].payload;
-				size_t plen = v[i].plen;
-
-				if (p && entry_check_payload(&en, p, plen, NULL) < 0)
-					p = NULL, plen = 0;
-				rc = record_fork(s, &en, held, p, plen, e);
-				forked = rc == 0;
+				rc = record_fork(s, &en, hd.id, e);
+				if (rc >= 0) {
+					forked = rc ? 1 : 2;
+					rc = 0;
+				}
 				break; /* what follows builds on the other side */
 			}
 			rc = err_set(e, STOA_ECRYPTO, "entry %" PRIu64 " of %s "
@@ -1875,20 +1996,18 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 				     "not link to entry %" PRIu64, en.seq, a8, h.seq);
 			break;
 		}
-		if (v[i].payload) {
-			if ((rc = entry_check_payload(&en, v[i].payload,
-						      v[i].plen, e)) < 0)
-				break;
-			cls = payload_validate(en.kind, v[i].payload, v[i].plen,
-					       &objs[i], e);
-			if (cls < 0) {
-				rc = STOA_EPROTO;
-				break;
-			}
-			if (cls != PAYLOAD_VALID) {
-				json_decref(objs[i]);
-				objs[i] = NULL;
-			}
+		if ((rc = entry_check_payload(&en, v[i].payload, v[i].plen,
+					      e)) < 0)
+			break;
+		cls = payload_validate(en.kind, v[i].payload, v[i].plen,
+				       &objs[i], e);
+		if (cls < 0) {
+			rc = STOA_EPROTO;
+			break;
+		}
+		if (cls != PAYLOAD_VALID) {
+			json_decref(objs[i]);
+			objs[i] = NULL;
 		}
 		ens[i] = en;
 		w1 = i + 1;
@@ -1901,6 +2020,14 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 	 * nothing new; one that stopped with an error writes nothing. */
 	if (rc < 0 || forked || diverged)
 		w1 = w0;
+	for (i = 0; rc >= 0 && nfix > 0 && i < w0; i++) {
+		if (!fix[i].n)
+			continue;
+		rc = repair(s, &fix[i], &ens[i], v[i].payload, v[i].plen,
+			    objs[i], e);
+		if (rc == 0 && repaired)
+			(*repaired)++;
+	}
 	for (i = w0; rc >= 0 && i < w1; i++) {
 		rc = write_entry(s, &ens[i], v[i].payload, v[i].plen, objs[i],
 				 0, e);
@@ -1909,26 +2036,78 @@ int store_ingest_run(struct store *s, const struct msg_run_entry *v,
 	}
 	if (rc >= 0 && w1 > w0)
 		rc = set_head(s, &ens[w1 - 1], e);
-	if (rc < 0)
-		*stored = 0;
 end:
 	rc = tx_end(s, own, rc < 0 ? rc : 0, e);
+	if (rc < 0) {
+		*stored = 0;
+		if (repaired)
+			*repaired = 0;
+	}
 	if (rc == 0 && diverged) {
 		err_set(e, STOA_EFORK, "fork in feed %s: the entry after %" PRIu64
 			" held here is signed on another history", a8, h.seq);
-		rc = INGEST_FORK;
-	} else if (rc == 0 && forked) {
+		rc = INGEST_FORK_KNOWN; /* nothing to record */
+	} else if (rc == 0 && forked == 1) {
 		err_set(e, STOA_EFORK, "fork in feed %s: its author signed two "
 			"entries at seq %" PRIu64 " (proof recorded, the first "
 			"kept)", a8, en.seq);
 		rc = INGEST_FORK;
+	} else if (rc == 0 && forked == 2) {
+		err_set(e, STOA_EFORK, "fork in feed %s at seq %" PRIu64 ": "
+			"proven already, not recorded again", a8, en.seq);
+		rc = INGEST_FORK_KNOWN;
 	}
 out:
 	for (i = 0; i < n; i++)
 		json_decref(objs[i]);
 	free(objs);
 	free(ens);
+	free(fix);
 	return rc;
+}
+
+int store_next_hole(struct store *s, const uint8_t after[KEY_PUBLIC_LEN],
+		    uint64_t after_seq, uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t *from, uint32_t *count, struct err *e)
+{
+	sqlite3_stmt *st;
+	uint64_t seq;
+	int rc, found = 0;
+
+	*count = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT author, seq FROM entries"
+			       " WHERE payload IS NULL AND (author > ?1 OR"
+			       " (author = ?1 AND seq > ?2))"
+			       " ORDER BY author, seq LIMIT ?3", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, e, "cannot read entries");
+	sqlite3_bind_blob(st, 1, after, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after_seq);
+	sqlite3_bind_int(st, 3, MSG_RUN_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		seq = (uint64_t)sqlite3_column_int64(st, 1);
+		if (!found) {
+			if (!col_blob(st, 0, author, KEY_PUBLIC_LEN)) {
+				rc = SQLITE_CORRUPT;
+				break;
+			}
+			*from = seq;
+			found = 1;
+		} else if (sqlite3_column_bytes(st, 0) != KEY_PUBLIC_LEN ||
+			   memcmp(sqlite3_column_blob(st, 0), author,
+				  KEY_PUBLIC_LEN) != 0 ||
+			   seq != *from + *count) {
+			rc = SQLITE_DONE;
+			break; /* the next hole is apart from this one */
+		}
+		(*count)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return err_set(e, STOA_EIO, "cannot read entries: %s",
+			       rc == SQLITE_CORRUPT ? "damaged row"
+						    : sqlite3_errmsg(s->db));
+	return found;
 }
 
 int store_frontier(struct store *s,
@@ -2024,21 +2203,23 @@ int store_read_run(struct store *s, struct buf *b,
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
 	sqlite3_bind_int(st, 3, (int)max);
 	while (bytes < MSG_RUN_BYTES && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int erased = sqlite3_column_type(st, 1) == SQLITE_NULL;
 		size_t plen = (size_t)sqlite3_column_bytes(st, 1);
+		const void *p;
 
+		/* an entry held without its payload is not passed on as
+		 * "erased": the run stops before it (a peer that has the
+		 * payload serves the rest) */
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+			break;
 		if (sqlite3_column_bytes(st, 0) != ENTRY_SIGNED_LEN ||
 		    plen > ENTRY_MAX_PAYLOAD) {
 			rc = SQLITE_CORRUPT;
 			break;
 		}
-		const void *p = sqlite3_column_blob(st, 1);
-
-		/* SQLite gives NULL for an empty blob: empty is not erased */
-		if (!erased && !p)
-			p = "";
-		if (msg_entries_add(b, sqlite3_column_blob(st, 0),
-				    erased ? NULL : p, (uint32_t)plen) < 0)
+		/* SQLite gives NULL for an empty blob */
+		p = sqlite3_column_blob(st, 1);
+		if (msg_entries_add(b, sqlite3_column_blob(st, 0), p ? p : "",
+				    (uint32_t)plen) < 0)
 			break; /* the frame is full: the rest next time */
 		bytes += ENTRY_SIGNED_LEN + plen;
 	}

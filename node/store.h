@@ -27,9 +27,15 @@
 #include "msg.h"
 
 #define STORE_FILE "store.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_BUSY_POLL_MS 1       /* a waiting writer tries this often */
+/* Fork proofs kept per author: the first for each seq, at most this many
+ * in all. A proof row is the second entry's signed header and a few ids
+ * (about 300 bytes), so what fork traffic can add to a store is bounded by
+ * STORE_FORKS_PER_AUTHOR x 300 bytes per feed held, however many forks a
+ * member signs. */
+#define STORE_FORKS_PER_AUTHOR 4
 
 struct store;
 
@@ -60,15 +66,22 @@ enum ingest_result {
 	INGEST_DUPLICATE = 1, /* already held: nothing changed */
 	INGEST_FORK = 2,      /* valid second entry for (author, seq): proof
 			       * recorded, the first one kept */
+	INGEST_FORK_KNOWN = 3, /* fork evidence that adds nothing: a proof of
+				* that (author, seq) is held, the author has
+				* STORE_FORKS_PER_AUTHOR, or (a run) its first
+				* new entry links to another history; nothing
+				* stored */
+	INGEST_REPAIRED = 4,  /* held without its payload: now whole */
 };
 
 /*
  * Checks one entry from anywhere and stores it: decode, signature,
  * seq == head + 1, prev == head id, payload length and hash, payload JSON
- * for known kinds (opaque payloads are stored, not materialized). payload
- * may be NULL with plen 0 for an entry whose payload was erased. Returns an
- * ingest_result (>= 0) or a negative STOA_E* with the precise reason in e;
- * a rejected entry changes nothing. id_out (may be NULL) gets the id.
+ * for known kinds (opaque payloads are stored, not materialized). The
+ * payload is required (NULL is refused: no erasure is allowed yet); an
+ * entry held without its payload gets this one (INGEST_REPAIRED). Returns
+ * an ingest_result (>= 0) or a negative STOA_E* with the precise reason
+ * in e; a rejected entry changes nothing. id_out (may be NULL) gets the id.
  */
 int store_ingest(struct store *s, const uint8_t *signed_bytes, size_t len,
 		 const void *payload, size_t plen, uint8_t *id_out,
@@ -112,14 +125,29 @@ int store_append_batch(struct store *s, struct store_new *v, size_t n,
  * fork: its proof is recorded and the run stops there); the new ones must
  * chain by prev from the stored head; only the last new entry's signature
  * is verified, which authenticates the chain below it; every payload is
- * checked against its header and validated. All or nothing: a refused run
- * leaves the store as it was (even inside a batch), with the reason in e.
- * n is at most MSG_RUN_MAX. *stored gets how many entries were new.
- * Returns 0, INGEST_FORK (with e saying which feed and seq: the entries
- * before the fork are stored), or a negative STOA_E*.
+ * checked against its header and validated. An entry without its payload
+ * (marked erased) refuses the run: no erasure is allowed yet. A held entry
+ * that lacks its payload gets the one in the run (checked against the
+ * held header), counted in *repaired (may be NULL). All or nothing: a
+ * refused run leaves the store as it was (even inside a batch), with the
+ * reason in e. n is at most MSG_RUN_MAX. *stored gets how many entries
+ * were new. Returns 0, INGEST_FORK or INGEST_FORK_KNOWN (with e saying
+ * which feed and seq: the entries before the fork are stored), or a
+ * negative STOA_E*.
  */
 int store_ingest_run(struct store *s, const struct msg_run_entry *v,
-		     size_t n, uint32_t *stored, struct err *e);
+		     size_t n, uint32_t *stored, uint32_t *repaired,
+		     struct err *e);
+
+/*
+ * The first entries held without their payload after (after, after_seq)
+ * in (author, seq) order: 1 with author, *from and *count (consecutive
+ * seqs, at most MSG_RUN_MAX), 0 if there are none, or a negative STOA_E*.
+ * A sync asks its peers for them again (docs/protocol.md, "Repair").
+ */
+int store_next_hole(struct store *s, const uint8_t after[KEY_PUBLIC_LEN],
+		    uint64_t after_seq, uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t *from, uint32_t *count, struct err *e);
 
 /* Calls cb for every feed's head, in author order. */
 int store_frontier(struct store *s,
@@ -178,7 +206,7 @@ struct verify_problem {
 
 /*
  * Re-verifies every stored entry: signature, seq continuity, prev links,
- * payload length/hash (erased payloads are fine), plus every recorded fork.
+ * payload length/hash, a payload missing, plus every recorded fork.
  * Calls cb once per problem. Returns 0 and sets *problems.
  */
 int store_verify(struct store *s,

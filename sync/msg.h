@@ -21,10 +21,15 @@
 #define MSG_VERSION 1
 #define MSG_HEADER_LEN 4
 #define MSG_RUN_MAX 1000              /* entries in one ENTRIES / WANT */
-#define MSG_RUN_BYTES (1024 * 1024)   /* a sender stops filling a run here */
-/* The whole frame (ZMQ_MAXMSGSIZE): a full run plus one more entry of the
- * largest size, with room to spare; a FRONTIER is at most 73 KiB. */
-#define MSG_MAX (MSG_RUN_BYTES + 64 * 1024)
+/* A sender stops filling a run here. Small enough that what a peer that
+ * asks and never reads can make a node hold stays small (a few runs, see
+ * REPL_OUTBOX_MAX), large enough that a run of small entries is limited
+ * by MSG_RUN_MAX instead. Receivers take runs up to MSG_MAX. */
+#define MSG_RUN_BYTES (256 * 1024)
+/* The whole frame (ZMQ_MAXMSGSIZE): a run of 1 MiB (what senders filled
+ * runs to before MSG_RUN_BYTES was lowered: they are still taken) plus one
+ * more entry of the largest size; a FRONTIER is at most 73 KiB. */
+#define MSG_MAX (1024 * 1024 + 64 * 1024)
 #define MSG_FRONTIER_MAX 1024         /* triples in one FRONTIER */
 #define MSG_TEXT_MAX 256              /* ERROR text */
 #define MSG_TRIPLE_LEN 72             /* author 32, seq 8, head 32 */

@@ -40,17 +40,62 @@ void repl_init(struct repl *r, const struct repl_ops *ops, void *ctx,
 
 void repl_release(struct repl *r)
 {
+	struct repl_frame *f, *next;
+
 	free(r->wants);
 	r->wants = NULL;
 	r->nwants = r->cap = 0;
+	for (f = r->out_head; f; f = next) {
+		next = f->next;
+		free(f);
+	}
+	r->out_head = r->out_tail = NULL;
+	r->out_bytes = 0;
+	r->nasks = 0;
 	bytes_wipe(r->hello_key, sizeof(r->hello_key));
 }
 
-/* Sends the frame built in the scratch buffer, and empties it. */
+/* Keeps a frame the peer's queue did not take, within REPL_OUTBOX_MAX. */
+static int enqueue(struct repl *r, const uint8_t *p, size_t len,
+		   struct err *e)
+{
+	struct repl_frame *f;
+
+	if (r->out_bytes + len > REPL_OUTBOX_MAX)
+		return err_set(e, STOA_ENOMEM, "the peer does not read what it "
+			       "asked for (%zu bytes wait for it)", r->out_bytes);
+	f = malloc(sizeof(*f) + len);
+	if (!f)
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, p, len);
+	if (r->out_tail)
+		r->out_tail->next = f;
+	else
+		r->out_head = f;
+	r->out_tail = f;
+	r->out_bytes += len;
+	return 0;
+}
+
+/*
+ * Sends the frame built in the scratch buffer, and empties it. Behind
+ * frames still waiting, or when the peer's queue is full, it waits in the
+ * outbox (repl_drain sends it), in order.
+ */
 static int flush(struct repl *r, struct err *e)
 {
-	int rc = r->ops->send(r->peer, r->scratch->data, r->scratch->len, e);
+	struct err se = { 0 };
+	int rc = STOA_EBUSY;
 
+	if (!r->out_head)
+		rc = r->ops->send(r->peer, r->scratch->data, r->scratch->len,
+				  &se);
+	if (rc == STOA_EBUSY)
+		rc = enqueue(r, r->scratch->data, r->scratch->len, e);
+	else if (rc < 0)
+		err_set(e, rc, "%s", se.msg);
 	if (rc == 0) {
 		r->stats.msgs_out++;
 		r->stats.bytes_out += r->scratch->len;
@@ -161,10 +206,49 @@ static void want_remove(struct repl *r, size_t i)
 }
 
 /*
- * Keeps up to REPL_WINDOW WANTs in flight; drops wants already met (by
- * another peer, say); says DONE when the queue empties.
+ * Repair: asks the peer, one range at a time within the window, for the
+ * entries this store holds without their payload (a relay stripped
+ * them): its answer fills them (ingest_run checks each payload against
+ * the held header). A peer that lacks them too answers with fewer or
+ * none: the cursor moves on either way, so each hole is asked once per
+ * session, at most REPL_REPAIRS_MAX ranges.
  */
-static int pump(struct repl *r, struct err *e)
+static int pump_repair(struct repl *r, struct err *e)
+{
+	uint8_t author[KEY_PUBLIC_LEN];
+	uint64_t from;
+	uint32_t count;
+	int rc;
+
+	if (!r->got_hello || r->repair_done || r->repair_in_flight ||
+	    r->in_flight >= REPL_WINDOW || !r->ops->next_hole)
+		return 0;
+	if (r->repairs >= REPL_REPAIRS_MAX) {
+		r->repair_done = 1;
+		return 0;
+	}
+	rc = r->ops->next_hole(r->ctx, r->repair_author, r->repair_from +
+			       r->repair_count, author, &from, &count, e);
+	if (rc <= 0) {
+		r->repair_done = rc == 0;
+		return rc;
+	}
+	buf_reset(r->scratch);
+	if ((rc = msg_put_want(r->scratch, author, from, count)) < 0 ||
+	    (rc = flush(r, e)) < 0)
+		return rc;
+	memcpy(r->repair_author, author, KEY_PUBLIC_LEN);
+	r->repair_from = from;
+	r->repair_count = count;
+	r->repair_in_flight = 1;
+	r->repairs++;
+	r->in_flight++;
+	return 0;
+}
+
+/* Keeps up to REPL_WINDOW WANTs in flight; drops wants already met (by
+ * another peer, say). */
+static int pump_wants(struct repl *r, struct err *e)
 {
 	size_t i = 0;
 	int rc;
@@ -193,7 +277,19 @@ static int pump(struct repl *r, struct err *e)
 		r->in_flight++;
 		i++;
 	}
-	if (r->nwants == 0 && r->frontier_done && !r->sent_done) {
+	return 0;
+}
+
+/* Keeps the window full with wants, then repairs; says DONE when both
+ * are through. */
+static int pump(struct repl *r, struct err *e)
+{
+	int rc;
+
+	if ((rc = pump_wants(r, e)) < 0 || (rc = pump_repair(r, e)) < 0)
+		return rc;
+	if (r->nwants == 0 && r->frontier_done && !r->sent_done &&
+	    r->repair_done && !r->repair_in_flight) {
 		buf_reset(r->scratch);
 		if ((rc = msg_put_done(r->scratch)) < 0 || (rc = flush(r, e)) < 0)
 			return rc;
@@ -232,6 +328,13 @@ static void reset(struct repl *r)
 	r->awaiting_hello = 1;
 	r->ours_total = r->matched = 0;
 	r->out_base = r->stats.entries_out;
+	/* holes are asked for anew; the outbox and the peer's waiting
+	 * WANTs stay: they were sent or asked in order */
+	r->repair_done = r->repair_in_flight = 0;
+	r->repairs = 0;
+	memset(r->repair_author, 0, sizeof(r->repair_author));
+	r->repair_from = 0;
+	r->repair_count = 0;
 	/* what was still expected is asked for again by the new exchange,
 	 * which counts it again: lacks_in and progress start from here */
 	r->stats.expected_in = r->stats.entries_in;
@@ -319,6 +422,12 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 				   KEY_PUBLIC_LEN) != 0)
 		return err_set(e, STOA_EPERM, "peer changed its node id");
 	if (r->got_hello && !(m->u.hello.flags & MSG_HELLO_REPLY)) {
+		/* each restart reads and sends the whole frontier again: a
+		 * peer that restarts without ever exchanging entries is
+		 * storming, not syncing */
+		if (++r->restarts > REPL_RESTARTS_FREE)
+			return strike(r, e, "%u HELLOs with nothing exchanged "
+				      "between them", r->restarts);
 		reset(r);
 		if ((rc = send_hello(r, MSG_HELLO_REPLY, e)) < 0)
 			return rc;
@@ -334,7 +443,7 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 		r->frontier_done = 1;
 		r->got_done = 1;
 		r->sent_done = 1;
-		return 0;
+		return pump(r, e); /* holes only */
 	}
 	/* the peer pulls from our frontier; with no feeds there is none */
 	if (r->sent_feeds > 0 && (rc = send_frontier(r, e)) < 0)
@@ -412,9 +521,9 @@ static int local_failure(int rc)
 static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 {
 	struct err ie = { 0 };
-	uint32_t stored = 0;
+	uint32_t stored = 0, repaired = 0;
 	uint64_t have = 0, last;
-	int found, rc, asked;
+	int found, rc, asked, repair;
 	size_t i = want_find(r, m->u.entries.author, &found);
 
 	if ((rc = run_matches(m, &ie)) < 0)
@@ -427,7 +536,19 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		r->wants[i].in_flight = 0;
 		r->in_flight--;
 	}
-	rc = r->ops->ingest_run(r->ctx, m, &stored, &ie);
+	repair = r->repair_in_flight && m->u.entries.first == r->repair_from &&
+		 memcmp(m->u.entries.author, r->repair_author,
+			KEY_PUBLIC_LEN) == 0;
+	if (repair) {
+		/* the hole is not asked for again this session, whatever
+		 * the answer brought */
+		r->repair_in_flight = 0;
+		r->in_flight--;
+		r->repair_from += r->repair_count - 1;
+		r->repair_count = 0;
+		asked = 1;
+	}
+	rc = r->ops->ingest_run(r->ctx, m, &stored, &repaired, &ie);
 	if (local_failure(rc)) {
 		/* keep the peer and the want: a failed commit restarts
 		 * the session and it is asked for again */
@@ -443,18 +564,28 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
 	r->stats.entries_in += stored;
-	if (stored)
+	r->stats.repaired += repaired;
+	if (stored || repaired) {
 		r->strikes = 0; /* strikes count a peer that makes no progress */
-	if (rc == REPL_FORK) {
+		r->restarts = 0;
+	}
+	if (rc == REPL_FORK || rc == REPL_FORK_KNOWN) {
 		/* not the relaying peer's fault: the author forked; this
-		 * feed cannot go on from here */
+		 * feed cannot go on from here. But evidence that adds
+		 * nothing, sent unasked, is a peer replaying forks at us. */
 		if (found)
 			want_remove(r, i);
-		err_set(e, STOA_EFORK, "%s", ie.msg);
+		if (rc == REPL_FORK_KNOWN && !asked) {
+			rc = strike(r, e, "unasked run: %s", ie.msg);
+			if (rc < 0)
+				return rc;
+		} else {
+			err_set(e, STOA_EFORK, "%s", ie.msg);
+		}
 		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
 	if (!found)
-		return 0;
+		return repair ? pump(r, e) : 0;
 	if ((rc = r->ops->head(r->ctx, m->u.entries.author, &have, e)) < 0)
 		return rc;
 	last = m->u.entries.first + m->u.entries.count - 1;
@@ -473,16 +604,78 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 	return pump(r, e);
 }
 
-static int on_want(struct repl *r, const struct msg *m, struct err *e)
+/* Answers one WANT with a run from the store. */
+static int answer(struct repl *r, const struct repl_ask *a, struct err *e)
 {
+	uint16_t n;
 	int rc;
 
 	buf_reset(r->scratch);
-	if ((rc = r->ops->read_run(r->ctx, r->scratch, m->u.want.author,
-				   m->u.want.from, m->u.want.max, e)) < 0)
+	if ((rc = r->ops->read_run(r->ctx, r->scratch, a->author, a->from,
+				   a->max, e)) < 0)
 		return rc;
-	r->stats.entries_out += msg_entries_count(r->scratch);
+	n = msg_entries_count(r->scratch);
+	r->stats.entries_out += n;
+	if (n)
+		r->restarts = 0;
 	return flush(r, e);
+}
+
+/*
+ * A WANT is answered at once unless frames wait in the outbox (the peer
+ * is not reading): then it waits, at most REPL_ASKS_MAX of them, so what
+ * one peer can make this node hold for it is bounded in bytes.
+ */
+static int on_want(struct repl *r, const struct msg *m, struct err *e)
+{
+	struct repl_ask a;
+
+	memcpy(a.author, m->u.want.author, KEY_PUBLIC_LEN);
+	a.from = m->u.want.from;
+	a.max = m->u.want.max;
+	if (!r->out_head && r->nasks == 0)
+		return answer(r, &a, e);
+	if (r->nasks == REPL_ASKS_MAX)
+		return strike(r, e, "more than %d WANTs wait for their "
+			      "answers to be read", REPL_ASKS_MAX);
+	r->asks[r->nasks++] = a;
+	return 0;
+}
+
+int repl_drain(struct repl *r, struct err *e)
+{
+	struct err se = { 0 };
+	int rc;
+
+	while (r->out_head) {
+		struct repl_frame *f = r->out_head;
+
+		rc = r->ops->send(r->peer, f->data, f->len, &se);
+		if (rc == STOA_EBUSY)
+			return 0;
+		if (rc < 0)
+			return err_set(e, rc, "%s", se.msg);
+		r->out_head = f->next;
+		if (!r->out_head)
+			r->out_tail = NULL;
+		r->out_bytes -= f->len;
+		free(f);
+	}
+	while (r->nasks > 0 && !r->out_head) {
+		struct repl_ask a = r->asks[0];
+
+		memmove(&r->asks[0], &r->asks[1],
+			(r->nasks - 1) * sizeof(r->asks[0]));
+		r->nasks--;
+		if ((rc = answer(r, &a, e)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+size_t repl_backlog(const struct repl *r)
+{
+	return r->out_bytes + r->nasks;
 }
 
 static int on_have(struct repl *r, const struct msg *m, struct err *e)
@@ -551,7 +744,7 @@ int repl_notify(struct repl *r, const struct msg_head *h, struct err *e)
 int repl_settled(const struct repl *r)
 {
 	return r->got_hello && r->frontier_done && r->nwants == 0 &&
-	       r->got_done;
+	       r->got_done && r->repair_done && !r->repair_in_flight;
 }
 
 void repl_lacks(const struct repl *r, uint64_t *in, uint64_t *out)

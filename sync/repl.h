@@ -23,7 +23,24 @@
 #define REPL_STRIKES_MAX 3     /* malformed messages before a drop */
 #define REPL_WANTS_MAX 20000   /* feeds waiting to be pulled per peer */
 #define REPL_HELLO_DOMAIN "stoa-hello-v1"
-#define REPL_FORK 2            /* ingest_run: the run showed a fork */
+#define REPL_FORK 2            /* ingest_run: a fork, its proof recorded */
+#define REPL_FORK_KNOWN 3      /* ingest_run: fork evidence adding nothing */
+/* The peer's WANTs waiting for an answer while the frames before them
+ * have not left (an honest peer has at most REPL_WINDOW in flight, and a
+ * few more across a restart); one more is refused with a strike. */
+#define REPL_ASKS_MAX (2 * REPL_WINDOW)
+/* Bytes of frames waiting in the outbox because the peer's queue in the
+ * transport is full (it does not read). A WANT is answered only while
+ * the outbox holds less than MSG_RUN_BYTES, so the outbox holds at most
+ * one run beyond what else was sent; a frame that would pass this bound
+ * ends the session: the peer does not read what it asked for. */
+#define REPL_OUTBOX_MAX (4 * 1024 * 1024)
+/* HELLOs that restart the session with nothing exchanged since the last
+ * one: beyond this each costs a strike (a HELLO makes this node read and
+ * send its whole frontier). */
+#define REPL_RESTARTS_FREE 8
+/* Runs of held entries lacking their payload asked for per session. */
+#define REPL_REPAIRS_MAX 64
 
 /* What the state machine needs from the store and the socket. ctx is
  * the store side, peer the socket side; each returns 0 or STOA_E*. */
@@ -39,10 +56,18 @@ struct repl_ops {
 			const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
 			uint32_t max, struct err *e);
 	/* checks and stores a decoded ENTRIES run (all or nothing): 0, or
-	 * REPL_FORK when the run showed a fork (recorded; e says where) */
+	 * REPL_FORK when the run showed a fork (recorded; e says where), or
+	 * REPL_FORK_KNOWN (fork evidence not recorded: nothing new).
+	 * *repaired: held entries lacking their payload that got it */
 	int (*ingest_run)(void *ctx, const struct msg *m, uint32_t *stored,
-			  struct err *e);
-	/* sends one frame to the peer */
+			  uint32_t *repaired, struct err *e);
+	/* the first entries held without payload after (after, seq):
+	 * 1 with author, from, count; 0 if none */
+	int (*next_hole)(void *ctx, const uint8_t after[KEY_PUBLIC_LEN],
+			 uint64_t seq, uint8_t author[KEY_PUBLIC_LEN],
+			 uint64_t *from, uint32_t *count, struct err *e);
+	/* sends one frame to the peer: 0, STOA_EBUSY if the peer's queue is
+	 * full (the frame waits in the outbox), or another STOA_E* */
 	int (*send)(void *peer, const uint8_t *p, size_t len, struct err *e);
 };
 
@@ -53,9 +78,24 @@ struct repl_want {
 	int in_flight;
 };
 
+/* A WANT of the peer's waiting for the outbox to empty. */
+struct repl_ask {
+	uint8_t author[KEY_PUBLIC_LEN];
+	uint64_t from;
+	uint32_t max;
+};
+
+/* A frame that could not be sent yet (owned). */
+struct repl_frame {
+	struct repl_frame *next;
+	size_t len;
+	uint8_t data[];
+};
+
 struct repl_stats {
 	uint64_t expected_in;  /* entries the peer announced that we lacked */
 	uint64_t entries_in;   /* new entries stored from this peer */
+	uint64_t repaired;     /* payloads of held entries it brought */
 	uint64_t entries_out;  /* entries sent to it */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
@@ -92,6 +132,19 @@ struct repl {
 	uint64_t ours_total;      /* sum of the heads in our FRONTIER */
 	uint64_t matched;         /* ... of those the peer's FRONTIER had */
 	uint64_t out_base;        /* entries_out when the session started */
+	/* frames waiting for the peer's queue to take them, oldest first */
+	struct repl_frame *out_head, *out_tail;
+	size_t out_bytes;
+	struct repl_ask asks[REPL_ASKS_MAX]; /* the peer's WANTs waiting */
+	unsigned nasks;
+	unsigned restarts;        /* peer HELLOs since entries last moved */
+	/* repair: asking the peer for payloads this store lacks */
+	int repair_done;          /* no hole left to ask it for */
+	int repair_in_flight;
+	unsigned repairs;         /* holes asked for this session */
+	uint8_t repair_author[KEY_PUBLIC_LEN]; /* the hole asked for, and */
+	uint64_t repair_from;     /* the cursor of the next one */
+	uint32_t repair_count;
 };
 
 /*
@@ -125,6 +178,17 @@ int repl_recv(struct repl *r, const uint8_t *p, size_t len, struct err *e);
 
 /* A feed grew here (written locally or relayed): tell the peer (HAVE). */
 int repl_notify(struct repl *r, const struct msg_head *h, struct err *e);
+
+/*
+ * Sends what waits: frames in the outbox, then WANTs that were waiting
+ * for it to empty. 0 (all out, or the peer's queue is full again: call
+ * it later), or a negative STOA_E* when the peer must be dropped. Call it
+ * whenever repl_backlog is not 0.
+ */
+int repl_drain(struct repl *r, struct err *e);
+
+/* Bytes in the outbox plus WANTs waiting: 0 when nothing waits. */
+size_t repl_backlog(const struct repl *r);
 
 /* 1 once both sides have pulled everything the other had at the start. */
 int repl_settled(const struct repl *r);

@@ -69,6 +69,10 @@ void transport_ctx_free(void *ctx)
 		;
 }
 
+#define TRANSPORT_ZAP_ENDPOINT "inproc://zeromq.zap.01" /* RFC 27 */
+#define TRANSPORT_ZAP_VERSION "1.0"
+#define TRANSPORT_ZAP_DOMAIN "stoa"
+
 static int set_int(void *sock, int opt, int v)
 {
 	return zmq_setsockopt(sock, opt, &v, sizeof(v));
@@ -81,8 +85,8 @@ static int set_common(void *sock)
 
 	if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) != 0 ||
 	    set_int(sock, ZMQ_LINGER, 0) != 0 ||
-	    set_int(sock, ZMQ_SNDHWM, TRANSPORT_HWM) != 0 ||
-	    set_int(sock, ZMQ_RCVHWM, TRANSPORT_HWM) != 0 ||
+	    set_int(sock, ZMQ_SNDHWM, TRANSPORT_SNDHWM) != 0 ||
+	    set_int(sock, ZMQ_RCVHWM, TRANSPORT_RCVHWM) != 0 ||
 	    set_int(sock, ZMQ_HEARTBEAT_IVL, TRANSPORT_HEARTBEAT_IVL) != 0 ||
 	    set_int(sock, ZMQ_HEARTBEAT_TIMEOUT,
 		    TRANSPORT_HEARTBEAT_TIMEOUT) != 0 ||
@@ -147,6 +151,8 @@ int transport_listen(void *ctx, const struct transport_keys *t,
 	    set_int(s, ZMQ_IPV6, wants_ipv6(endpoint)) != 0 ||
 	    set_int(s, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
 	    set_int(s, ZMQ_CURVE_SERVER, 1) != 0 ||
+	    zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, TRANSPORT_ZAP_DOMAIN,
+			   sizeof(TRANSPORT_ZAP_DOMAIN) - 1) != 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, t->server_sk,
 			   TRANSPORT_KEY_LEN) != 0) {
 		errnum = zmq_errno();
@@ -300,6 +306,17 @@ static void drain(void *sock)
 	zmq_msg_close(&m);
 }
 
+/* The connection's User-Id (set by our ZAP answer) and address. */
+static void peer_props(zmq_msg_t *m, struct transport_frame *f)
+{
+	const char *uid = zmq_msg_gets(m, "User-Id");
+	const char *addr = zmq_msg_gets(m, "Peer-Address");
+
+	f->has_peer_key = uid && strlen(uid) == 2 * TRANSPORT_KEY_LEN &&
+			  hex_decode(f->peer_key, TRANSPORT_KEY_LEN, uid) == 0;
+	snprintf(f->peer_addr, sizeof(f->peer_addr), "%s", addr ? addr : "");
+}
+
 int transport_recv(void *sock, int is_router, struct transport_frame *f,
 		   struct err *e)
 {
@@ -311,6 +328,8 @@ int transport_recv(void *sock, int is_router, struct transport_frame *f,
 	f->data = NULL;
 	f->len = 0;
 	f->rid_len = 0;
+	f->has_peer_key = 0;
+	f->peer_addr[0] = '\0';
 	zmq_msg_init(m);
 	if (recv_part(sock, m) != 0) {
 		errnum = zmq_errno();
@@ -347,7 +366,121 @@ int transport_recv(void *sock, int is_router, struct transport_frame *f,
 	f->held = 1;
 	f->data = zmq_msg_data(m);
 	f->len = zmq_msg_size(m);
+	if (is_router)
+		peer_props(m, f);
 	return 1;
+}
+
+int transport_zap_listen(void *ctx, void **sock, struct err *e)
+{
+	void *s = zmq_socket(ctx, ZMQ_REP);
+
+	*sock = NULL;
+	if (!s)
+		return err_set(e, STOA_EIO, "cannot create socket: %s",
+			       zmq_strerror(zmq_errno()));
+	set_int(s, ZMQ_LINGER, 0);
+	if (zmq_bind(s, TRANSPORT_ZAP_ENDPOINT) != 0) {
+		int errnum = zmq_errno();
+
+		zmq_close(s);
+		return err_set(e, STOA_EIO, "cannot bind the ZAP handler: %s",
+			       zmq_strerror(errnum));
+	}
+	*sock = s;
+	return 0;
+}
+
+/* Sends the ZAP reply frames (RFC 27): version, request id, status code,
+ * status text, user id, metadata. */
+static int zap_send(void *sock, const char *rid, size_t rid_len,
+		    const char *code, const char *text, const char *user)
+{
+	if (send_part(sock, TRANSPORT_ZAP_VERSION,
+		      sizeof(TRANSPORT_ZAP_VERSION) - 1, ZMQ_SNDMORE) != 0 ||
+	    send_part(sock, rid, rid_len, ZMQ_SNDMORE) != 0 ||
+	    send_part(sock, code, strlen(code), ZMQ_SNDMORE) != 0 ||
+	    send_part(sock, text, strlen(text), ZMQ_SNDMORE) != 0 ||
+	    send_part(sock, user, strlen(user), ZMQ_SNDMORE) != 0 ||
+	    send_part(sock, "", 0, 0) != 0)
+		return -1;
+	return 0;
+}
+
+int transport_zap_recv(void *sock, struct transport_zap_req *req,
+		       struct err *e)
+{
+	zmq_msg_t m;
+	size_t n, i = 0;
+	int more = 1, bad = 0, errnum;
+	char mech[16] = "";
+
+	memset(req, 0, sizeof(*req));
+	zmq_msg_init(&m);
+	/* version, request id, domain, address, routing id, mechanism,
+	 * credentials...; every part is read so the REP socket can answer */
+	while (more) {
+		if (recv_part(sock, &m) != 0) {
+			errnum = zmq_errno();
+			zmq_msg_close(&m);
+			if (errnum == EAGAIN && i == 0)
+				return 0;
+			return err_set(e, STOA_EIO, "cannot read a ZAP request: %s",
+				       zmq_strerror(errnum));
+		}
+		n = zmq_msg_size(&m);
+		switch (i) {
+		case 0:
+			bad |= n != sizeof(TRANSPORT_ZAP_VERSION) - 1 ||
+			       memcmp(zmq_msg_data(&m), TRANSPORT_ZAP_VERSION, n);
+			break;
+		case 1:
+			if (n > sizeof(req->request_id))
+				bad = 1;
+			else
+				memcpy(req->request_id, zmq_msg_data(&m), n);
+			req->request_id_len = n < sizeof(req->request_id) ? n : 0;
+			break;
+		case 3:
+			if (n < sizeof(req->addr))
+				memcpy(req->addr, zmq_msg_data(&m), n);
+			break;
+		case 5:
+			if (n < sizeof(mech))
+				memcpy(mech, zmq_msg_data(&m), n);
+			break;
+		case 6:
+			if (n == TRANSPORT_KEY_LEN && !strcmp(mech, "CURVE")) {
+				memcpy(req->client_key, zmq_msg_data(&m), n);
+				req->curve = 1;
+			}
+			break;
+		}
+		more = zmq_msg_more(&m);
+		i++;
+	}
+	zmq_msg_close(&m);
+	if (bad || i < 6) {
+		zap_send(sock, req->request_id, req->request_id_len, "500",
+			 "malformed request", "");
+		return 0;
+	}
+	return 1;
+}
+
+int transport_zap_reply(void *sock, const struct transport_zap_req *req,
+			int allow, struct err *e)
+{
+	char user[2 * TRANSPORT_KEY_LEN + 1] = "";
+
+	if (req->curve)
+		hex_encode(user, req->client_key, TRANSPORT_KEY_LEN);
+	if (zap_send(sock, req->request_id, req->request_id_len,
+		     allow ? "200" : "400", allow ? "OK" : "refused",
+		     allow ? user : "") != 0)
+		return err_set(e, STOA_EIO, "cannot answer a ZAP request: %s",
+			       zmq_strerror(zmq_errno()));
+	return 0;
 }
 
 void transport_frame_release(struct transport_frame *f)
@@ -508,8 +641,8 @@ static int plain_socket(void *ctx, int type, const char *endpoint, int bind,
 		return err_set(e, STOA_EIO, "cannot create a socket: %s",
 			       zmq_strerror(zmq_errno()));
 	if (set_int(s, ZMQ_LINGER, 0) != 0 ||
-	    set_int(s, ZMQ_SNDHWM, TRANSPORT_HWM) != 0 ||
-	    set_int(s, ZMQ_RCVHWM, TRANSPORT_HWM) != 0 ||
+	    set_int(s, ZMQ_SNDHWM, TRANSPORT_RCVHWM) != 0 ||
+	    set_int(s, ZMQ_RCVHWM, TRANSPORT_RCVHWM) != 0 ||
 	    (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) != 0) {
 		int errnum = zmq_errno();
 

@@ -24,13 +24,15 @@
 #define TRANSPORT_KEY_LEN 32
 #define TRANSPORT_RID_MAX 255        /* a ZeroMQ routing id is 1..255 bytes */
 #define TRANSPORT_ENDPOINT_MAX 256   /* room for any ZMQ_LAST_ENDPOINT */
-/* ZMQ_SNDHWM and ZMQ_RCVHWM, in messages. An honest peer keeps at most
- * REPL_WINDOW runs in flight; a burst of HAVEs that reaches the mark makes
- * the daemon restart that session (nothing is lost), and a peer that asks
- * and never reads is dropped when its queue is full. With frames of at
- * most MSG_MAX, one connection can make libzmq hold at most about
- * 64 x 1.06 MiB each way. */
-#define TRANSPORT_HWM 64
+/* ZMQ_SNDHWM, in messages: what libzmq holds for a peer that does not
+ * read before a send says STOA_EBUSY. Kept small, because libzmq counts
+ * frames, not bytes: the rest waits in the session's outbox, which is
+ * bounded in bytes (REPL_OUTBOX_MAX). A peer that reads drains this into
+ * its TCP connection at once, so it is rarely reached. */
+#define TRANSPORT_SNDHWM 4
+/* ZMQ_RCVHWM, in messages: frames libzmq reads ahead from one peer before
+ * TCP pushes back on it. */
+#define TRANSPORT_RCVHWM 64
 #define TRANSPORT_HEARTBEAT_IVL 1000 /* ms */
 #define TRANSPORT_HEARTBEAT_TIMEOUT 2000 /* a dead peer noticed in about 2 s */
 #define TRANSPORT_HEARTBEAT_TTL 6000
@@ -86,7 +88,7 @@ int transport_listen(void *ctx, const struct transport_keys *t,
  * member's, server key = the community server public key). Connecting is
  * asynchronous: success means the attempt started; libzmq reconnects on
  * its own (100 ms, backing off to 5 s). Frames sent before the handshake
- * completes are queued (up to TRANSPORT_HWM). Errors as transport_listen.
+ * completes are queued (up to TRANSPORT_SNDHWM). Errors as transport_listen.
  */
 int transport_dial(void *ctx, const struct transport_keys *t,
 		   const char *endpoint, void **sock, struct err *e);
@@ -102,6 +104,8 @@ void transport_close(void *sock); /* linger 0, drops queued frames; NULL-safe */
 int transport_send(void *sock, const uint8_t *rid, size_t rid_len,
 		   const void *p, size_t len, struct err *e);
 
+#define TRANSPORT_ADDR_MAX 64        /* a peer's IP address, as text */
+
 /* A received frame; f->data borrows f's own storage until release. */
 struct transport_frame {
 	_Alignas(8) unsigned char impl[TRANSPORT_MSG_IMPL]; /* opaque */
@@ -110,6 +114,11 @@ struct transport_frame {
 	size_t len;
 	uint8_t rid[TRANSPORT_RID_MAX + 1]; /* ROUTER only */
 	size_t rid_len;
+	/* ROUTER with a ZAP handler (transport_zap_listen): the CURVE
+	 * public key the sender's connection was made with */
+	int has_peer_key;
+	uint8_t peer_key[TRANSPORT_KEY_LEN];
+	char peer_addr[TRANSPORT_ADDR_MAX]; /* "" if libzmq gave none */
 };
 
 /*
@@ -124,6 +133,34 @@ struct transport_frame {
 int transport_recv(void *sock, int is_router, struct transport_frame *f,
 		   struct err *e);
 void transport_frame_release(struct transport_frame *f); /* idempotent */
+
+/*
+ * ZAP (ZeroMQ RFC 27): a socket in ctx that libzmq asks, during each
+ * CURVE handshake on a listening socket of ctx, whether to admit the
+ * client, so the node learns (and can refuse) the key each connection is
+ * made with. Bind it before transport_listen; poll it with the rest and
+ * answer every request with transport_zap_reply at once: the handshake
+ * waits for the answer. Closed with transport_close.
+ */
+int transport_zap_listen(void *ctx, void **sock, struct err *e);
+
+struct transport_zap_req {
+	char request_id[64];          /* echoed in the reply */
+	size_t request_id_len;
+	int curve;                    /* mechanism CURVE with a client key */
+	uint8_t client_key[TRANSPORT_KEY_LEN];
+	char addr[TRANSPORT_ADDR_MAX];
+};
+
+/* Reads one ZAP request without blocking: 1 (req filled), 0 (none), or
+ * STOA_EIO. A malformed request is answered (refused) here, and 0. */
+int transport_zap_recv(void *sock, struct transport_zap_req *req,
+		       struct err *e);
+/* Answers req: allow, or refuse (libzmq closes that connection). The
+ * client key, as 64 hex digits, becomes the connection's User-Id, which
+ * transport_recv reports as peer_key. */
+int transport_zap_reply(void *sock, const struct transport_zap_req *req,
+			int allow, struct err *e);
 
 /*
  * A monitor of sock's connections: *mon is a socket to poll (and close

@@ -347,7 +347,7 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 			if (k == 0)
 				continue;
 			progress = 1;
-			if (store_ingest_run(b, v, k, &stored, &e) < 0 || stored != k) {
+			if (store_ingest_run(b, v, k, &stored, NULL, &e) < 0 || stored != k) {
 				fprintf(stderr, "bench: run: %u of %zu stored: %s\n",
 					stored, k, e.msg);
 				e.code = e.code ? e.code : STOA_EIO;

@@ -652,25 +652,25 @@ static void test_run_cut(void)
 		v[i].payload = (const uint8_t *)payload[i];
 		v[i].plen = (uint32_t)strlen(payload[i]);
 	}
-	CHECK_EQ_INT(store_ingest_run(s, v, 5, &stored, &e), 0);
+	CHECK_EQ_INT(store_ingest_run(s, v, 5, &stored, NULL, &e), 0);
 	CHECK_EQ_INT(stored, 4);
 	store_head(s, members[3].pk, &seq, NULL, NULL);
 	CHECK_EQ_INT(seq, 4);
 	err_clear(&e);
-	CHECK_EQ_INT(store_ingest_run(s, v + 4, 6, &stored, &e), 0);
+	CHECK_EQ_INT(store_ingest_run(s, v + 4, 6, &stored, NULL, &e), 0);
 	CHECK_EQ_INT(stored, 6);
 	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
 	CHECK_EQ_INT(n, 10);
 	CHECK_EQ_INT(problems, 1);
 	err_clear(&e);
-	CHECK_EQ_INT(store_ingest_run(t, v, 10, &stored, &e), 0);
+	CHECK_EQ_INT(store_ingest_run(t, v, 10, &stored, NULL, &e), 0);
 	CHECK_EQ_INT(stored, 10);
 	/* a run whose only new entry is the bad one is refused */
 	store_close(t);
 	t = open_store("cut3");
-	CHECK_EQ_INT(store_ingest_run(t, v, 4, &stored, &e), 0);
+	CHECK_EQ_INT(store_ingest_run(t, v, 4, &stored, NULL, &e), 0);
 	err_clear(&e);
-	CHECK_EQ_INT(store_ingest_run(t, v + 4, 1, &stored, &e), STOA_ECRYPTO);
+	CHECK_EQ_INT(store_ingest_run(t, v + 4, 1, &stored, NULL, &e), STOA_ECRYPTO);
 	store_head(t, members[3].pk, &seq, NULL, NULL);
 	CHECK_EQ_INT(seq, 4);
 	store_close(s);
