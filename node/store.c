@@ -2046,7 +2046,10 @@ end:
 	if (rc == 0 && diverged) {
 		err_set(e, STOA_EFORK, "fork in feed %s: the entry after %" PRIu64
 			" held here is signed on another history", a8, h.seq);
-		rc = INGEST_FORK_KNOWN; /* nothing to record */
+		/* nothing to record, but not evidence seen before either:
+		 * an honest relay of the other branch sends it each time it
+		 * is asked, and late answers after a restart come unasked */
+		rc = INGEST_FORK;
 	} else if (rc == 0 && forked == 1) {
 		err_set(e, STOA_EFORK, "fork in feed %s: its author signed two "
 			"entries at seq %" PRIu64 " (proof recorded, the first "

@@ -67,10 +67,11 @@ enum ingest_result {
 	INGEST_FORK = 2,      /* valid second entry for (author, seq): proof
 			       * recorded, the first one kept */
 	INGEST_FORK_KNOWN = 3, /* fork evidence that adds nothing: a proof of
-				* that (author, seq) is held, the author has
-				* STORE_FORKS_PER_AUTHOR, or (a run) its first
-				* new entry links to another history; nothing
-				* stored */
+				* that (author, seq) is held, or the author
+				* has STORE_FORKS_PER_AUTHOR; nothing stored
+				* (a run whose first new entry links to another
+				* history is INGEST_FORK: nothing can be
+				* recorded of it, and it is not a replay) */
 	INGEST_REPAIRED = 4,  /* held without its payload: now whole */
 };
 

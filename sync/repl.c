@@ -423,8 +423,9 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 		return err_set(e, STOA_EPERM, "peer changed its node id");
 	if (r->got_hello && !(m->u.hello.flags & MSG_HELLO_REPLY)) {
 		/* each restart reads and sends the whole frontier again: a
-		 * peer that restarts without ever exchanging entries is
-		 * storming, not syncing */
+		 * peer that restarts without ever bringing entries is
+		 * storming, not syncing (what we send it does not count:
+		 * it would only have to ask for one entry each time) */
 		if (++r->restarts > REPL_RESTARTS_FREE)
 			return strike(r, e, "%u HELLOs with nothing exchanged "
 				      "between them", r->restarts);
@@ -616,8 +617,6 @@ static int answer(struct repl *r, const struct repl_ask *a, struct err *e)
 		return rc;
 	n = msg_entries_count(r->scratch);
 	r->stats.entries_out += n;
-	if (n)
-		r->restarts = 0;
 	return flush(r, e);
 }
 

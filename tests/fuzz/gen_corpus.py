@@ -95,6 +95,68 @@ def frames(*fs):
     return b''.join(struct.pack('>H', len(f)) + f for f in fs)
 
 
+# Ed25519 signing (RFC 8032, section 6), for entries the golden vectors do
+# not hold (a fork); deterministic, so the seeds are too. main() checks it
+# against every golden signature first.
+ED_P = 2 ** 255 - 19
+ED_Q = 2 ** 252 + 27742317777372353535851937790883648493
+ED_D = -121665 * pow(121666, ED_P - 2, ED_P) % ED_P
+
+
+def ed_add(a, b):
+    p = ED_P
+    A, B = (a[1] - a[0]) * (b[1] - b[0]) % p, (a[1] + a[0]) * (b[1] + b[0]) % p
+    C, D = 2 * a[3] * b[3] * ED_D % p, 2 * a[2] * b[2] % p
+    E, F, G, H = B - A, D - C, D + C, B + A
+    return (E * F % p, G * H % p, F * G % p, E * H % p)
+
+
+def ed_mul(s, pt):
+    acc = (0, 1, 1, 0)
+    while s > 0:
+        if s & 1:
+            acc = ed_add(acc, pt)
+        pt = ed_add(pt, pt)
+        s >>= 1
+    return acc
+
+
+def ed_base():
+    p = ED_P
+    y = 4 * pow(5, p - 2, p) % p
+    x2 = (y * y - 1) * pow(ED_D * y * y + 1, p - 2, p)
+    x = pow(x2, (p + 3) // 8, p)
+    if (x * x - x2) % p:
+        x = x * pow(2, (p - 1) // 4, p) % p
+    if x & 1:
+        x = p - x
+    return (x, y, 1, x * y % p)
+
+
+def ed_compress(pt):
+    zi = pow(pt[2], ED_P - 2, ED_P)
+    x, y = pt[0] * zi % ED_P, pt[1] * zi % ED_P
+    return (y | ((x & 1) << 255)).to_bytes(32, 'little')
+
+
+def ed_sign(seed, msg):
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], 'little') & ((1 << 254) - 8) | (1 << 254)
+    pub = ed_compress(ed_mul(a, ed_base()))
+    r = int.from_bytes(hashlib.sha512(h[32:] + msg).digest(), 'little') % ED_Q
+    R = ed_compress(ed_mul(r, ed_base()))
+    k = int.from_bytes(hashlib.sha512(R + pub + msg).digest(), 'little') % ED_Q
+    return R + ((r + k * a) % ED_Q).to_bytes(32, 'little')
+
+
+def entry(seed, author, kind, seq, prev, ts, payload):
+    """The 186 signed bytes of an entry (docs/formats.md)."""
+    header = b'STOA' + bytes([1, kind]) + author + struct.pack('>Q', seq) + \
+        prev + struct.pack('>QI', ts, len(payload)) + \
+        hashlib.blake2b(payload, digest_size=32).digest()
+    return header + ed_sign(seed, b'stoa-entry-v1:' + header)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--stoa', help='a built stoa binary (invite, keyfile)')
@@ -106,6 +168,12 @@ def main():
     b1, b2, b3 = (g['unknown-kind-200-empty-payload'],
                   g['profile-seq2-utf8'], g['feedback-seq3'])
     ids = {n: bytes.fromhex(v['id']) for n, v in g.items()}
+    for v in g.values():
+        if 'original' not in v:  # the signer makes every golden entry
+            hx = bytes.fromhex
+            assert entry(hx(v['seed']), hx(v['author']), int(v['kind']),
+                         int(v['seq']), hx(v['prev']), int(v['timestamp']),
+                         v['payload_b']) == v['signed_b']
 
     # msg: one valid frame of each type (and a few variants).
     msgs = {
@@ -192,6 +260,33 @@ def main():
                        (a2['signed_b'], g['tampered-payload']['payload_b'])]),
         b'garbage', hdr(7)))
     write('repl', 'unauthenticated', frames(want(B, 1, 1), hdr(7)))
+    # Refusals (docs/protocol.md): entries marked erased (new ones, after
+    # a held one, a held one) refuse their runs, each a strike; then an
+    # honest run is still taken.
+    write('repl', 'erased-refused', frames(
+        hello(A, b'\x88' * 32, 1),
+        entries(B, 2, [(b2['signed_b'], None),
+                       (b3['signed_b'], b3['payload_b'])]),
+        entries(A, 1, [(a1['signed_b'], a1['payload_b']),
+                       (a2['signed_b'], None)]),
+        entries(A, 1, [(a1['signed_b'], a1['payload_b']),
+                       (a2['signed_b'], a2['payload_b'])]),
+        entries(B, 1, [(b1['signed_b'], None)]),
+        hdr(7)))
+    # The same fork proof (another seq 1 of B, which the store holds),
+    # unasked, again and again: recorded once, then strikes and a drop.
+    fork = entry(bytes.fromhex(b1['seed']), B, 200, 1, b'\0' * 32,
+                 int(b1['timestamp']) + 1, b'fork')
+    write('repl', 'fork-replay', frames(
+        hello(A, b'\x99' * 32, 0),
+        *[entries(B, 1, [(fork, b'fork')])] * 4))
+    # WANTs far beyond the window (the harness's peer reads everything,
+    # so they are answered at once) and a HELLO storm until the drop.
+    write('repl', 'want-flood', frames(
+        hello(A, b'\xaa' * 32, 0),
+        *[want(B, 1 + i % 2, 1000) for i in range(24)],
+        hdr(7)))
+    write('repl', 'hello-storm', frames(*[hello(A, b'\xbb' * 32, 1)] * 13))
 
     # control: the daemon's control requests (node/daemon.h).
     write('control', 'nudge', b'N' + A + struct.pack('>Q', 2) + ids['post-seq2'])

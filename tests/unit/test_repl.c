@@ -4,13 +4,18 @@
  * a warm sync settled by one HELLO each way, a courier (A->B->C, C never
  * meets A), live propagation with HAVE, and hostile peers: a bad hello
  * auth, malformed frames until the drop, a run with a forged signature or
- * a changed payload refused with the store left untouched.
+ * a changed payload refused with the store left untouched; a peer's queue
+ * full for a while (the outbox, in order and bounded, and WANTs waiting
+ * for it), payloads a relay stripped repaired from a peer with the same
+ * frontier, fork evidence replayed, and a HELLO storm.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "community.h"
 #include "replica.h"
@@ -32,6 +37,8 @@ struct side {
 	struct key key;
 	struct repl r;
 	struct wire *in_of_peer; /* where this side's sends land */
+	int busy;                /* its sends find the queue full */
+	unsigned max_asks;       /* the most WANTs of the peer's waiting */
 };
 
 static char tmpdir[] = "/tmp/stoa-test-repl-XXXXXX";
@@ -47,6 +54,8 @@ static int wire_send(void *peer, const uint8_t *p, size_t len, struct err *e)
 	struct wire *w = s->in_of_peer;
 	struct buf *b;
 
+	if (s->busy)
+		return err_set(e, STOA_EBUSY, "the peer's queue is full");
 	if (w->tail >= WIRE_MAX)
 		return err_set(e, STOA_ENOMEM, "wire full");
 	b = &w->frames[w->tail++];
@@ -253,6 +262,750 @@ static void change_payload(uint8_t *p, size_t len)
 	msg_run_iter_init(&it, &m);
 	if (msg_run_next(&it, &re) && re.plen > 10)
 		((uint8_t *)re.payload)[re.plen - 3] ^= 0x20;
+}
+
+/* ---- hostile peers: a full queue, holes, fork replays, HELLO storms ---- */
+
+static void wire_clear(struct wire *w)
+{
+	while (w->head < w->tail)
+		buf_release(&w->frames[w->head++]);
+	w->head = w->tail = 0;
+}
+
+static void key_seed(struct key *k, uint8_t seed_byte)
+{
+	uint8_t seed[KEY_SEED_LEN];
+
+	memset(seed, seed_byte, sizeof(seed));
+	key_from_seed(k, seed);
+}
+
+/* Wires a and b together without starting them. */
+static void pair_open(struct side *a, struct side *b, struct wire *to_a,
+		      struct wire *to_b)
+{
+	memset(to_a, 0, sizeof(*to_a));
+	memset(to_b, 0, sizeof(*to_b));
+	a->in_of_peer = to_b;
+	b->in_of_peer = to_a;
+	a->rp.store = a->s;
+	b->rp.store = b->s;
+	repl_init(&a->r, &ops, &a->rp, a, a->key.pk, hello_key, &scratch);
+	repl_init(&b->r, &ops, &b->rp, b, b->key.pk, hello_key, &scratch);
+}
+
+/*
+ * Runs an open pair until nothing moves: every round drains each side
+ * whose queue takes frames and delivers every frame sent. For the first
+ * busy_rounds rounds, each side's queue is full every other round (b's
+ * in even rounds, a's in odd ones: what b sent while its queue was full
+ * reaches a while a's is). Returns 0 or the first negative repl_recv /
+ * repl_drain code; *problems counts the frames refused with the peer
+ * kept.
+ */
+static int settle(struct side *a, struct side *b, int busy_rounds,
+		  int *problems)
+{
+	struct side *sd[2] = { a, b };
+	struct err e;
+	int round, k, rc = 0, moved = 1;
+
+	*problems = 0;
+	for (round = 0; rc >= 0 && (moved || round < busy_rounds); round++) {
+		moved = 0;
+		for (k = 0; k < 2 && rc >= 0; k++) {
+			sd[k]->busy = round < busy_rounds && (round + k) % 2 == 1;
+			if (sd[k]->busy || repl_backlog(&sd[k]->r) == 0)
+				continue;
+			err_clear(&e);
+			if ((rc = repl_drain(&sd[k]->r, &e)) < 0)
+				fprintf(stderr, "  %s: drain: %s\n", sd[k]->name,
+					e.msg);
+			moved = 1;
+		}
+		for (k = 0; k < 2 && rc >= 0; k++) {
+			struct side *to = sd[k];
+			struct wire *w = sd[1 - k]->in_of_peer;
+
+			while (w->head < w->tail && rc >= 0) {
+				struct buf *f = &w->frames[w->head++];
+				int r;
+
+				err_clear(&e);
+				r = repl_recv(&to->r, f->data, f->len, &e);
+				if (r > 0)
+					(*problems)++;
+				if (r < 0) {
+					fprintf(stderr, "  %s dropped its peer: %s\n",
+						to->name, e.msg);
+					rc = r;
+				}
+				if (to->r.nasks > to->max_asks)
+					to->max_asks = to->r.nasks;
+				buf_release(f);
+				moved = 1;
+			}
+		}
+	}
+	a->busy = b->busy = 0;
+	return rc;
+}
+
+/* A side whose peer is played by the test: its frames land in sink. */
+static void victim_open(struct side *v, struct wire *sink)
+{
+	struct err e = { 0 };
+
+	memset(sink, 0, sizeof(*sink));
+	v->in_of_peer = sink;
+	v->rp.store = v->s;
+	repl_init(&v->r, &ops, &v->rp, v, v->key.pk, hello_key, &scratch);
+	CHECK(repl_start(&v->r, &e) == 0);
+}
+
+static void hello_frame(struct buf *f, const struct key *k,
+			const uint8_t digest[HASH_LEN], uint32_t feeds,
+			uint32_t flags)
+{
+	uint8_t auth[HASH_LEN];
+
+	buf_reset(f);
+	repl_hello_auth(hello_key, k->pk, auth);
+	CHECK(msg_put_hello(f, k->pk, auth, digest, feeds, flags) == 0);
+}
+
+static void want_frame(struct buf *f, const uint8_t *author, uint64_t from,
+		       uint32_t max)
+{
+	buf_reset(f);
+	CHECK(msg_put_want(f, author, from, max) == 0);
+}
+
+/* An ENTRIES frame of one entry, built by the peer itself. */
+static void entries_frame(struct buf *f, const struct entry *en,
+			  const char *payload)
+{
+	buf_reset(f);
+	CHECK(msg_entries_begin(f, en->author, en->seq) == 0);
+	CHECK(msg_entries_add(f, en->signed_bytes, payload,
+			      (uint32_t)strlen(payload)) == 0);
+	msg_entries_end(f);
+}
+
+static int recv_frame(struct side *v, const struct buf *f, struct err *e)
+{
+	err_clear(e);
+	return repl_recv(&v->r, f->data, f->len, e);
+}
+
+/* The last frame v sent (the sink's), decoded: 0 or -1 if none. */
+static int last_sent(struct side *v, struct msg *m)
+{
+	struct wire *w = v->in_of_peer;
+
+	if (w->tail == 0)
+		return -1;
+	return msg_decode(m, w->frames[w->tail - 1].data,
+			  w->frames[w->tail - 1].len, NULL);
+}
+
+/* Makes s what a stoa before schema 3 left when a relay stripped the
+ * payloads of author's posts from..to (as in test_store.c). */
+#define STRIPPED                                                           \
+	"(SELECT n FROM entries WHERE author = ?1 AND seq BETWEEN ?2 AND ?3)"
+static void strip(struct store *s, const uint8_t *author, uint64_t from,
+		  uint64_t to)
+{
+	static const char *const sql[] = {
+		"INSERT INTO posts_fts(posts_fts, rowid, title, body, topic)"
+		" SELECT 'delete', entry, title, body, topic FROM posts"
+		" WHERE entry IN " STRIPPED,
+		"DELETE FROM posts WHERE entry IN " STRIPPED,
+		"UPDATE entries SET payload = NULL, opaque = 1"
+		" WHERE author = ?1 AND seq BETWEEN ?2 AND ?3",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		CHECK(sqlite3_prepare_v2(store_db(s), sql[i], -1, &st, NULL) ==
+		      SQLITE_OK);
+		sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)to);
+		CHECK_EQ_INT(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+}
+
+static uint64_t problems_of(struct store *s)
+{
+	struct err e = { 0 };
+	uint64_t n, p = 99;
+
+	CHECK(store_verify(s, NULL, NULL, &n, &p, &e) == 0);
+	return p;
+}
+
+static int holes_of(struct store *s)
+{
+	uint8_t zero[KEY_PUBLIC_LEN] = { 0 }, author[KEY_PUBLIC_LEN];
+	struct err e = { 0 };
+	uint64_t from;
+	uint32_t count;
+
+	return store_next_hole(s, zero, 0, author, &from, &count, &e);
+}
+
+/*
+ * The peer's queue is full for a while (send says STOA_EBUSY): frames
+ * wait in the outbox in the order they were made, a frame made while
+ * others wait goes behind them even once the queue has room, repl_drain
+ * sends them in that order, WANTs wait for it, and the session ends as
+ * one that never waited.
+ */
+static void test_outbox(void)
+{
+	static struct wire to_a, to_b;
+	static const uint8_t types[3] = { MSG_HELLO, MSG_FRONTIER, MSG_HAVE };
+	struct side a, b;
+	struct key k[3];
+	struct repl_frame *f;
+	struct buf saved[3];
+	struct msg_head h;
+	uint8_t d1[HASH_LEN], d2[HASH_LEN];
+	struct err e = { 0 };
+	size_t bytes = 0;
+	int n = 0, i, problems, rc;
+
+	side_init(&a, "oa", 0x41);
+	side_init(&b, "ob", 0x42);
+	write_posts(&a, &a.key, 2500);
+	for (i = 0; i < 3; i++) {
+		key_seed(&k[i], (uint8_t)(0x51 + i));
+		write_posts(&a, &k[i], 60);
+	}
+	write_posts(&b, &b.key, 40);
+	pair_open(&a, &b, &to_a, &to_b);
+	a.busy = 1;
+	CHECK(repl_start(&a.r, &e) == 0); /* its HELLO waits */
+	CHECK(repl_backlog(&a.r) > 0);
+	CHECK_EQ_INT(to_b.tail, 0);
+	CHECK(repl_start(&b.r, &e) == 0);
+	while (to_a.head < to_a.tail) { /* b's HELLO: a's FRONTIER waits */
+		struct buf *fr = &to_a.frames[to_a.head++];
+
+		err_clear(&e);
+		CHECK_EQ_INT(repl_recv(&a.r, fr->data, fr->len, &e), 0);
+		buf_release(fr);
+	}
+	/* the queue has room again, but what waits goes first */
+	a.busy = 0;
+	head_of(a.s, &a.key, &h);
+	CHECK(repl_notify(&a.r, &h, &e) == 0);
+	CHECK_EQ_INT(to_b.tail, 0);
+	for (f = a.r.out_head; f; f = f->next) {
+		if (n < 3) {
+			CHECK_EQ_INT(f->data[3], types[n]);
+			buf_init(&saved[n], MSG_MAX);
+			CHECK(buf_append(&saved[n], f->data, f->len) == 0);
+		}
+		bytes += f->len;
+		n++;
+	}
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(a.r.out_bytes, bytes);
+	CHECK_EQ_INT(repl_backlog(&a.r), bytes);
+	err_clear(&e);
+	CHECK(repl_drain(&a.r, &e) == 0);
+	CHECK_EQ_INT(repl_backlog(&a.r), 0);
+	CHECK(a.r.out_head == NULL);
+	CHECK_EQ_INT(to_b.tail, 3);
+	for (i = 0; i < 3 && i < n && i < (int)to_b.tail; i++)
+		CHECK(to_b.frames[i].len == saved[i].len &&
+		      memcmp(to_b.frames[i].data, saved[i].data,
+			     saved[i].len) == 0);
+	for (i = 0; i < 3 && i < n; i++)
+		buf_release(&saved[i]);
+
+	/* the rest of the session, both queues full every other round */
+	rc = settle(&a, &b, 40, &problems);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(problems, 0);
+	CHECK(a.max_asks > 0); /* b's WANTs waited for a's outbox */
+	CHECK(repl_settled(&a.r) && repl_settled(&b.r));
+	CHECK_EQ_INT(b.r.stats.entries_in, 2500 + 3 * 60);
+	CHECK_EQ_INT(a.r.stats.entries_in, 40);
+	CHECK_EQ_INT(a.r.strikes + b.r.strikes, 0);
+	CHECK_EQ_INT(repl_backlog(&a.r) + repl_backlog(&b.r), 0);
+	digest(a.s, d1);
+	digest(b.s, d2);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	view_digest(a.s, d1);
+	view_digest(b.s, d2);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	repl_release(&a.r);
+	repl_release(&b.r);
+	wire_clear(&to_a);
+	wire_clear(&to_b);
+	store_close(a.s);
+	store_close(b.s);
+}
+
+/*
+ * A peer that asks while it does not read: its WANTs wait for the
+ * outbox to empty, at most REPL_ASKS_MAX of them; each one more is a
+ * strike, and the third strike drops it. Once it reads, the waiting
+ * WANTs are answered in the order asked.
+ */
+static void test_ask_bound(void)
+{
+	static struct wire sink;
+	struct side v;
+	struct key peer;
+	struct buf f;
+	struct msg m;
+	uint8_t dg[HASH_LEN];
+	struct err e = { 0 };
+	size_t i;
+	int error_at = -1, entries_at = -1, nent = 0;
+
+	side_init(&v, "asks", 0x43);
+	write_posts(&v, &v.key, 30);
+	key_seed(&peer, 0x44);
+	v.busy = 1;
+	victim_open(&v, &sink);
+	buf_init(&f, MSG_MAX);
+	memset(dg, 0x5c, sizeof(dg));
+	hello_frame(&f, &peer, dg, 0, 0);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	for (i = 0; i < REPL_ASKS_MAX; i++) {
+		want_frame(&f, v.key.pk, i + 1, 1);
+		CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	}
+	CHECK_EQ_INT(v.r.nasks, REPL_ASKS_MAX);
+	CHECK_EQ_INT(v.r.stats.entries_out, 0);
+	CHECK_EQ_INT(repl_backlog(&v.r), v.r.out_bytes + REPL_ASKS_MAX);
+	CHECK_EQ_INT(sink.tail, 0);
+	want_frame(&f, v.key.pk, 20, 1);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 1);
+	CHECK(strstr(e.msg, "WANTs wait") != NULL);
+	CHECK_EQ_INT(v.r.strikes, 1);
+	CHECK_EQ_INT(v.r.nasks, REPL_ASKS_MAX);
+
+	/* it reads: what waited goes out, then the answers, in order */
+	v.busy = 0;
+	err_clear(&e);
+	CHECK(repl_drain(&v.r, &e) == 0);
+	CHECK_EQ_INT(repl_backlog(&v.r), 0);
+	CHECK_EQ_INT(v.r.stats.entries_out, REPL_ASKS_MAX);
+	for (i = 0; i < sink.tail; i++) {
+		if (msg_decode(&m, sink.frames[i].data, sink.frames[i].len,
+			       NULL) < 0) {
+			CHECK(0);
+			continue;
+		}
+		if (i == 0)
+			CHECK_EQ_INT(m.type, MSG_HELLO);
+		if (m.type == MSG_ERROR && error_at < 0)
+			error_at = (int)i;
+		if (m.type == MSG_ENTRIES) {
+			if (entries_at < 0)
+				entries_at = (int)i;
+			CHECK_EQ_INT(m.u.entries.first, (uint64_t)nent + 1);
+			CHECK_EQ_INT(m.u.entries.count, 1);
+			nent++;
+		}
+	}
+	CHECK_EQ_INT(nent, REPL_ASKS_MAX);
+	CHECK(error_at > 0 && entries_at > error_at);
+	wire_clear(&sink);
+
+	/* full again: the next WANT is answered into the outbox, the ones
+	 * after it wait, and beyond REPL_ASKS_MAX the third strike drops */
+	v.busy = 1;
+	want_frame(&f, v.key.pk, 9, 1);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	CHECK_EQ_INT(v.r.nasks, 0);
+	CHECK(v.r.out_bytes > 0);
+	for (i = 0; i < REPL_ASKS_MAX; i++) {
+		want_frame(&f, v.key.pk, 10 + i, 1);
+		CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	}
+	want_frame(&f, v.key.pk, 1, 1);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 1);
+	CHECK_EQ_INT(v.r.strikes, 2);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "dropping") != NULL);
+	CHECK_EQ_INT(v.r.strikes, REPL_STRIKES_MAX);
+	buf_release(&f);
+	repl_release(&v.r);
+	wire_clear(&sink);
+	store_close(v.s);
+}
+
+/* What waits in the outbox is bounded in bytes: the frame that would
+ * pass REPL_OUTBOX_MAX is refused with STOA_ENOMEM. */
+static void test_outbox_bound(void)
+{
+	static struct wire sink;
+	struct side v;
+	struct key peer;
+	struct buf f;
+	struct msg_head h;
+	uint8_t dg[HASH_LEN];
+	struct err e = { 0 };
+	size_t i, have_len;
+	int rc = 0;
+
+	side_init(&v, "obound", 0x45);
+	write_posts(&v, &v.key, 2);
+	key_seed(&peer, 0x46);
+	v.busy = 1;
+	victim_open(&v, &sink);
+	buf_init(&f, MSG_MAX);
+	memset(dg, 0x5d, sizeof(dg));
+	hello_frame(&f, &peer, dg, 0, 0);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	head_of(v.s, &v.key, &h);
+	buf_reset(&f);
+	CHECK(msg_put_have(&f, &h) == 0);
+	have_len = f.len;
+	for (i = 0; rc == 0 && i < 2 * REPL_OUTBOX_MAX / have_len; i++) {
+		err_clear(&e);
+		rc = repl_notify(&v.r, &h, &e);
+	}
+	CHECK_EQ_INT(rc, STOA_ENOMEM);
+	CHECK(strstr(e.msg, "does not read") != NULL);
+	CHECK(v.r.out_bytes <= REPL_OUTBOX_MAX);
+	CHECK(v.r.out_bytes + have_len > REPL_OUTBOX_MAX);
+	CHECK_EQ_INT(sink.tail, 0);
+	buf_release(&f);
+	repl_release(&v.r);
+	CHECK_EQ_INT(repl_backlog(&v.r), 0);
+	store_close(v.s);
+}
+
+/*
+ * Repair: b holds a feed with payloads a relay stripped (the heads, so
+ * the frontier digests, are a's); a session with a fills b's holes even
+ * so. A third replica that meets only the damaged b stops before the
+ * first hole and holds no hole itself; after the repair it gets the rest.
+ */
+static void test_repair_sync(void)
+{
+	struct side a, b, c;
+	struct key k;
+	uint8_t d1[HASH_LEN], d2[HASH_LEN];
+	uint64_t seq;
+	int problems, rc;
+
+	side_init(&a, "ra", 0x47);
+	side_init(&b, "rb", 0x48);
+	side_init(&c, "rc", 0x49);
+	key_seed(&k, 0x4a);
+	write_posts(&a, &k, 30);
+	write_posts(&a, &a.key, 5);
+	CHECK_EQ_INT(run_pair(&a, &b, &problems, 0), 0);
+	strip(b.s, k.pk, 5, 7);
+	strip(b.s, k.pk, 20, 20);
+	CHECK_EQ_INT(problems_of(b.s), 4);
+	CHECK_EQ_INT(holes_of(b.s), 1);
+	digest(a.s, d1);
+	digest(b.s, d2);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+
+	/* c meets the damaged b only */
+	rc = run_pair(&b, &c, &problems, 1);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(problems, 0);
+	CHECK(repl_settled(&b.r) && repl_settled(&c.r));
+	CHECK_EQ_INT(b.r.stats.repaired, 0);
+	repl_release(&b.r);
+	repl_release(&c.r);
+	store_head(c.s, k.pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 4);
+	store_head(c.s, a.key.pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 5);
+	CHECK_EQ_INT(holes_of(c.s), 0);
+	CHECK_EQ_INT(problems_of(c.s), 0);
+
+	/* a and b: equal digests, and b's holes filled from a */
+	rc = run_pair(&a, &b, &problems, 1);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(problems, 0);
+	CHECK(b.r.equal_at_hello);
+	CHECK_EQ_INT(b.r.stats.repaired, 4);
+	CHECK_EQ_INT(b.r.stats.entries_in, 0);
+	CHECK_EQ_INT(a.r.stats.repaired, 0);
+	CHECK(repl_settled(&a.r) && repl_settled(&b.r));
+	CHECK_EQ_INT(a.r.strikes + b.r.strikes, 0);
+	repl_release(&a.r);
+	repl_release(&b.r);
+	CHECK_EQ_INT(holes_of(b.s), 0);
+	CHECK_EQ_INT(problems_of(b.s), 0);
+	view_digest(a.s, d1);
+	view_digest(b.s, d2);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+
+	/* and c, from the repaired b, the rest */
+	CHECK_EQ_INT(run_pair(&b, &c, &problems, 0), 0);
+	store_head(c.s, k.pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 30);
+	view_digest(c.s, d2);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	CHECK_EQ_INT(problems_of(c.s), 0);
+	store_close(a.s);
+	store_close(b.s);
+	store_close(c.s);
+}
+
+/*
+ * Fork evidence sent unasked that adds nothing is a peer replaying it:
+ * the first copy is recorded without a strike, each copy after it is a
+ * strike, the third drops the peer. Evidence in a run that answers our
+ * WANT (a feed that went another way, or a hole asked for again) costs
+ * nothing, however often.
+ */
+static void test_fork_replay(void)
+{
+	static struct wire sink;
+	static const char other[] = "{\"topic\":\"t\",\"body\":\"the other seq 1\"}";
+	static const char next[] = "{\"topic\":\"t\",\"body\":\"on the other side\"}";
+	struct side v, w;
+	struct key k, peer;
+	struct entry f1, e4;
+	struct buf f, run;
+	struct msg_head h;
+	struct msg m;
+	struct store_stats st;
+	uint8_t dg[HASH_LEN], held4[ENTRY_ID_LEN];
+	struct err e = { 0 };
+	uint64_t seq;
+	uint32_t feeds;
+	int i;
+
+	side_init(&v, "replay", 0x4b);
+	key_seed(&k, 0x4c);
+	key_seed(&peer, 0x4d);
+	write_posts(&v, &k, 3);
+	CHECK(entry_create(&f1, &k, ENTRY_KIND_POST, 1, NULL, 77, other,
+			   strlen(other), NULL) == 0);
+	buf_init(&f, MSG_MAX);
+	buf_init(&run, MSG_MAX);
+	entries_frame(&run, &f1, other);
+
+	/* unasked: recorded once, then strikes */
+	victim_open(&v, &sink);
+	CHECK(store_frontier_digest(v.s, dg, &feeds, &e) == 0);
+	hello_frame(&f, &peer, dg, feeds, 0);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	CHECK_EQ_INT(recv_frame(&v, &run, &e), 1);
+	CHECK(strstr(e.msg, "fork") != NULL);
+	CHECK_EQ_INT(v.r.strikes, 0);
+	CHECK(store_stats(v.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);
+	CHECK_EQ_INT(recv_frame(&v, &run, &e), 1);
+	CHECK_EQ_INT(v.r.strikes, 1);
+	CHECK_EQ_INT(recv_frame(&v, &run, &e), 1);
+	CHECK_EQ_INT(v.r.strikes, 2);
+	CHECK_EQ_INT(recv_frame(&v, &run, &e), STOA_EPROTO);
+	CHECK_EQ_INT(v.r.strikes, REPL_STRIKES_MAX);
+	CHECK(store_stats(v.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);
+	repl_release(&v.r);
+	wire_clear(&sink);
+
+	/* asked: a feed that went another way after seq 3, every time we
+	 * ask for seq 4 */
+	CHECK(entry_create(&e4, &k, ENTRY_KIND_POST, 4, f1.id, 78, next,
+			   strlen(next), NULL) == 0);
+	victim_open(&v, &sink);
+	memset(dg, 0x3e, sizeof(dg));
+	hello_frame(&f, &peer, dg, 1, 0);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	memcpy(h.author, k.pk, KEY_PUBLIC_LEN);
+	h.seq = 4;
+	memcpy(h.id, e4.id, ENTRY_ID_LEN);
+	buf_reset(&f);
+	CHECK(msg_put_frontier(&f, 0, &h, 1) == 0);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	entries_frame(&run, &e4, next);
+	for (i = 0; i < 2 * REPL_STRIKES_MAX; i++) {
+		CHECK(last_sent(&v, &m) == 0 && m.type == MSG_WANT &&
+		      m.u.want.from == 4 &&
+		      memcmp(m.u.want.author, k.pk, KEY_PUBLIC_LEN) == 0);
+		CHECK_EQ_INT(recv_frame(&v, &run, &e), 1);
+		CHECK(strstr(e.msg, "fork") != NULL);
+		CHECK_EQ_INT(v.r.strikes, 0);
+		buf_reset(&f);
+		CHECK(msg_put_have(&f, &h) == 0); /* "I have 4": asked again */
+		CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	}
+	store_head(v.s, k.pk, &seq, held4, NULL);
+	CHECK_EQ_INT(seq, 3);
+	CHECK(store_stats(v.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);
+	repl_release(&v.r);
+	wire_clear(&sink);
+
+	/* asked: seq 1 held without its payload is asked for at each
+	 * session start, and the peer answers with the known fork */
+	side_init(&w, "replay2", 0x4e);
+	write_posts(&w, &k, 3);
+	strip(w.s, k.pk, 1, 1);
+	CHECK(store_frontier_digest(w.s, dg, &feeds, &e) == 0);
+	victim_open(&w, &sink);
+	hello_frame(&f, &peer, dg, feeds, 0);
+	entries_frame(&run, &f1, other);
+	for (i = 0; i < 2 * REPL_STRIKES_MAX; i++) {
+		CHECK_EQ_INT(recv_frame(&w, &f, &e), 0); /* (re)starts */
+		CHECK(last_sent(&w, &m) == 0 && m.type == MSG_WANT &&
+		      m.u.want.from == 1);
+		CHECK(!repl_settled(&w.r)); /* not while a hole is asked */
+		CHECK_EQ_INT(recv_frame(&w, &run, &e), 1);
+		CHECK(strstr(e.msg, "fork") != NULL);
+		CHECK_EQ_INT(w.r.strikes, 0);
+		CHECK(repl_settled(&w.r));
+	}
+	CHECK(store_stats(w.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);
+	CHECK_EQ_INT(holes_of(w.s), 1);
+	repl_release(&w.r);
+	wire_clear(&sink);
+	buf_release(&f);
+	buf_release(&run);
+	store_close(v.s);
+	store_close(w.s);
+}
+
+/*
+ * HELLOs that restart the session with nothing exchanged: the first
+ * REPL_RESTARTS_FREE are free, then each is a strike and the third
+ * drops the peer. Reply HELLOs are not restarts, and entries sent to
+ * the peer do not start the count again.
+ */
+static void test_hello_storm(void)
+{
+	static struct wire sink;
+	struct side v;
+	struct key peer;
+	struct buf f;
+	uint8_t dg[HASH_LEN];
+	struct err e = { 0 };
+	int i;
+
+	side_init(&v, "storm", 0x4f);
+	write_posts(&v, &v.key, 3);
+	key_seed(&peer, 0x50);
+	buf_init(&f, MSG_MAX);
+	memset(dg, 0x77, sizeof(dg));
+	hello_frame(&f, &peer, dg, 0, 0);
+	victim_open(&v, &sink);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0); /* the session's own */
+	for (i = 0; i < REPL_RESTARTS_FREE; i++)
+		CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	CHECK_EQ_INT(v.r.strikes, 0);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 1);
+	CHECK(strstr(e.msg, "HELLOs") != NULL);
+	CHECK_EQ_INT(v.r.strikes, 1);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 1);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), STOA_EPROTO);
+	repl_release(&v.r);
+	wire_clear(&sink);
+
+	victim_open(&v, &sink);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	hello_frame(&f, &peer, dg, 0, MSG_HELLO_REPLY);
+	for (i = 0; i < 3 * REPL_RESTARTS_FREE; i++)
+		CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	hello_frame(&f, &peer, dg, 0, 0);
+	for (i = 0; i < REPL_RESTARTS_FREE; i++)
+		CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	/* entries we send it do not start the count again: a storm could
+	 * ask for one entry between its HELLOs */
+	want_frame(&f, v.key.pk, 1, 3);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 0);
+	CHECK_EQ_INT(v.r.stats.entries_out, 3);
+	hello_frame(&f, &peer, dg, 0, 0);
+	CHECK_EQ_INT(v.r.strikes, 0);
+	CHECK_EQ_INT(recv_frame(&v, &f, &e), 1);
+	CHECK_EQ_INT(v.r.strikes, 1);
+	buf_release(&f);
+	repl_release(&v.r);
+	wire_clear(&sink);
+	store_close(v.s);
+}
+
+/* Hands every frame waiting for sd to it; the last nonzero verdict and
+ * its reason in *last and why. */
+static int deliver_all(struct side *sd, struct wire *w, int *last, char *why)
+{
+	struct err e;
+	int n = 0, rc;
+
+	while (w->head < w->tail) {
+		struct buf *f = &w->frames[w->head++];
+
+		err_clear(&e);
+		rc = repl_recv(&sd->r, f->data, f->len, &e);
+		if (rc) {
+			*last = rc;
+			snprintf(why, ERR_MSG_MAX, "%s", e.msg);
+		}
+		buf_release(f);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * An honest relay of the other branch of a forked feed, whose answer to a
+ * WANT arrives after the asking side restarted its session (so it comes
+ * unasked), is not struck: a first new entry on another history is not
+ * a replay. Three rounds would have dropped it.
+ */
+static void test_fork_after_restart(void)
+{
+	static struct wire to_q, to_r;
+	struct side q, r;
+	struct key k;
+	struct msg_head h;
+	struct err e = { 0 };
+	char why[ERR_MSG_MAX];
+	int i, problems, last = 0;
+
+	side_init(&q, "pq", 0x21);
+	side_init(&r, "pr", 0x22);
+	key_seed(&k, 0x23);
+	write_posts(&q, &k, 3);
+	CHECK_EQ_INT(run_pair(&q, &r, &problems, 0), 0);
+	write_posts(&q, &k, 1);  /* q: seq 4 */
+	write_posts(&r, &k, 2);  /* r: another seq 4, then 5 */
+	pair_open(&q, &r, &to_q, &to_r);
+	CHECK(repl_start(&q.r, &e) == 0);
+	CHECK(repl_start(&r.r, &e) == 0);
+	while (deliver_all(&q, &to_q, &last, why) + deliver_all(&r, &to_r, &last, why))
+		;
+	head_of(r.s, &k, &h);
+	for (i = 0; i < REPL_STRIKES_MAX && last >= 0; i++) {
+		last = 0;
+		CHECK(repl_notify(&r.r, &h, &e) == 0);   /* r: HAVE k 5 */
+		deliver_all(&q, &to_q, &last, why);      /* q: WANT k from 5 */
+		deliver_all(&r, &to_r, &last, why);      /* r answers: on its way */
+		CHECK(repl_restart(&q.r, &e) == 0);      /* q starts over (daemon) */
+		while (last >= 0 && (deliver_all(&q, &to_q, &last, why) +
+				     deliver_all(&r, &to_r, &last, why)))
+			;
+	}
+	CHECK_EQ_INT(q.r.strikes, 0);
+	repl_release(&q.r);
+	repl_release(&r.r);
+	wire_clear(&to_q);
+	wire_clear(&to_r);
+	store_close(q.s);
+	store_close(r.s);
 }
 
 int main(void)
@@ -465,6 +1218,14 @@ int main(void)
 			buf_release(&sink.frames[sink.head++]);
 		repl_release(&b.r);
 	}
+
+	test_outbox();
+	test_ask_bound();
+	test_outbox_bound();
+	test_repair_sync();
+	test_fork_replay();
+	test_hello_storm();
+	test_fork_after_restart();
 
 	buf_release(&scratch);
 	store_close(a.s);

@@ -4,7 +4,10 @@
  * truncated, fork), reindex giving an identical view, and the view being
  * a pure function of the set of entries: the same entries ingested in
  * several shuffled orders into separate stores give byte-identical dumps
- * and identical query answers.
+ * and identical query answers. Hostile members: entries without their
+ * payload refused, a store damaged by a relay that stripped payloads
+ * found (verify, store_next_hole) and repaired into the same view, fork
+ * proofs bounded, the schema 2 to 3 upgrade.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -845,6 +848,630 @@ static void test_migrate_v1(void)
 			     "name = 'posts_fts' AND sql LIKE '%detail=none%'"), 1);
 }
 
+/* ---- hostile members: erased markers, holes, forks, schema 3 ---- */
+
+#define CHAIN_MAX 16
+
+/* One member's feed signed here, entry by entry, with the run that
+ * carries it (v, as store_ingest_run takes it). */
+struct chain {
+	const struct key *k;
+	int n;
+	uint8_t signed_bytes[CHAIN_MAX][ENTRY_SIGNED_LEN];
+	uint8_t id[CHAIN_MAX][ENTRY_ID_LEN];
+	char payload[CHAIN_MAX][200];
+	struct msg_run_entry v[CHAIN_MAX];
+};
+
+/* Signs entry n + 1 of c: kind, payload json. */
+static void chain_add(struct chain *c, uint8_t kind, const char *json)
+{
+	struct entry en;
+	int i = c->n++;
+
+	snprintf(c->payload[i], sizeof(c->payload[i]), "%s", json);
+	CHECK(entry_create(&en, c->k, kind, (uint64_t)i + 1,
+			   i ? c->id[i - 1] : NULL, 20000 + (uint64_t)i,
+			   c->payload[i], strlen(c->payload[i]), NULL) == 0);
+	memcpy(c->signed_bytes[i], en.signed_bytes, ENTRY_SIGNED_LEN);
+	memcpy(c->id[i], en.id, ENTRY_ID_LEN);
+	c->v[i].signed_bytes = c->signed_bytes[i];
+	c->v[i].payload = (const uint8_t *)c->payload[i];
+	c->v[i].plen = (uint32_t)strlen(c->payload[i]);
+}
+
+/* n posts of k. */
+static void chain_posts(struct chain *c, const struct key *k, int n,
+			const char *tag)
+{
+	char json[128];
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->k = k;
+	for (i = 0; i < n; i++) {
+		snprintf(json, sizeof(json), "{\"topic\":\"%s\",\"body\":\"%s "
+			 "number %d\"}", tag, tag, i + 1);
+		chain_add(c, ENTRY_KIND_POST, json);
+	}
+}
+
+/* Another entry k signed at seq (prev: the held seq - 1), a post whose
+ * body names tag: a fork of c at seq. */
+static void fork_of(struct entry *en, const struct chain *c, uint64_t seq,
+		    const char *tag, char *payload, size_t size)
+{
+	snprintf(payload, size, "{\"topic\":\"t\",\"body\":\"fork %s\"}", tag);
+	CHECK(entry_create(en, c->k, ENTRY_KIND_POST, seq,
+			   seq > 1 ? c->id[seq - 2] : NULL, 30000 + seq,
+			   payload, strlen(payload), NULL) == 0);
+}
+
+/*
+ * Makes s what a stoa before schema 3 left when a relay stripped the
+ * payloads of author's entries from..to: the entry rows without their
+ * payload (opaque: never materialized) and no view rows for them.
+ */
+#define STRIPPED                                                           \
+	"(SELECT n FROM entries WHERE author = ?1 AND seq BETWEEN ?2 AND ?3)"
+static void strip(struct store *s, const uint8_t *author, uint64_t from,
+		  uint64_t to)
+{
+	static const char *const sql[] = {
+		"INSERT INTO posts_fts(posts_fts, rowid, title, body, topic)"
+		" SELECT 'delete', entry, title, body, topic FROM posts"
+		" WHERE entry IN " STRIPPED,
+		"DELETE FROM posts WHERE entry IN " STRIPPED,
+		"DELETE FROM feedback WHERE entry IN " STRIPPED,
+		"DELETE FROM asks WHERE entry IN " STRIPPED,
+		"DELETE FROM pairings WHERE entry IN " STRIPPED,
+		"DELETE FROM sessions WHERE entry IN " STRIPPED,
+		"DELETE FROM closes WHERE entry IN " STRIPPED,
+		"DELETE FROM kudos WHERE entry IN " STRIPPED,
+		"UPDATE entries SET payload = NULL, opaque = 1"
+		" WHERE author = ?1 AND seq BETWEEN ?2 AND ?3",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		CHECK(sqlite3_prepare_v2(store_db(s), sql[i], -1, &st, NULL) ==
+		      SQLITE_OK);
+		sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)to);
+		CHECK_EQ_INT(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+}
+
+/* One integer answer of sql (?1 bound to author if not NULL) on s. */
+static long long store_int(struct store *s, const char *sql,
+			   const uint8_t *author)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (author)
+		sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* What store_verify reported: every problem, and the holes in order. */
+struct found {
+	int problems, holes;
+	uint8_t author[16][KEY_PUBLIC_LEN];
+	uint64_t seq[16];
+};
+
+static void on_problem(const struct verify_problem *p, void *arg)
+{
+	struct found *f = arg;
+
+	f->problems++;
+	if (strstr(p->what, "without its payload") && f->holes < 16) {
+		if (p->author)
+			memcpy(f->author[f->holes], p->author, KEY_PUBLIC_LEN);
+		f->seq[f->holes++] = p->seq;
+	}
+}
+
+/* How many entries store_read_run puts in a run of author from seq. */
+static int run_count(struct store *s, const uint8_t *author, uint64_t from)
+{
+	struct buf b;
+	struct err e = { 0 };
+	int n;
+
+	buf_init(&b, MSG_MAX);
+	CHECK(store_read_run(s, &b, author, from, MSG_RUN_MAX, &e) == 0);
+	n = msg_entries_count(&b);
+	buf_release(&b);
+	return n;
+}
+
+/*
+ * An entry that comes without its payload (a run's erased marker, or
+ * store_ingest with payload NULL) is refused whole: there is no erasure
+ * yet, and a relay that strips payloads must not make a store keep
+ * entries without them. Even an entry whose payload is empty (which a
+ * NULL would pass the hash check for) is refused; an empty payload is
+ * taken.
+ */
+static void test_erased_refused(void)
+{
+	static struct chain c;
+	struct store *s = open_store("erased");
+	struct msg_run_entry v[4];
+	uint8_t before[HASH_LEN], after[HASH_LEN];
+	struct err e = { 0 };
+	uint32_t stored = 99;
+	uint64_t seq = 99;
+
+	memset(&c, 0, sizeof(c));
+	c.k = &members[1];
+	chain_add(&c, ENTRY_KIND_POST, "{\"topic\":\"t\",\"body\":\"one\"}");
+	chain_add(&c, 200, ""); /* an empty payload, not an erased one */
+	chain_add(&c, ENTRY_KIND_POST, "{\"topic\":\"t\",\"body\":\"three\"}");
+	dump(s, before, NULL);
+
+	/* a run of entries the store lacks, the second marked erased */
+	memcpy(v, c.v, 3 * sizeof(v[0]));
+	v[1].payload = NULL;
+	v[1].plen = 0;
+	CHECK_EQ_INT(store_ingest_run(s, v, 3, &stored, NULL, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "without its payload") != NULL);
+	CHECK_EQ_INT(stored, 0);
+	store_head(s, c.k->pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 0);
+	dump(s, after, NULL);
+	CHECK(memcmp(before, after, HASH_LEN) == 0);
+	/* the erased one alone, and the erased one first */
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v, 1, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(stored, 1);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v + 1, 2, &stored, NULL, &e),
+		     STOA_EPROTO);
+	CHECK(strstr(e.msg, "without its payload") != NULL);
+	CHECK_EQ_INT(stored, 0);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v + 1, 1, &stored, NULL, &e),
+		     STOA_EPROTO);
+	CHECK(strstr(e.msg, "without its payload") != NULL);
+	store_head(s, c.k->pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries WHERE "
+			       "payload IS NULL", NULL), 0);
+
+	/* store_ingest: payload NULL is refused, an empty one is not */
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest(s, c.signed_bytes[1], ENTRY_SIGNED_LEN, NULL,
+				  0, NULL, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "without its payload") != NULL);
+	store_head(s, c.k->pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries", NULL), 1);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest(s, c.signed_bytes[1], ENTRY_SIGNED_LEN, "",
+				  0, NULL, &e), INGEST_STORED);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest(s, c.signed_bytes[2], ENTRY_SIGNED_LEN, NULL,
+				  0, NULL, &e), STOA_EPROTO);
+	store_head(s, c.k->pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 2);
+	/* a marker on an entry held whole refuses the run too */
+	memcpy(v, c.v, 3 * sizeof(v[0]));
+	v[0].payload = NULL;
+	v[0].plen = 0;
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v, 3, &stored, NULL, &e), STOA_EPROTO);
+	store_head(s, c.k->pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 2);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries WHERE "
+			       "payload IS NULL", NULL), 0);
+	/* the view holds the first post only */
+	dump(s, after, NULL);
+	CHECK(memcmp(before, after, HASH_LEN) != 0);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM posts", NULL), 1);
+	store_close(s);
+}
+
+/*
+ * A store damaged by an older stoa (entries held without their payload,
+ * no view rows for them): verify names each one, store_next_hole finds
+ * them in ranges, store_read_run stops before them, and the payloads
+ * that come again (checked against the held headers) repair it into the
+ * very view of a store that got the feeds whole.
+ */
+static void test_holes(void)
+{
+	static struct chain p, q;
+	struct store *w = open_store("whole"), *d = open_store("holed");
+	struct key kp, kq;
+	struct msg_run_entry bad[CHAIN_MAX];
+	uint8_t dw[HASH_LEN], dd[HASH_LEN], d2[HASH_LEN], fw[HASH_LEN],
+		fd[HASH_LEN], author[KEY_PUBLIC_LEN], zero[KEY_PUBLIC_LEN] = { 0 };
+	char json[256], tampered[200];
+	struct found f;
+	struct err e = { 0 };
+	uint64_t n, problems, from;
+	uint32_t count, stored, repaired, feeds;
+	int i;
+
+	/* two members, p sorting before q */
+	{
+		uint8_t s1[KEY_SEED_LEN], s2[KEY_SEED_LEN];
+
+		memset(s1, 0x5a, sizeof(s1));
+		memset(s2, 0x5b, sizeof(s2));
+		key_from_seed(&kp, s1);
+		key_from_seed(&kq, s2);
+		if (memcmp(kp.pk, kq.pk, KEY_PUBLIC_LEN) > 0) {
+			struct key t = kp;
+
+			kp = kq;
+			kq = t;
+		}
+	}
+	/* p: entries of every kind that has view rows by entry */
+	memset(&p, 0, sizeof(p));
+	p.k = &kp;
+	chain_add(&p, ENTRY_KIND_PROFILE, "{\"name\":\"holder\",\"role\":\"mentor\"}");
+	chain_add(&p, ENTRY_KIND_POST, "{\"topic\":\"optics\",\"title\":\"Lenses\","
+		  "\"body\":\"why do lenses focus light\"}");
+	snprintf(json, sizeof(json), "{\"target\":\"%s\",\"rating\":4,"
+		 "\"helpful\":true,\"comment\":\"refraction\"}", hex(p.id[1]));
+	chain_add(&p, ENTRY_KIND_FEEDBACK, json);
+	snprintf(json, sizeof(json), "{\"topic\":\"optics\",\"body\":\"snell\","
+		 "\"reply_to\":\"%s\"}", hex(p.id[1]));
+	chain_add(&p, ENTRY_KIND_POST, json);
+	snprintf(json, sizeof(json), "{\"to\":\"%s\",\"badge\":\"lens\"}",
+		 hex(kq.pk));
+	chain_add(&p, ENTRY_KIND_KUDOS, json);
+	chain_add(&p, ENTRY_KIND_MENTOR_OFFER, "{\"topic\":\"prisms\"}");
+	chain_add(&p, ENTRY_KIND_POST, "{\"topic\":\"optics\",\"body\":\"mirrors\"}");
+	chain_posts(&q, &kq, 4, "quartz");
+	for (i = 0; i < 2; i++) {
+		struct store *s = i ? d : w;
+
+		CHECK_EQ_INT(store_ingest_run(s, p.v, 7, &stored, NULL, &e), 0);
+		CHECK_EQ_INT(stored, 7);
+		CHECK_EQ_INT(store_ingest_run(s, q.v, 3, &stored, NULL, &e), 0);
+		CHECK_EQ_INT(stored, 3);
+	}
+	dump(w, dw, NULL);
+	strip(d, kp.pk, 2, 3);
+	strip(d, kp.pk, 6, 6);
+	strip(d, kq.pk, 1, 1);
+	dump(d, dd, NULL);
+	CHECK(memcmp(dd, dw, HASH_LEN) != 0); /* the damage shows */
+	/* the heads, hence the frontier digest, are what they were */
+	CHECK(store_frontier_digest(w, fw, &feeds, &e) == 0);
+	CHECK(store_frontier_digest(d, fd, &feeds, &e) == 0);
+	CHECK(memcmp(fw, fd, HASH_LEN) == 0);
+
+	/* verify: one problem per missing payload, in (author, seq) order */
+	memset(&f, 0, sizeof(f));
+	CHECK(store_verify(d, on_problem, &f, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(n, 10);
+	CHECK_EQ_INT(problems, 4);
+	CHECK_EQ_INT(f.problems, 4);
+	CHECK_EQ_INT(f.holes, 4);
+	CHECK_EQ_INT(f.seq[0], 2);
+	CHECK_EQ_INT(f.seq[1], 3);
+	CHECK_EQ_INT(f.seq[2], 6);
+	CHECK_EQ_INT(f.seq[3], 1);
+	CHECK(memcmp(f.author[0], kp.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK(memcmp(f.author[2], kp.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK(memcmp(f.author[3], kq.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK(store_verify(w, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(problems, 0);
+
+	/* store_next_hole: ranges in order, from the cursor on */
+	CHECK_EQ_INT(store_next_hole(d, zero, 0, author, &from, &count, &e), 1);
+	CHECK(memcmp(author, kp.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK_EQ_INT(from, 2);
+	CHECK_EQ_INT(count, 2);
+	CHECK_EQ_INT(store_next_hole(d, kp.pk, 3, author, &from, &count, &e), 1);
+	CHECK(memcmp(author, kp.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK_EQ_INT(from, 6);
+	CHECK_EQ_INT(count, 1);
+	CHECK_EQ_INT(store_next_hole(d, kp.pk, 6, author, &from, &count, &e), 1);
+	CHECK(memcmp(author, kq.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK_EQ_INT(from, 1);
+	CHECK_EQ_INT(count, 1);
+	CHECK_EQ_INT(store_next_hole(d, kq.pk, 1, author, &from, &count, &e), 0);
+	CHECK_EQ_INT(store_next_hole(d, kp.pk, 2, author, &from, &count, &e), 1);
+	CHECK_EQ_INT(from, 3);
+	CHECK_EQ_INT(count, 1);
+	CHECK_EQ_INT(store_next_hole(d, kp.pk, 0, author, &from, &count, &e), 1);
+	CHECK_EQ_INT(from, 2);
+	CHECK_EQ_INT(count, 2);
+	CHECK_EQ_INT(store_next_hole(w, zero, 0, author, &from, &count, &e), 0);
+
+	/* a run from seq 1 stops before the first hole */
+	CHECK_EQ_INT(run_count(d, kp.pk, 1), 1);
+	CHECK_EQ_INT(run_count(d, kp.pk, 2), 0);
+	CHECK_EQ_INT(run_count(d, kp.pk, 4), 2);
+	CHECK_EQ_INT(run_count(d, kp.pk, 7), 1);
+	CHECK_EQ_INT(run_count(d, kq.pk, 1), 0);
+	CHECK_EQ_INT(run_count(d, kq.pk, 2), 2);
+	CHECK_EQ_INT(run_count(w, kp.pk, 1), 7);
+
+	/* a payload that is not the one the held header signed repairs
+	 * nothing: seq 2's is right, seq 3's is changed, and the run is
+	 * refused whole */
+	memcpy(bad, p.v, sizeof(bad));
+	memcpy(tampered, p.payload[2], sizeof(tampered));
+	tampered[strlen(tampered) - 3] ^= 0x01;
+	bad[2].payload = (const uint8_t *)tampered;
+	err_clear(&e);
+	repaired = stored = 99;
+	CHECK(store_ingest_run(d, bad, 7, &stored, &repaired, &e) < 0);
+	CHECK_EQ_INT(repaired, 0);
+	CHECK_EQ_INT(stored, 0);
+	dump(d, d2, NULL);
+	CHECK(memcmp(d2, dd, HASH_LEN) == 0);
+	CHECK_EQ_INT(store_next_hole(d, zero, 0, author, &from, &count, &e), 1);
+	CHECK_EQ_INT(from, 2);
+	CHECK_EQ_INT(count, 2);
+	err_clear(&e);
+	CHECK(store_ingest(d, p.signed_bytes[2], ENTRY_SIGNED_LEN, tampered,
+			   strlen(tampered), NULL, &e) < 0);
+	CHECK_EQ_INT(store_int(d, "SELECT count(*) FROM entries WHERE "
+			       "payload IS NULL", NULL), 4);
+
+	/* one entry at a time: repaired, then a duplicate */
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest(d, p.signed_bytes[5], ENTRY_SIGNED_LEN,
+				  p.payload[5], p.v[5].plen, NULL, &e),
+		     INGEST_REPAIRED);
+	CHECK_EQ_INT(store_ingest(d, p.signed_bytes[5], ENTRY_SIGNED_LEN,
+				  p.payload[5], p.v[5].plen, NULL, &e),
+		     INGEST_DUPLICATE);
+	CHECK_EQ_INT(store_next_hole(d, kp.pk, 3, author, &from, &count, &e), 1);
+	CHECK(memcmp(author, kq.pk, KEY_PUBLIC_LEN) == 0);
+
+	/* the whole original run repairs the rest of p's feed */
+	err_clear(&e);
+	stored = repaired = 99;
+	CHECK_EQ_INT(store_ingest_run(d, p.v, 7, &stored, &repaired, &e), 0);
+	CHECK_EQ_INT(stored, 0);
+	CHECK_EQ_INT(repaired, 2);
+	/* q's run repairs seq 1 and brings a new seq 4 */
+	CHECK_EQ_INT(store_ingest_run(d, q.v, 4, &stored, &repaired, &e), 0);
+	CHECK_EQ_INT(stored, 1);
+	CHECK_EQ_INT(repaired, 1);
+	CHECK_EQ_INT(store_ingest_run(w, q.v + 3, 1, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(stored, 1);
+	dump(w, dw, NULL);
+	/* whole again: nothing to find, verify clean, the same view */
+	CHECK_EQ_INT(store_next_hole(d, zero, 0, author, &from, &count, &e), 0);
+	memset(&f, 0, sizeof(f));
+	CHECK(store_verify(d, on_problem, &f, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(n, 11);
+	CHECK_EQ_INT(problems, 0);
+	dump(d, d2, NULL);
+	CHECK(memcmp(d2, dw, HASH_LEN) == 0);
+	CHECK_EQ_INT(run_count(d, kp.pk, 1), 7);
+	CHECK_EQ_INT(store_int(d, "SELECT count(*) FROM entries WHERE opaque = 1",
+			       NULL), 0);
+	store_close(w);
+	store_close(d);
+}
+
+/*
+ * Fork proofs are bounded: the first per (author, seq), at most
+ * STORE_FORKS_PER_AUTHOR per author, each the signed header alone; more
+ * evidence is INGEST_FORK_KNOWN and adds no row. The same through
+ * store_ingest and store_ingest_run.
+ */
+static void test_fork_bound(void)
+{
+	static struct chain c, g;
+	static const char count_sql[] = "SELECT count(*) FROM forks WHERE author = ?1";
+	struct store *s = open_store("forks");
+	struct msg_run_entry v[2];
+	uint8_t before[HASH_LEN], after[HASH_LEN], head[ENTRY_ID_LEN],
+		h2[ENTRY_ID_LEN];
+	char payload[128], tag[16];
+	struct store_stats st;
+	struct entry en;
+	struct err e = { 0 };
+	uint64_t seq, n, problems;
+	uint32_t stored;
+	int i;
+
+	chain_posts(&c, &members[2], 7, "held");
+	chain_posts(&g, &members[3], 7, "kept");
+	CHECK_EQ_INT(store_ingest_run(s, c.v, 7, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(store_ingest_run(s, g.v, 7, &stored, NULL, &e), 0);
+	dump(s, before, NULL);
+	store_head(s, c.k->pk, &seq, head, NULL);
+
+	/* store_ingest: the first at seq 1, then another at seq 1 */
+	fork_of(&en, &c, 1, "a1", payload, sizeof(payload));
+	CHECK_EQ_INT(store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN, payload,
+				  strlen(payload), NULL, &e), INGEST_FORK);
+	CHECK_EQ_INT(store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN, payload,
+				  strlen(payload), NULL, &e), INGEST_FORK_KNOWN);
+	fork_of(&en, &c, 1, "b1", payload, sizeof(payload));
+	CHECK_EQ_INT(store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN, payload,
+				  strlen(payload), NULL, &e), INGEST_FORK_KNOWN);
+	CHECK_EQ_INT(store_int(s, count_sql, c.k->pk), 1);
+	/* seqs 2..7: proofs until the author has STORE_FORKS_PER_AUTHOR */
+	for (i = 2; i <= 7; i++) {
+		snprintf(tag, sizeof(tag), "a%d", i);
+		fork_of(&en, &c, (uint64_t)i, tag, payload, sizeof(payload));
+		err_clear(&e);
+		CHECK_EQ_INT(store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN,
+					  payload, strlen(payload), NULL, &e),
+			     i <= STORE_FORKS_PER_AUTHOR ? INGEST_FORK
+							 : INGEST_FORK_KNOWN);
+		fork_of(&en, &c, (uint64_t)i, "b", payload, sizeof(payload));
+		CHECK_EQ_INT(store_ingest(s, en.signed_bytes, ENTRY_SIGNED_LEN,
+					  payload, strlen(payload), NULL, &e),
+			     INGEST_FORK_KNOWN);
+	}
+	CHECK_EQ_INT(store_int(s, count_sql, c.k->pk), STORE_FORKS_PER_AUTHOR);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM forks WHERE author = ?1"
+			       " AND seq = 1", c.k->pk), 1);
+
+	/* store_ingest_run: the same bounds */
+	fork_of(&en, &g, 1, "r1", payload, sizeof(payload));
+	v[0].signed_bytes = en.signed_bytes;
+	v[0].payload = (const uint8_t *)payload;
+	v[0].plen = (uint32_t)strlen(payload);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v, 1, &stored, NULL, &e), INGEST_FORK);
+	CHECK(strstr(e.msg, "fork") != NULL);
+	CHECK_EQ_INT(stored, 0);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v, 1, &stored, NULL, &e),
+		     INGEST_FORK_KNOWN);
+	CHECK(strstr(e.msg, "fork") != NULL);
+	CHECK_EQ_INT(store_int(s, count_sql, g.k->pk), 1);
+	/* a run from a held seq: the held entry, then another at seq i */
+	for (i = 2; i <= 7; i++) {
+		snprintf(tag, sizeof(tag), "r%d", i);
+		fork_of(&en, &g, (uint64_t)i, tag, payload, sizeof(payload));
+		v[0] = g.v[i - 2];
+		v[1].signed_bytes = en.signed_bytes;
+		v[1].payload = (const uint8_t *)payload;
+		v[1].plen = (uint32_t)strlen(payload);
+		err_clear(&e);
+		CHECK_EQ_INT(store_ingest_run(s, v, 2, &stored, NULL, &e),
+			     i <= STORE_FORKS_PER_AUTHOR ? INGEST_FORK
+							 : INGEST_FORK_KNOWN);
+		CHECK_EQ_INT(stored, 0);
+		err_clear(&e);
+		CHECK_EQ_INT(store_ingest_run(s, v + 1, 1, &stored, NULL, &e),
+			     INGEST_FORK_KNOWN);
+	}
+	CHECK_EQ_INT(store_int(s, count_sql, g.k->pk), STORE_FORKS_PER_AUTHOR);
+	/* a run whose new entry builds on the other history: nothing can be
+	 * recorded, and it is not a replay (INGEST_FORK, no row) */
+	{
+		struct entry en8;
+		const char *p8 = "{\"topic\":\"t\",\"body\":\"on the fork\"}";
+
+		CHECK(entry_create(&en8, g.k, ENTRY_KIND_POST, 8, en.id, 40000,
+				   p8, strlen(p8), NULL) == 0);
+		v[0].signed_bytes = en8.signed_bytes;
+		v[0].payload = (const uint8_t *)p8;
+		v[0].plen = (uint32_t)strlen(p8);
+		err_clear(&e);
+		CHECK_EQ_INT(store_ingest_run(s, v, 1, &stored, NULL, &e),
+			     INGEST_FORK);
+		CHECK_EQ_INT(stored, 0);
+	}
+
+	/* proofs are headers only; the feeds and the view are as they were */
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM forks WHERE payload IS "
+			       "NOT NULL", NULL), 0);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM forks", NULL),
+		     2 * STORE_FORKS_PER_AUTHOR);
+	CHECK(store_stats(s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 2 * STORE_FORKS_PER_AUTHOR);
+	CHECK_EQ_INT(st.entries, 14);
+	store_head(s, c.k->pk, &seq, h2, NULL);
+	CHECK_EQ_INT(seq, 7);
+	CHECK(memcmp(head, h2, ENTRY_ID_LEN) == 0);
+	store_head(s, g.k->pk, &seq, NULL, NULL);
+	CHECK_EQ_INT(seq, 7);
+	dump(s, after, NULL);
+	CHECK(memcmp(before, after, HASH_LEN) == 0);
+	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(n, 14);
+	CHECK_EQ_INT(problems, 2 * STORE_FORKS_PER_AUTHOR); /* each proof */
+	store_close(s);
+}
+
+/*
+ * Schema 2 (no entries_hole index) to 3: a writable open adds the index
+ * and records 3; a read-only open reads a schema 2 store as it is.
+ */
+static void test_migrate_v2(void)
+{
+	static struct chain c;
+	static const char idx_sql[] = "SELECT count(*) FROM sqlite_master WHERE "
+		"name = 'entries_hole' AND sql LIKE '%payload IS NULL%'";
+	static const char schema_sql[] = "SELECT value FROM meta WHERE key = "
+		"'schema'";
+	struct store *s = open_store("v2");
+	char path[512];
+	uint8_t d1[HASH_LEN], d2[HASH_LEN], f1[HASH_LEN], f2[HASH_LEN],
+		author[KEY_PUBLIC_LEN], zero[KEY_PUBLIC_LEN] = { 0 };
+	struct store_stats st;
+	struct err e = { 0 };
+	uint64_t n, problems, from;
+	uint32_t stored, count, feeds;
+	sqlite3 *db;
+
+	chain_posts(&c, &members[4], 5, "older");
+	CHECK_EQ_INT(store_ingest_run(s, c.v, 5, &stored, NULL, &e), 0);
+	strip(s, c.k->pk, 3, 3); /* what such a store may hold */
+	dump(s, d1, NULL);
+	CHECK(store_frontier_digest(s, f1, &feeds, &e) == 0);
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/v2.db", tmpdir);
+	CHECK_EQ_INT(sql_int(path, idx_sql), 1); /* a new store has it */
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP INDEX entries_hole; UPDATE meta SET value"
+			   " = 2 WHERE key = 'schema'", NULL, NULL, NULL) ==
+	      SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ_INT(sql_int(path, schema_sql), 2);
+	CHECK_EQ_INT(sql_int(path, idx_sql), 0);
+
+	/* read-only: it opens and reads, and stays schema 2 */
+	s = NULL;
+	CHECK_EQ_INT(store_open(&s, path, STORE_READONLY, &e), 0);
+	if (s) {
+		CHECK(store_frontier_digest(s, f2, &feeds, &e) == 0);
+		CHECK(memcmp(f1, f2, HASH_LEN) == 0);
+		CHECK(store_stats(s, &st, &e) == 0);
+		CHECK_EQ_INT(st.entries, 5);
+		dump(s, d2, NULL);
+		CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+		CHECK_EQ_INT(store_next_hole(s, zero, 0, author, &from, &count,
+					     &e), 1);
+		CHECK_EQ_INT(from, 3);
+		store_close(s);
+	}
+	CHECK_EQ_INT(sql_int(path, schema_sql), 2);
+	CHECK_EQ_INT(sql_int(path, idx_sql), 0);
+
+	/* writable: upgraded to 3, the index made, the rest as it was */
+	s = NULL;
+	err_clear(&e);
+	CHECK_EQ_INT(store_open(&s, path, 0, &e), 0);
+	if (!s)
+		return;
+	CHECK_EQ_INT(store_next_hole(s, zero, 0, author, &from, &count, &e), 1);
+	CHECK(memcmp(author, c.k->pk, KEY_PUBLIC_LEN) == 0);
+	CHECK_EQ_INT(from, 3);
+	CHECK_EQ_INT(count, 1);
+	dump(s, d2, NULL);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
+	CHECK_EQ_INT(n, 5);
+	CHECK_EQ_INT(problems, 1);
+	CHECK_EQ_INT(store_ingest_run(s, c.v, 5, &stored, NULL, &e), 0);
+	store_close(s);
+	CHECK_EQ_INT(sql_int(path, schema_sql), STORE_SCHEMA_VERSION);
+	CHECK_EQ_INT(STORE_SCHEMA_VERSION, 3);
+	CHECK_EQ_INT(sql_int(path, idx_sql), 1);
+	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM entries WHERE payload "
+			     "IS NULL"), 0);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -870,6 +1497,10 @@ int main(void)
 	test_name_hijack();
 	test_run_cut();
 	test_migrate_v1();
+	test_erased_refused();
+	test_holes();
+	test_fork_bound();
+	test_migrate_v2();
 	for (i = 0; i < nraws; i++)
 		free(raws[i].payload);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
