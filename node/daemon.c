@@ -100,7 +100,8 @@ struct ban {
 };
 
 /* Kinds of log lines about other nodes' doings, each rate-limited. */
-enum ratelog_kind { LOG_REFUSED, LOG_PEER, LOG_KINDS };
+enum ratelog_kind { LOG_REFUSED, LOG_PEER, LOG_FORK, LOG_DROP, LOG_KINDS };
+
 
 struct ratelog {
 	uint64_t start_ms;            /* the window began then */
@@ -214,25 +215,31 @@ static int ratelog_allow(struct daemon *d, enum ratelog_kind k)
 	return 0;
 }
 
-static void ratelog_tick(struct daemon *d)
+/* Says the counts of a window that ended (or, at the end, of any). */
+static void ratelog_tick(struct daemon *d, int final)
 {
+	static const char *const what[LOG_KINDS] = {
+		[LOG_PEER] = "refused frames and strikes",
+		[LOG_FORK] = "forks",
+		[LOG_DROP] = "peers dropped",
+	};
 	uint64_t now = clock_mono_ms();
 	int k;
 
 	for (k = 0; k < LOG_KINDS; k++) {
 		struct ratelog *r = &d->ratelog[k];
-		unsigned secs = (unsigned)((now - r->start_ms) / 1000);
+		unsigned secs = (unsigned)((now - r->start_ms + 999) / 1000);
 
-		if (!r->hidden || now - r->start_ms < DAEMON_LOG_WINDOW_MS)
+		if (!r->hidden ||
+		    (!final && now - r->start_ms < DAEMON_LOG_WINDOW_MS))
 			continue;
 		if (k == LOG_REFUSED)
 			logf_(d, 1, "refused %u more connections or frames of "
 			      "peers without a session in the last %u s",
 			      r->hidden, secs);
 		else
-			logf_(d, 1, "%u more problems with peers (refused "
-			      "runs, strikes, drops) in the last %u s, not "
-			      "shown one by one", r->hidden, secs);
+			logf_(d, 1, "%u more %s in the last %u s, not shown one "
+			      "by one", r->hidden, what[k], secs);
 		r->start_ms = now;
 		r->shown = 0;
 		r->hidden = 0;
@@ -386,7 +393,7 @@ static void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 		if (!d->pass_err.code)
 			d->pass_err = e;
 	} else if (rc > 0) {
-		if (ratelog_allow(d, LOG_PEER))
+		if (ratelog_allow(d, e.code == STOA_EFORK ? LOG_FORK : LOG_PEER))
 			logf_(d, 1, "peer %s: %s", peer_name(p, name), e.msg);
 	} else if (rc < 0) {
 		peer_drop(p, rc, e.msg);
@@ -443,25 +450,35 @@ static void peer_drop(struct peer *p, int rc, const char *why)
 		peer_free(p);
 		return;
 	}
-	if (ratelog_allow(d, LOG_PEER))
+	if (ratelog_allow(d, LOG_DROP))
 		logf_(d, !d->o->once, "dropping peer %s: %s",
 		      peer_name(p, name), why);
-	session_stop(p);
 	if (p->kind == PEER_ACCEPTED) {
 		char line[ERR_MSG_MAX + 16];
+		struct err e = { 0 };
 
 		snprintf(line, sizeof(line), "dropped: %s", why);
-		refuse(d, p->rid, p->rid_len, line);
+		if (p->active) {
+			/* its last frames (the strikes' ERRORs), then why,
+			 * as its queue takes them (drain_all) */
+			repl_close(&p->r, STOA_EPERM, line);
+			if (repl_drain(&p->r, &e) < 0 || !repl_backlog(&p->r))
+				session_stop(p);
+		} else {
+			refuse(d, p->rid, p->rid_len, line);
+		}
 		p->dropped = 1;
 		p->dropped_ms = clock_mono_ms();
 		if (rc == STOA_EPROTO || rc == STOA_ENOMEM)
 			ban(d, p->curve);
 	} else if (d->o->once) {
 		/* stoa sync: nothing more will come of this peer */
+		session_stop(p);
 		d->fail = rc;
 		snprintf(d->fail_msg, sizeof(d->fail_msg), "%s", why);
 		d->stop = 1;
 	} else {
+		session_stop(p);
 		p->retry_ms = clock_mono_ms() + DAEMON_RETRY_MS;
 	}
 }
@@ -497,7 +514,7 @@ static struct peer *peer_by_rid(struct daemon *d, const uint8_t *rid,
 	return NULL;
 }
 
-static void probe_incoming(struct daemon *d);
+static void probe_incoming(struct daemon *d, const uint8_t *node);
 
 /* A new dialed peer for endpoint (its connection attempts start now). */
 static struct peer *dial(struct daemon *d, const char *endpoint,
@@ -790,6 +807,14 @@ static int pass_over(const struct daemon *d)
 	return clock_mono_ms() - d->pass_ms >= DAEMON_PASS_MS;
 }
 
+/* probe_incoming, unless it ran in the last DAEMON_PROBE_MIN_MS (a flood
+ * of refused HELLOs must not make a PING to every peer each). */
+static void probe_due(struct daemon *d)
+{
+	if (clock_mono_ms() - d->ping_ms >= DAEMON_PROBE_MIN_MS)
+		probe_incoming(d, NULL);
+}
+
 /* Accepted sessions of the member whose HELLO carries node. */
 static int sessions_of(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN])
 {
@@ -829,7 +854,7 @@ static const char *admit(struct daemon *d, const struct transport_frame *f)
 		return "the HELLO's node id is not the key this connection "
 		       "was made with";
 	if (sessions_of(d, m.u.hello.node) >= DAEMON_SESSIONS_PER_MEMBER) {
-		probe_incoming(d); /* free those whose connection is gone */
+		probe_incoming(d, m.u.hello.node); /* free the gone ones */
 		if (sessions_of(d, m.u.hello.node) >= DAEMON_SESSIONS_PER_MEMBER)
 			return "this member has too many sessions here "
 			       "already";
@@ -869,7 +894,7 @@ static void on_router(struct daemon *d)
 			const char *why = admit(d, &f);
 
 			if (!why && !(p = peer_slot(d))) {
-				probe_incoming(d); /* free those who left */
+				probe_due(d); /* free those who left */
 				p = peer_slot(d);
 				if (!p)
 					why = "too many peers: try again later";
@@ -1332,8 +1357,9 @@ static void store_retry(struct daemon *d)
  * Frees the sessions of incoming peers whose connection is gone: libzmq
  * (ROUTER_MANDATORY) refuses to send to them, and a PING is the cheapest
  * thing to try. Without this a long-running daemon would fill its table.
+ * node: only that member's sessions (NULL: every peer's).
  */
-static void probe_incoming(struct daemon *d)
+static void probe_incoming(struct daemon *d, const uint8_t *node)
 {
 	uint8_t ping[MSG_HEADER_LEN];
 	struct buf b;
@@ -1352,6 +1378,9 @@ static void probe_incoming(struct daemon *d)
 
 		if (!p->used || p->kind != PEER_ACCEPTED)
 			continue;
+		if (node && (!p->active || !p->r.got_hello ||
+			     memcmp(p->r.peer_node, node, KEY_PUBLIC_LEN) != 0))
+			continue;
 		if (transport_send(d->router, p->rid, p->rid_len, ping,
 				   sizeof(ping), NULL) == STOA_ENOTFOUND) {
 			if (!p->dropped)
@@ -1359,7 +1388,8 @@ static void probe_incoming(struct daemon *d)
 			peer_free(p);
 		}
 	}
-	d->ping_ms = clock_mono_ms();
+	if (!node)
+		d->ping_ms = clock_mono_ms();
 }
 
 /*
@@ -1657,11 +1687,19 @@ static int drain_all(struct daemon *d)
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
 		struct peer *p = &d->peers[i];
 
-		if (!p->used || !p->active || p->dropped ||
-		    !repl_backlog(&p->r))
+		if (!p->used || !p->active || !repl_backlog(&p->r))
 			continue;
 		err_clear(&e);
-		if ((rc = repl_drain(&p->r, &e)) < 0) {
+		rc = repl_drain(&p->r, &e);
+		if (p->dropped) {
+			/* its farewell is out (or cannot go): done with it */
+			if (rc < 0 || !repl_backlog(&p->r))
+				session_stop(p);
+			else
+				left = 1;
+			continue;
+		}
+		if (rc < 0) {
 			peer_drop(p, rc, e.msg);
 			continue;
 		}
@@ -1675,15 +1713,18 @@ static int drain_all(struct daemon *d)
  * given back to the system when freed, instead of glibc's default that
  * raises the threshold after the first ones are freed and keeps them in
  * the heap, where a burst of them stays in the RSS for good. And room for
- * the connections a node is sent (the soft limit is often 1024).
+ * the connections a node is sent (the soft limit is often 1024), within
+ * DAEMON_FILES_MAX: each connection libzmq keeps open costs about 50 KB.
  */
 static void process_limits(void)
 {
 	struct rlimit rl;
 
 	mallopt(M_MMAP_THRESHOLD, DAEMON_MMAP_THRESHOLD);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < DAEMON_FILES_MAX && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < DAEMON_FILES_MAX ? rl.rlim_max
+							     : DAEMON_FILES_MAX;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
@@ -1798,6 +1839,7 @@ static void teardown(struct daemon *d)
 {
 	size_t i;
 
+	ratelog_tick(d, 1);
 	discovery_teardown(d);
 
 	for (i = 0; i < DAEMON_PEERS_MAX; i++)
@@ -1943,8 +1985,8 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			any |= sready[i];
 		}
 		if (d->router && clock_mono_ms() - d->ping_ms >= DAEMON_PING_MS)
-			probe_incoming(d);
-		ratelog_tick(d);
+			probe_incoming(d, NULL);
+		ratelog_tick(d, 0);
 		d->backlog = drain_all(d);
 		restarts(d);
 		store_retry(d);

@@ -58,6 +58,12 @@
  * keys are remembered (the oldest ban makes room). */
 #define DAEMON_BAN_MS 60000
 #define DAEMON_BANS_MAX 64
+/* A flood of refused HELLOs probes the incoming peers at most this
+ * often. */
+#define DAEMON_PROBE_MIN_MS 100
+/* The open files the daemon asks for (RLIMIT_NOFILE, soft), within the
+ * hard limit: each connection libzmq holds is one. */
+#define DAEMON_FILES_MAX 4096
 /* Peers' problems (refused connections, refused runs, strikes, drops) are
  * logged at most DAEMON_LOG_BURST lines of each kind per
  * DAEMON_LOG_WINDOW_MS; the rest are counted in one line at the end of

@@ -38,6 +38,9 @@
 #define MSG_HELLO_REPLY 0x1u /* answers a HELLO that restarted the session */
 #define MSG_HELLO_FOUND 0x2u /* the sender dialed because discovery found
 			      * the receiver (not a --peer of its own) */
+#define MSG_HELLO_HOLES 0x4u /* the sender holds entries without their
+			     * payload and will ask for them: a receiver
+			     * whose digest is equal waits for its DONE */
 
 enum msg_type {
 	MSG_HELLO = 1,

@@ -302,11 +302,24 @@ static int pump(struct repl *r, struct err *e)
  * and feed count it carried: the peer decides from those, so do we. */
 static int send_hello(struct repl *r, uint32_t flags, struct err *e)
 {
-	uint8_t auth[HASH_LEN];
+	uint8_t auth[HASH_LEN], zero[KEY_PUBLIC_LEN] = { 0 }, a[KEY_PUBLIC_LEN];
+	uint64_t from;
+	uint32_t count;
 	int rc;
 
 	if ((rc = r->ops->digest(r->ctx, r->sent_digest, &r->sent_feeds, e)) < 0)
 		return rc;
+	/* holes to repair: the peer must not end the session at an equal
+	 * digest before they are asked for (it waits for our DONE) */
+	r->holes = 0;
+	if (r->ops->next_hole) {
+		if ((rc = r->ops->next_hole(r->ctx, zero, 0, a, &from, &count,
+					    e)) < 0)
+			return rc;
+		r->holes = rc;
+		if (rc)
+			flags |= MSG_HELLO_HOLES;
+	}
 	repl_hello_auth(r->hello_key, r->self, auth);
 	buf_reset(r->scratch);
 	if ((rc = msg_put_hello(r->scratch, r->self, auth, r->sent_digest,
@@ -442,8 +455,10 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 	if (bytes_equal(r->sent_digest, m->u.hello.digest, HASH_LEN)) {
 		r->equal_at_hello = 1;
 		r->frontier_done = 1;
-		r->got_done = 1;
-		r->sent_done = 1;
+		/* nothing to pull either way, unless a side has holes: it
+		 * says DONE once it asked for them, and the other waits */
+		r->got_done = !(m->u.hello.flags & MSG_HELLO_HOLES);
+		r->sent_done = !r->holes;
 		return pump(r, e); /* holes only */
 	}
 	/* the peer pulls from our frontier; with no feeds there is none */
@@ -675,6 +690,21 @@ int repl_drain(struct repl *r, struct err *e)
 size_t repl_backlog(const struct repl *r)
 {
 	return r->out_bytes + r->nasks;
+}
+
+void repl_close(struct repl *r, int code, const char *why)
+{
+	free(r->wants);
+	r->wants = NULL;
+	r->nwants = r->cap = 0;
+	r->nasks = 0;
+	r->in_flight = 0;
+	r->repair_done = 1;
+	r->repair_in_flight = 0;
+	buf_reset(r->scratch);
+	if (msg_put_error(r->scratch, code, why) == 0)
+		flush(r, NULL);
+	buf_reset(r->scratch);
 }
 
 static int on_have(struct repl *r, const struct msg *m, struct err *e)

@@ -138,6 +138,7 @@ struct repl {
 	struct repl_ask asks[REPL_ASKS_MAX]; /* the peer's WANTs waiting */
 	unsigned nasks;
 	unsigned restarts;        /* peer HELLOs since entries last moved */
+	int holes;                /* our last HELLO said MSG_HELLO_HOLES */
 	/* repair: asking the peer for payloads this store lacks */
 	int repair_done;          /* no hole left to ask it for */
 	int repair_in_flight;
@@ -189,6 +190,14 @@ int repl_drain(struct repl *r, struct err *e);
 
 /* Bytes in the outbox plus WANTs waiting: 0 when nothing waits. */
 size_t repl_backlog(const struct repl *r);
+
+/*
+ * Ends the session from this side: forgets what it was pulling and the
+ * peer's waiting WANTs, and queues one ERROR (code, why) behind what the
+ * outbox holds, so the peer reads why after the rest. Call repl_drain
+ * until repl_backlog is 0 (or give up), then repl_release.
+ */
+void repl_close(struct repl *r, int code, const char *why);
 
 /* 1 once both sides have pulled everything the other had at the start. */
 int repl_settled(const struct repl *r);

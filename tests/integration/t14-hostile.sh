@@ -20,6 +20,8 @@ fi
 A=$T/ada   # the target, serving
 B=$T/bo    # an honest member
 M=$T/mal   # a member whose keys the hostile tool uses
+E=$T/eve   # another: the one dropped for garbage (a dropped member's key
+           # is refused at the handshake for a while: DAEMON_BAN_MS)
 
 step "one community: Ada serving, Bo honest, Mal (the tool's keys)"
 run_ok "$A" init --name Ada --role mentor --community "Hostile Circle"
@@ -27,6 +29,7 @@ run_ok "$A" invite
 code=$OUT
 run_ok "$B" init --name Bo --join "$code"
 run_ok "$M" init --name Mal --join "$code"
+run_ok "$E" init --name Eve --join "$code"
 run_ok "$M" whoami --json
 key_m=$(json_field key)
 for i in 1 2 3; do run_ok "$A" post "Ada $i"; done
@@ -43,15 +46,16 @@ has_entries() { [ "$(store_entries "$1")" = "$2" ]; }
 wait_for "Ada to hold 10 entries" 5 has_entries "$A" 10
 
 n_bo=0
-# attack MODE PATTERN ERRORS: runs the tool in MODE; the lines Ada logged
-# meanwhile must match PATTERN (ERE), the tool must have got ERRORS
-# ERROR messages back (a number, or "+N" for at least N).
+# attack MODE PATTERN ERRORS [HOME]: runs the tool in MODE (with HOME's
+# keys, default Mal's); the lines Ada logged meanwhile must match PATTERN
+# (ERE), the tool must have got ERRORS ERROR messages back (a number, or
+# "+N" for at least N).
 attack() {
-	local mode=$1 pattern=$2 errors=$3 before view_before entries_before got
+	local mode=$1 pattern=$2 errors=$3 home=${4:-$M} before view_before entries_before got
 	before=$(wc -l <"$LOG")
 	view_before=$(view_digest "$A")
 	entries_before=$(store_entries "$A")
-	"$HOSTILE" --home "$M" --endpoint "$EP" --mode "$mode" --wait 3000 \
+	"$HOSTILE" --home "$home" --endpoint "$EP" --mode "$mode" --wait 3000 \
 		>"$T/hostile.out" 2>"$T/hostile.err" ||
 		fail "hostile_peer --mode $mode failed: $(cat "$T/hostile.err")"
 	got=$(grep -c '^error: ' "$T/hostile.out" || true)
@@ -76,9 +80,9 @@ attack() {
 	assert_eq "$(view_digest "$A")" "$(view_digest "$B")" "$mode: Ada's and Bo's views"
 }
 
-step "garbage: 5 random frames (3 strikes, then dropped)"
+step "garbage: a HELLO, then 5 random frames (3 strikes, then dropped)"
 # three ERRORs for the strikes, and a fourth that tells the peer it is dropped
-attack garbage 'malformed' 4
+attack garbage 'malformed' 4 "$E"
 tail -n +1 "$LOG" | grep -Eq 'dropping peer .*strike 3' ||
 	fail "garbage: Ada did not log dropping the peer at strike 3"
 grep -q '^error: dropped: ' "$T/hostile.out" ||
