@@ -1,12 +1,17 @@
 /*
  * replica: struct repl_ops over a struct replica (see replica.h). Thin:
- * each member is one store call, except ingest_run, which turns a decoded
- * ENTRIES message into the run store_ingest_run checks and reports growth.
+ * each member is one store call, translated between the protocol's types
+ * (sync/msg.h) and the store's: read_run builds an ENTRIES frame from the
+ * store's entries of a feed, ingest_run turns a decoded ENTRIES message
+ * into the run store_ingest_run checks and reports growth.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "replica.h"
+
+_Static_assert(STORE_RUN_MAX == MSG_RUN_MAX,
+	       "a run the store takes is a run the protocol carries");
 
 static int r_digest(void *ctx, uint8_t out[HASH_LEN], uint32_t *feeds,
 		    struct err *e)
@@ -14,10 +19,29 @@ static int r_digest(void *ctx, uint8_t out[HASH_LEN], uint32_t *feeds,
 	return store_frontier_digest(((struct replica *)ctx)->store, out, feeds, e);
 }
 
+/* store_frontier's heads handed on as the protocol's. */
+struct heads_out {
+	int (*cb)(const struct msg_head *h, void *arg);
+	void *arg;
+};
+
+static int head_out(const struct store_head *sh, void *arg)
+{
+	struct heads_out *o = arg;
+	struct msg_head h;
+
+	memcpy(h.author, sh->author, KEY_PUBLIC_LEN);
+	h.seq = sh->seq;
+	memcpy(h.id, sh->id, ENTRY_ID_LEN);
+	return o->cb(&h, o->arg);
+}
+
 static int r_frontier(void *ctx, int (*cb)(const struct msg_head *h, void *arg),
 		      void *arg, struct err *e)
 {
-	return store_frontier(((struct replica *)ctx)->store, cb, arg, e);
+	struct heads_out o = { cb, arg };
+
+	return store_frontier(((struct replica *)ctx)->store, head_out, &o, e);
 }
 
 static int r_head(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
@@ -26,19 +50,54 @@ static int r_head(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
 	return store_head(((struct replica *)ctx)->store, author, seq, NULL, e);
 }
 
+/* Fills an ENTRIES frame from store_read_feed, up to MSG_RUN_BYTES. */
+struct run_out {
+	struct buf *b;
+	size_t bytes;
+};
+
+static int entry_out(const struct store_run_entry *re, void *arg)
+{
+	struct run_out *o = arg;
+
+	if (msg_entries_add(o->b, re->signed_bytes, re->payload, re->plen) < 0)
+		return 1; /* the frame is full: the rest next time */
+	o->bytes += ENTRY_SIGNED_LEN + re->plen;
+	return o->bytes >= MSG_RUN_BYTES;
+}
+
+int replica_read_run(struct store *s, struct buf *b,
+		     const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
+		     uint32_t max, struct err *e)
+{
+	struct run_out o = { b, 0 };
+	int rc;
+
+	if (max > MSG_RUN_MAX)
+		max = MSG_RUN_MAX;
+	if (from > ENTRY_MAX_SEQ)
+		from = ENTRY_MAX_SEQ;
+	if ((rc = msg_entries_begin(b, author, from)) < 0)
+		return err_set(e, rc, "cannot build a run");
+	rc = store_read_feed(s, author, from, max, entry_out, &o, e);
+	msg_entries_end(b);
+	return rc;
+}
+
 static int r_read_run(void *ctx, struct buf *b,
 		      const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
 		      uint32_t max, struct err *e)
 {
-	return store_read_run(((struct replica *)ctx)->store, b, author, from,
-			      max, e);
+	return replica_read_run(((struct replica *)ctx)->store, b, author,
+				from, max, e);
 }
 
 static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 			uint32_t *repaired, struct err *e)
 {
 	struct replica *rp = ctx;
-	struct msg_run_entry *v;
+	struct store_run_entry *v;
+	struct msg_run_entry re;
 	struct msg_run_iter it;
 	size_t n = 0;
 	int rc;
@@ -52,8 +111,12 @@ static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 	if (!v)
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	msg_run_iter_init(&it, m);
-	while (n < m->u.entries.count && msg_run_next(&it, &v[n]))
+	while (n < m->u.entries.count && msg_run_next(&it, &re)) {
+		v[n].signed_bytes = re.signed_bytes;
+		v[n].payload = re.payload;
+		v[n].plen = re.plen;
 		n++;
+	}
 	rc = store_ingest_run(rp->store, v, n, stored, repaired, e);
 	free(v);
 	if (rc == INGEST_FORK)

@@ -4,6 +4,9 @@
  * replica (the ops' ctx): a store, and a callback told each time a run
  * from a peer made a feed grow, so the owner can announce it to its other
  * peers. Whoever owns the socket (the daemon, a test) supplies ops->send.
+ * It is where wire runs meet the store: it builds ENTRIES frames from a
+ * feed's stored entries and turns a received one into the run
+ * store_ingest_run checks; the store itself knows no message.
  */
 #ifndef STOA_REPLICA_H
 #define STOA_REPLICA_H
@@ -17,6 +20,16 @@ struct replica {
 	void (*grew)(void *arg, const struct msg_head *h);
 	void *arg;
 };
+
+/*
+ * Appends to b (which must be empty) an ENTRIES frame with author's
+ * entries from seq from on: at most max (and MSG_RUN_MAX) entries, and no
+ * more once MSG_RUN_BYTES are in; a frame with no entry if none is held
+ * from there. The run stops before an entry held without its payload.
+ */
+int replica_read_run(struct store *s, struct buf *b,
+		     const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
+		     uint32_t max, struct err *e);
 
 /* Fills every member of ops but send, which the caller provides; the
  * repl's ctx must then be a struct replica *. */

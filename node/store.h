@@ -11,8 +11,16 @@
  * order; relations between entries are resolved when read (view.h).
  *
  * Every entry from any source (the CLI, a peer, a bundle) enters through
- * store_ingest, which checks it fully before writing anything.
- * One writer at a time (SQLite WAL, busy timeout); readers never block.
+ * store_ingest or store_ingest_run, which check it fully before writing
+ * anything. One writer at a time (SQLite WAL, busy timeout); readers never
+ * block. The store knows entries, not wire messages: replica.c turns runs
+ * into ENTRIES frames and back.
+ *
+ * The implementation is cut by job, one private header between them
+ * (store_int.h): store.c (open, transactions, heads and read queries),
+ * schema.c (the tables and upgrades), ingest.c (checking and writing
+ * entries, runs, forks, repair), materialize.c (the view rows of each
+ * entry kind, reindex, the view's dump), verify.c (store_verify).
  */
 #ifndef STOA_STORE_H
 #define STOA_STORE_H
@@ -24,7 +32,6 @@
 #include "entry.h"
 #include "err.h"
 #include "key.h"
-#include "msg.h"
 
 #define STORE_FILE "store.db"
 #define STORE_SCHEMA_VERSION 3
@@ -36,6 +43,9 @@
  * STORE_FORKS_PER_AUTHOR x 300 bytes per feed held, however many forks a
  * member signs. */
 #define STORE_FORKS_PER_AUTHOR 4
+/* The most entries store_ingest_run takes and store_next_hole names at
+ * once: a run of the protocol (MSG_RUN_MAX, which replica.c checks). */
+#define STORE_RUN_MAX 1000
 
 struct store;
 
@@ -97,27 +107,15 @@ int store_append(struct store *s, const struct key *k, uint8_t kind,
 		 const void *payload, size_t len, uint8_t *id_out,
 		 struct err *e);
 
-/* One new entry for store_append_batch; the caller owns key and payload. */
-struct store_new {
-	const struct key *key;
-	uint8_t kind;
-	const void *payload;
-	size_t len;
-	uint8_t id[ENTRY_ID_LEN]; /* out: the entry's id */
-};
-
 /*
- * Appends v[0..n) in order, each as store_append would (same checks, same
- * timestamps, same entries), inside the open batch or a transaction of
- * its own. All or nothing: if one payload is refused, none of v is stored
- * (an open batch stays open and keeps what it held before) and e names
- * the entry. Payloads are validated and entries signed on a second thread
- * while this one writes the ones before: the thread lives only inside the
- * call (joined before it returns) and touches no store state; see
- * docs/architecture.md. The keys must not change during the call.
+ * One entry of a run, as store_ingest_run takes it and store_read_feed
+ * hands it out: its signed bytes and its payload, both borrowed.
  */
-int store_append_batch(struct store *s, struct store_new *v, size_t n,
-		       struct err *e);
+struct store_run_entry {
+	const uint8_t *signed_bytes; /* ENTRY_SIGNED_LEN bytes */
+	const uint8_t *payload;      /* NULL: came without it (refused) */
+	uint32_t plen;
+};
 
 /*
  * Checks and stores a run of consecutive entries of one author with one
@@ -131,28 +129,36 @@ int store_append_batch(struct store *s, struct store_new *v, size_t n,
  * that lacks its payload gets the one in the run (checked against the
  * held header), counted in *repaired (may be NULL). All or nothing: a
  * refused run leaves the store as it was (even inside a batch), with the
- * reason in e. n is at most MSG_RUN_MAX. *stored gets how many entries
+ * reason in e. n is at most STORE_RUN_MAX. *stored gets how many entries
  * were new. Returns 0, INGEST_FORK or INGEST_FORK_KNOWN (with e saying
  * which feed and seq: the entries before the fork are stored), or a
  * negative STOA_E*.
  */
-int store_ingest_run(struct store *s, const struct msg_run_entry *v,
+int store_ingest_run(struct store *s, const struct store_run_entry *v,
 		     size_t n, uint32_t *stored, uint32_t *repaired,
 		     struct err *e);
 
 /*
  * The first entries held without their payload after (after, after_seq)
  * in (author, seq) order: 1 with author, *from and *count (consecutive
- * seqs, at most MSG_RUN_MAX), 0 if there are none, or a negative STOA_E*.
+ * seqs, at most STORE_RUN_MAX), 0 if there are none, or a negative STOA_E*.
  * A sync asks its peers for them again (docs/protocol.md, "Repair").
  */
 int store_next_hole(struct store *s, const uint8_t after[KEY_PUBLIC_LEN],
 		    uint64_t after_seq, uint8_t author[KEY_PUBLIC_LEN],
 		    uint64_t *from, uint32_t *count, struct err *e);
 
-/* Calls cb for every feed's head, in author order. */
+/* A feed's head: its author, its last seq and that entry's id. */
+struct store_head {
+	uint8_t author[KEY_PUBLIC_LEN];
+	uint64_t seq;
+	uint8_t id[ENTRY_ID_LEN];
+};
+
+/* Calls cb for every feed's head, in author order, until cb returns
+ * nonzero. */
 int store_frontier(struct store *s,
-		   int (*cb)(const struct msg_head *h, void *arg), void *arg,
+		   int (*cb)(const struct store_head *h, void *arg), void *arg,
 		   struct err *e);
 
 /* The frontier digest (docs/protocol.md) and the number of feeds. */
@@ -160,13 +166,15 @@ int store_frontier_digest(struct store *s, uint8_t digest[HASH_LEN],
 			  uint32_t *feeds, struct err *e);
 
 /*
- * Appends to b (which must be empty) an ENTRIES frame with author's
- * entries from seq from on: at most max entries, and no more once
- * MSG_RUN_BYTES are in; a frame with no entry if none is held from there.
+ * Calls cb for author's entries from seq from on, in seq order, at most
+ * max of them, until cb returns nonzero; the entry is borrowed for the
+ * call. It stops before an entry held without its payload (a run never
+ * carries a hole: a peer that has the payload serves the rest).
  */
-int store_read_run(struct store *s, struct buf *b,
-		   const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
-		   uint32_t max, struct err *e);
+int store_read_feed(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t from, uint32_t max,
+		    int (*cb)(const struct store_run_entry *re, void *arg),
+		    void *arg, struct err *e);
 
 /* The timestamp (ms) of the newest entry of author's feed; 0 if none. */
 int store_head_time(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],

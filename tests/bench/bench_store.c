@@ -4,16 +4,18 @@
  *   bench_store [--entries N] [--members M] [--batch B] [--ingest K]
  *               [--runs R] [--stoa PATH] [--dir DIR] [--keep]
  *
- * 1. local append + materialize: N entries by M members (a classroom's
- *    mix: mostly posts and replies, feedback, kudos, mentoring) signed and
- *    stored through store_append_batch, B per call and transaction (the
- *    payloads validated and signed on a second thread while the first
- *    writes);
+ * 1. the home: N entries by M members (a classroom's mix: mostly posts
+ *    and replies, feedback, kudos, mentoring), each made by store_append
+ *    (validated, signed, stored, materialized) as `stoa post` makes one,
+ *    B to a batch (store_begin .. store_commit, one commit each). This is
+ *    the data the other figures read; its rate is printed, but no
+ *    command writes this way (`stoa post` is one append and one commit:
+ *    tests/bench/bench_post.sh times it);
  * 2. ingest of foreign entries: the first K of them re-read in arrival
  *    order and fed through store_ingest into a fresh store (every
  *    signature verified, every link and hash checked);
  * 2b. with --runs R: the replication receiver's store path: R entries
- *    read back in runs of up to MSG_RUN_MAX entries of one feed, the
+ *    read back in runs of up to STORE_RUN_MAX entries of one feed, the
  *    feeds taken in turn as a sync pulls them, through store_ingest_run into a fresh store
  *    (wall and CPU seconds; no network, no CURVE);
  * 3. `stoa feed` and `stoa search` wall time on the N-entry home (real
@@ -21,7 +23,6 @@
  * Prints one "name value unit" line per figure. Not a test: CTest never
  * runs it. docs/benchmarks.md has the figures and the command.
  */
-#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -39,7 +40,6 @@
 #include <sqlite3.h>
 
 #include "home.h"
-#include "msg.h"
 #include "payload.h"
 #include "store.h"
 
@@ -268,6 +268,32 @@ static int time_cli(const char *stoa, char *home)
 	return 0;
 }
 
+/*
+ * The bench's batch append: g[0..m) appended by store_append, in order,
+ * inside one batch (one commit): the entries `stoa post` would make one by
+ * one, without a process and a commit each. Only the public store API.
+ * ids[j] gets g[j]'s id.
+ */
+static int append_batch(struct store *s, const struct key *keys,
+			const struct gen *g, long m,
+			uint8_t (*ids)[ENTRY_ID_LEN], struct err *e)
+{
+	long j;
+	int rc;
+
+	if ((rc = store_begin(s, e)) < 0)
+		return rc;
+	for (j = 0; j < m; j++) {
+		rc = store_append(s, &keys[g[j].author], g[j].kind, g[j].payload,
+				  g[j].len, ids[j], e);
+		if (rc < 0) {
+			store_rollback(s);
+			return rc;
+		}
+	}
+	return store_commit(s, e);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_store [--entries N] [--members M] [--batch B] "
@@ -277,7 +303,7 @@ static void usage(void)
 
 /*
  * 2b. the replication receiver's store path: every feed of the N-entry
- * home read back in runs of up to MSG_RUN_MAX entries, the feeds taken in
+ * home read back in runs of up to STORE_RUN_MAX entries, the feeds taken in
  * turn as a sync pulls them, and fed through store_ingest_run into a fresh
  * store (one signature per run, every hash and payload checked), a commit
  * every `batch` entries or so (a daemon pass). No network: the figure is
@@ -287,7 +313,7 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 		      long batch)
 {
 	char path[HOME_PATH_MAX + 32];
-	struct msg_run_entry *v;
+	struct store_run_entry *v;
 	struct store *b = NULL;
 	struct err e = { 0 };
 	sqlite3 *src;
@@ -300,7 +326,7 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 	double t0, dt, cpu, rd0, wr0, rd1, wr1;
 
 	snprintf(path, sizeof(path), "%s/runs.db", dir);
-	v = calloc(MSG_RUN_MAX, sizeof(*v));
+	v = calloc(STORE_RUN_MAX, sizeof(*v));
 	if (!v || store_open(&b, path, STORE_CREATE, &e) < 0 ||
 	    sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(src, "SELECT author FROM feeds ORDER BY author",
@@ -329,8 +355,8 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 			sqlite3_reset(st);
 			sqlite3_bind_blob(st, 1, authors[a], KEY_PUBLIC_LEN, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 2, (sqlite3_int64)next[a]);
-			sqlite3_bind_int(st, 3, MSG_RUN_MAX);
-			while (k < MSG_RUN_MAX && sqlite3_step(st) == SQLITE_ROW) {
+			sqlite3_bind_int(st, 3, STORE_RUN_MAX);
+			while (k < STORE_RUN_MAX && sqlite3_step(st) == SQLITE_ROW) {
 				/* the rows stay valid until the next step of st:
 				 * copy them, as a message buffer would hold them */
 				size_t sl = (size_t)sqlite3_column_bytes(st, 0);
@@ -389,6 +415,151 @@ static int bench_runs(const char *dir, const char *src_path, long limit,
 	return 0;
 }
 
+/*
+ * 1. The home: n entries by the members' keys, made a batch at a time by
+ * append_batch; each batch's payloads are made first and not timed, so
+ * the figure is the store's (validate, sign, store, materialize, commit).
+ */
+static int make_home(struct store *s, const struct key *keys, long n,
+		     long members, long batch)
+{
+	struct recent posts[256] = { { { 0 }, 0 } };
+	struct gen *gens = calloc((size_t)batch, sizeof(*gens));
+	uint8_t (*ids)[ENTRY_ID_LEN] = calloc((size_t)batch, sizeof(*ids));
+	struct err e = { 0 };
+	double t0, c0, dt = 0, cpu = 0;
+	double ard0, awr0, ard1, awr1, ard = 0, awr = 0;
+	long i;
+
+	if (!gens || !ids)
+		err_set(&e, STOA_ENOMEM, "out of memory");
+	for (i = 0; i < n && !e.code; i += batch) {
+		long j, m = n - i < batch ? n - i : batch;
+
+		for (j = 0; j < m && !e.code; j++)
+			make_payload(&gens[j], (int)((i + j) % members),
+				     &keys[(i + j + 1) % members], posts, 256, &e);
+		t0 = now_s();
+		c0 = cpu_s(RUSAGE_SELF);
+		io_bytes(&ard0, &awr0);
+		if (!e.code)
+			append_batch(s, keys, gens, m, ids, &e);
+		dt += now_s() - t0;
+		cpu += cpu_s(RUSAGE_SELF) - c0;
+		io_bytes(&ard1, &awr1);
+		ard += ard1 - ard0;
+		awr += awr1 - awr0;
+		for (j = 0; j < m && !e.code; j++) {
+			if (gens[j].kind == ENTRY_KIND_POST) {
+				int slot = (int)(rnd() % 256);
+
+				memcpy(posts[slot].id, ids[j], ENTRY_ID_LEN);
+				posts[slot].have = 1;
+			}
+		}
+		for (j = 0; j < m; j++) {
+			free(gens[j].payload);
+			gens[j].payload = NULL;
+		}
+	}
+	free(gens);
+	free(ids);
+	if (e.code) {
+		fprintf(stderr, "bench: append: %s\n", e.msg);
+		return -1;
+	}
+	printf("append_entries_per_s %.0f\nappend_seconds %.2f\n", (double)n / dt, dt);
+	/* CPU of the timed part (one thread) and its I/O: unlike the rate,
+	 * they do not depend on what else the machine runs. */
+	printf("append_cpu_seconds %.2f\n"
+	       "append_read_bytes_per_entry %.0f\n"
+	       "append_written_bytes_per_entry %.0f\n", cpu,
+	       ard / (double)n, awr / (double)n);
+	return 0;
+}
+
+/*
+ * 2. ingest of foreign entries: the first ningest entries of the home at
+ * src_path, in arrival order, through store_ingest into a fresh store
+ * (every signature verified), a commit every batch entries.
+ */
+static int bench_ingest(const char *dir, const char *src_path, long ningest,
+			long batch)
+{
+	char path[HOME_PATH_MAX + 32];
+	struct store *b = NULL;
+	struct err e = { 0 };
+	sqlite3 *src;
+	sqlite3_stmt *st;
+	double t0, dt;
+	long i = 0, stored = 0;
+
+	snprintf(path, sizeof(path), "%s/ingest.db", dir);
+	if (store_open(&b, path, STORE_CREATE, &e) < 0 ||
+	    sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(src, "SELECT signed, payload FROM entries "
+			       "ORDER BY n LIMIT ?1", -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench: ingest setup: %s\n", e.msg);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, ningest);
+	t0 = now_s();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int rc;
+
+		if (i % batch == 0 && store_begin(b, &e) < 0)
+			break;
+		rc = store_ingest(b, sqlite3_column_blob(st, 0),
+				  (size_t)sqlite3_column_bytes(st, 0),
+				  sqlite3_column_blob(st, 1),
+				  (size_t)sqlite3_column_bytes(st, 1), NULL, &e);
+		if (rc < 0)
+			break;
+		stored += rc == INGEST_STORED;
+		if (++i % batch == 0 && store_commit(b, &e) < 0)
+			break;
+	}
+	if (!e.code)
+		store_commit(b, &e);
+	dt = now_s() - t0;
+	sqlite3_finalize(st);
+	sqlite3_close(src);
+	store_close(b);
+	if (e.code || stored != ningest) {
+		fprintf(stderr, "bench: ingest: %ld of %ld stored: %s\n",
+			stored, ningest, e.msg);
+		return -1;
+	}
+	printf("ingest_entries %ld\ningest_entries_per_s %.0f\n", ningest,
+	       (double)ningest / dt);
+	return 0;
+}
+
+/*
+ * 3. the CLI reading the home, timed by a fresh small process
+ * (`bench_store --time-cli HOME`): a child's peak RSS counts the pages of
+ * the process it was forked from, so it must not be forked from this big
+ * one.
+ */
+static int spawn_time_cli(const char *dir, const char *stoa)
+{
+	char home[HOME_PATH_MAX + 8];
+	char *args[] = { "/proc/self/exe", "--time-cli", home,
+			 "--stoa", (char *)stoa, NULL };
+	int status;
+	pid_t pid;
+
+	snprintf(home, sizeof(home), "%s/home", dir);
+	fflush(stdout);
+	if (posix_spawn(&pid, args[0], NULL, NULL, args, environ) != 0 ||
+	    waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench: timing the cli failed\n");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -407,16 +578,10 @@ int main(int argc, char **argv)
 	const char *stoa = NULL;
 	char dir[HOME_PATH_MAX] = "", path[HOME_PATH_MAX + 32], cmd[HOME_PATH_MAX + 32];
 	struct key *keys;
-	struct recent posts[256] = { { { 0 }, 0 } };
-	struct gen *gens;
-	struct store_new *news;
 	struct community c;
 	struct home h;
-	struct store *b = NULL;
 	struct err e = { 0 };
-	double t0, dt, c0, w0, cpu = 0, wcpu = 0;
-	double ard0, awr0, ard1, awr1, ard = 0, awr = 0;
-	long i, stored = 0;
+	long i;
 	char *cli_home = NULL;
 	int opt, keep = 0;
 
@@ -460,66 +625,8 @@ int main(int argc, char **argv)
 		key_generate(&keys[i]);
 
 	printf("entries %ld\nmembers %ld\nbatch %ld\n", n, members, batch);
-	/* Payloads for a batch are made first and not timed: the figure is
-	 * the store's (validate, sign, store, materialize, commit). */
-	gens = calloc((size_t)batch, sizeof(*gens));
-	news = calloc((size_t)batch, sizeof(*news));
-	dt = 0;
-	for (i = 0; i < n && !e.code; i += batch) {
-		long j, m = n - i < batch ? n - i : batch;
-
-		for (j = 0; j < m && !e.code; j++)
-			make_payload(&gens[j], (int)((i + j) % members),
-				     &keys[(i + j + 1) % members], posts, 256, &e);
-		for (j = 0; j < m; j++) {
-			news[j].key = &keys[gens[j].author];
-			news[j].kind = gens[j].kind;
-			news[j].payload = gens[j].payload;
-			news[j].len = gens[j].len;
-		}
-		t0 = now_s();
-		c0 = cpu_s(RUSAGE_SELF);
-		io_bytes(&ard0, &awr0);
-		w0 = cpu_s(RUSAGE_THREAD);
-		if (!e.code)
-			store_begin(h.store, &e);
-		if (!e.code)
-			store_append_batch(h.store, news, (size_t)m, &e);
-		if (!e.code)
-			store_commit(h.store, &e);
-		dt += now_s() - t0;
-		cpu += cpu_s(RUSAGE_SELF) - c0;
-		wcpu += cpu_s(RUSAGE_THREAD) - w0;
-		io_bytes(&ard1, &awr1);
-		ard += ard1 - ard0;
-		awr += awr1 - awr0;
-		for (j = 0; j < m && !e.code; j++) {
-			if (gens[j].kind == ENTRY_KIND_POST) {
-				int slot = (int)(rnd() % 256);
-
-				memcpy(posts[slot].id, news[j].id, ENTRY_ID_LEN);
-				posts[slot].have = 1;
-			}
-		}
-		for (j = 0; j < m; j++) {
-			free(gens[j].payload);
-			gens[j].payload = NULL;
-		}
-	}
-	free(gens);
-	free(news);
-	if (e.code) {
-		fprintf(stderr, "bench: append: %s\n", e.msg);
+	if (make_home(h.store, keys, n, members, batch) < 0)
 		return 1;
-	}
-	printf("append_entries_per_s %.0f\nappend_seconds %.2f\n", (double)n / dt, dt);
-	/* CPU of the timed part: all of it, and the writing thread's share
-	 * (the rest is the signer thread's); with an idle second core the
-	 * rate is bounded by the larger of the two. */
-	printf("append_cpu_seconds %.2f\nappend_writer_cpu_seconds %.2f\n"
-	       "append_read_bytes_per_entry %.0f\n"
-	       "append_written_bytes_per_entry %.0f\n", cpu, wcpu,
-	       ard / (double)n, awr / (double)n);
 	snprintf(path, sizeof(path), "%s/home/store.db", dir);
 	{
 		struct stat st;
@@ -530,74 +637,16 @@ int main(int argc, char **argv)
 	}
 
 	/* 2. ingest the first K entries into a fresh store, as from a peer */
-	if (ningest > 0) {
-		sqlite3 *src;
-		sqlite3_stmt *st;
-
-		snprintf(cmd, sizeof(cmd), "%s/ingest.db", dir);
-		if (store_open(&b, cmd, STORE_CREATE, &e) < 0 ||
-		    sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-		    sqlite3_prepare_v2(src, "SELECT signed, payload FROM entries "
-				       "ORDER BY n LIMIT ?1", -1, &st, NULL) != SQLITE_OK) {
-			fprintf(stderr, "bench: ingest setup: %s\n", e.msg);
-			return 1;
-		}
-		sqlite3_bind_int64(st, 1, ningest);
-		t0 = now_s();
-		i = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			int rc;
-
-			if (i % batch == 0 && store_begin(b, &e) < 0)
-				break;
-			rc = store_ingest(b, sqlite3_column_blob(st, 0),
-					  (size_t)sqlite3_column_bytes(st, 0),
-					  sqlite3_column_blob(st, 1),
-					  (size_t)sqlite3_column_bytes(st, 1), NULL, &e);
-			if (rc < 0)
-				break;
-			stored += rc == INGEST_STORED;
-			if (++i % batch == 0 && store_commit(b, &e) < 0)
-				break;
-		}
-		if (!e.code)
-			store_commit(b, &e);
-		dt = now_s() - t0;
-		sqlite3_finalize(st);
-		sqlite3_close(src);
-		store_close(b);
-		if (e.code || stored != ningest) {
-			fprintf(stderr, "bench: ingest: %ld of %ld stored: %s\n",
-				stored, ningest, e.msg);
-			return 1;
-		}
-		printf("ingest_entries %ld\ningest_entries_per_s %.0f\n", ningest,
-		       (double)ningest / dt);
-	}
+	if (ningest > 0 && bench_ingest(dir, path, ningest, batch) < 0)
+		return 1;
 	if (nruns > 0 && bench_runs(dir, path, nruns, batch) < 0)
 		return 1;
 	home_close(&h);
 	printf("bench_peak_rss_kb %ld\n", peak_rss_kb(RUSAGE_SELF));
 
-	/* 3. the CLI reading the N-entry home, timed by a fresh small
-	 * process: a child's peak RSS counts the pages of the process it
-	 * was forked from, so it must not be forked from this big one. */
-	if (stoa) {
-		char home[HOME_PATH_MAX + 8];
-		char *args[] = { "/proc/self/exe", "--time-cli", home,
-				 "--stoa", (char *)stoa, NULL };
-		int status;
-		pid_t pid;
-
-		snprintf(home, sizeof(home), "%s/home", dir);
-		fflush(stdout);
-		if (posix_spawn(&pid, args[0], NULL, NULL, args, environ) != 0 ||
-		    waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "bench: timing the cli failed\n");
-			return 1;
-		}
-	}
+	/* 3. the CLI reading the N-entry home */
+	if (stoa && spawn_time_cli(dir, stoa) < 0)
+		return 1;
 	if (!keep) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)

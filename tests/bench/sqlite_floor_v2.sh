@@ -7,7 +7,7 @@
 # entries, with stoa's pragmas (WAL, synchronous FULL, 8 MB cache, the
 # checkpoint every 10000 pages) and bench_store's mix: 80% posts (a
 # quarter of them replies), 13% feedback, 4% kudos, 3% mentoring asks.
-# It runs on SQLite's default VFS (not stoa's walbuf).
+# It runs on SQLite's default VFS, as stoa does.
 #
 #   tests/bench/sqlite_floor_v2.sh BUILD_DIR [N] [BATCH]
 #

@@ -103,6 +103,7 @@
 #include "home.h"
 #include "msg.h"
 #include "repl.h"
+#include "replica.h"
 #include "store.h"
 #include "transport.h"
 
@@ -239,7 +240,7 @@ static void read_entry(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 	struct err e = { 0 };
 
 	buf_init(&b, MSG_MAX);
-	if (store_read_run(s, &b, author, seq, 1, &e) < 0 ||
+	if (replica_read_run(s, &b, author, seq, 1, &e) < 0 ||
 	    msg_decode(&m, b.data, b.len, &e) < 0)
 		die("read own entry", &e);
 	msg_run_iter_init(&it, &m);
@@ -330,7 +331,7 @@ static void send_bad_run(void *sock, struct home *h, const struct bad_run *r,
 	if (msg_entries_begin(&b, h->key.pk, first) < 0)
 		die("entries_begin", NULL);
 	if (first < r->first) {
-		if (store_read_run(h->store, &held, h->key.pk, first,
+		if (replica_read_run(h->store, &held, h->key.pk, first,
 				   (uint32_t)(r->first - first), &e) < 0 ||
 		    msg_decode(&m, held.data, held.len, &e) < 0)
 			die("read own run", &e);
@@ -629,7 +630,7 @@ static int play_classic(struct tool *t)
 		put_hello(t, t->h.key.pk, t->auth);
 		send_buf(c->sock, &t->b, t->b.len);
 		buf_init(&run_frame, MSG_MAX);
-		if (store_read_run(t->h.store, &run_frame, t->h.key.pk, 1, 5,
+		if (replica_read_run(t->h.store, &run_frame, t->h.key.pk, 1, 5,
 				   &e) < 0)
 			die("read own run", &e);
 		if (run_frame.len < 60)
@@ -710,7 +711,7 @@ static void read_run(struct tool *t, struct buf *frame,
 	struct err e = { 0 };
 
 	buf_init(frame, MSG_MAX);
-	if (store_read_run(t->h.store, frame, author, from, max, &e) < 0 ||
+	if (replica_read_run(t->h.store, frame, author, from, max, &e) < 0 ||
 	    msg_decode(m, frame->data, frame->len, &e) < 0)
 		die("read a run from DIR", &e);
 }

@@ -20,7 +20,9 @@
 #include <sqlite3.h>
 
 #include "home.h"
+#include "msg.h"
 #include "payload.h"
+#include "replica.h"
 #include "store.h"
 #include "test.h"
 #include "view.h"
@@ -634,7 +636,7 @@ static void test_run_cut(void)
 	struct store *s = open_store("cut"), *t = open_store("cut2");
 	uint8_t signed_bytes[10][ENTRY_SIGNED_LEN], prev[ENTRY_ID_LEN];
 	char payload[10][64];
-	struct msg_run_entry v[10];
+	struct store_run_entry v[10];
 	struct entry en;
 	struct err e = { 0 };
 	uint64_t n, problems, seq;
@@ -678,71 +680,6 @@ static void test_run_cut(void)
 	CHECK_EQ_INT(seq, 4);
 	store_close(s);
 	store_close(t);
-}
-
-/*
- * store_append_batch: more entries than its ring holds, three feeds
- * interleaved; the same chains as store_append would sign (a second store
- * ingesting them one by one gets the same view), verify clean; a refused
- * payload late in a batch stores none of it and keeps the open batch.
- */
-static void test_append_batch(void)
-{
-	static struct store_new v[700];
-	static const char post[] = "{\"topic\":\"t\",\"body\":\"batch body\"}";
-	static const char bad[] = "{\"topic\":\"t\"}"; /* no body */
-	struct store *s = open_store("abatch"), *t = open_store("abatch2");
-	uint8_t d1[HASH_LEN], d2[HASH_LEN], head[ENTRY_ID_LEN];
-	struct err e = { 0 };
-	sqlite3_stmt *st;
-	uint64_t seq, n, problems;
-	int i, rc;
-
-	for (i = 0; i < 700; i++) {
-		v[i].key = &members[i % 3];
-		v[i].kind = ENTRY_KIND_POST;
-		v[i].payload = post;
-		v[i].len = sizeof(post) - 1;
-	}
-	CHECK(store_append_batch(s, v, 600, &e) == 0); /* own transaction */
-	for (i = 0; i < 3; i++) {
-		store_head(s, members[i].pk, &seq, head, NULL);
-		CHECK_EQ_INT(seq, 200);
-		CHECK(memcmp(head, v[597 + i].id, ENTRY_ID_LEN) == 0);
-	}
-	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
-	CHECK_EQ_INT(n, 600);
-	CHECK_EQ_INT(problems, 0);
-	/* in a batch: a refused payload at entry 650 undoes the call only */
-	CHECK(store_begin(s, &e) == 0);
-	CHECK(store_append(s, &members[0], ENTRY_KIND_POST, post,
-			   sizeof(post) - 1, NULL, &e) == 0);
-	v[650].payload = bad;
-	v[650].len = sizeof(bad) - 1;
-	err_clear(&e);
-	CHECK(store_append_batch(s, v, 700, &e) < 0);
-	CHECK(strstr(e.msg, "entry 650") != NULL);
-	CHECK(store_commit(s, &e) == 0);
-	store_head(s, members[0].pk, &seq, NULL, NULL);
-	CHECK_EQ_INT(seq, 201);
-	store_head(s, members[1].pk, &seq, NULL, NULL);
-	CHECK_EQ_INT(seq, 200);
-	/* the same entries, one by one, make the same view */
-	CHECK(sqlite3_prepare_v2(store_db(s), "SELECT signed, payload FROM "
-				 "entries ORDER BY n", -1, &st, NULL) == SQLITE_OK);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		CHECK(store_ingest(t, sqlite3_column_blob(st, 0),
-				   (size_t)sqlite3_column_bytes(st, 0),
-				   sqlite3_column_blob(st, 1),
-				   (size_t)sqlite3_column_bytes(st, 1), NULL,
-				   &e) == INGEST_STORED);
-	CHECK(rc == SQLITE_DONE);
-	sqlite3_finalize(st);
-	dump(s, d1, NULL);
-	dump(t, d2, NULL);
-	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
-	store_close(t);
-	store_close(s);
 }
 
 /* The layout of schema version 1 (stoa before the idk index), made from a
@@ -860,7 +797,7 @@ struct chain {
 	uint8_t signed_bytes[CHAIN_MAX][ENTRY_SIGNED_LEN];
 	uint8_t id[CHAIN_MAX][ENTRY_ID_LEN];
 	char payload[CHAIN_MAX][200];
-	struct msg_run_entry v[CHAIN_MAX];
+	struct store_run_entry v[CHAIN_MAX];
 };
 
 /* Signs entry n + 1 of c: kind, payload json. */
@@ -981,7 +918,7 @@ static void on_problem(const struct verify_problem *p, void *arg)
 	}
 }
 
-/* How many entries store_read_run puts in a run of author from seq. */
+/* How many entries replica_read_run puts in a run of author from seq. */
 static int run_count(struct store *s, const uint8_t *author, uint64_t from)
 {
 	struct buf b;
@@ -989,7 +926,7 @@ static int run_count(struct store *s, const uint8_t *author, uint64_t from)
 	int n;
 
 	buf_init(&b, MSG_MAX);
-	CHECK(store_read_run(s, &b, author, from, MSG_RUN_MAX, &e) == 0);
+	CHECK(replica_read_run(s, &b, author, from, MSG_RUN_MAX, &e) == 0);
 	n = msg_entries_count(&b);
 	buf_release(&b);
 	return n;
@@ -1007,7 +944,7 @@ static void test_erased_refused(void)
 {
 	static struct chain c;
 	struct store *s = open_store("erased");
-	struct msg_run_entry v[4];
+	struct store_run_entry v[4];
 	uint8_t before[HASH_LEN], after[HASH_LEN];
 	struct err e = { 0 };
 	uint32_t stored = 99;
@@ -1085,7 +1022,7 @@ static void test_erased_refused(void)
 /*
  * A store damaged by an older stoa (entries held without their payload,
  * no view rows for them): verify names each one, store_next_hole finds
- * them in ranges, store_read_run stops before them, and the payloads
+ * them in ranges, replica_read_run stops before them, and the payloads
  * that come again (checked against the held headers) repair it into the
  * very view of a store that got the feeds whole.
  */
@@ -1094,7 +1031,7 @@ static void test_holes(void)
 	static struct chain p, q;
 	struct store *w = open_store("whole"), *d = open_store("holed");
 	struct key kp, kq;
-	struct msg_run_entry bad[CHAIN_MAX];
+	struct store_run_entry bad[CHAIN_MAX];
 	uint8_t dw[HASH_LEN], dd[HASH_LEN], d2[HASH_LEN], fw[HASH_LEN],
 		fd[HASH_LEN], author[KEY_PUBLIC_LEN], zero[KEY_PUBLIC_LEN] = { 0 };
 	char json[256], tampered[200];
@@ -1277,7 +1214,7 @@ static void test_fork_bound(void)
 	static struct chain c, g;
 	static const char count_sql[] = "SELECT count(*) FROM forks WHERE author = ?1";
 	struct store *s = open_store("forks");
-	struct msg_run_entry v[2];
+	struct store_run_entry v[2];
 	uint8_t before[HASH_LEN], after[HASH_LEN], head[ENTRY_ID_LEN],
 		h2[ENTRY_ID_LEN];
 	char payload[128], tag[16];
@@ -1491,7 +1428,6 @@ int main(void)
 	test_ingest_checks();
 	test_append_and_reindex();
 	test_batch();
-	test_append_batch();
 	test_full_batch();
 	test_busy_and_files();
 	test_name_hijack();
