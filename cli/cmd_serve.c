@@ -6,6 +6,7 @@
  * then a summary. Both log to stderr; `sync` prints its summary on stdout.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -105,6 +106,30 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	return cli_finish(rc, &e, serve_usage);
 }
 
+/* The daemon's progress callback for `sync` on a terminal:
+ * "stoa: syncing [#####.....]  51% 51234/100000 in, 3 out", redrawn in
+ * place, and a newline when the exchange ends. */
+static void draw_progress(void *arg, const struct daemon_progress *p)
+{
+	uint64_t in = p->entries_in, expect = p->entries_expected;
+	char bar[21];
+	int pct, k;
+
+	(void)arg;
+	if (p->done) {
+		fputc('\n', stderr);
+		return;
+	}
+	if (expect < in)
+		expect = in;
+	pct = expect ? (int)(in * 100 / expect) : 0;
+	for (k = 0; k < 20; k++)
+		bar[k] = k < pct / 5 ? '#' : '.';
+	bar[20] = '\0';
+	fprintf(stderr, "\rstoa: syncing [%s] %3d%% %" PRIu64 "/%" PRIu64
+		" in, %" PRIu64 " out", bar, pct, in, expect, p->entries_out);
+}
+
 static const char sync_usage[] =
 	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]";
 
@@ -166,7 +191,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 	o.once = 1;
 	o.quiet = 1;
 	o.timeout_ms = (int)secs * 1000;
-	o.progress = isatty(2);
+	o.progress = isatty(2) ? draw_progress : NULL;
 	rc = cli_unlock(c, &e);
 	if (rc == 0)
 		rc = daemon_run(&c->home, &o, &sum, &e);

@@ -7,6 +7,9 @@
  * The same loop runs `stoa serve` (until a signal) and `stoa sync` (until
  * every dialed peer has settled).
  *
+ * Its files and their jobs are listed in daemon_int.h, the header they
+ * share; nothing outside them sees struct daemon.
+ *
  * Files in the home while a daemon runs: serve.lock (held with an OFD
  * lock: a second daemon on the home is refused), serve.endpoint (the
  * endpoint really bound, for tests and `stoa status`), control (the ipc
@@ -78,13 +81,26 @@
 					* the next one waits this long, so a
 					* `stoa post` waiting gets its turn */
 
+/* What a `stoa sync` has exchanged so far, for its progress line. */
+struct daemon_progress {
+	uint64_t entries_in;         /* received */
+	uint64_t entries_out;        /* sent */
+	uint64_t entries_expected;   /* the peers' announced total for us
+				      * (may be below entries_in) */
+	int done;                    /* the last call: the exchange ended */
+};
+
 struct daemon_opts {
 	const char *listen;          /* NULL: do not listen (stoa sync) */
 	const char *const *peers;    /* endpoints to dial */
 	size_t npeers;
 	int once;                    /* stop when every dialed peer settled */
 	int timeout_ms;              /* once: give up after this (0: never) */
-	int progress;                /* once: a progress line on stderr */
+	/* once: called with the counts after a pass, at most every 200 ms,
+	 * and a last time with done set when the loop ends (NULL: never).
+	 * It draws; the daemon prints nothing of it. */
+	void (*progress)(void *arg, const struct daemon_progress *p);
+	void *progress_arg;
 	int quiet;                   /* no log lines but errors */
 	int verbose;                 /* a line per run stored from a peer */
 	enum discovery_mode discovery; /* serve: how to find peers (mDNS) */

@@ -9,9 +9,10 @@
  * one library ends up in the other's function (and crashes). The
  * executable is searched first, so this file defines the name itself and
  * sends each call to the right library: a call whose first argument is an
- * embedded server that discovery.c has running came from avahi-core; any
- * other came from avahi-client. Both implementations are found by their
- * library's handle (dlsym), never by name in the global scope.
+ * embedded server that discovery_embedded.c has running came from
+ * avahi-core; any other came from avahi-client. Both implementations are
+ * found by their library's handle (dlsym), never by name in the global
+ * scope.
  *
  * The definition takes two pointer arguments; avahi-client's callers pass
  * one, and the second register is then never read. CMakeLists.txt exports
@@ -25,13 +26,11 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
+#include "discovery_shim.h"
+
 #define SHIM_SERVERS_MAX 4
-#define SHIM_CLIENT 1
-#define SHIM_CORE 2
 
 int avahi_entry_group_free(void *a, void *b);
-int discovery_shim_ready(void *client_fn, void *core_fn);
-void discovery_shim_server(void *server, int running);
 
 typedef int (*client_free_fn)(void *g);
 typedef void (*core_free_fn)(void *s, void *g);
