@@ -312,7 +312,7 @@ static void community_vec(struct gvec *v, size_t *n, const char *name,
 		snprintf(key, sizeof(key), "subkey%" PRIu64, id);
 		kv_hex(g, key, k, sizeof(k));
 	}
-	/* what the daemon publishes (node/daemon.c, discovery) */
+	/* what the daemon publishes (node/dial.c, discovery) */
 	community_derive(&c, COMMUNITY_KEY_TAG, k);
 	kv_hex(g, "tag", k, DISCOVERY_TAG_LEN);
 	community_server_keypair(&c, pk, sk);
