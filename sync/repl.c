@@ -38,6 +38,8 @@ void repl_init(struct repl *r, const struct repl_ops *ops, void *ctx,
 	r->scratch = scratch;
 }
 
+static void known_forget(struct repl *r);
+
 void repl_release(struct repl *r)
 {
 	struct repl_frame *f, *next;
@@ -45,6 +47,7 @@ void repl_release(struct repl *r)
 	free(r->wants);
 	r->wants = NULL;
 	r->nwants = r->cap = 0;
+	known_forget(r);
 	for (f = r->out_head; f; f = next) {
 		next = f->next;
 		free(f);
@@ -206,6 +209,119 @@ static void want_remove(struct repl *r, size_t i)
 }
 
 /*
+ * The heads each side holds (struct repl_known), for repl_lacks. The
+ * array is sorted by author: a FRONTIER arrives sorted, so ours is
+ * appended and the peer's merged in once per chunk; single updates
+ * bisect. An update that cannot be kept (out of memory, or beyond
+ * REPL_WANTS_MAX feeds this store does not hold) is dropped: the lacks
+ * are estimates, never a reason to fail the session.
+ */
+static size_t known_find(const struct repl *r,
+			 const uint8_t author[KEY_PUBLIC_LEN], int *found)
+{
+	size_t lo = 0, hi = r->nknown;
+
+	*found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(r->known[mid].author, author, KEY_PUBLIC_LEN);
+
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int known_reserve(struct repl *r, size_t more)
+{
+	size_t cap = r->known_cap ? r->known_cap : 16;
+	struct repl_known *k;
+
+	if (r->nknown + more <= r->known_cap)
+		return 0;
+	while (cap < r->nknown + more)
+		cap *= 2;
+	k = realloc(r->known, cap * sizeof(*k));
+	if (!k)
+		return -1;
+	r->known = k;
+	r->known_cap = cap;
+	return 0;
+}
+
+/* Raises what is known of a feed: our head to ours, the peer's to theirs
+ * (when theirs_known); a feed not listed yet is added. */
+static void known_note(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
+		       uint64_t ours, uint64_t theirs, int theirs_known)
+{
+	int found;
+	size_t i = known_find(r, author, &found);
+	struct repl_known *k;
+
+	if (!found) {
+		if ((ours == 0 && r->strangers >= REPL_WANTS_MAX) ||
+		    known_reserve(r, 1) < 0)
+			return;
+		if (ours == 0)
+			r->strangers++;
+		memmove(&r->known[i + 1], &r->known[i],
+			(r->nknown - i) * sizeof(r->known[0]));
+		r->nknown++;
+		k = &r->known[i];
+		memcpy(k->author, author, KEY_PUBLIC_LEN);
+		k->ours = ours;
+		k->theirs = theirs;
+		k->theirs_known = theirs_known;
+		return;
+	}
+	k = &r->known[i];
+	if (ours > k->ours)
+		k->ours = ours;
+	if (theirs_known && (!k->theirs_known || theirs > k->theirs)) {
+		k->theirs = theirs;
+		k->theirs_known = 1;
+	}
+}
+
+/* Merges n feeds this list lacked, sorted by author, into it. */
+static void known_merge(struct repl *r, const struct repl_known *add, size_t n)
+{
+	size_t i, j, o, strangers = 0;
+
+	for (i = 0; i < n; i++)
+		strangers += add[i].ours == 0;
+	if (n == 0 || r->strangers + strangers > REPL_WANTS_MAX ||
+	    known_reserve(r, n) < 0)
+		return;
+	r->strangers += strangers;
+	/* from the back, in place: the list grows into its spare room */
+	i = r->nknown;
+	j = n;
+	o = r->nknown + n;
+	while (j > 0) {
+		if (i > 0 && memcmp(r->known[i - 1].author, add[j - 1].author,
+				    KEY_PUBLIC_LEN) > 0)
+			r->known[--o] = r->known[--i];
+		else
+			r->known[--o] = add[--j];
+	}
+	r->nknown += n;
+}
+
+static void known_forget(struct repl *r)
+{
+	free(r->known);
+	r->known = NULL;
+	r->nknown = r->known_cap = r->strangers = 0;
+}
+
+/*
  * Repair: asks the peer, one range at a time within the window, for the
  * entries this store holds without their payload (a relay stripped
  * them): its answer fills them (ingest_run checks each payload against
@@ -339,8 +455,7 @@ static void reset(struct repl *r)
 	r->got_done = r->sent_done = 0;
 	r->frontier_any = 0;
 	r->awaiting_hello = 1;
-	r->ours_total = r->matched = 0;
-	r->out_base = r->stats.entries_out;
+	known_forget(r);
 	/* holes are asked for anew; the outbox and the peer's waiting
 	 * WANTs stay: they were sent or asked in order */
 	r->repair_done = r->repair_in_flight = 0;
@@ -393,7 +508,8 @@ static int frontier_add(const struct msg_head *h, void *arg)
 	    (fo->rc = frontier_chunk(fo, 1)) < 0)
 		return 1;
 	fo->chunk[fo->n++] = *h;
-	fo->r->ours_total += h->seq;
+	/* what the peer holds of it: its FRONTIER, next */
+	known_note(fo->r, h->author, h->seq, 0, 1);
 	return 0;
 }
 
@@ -454,6 +570,9 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 	memcpy(r->peer_node, m->u.hello.node, KEY_PUBLIC_LEN);
 	if (bytes_equal(r->sent_digest, m->u.hello.digest, HASH_LEN)) {
 		r->equal_at_hello = 1;
+		/* both hold the same: nothing lacks; a feed that grows from
+		 * here is counted once the peer's head in it is learnt */
+		known_forget(r);
 		r->frontier_done = 1;
 		/* nothing to pull either way, unless a side has holes: it
 		 * says DONE once it asked for them, and the other waits */
@@ -473,10 +592,15 @@ static int on_hello(struct repl *r, const struct msg *m, struct err *e)
 
 static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 {
+	struct repl_known *add;
 	struct msg_head h;
+	size_t nadd = 0;
 	uint16_t i;
-	int rc;
+	int rc = 0, found;
 
+	/* the feeds our list lacks, merged in once (a frontier is sorted) */
+	add = malloc((m->u.frontier.count ? m->u.frontier.count : 1) *
+		     sizeof(*add));
 	/* a frontier may also arrive late, from before a restart: its wants
 	 * are as good as any */
 	for (i = 0; i < m->u.frontier.count; i++) {
@@ -484,22 +608,38 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 
 		msg_frontier_get(m, i, &h);
 		if (r->frontier_any && memcmp(h.author, r->frontier_last,
-					      KEY_PUBLIC_LEN) <= 0)
-			return strike(r, e, "frontier not sorted by author");
+					      KEY_PUBLIC_LEN) <= 0) {
+			rc = strike(r, e, "frontier not sorted by author");
+			goto out;
+		}
 		memcpy(r->frontier_last, h.author, KEY_PUBLIC_LEN);
 		r->frontier_any = 1;
 		if ((rc = r->ops->head(r->ctx, h.author, &have, e)) < 0)
-			return rc;
-		r->matched += h.seq < have ? h.seq : have;
-		if (h.seq > have && want_add(r, h.author, have, h.seq) < 0)
-			return strike(r, e, "frontier announces more than %d "
-				      "feeds", REPL_WANTS_MAX);
+			goto out;
+		if (h.seq > have && want_add(r, h.author, have, h.seq) < 0) {
+			rc = strike(r, e, "frontier announces more than %d "
+				    "feeds", REPL_WANTS_MAX);
+			goto out;
+		}
+		known_find(r, h.author, &found);
+		if (found) {
+			known_note(r, h.author, have, h.seq, 1);
+		} else if (add && (h.seq > 0 || have > 0)) {
+			memcpy(add[nadd].author, h.author, KEY_PUBLIC_LEN);
+			add[nadd].ours = have;
+			add[nadd].theirs = h.seq;
+			add[nadd].theirs_known = 1;
+			nadd++;
+		}
 	}
 	if (!m->u.frontier.more) {
 		r->frontier_done = 1;
 		r->frontier_any = 0; /* a later frontier starts afresh */
 	}
-	return pump(r, e);
+out:
+	known_merge(r, add, nadd);
+	free(add);
+	return rc ? rc : pump(r, e);
 }
 
 /*
@@ -600,11 +740,18 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		}
 		return pump(r, e) < 0 ? STOA_EIO : 1;
 	}
-	if (!found)
-		return repair ? pump(r, e) : 0;
-	if ((rc = r->ops->head(r->ctx, m->u.entries.author, &have, e)) < 0)
+	if (found &&
+	    (rc = r->ops->head(r->ctx, m->u.entries.author, &have, e)) < 0)
 		return rc;
 	last = m->u.entries.first + m->u.entries.count - 1;
+	/* the peer holds the run; this store what it took of it (a run
+	 * not asked for: if its head can be read, for the lacks only) */
+	if (m->u.entries.count > 0 &&
+	    (found || r->ops->head(r->ctx, m->u.entries.author, &have,
+				   &ie) == 0))
+		known_note(r, m->u.entries.author, have, last, 1);
+	if (!found)
+		return repair ? pump(r, e) : 0;
 	if (m->u.entries.count == 0 || have >= r->wants[i].target) {
 		if (asked || have >= r->wants[i].target)
 			want_remove(r, i);
@@ -632,6 +779,15 @@ static int answer(struct repl *r, const struct repl_ask *a, struct err *e)
 		return rc;
 	n = msg_entries_count(r->scratch);
 	r->stats.entries_out += n;
+	if (n > 0) {
+		int found;
+
+		known_find(r, a->author, &found);
+		/* a feed we hold but did not list counts from the next
+		 * exchange; this one, the peer holds now */
+		if (found)
+			known_note(r, a->author, 0, a->from + n - 1, 1);
+	}
 	return flush(r, e);
 }
 
@@ -714,6 +870,9 @@ static int on_have(struct repl *r, const struct msg *m, struct err *e)
 
 	if ((rc = r->ops->head(r->ctx, m->u.have.author, &have, e)) < 0)
 		return rc;
+	/* the peer's feed grew, whoever brought the entries */
+	if (m->u.have.seq > 0)
+		known_note(r, m->u.have.author, have, m->u.have.seq, 1);
 	if (m->u.have.seq <= have)
 		return 0;
 	if (want_add(r, m->u.have.author, have, m->u.have.seq) < 0)
@@ -764,6 +923,10 @@ int repl_notify(struct repl *r, const struct msg_head *h, struct err *e)
 
 	if (!r->got_hello)
 		return 0;
+	/* what the peer holds of a feed new to the list: none of it if
+	 * the frontiers were exchanged (it would have listed it), not
+	 * known yet if the digests were equal */
+	known_note(r, h->author, h->seq, 0, !r->equal_at_hello);
 	buf_reset(r->scratch);
 	if ((rc = msg_put_have(r->scratch, h)) < 0)
 		return err_set(e, rc, "cannot build have");
@@ -776,13 +939,26 @@ int repl_settled(const struct repl *r)
 	       r->got_done && r->repair_done && !r->repair_in_flight;
 }
 
+/* a + b, at most INT64_MAX (a peer may announce any seq; a count that
+ * wrapped, or turned negative in JSON, would say less) */
+static uint64_t add_capped(uint64_t a, uint64_t b)
+{
+	return b > (uint64_t)INT64_MAX - a ? (uint64_t)INT64_MAX : a + b;
+}
+
 void repl_lacks(const struct repl *r, uint64_t *in, uint64_t *out)
 {
-	uint64_t sent = r->stats.entries_out - r->out_base;
+	size_t i;
 
-	*in = r->stats.expected_in > r->stats.entries_in ?
-	      r->stats.expected_in - r->stats.entries_in : 0;
-	*out = 0;
-	if (!r->equal_at_hello && r->ours_total > r->matched + sent)
-		*out = r->ours_total - r->matched - sent;
+	*in = *out = 0;
+	for (i = 0; i < r->nknown; i++) {
+		const struct repl_known *k = &r->known[i];
+
+		if (!k->theirs_known)
+			continue;
+		if (k->theirs > k->ours)
+			*in = add_capped(*in, k->theirs - k->ours);
+		else
+			*out = add_capped(*out, k->ours - k->theirs);
+	}
 }

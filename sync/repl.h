@@ -85,6 +85,18 @@ struct repl_ask {
 	uint32_t max;
 };
 
+/*
+ * What the session knows of one feed on each side, for repl_lacks: this
+ * store's head, and the highest seq the peer is known to hold (from its
+ * FRONTIER and HAVEs, the runs it sent and the runs sent to it).
+ */
+struct repl_known {
+	uint8_t author[KEY_PUBLIC_LEN];
+	uint64_t ours;
+	uint64_t theirs;
+	int theirs_known; /* 0: not learnt yet (digests equal at HELLO) */
+};
+
 /* A frame that could not be sent yet (owned). */
 struct repl_frame {
 	struct repl_frame *next;
@@ -129,9 +141,11 @@ struct repl {
 	struct repl_stats stats;
 	uint32_t hello_flags;     /* set by the owner: added to every HELLO */
 	uint32_t peer_flags;      /* the flags of the peer's last HELLO */
-	uint64_t ours_total;      /* sum of the heads in our FRONTIER */
-	uint64_t matched;         /* ... of those the peer's FRONTIER had */
-	uint64_t out_base;        /* entries_out when the session started */
+	/* each side's head of every feed either announced, sorted by
+	 * author; strangers: those inserted that this store did not hold,
+	 * at most REPL_WANTS_MAX a session */
+	struct repl_known *known; /* owned */
+	size_t nknown, known_cap, strangers;
 	/* frames waiting for the peer's queue to take them, oldest first */
 	struct repl_frame *out_head, *out_tail;
 	size_t out_bytes;
@@ -203,11 +217,14 @@ void repl_close(struct repl *r, int code, const char *why);
 int repl_settled(const struct repl *r);
 
 /*
- * Entries each side still lacks, as far as this session knows: in, what
- * the peer announced beyond our heads and has not arrived; out, what our
- * frontier held beyond the peer's at the exchange and has not been sent
- * since. Both are estimates between exchanges (0 when the frontiers were
- * equal at HELLO).
+ * Entries each side still lacks, as far as this session knows, summed
+ * over the feeds: in, how far the peer's head is known to be beyond this
+ * store's; out, how far this store's is beyond the peer's. The peer's
+ * heads come from its FRONTIER, its HAVEs (it sends one when a feed grew
+ * there, whoever brought the entries) and the runs either side sent;
+ * this store's from its FRONTIER, the runs stored from this peer and
+ * repl_notify (every other growth). A feed that grew here after a HELLO
+ * with equal digests counts once the peer's head in it is learnt.
  */
 void repl_lacks(const struct repl *r, uint64_t *in, uint64_t *out);
 

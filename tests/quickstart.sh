@@ -21,6 +21,11 @@
 #                    $XDG_DATA_HOME/stoa, else ~/.local/share/stoa)
 #   STOA_EXTRA_PACKAGES  more Debian packages to install if missing, split
 #                    on white space (CI: clang and valgrind, see .ci/run)
+#   STOA_NO_SKIP     1: every test must run here (CI, as root on a machine
+#                    that can make namespaces): a test that cannot fails
+#                    (tests/integration/poll.sh, skip), and `test` fails
+#                    if CTest still counted one as skipped, naming it and
+#                    printing what it said
 #
 # Runs as root; as another user it uses sudo for apt-get only.
 set -euo pipefail
@@ -66,8 +71,13 @@ fi
 
 # The tests also make virtual hosts (iproute2) and run a system
 # avahi-daemon with its own D-Bus on some of them (tests/netns).
+# python3-cryptography lets golden_python check the Ed25519 signatures of
+# the golden vectors with a second implementation (it fails without it).
+# t40-package builds the .deb and installs it: scdoc (man pages), dpkg-dev
+# (dpkg-shlibdeps), man-db (man -w) and systemd (systemd-analyze verify).
 if [ "$mode" = test ]; then
-	packages+=(iproute2 iputils-ping avahi-daemon avahi-utils dbus)
+	packages+=(iproute2 iputils-ping avahi-daemon avahi-utils dbus
+		python3-cryptography scdoc dpkg-dev man-db systemd)
 fi
 
 install_missing() {
@@ -135,14 +145,51 @@ say "building with $jobs jobs"
 cmake --build "$build" -j"$jobs" || die "build failed (see above)"
 
 # --- 3a. test: the whole suite ----------------------------------------------
+
+# no_skips BUILD: under STOA_NO_SKIP=1 a skip is a failure. The tests'
+# own skip helper already fails there; this catches any other exit 77
+# (CTest prints "NAME (Skipped)" after the run, and keeps each test's
+# output in Testing/Temporary/LastTest.log): it names each skipped test
+# with what it said, and returns 1 if there was one.
+no_skips() {
+	local log=$1/ctest.log last=$1/Testing/Temporary/LastTest.log line
+	local -a skipped=()
+	[ -f "$log" ] || { say "no CTest log at $log"; return 1; }
+	while IFS= read -r line; do
+		if [[ $line =~ ^[[:space:]]*[0-9]+\ -\ (.+)\ \((Skipped|Not\ Run|Disabled)\)$ ]]; then
+			skipped+=("${BASH_REMATCH[1]}")
+		fi
+	done <"$log"
+	[ "${#skipped[@]}" -gt 0 ] || return 0
+	for line in "${skipped[@]}"; do
+		say "test $line did not run, and STOA_NO_SKIP=1 says every test must; it said:"
+		# the output between its "Output:" rule and "<end of output>"
+		awk -v t="$line" '
+			$0 ~ /^[0-9]+\/[0-9]+ Testing: / { sub(/^[0-9]+\/[0-9]+ Testing: /, ""); cur = ($0 == t); inout = 0; next }
+			cur && /^<end of output>$/ { cur = 0; next }
+			cur && inout == 1 { print "    " $0; next }
+			cur && /^Output:$/ { inout = 2; next }
+			cur && inout == 2 { inout = 1; next }
+		' "$last" >&2 2>/dev/null || true
+	done
+	return 1
+}
 if [ "$mode" = test ]; then
 	say "running the tests (ctest --test-dir $build)"
 	status=0
-	ctest --test-dir "$build" --output-on-failure -j2 || status=$?
-	if [ "$status" -eq 0 ]; then
-		say "all tests passed"
-	else
+	ctest --test-dir "$build" --output-on-failure -j2 \
+		--output-log "$build/ctest.log" || status=$?
+	not_run=0
+	if [ "${STOA_NO_SKIP:-0}" = 1 ]; then
+		no_skips "$build" || not_run=1
+	fi
+	if [ "$status" -ne 0 ]; then
 		say "tests failed (ctest exit status $status)"
+	elif [ "$not_run" -ne 0 ]; then
+		say "tests skipped where every test must run (STOA_NO_SKIP=1)"
+		status=1
+	else
+		say "all tests passed"
 	fi
 	exit "$status"
 fi

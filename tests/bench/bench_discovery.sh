@@ -83,8 +83,8 @@ for N in $SIZES; do
 			if [ -n "${BENCH_DEBUG:-}" ] && [ $(($(now_ms) - t0)) -gt 10000 ]; then
 				echo "STALL $name"; host_run "$name" ss -tanp > "$T/ss.$name" 2>&1 || true
 				cat "$T/ss.$name"
-				gdb -q -batch -p "$newpid" -ex "thread apply all bt" 2>&1 | grep -E "^#|^Thread" | head -60
-				host_run s1h1 ss -tanp 2>&1 | head -30
+				gdb -q -batch -p "$newpid" -ex "thread apply all bt" 2>&1 | grep -E "^#|^Thread" | sed -n 1,60p
+				host_run s1h1 ss -tanp 2>&1 | sed -n 1,30p
 				fail "stall"
 			fi
 			[ $(($(now_ms) - t0)) -lt 60000 ] || fail "$name did not converge in 60 s"

@@ -84,7 +84,9 @@ echo "== live: $posts posts"
 serve "$dir/l1"
 serve "$dir/l2" --peer "$ENDPOINT" --verbose
 deadline=$((SECONDS + 20))
-until "$stoa" --home "$dir/l2" status --json | grep -q '"state":"synced"'; do
+# (status read whole, then matched: a pipe into grep -q dies of SIGPIPE
+# under pipefail when grep exits first)
+until [[ $("$stoa" --home "$dir/l2" status --json) == *'"state":"synced"'* ]]; do
 	[ $SECONDS -lt $deadline ] || { echo "never synced" >&2; exit 1; }
 	sleep 0.05
 done

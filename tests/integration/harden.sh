@@ -37,11 +37,6 @@ fi
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-skip() {
-	echo "SKIP: $TEST_NAME: $*" >&2
-	exit 77
-}
-
 knob() {
 	local v=${!1:-$2}
 	case $v in
@@ -109,7 +104,7 @@ assert_ids_held() {
 	local n dups list
 	n=$(grep -c . "$2" || true)
 	[ "$n" -gt 0 ] || return 0
-	dups=$(sort "$2" | uniq -d | head -n 3)
+	dups=$(sort "$2" | uniq -d | sed -n 1,3p)
 	[ -z "$dups" ] || fail "$3: an id was reported twice: $dups"
 	grep -Evq '^[0-9a-f]{64}$' "$2" && fail "$3: a reported id is not 64 hex digits"
 	list=$(sed "s/.*/x'&'/" "$2" | paste -sd, -)

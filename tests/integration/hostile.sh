@@ -40,12 +40,10 @@ if [ -z "${HOSTILE:-}" ]; then
 	HOSTILE=$(dirname "$STOA")/tests/hostile_peer
 fi
 if [ ! -x "$HOSTILE" ]; then
-	echo "SKIP: $TEST_NAME: no hostile_peer tool at '$HOSTILE' (set HOSTILE)" >&2
-	exit 77
+	skip "no hostile_peer tool at '$HOSTILE' (set HOSTILE)"
 fi
 if ! have_sqlite3; then
-	echo "SKIP: $TEST_NAME: the sqlite3 CLI is needed" >&2
-	exit 77
+	skip "the sqlite3 CLI is needed"
 fi
 
 SOFT_FAILS=0

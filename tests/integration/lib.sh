@@ -37,17 +37,26 @@
 # touches a process the test did not start.
 #
 # Each test prints what it checks with `step` and ends with `ok`.
+#
+# fail inside a subshell (a helper in `$(...)`, a pipeline) cannot end the
+# test by itself: it leaves its message in $FAIL_MARK, and the next
+# assert, step, wait_for or ok, or else the EXIT trap, fails the test with
+# it (poll.sh: fail_mark, fail_check). So `assert_eq "$(view_digest A)"
+# "$(view_digest B)"` fails when either verify does, not compares two
+# empty strings. A test that cannot run here calls `skip WHY` (poll.sh):
+# exit 77, or a failure under STOA_NO_SKIP=1 (CI).
 set -euo pipefail
 
 TEST_NAME=$(basename "$0" .sh)
+# now_ms, pid_alive, wait_for, skip, fail_mark, fail_check
+# shellcheck source=tests/integration/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
+
 STOA_SRC=${STOA_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 if [ -z "${STOA:-}" ]; then
 	STOA=$STOA_SRC/build/stoa
 fi
-if [ ! -x "$STOA" ]; then
-	echo "SKIP: $TEST_NAME: no stoa binary at '$STOA' (set STOA)" >&2
-	exit 77
-fi
+[ -x "$STOA" ] || skip "no stoa binary at '$STOA' (set STOA)"
 # The interpreter itself, not a version-manager shim (pyenv's costs ~0.4 s a
 # start, and the tests start python often).
 if [ -x /usr/bin/python3 ]; then
@@ -55,18 +64,22 @@ if [ -x /usr/bin/python3 ]; then
 else
 	PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=
 fi
-if [ -z "$PY" ]; then
-	echo "SKIP: $TEST_NAME: python3 is needed to read --json output" >&2
-	exit 77
-fi
+[ -n "$PY" ] || skip "python3 is needed to read --json output"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/stoa-$TEST_NAME.XXXXXX")
+# where a fail inside a subshell leaves its message (poll.sh, fail_mark)
+FAIL_MARK=$T/.failed
 # PIDs of the background processes this test started and has not yet
 # waited for (start_serve, bg_start): the only ones cleanup signals.
 STOA_PIDS=()
 cleanup() {
 	local rc=$? pid
 	set +e
+	# a fail inside a $(...) that nothing checked after it
+	if [ "$rc" -eq 0 ] && [ -s "$FAIL_MARK" ]; then
+		echo "FAIL: $TEST_NAME: failed in a subshell (\$(...) or a pipeline): $(head -n 1 "$FAIL_MARK")" >&2
+		rc=1
+	fi
 	# Only what this test started: TERM, a deadline, KILL, then wait.
 	for pid in "${STOA_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
@@ -91,7 +104,7 @@ cleanup() {
 	# case a test took permissions away).
 	chmod -R u+rwX "$T" 2>/dev/null
 	rm -rf "$T"
-	return "$rc"
+	exit "$rc"
 }
 trap cleanup EXIT
 
@@ -107,6 +120,7 @@ export TZ=UTC
 OUT="" ERR="" RC=0
 
 fail() {
+	fail_mark "$*"
 	echo "FAIL: $TEST_NAME: $*" >&2
 	if [ -s "$T/out" ] || [ -s "$T/err" ]; then
 		# through cat -v: what failed may be a control character
@@ -118,12 +132,15 @@ fail() {
 	exit 1
 }
 
-step() { echo "- $*"; }
+step() {
+	fail_check
+	echo "- $*"
+}
 
-ok() { echo "ok"; }
-
-# shellcheck source=tests/integration/poll.sh
-. "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
+ok() {
+	fail_check
+	echo "ok"
+}
 
 # stoa_run DIR ARGS...: runs stoa, records output and status, never fails.
 stoa_run() {
@@ -201,10 +218,12 @@ check_error_lines() {
 }
 
 assert_eq() { # EXPECTED ACTUAL [WHAT]
+	fail_check
 	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
 }
 
 assert_contains() { # HAYSTACK NEEDLE [WHAT]
+	fail_check
 	case $1 in
 	*"$2"*) ;;
 	*) fail "${3:-output} does not contain '$2'" ;;
@@ -212,14 +231,39 @@ assert_contains() { # HAYSTACK NEEDLE [WHAT]
 }
 
 assert_not_contains() { # HAYSTACK NEEDLE [WHAT]
+	fail_check
 	case $1 in
 	*"$2"*) fail "${3:-output} contains '$2'" ;;
 	*) ;;
 	esac
 }
 
-assert_match() { # STRING ERE [WHAT]
-	printf '%s\n' "$1" | grep -Eq -- "$2" || fail "${3:-output} '$1' does not match /$2/"
+# matches_line STRING ERE: a line of STRING matches ERE, as `grep -E`
+# would say. Never `printf ... | grep -q`: under pipefail that fails when
+# grep exits before printf has written all (SIGPIPE, about 1 in 3,000).
+matches_line() {
+	local line
+	while IFS= read -r line; do
+		[[ $line =~ $2 ]] && return 0
+	done <<<"$1"
+	return 1
+}
+
+# log_has FILE ERE [FROM]: a line of FILE, from line FROM (default 1) on,
+# matches ERE (grep -E; no pipe, see matches_line). -a: a log holding a
+# byte grep takes for binary is still read line by line.
+log_has() {
+	local hits n _
+	hits=$(grep -anE -- "$2" "$1" 2>/dev/null) || return 1
+	while IFS=: read -r n _; do
+		[ "$n" -ge "${3:-1}" ] && return 0
+	done <<<"$hits"
+	return 1
+}
+
+assert_match() { # STRING ERE [WHAT]: a line of STRING matches ERE
+	fail_check
+	matches_line "$1" "$2" || fail "${3:-output} '$1' does not match /$2/"
 }
 
 assert_id() { # STRING: a full entry id, alone
@@ -230,7 +274,7 @@ assert_id() { # STRING: a full entry id, alone
 # $OUT), one per line; strings raw, other values as JSON, a missing field
 # as the empty line. Fails on a line that is not one JSON object.
 json_field() {
-	printf '%s\n' "${2-$OUT}" | "$PY" -S -c '
+	"$PY" -S -c '
 import json, sys
 field = sys.argv[1]
 for n, line in enumerate(sys.stdin.read().splitlines(), 1):
@@ -249,18 +293,19 @@ for n, line in enumerate(sys.stdin.read().splitlines(), 1):
         print(v)
     else:
         print(json.dumps(v))
-' "$1" || fail "cannot read field '$1' from the JSON output"
+' "$1" <<<"${2-$OUT}" || fail "cannot read field '$1' from the JSON output"
 }
 
 # json_check EXPR [WHAT]: EXPR, a python expression over `rows` (the JSON
 # objects of $OUT, one a line), must be true.
 json_check() {
-	printf '%s\n' "$OUT" | "$PY" -S -c '
+	fail_check
+	"$PY" -S -c '
 import json, sys
 rows = [json.loads(l) for l in sys.stdin.read().splitlines() if l]
 assert all(isinstance(r, dict) for r in rows), "not one object a line"
 sys.exit(0 if eval(sys.argv[1]) else 1)
-' "$1" || fail "${2:-JSON check} failed: $1"
+' "$1" <<<"$OUT" || fail "${2:-JSON check} failed: $1"
 }
 
 # json_lines: number of non-empty lines of $OUT.
@@ -479,7 +524,7 @@ count_posts() {
 store_entries() {
 	local j
 	j=$("$STOA" --home "$1" status --json) || fail "status --json in $1 failed"
-	printf '%s\n' "$j" | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["entries"])' ||
+	"$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["entries"])' <<<"$j" ||
 		fail "status --json in $1: no entries field"
 }
 

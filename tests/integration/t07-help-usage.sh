@@ -10,7 +10,7 @@ NOHOME=$T/nohome
 step "stoa help lists every command (exit 0)"
 run_ok "$NOHOME" help
 for c in $COMMANDS; do
-	printf '%s\n' "$OUT" | grep -Eq "^  $c( |$)" || fail "'stoa help' does not list '$c'"
+	matches_line "$OUT" "^  $c( |\$)" || fail "'stoa help' does not list '$c'"
 done
 assert_contains "$OUT" "usage: stoa" "help"
 [ -z "$ERR" ] || fail "help wrote to stderr"

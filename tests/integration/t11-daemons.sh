@@ -35,7 +35,11 @@ assert_eq 8 "$(count_posts "$B")" "posts at Bo"
 step "live: a post at Ada reaches Bo's feed within 5 s"
 run_ok "$A" post "live from Ada"
 live_id=$OUT
-shows_post() { "$STOA" --home "$1" feed --json --limit 100000 | grep -q "$2"; }
+shows_post() {
+	local out
+	out=$("$STOA" --home "$1" feed --json --limit 100000) || return 1
+	[[ $out == *"$2"* ]]
+}
 wait_for "Bo's feed to show Ada's live post" 5 shows_post "$B" "$live_id"
 
 step "live the other way: a post at Bo reaches Ada within 5 s"

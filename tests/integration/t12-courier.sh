@@ -34,7 +34,11 @@ has_entries() { [ "$(store_entries "$1")" = "$2" ]; }
 for h in "$A" "$B" "$C"; do
 	wait_for "$(basename "$h") to hold 12 entries" 15 has_entries "$h" 12
 done
-shows_post() { "$STOA" --home "$1" feed --json --limit 100000 | grep -q "$2"; }
+shows_post() {
+	local out
+	out=$("$STOA" --home "$1" feed --json --limit 100000) || return 1
+	[[ $out == *"$2"* ]]
+}
 shows_post "$C" "$a_old" || fail "Ada's post did not reach Cy"
 shows_post "$A" "$c_old" || fail "Cy's post did not reach Ada"
 run_ok "$C" status --json

@@ -13,8 +13,7 @@ if [ -z "${HOSTILE:-}" ]; then
 	HOSTILE=$(dirname "$STOA")/tests/hostile_peer
 fi
 if [ ! -x "$HOSTILE" ]; then
-	echo "SKIP: $TEST_NAME: no hostile_peer tool at '$HOSTILE' (set HOSTILE)" >&2
-	exit 77
+	skip "no hostile_peer tool at '$HOSTILE' (set HOSTILE)"
 fi
 
 A=$T/ada   # the target, serving
@@ -66,7 +65,7 @@ attack() {
 		fail "$mode: the tool got $got ERRORs back, expected $errors: $(cat "$T/hostile.out")" ;;
 	esac
 	# the node logs after it handled the frames: poll its log
-	logged() { tail -n +"$((before + 1))" "$LOG" | grep -Eq -- "$pattern"; }
+	logged() { log_has "$LOG" "$pattern" "$((before + 1))"; }
 	wait_for "Ada's log to name the $mode problem (/$pattern/)" 5 logged
 	pid_alive "$SERVE_PID" || fail "$mode: Ada's daemon died"
 	assert_eq "$view_before" "$(view_digest "$A")" "$mode: Ada's view digest"
@@ -83,7 +82,7 @@ attack() {
 step "garbage: a HELLO, then 5 random frames (3 strikes, then dropped)"
 # three ERRORs for the strikes, and a fourth that tells the peer it is dropped
 attack garbage 'malformed' 4 "$E"
-tail -n +1 "$LOG" | grep -Eq 'dropping peer .*strike 3' ||
+log_has "$LOG" 'dropping peer .*strike 3' ||
 	fail "garbage: Ada did not log dropping the peer at strike 3"
 grep -q '^error: dropped: ' "$T/hostile.out" ||
 	fail "garbage: the tool was not told it was dropped"

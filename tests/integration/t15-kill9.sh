@@ -18,12 +18,10 @@ if [ -z "${BENCH_STORE:-}" ]; then
 	BENCH_STORE=$(dirname "$STOA")/tests/bench_store
 fi
 if [ ! -x "$BENCH_STORE" ]; then
-	echo "SKIP: $TEST_NAME: no bench_store at '$BENCH_STORE' (set BENCH_STORE)" >&2
-	exit 77
+	skip "no bench_store at '$BENCH_STORE' (set BENCH_STORE)"
 fi
 if ! have_sqlite3; then
-	echo "SKIP: $TEST_NAME: the sqlite3 CLI is needed" >&2
-	exit 77
+	skip "the sqlite3 CLI is needed"
 fi
 
 N=20000

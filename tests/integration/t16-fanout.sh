@@ -11,8 +11,7 @@ if [ -z "${BENCH_STORE:-}" ]; then
 	BENCH_STORE=$(dirname "$STOA")/tests/bench_store
 fi
 if [ ! -x "$BENCH_STORE" ]; then
-	echo "SKIP: $TEST_NAME: no bench_store at '$BENCH_STORE' (set BENCH_STORE)" >&2
-	exit 77
+	skip "no bench_store at '$BENCH_STORE' (set BENCH_STORE)"
 fi
 
 N=2000

@@ -11,8 +11,7 @@ if [ -z "${BENCH_STORE:-}" ]; then
 	BENCH_STORE=$(dirname "$STOA")/tests/bench_store
 fi
 if [ ! -x "$BENCH_STORE" ]; then
-	echo "SKIP: $TEST_NAME: no bench_store at '$BENCH_STORE' (set BENCH_STORE)" >&2
-	exit 77
+	skip "no bench_store at '$BENCH_STORE' (set BENCH_STORE)"
 fi
 
 A=$T/big/home
@@ -58,5 +57,25 @@ done
 v=$(view_digest "$A")
 for h in "$B" "$C" "$D"; do
 	assert_eq "$v" "$(view_digest "$h")" "$(basename "$h")'s view digest"
+done
+
+step "stoa peers everywhere: every session lacks 0 entries both ways"
+# rows_lack_none HOME: each peer row of HOME's daemon in session says
+# lacks_in 0 and lacks_out 0 (entries relayed by the third node included)
+rows_lack_none() {
+	local out
+	out=$("$STOA" --home "$1" peers --json 2>/dev/null) || return 1
+	"$PY" -S -c '
+import json, sys
+rows = [p for p in json.loads(sys.stdin.read())["peers"] if "node" in p]
+sys.exit(0 if rows and all(p["lacks_in"] == 0 and p["lacks_out"] == 0 for p in rows) else 1)' <<<"$out"
+}
+for h in "$A" "$B" "$C" "$D"; do
+	deadline=$(($(now_ms) + 10000))
+	until rows_lack_none "$h"; do
+		[ "$(now_ms)" -lt "$deadline" ] ||
+			fail "$(basename "$h")'s peers still show lacks: $("$STOA" --home "$h" peers 2>&1)"
+		sleep 0.05
+	done
 done
 ok

@@ -11,7 +11,7 @@
 # Every stoa here runs without a controlling terminal (setsid), so a
 # command that wrongly asks for the passphrase fails at once instead of
 # waiting on the terminal of whoever runs the test.
-command -v setsid >/dev/null 2>&1 || { echo "SKIP: no setsid" >&2; exit 77; }
+command -v setsid >/dev/null 2>&1 || skip "no setsid"
 REAL_STOA=$STOA
 STOA=$T/stoa-notty
 printf '#!/bin/sh\nexec setsid -w "%s" "$@"\n' "$REAL_STOA" >"$STOA"

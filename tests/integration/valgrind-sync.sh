@@ -11,10 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 VALGRIND=${VALGRIND:-$(command -v valgrind || true)}
-if [ -z "$VALGRIND" ]; then
-	echo "SKIP: $TEST_NAME: valgrind is not installed" >&2
-	exit 77
-fi
+[ -n "$VALGRIND" ] || skip "valgrind is not installed"
 SUPP=$STOA_SRC/tests/valgrind.supp
 VG_EXIT=99
 

@@ -38,8 +38,9 @@
 #       bridge, a veth pair and a private mount namespace can really be made
 #       (by making and removing a probe namespace). "avahi" also needs
 #       avahi-daemon, avahi-browse, avahi-publish, dbus-daemon and dbus-send;
-#       "ping" needs ping. On any miss it prints "SKIP: TEST: why" on stderr
-#       and exits 77 (CTest's SKIP_RETURN_CODE). Calls net_init.
+#       "ping" needs ping. On any miss it skips the test with why (poll.sh's
+#       skip: "SKIP: TEST: why" and exit 77, CTest's SKIP_RETURN_CODE; a
+#       failure under STOA_NO_SKIP=1, as in CI). Calls net_init.
 #   net_init
 #       Sets NET_PREFIX (stoa-<pid>-<rand>-), NET_T (the run's temp dir:
 #       $T/netns when tests/integration/lib.sh was sourced, else a new
@@ -149,17 +150,25 @@ fi
 
 if ! declare -F fail >/dev/null; then
 	fail() {
+		fail_mark "$*"
 		echo "FAIL: $TEST_NAME: $*" >&2
 		exit 1
 	}
 fi
 if ! declare -F step >/dev/null; then
-	step() { echo "- $*"; }
+	step() {
+		fail_check
+		echo "- $*"
+	}
 fi
 if ! declare -F ok >/dev/null; then
-	ok() { echo "ok"; }
+	ok() {
+		fail_check
+		echo "ok"
+	}
 fi
-# now_ms, pid_alive, wait_for: the same file integration/lib.sh sources
+# now_ms, pid_alive, wait_for, skip, fail_mark, fail_check: the same file
+# integration/lib.sh sources
 # shellcheck source=tests/integration/poll.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/poll.sh"
 
@@ -183,9 +192,9 @@ declare -A NET_HOST_HOLDER=() # host -> holder PID (its mount/UTS/net ns)
 declare -A NET_DBUS_PID=()    # host -> dbus-daemon PID
 declare -A NET_AVAHI_PID=()   # host -> avahi-daemon PID
 
+# (poll.sh's skip: a failure under STOA_NO_SKIP=1)
 _net_skip() {
-	echo "SKIP: $TEST_NAME: $*" >&2
-	exit 77
+	skip "$@"
 }
 
 _net_name_ok() { # NAME WHAT
@@ -278,6 +287,9 @@ net_init() {
 		NET_T=$(mktemp -d "${TMPDIR:-/tmp}/${NET_PREFIX}XXXXXX")
 	fi
 	chmod 755 "$NET_T"
+	# fail inside a subshell leaves its message here (poll.sh), unless
+	# tests/integration/lib.sh named the file already
+	FAIL_MARK=${FAIL_MARK:-$NET_T/.failed}
 	mkdir -p "$NET_T/h"
 	: >"$NET_T/pids"
 	[ -d /proc/sys/net/ipv6 ] || NET_IPV6=0
@@ -304,6 +316,10 @@ _net_on_exit() {
 	# errexit off: "(exit $rc)" below must not end the trap early
 	set +e
 	trap - INT TERM HUP
+	if [ "$rc" -eq 0 ] && [ -s "${FAIL_MARK:-}" ]; then
+		echo "FAIL: $TEST_NAME: failed in a subshell (\$(...) or a pipeline): $(head -n 1 "$FAIL_MARK")" >&2
+		rc=1
+	fi
 	net_cleanup "$rc" || { [ "$rc" -ne 0 ] || rc=1; }
 	if [ -n "$NET_PREV_EXIT" ]; then
 		(exit "$rc")
@@ -510,7 +526,7 @@ net_reap_stale() {
 		done
 	done
 	# Temp dirs of dead runs (standalone ones: named after the prefix).
-	local d
+	local d nsl
 	for d in "${TMPDIR:-/tmp}"/stoa-[0-9]*-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-??????; do
 		if [ ! -d "$d" ] || [ ! -f "$d/pids" ] || [ ! -d "$d/h" ]; then
 			continue
@@ -519,7 +535,8 @@ net_reap_stale() {
 		pid=${pfx#stoa-}
 		pid=${pid%%-*}
 		[ ! -e "/proc/$pid" ] || continue
-		! ip netns list 2>/dev/null | grep -qF -- "${pfx%??????}" || continue
+		nsl=$(ip netns list 2>/dev/null || true)
+		[[ $nsl != *"${pfx%??????}"* ]] || continue
 		rm -rf "$d" && echo "reaped stale temp dir $d"
 	done
 }
@@ -672,8 +689,11 @@ host_addr() {
 }
 host_addr6() {
 	_net_host_known "$1"
-	ip -n "${NET_PREFIX}h-$1" -6 addr show dev eth0 scope link |
-		sed -n 's/.*inet6 \(fe80:[0-9a-f:]*\)\/.*/\1/p' | head -n 1
+	local out
+	out=$(ip -n "${NET_PREFIX}h-$1" -6 addr show dev eth0 scope link) || return 1
+	# the first one (no pipe into head: SIGPIPE under pipefail)
+	[[ $out =~ inet6\ (fe80:[0-9a-f:]*)/ ]] || return 0
+	echo "${BASH_REMATCH[1]}"
 }
 host_site() {
 	_net_host_known "$1"

@@ -54,8 +54,15 @@ done
 
 step "the stranger's store holds only its own entries, and nobody holds its"
 assert_eq 2 "$(node_entries "$E")" "entries in the stranger's store"
+# search finds a post the store holds (eve's own, on her host; the four
+# members' "hello" posts on theirs), and never the stranger's elsewhere
+run_ok "$E" search --json eve
+assert_eq 1 "$(json_lines)" "search for eve's post on her own host"
 for h in "$A" "$B" "$C" "$D"; do
-	run_ok "$h" search stranger
+	run_ok "$h" search --json eve
+	assert_eq 0 "$(json_lines)" "search for the stranger's post on $(basename "$h")"
+	run_ok "$h" search --json hello
+	assert_eq 4 "$(json_lines)" "search for the members' posts on $(basename "$h")"
 	run_ok "$h" feed --json --limit 100
 	assert_not_contains "$OUT" "hello from eve" "feed of $h"
 done

@@ -79,8 +79,9 @@ n=$(grep -c '^+;eth0;IPv' "$T/browse" || true)
 step "a forged record (ada's key and the public tag, another host's address) harms nobody"
 host_run b avahi-browse -rtp _stoa._tcp >"$T/browse" 2>&1 ||
 	fail "avahi-browse on b failed: $(cat "$T/browse")"
-TAG=$(grep -o 'tag=[0-9a-f]\{32\}' "$T/browse" | head -n 1 | cut -d= -f2)
-[ -n "$TAG" ] || fail "no tag in b's browse: $(cat "$T/browse")"
+[[ $(<"$T/browse") =~ tag=([0-9a-f]{32}) ]] ||
+	fail "no tag in b's browse: $(cat "$T/browse")"
+TAG=${BASH_REMATCH[1]}
 ADA=$("$STOA" --home "$A" whoami --json | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 net_host x room 10.77.1.15/24
 host_avahi_start x

@@ -67,9 +67,15 @@ for h in "$B" "$C"; do
 		node_log_has "$h" "discovery: using the system avahi-daemon"
 done
 echo "  both moved over $(($(now_ms) - T0)) ms after the daemons started"
+# peers_say_avahi HOME: `stoa peers --json` names the system avahi-daemon
+peers_say_avahi() {
+	local out
+	out=$("$STOA" --home "$1" peers --json) || return 1
+	[[ $out == *'"discovery":"avahi-daemon"'* ]]
+}
 for h in "$B" "$C"; do
 	wait_for "peers on $(basename "$h") saying avahi-daemon" 10 \
-		sh -c '"$1" --home "$2" peers --json | grep -q "\"discovery\":\"avahi-daemon\""' _ "$STOA" "$h"
+		peers_say_avahi "$h"
 done
 
 step "their peers stay: sessions in sync, and a live post reaches both"

@@ -41,17 +41,41 @@ wait_for "H connected through its --peer" 30 node_log_has "$H" "connected to tcp
 wait_for "H refusing L's second session" 15 node_log_has "$H" "refusing its second"
 
 step "one session between them, seen from both sides"
-live() { # HOME: the number of live sessions its daemon has
-	"$STOA" --home "$1" peers --json | "$PY" -S -c '
+# sessions HOME: "N BYTES": the live sessions of HOME's daemon, and the
+# bytes in and out of them (a session that is replaced starts from 0)
+sessions() {
+	local out
+	out=$("$STOA" --home "$1" peers --json) || return 1
+	"$PY" -S -c '
 import json, sys
-print(sum(1 for x in json.load(sys.stdin)["peers"] if x["state"] in ("synced", "syncing")))'
+live = [x for x in json.load(sys.stdin)["peers"] if x["state"] in ("synced", "syncing")]
+print(len(live), sum(x["bytes_in"] + x["bytes_out"] for x in live))' <<<"$out"
 }
-one_each() { [ "$(live "$L")" = 1 ] && [ "$(live "$H")" = 1 ]; }
+one_each() {
+	local l h
+	l=$(sessions "$L") && h=$(sessions "$H") && [ "${l% *}" = 1 ] && [ "${h% *}" = 1 ]
+}
 wait_for "exactly one session on each side" 30 one_each
-# and it stays so (L's discovery keeps finding H, and must not dial again)
-for _ in 1 2 3; do
-	wait_for "a fresh answer from both daemons" 5 one_each
+# And it stays so (L's discovery keeps finding H, and must not dial
+# again): for 3 s every answer of both daemons shows one session, the
+# same one (its byte counts never go back), and L logs no new dial.
+dials=$(grep -c 'dialing\|connected to' "$L.log" || true)
+prev_l=0 prev_h=0
+end=$(($(now_ms) + 3000))
+while [ "$(now_ms)" -lt "$end" ]; do
+	s_l=$(sessions "$L") || fail "stoa peers on L failed"
+	s_h=$(sessions "$H") || fail "stoa peers on H failed"
+	if [ "${s_l% *}" != 1 ] || [ "${s_h% *}" != 1 ]; then
+		fail "not one session on each side: L has ${s_l% *}, H has ${s_h% *}"
+	fi
+	if [ "${s_l#* }" -lt "$prev_l" ] || [ "${s_h#* }" -lt "$prev_h" ]; then
+		fail "the session was replaced: bytes went from $prev_l/$prev_h to ${s_l#* }/${s_h#* } (L/H)"
+	fi
+	prev_l=${s_l#* } prev_h=${s_h#* }
+	sleep 0.2
 done
+assert_eq "$dials" "$(grep -c 'dialing\|connected to' "$L.log" || true)" \
+	"L's dials and connections after the pair settled (log: $(tail -n 5 "$L.log"))"
 node_log_has "$L" "mDNS: found node" || fail "L never found H by mDNS: $(cat "$L.log")"
 
 step "entries still flow both ways, live"

@@ -17,9 +17,10 @@
 
 node_join() {
 	local code dir="$T/$1"
-	code=$("$STOA" --home "$2" invite 2>/dev/null | grep -o 'stoa:[A-Za-z0-9_-]*' | head -n 1) ||
-		fail "no invite code from $2"
-	[ -n "$code" ] || fail "no invite code from $2"
+	code=$("$STOA" --home "$2" invite 2>/dev/null) || fail "no invite code from $2"
+	# the first code in it (no pipe into head: SIGPIPE under pipefail)
+	[[ $code =~ stoa:[A-Za-z0-9_-]+ ]] || fail "no invite code from $2"
+	code=${BASH_REMATCH[0]}
 	stoa_run "$dir" init --name "$1" --join "$code"
 	[ "$RC" -eq 0 ] || fail "joining $dir exited $RC: $ERR"
 	printf '%s\n' "$dir"

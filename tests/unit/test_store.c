@@ -135,8 +135,8 @@ static char *queries(struct store *s)
 static void scenario(void)
 {
 	char j[1024];
-	struct raw *post, *reply, *offer, *request, *acc1, *acc2;
-	int m;
+	struct raw *post, *reply, *offer, *request, *acc1, *acc2, *r;
+	int m, k;
 
 	for (m = 0; m < MEMBERS; m++) {
 		snprintf(j, sizeof(j), "{\"name\":\"member%d\",\"role\":\"%s\"}",
@@ -144,7 +144,20 @@ static void scenario(void)
 		mk(m, ENTRY_KIND_PROFILE, 1000 + (uint64_t)m, j);
 	}
 	mk(1, ENTRY_KIND_PROFILE, 5000, "{\"name\":\"Ada\",\"role\":\"learner\"}");
-	mk(1, ENTRY_KIND_PROFILE, 5000, "{\"name\":\"Ada L\",\"role\":\"mentor\"}");
+	/* The later profile at the same millisecond is given the smaller id
+	 * (its bio picked so): a tie broken by seq or by arrival would pick
+	 * it, the rule (the larger id) does not (test_profile_tie). */
+	for (k = 0;; k++) {
+		snprintf(j, sizeof(j), "{\"name\":\"Ada L\",\"role\":\"mentor\","
+			 "\"bio\":\"take %d\"}", k);
+		r = mk(1, ENTRY_KIND_PROFILE, 5000, j);
+		if (memcmp(r->id, raws[nraws - 2].id, ENTRY_ID_LEN) < 0)
+			break;
+		free(r->payload);
+		nraws--;
+		heads_seq[1]--;
+		memcpy(heads_id[1], raws[nraws - 1].id, ENTRY_ID_LEN);
+	}
 	post = mk(0, ENTRY_KIND_POST, 6000,
 		  "{\"topic\":\"algebra\",\"title\":\"Fractions\",\"body\":\"How do fractions add?\"}");
 	snprintf(j, sizeof(j), "{\"topic\":\"algebra\",\"body\":\"common denominators\",\"reply_to\":\"%s\"}",
@@ -266,22 +279,55 @@ static void test_order_independence(void)
 	free(q0);
 }
 
+/*
+ * Two profiles of one member at the same millisecond: the one with the
+ * larger id is the member's, whatever their seqs and the order they
+ * arrive in. In the scenario the later one (seq 3) has the smaller id; in
+ * a second feed here the later one has the larger: a tie broken by seq,
+ * by arrival, or by the smaller id gets one of the two wrong.
+ */
 static void test_profile_tie(void)
 {
-	struct store *s = open_store("tie");
+	struct store *s = open_store("tie"), *t = open_store("tie2");
 	int order[MAX_ENTRIES], i;
-	char name[PAYLOAD_NAME_MAX + 1];
+	char name[PAYLOAD_NAME_MAX + 1], p2[128];
+	static const char p1[] = "{\"name\":\"Bea\",\"role\":\"learner\"}";
+	uint8_t seed[KEY_SEED_LEN];
+	struct entry a, b;
+	struct key k;
 	struct err e = { 0 };
-	const char *want;
 
 	for (i = 0; i < nraws; i++)
 		order[i] = i;
 	ingest_all(s, order, nraws);
+	/* raws[5] and raws[6] share a timestamp; 6, the later, has the
+	 * smaller id: 5 is the member's */
+	CHECK(raws[5].author == 1 && raws[6].author == 1);
+	CHECK(memcmp(raws[5].id, raws[6].id, ENTRY_ID_LEN) > 0);
 	CHECK(view_member_name(s, members[1].pk, name, sizeof(name), &e) == 0);
-	/* raws[5] and raws[6] share a timestamp: the larger id wins. */
-	want = memcmp(raws[5].id, raws[6].id, 32) > 0 ? "Ada" : "Ada L";
-	CHECK_STR(name, want);
+	CHECK_STR(name, "Ada");
 	store_close(s);
+
+	/* the other way round: the later one has the larger id, and wins */
+	memset(seed, 0x7e, sizeof(seed));
+	key_from_seed(&k, seed);
+	CHECK(entry_create(&a, &k, ENTRY_KIND_PROFILE, 1, NULL, 5000, p1,
+			   strlen(p1), NULL) == 0);
+	for (i = 0;; i++) {
+		snprintf(p2, sizeof(p2), "{\"name\":\"Bea K\",\"role\":\"mentor\","
+			 "\"bio\":\"take %d\"}", i);
+		CHECK(entry_create(&b, &k, ENTRY_KIND_PROFILE, 2, a.id, 5000, p2,
+				   strlen(p2), NULL) == 0);
+		if (memcmp(b.id, a.id, ENTRY_ID_LEN) > 0)
+			break;
+	}
+	CHECK(store_ingest(t, a.signed_bytes, ENTRY_SIGNED_LEN, p1, strlen(p1),
+			   NULL, &e) == 0);
+	CHECK(store_ingest(t, b.signed_bytes, ENTRY_SIGNED_LEN, p2, strlen(p2),
+			   NULL, &e) == 0);
+	CHECK(view_member_name(t, k.pk, name, sizeof(name), &e) == 0);
+	CHECK_STR(name, "Bea K");
+	store_close(t);
 }
 
 static void test_ingest_checks(void)
@@ -1330,6 +1376,152 @@ static void test_fork_bound(void)
 	store_close(s);
 }
 
+/* Where the header of a signed entry keeps prev, the payload length and
+ * the payload hash (docs/formats.md). */
+#define PREV_AT 46
+#define PLEN_AT 86
+#define PHASH_AT 90
+
+/* sb, an entry of c, given another payload p: the header's length and
+ * hash made to match, the signature kept, so it no longer verifies. */
+static void forge_payload(uint8_t sb[ENTRY_SIGNED_LEN], const char *p)
+{
+	be_put32(sb + PLEN_AT, (uint32_t)strlen(p));
+	hash_blake2b(sb + PHASH_AT, p, strlen(p));
+}
+
+static void run_set(struct store_run_entry *x, const uint8_t *sb,
+		    const char *p)
+{
+	x->signed_bytes = sb;
+	x->payload = (const uint8_t *)p;
+	x->plen = (uint32_t)strlen(p);
+}
+
+/*
+ * A relay's run with a forged entry in its middle (hostile_peer's
+ * forgedmiddle, on the network path: store_ingest_run). The author's
+ * entries 3..6, entry 4 given another payload (its header made to match,
+ * its signature kept): entry 5 still links to the real entry 4, the last
+ * entry is the author's own, validly signed, so the link check alone
+ * refuses the run. The same forgery with entries 5 and 6 re-linked onto
+ * it: every link holds, and the run's head signature (run_cut) is what
+ * keeps the forgery out; the real entry 3 before it is taken. A different
+ * entry at a held seq is a fork proof only if its author signed it. None
+ * of the forgeries changes the view.
+ */
+static void test_forged_middle(void)
+{
+	static struct chain c;
+	static const char forged[] =
+		"{\"topic\":\"relay\",\"body\":\"FORGED middle entry\"}";
+	static const char count_sql[] = "SELECT count(*) FROM forks WHERE author = ?1";
+	struct store *s = open_store("forgedmiddle");
+	struct store_run_entry v[4];
+	uint8_t before[HASH_LEN], after[HASH_LEN], id[ENTRY_ID_LEN];
+	uint8_t f4[ENTRY_SIGNED_LEN], f5[ENTRY_SIGNED_LEN], f6[ENTRY_SIGNED_LEN];
+	char fork2[128];
+	struct entry en;
+	struct err e = { 0 };
+	uint64_t seq;
+	uint32_t stored = 9;
+	int rc;
+
+	chain_posts(&c, &members[1], 6, "relay");
+	CHECK_EQ_INT(store_ingest_run(s, c.v, 2, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(stored, 2);
+
+	/* 1: entry 4 forged, entries 5 and 6 the author's: the chain breaks
+	 * at 5, and nothing of the run is taken */
+	memcpy(f4, c.signed_bytes[3], ENTRY_SIGNED_LEN);
+	forge_payload(f4, forged);
+	v[0] = c.v[2];
+	run_set(&v[1], f4, forged);
+	v[2] = c.v[4];
+	v[3] = c.v[5];
+	dump(s, before, NULL);
+	err_clear(&e);
+	rc = store_ingest_run(s, v, 4, &stored, NULL, &e);
+	CHECK_EQ_INT(rc, STOA_ESEQ);
+	CHECK(strstr(e.msg, "does not link") != NULL);
+	CHECK_EQ_INT(stored, 0);
+	store_head(s, c.k->pk, &seq, id, NULL);
+	CHECK_EQ_INT(seq, 2);
+	CHECK(memcmp(id, c.id[1], ENTRY_ID_LEN) == 0);
+	dump(s, after, NULL);
+	CHECK(memcmp(before, after, HASH_LEN) == 0);
+	CHECK_EQ_INT(run_count(s, c.k->pk, 3), 0);
+
+	/* 2: the same forgery with 5 and 6 re-linked onto it: the links
+	 * hold, no signature above entry 3 does; entry 3 alone is taken */
+	memcpy(f5, c.signed_bytes[4], ENTRY_SIGNED_LEN);
+	hash_blake2b(f5 + PREV_AT, f4, ENTRY_SIGNED_LEN);
+	memcpy(f6, c.signed_bytes[5], ENTRY_SIGNED_LEN);
+	hash_blake2b(f6 + PREV_AT, f5, ENTRY_SIGNED_LEN);
+	run_set(&v[2], f5, c.payload[4]);
+	run_set(&v[3], f6, c.payload[5]);
+	err_clear(&e);
+	rc = store_ingest_run(s, v, 4, &stored, NULL, &e);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(stored, 1);
+	store_head(s, c.k->pk, &seq, id, NULL);
+	CHECK_EQ_INT(seq, 3);
+	CHECK(memcmp(id, c.id[2], ENTRY_ID_LEN) == 0);
+	/* ... and without entry 3, nothing in the run is signed */
+	err_clear(&e);
+	rc = store_ingest_run(s, v + 1, 3, &stored, NULL, &e);
+	CHECK_EQ_INT(rc, STOA_ECRYPTO);
+	CHECK_EQ_INT(stored, 0);
+	store_head(s, c.k->pk, &seq, id, NULL);
+	CHECK_EQ_INT(seq, 3);
+	CHECK(memcmp(id, c.id[2], ENTRY_ID_LEN) == 0);
+	CHECK_EQ_INT(run_count(s, c.k->pk, 4), 0);
+
+	/* the real entries 4..6 still come in */
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, c.v + 3, 3, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(stored, 3);
+	store_head(s, c.k->pk, &seq, id, NULL);
+	CHECK_EQ_INT(seq, 6);
+	CHECK(memcmp(id, c.id[5], ENTRY_ID_LEN) == 0);
+
+	/* 3: a different entry at held seq 2 not signed by its author (the
+	 * real one's payload replaced) is refused: no fork proof frames it */
+	dump(s, before, NULL);
+	memcpy(f4, c.signed_bytes[1], ENTRY_SIGNED_LEN);
+	forge_payload(f4, forged);
+	v[0] = c.v[0];
+	run_set(&v[1], f4, forged);
+	err_clear(&e);
+	rc = store_ingest_run(s, v, 2, &stored, NULL, &e);
+	CHECK_EQ_INT(rc, STOA_ECRYPTO);
+	CHECK(strstr(e.msg, "not signed by its author") != NULL);
+	CHECK_EQ_INT(stored, 0);
+	CHECK_EQ_INT(store_int(s, count_sql, c.k->pk), 0);
+
+	/* ... one its author signed is a fork: its proof is recorded once */
+	fork_of(&en, &c, 2, "relayed", fork2, sizeof(fork2));
+	run_set(&v[1], en.signed_bytes, fork2);
+	err_clear(&e);
+	rc = store_ingest_run(s, v, 2, &stored, NULL, &e);
+	CHECK_EQ_INT(rc, INGEST_FORK);
+	CHECK(strstr(e.msg, "proof recorded") != NULL);
+	CHECK_EQ_INT(stored, 0);
+	CHECK_EQ_INT(store_int(s, count_sql, c.k->pk), 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM forks WHERE author = ?1"
+			       " AND seq = 2", c.k->pk), 1);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, v, 2, &stored, NULL, &e),
+		     INGEST_FORK_KNOWN);
+	CHECK_EQ_INT(store_int(s, count_sql, c.k->pk), 1);
+	store_head(s, c.k->pk, &seq, id, NULL);
+	CHECK_EQ_INT(seq, 6);
+	CHECK(memcmp(id, c.id[5], ENTRY_ID_LEN) == 0);
+	dump(s, after, NULL);
+	CHECK(memcmp(before, after, HASH_LEN) == 0);
+	store_close(s);
+}
+
 /*
  * Schema 2 (no entries_hole index) to 3: a writable open adds the index
  * and records 3; a read-only open reads a schema 2 store as it is.
@@ -1436,6 +1628,7 @@ int main(void)
 	test_erased_refused();
 	test_holes();
 	test_fork_bound();
+	test_forged_middle();
 	test_migrate_v2();
 	for (i = 0; i < nraws; i++)
 		free(raws[i].payload);
