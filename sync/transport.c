@@ -87,6 +87,7 @@ static int set_common(void *sock)
 	    set_int(sock, ZMQ_LINGER, 0) != 0 ||
 	    set_int(sock, ZMQ_SNDHWM, TRANSPORT_SNDHWM) != 0 ||
 	    set_int(sock, ZMQ_RCVHWM, TRANSPORT_RCVHWM) != 0 ||
+	    set_int(sock, ZMQ_HANDSHAKE_IVL, TRANSPORT_HANDSHAKE_IVL) != 0 ||
 	    set_int(sock, ZMQ_HEARTBEAT_IVL, TRANSPORT_HEARTBEAT_IVL) != 0 ||
 	    set_int(sock, ZMQ_HEARTBEAT_TIMEOUT,
 		    TRANSPORT_HEARTBEAT_TIMEOUT) != 0 ||

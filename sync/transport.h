@@ -33,6 +33,12 @@
 /* ZMQ_RCVHWM, in messages: frames libzmq reads ahead from one peer before
  * TCP pushes back on it. */
 #define TRANSPORT_RCVHWM 64
+/* ZMQ_HANDSHAKE_IVL, ms: a connection whose ZMTP/CURVE handshake (the
+ * server's ZAP answer included) has not completed in this long is closed,
+ * and a dialing DEALER connects again. An honest handshake takes
+ * milliseconds; this bounds a peer that never finishes one, and a
+ * handshake that hangs (seen rarely under load: libzmq issue #2733). */
+#define TRANSPORT_HANDSHAKE_IVL 3000
 #define TRANSPORT_HEARTBEAT_IVL 1000 /* ms */
 #define TRANSPORT_HEARTBEAT_TIMEOUT 2000 /* a dead peer noticed in about 2 s */
 #define TRANSPORT_HEARTBEAT_TTL 6000
