@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,16 +136,26 @@ static int strike(struct repl *r, struct err *e, const char *fmt, ...)
 	return 1;
 }
 
-/* Index of author in the sorted want queue, or where it would go. */
-static size_t want_find(const struct repl *r,
-			const uint8_t author[KEY_PUBLIC_LEN], int *found)
+/*
+ * Bisection over n records of size stride, sorted by the author they
+ * start with (struct repl_want, struct repl_known): its index, or where
+ * it would go.
+ */
+_Static_assert(offsetof(struct repl_want, author) == 0,
+	       "author_find: a want starts with its author");
+_Static_assert(offsetof(struct repl_known, author) == 0,
+	       "author_find: a known head starts with its author");
+
+static size_t author_find(const void *base, size_t n, size_t stride,
+			  const uint8_t author[KEY_PUBLIC_LEN], int *found)
 {
-	size_t lo = 0, hi = r->nwants;
+	size_t lo = 0, hi = n;
 
 	*found = 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(r->wants[mid].author, author, KEY_PUBLIC_LEN);
+		int c = memcmp((const uint8_t *)base + mid * stride, author,
+			       KEY_PUBLIC_LEN);
 
 		if (c == 0) {
 			*found = 1;
@@ -156,6 +167,14 @@ static size_t want_find(const struct repl *r,
 			hi = mid;
 	}
 	return lo;
+}
+
+/* Index of author in the sorted want queue, or where it would go. */
+static size_t want_find(const struct repl *r,
+			const uint8_t author[KEY_PUBLIC_LEN], int *found)
+{
+	return author_find(r->wants, r->nwants, sizeof(r->wants[0]), author,
+			   found);
 }
 
 /*
@@ -219,23 +238,8 @@ static void want_remove(struct repl *r, size_t i)
 static size_t known_find(const struct repl *r,
 			 const uint8_t author[KEY_PUBLIC_LEN], int *found)
 {
-	size_t lo = 0, hi = r->nknown;
-
-	*found = 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(r->known[mid].author, author, KEY_PUBLIC_LEN);
-
-		if (c == 0) {
-			*found = 1;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return author_find(r->known, r->nknown, sizeof(r->known[0]), author,
+			   found);
 }
 
 static int known_reserve(struct repl *r, size_t more)
