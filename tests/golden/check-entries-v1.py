@@ -31,25 +31,7 @@ def b2(data):
     return hashlib.blake2b(data, digest_size=32).digest()
 
 
-def read_vectors(path):
-    vecs, cur = [], None
-    with open(path, "rb") as f:
-        for raw in f.read().split(b"\n"):
-            line = raw.decode("utf-8")
-            if line.startswith("#"):
-                continue
-            if line == "":
-                cur = None
-                continue
-            if cur is None:
-                cur = {}
-                vecs.append(cur)
-            key, _, val = line.partition(":")
-            if val.startswith(" "):
-                val = val[1:]
-            assert key not in cur, f"duplicate key {key}"
-            cur[key] = val
-    return vecs
+from vectors import read_vectors  # noqa: E402 (tests/golden/vectors.py)
 
 
 def check(v, by_name, fail):

@@ -103,25 +103,7 @@ def frame(msg_type, body):
     return MAGIC + bytes([VERSION, msg_type]) + body
 
 
-def read_vectors(path):
-    vecs, cur = [], None
-    with open(path, "rb") as f:
-        for raw in f.read().split(b"\n"):
-            line = raw.decode("utf-8")
-            if line.startswith("#"):
-                continue
-            if line == "":
-                cur = None
-                continue
-            if cur is None:
-                cur = {}
-                vecs.append(cur)
-            key, _, val = line.partition(":")
-            if val.startswith(" "):
-                val = val[1:]
-            assert key not in cur, f"duplicate key {key}"
-            cur[key] = val
-    return vecs
+from vectors import read_vectors  # noqa: E402 (tests/golden/vectors.py)
 
 
 def doc_codes(path):

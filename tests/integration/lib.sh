@@ -239,8 +239,9 @@ assert_not_contains() { # HAYSTACK NEEDLE [WHAT]
 }
 
 # matches_line STRING ERE: a line of STRING matches ERE, as `grep -E`
-# would say. Never `printf ... | grep -q`: under pipefail that fails when
-# grep exits before printf has written all (SIGPIPE, about 1 in 3,000).
+# would say. Never a pipe from printf into a quiet grep: under pipefail
+# that fails when grep exits before printf has written all (SIGPIPE,
+# about 1 in 3,000).
 matches_line() {
 	local line
 	while IFS= read -r line; do
