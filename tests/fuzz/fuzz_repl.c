@@ -1,15 +1,17 @@
 /*
- * libFuzzer harness: the replication state machine (sync/repl.h) over a
- * real store (node/store.h, node/replica.h), as the daemon runs it.
+ * libFuzzer harness: the replication state machine (sync/repl.h) alone,
+ * over an in-memory store (tests/unit/mem_store.h: no SQLite), so every
+ * input runs in memory and the fuzzer spends its time in sync/repl.c.
  *
  * The input is a sequence of frames, each a 2-byte big-endian length and
  * that many bytes (a short last frame takes what is left). One repl per
  * input: repl_start (its HELLO is discarded, as is every frame it sends),
  * then each frame through repl_recv until it asks for the peer to be
- * dropped (negative), then repl_release. The store is made once, with a
- * fixed content (one feed of the golden vectors), and each input runs
- * inside a store batch that is rolled back, so every input sees the same
- * store and the fuzzer stays deterministic.
+ * dropped (negative), then repl_release. Each input gets a fresh mem
+ * store holding the same entry (seq 1 of one feed of the golden vectors),
+ * freed after it, so every input sees the same store and the fuzzer stays
+ * deterministic. That entry is still the one held at seq 1 when the input
+ * ends (a fork never replaces it): if not, the harness traps.
  *
  * Fixed identities, so seeds can carry a HELLO that authenticates:
  * hello key = 32 bytes 0x48 ('H'); this node = key of seed 0x03...;
@@ -23,14 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buf.h"
+#include "entry.h"
 #include "key.h"
+#include "mem_store.h"
 #include "msg.h"
 #include "repl.h"
-#include "replica.h"
-#include "store.h"
 
 #define FUZZ_OWN_INIT
 #include "fuzz.h"
@@ -45,10 +46,8 @@ static const char golden_b1[] =
 	"114a9fa650cc9c9c8375f66b696e77f6f2bae4f245c04c13ff9156cb7ba726e474"
 	"09fbe765857f4008059d62e8872880b346d8c1150a";
 
-static char tmpdir[] = "/tmp/stoa-fuzz-repl-XXXXXX";
-static struct store *store;
+static struct entry golden;  /* golden_b1, decoded */
 static struct repl_ops ops;
-static struct replica rp;
 static struct buf scratch;
 static struct key self;
 static uint8_t hello_key[32];
@@ -65,45 +64,42 @@ static int discard_send(void *peer, const uint8_t *p, size_t len,
 	return 0;
 }
 
-static void cleanup(void)
+/* The golden entry is still the one held at seq 1 of its feed. */
+static int holds_golden(const struct mem_store *s)
 {
-	char path[sizeof(tmpdir) + 32];
-	const char *files[] = { STORE_FILE, STORE_FILE "-wal",
-				STORE_FILE "-shm", STORE_FILE "-journal" };
-
-	store_close(store);
-	store = NULL;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
-		unlink(path);
-	}
-	rmdir(tmpdir);
+	for (size_t i = 0; i < s->nfeeds; i++)
+		if (bytes_equal(s->feeds[i].author, golden.author,
+				KEY_PUBLIC_LEN))
+			return s->feeds[i].n > 0 &&
+			       bytes_equal(s->feeds[i].v[0].id, golden.id,
+					   ENTRY_ID_LEN);
+	return 0;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char path[sizeof(tmpdir) + 32];
 	uint8_t seed[KEY_SEED_LEN];
 	uint8_t signed_bytes[ENTRY_SIGNED_LEN];
+	struct mem_store st;
 	struct err e;
+	int rc;
 
 	(void)argc;
 	(void)argv;
 	err_clear(&e);
-	if (key_lib_init() < 0 || !mkdtemp(tmpdir)) {
+	if (key_lib_init() < 0) {
 		fprintf(stderr, "fuzz_repl: cannot init\n");
 		abort();
 	}
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, STORE_FILE);
-	if (store_open(&store, path, STORE_CREATE, &e) < 0) {
-		fprintf(stderr, "fuzz_repl: store_open: %s\n", e.msg);
-		abort();
-	}
-	atexit(cleanup);
-	if (strlen(golden_b1) != 2 * ENTRY_SIGNED_LEN ||
-	    hex_decode(signed_bytes, ENTRY_SIGNED_LEN, golden_b1) < 0 ||
-	    store_ingest(store, signed_bytes, ENTRY_SIGNED_LEN, "", 0, NULL,
-			 &e) < 0) {
+	/* the entry every input's store holds, checked once as it will be
+	 * for each input */
+	mem_store_init(&st);
+	rc = strlen(golden_b1) != 2 * ENTRY_SIGNED_LEN ||
+	     hex_decode(signed_bytes, ENTRY_SIGNED_LEN, golden_b1) < 0 ||
+	     entry_decode(&golden, signed_bytes, ENTRY_SIGNED_LEN, &e) < 0 ||
+	     mem_store_append(&st, &golden, "", 0, &e) < 0;
+	mem_store_free(&st);
+	if (rc) {
 		fprintf(stderr, "fuzz_repl: cannot store the seed entry: %s\n",
 			e.msg);
 		abort();
@@ -112,26 +108,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	key_from_seed(&self, seed);
 	memset(hello_key, 0x48, sizeof(hello_key));
 	buf_init(&scratch, MSG_MAX);
-	replica_ops_init(&ops, discard_send);
-	rp.store = store;
-	rp.grew = NULL;
-	rp.arg = NULL;
+	mem_store_ops_init(&ops, discard_send);
 	trace = getenv("FUZZ_REPL_TRACE") != NULL;
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct mem_store st;
 	struct repl r;
 	struct err e;
 	size_t off = 0;
 
 	err_clear(&e);
-	if (store_begin(store, &e) < 0) {
-		fprintf(stderr, "fuzz_repl: store_begin: %s\n", e.msg);
+	mem_store_init(&st);
+	if (mem_store_append(&st, &golden, "", 0, &e) < 0) {
+		fprintf(stderr, "fuzz_repl: mem_store_append: %s\n", e.msg);
 		abort(); /* the harness's own failure, not the input's */
 	}
-	repl_init(&r, &ops, &rp, NULL, self.pk, hello_key, &scratch);
+	repl_init(&r, &ops, &st, NULL, self.pk, hello_key, &scratch);
 	if (repl_start(&r, &e) < 0)
 		goto out;
 	while (off + 2 <= size) {
@@ -164,6 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 out:
 	repl_release(&r);
-	store_rollback(store);
+	if (!holds_golden(&st))
+		__builtin_trap(); /* a broken invariant of the store */
+	mem_store_free(&st);
 	return 0;
 }

@@ -220,9 +220,9 @@ static int m_read_run(void *ctx, struct buf *b,
 	return 0;
 }
 
-/* One entry of a run, decoded and checked on its own. */
-static int check_one(const struct msg_run_entry *re, const uint8_t *author,
-		     uint64_t seq, struct entry *en, struct err *e)
+/* One entry of a run, decoded: of the feed named, at its seq. */
+static int decode_one(const struct msg_run_entry *re, const uint8_t *author,
+		      uint64_t seq, struct entry *en, struct err *e)
 {
 	int rc;
 
@@ -231,10 +231,42 @@ static int check_one(const struct msg_run_entry *re, const uint8_t *author,
 	if (memcmp(en->author, author, KEY_PUBLIC_LEN) != 0 || en->seq != seq)
 		return err_set(e, STOA_EPROTO, "entry %" PRIu64 " is not of the "
 			       "feed named", seq);
+	return 0;
+}
+
+/* An entry's payload: there, and the one its header names. */
+static int check_payload(const struct msg_run_entry *re,
+			 const struct entry *en, struct err *e)
+{
 	if (!re->payload)
 		return err_set(e, STOA_EPROTO, "seq %" PRIu64 ": payload erased",
-			       seq);
+			       en->seq);
 	return entry_check_payload(en, re->payload, re->plen, e);
+}
+
+/*
+ * As store_ingest_run's run_cut: how many of the n decoded entries to
+ * take, all of them when the last new one (seq above head) is signed;
+ * else up to the newest new one that is (it vouches for the chain below
+ * it). STOA_ECRYPTO when no new entry is signed.
+ */
+static long run_cut(const struct entry *ens, size_t n, uint64_t head,
+		    struct err *e)
+{
+	size_t first_new = 0;
+	long j;
+
+	while (first_new < n && ens[first_new].seq <= head)
+		first_new++;
+	if (first_new == n)
+		return (long)n;
+	for (j = (long)n - 1; j >= (long)first_new; j--)
+		if (entry_verify(&ens[j], j == (long)n - 1 ? e : NULL) == 0) {
+			if (j < (long)n - 1)
+				err_clear(e); /* a shorter run, not an error */
+			return j + 1;
+		}
+	return STOA_ECRYPTO;
 }
 
 static int store_new(struct mem_feed *f, const struct entry *en,
@@ -275,7 +307,8 @@ static int m_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 	uint64_t head = mem_store_head(s, author, prev);
 	size_t n = 0, first_new = 0, i;
 	struct mem_feed *f;
-	int rc = 0, fork = 0;
+	long cut;
+	int rc = 0, fork = 0, diverged = 0;
 
 	*stored = *repaired = 0;
 	if (m->u.entries.count == 0)
@@ -290,11 +323,22 @@ static int m_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 	msg_run_iter_init(&it, m);
 	while (n < m->u.entries.count && msg_run_next(&it, &v[n]))
 		n++;
+	for (i = 0; i < n; i++)
+		if ((rc = decode_one(&v[i], author, m->u.entries.first + i,
+				     &ens[i], e)) < 0)
+			goto out;
+	/* a bad last signature cuts the run (the cut part is not looked at);
+	 * the last entry kept is signed and authenticates the chain */
+	if ((cut = run_cut(ens, n, head, e)) < 0) {
+		rc = (int)cut;
+		goto out;
+	}
+	n = (size_t)cut;
 	/* every check before anything is stored */
 	for (i = 0; i < n; i++) {
-		uint64_t seq = m->u.entries.first + i;
+		uint64_t seq = ens[i].seq;
 
-		if ((rc = check_one(&v[i], author, seq, &ens[i], e)) < 0)
+		if ((rc = check_payload(&v[i], &ens[i], e)) < 0)
 			goto out;
 		if (seq <= head) {
 			const struct mem_feed *hf = feed_get(s, author);
@@ -318,10 +362,23 @@ static int m_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 		/* a new entry links to the one before it */
 		if (!bytes_equal(ens[i].prev, i == first_new ? prev : ens[i - 1].id,
 				 ENTRY_ID_LEN)) {
+			/* the first new one, signed: the feed went two ways
+			 * after our head (nothing to record; a fork each time) */
+			if (i == first_new && entry_verify(&ens[i], NULL) == 0) {
+				diverged = 1;
+				n = i;
+				break;
+			}
 			rc = err_set(e, STOA_ESEQ, "seq %" PRIu64 ": its prev is "
 				     "not the entry before", seq);
 			goto out;
 		}
+	}
+	if (diverged) {
+		rc = REPL_FORK;
+		err_set(e, STOA_EFORK, "a fork of the feed: the entry after "
+			"%" PRIu64 " is on another history", head);
+		goto out;
 	}
 	if (fork) {
 		f = feed_add(s, author);
@@ -331,9 +388,6 @@ static int m_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 	}
 	if (first_new >= n)
 		goto out; /* nothing new */
-	/* the last new entry's signature authenticates the chain */
-	if ((rc = entry_verify(&ens[n - 1], e)) < 0)
-		goto out;
 	if (!(f = feed_add(s, author))) {
 		rc = err_set(e, STOA_ENOMEM, "out of memory");
 		goto out;

@@ -6,14 +6,18 @@
  * bytes and payload; no holes, so next_hole always says none). A run is
  * checked in the essentials of store_ingest_run (node/ingest.c), all of
  * it before anything is stored: every entry decodes and is of the named
- * feed, seqs are consecutive, an entry at or below the head must be the
- * one held (another one is a fork: REPL_FORK the first time for that
- * feed, REPL_FORK_KNOWN after), new entries start at head + 1 and each
- * prev links to the entry before, every payload matches its header
- * (entry_check_payload; an erased one is refused), and the last new
- * entry's signature verifies (entry_verify: it authenticates the chain).
- * Unlike the real store it does not cut a run at a bad last signature
- * (the whole run is refused) and validates no payload schema.
+ * feed, seqs are consecutive; a bad signature on the last new entry cuts
+ * the run after the newest new entry whose signature verifies (it
+ * authenticates the chain below it; none: the run is refused), and what
+ * is cut off is not looked at; an entry at or below the head must be the
+ * one held (another one, signed, is a fork: REPL_FORK the first time for
+ * that feed, REPL_FORK_KNOWN after), new entries start at head + 1 and
+ * each prev links to the entry before (a first new entry that does not
+ * link to the head but is signed shows the feed went two ways after it:
+ * REPL_FORK each time, nothing recorded), and every payload matches its
+ * header (entry_check_payload; an erased one is refused). Unlike the
+ * real store it validates no payload schema, checks the payload of a
+ * held entry too, and records no fork proof (it counts them).
  *
  * The frontier digest follows docs/protocol.md ("frontier digest"), as
  * store_frontier_digest does, so a mem store and a real store holding
