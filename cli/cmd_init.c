@@ -16,19 +16,20 @@
 #include "payload.h"
 
 static const char usage[] =
-	"usage: stoa init --name NAME [--role learner|mentor|facilitator] "
-	"(--community NAME | --join CODE) [--passphrase]";
+	"usage: stoa init --name NAME (--community NAME | --join CODE) "
+	"[--passphrase]";
 
 static const char help[] =
-	"usage: stoa init --name NAME [--role learner|mentor|facilitator] "
-	"(--community NAME | --join CODE) [--passphrase]\n"
+	"usage: stoa init --name NAME (--community NAME | --join CODE) "
+	"[--passphrase]\n"
 	"\n"
 	"Creates your node in the home directory: a new key, your profile and\n"
-	"the community. Start a new community with --community, or join one\n"
-	"with the invite code a member gave you ('stoa invite').\n"
+	"the community. Start a new community with --community: you are its\n"
+	"founder and first facilitator. Or join one with the invite code a\n"
+	"member gave you ('stoa invite'): you join as a learner, and the\n"
+	"community's facilitators give roles ('stoa role').\n"
 	"\n"
 	"  --name NAME        your display name (1 to 64 bytes, one line)\n"
-	"  --role ROLE        learner (default), mentor or facilitator\n"
 	"  --community NAME   start a new community called NAME\n"
 	"  --join CODE        join the community of an invite code (stoa:...)\n"
 	"  --passphrase       protect your key file with a passphrase, taken\n"
@@ -46,7 +47,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL, *role = "learner", *cname = NULL, *code = NULL;
+	const char *name = NULL, *cname = NULL, *code = NULL;
 	char path[HOME_PATH_MAX], pk[2 * KEY_PUBLIC_LEN + 1];
 	struct community com;
 	struct cli_pass pass;
@@ -57,7 +58,11 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n': name = optarg; break;
-		case 'r': role = optarg; break;
+		case 'r':
+			return cli_usage(usage, "--role is gone: the founder is "
+					 "a facilitator, others join as learners, "
+					 "and facilitators give roles with 'stoa "
+					 "role'");
 		case 'c': cname = optarg; break;
 		case 'j': code = optarg; break;
 		case 'p': protect = 1; break;
@@ -72,9 +77,6 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	if (!cname == !code)
 		return cli_usage(usage,
 				 "give exactly one of --community and --join");
-	if (!payload_role_ok(role))
-		return cli_usage(usage, "--role must be learner, mentor or "
-				 "facilitator");
 
 	err_clear(&e);
 	memset(&com, 0, sizeof(com));
@@ -118,7 +120,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 			goto out;
 	}
 	memset(&c->home, 0, sizeof(c->home));
-	rc = home_create(&c->home, c->dir, &com, name, role,
+	rc = home_create(&c->home, c->dir, &com, cname != NULL, name,
 			 protect ? pass.s : NULL, pass.len, &e);
 	if (rc < 0)
 		goto out;

@@ -25,12 +25,32 @@ _Static_assert(COMMUNITY_NAME_MAX <= 255, "name length is one byte");
 _Static_assert(crypto_box_SEEDBYTES == 32 && crypto_box_PUBLICKEYBYTES == 32 &&
 	       crypto_box_SECRETKEYBYTES == 32, "server key pair sizes");
 
+_Static_assert(sizeof(COMMUNITY_ROOT_DOMAIN) - 1 == COMMUNITY_ROOT_DOMAIN_LEN,
+	       "root domain length");
+
 #define PREFIX_LEN (sizeof(INVITE_PREFIX) - 1)
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
 #define INVITE_CHECK_LEN 4
-/* version || N || name || secret || check */
+/* v1: version || N || name || secret || check
+ * v2: version || N || name || founder || epoch || secret || check */
+#define INVITE_FOUNDED_LEN (COMMUNITY_FOUNDER_LEN + 4)
 #define INVITE_BIN_MIN (2 + 1 + COMMUNITY_SECRET_LEN + INVITE_CHECK_LEN)
-#define INVITE_BIN_MAX \
-	(2 + COMMUNITY_NAME_MAX + COMMUNITY_SECRET_LEN + INVITE_CHECK_LEN)
+#define INVITE_BIN_MAX                                                     \
+	(2 + COMMUNITY_NAME_MAX + INVITE_FOUNDED_LEN + COMMUNITY_SECRET_LEN + \
+	 INVITE_CHECK_LEN)
 #define INVITE_B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 /* The longest code (with its NUL) must fit the caller's INVITE_MAX array. */
@@ -158,11 +178,17 @@ static size_t community_file_encode(uint8_t out[COMMUNITY_FILE_MAX],
 	if (name_check_bytes((const uint8_t *)c->name, n, NULL) != 0)
 		return 0;
 	memcpy(out, COMMUNITY_FILE_MAGIC, 8);
-	out[8] = COMMUNITY_FILE_VERSION;
+	out[8] = c->founded ? COMMUNITY_FILE_VERSION : 1;
 	out[9] = (uint8_t)n;
 	memcpy(out + 10, c->name, n);
-	memcpy(out + 10 + n, c->secret, COMMUNITY_SECRET_LEN);
-	return 10 + n + COMMUNITY_SECRET_LEN;
+	n += 10;
+	if (c->founded) {
+		memcpy(out + n, c->founder, COMMUNITY_FOUNDER_LEN);
+		put_be32(out + n + COMMUNITY_FOUNDER_LEN, c->epoch);
+		n += INVITE_FOUNDED_LEN;
+	}
+	memcpy(out + n, c->secret, COMMUNITY_SECRET_LEN);
+	return n + COMMUNITY_SECRET_LEN;
 }
 
 int community_file_write(const char *path, const struct community *c,
@@ -208,7 +234,7 @@ int community_file_decode(const uint8_t *p, size_t len, struct community *c,
 	if (!magic || memcmp(magic, COMMUNITY_FILE_MAGIC, 8) != 0)
 		return err_set(e, STOA_EPROTO,
 			       "not a stoa community file (bad magic)");
-	if (version != COMMUNITY_FILE_VERSION)
+	if (version != 1 && version != COMMUNITY_FILE_VERSION)
 		return err_set(e, STOA_EPROTO,
 			       "community file version %u is not supported (this is version %d)",
 			       (unsigned)version, COMMUNITY_FILE_VERSION);
@@ -217,6 +243,11 @@ int community_file_decode(const uint8_t *p, size_t len, struct community *c,
 			       "community file is damaged (name length %u)",
 			       (unsigned)n);
 	name = reader_bytes(&r, n);
+	if (version >= 2) {
+		tmp.founded = 1;
+		reader_copy(&r, tmp.founder, sizeof(tmp.founder));
+		tmp.epoch = reader_u32(&r);
+	}
 	reader_copy(&r, tmp.secret, sizeof(tmp.secret));
 	if (reader_finish(&r) != 0) {
 		rc = err_set(e, STOA_EPROTO,
@@ -269,11 +300,17 @@ void invite_encode(const struct community *c, char out[INVITE_MAX])
 	size_t n = strnlen(c->name, COMMUNITY_NAME_MAX);
 	size_t len;
 
-	raw[0] = INVITE_VERSION;
+	raw[0] = c->founded ? INVITE_VERSION : 1;
 	raw[1] = (uint8_t)n;
 	memcpy(raw + 2, c->name, n);
-	memcpy(raw + 2 + n, c->secret, COMMUNITY_SECRET_LEN);
-	len = 2 + n + COMMUNITY_SECRET_LEN;
+	len = 2 + n;
+	if (c->founded) {
+		memcpy(raw + len, c->founder, COMMUNITY_FOUNDER_LEN);
+		put_be32(raw + len + COMMUNITY_FOUNDER_LEN, c->epoch);
+		len += INVITE_FOUNDED_LEN;
+	}
+	memcpy(raw + len, c->secret, COMMUNITY_SECRET_LEN);
+	len += COMMUNITY_SECRET_LEN;
 	hash_blake2b(sum, raw, len);
 	memcpy(raw + len, sum, INVITE_CHECK_LEN);
 	len += INVITE_CHECK_LEN;
@@ -303,7 +340,7 @@ int invite_decode(const char *code, struct community *c, struct err *e)
 	uint8_t raw[INVITE_MAX];
 	uint8_t sum[HASH_LEN];
 	const char *b64, *end = NULL;
-	size_t len, bin_len = 0, n;
+	size_t len, bin_len = 0, n, founded;
 	int rc = 0;
 
 	community_wipe(c);
@@ -347,7 +384,7 @@ int invite_decode(const char *code, struct community *c, struct err *e)
 		rc = err_set(e, STOA_EINVAL, "invite code is damaged (too short)");
 		goto out;
 	}
-	if (raw[0] != INVITE_VERSION) {
+	if (raw[0] != 1 && raw[0] != INVITE_VERSION) {
 		rc = err_set(e, STOA_EINVAL,
 			     "invite code version %u is not supported (this is version %d)",
 			     (unsigned)raw[0], INVITE_VERSION);
@@ -363,7 +400,9 @@ int invite_decode(const char *code, struct community *c, struct err *e)
 			     "invite code is damaged (bad name length %zu)", n);
 		goto out;
 	}
-	if (bin_len != 2 + n + COMMUNITY_SECRET_LEN + INVITE_CHECK_LEN) {
+	founded = raw[0] >= 2 ? INVITE_FOUNDED_LEN : 0;
+	if (bin_len != 2 + n + founded + COMMUNITY_SECRET_LEN +
+			       INVITE_CHECK_LEN) {
 		rc = err_set(e, STOA_EINVAL,
 			     "invite code is damaged (wrong length: truncated or extra characters)");
 		goto out;
@@ -382,17 +421,55 @@ int invite_decode(const char *code, struct community *c, struct err *e)
 	}
 	memcpy(c->name, raw + 2, n);
 	c->name[n] = '\0';
-	memcpy(c->secret, raw + 2 + n, COMMUNITY_SECRET_LEN);
+	if (founded) {
+		c->founded = 1;
+		memcpy(c->founder, raw + 2 + n, COMMUNITY_FOUNDER_LEN);
+		c->epoch = get_be32(raw + 2 + n + COMMUNITY_FOUNDER_LEN);
+	}
+	memcpy(c->secret, raw + 2 + n + founded, COMMUNITY_SECRET_LEN);
 out:
 	bytes_wipe(raw, sizeof(raw));
 	bytes_wipe(sum, sizeof(sum));
 	return rc;
 }
 
+void community_found(struct community *c,
+		     const uint8_t founder[COMMUNITY_FOUNDER_LEN])
+{
+	c->founded = 1;
+	memcpy(c->founder, founder, COMMUNITY_FOUNDER_LEN);
+	c->epoch = 0;
+}
+
+/* The key the subkeys of a founded community come from: BLAKE2b-256
+ * keyed by the secret, of "stoa-community-v2" || founder || epoch (u32
+ * big-endian). An invite naming another founder is another community. */
+static void founded_root(const struct community *c, uint8_t root[32])
+{
+	uint8_t msg[COMMUNITY_ROOT_DOMAIN_LEN + COMMUNITY_FOUNDER_LEN + 4];
+
+	memcpy(msg, COMMUNITY_ROOT_DOMAIN, COMMUNITY_ROOT_DOMAIN_LEN);
+	memcpy(msg + COMMUNITY_ROOT_DOMAIN_LEN, c->founder,
+	       COMMUNITY_FOUNDER_LEN);
+	put_be32(msg + COMMUNITY_ROOT_DOMAIN_LEN + COMMUNITY_FOUNDER_LEN,
+		 c->epoch);
+	crypto_generichash(root, 32, msg, sizeof(msg), c->secret,
+			   COMMUNITY_SECRET_LEN);
+}
+
 void community_derive(const struct community *c, uint64_t purpose,
 		      uint8_t out[32])
 {
-	crypto_kdf_derive_from_key(out, 32, purpose, "stoacomm", c->secret);
+	uint8_t root[32];
+
+	if (!c->founded) {
+		crypto_kdf_derive_from_key(out, 32, purpose, "stoacomm",
+					   c->secret);
+		return;
+	}
+	founded_root(c, root);
+	crypto_kdf_derive_from_key(out, 32, purpose, "stoacomm", root);
+	sodium_memzero(root, sizeof(root));
 }
 
 void community_server_keypair(const struct community *c, uint8_t pk[32],

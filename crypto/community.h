@@ -1,20 +1,29 @@
 /*
- * community: a community is a display name plus a 32-byte random secret.
+ * community: a community is a display name plus a 32-byte random secret,
+ * and (from version 2) its founder's public key and the epoch of the
+ * secret (0 until a rotation: docs/governance.md).
  * Holding the secret is membership; later layers derive the transport keys
  * from it (community_derive). It is stored in the home's community file and
  * shared as an invite code, which therefore must be treated as a password.
  *
- * Community file v1 (mode 0600):
+ * Community file (mode 0600), versions 1 and 2:
  *   off    len  field
  *     0      8  magic "stoa-com"
- *     8      1  version = 1
+ *     8      1  version = 1 or 2
  *     9      1  name length N (1..COMMUNITY_NAME_MAX)
  *    10      N  name, UTF-8, no control characters
- *  10+N     32  secret
+ *  v2 only:
+ *  10+N     32  founder: the Ed25519 public key of its founder
+ *  42+N      4  epoch (u32 big-endian)
+ *  then     32  secret
  *
- * Invite code v1: "stoa:" followed by unpadded URL-safe base64 of
- *   version (1) || N (1) || name (N) || secret (32) ||
- *   check (4) = first 4 bytes of BLAKE2b-256 of everything before it.
+ * Invite code: "stoa:" followed by unpadded URL-safe base64 of
+ *   v1: version (1) || N (1) || name (N) || secret (32) || check (4)
+ *   v2: version (2) || N (1) || name (N) || founder (32) || epoch (4) ||
+ *       secret (32) || check (4)
+ * check = first 4 bytes of BLAKE2b-256 of everything before it. A v1
+ * community (made before governance) has no founder: nobody in it holds
+ * authority. stoa writes v2 for a founded community, v1 otherwise.
  */
 #ifndef STOA_COMMUNITY_H
 #define STOA_COMMUNITY_H
@@ -27,23 +36,35 @@
 #define COMMUNITY_NAME_MAX 64
 #define COMMUNITY_SECRET_LEN 32
 #define COMMUNITY_FILE_MAGIC "stoa-com"
-#define COMMUNITY_FILE_VERSION 1
-#define COMMUNITY_FILE_MAX (10 + COMMUNITY_NAME_MAX + COMMUNITY_SECRET_LEN)
+#define COMMUNITY_FOUNDER_LEN 32
+#define COMMUNITY_FILE_VERSION 2
+#define COMMUNITY_FILE_MAX                                                 \
+	(10 + COMMUNITY_NAME_MAX + COMMUNITY_FOUNDER_LEN + 4 +               \
+	 COMMUNITY_SECRET_LEN)
+#define COMMUNITY_ROOT_DOMAIN "stoa-community-v2"
+#define COMMUNITY_ROOT_DOMAIN_LEN 17
 #define INVITE_PREFIX "stoa:"
-#define INVITE_VERSION 1
+#define INVITE_VERSION 2
 /* Longest invite code text, including its NUL. */
-#define INVITE_MAX 160
+#define INVITE_MAX 200
 
 struct community {
 	char name[COMMUNITY_NAME_MAX + 1];
 	uint8_t secret[COMMUNITY_SECRET_LEN]; /* wipe with community_wipe */
+	int founded;                          /* version 2: the two below */
+	uint8_t founder[COMMUNITY_FOUNDER_LEN];
+	uint32_t epoch;
 };
 
 /* Checks a community name: 1..COMMUNITY_NAME_MAX bytes, valid UTF-8, no
  * control characters. */
 int community_name_check(const char *name, struct err *e);
-/* A new community with a fresh random secret. */
+/* A new community with a fresh random secret (and no founder yet). */
 int community_create(struct community *c, const char *name, struct err *e);
+/* Names c's founder (epoch 0): from then on c is a version 2 community,
+ * whose subkeys depend on the founder too. */
+void community_found(struct community *c,
+		     const uint8_t founder[COMMUNITY_FOUNDER_LEN]);
 void community_wipe(struct community *c);
 
 int community_file_write(const char *path, const struct community *c,
@@ -58,7 +79,9 @@ int invite_decode(const char *code, struct community *c, struct err *e);
 
 /*
  * A 32-byte subkey of the community secret for one purpose (libsodium KDF,
- * context "stoacomm", subkey id by purpose). Used by the transport (server
+ * context "stoacomm", subkey id by purpose), keyed by the secret itself in
+ * a v1 community, and in a founded one by BLAKE2b-256 keyed by the secret
+ * of COMMUNITY_ROOT_DOMAIN || founder || epoch (u32 big-endian). Used by the transport (server
  * key pair) and discovery (community tag) layers.
  */
 #define COMMUNITY_KEY_SERVER 1 /* seed of the CURVE server key pair */

@@ -155,6 +155,35 @@ int key_pk_to_curve(const uint8_t ed_pk[KEY_PUBLIC_LEN], uint8_t curve_pk[32])
 	return 0;
 }
 
+_Static_assert(KEY_SEAL_OVERHEAD == crypto_box_SEALBYTES, "seal overhead");
+
+int key_seal(uint8_t *out, const void *msg, size_t len,
+	     const uint8_t to[KEY_PUBLIC_LEN])
+{
+	uint8_t curve[32];
+
+	if (key_pk_to_curve(to, curve) < 0 ||
+	    crypto_box_seal(out, msg, len, curve) != 0)
+		return STOA_ECRYPTO;
+	return 0;
+}
+
+int key_unseal(uint8_t *out, const uint8_t *box, size_t len,
+	       const struct key *k)
+{
+	uint8_t pk[32], sk[32];
+	int rc = 0;
+
+	if (len < KEY_SEAL_OVERHEAD || key_to_curve(k, pk, sk) < 0)
+		return STOA_ECRYPTO;
+	if (crypto_box_seal_open(out, box, len, pk, sk) != 0) {
+		sodium_memzero(out, len - KEY_SEAL_OVERHEAD);
+		rc = STOA_ECRYPTO;
+	}
+	sodium_memzero(sk, sizeof(sk));
+	return rc;
+}
+
 int bytes_equal(const void *a, const void *b, size_t n)
 {
 	return sodium_memcmp(a, b, n) == 0;

@@ -98,6 +98,21 @@ int key_to_curve(const struct key *k, uint8_t pk[32], uint8_t sk[32]);
  * 0 or STOA_ECRYPTO (curve_pk zeroed) for a point that does not convert. */
 int key_pk_to_curve(const uint8_t ed_pk[KEY_PUBLIC_LEN], uint8_t curve_pk[32]);
 
+/*
+ * Sealed boxes to a member (libsodium crypto_box_seal to the Curve25519
+ * form of its Ed25519 key): only that member can open one, and nobody,
+ * the sender included, can tell who sealed it. out holds len +
+ * KEY_SEAL_OVERHEAD bytes. key_seal: 0 or STOA_ECRYPTO (a key that does
+ * not convert). key_unseal opens a box of len bytes into out (len -
+ * KEY_SEAL_OVERHEAD bytes): 0, or STOA_ECRYPTO if it is not sealed to k
+ * or was changed (out is then zeroed).
+ */
+#define KEY_SEAL_OVERHEAD 48
+int key_seal(uint8_t *out, const void *msg, size_t len,
+	     const uint8_t to[KEY_PUBLIC_LEN]);
+int key_unseal(uint8_t *out, const uint8_t *box, size_t len,
+	       const struct key *k);
+
 /* Constant-time equality: 1 if equal. For digests and secrets. */
 int bytes_equal(const void *a, const void *b, size_t n);
 void bytes_wipe(void *p, size_t n);

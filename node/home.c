@@ -83,9 +83,10 @@ static int profile_payload(const char *name, const char *role, char **out,
 }
 
 int home_create(struct home *h, const char *dir, const struct community *c,
-		const char *name, const char *role, const char *pass,
-		size_t len, struct err *e)
+		int found, const char *name, const char *pass, size_t len,
+		struct err *e)
 {
+	const char *role = found ? "facilitator" : "learner";
 	char path[HOME_PATH_MAX], keypath[HOME_PATH_MAX], compath[HOME_PATH_MAX];
 	char *payload = NULL;
 	size_t plen;
@@ -123,6 +124,8 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
 	key_generate(&h->key);
 	h->community = *c;
+	if (found)
+		community_found(&h->community, h->key.pk);
 	/*
 	 * The store's write lock serialises two inits of one home; under
 	 * it, the key file is the last thing written and the profile entry
@@ -145,10 +148,12 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 		goto out;
 	}
 	unlink(compath); /* a leftover of an earlier init that failed */
-	if ((rc = community_file_write(compath, c, e)) < 0)
+	if ((rc = community_file_write(compath, &h->community, e)) < 0)
 		goto out;
 	wrote_community = 1;
-	if ((rc = store_append(h->store, &h->key, ENTRY_KIND_PROFILE, payload,
+	if ((h->community.founded &&
+	     (rc = store_founder_set(h->store, h->community.founder, e)) < 0) ||
+	    (rc = store_append(h->store, &h->key, ENTRY_KIND_PROFILE, payload,
 			       plen, NULL, e)) < 0 ||
 	    (rc = key_file_store(keypath, &h->key, pass, len, 0, e)) < 0)
 		goto out;
@@ -255,6 +260,11 @@ int home_open(struct home *h, const char *dir, struct err *e)
 	if (rc == STOA_EOLD)
 		rc = upgrade_store(h, dir, path, e);
 	if (rc < 0)
+		goto fail;
+	/* the root of the community's authority, for the governance rules
+	 * (written once: a store made by a copy of this home has it) */
+	if (h->community.founded &&
+	    (rc = store_founder_set(h->store, h->community.founder, e)) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -45,12 +45,14 @@ int home_path(const char *dir, const char *name, char out[HOME_PATH_MAX],
 /*
  * Creates a home in dir (created 0700 if missing; must not already hold a
  * key) with a new key, community c, and a first profile entry built from
- * name/role; the key file is sealed under pass (len bytes) unless pass is
- * NULL. On failure nothing is left behind but the directory.
+ * name; with found, the new member founds c (community_found: its first
+ * facilitator) and its profile says "facilitator", else "learner". The
+ * key file is sealed under pass (len bytes) unless pass is NULL. On
+ * failure nothing is left behind but the directory.
  */
 int home_create(struct home *h, const char *dir, const struct community *c,
-		const char *name, const char *role, const char *pass,
-		size_t len, struct err *e);
+		int found, const char *name, const char *pass, size_t len,
+		struct err *e);
 
 /* Opens an existing home; STOA_ENOTFOUND with a hint if there is none. */
 int home_open(struct home *h, const char *dir, struct err *e);

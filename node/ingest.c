@@ -77,8 +77,16 @@ static int write_entry(struct store *s, const struct entry *en,
 {
 	sqlite3_stmt *st = store_stmt(s, ST_INSERT_ENTRY);
 	sqlite3_int64 n;
-	int rc;
+	int rc, erased;
 
+	/* a removed member's entries after its cut-off are not taken; an
+	 * erased one is held without its payload, never materialized */
+	if ((rc = gov_store_admit(s, en, &erased, e)) < 0)
+		return rc;
+	if (erased) {
+		payload = NULL;
+		obj = NULL;
+	}
 	sqlite3_bind_blob(st, 1, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)en->seq);
@@ -364,6 +372,30 @@ static long run_cut(struct store *s, const struct store_run_entry *v,
 }
 
 /*
+ * How many entries of the run a removal lets the store take: those up to
+ * the removed author's cut-off (gov_store.c); the rest are dropped, which
+ * is not the sender's fault (it may not hold the removal yet).
+ */
+static size_t removal_cut(struct store *s, const struct store_run_entry *v,
+			  size_t n)
+{
+	struct entry en;
+	uint64_t cut;
+	size_t i;
+
+	if (entry_decode(&en, v[0].signed_bytes, ENTRY_SIGNED_LEN, NULL) < 0)
+		return n; /* the write loop names it */
+	cut = gov_store_cut(s, en.author);
+	if (cut == UINT64_MAX)
+		return n;
+	for (i = 0; i < n; i++)
+		if (entry_decode(&en, v[i].signed_bytes, ENTRY_SIGNED_LEN,
+				 NULL) < 0 || en.seq > cut)
+			break;
+	return i;
+}
+
+/*
  * v[i], at or below the stored head: the same entry (nothing to do, or a
  * hole its payload fills), or a fork; entries are in seq order, so nothing
  * new comes before. 0 to go on, 1 to stop there (a fork), or an error.
@@ -379,8 +411,8 @@ static int check_held(struct store *s, struct run *r, size_t i,
 		return rc;
 	if (rc == 1 && bytes_equal(hd.id, r->en.id, ENTRY_ID_LEN)) {
 		r->w0 = i + 1;
-		if (!hd.hole)
-			return 0;
+		if (!hd.hole || !x->payload)
+			return 0; /* nothing to take (marked erased: none) */
 		/* held without its payload: this one fills the hole if it
 		 * is the one signed */
 		if ((rc = entry_check_payload(&r->en, x->payload, x->plen, e)) < 0)
@@ -430,11 +462,18 @@ static int check_new(struct run *r, size_t i, struct err *e)
 		return err_set(e, STOA_ESEQ, "entry %" PRIu64 " of %s does not "
 			       "link to entry %" PRIu64, en->seq, r->a8, r->h.seq);
 	}
-	if ((rc = entry_check_payload(en, x->payload, x->plen, e)) < 0)
-		return rc;
-	cls = payload_validate(en->kind, x->payload, x->plen, &r->objs[i], e);
-	if (cls < 0)
-		return STOA_EPROTO;
+	if (!x->payload) {
+		/* marked erased: held without it (write_entry), a hole
+		 * asked for again unless an erasure in force explains it */
+		cls = PAYLOAD_OPAQUE;
+	} else {
+		if ((rc = entry_check_payload(en, x->payload, x->plen, e)) < 0)
+			return rc;
+		cls = payload_validate(en->kind, x->payload, x->plen,
+				       &r->objs[i], e);
+		if (cls < 0)
+			return STOA_EPROTO;
+	}
 	if (cls != PAYLOAD_VALID) {
 		json_decref(r->objs[i]);
 		r->objs[i] = NULL;
@@ -467,15 +506,6 @@ static int check_entry(struct store *s, struct run *r, size_t i,
 		   en->seq != r->first + i) {
 		return err_set(e, STOA_EPROTO, "run entry %zu is not the next "
 			       "entry of the same feed", i);
-	}
-	if (!r->v[i].payload) {
-		/* "erased": only an erasure the rules allow may leave an
-		 * entry without its payload, and there is none yet; a relay
-		 * that strips payloads would otherwise take them from every
-		 * node it reaches */
-		return err_set(e, STOA_EPROTO, "entry %" PRIu64 " of %s came "
-			       "without its payload (marked erased), and no "
-			       "erasure of it is known", en->seq, r->a8);
 	}
 	if (en->seq <= r->h.seq)
 		return check_held(s, r, i, e);
@@ -581,8 +611,9 @@ int store_ingest_run(struct store *s, const struct store_run_entry *v,
 	}
 	if ((rc = store_tx_begin(s, &own, e)) < 0)
 		goto out;
-	cut = run_cut(s, v, n, e);
-	if (cut >= 0 && (size_t)cut < n) {
+	r.n = removal_cut(s, v, n);
+	cut = r.n ? run_cut(s, v, r.n, e) : 0;
+	if (cut >= 0 && (size_t)cut < r.n) {
 		err_clear(e); /* the cut is not an error: a shorter run */
 		r.n = (size_t)cut;
 	}

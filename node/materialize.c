@@ -32,9 +32,13 @@ enum col_src {
 	COL_INT,    /* payload integer field key, or NULL if absent */
 	COL_BOOL,   /* 1 if payload field key is true, else 0 */
 	COL_CONST,  /* the text key itself */
+	COL_SEQ,    /* its seq */
+	COL_KIND,   /* its kind */
+	COL_JSON,   /* payload field key as compact JSON text, or NULL */
+	COL_NULL,   /* nothing: the column stays NULL */
 };
 
-#define VIEW_COLS_MAX 8
+#define VIEW_COLS_MAX 13
 
 struct view_col {
 	enum col_src src;
@@ -53,6 +57,17 @@ struct view_row {
 #define TS { COL_TS, NULL }
 #define TEXT(k) { COL_TEXT, k }
 #define REF(k) { COL_REF, k }
+#define SEQ { COL_SEQ, NULL }
+#define KIND { COL_KIND, NULL }
+#define SKIP { COL_NULL, NULL }
+
+/* Every governance record is a row of gov (its effect is gov_store's
+ * to fill in once the rules ran over all of them). */
+#define GOV_INSERT                                                        \
+	"INSERT INTO gov(entry, id, author, seq, ts, kind, target, role,"  \
+	" anchor, replaces, reason, category, sealed)"                     \
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+#define GOV_HEAD N, ID, AUTHOR, SEQ, TS, KIND
 
 static const struct view_row view_rows[MATERIALIZE_STMTS] = {
 	{ ENTRY_KIND_PROFILE,
@@ -104,6 +119,21 @@ static const struct view_row view_rows[MATERIALIZE_STMTS] = {
 	  "INSERT INTO kudos(entry, author, ts, recipient, badge, reason)"
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	  { N, AUTHOR, TS, REF("to"), TEXT("badge"), TEXT("reason") } },
+	{ ENTRY_KIND_ROLE, GOV_INSERT,
+	  { GOV_HEAD, REF("member"), TEXT("role"), { COL_INT, "seen" },
+	    { COL_JSON, "replaces" }, TEXT("reason") } },
+	{ ENTRY_KIND_HIDE, GOV_INSERT,
+	  { GOV_HEAD, REF("target"), SKIP, SKIP, SKIP, TEXT("reason") } },
+	{ ENTRY_KIND_UNHIDE, GOV_INSERT,
+	  { GOV_HEAD, REF("target"), SKIP, SKIP, SKIP, TEXT("reason") } },
+	{ ENTRY_KIND_ERASE, GOV_INSERT,
+	  { GOV_HEAD, REF("target"), SKIP, SKIP, SKIP, TEXT("reason") } },
+	{ ENTRY_KIND_REPORT, GOV_INSERT,
+	  { GOV_HEAD, REF("target"), SKIP, SKIP, SKIP, SKIP,
+	    TEXT("category"), { COL_JSON, "sealed" } } },
+	{ ENTRY_KIND_REMOVE, GOV_INSERT,
+	  { GOV_HEAD, REF("member"), SKIP, { COL_INT, "seq" }, SKIP,
+	    TEXT("reason") } },
 };
 
 #undef N
@@ -184,6 +214,21 @@ static void bind_col(sqlite3_stmt *st, int i, const struct view_col *c,
 	case COL_CONST:
 		sqlite3_bind_text(st, i, c->key, -1, SQLITE_STATIC);
 		break;
+	case COL_SEQ:
+		sqlite3_bind_int64(st, i, (sqlite3_int64)en->seq);
+		break;
+	case COL_KIND:
+		sqlite3_bind_int(st, i, en->kind);
+		break;
+	case COL_JSON:
+		if (v) {
+			char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			if (t)
+				sqlite3_bind_text(st, i, t, -1, free);
+		}
+		break;
+	case COL_NULL:
 	case COL_END:
 		break;
 	}
@@ -196,6 +241,8 @@ int materialize(struct store *s, sqlite3_int64 n, const struct entry *en,
 	size_t r;
 	int i, rc;
 
+	if (ENTRY_KIND_IS_GOV(en->kind))
+		s->gov_dirty = 1;
 	for (r = 0; r < MATERIALIZE_STMTS; r++) {
 		const struct view_row *row = &view_rows[r];
 		sqlite3_stmt *st = s->view_st[r];
@@ -208,6 +255,106 @@ int materialize(struct store *s, sqlite3_int64 n, const struct entry *en,
 		for (i = 0; row->cols[i].src != COL_END; i++)
 			bind_col(st, i + 1, &row->cols[i], n, en, obj, refs[i]);
 		if ((rc = store_step(s, st, e)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The tables whose rows carry the entry that wrote them. */
+static const char *const entry_tables[] = {
+	"feedback", "asks", "pairings", "sessions", "closes", "kudos", "gov",
+};
+
+/* Deletes a post's rows; its text leaves the FTS index through the
+ * external-content 'delete' command, which needs the indexed values. */
+static int forget_post(struct store *s, sqlite3_int64 n, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO posts_fts(posts_fts, rowid,"
+			       " title, body, topic) SELECT 'delete', entry,"
+			       " title, body, topic FROM posts WHERE entry = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot forget a post");
+	sqlite3_bind_int64(st, 1, n);
+	rc = store_step(s, st, e);
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM posts WHERE entry = ?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot forget a post");
+	sqlite3_bind_int64(st, 1, n);
+	rc = store_step(s, st, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The author's profile row again from its latest profile entry held
+ * whole (none: no row). */
+static int refresh_profile(struct store *s, const uint8_t *author,
+			   struct err *e)
+{
+	sqlite3_stmt *st;
+	struct entry en;
+	json_t *obj = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM profiles WHERE author = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot forget a profile");
+	sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	rc = store_step(s, st, e);
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "SELECT n, signed, payload FROM entries"
+			       " WHERE author = ?1 AND kind = ?2 AND payload"
+			       " IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read profiles");
+	sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, ENTRY_KIND_PROFILE);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 2);
+		size_t plen = (size_t)sqlite3_column_bytes(st, 2);
+
+		/* the upsert keeps the max (ts, id): any order will do */
+		if (entry_decode(&en, sqlite3_column_blob(st, 1),
+				 (size_t)sqlite3_column_bytes(st, 1), NULL) < 0 ||
+		    entry_check_payload(&en, p, plen, NULL) < 0 ||
+		    payload_validate(en.kind, p, plen, &obj, NULL) !=
+		    PAYLOAD_VALID)
+			continue;
+		rc = materialize(s, sqlite3_column_int64(st, 0), &en, obj, e);
+		json_decref(obj);
+		obj = NULL;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int materialize_forget(struct store *s, sqlite3_int64 n, uint8_t kind,
+		       const uint8_t author[KEY_PUBLIC_LEN], struct err *e)
+{
+	char sql[80];
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if (kind == ENTRY_KIND_POST)
+		return forget_post(s, n, e);
+	if (kind == ENTRY_KIND_PROFILE)
+		return refresh_profile(s, author, e);
+	for (i = 0; i < sizeof(entry_tables) / sizeof(entry_tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE entry = ?1",
+			 entry_tables[i]);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return store_fail(s, e, "cannot forget an entry");
+		sqlite3_bind_int64(st, 1, n);
+		rc = store_step(s, st, e);
+		sqlite3_finalize(st);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;
@@ -296,6 +443,15 @@ static const char *const dump_sql[] = {
 	"SELECT 'kudos', quote(e.id), quote(v.author), v.ts, quote(recipient),"
 	" quote(badge), quote(reason) FROM kudos AS v"
 	" JOIN entries AS e ON e.n = v.entry ORDER BY e.id",
+	"SELECT 'gov', quote(id), quote(author), seq, ts, kind, quote(target),"
+	" quote(role), quote(anchor), quote(replaces), quote(reason),"
+	" quote(category), quote(sealed), quote(effect) FROM gov ORDER BY id",
+	"SELECT 'member', quote(member), role, quote(role_by), removed,"
+	" quote(cut), quote(removed_by) FROM gov_members ORDER BY member",
+	"SELECT 'hidden', quote(target), quote(by) FROM gov_hidden"
+	" ORDER BY target",
+	"SELECT 'erased', quote(target), quote(by) FROM gov_erased"
+	" ORDER BY target",
 };
 
 #define DUMP_CHUNK (64 * 1024)

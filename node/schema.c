@@ -65,7 +65,8 @@ static const char schema_entries[] =
  * it, view.c reads it. */
 static const char *const view_tables[] = {
 	"profiles", "posts_fts", "posts", "feedback", "asks", "pairings",
-	"sessions", "closes", "kudos",
+	"sessions", "closes", "kudos", "gov", "gov_members", "gov_hidden",
+	"gov_erased",
 };
 
 static const char schema_view[] =
@@ -114,7 +115,24 @@ static const char schema_view[] =
 	/* with badge: a member's badges are read from the index alone
 	 * (stoa members at 1M entries: 0.25 s to 0.12 s). Stores made before
 	 * keep kudos(recipient) until a reindex: the same answers. */
-	"CREATE INDEX IF NOT EXISTS kudos_recipient ON kudos(recipient, badge);";
+	"CREATE INDEX IF NOT EXISTS kudos_recipient ON kudos(recipient, badge);"
+	/* governance: one row per record (effect: what the rules made of
+	 * it, gov_effect_name), and the state the rules resolved */
+	"CREATE TABLE IF NOT EXISTS gov("
+	"  entry INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+	"  author BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL, target BLOB NOT NULL, role TEXT,"
+	"  anchor INTEGER, replaces TEXT, reason TEXT, category TEXT,"
+	"  sealed TEXT, effect TEXT);"
+	"CREATE INDEX IF NOT EXISTS gov_target ON gov(target);"
+	"CREATE TABLE IF NOT EXISTS gov_members("
+	"  member BLOB PRIMARY KEY, role TEXT NOT NULL, role_by BLOB,"
+	"  removed INTEGER NOT NULL, cut INTEGER, removed_by BLOB)"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS gov_hidden("
+	"  target BLOB PRIMARY KEY, by BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS gov_erased("
+	"  target BLOB PRIMARY KEY, by BLOB NOT NULL) WITHOUT ROWID;";
 
 int schema_view_create(struct store *s, struct err *e)
 {
@@ -186,48 +204,49 @@ static int schema_ensure(struct store *s, int flags, struct err *e)
 }
 
 /*
- * From version 2 (no entries_hole index): the index is made, which reads
- * the entries table once; the view stays as it is.
+ * From version 3 (no governance): the view is rebuilt (store_reindex),
+ * which makes the governance tables and materializes the records of
+ * kinds 10..15 an older stoa stored opaque.
+ * From version 2 (no entries_hole index): the index is made, then as 3.
  * From version 1 (id in a UNIQUE blob index, posts_fts with positions):
  * the entries table is copied into the current layout (same rows, same
- * arrival numbers, idk computed) and the view is rebuilt from it
- * (store_reindex), all in one transaction that also records the new
- * version: a crash or a full disk leaves the version 1 file as it was.
- * A concurrent opener that migrated first leaves nothing to do. Then
- * prepares the statements (they name the new columns).
+ * arrival numbers, idk computed), then as 3.
+ * All in one transaction that also records the new version: a crash or a
+ * full disk leaves the old file as it was. A concurrent opener that
+ * migrated first leaves nothing to do. The statements are prepared
+ * before the reindex (they name the new columns).
  */
 static int schema_migrate(struct store *s, struct err *e)
 {
 	char sql[96];
 	uint64_t n;
-	int rc;
+	int rc = 0, version;
 
 	if ((rc = store_begin(s, e)) < 0)
 		return rc;
 	snprintf(sql, sizeof(sql), "UPDATE meta SET value = %d WHERE "
 		 "key = 'schema'", STORE_SCHEMA_VERSION);
-	if (schema_version(s) == 2) {
-		if ((rc = store_exec(s, ENTRIES_HOLE_INDEX, e)) == 0 &&
-		    (rc = store_prepare(s, e)) == 0)
-			rc = store_exec(s, sql, e);
-	} else if (schema_version(s) == 1) {
-		if ((rc = store_exec(s, "CREATE TABLE entries_v2" ENTRIES_COLUMNS
-				     ";"
-				     "INSERT INTO entries_v2(n, id, author, seq,"
-				     " kind, ts, signed, payload, opaque, idk)"
-				     " SELECT n, id, author, seq, kind, ts,"
-				     " signed, payload, opaque,"
-				     " coalesce(stoa_idk(id), 0)"
-				     " FROM entries ORDER BY n;"
-				     "DROP TABLE entries;"
-				     "ALTER TABLE entries_v2 RENAME TO entries;"
-				     ENTRIES_INDEX, e)) == 0 &&
-		    (rc = store_prepare(s, e)) == 0 &&
-		    (rc = store_reindex(s, &n, e)) == 0)
-			rc = store_exec(s, sql, e);
-	} else {
+	version = schema_version(s);
+	if (version == 1)
+		rc = store_exec(s, "CREATE TABLE entries_v2" ENTRIES_COLUMNS ";"
+				"INSERT INTO entries_v2(n, id, author, seq,"
+				" kind, ts, signed, payload, opaque, idk)"
+				" SELECT n, id, author, seq, kind, ts,"
+				" signed, payload, opaque,"
+				" coalesce(stoa_idk(id), 0)"
+				" FROM entries ORDER BY n;"
+				"DROP TABLE entries;"
+				"ALTER TABLE entries_v2 RENAME TO entries;"
+				ENTRIES_INDEX, e);
+	else if (version == 2)
+		rc = store_exec(s, ENTRIES_HOLE_INDEX, e);
+	if (rc == 0 && version < STORE_SCHEMA_VERSION &&
+	    (rc = schema_view_create(s, e)) == 0 &&
+	    (rc = store_prepare(s, e)) == 0 &&
+	    (rc = store_reindex(s, &n, e)) == 0)
+		rc = store_exec(s, sql, e);
+	else if (rc == 0 && version == STORE_SCHEMA_VERSION)
 		rc = store_prepare(s, e);
-	}
 	if (rc < 0) {
 		store_rollback(s);
 		return rc;
@@ -235,18 +254,18 @@ static int schema_migrate(struct store *s, struct err *e)
 	return store_commit(s, e);
 }
 
-/* A version 1 store that must not be upgraded by this open: STOA_EOLD,
+/* An older store that must not be upgraded by this open: STOA_EOLD,
  * saying how much it holds, so the caller can say so first. */
-static int refuse_old(struct store *s, const char *path, int flags,
-		      struct err *e)
+static int refuse_old(struct store *s, const char *path, int version,
+		      int flags, struct err *e)
 {
 	uint64_t held = 0;
 	struct err ce;
 
 	store_count(s, "SELECT coalesce(sum(seq), 0) FROM feeds", &held, &ce);
 	return err_set(e, STOA_EOLD, "the store '%s' (%" PRIu64 " entries) is "
-		       "of schema 1 and must be upgraded to %d%s", path, held,
-		       STORE_SCHEMA_VERSION, (flags & STORE_READONLY) ?
+		       "of schema %d and must be upgraded to %d%s", path, held,
+		       version, STORE_SCHEMA_VERSION, (flags & STORE_READONLY) ?
 		       ": open it once for writing" : "");
 }
 
@@ -257,14 +276,13 @@ int schema_open(struct store *s, const char *path, int flags,
 
 	if (version < 0)
 		return version;
-	if (version == 1) {
+	if (version < STORE_SCHEMA_VERSION) {
+		/* every upgrade rebuilds the view: said first, by the caller */
 		if (flags & (STORE_READONLY | STORE_NO_UPGRADE))
-			return refuse_old(s, path, flags, e);
+			return refuse_old(s, path, version, flags, e);
 		return schema_migrate(s, e);
 	}
 	if (flags & STORE_READONLY)
 		return 0; /* a read-only open prepares no write */
-	if (version < STORE_SCHEMA_VERSION)
-		return schema_migrate(s, e); /* an index only: quick, silent */
 	return store_prepare(s, e);
 }

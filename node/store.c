@@ -46,7 +46,9 @@
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HEAD] = "SELECT seq, head, ts FROM feeds WHERE author = ?1",
-	[ST_AT_SEQ] = "SELECT id, payload IS NULL, n FROM entries"
+	/* a hole: held without its payload, and not erased by the rules */
+	[ST_AT_SEQ] = "SELECT id, payload IS NULL AND NOT EXISTS (SELECT 1"
+		      " FROM gov_erased WHERE target = entries.id), n FROM entries"
 		      " WHERE author = ?1 AND seq = ?2",
 	[ST_INSERT_ENTRY] =
 		"INSERT INTO entries(id, author, seq, kind, ts, signed, payload,"
@@ -237,7 +239,9 @@ static int open_db(struct store *s, const char *path, int flags,
 			  "PRAGMA journal_size_limit = 67108864;"
 			  "PRAGMA wal_autocheckpoint = "
 			  STORE_STR(STORE_WAL_CHECKPOINT_PAGES) ";"
-			  "PRAGMA foreign_keys = OFF;", e);
+			  "PRAGMA foreign_keys = OFF;"
+			  /* an erased payload is zeroed where it lay */
+			  "PRAGMA secure_delete = ON;", e);
 }
 
 int store_open(struct store **out, const char *path, int flags,
@@ -285,6 +289,39 @@ int store_begin(struct store *s, struct err *e)
 	return 0;
 }
 
+/* A rollback leaves the governance counts unknown. */
+static void rollback(struct store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	gov_store_uncache(s);
+}
+
+/*
+ * Commits the open transaction after the governance rules ran over what
+ * it wrote (gov_store_apply). When it erased payloads, the WAL is then
+ * checkpointed and truncated, so the erased bytes are left in no file
+ * (a reader that holds an old snapshot delays that to the next commit).
+ */
+static int commit(struct store *s, struct err *e)
+{
+	int rc;
+
+	if ((rc = gov_store_apply(s, e)) < 0) {
+		rollback(s);
+		return rc;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = store_fail(s, e, "cannot commit");
+		rollback(s);
+		return rc;
+	}
+	if (s->gov_scrubbed &&
+	    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				      NULL, NULL) == SQLITE_OK)
+		s->gov_scrubbed = 0;
+	return 0;
+}
+
 int store_commit(struct store *s, struct err *e)
 {
 	if (!s->in_batch)
@@ -298,19 +335,13 @@ int store_commit(struct store *s, struct err *e)
 			       "write (%s): nothing of it was stored",
 			       err_str(code));
 	}
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		int rc = store_fail(s, e, "cannot commit");
-
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
-	}
-	return 0;
+	return commit(s, e);
 }
 
 void store_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(s->db) == 0)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		rollback(s);
 	s->in_batch = 0;
 	s->batch_failed = 0;
 }
@@ -328,26 +359,26 @@ int store_tx_begin(struct store *s, int *own, struct err *e)
 
 int store_tx_end(struct store *s, int own, int rc, struct err *e)
 {
+	int rc2;
+
 	if (rc < 0 && rc != STOA_EPROTO && rc != STOA_ECRYPTO &&
 	    rc != STOA_ESEQ && rc != STOA_EINVAL) {
 		/* A write failed (disk full, I/O): nothing of the open
 		 * transaction may be half-visible. A batch stays open but
 		 * failed, so its caller learns at store_commit that none of
 		 * it was stored, and later writes do not slip out of it. */
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		rollback(s);
 		if (!own)
 			s->batch_failed = rc;
 		return rc;
 	}
 	if (own) {
 		if (rc < 0) {
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			rollback(s);
 			return rc;
 		}
-		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			rc = store_fail(s, e, "cannot commit");
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		}
+		if ((rc2 = commit(s, e)) < 0)
+			return rc2;
 	}
 	return rc;
 }
@@ -615,7 +646,8 @@ int store_next_hole(struct store *s, const uint8_t after[KEY_PUBLIC_LEN],
 	*count = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT author, seq FROM entries"
 			       " WHERE payload IS NULL AND (author > ?1 OR"
-			       " (author = ?1 AND seq > ?2))"
+			       " (author = ?1 AND seq > ?2)) AND NOT EXISTS"
+			       " (SELECT 1 FROM gov_erased WHERE target = id)"
 			       " ORDER BY author, seq LIMIT ?3", -1, &st,
 			       NULL) != SQLITE_OK)
 		return store_fail(s, e, "cannot read entries");
@@ -738,7 +770,9 @@ int store_read_feed(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 
 	if (from > ENTRY_MAX_SEQ)
 		from = ENTRY_MAX_SEQ; /* no entry has a larger seq */
-	if (sqlite3_prepare_v2(s->db, "SELECT signed, payload FROM entries "
+	if (sqlite3_prepare_v2(s->db, "SELECT signed, payload, payload IS NULL"
+			       " AND EXISTS (SELECT 1 FROM gov_erased WHERE "
+			       "target = entries.id) FROM entries "
 			       "WHERE author = ?1 AND seq >= ?2 ORDER BY seq "
 			       "LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, e, "cannot read feed");
@@ -749,9 +783,12 @@ int store_read_feed(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 		size_t plen = (size_t)sqlite3_column_bytes(st, 1);
 		const void *p;
 
-		/* an entry held without its payload is not passed on as
-		 * "erased": the feed stops before it */
-		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+		/* an entry held without its payload is passed on marked
+		 * "erased" only if an erasure in force explains it; a hole
+		 * is not: the feed stops before it */
+		int erased = sqlite3_column_int(st, 2);
+
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL && !erased)
 			break;
 		if (sqlite3_column_bytes(st, 0) != ENTRY_SIGNED_LEN ||
 		    plen > ENTRY_MAX_PAYLOAD) {
@@ -761,7 +798,7 @@ int store_read_feed(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 		/* SQLite gives NULL for an empty blob */
 		p = sqlite3_column_blob(st, 1);
 		re.signed_bytes = sqlite3_column_blob(st, 0);
-		re.payload = p ? p : (const uint8_t *)"";
+		re.payload = erased ? NULL : p ? p : (const uint8_t *)"";
 		re.plen = (uint32_t)plen;
 		if (cb(&re, arg) != 0)
 			break;

@@ -34,7 +34,7 @@
 #include "key.h"
 
 #define STORE_FILE "store.db"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_BUSY_POLL_MS 1       /* a waiting writer tries this often */
 /* Fork proofs kept per author: the first for each seq, at most this many
@@ -57,6 +57,16 @@ enum store_open_flags {
 				    * of upgrading it, so the caller can say
 				    * so first */
 };
+
+/*
+ * The community's founder (the root of all authority: docs/governance.md)
+ * as recorded in the store: 1 and pk filled, or 0 if none is.
+ * store_founder_set records it (no write if it is already), which makes
+ * the governance rules run again.
+ */
+int store_founder(struct store *s, uint8_t pk[KEY_PUBLIC_LEN]);
+int store_founder_set(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		      struct err *e);
 
 /* Opens (or creates) the store at path. Caller closes with store_close. */
 int store_open(struct store **out, const char *path, int flags,

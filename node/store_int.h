@@ -40,7 +40,7 @@ enum stmt_id {
 };
 
 /* How many view inserts materialize.c's table holds (it checks). */
-#define MATERIALIZE_STMTS 10
+#define MATERIALIZE_STMTS 16
 
 struct store {
 	sqlite3 *db;
@@ -51,6 +51,12 @@ struct store {
 			   * was rolled back */
 	int busy_ms;      /* how long a statement waits for a lock */
 	uint64_t busy_start; /* when the current wait began (monotonic) */
+	/* governance (gov_store.c): */
+	int gov_dirty;       /* a governance record or a target of one was
+			      * written: the rules run again before commit */
+	int gov_cached;      /* the counts below are those of the file */
+	uint64_t gov_erased, gov_removed, gov_unheld; /* see gov_store.c */
+	int gov_scrubbed;    /* payloads were erased: checkpoint after commit */
 };
 
 /* A feed's head as the feeds table holds it. */
@@ -119,6 +125,10 @@ int schema_view_drop(struct store *s, struct err *e);
 /* ---- materialize.c ---- */
 
 int materialize_prepare(struct store *s, struct err *e);
+/* Deletes the view rows entry n (of kind, by author) wrote; a profile
+ * row falls back to the author's latest other profile entry. */
+int materialize_forget(struct store *s, sqlite3_int64 n, uint8_t kind,
+		       const uint8_t author[KEY_PUBLIC_LEN], struct err *e);
 void materialize_finalize(struct store *s);
 /*
  * Writes the view rows of entry en, stored as entries row n, whose payload
@@ -129,5 +139,18 @@ void materialize_finalize(struct store *s);
  */
 int materialize(struct store *s, sqlite3_int64 n, const struct entry *en,
 		json_t *obj, struct err *e);
+
+/* gov_store.c: the governance rules run over the store's records */
+int gov_store_apply(struct store *s, struct err *e);
+/* Before an entry is written: STOA_EPERM if its author was removed
+ * before its seq; *erased = 1 if an erasure of it is in force (it is
+ * then stored without its payload, and not materialized). */
+int gov_store_admit(struct store *s, const struct entry *en, int *erased,
+		    struct err *e);
+/* The highest seq of author's feed a removal lets the store hold, or
+ * UINT64_MAX. */
+uint64_t gov_store_cut(struct store *s, const uint8_t author[KEY_PUBLIC_LEN]);
+/* Forgets the cached counts (after a rollback). */
+void gov_store_uncache(struct store *s);
 
 #endif

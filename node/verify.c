@@ -73,7 +73,8 @@ struct walk {
 };
 
 /*
- * One entries row (author, seq, id, signed, payload, kind, ts, idk): the
+ * One entries row (author, seq, id, signed, payload, kind, ts, idk,
+ * erased by the rules): the
  * first of its problems, if any, into msg; 0 if none.
  */
 static const char *check_row(sqlite3_stmt *st, const uint8_t *id,
@@ -83,6 +84,7 @@ static const char *check_row(sqlite3_stmt *st, const uint8_t *id,
 	const void *payload = sqlite3_column_blob(st, 4);
 	size_t plen = (size_t)sqlite3_column_bytes(st, 4);
 	int erased = sqlite3_column_type(st, 4) == SQLITE_NULL;
+	int allowed = sqlite3_column_int(st, 8); /* an erasure in force */
 	struct entry en;
 
 	if (entry_decode(&en, sqlite3_column_blob(st, 3),
@@ -91,8 +93,8 @@ static const char *check_row(sqlite3_stmt *st, const uint8_t *id,
 	    (!erased && entry_check_payload(&en, payload ? payload : "",
 					    plen, pe) < 0))
 		return pe->msg;
-	if (erased) {
-		/* no erasure is allowed yet: a payload a relay stripped,
+	if (erased && !allowed) {
+		/* not erased by the rules: a payload a relay stripped,
 		 * asked for again at every sync */
 		snprintf(msg, cap, "entry %" PRIu64 " is held without its "
 			 "payload (asked for again from peers at each sync)",
@@ -137,7 +139,9 @@ int store_verify(struct store *s,
 	*entries = 0;
 	*problems = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT author, seq, id, signed, payload,"
-			       " kind, ts, idk FROM entries ORDER BY author, seq",
+			       " kind, ts, idk, payload IS NULL AND EXISTS"
+			       " (SELECT 1 FROM gov_erased WHERE target ="
+			       " entries.id) FROM entries ORDER BY author, seq",
 			       -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, e, "cannot read entries");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

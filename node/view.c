@@ -643,3 +643,60 @@ int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 
 	return rc < 0 ? rc : 0;
 }
+
+int view_gov_role(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		  int *removed, struct err *e)
+{
+	uint8_t founder[KEY_PUBLIC_LEN];
+	sqlite3_stmt *st;
+	int rank = 0, rc;
+
+	*removed = 0;
+	if (sqlite3_prepare_v2(store_db(s), "SELECT role, removed FROM "
+			       "gov_members WHERE member = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return err_set(e, STOA_EIO, "cannot read roles: %s",
+			       sqlite3_errmsg(store_db(s)));
+	sqlite3_bind_blob(st, 1, pk, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rank = payload_role_rank((const char *)sqlite3_column_text(st,
+									   0));
+		*removed = sqlite3_column_int(st, 1) != 0;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return err_set(e, STOA_EIO, "cannot read roles: %s",
+			       sqlite3_errmsg(store_db(s)));
+	if (store_founder(s, founder) &&
+	    !memcmp(founder, pk, KEY_PUBLIC_LEN))
+		rank = GOV_ROLE_FACILITATOR; /* always, whatever a record says */
+	return rank < 0 ? GOV_ROLE_LEARNER : rank;
+}
+
+int view_facilitators(struct store *s, uint8_t (*out)[KEY_PUBLIC_LEN],
+		      size_t cap, size_t *n, struct err *e)
+{
+	uint8_t founder[KEY_PUBLIC_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (store_founder(s, founder) && cap > 0)
+		memcpy(out[(*n)++], founder, KEY_PUBLIC_LEN);
+	if (sqlite3_prepare_v2(store_db(s), "SELECT member FROM gov_members "
+			       "WHERE role = 'facilitator' AND NOT removed "
+			       "ORDER BY member", -1, &st, NULL) != SQLITE_OK)
+		return err_set(e, STOA_EIO, "cannot read roles: %s",
+			       sqlite3_errmsg(store_db(s)));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+		if (sqlite3_column_bytes(st, 0) != KEY_PUBLIC_LEN ||
+		    (*n > 0 && !memcmp(out[0], sqlite3_column_blob(st, 0),
+				       KEY_PUBLIC_LEN)))
+			continue;
+		memcpy(out[(*n)++], sqlite3_column_blob(st, 0), KEY_PUBLIC_LEN);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "gov.h"
 #include "store.h"
 
 #define VIEW_LIMIT_DEFAULT 20
@@ -98,6 +99,22 @@ int view_open_pairing(struct store *s, const uint8_t ask[ENTRY_ID_LEN],
 /* The topic of a stored post (for replies), into out (PAYLOAD_TOPIC_MAX+1). */
 int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 		    char *out, size_t cap, struct err *e);
+
+/*
+ * A member's role as the governance rules resolved it (docs/governance.md):
+ * GOV_ROLE_LEARNER, _MENTOR or _FACILITATOR (the founder always is one; a
+ * member no record names is a learner); *removed = 1 if it was removed.
+ * Or a negative STOA_E*.
+ */
+int view_gov_role(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		  int *removed, struct err *e);
+
+/*
+ * The current facilitators (founder first, then by key; removed ones
+ * left out): at most cap keys into out, how many into *n.
+ */
+int view_facilitators(struct store *s, uint8_t (*out)[KEY_PUBLIC_LEN],
+		      size_t cap, size_t *n, struct err *e);
 
 /* A member's current profile name into out, or "" if none. */
 int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],

@@ -54,6 +54,12 @@ static const char *const kind_names[ENTRY_KIND_MAX_KNOWN + 1] = {
 	[ENTRY_KIND_MENTOR_SESSION] = "mentor_session",
 	[ENTRY_KIND_MENTOR_CLOSE] = "mentor_close",
 	[ENTRY_KIND_KUDOS] = "kudos",
+	[ENTRY_KIND_ROLE] = "role",
+	[ENTRY_KIND_HIDE] = "hide",
+	[ENTRY_KIND_UNHIDE] = "unhide",
+	[ENTRY_KIND_ERASE] = "erase",
+	[ENTRY_KIND_REPORT] = "report",
+	[ENTRY_KIND_REMOVE] = "remove",
 };
 
 static int all_zero(const uint8_t *p, size_t n)

@@ -59,8 +59,18 @@ enum entry_kind {
 	ENTRY_KIND_MENTOR_SESSION = 7,
 	ENTRY_KIND_MENTOR_CLOSE = 8,
 	ENTRY_KIND_KUDOS = 9,
-	ENTRY_KIND_MAX_KNOWN = 9,
+	/* governance (docs/governance.md): */
+	ENTRY_KIND_ROLE = 10,
+	ENTRY_KIND_HIDE = 11,
+	ENTRY_KIND_UNHIDE = 12,
+	ENTRY_KIND_ERASE = 13,
+	ENTRY_KIND_REPORT = 14,
+	ENTRY_KIND_REMOVE = 15,
+	ENTRY_KIND_MAX_KNOWN = 15,
 };
+
+/* 1 for the governance kinds, whose effect depends on who wrote them. */
+#define ENTRY_KIND_IS_GOV(k) ((k) >= ENTRY_KIND_ROLE && (k) <= ENTRY_KIND_REMOVE)
 
 struct entry {
 	uint8_t version;

@@ -24,14 +24,39 @@
 /* Longest jansson error text copied into a message (it quotes input). */
 #define JSON_ERR_TEXT_MAX 80
 
+/* least permissive first: the index is the rank */
 static const char *const roles[] = { "learner", "mentor", "facilitator" };
+static const char *const categories[] = { "bullying", "personal-info", "spam",
+					  "off-topic", "other" };
 
-int payload_role_ok(const char *role)
+int payload_role_rank(const char *role)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+	for (i = 0; role && i < sizeof(roles) / sizeof(roles[0]); i++)
 		if (strcmp(role, roles[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+int payload_role_ok(const char *role)
+{
+	return payload_role_rank(role) >= 0;
+}
+
+const char *payload_role_name(int rank)
+{
+	if (rank < 0 || rank >= (int)(sizeof(roles) / sizeof(roles[0])))
+		return NULL;
+	return roles[rank];
+}
+
+int payload_report_category_ok(const char *c)
+{
+	size_t i;
+
+	for (i = 0; c && i < sizeof(categories) / sizeof(categories[0]); i++)
+		if (strcmp(c, categories[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -271,6 +296,107 @@ static int check_kudos(json_t *o, const char *kind, struct err *e)
 	return check_string(o, kind, "reason", 0, 0, 0, 0, e);
 }
 
+/* An optional array of at most max elements (a required one if min > 0). */
+static json_t *check_array(json_t *o, const char *kind, const char *field,
+			   size_t min, size_t max, struct err *e)
+{
+	json_t *v = json_object_get(o, field);
+
+	if (!v && !min)
+		return json_null(); /* absent: an empty list */
+	if (!v || !json_is_array(v) || json_array_size(v) < min ||
+	    json_array_size(v) > max) {
+		err_set(e, STOA_EPROTO, "%s: '%s' must be a list of %zu to %zu "
+			"items", kind, field, min, max);
+		return NULL;
+	}
+	return v;
+}
+
+/* {"target": id, "reason"?}: hide, unhide, erase */
+static int check_target_reason(json_t *o, const char *kind, struct err *e)
+{
+	int rc;
+
+	if ((rc = check_hex64(o, kind, "target", 1, e)))
+		return rc;
+	return check_string(o, kind, "reason", 0, 0, PAYLOAD_REASON_MAX, 0, e);
+}
+
+static int check_role(json_t *o, const char *kind, struct err *e)
+{
+	json_t *role, *list, *v;
+	size_t i;
+	int rc;
+
+	if ((rc = check_hex64(o, kind, "member", 1, e)))
+		return rc;
+	if (!(role = need(o, kind, "role", e)))
+		return STOA_EPROTO;
+	if (!json_is_string(role) || !payload_role_ok(json_string_value(role)))
+		return err_set(e, STOA_EPROTO,
+			       "%s: 'role' must be one of learner, mentor, facilitator",
+			       kind);
+	if ((rc = check_int(o, kind, "seen", 1, 0, ENTRY_MAX_SEQ, e)) ||
+	    (rc = check_string(o, kind, "reason", 0, 0, PAYLOAD_REASON_MAX, 0,
+			       e)))
+		return rc;
+	if (!(list = check_array(o, kind, "replaces", 0, PAYLOAD_REPLACES_MAX,
+				 e)))
+		return STOA_EPROTO;
+	json_array_foreach(list, i, v)
+		if (!json_is_string(v) ||
+		    !is_hex64(json_string_value(v), json_string_length(v)))
+			return err_set(e, STOA_EPROTO, "%s: 'replaces' must list "
+				       "entry ids (64 lowercase hex)", kind);
+	return 0;
+}
+
+static int check_report(json_t *o, const char *kind, struct err *e)
+{
+	json_t *cat, *list, *v;
+	size_t i;
+	int rc;
+
+	if ((rc = check_hex64(o, kind, "target", 1, e)))
+		return rc;
+	if (!(cat = need(o, kind, "category", e)))
+		return STOA_EPROTO;
+	if (!json_is_string(cat) ||
+	    !payload_report_category_ok(json_string_value(cat)))
+		return err_set(e, STOA_EPROTO, "%s: 'category' must be one of "
+			       "bullying, personal-info, spam, off-topic, other",
+			       kind);
+	if (!(list = check_array(o, kind, "sealed", 0, PAYLOAD_SEALED_MAX, e)))
+		return STOA_EPROTO;
+	json_array_foreach(list, i, v) {
+		size_t n;
+
+		if (!json_is_object(v) || check_hex64(v, kind, "to", 1, e) ||
+		    check_string(v, kind, "box", 1, 1, 0, 1, e))
+			return err_set(e, STOA_EPROTO, "%s: 'sealed' items must be "
+				       "{\"to\": key, \"box\": base64}", kind);
+		n = json_string_length(json_object_get(v, "box"));
+		/* unpadded base64 of PAYLOAD_SEAL_OVERHEAD..PAYLOAD_BOX_MAX */
+		if (n < (PAYLOAD_SEAL_OVERHEAD * 4 + 2) / 3 ||
+		    n > (PAYLOAD_BOX_MAX * 4 + 2) / 3)
+			return err_set(e, STOA_EPROTO, "%s: a sealed 'box' must "
+				       "hold %d to %d bytes", kind,
+				       PAYLOAD_SEAL_OVERHEAD, PAYLOAD_BOX_MAX);
+	}
+	return 0;
+}
+
+static int check_remove(json_t *o, const char *kind, struct err *e)
+{
+	int rc;
+
+	if ((rc = check_hex64(o, kind, "member", 1, e)) ||
+	    (rc = check_int(o, kind, "seq", 1, 0, ENTRY_MAX_SEQ, e)))
+		return rc;
+	return check_string(o, kind, "reason", 1, 1, PAYLOAD_REASON_MAX, 0, e);
+}
+
 static int check_schema(uint8_t kind, json_t *o, struct err *e)
 {
 	const char *name = entry_kind_name(kind);
@@ -296,6 +422,16 @@ static int check_schema(uint8_t kind, json_t *o, struct err *e)
 		return check_string(o, name, "reason", 0, 0, 0, 0, e);
 	case ENTRY_KIND_KUDOS:
 		return check_kudos(o, name, e);
+	case ENTRY_KIND_ROLE:
+		return check_role(o, name, e);
+	case ENTRY_KIND_HIDE:
+	case ENTRY_KIND_UNHIDE:
+	case ENTRY_KIND_ERASE:
+		return check_target_reason(o, name, e);
+	case ENTRY_KIND_REPORT:
+		return check_report(o, name, e);
+	case ENTRY_KIND_REMOVE:
+		return check_remove(o, name, e);
 	}
 	/* Unreachable: the caller sends unknown kinds down the opaque path. */
 	return err_set(e, STOA_EINVAL, "no schema for kind %u", (unsigned)kind);

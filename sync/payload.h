@@ -29,6 +29,12 @@
 #define PAYLOAD_RATING_MIN 1
 #define PAYLOAD_RATING_MAX 5
 #define PAYLOAD_DEPTH_MAX 8     /* nesting bound on any payload */
+#define PAYLOAD_REASON_MAX 1024 /* governance reasons, report text */
+#define PAYLOAD_REPLACES_MAX 16 /* role records a role record replaces */
+#define PAYLOAD_SEALED_MAX 16   /* facilitators a report is sealed to */
+/* a sealed box (crypto_box_seal) holds its text plus 48 bytes */
+#define PAYLOAD_SEAL_OVERHEAD 48
+#define PAYLOAD_BOX_MAX (PAYLOAD_REASON_MAX + PAYLOAD_SEAL_OVERHEAD)
 
 enum payload_class {
 	PAYLOAD_VALID = 0,  /* known kind and schema: materialize it */
@@ -53,6 +59,15 @@ int payload_encode(const json_t *obj, char **out, size_t *len, struct err *e);
 
 /* 1 if role is one of the profile roles: learner, mentor, facilitator. */
 int payload_role_ok(const char *role);
+/* The rank of a role, least permissive first: learner 0, mentor 1,
+ * facilitator 2; -1 if not a role. */
+int payload_role_rank(const char *role);
+/* The role of a rank (0..2), or NULL. */
+const char *payload_role_name(int rank);
+
+/* 1 if c is a report category: bullying, personal-info, spam, off-topic,
+ * other. */
+int payload_report_category_ok(const char *c);
 
 /*
  * 1 if s is strict UTF-8 (no overlong forms, no surrogates, nothing past

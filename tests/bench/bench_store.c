@@ -616,7 +616,7 @@ int main(int argc, char **argv)
 	keys = calloc((size_t)members, sizeof(*keys));
 	snprintf(path, sizeof(path), "%s/home", dir);
 	if (community_create(&c, "bench", &e) < 0 ||
-	    home_create(&h, path, &c, "bench0", "mentor", NULL, 0, &e) < 0) {
+	    home_create(&h, path, &c, 1, "bench0", NULL, 0, &e) < 0) {
 		fprintf(stderr, "bench: %s\n", e.msg);
 		return 1;
 	}

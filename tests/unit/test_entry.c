@@ -985,6 +985,7 @@ static void test_names(void)
 	static const char *const names[] = {
 		"profile", "post", "feedback", "mentor_offer", "mentor_request",
 		"mentor_accept", "mentor_session", "mentor_close", "kudos",
+		"role", "hide", "unhide", "erase", "report", "remove",
 	};
 	uint8_t id[ENTRY_ID_LEN];
 	char hex[ENTRY_ID_HEX_LEN + 1];
@@ -995,7 +996,7 @@ static void test_names(void)
 		CHECK_EQ_INT(entry_kind_from_name(names[i]), i + 1);
 	}
 	CHECK_STR(entry_kind_name(0), "unknown");
-	CHECK_STR(entry_kind_name(10), "unknown");
+	CHECK_STR(entry_kind_name(ENTRY_KIND_MAX_KNOWN + 1), "unknown");
 	CHECK_STR(entry_kind_name(255), "unknown");
 	CHECK_EQ_INT(entry_kind_from_name("unknown"), 0);
 	CHECK_EQ_INT(entry_kind_from_name("Post"), 0);

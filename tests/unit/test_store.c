@@ -979,89 +979,87 @@ static int run_count(struct store *s, const uint8_t *author, uint64_t from)
 }
 
 /*
- * An entry that comes without its payload (a run's erased marker, or
- * store_ingest with payload NULL) is refused whole: there is no erasure
- * yet, and a relay that strips payloads must not make a store keep
- * entries without them. Even an entry whose payload is empty (which a
- * NULL would pass the hash check for) is refused; an empty payload is
- * taken.
+ * An entry that comes in a run without its payload (the erased marker)
+ * is held without it: a hole, asked for again from peers and never
+ * relayed, unless an erasure in force explains it. A stripping relay so
+ * costs a store nothing for good (the payload is repaired from any peer
+ * that has it), and an honest relay of an erased entry is taken even
+ * before the erasure that explains it arrives. A marker on an entry held
+ * whole changes nothing; store_ingest with payload NULL is refused (it
+ * has no run to come with); an empty payload is not an erased one.
  */
-static void test_erased_refused(void)
+static void test_erased_marker(void)
 {
 	static struct chain c;
 	struct store *s = open_store("erased");
 	struct store_run_entry v[4];
-	uint8_t before[HASH_LEN], after[HASH_LEN];
+	uint8_t author[KEY_PUBLIC_LEN], zero[KEY_PUBLIC_LEN] = { 0 };
+	char json[128], hex[ENTRY_ID_HEX_LEN + 1];
 	struct err e = { 0 };
-	uint32_t stored = 99;
-	uint64_t seq = 99;
+	uint32_t stored = 99, count = 0;
+	uint64_t seq = 99, from = 0, entries, problems;
 
 	memset(&c, 0, sizeof(c));
 	c.k = &members[1];
 	chain_add(&c, ENTRY_KIND_POST, "{\"topic\":\"t\",\"body\":\"one\"}");
 	chain_add(&c, 200, ""); /* an empty payload, not an erased one */
 	chain_add(&c, ENTRY_KIND_POST, "{\"topic\":\"t\",\"body\":\"three\"}");
-	dump(s, before, NULL);
-
-	/* a run of entries the store lacks, the second marked erased */
-	memcpy(v, c.v, 3 * sizeof(v[0]));
-	v[1].payload = NULL;
-	v[1].plen = 0;
-	CHECK_EQ_INT(store_ingest_run(s, v, 3, &stored, NULL, &e), STOA_EPROTO);
-	CHECK(strstr(e.msg, "without its payload") != NULL);
-	CHECK_EQ_INT(stored, 0);
-	store_head(s, c.k->pk, &seq, NULL, NULL);
-	CHECK_EQ_INT(seq, 0);
-	dump(s, after, NULL);
-	CHECK(memcmp(before, after, HASH_LEN) == 0);
-	/* the erased one alone, and the erased one first */
-	err_clear(&e);
-	CHECK_EQ_INT(store_ingest_run(s, v, 1, &stored, NULL, &e), 0);
-	CHECK_EQ_INT(stored, 1);
-	err_clear(&e);
-	CHECK_EQ_INT(store_ingest_run(s, v + 1, 2, &stored, NULL, &e),
-		     STOA_EPROTO);
-	CHECK(strstr(e.msg, "without its payload") != NULL);
-	CHECK_EQ_INT(stored, 0);
-	err_clear(&e);
-	CHECK_EQ_INT(store_ingest_run(s, v + 1, 1, &stored, NULL, &e),
-		     STOA_EPROTO);
-	CHECK(strstr(e.msg, "without its payload") != NULL);
-	store_head(s, c.k->pk, &seq, NULL, NULL);
-	CHECK_EQ_INT(seq, 1);
-	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries WHERE "
-			       "payload IS NULL", NULL), 0);
 
 	/* store_ingest: payload NULL is refused, an empty one is not */
-	err_clear(&e);
-	CHECK_EQ_INT(store_ingest(s, c.signed_bytes[1], ENTRY_SIGNED_LEN, NULL,
+	CHECK_EQ_INT(store_ingest(s, c.signed_bytes[0], ENTRY_SIGNED_LEN, NULL,
 				  0, NULL, &e), STOA_EPROTO);
 	CHECK(strstr(e.msg, "without its payload") != NULL);
-	store_head(s, c.k->pk, &seq, NULL, NULL);
-	CHECK_EQ_INT(seq, 1);
-	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries", NULL), 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries", NULL), 0);
+
+	/* a run of entries the store lacks, the third marked erased and
+	 * no erasure known: held as a hole */
+	memcpy(v, c.v, 3 * sizeof(v[0]));
+	v[2].payload = NULL;
+	v[2].plen = 0;
 	err_clear(&e);
-	CHECK_EQ_INT(store_ingest(s, c.signed_bytes[1], ENTRY_SIGNED_LEN, "",
-				  0, NULL, &e), INGEST_STORED);
-	err_clear(&e);
-	CHECK_EQ_INT(store_ingest(s, c.signed_bytes[2], ENTRY_SIGNED_LEN, NULL,
-				  0, NULL, &e), STOA_EPROTO);
+	CHECK_EQ_INT(store_ingest_run(s, v, 3, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(stored, 3);
 	store_head(s, c.k->pk, &seq, NULL, NULL);
-	CHECK_EQ_INT(seq, 2);
-	/* a marker on an entry held whole refuses the run too */
+	CHECK_EQ_INT(seq, 3);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM posts", NULL), 1);
+	CHECK_EQ_INT(store_next_hole(s, zero, 0, author, &from, &count, &e), 1);
+	CHECK_EQ_INT(from, 3);
+	CHECK_EQ_INT(count, 1);
+	CHECK(store_verify(s, NULL, NULL, &entries, &problems, &e) == 0);
+	CHECK_EQ_INT(problems, 1);
+	/* never relayed: a run of that feed stops before it */
+	CHECK_EQ_INT(run_count(s, c.k->pk, 1), 2);
+
+	/* a marker on an entry held whole changes nothing */
 	memcpy(v, c.v, 3 * sizeof(v[0]));
 	v[0].payload = NULL;
 	v[0].plen = 0;
 	err_clear(&e);
-	CHECK_EQ_INT(store_ingest_run(s, v, 3, &stored, NULL, &e), STOA_EPROTO);
-	store_head(s, c.k->pk, &seq, NULL, NULL);
-	CHECK_EQ_INT(seq, 2);
+	CHECK_EQ_INT(store_ingest_run(s, v, 3, &stored, NULL, &e), 0);
 	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries WHERE "
-			       "payload IS NULL", NULL), 0);
-	/* the view holds the first post only */
-	dump(s, after, NULL);
-	CHECK(memcmp(before, after, HASH_LEN) != 0);
+			       "payload IS NULL", NULL), 0); /* repaired */
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM posts", NULL), 2);
+
+	/* the author erases its third entry: the entry loses its payload
+	 * and view rows, is no hole, verifies, and is relayed marked */
+	entry_id_hex(c.id[2], hex);
+	snprintf(json, sizeof(json), "{\"target\":\"%s\"}", hex);
+	chain_add(&c, ENTRY_KIND_ERASE, json);
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, c.v + 3, 1, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(stored, 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries WHERE "
+			       "payload IS NULL", NULL), 1);
 	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM posts", NULL), 1);
+	CHECK_EQ_INT(store_next_hole(s, zero, 0, author, &from, &count, &e), 0);
+	CHECK(store_verify(s, NULL, NULL, &entries, &problems, &e) == 0);
+	CHECK_EQ_INT(problems, 0);
+	CHECK_EQ_INT(run_count(s, c.k->pk, 1), 4);
+	/* and a payload sent for it again is not taken back */
+	err_clear(&e);
+	CHECK_EQ_INT(store_ingest_run(s, c.v, 4, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM entries WHERE "
+			       "payload IS NULL", NULL), 1);
 	store_close(s);
 }
 
@@ -1523,8 +1521,9 @@ static void test_forged_middle(void)
 }
 
 /*
- * Schema 2 (no entries_hole index) to 3: a writable open adds the index
- * and records 3; a read-only open reads a schema 2 store as it is.
+ * Schema 2 (no entries_hole index) to the current one: a writable open
+ * adds the index, rebuilds the view (governance came with 4) and records
+ * the version; a read-only open refuses it (STOA_EOLD) and leaves it.
  */
 static void test_migrate_v2(void)
 {
@@ -1559,25 +1558,15 @@ static void test_migrate_v2(void)
 	CHECK_EQ_INT(sql_int(path, schema_sql), 2);
 	CHECK_EQ_INT(sql_int(path, idx_sql), 0);
 
-	/* read-only: it opens and reads, and stays schema 2 */
+	/* read-only: refused, saying what to do, and left schema 2 */
 	s = NULL;
-	CHECK_EQ_INT(store_open(&s, path, STORE_READONLY, &e), 0);
-	if (s) {
-		CHECK(store_frontier_digest(s, f2, &feeds, &e) == 0);
-		CHECK(memcmp(f1, f2, HASH_LEN) == 0);
-		CHECK(store_stats(s, &st, &e) == 0);
-		CHECK_EQ_INT(st.entries, 5);
-		dump(s, d2, NULL);
-		CHECK(memcmp(d1, d2, HASH_LEN) == 0);
-		CHECK_EQ_INT(store_next_hole(s, zero, 0, author, &from, &count,
-					     &e), 1);
-		CHECK_EQ_INT(from, 3);
-		store_close(s);
-	}
+	CHECK_EQ_INT(store_open(&s, path, STORE_READONLY, &e), STOA_EOLD);
+	CHECK(strstr(e.msg, "schema 2") != NULL);
+	CHECK(s == NULL);
 	CHECK_EQ_INT(sql_int(path, schema_sql), 2);
 	CHECK_EQ_INT(sql_int(path, idx_sql), 0);
 
-	/* writable: upgraded to 3, the index made, the rest as it was */
+	/* writable: upgraded, the index made, the rest as it was */
 	s = NULL;
 	err_clear(&e);
 	CHECK_EQ_INT(store_open(&s, path, 0, &e), 0);
@@ -1589,13 +1578,17 @@ static void test_migrate_v2(void)
 	CHECK_EQ_INT(count, 1);
 	dump(s, d2, NULL);
 	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	CHECK(store_frontier_digest(s, f2, &feeds, &e) == 0);
+	CHECK(memcmp(f1, f2, HASH_LEN) == 0);
+	CHECK(store_stats(s, &st, &e) == 0);
+	CHECK_EQ_INT(st.entries, 5);
 	CHECK(store_verify(s, NULL, NULL, &n, &problems, &e) == 0);
 	CHECK_EQ_INT(n, 5);
 	CHECK_EQ_INT(problems, 1);
 	CHECK_EQ_INT(store_ingest_run(s, c.v, 5, &stored, NULL, &e), 0);
 	store_close(s);
 	CHECK_EQ_INT(sql_int(path, schema_sql), STORE_SCHEMA_VERSION);
-	CHECK_EQ_INT(STORE_SCHEMA_VERSION, 3);
+	CHECK_EQ_INT(STORE_SCHEMA_VERSION, 4);
 	CHECK_EQ_INT(sql_int(path, idx_sql), 1);
 	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM entries WHERE payload "
 			     "IS NULL"), 0);
@@ -1625,7 +1618,7 @@ int main(void)
 	test_name_hijack();
 	test_run_cut();
 	test_migrate_v1();
-	test_erased_refused();
+	test_erased_marker();
 	test_holes();
 	test_fork_bound();
 	test_forged_middle();

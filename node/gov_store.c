@@ -1,0 +1,499 @@
+/*
+ * gov_store: the governance rules (gov.c) run over the records the store
+ * holds, and what they decide made true in the file.
+ *
+ * Each governance record is a row of the view table gov (materialize.c),
+ * so the rules see the same set whatever order the entries came in.
+ * Whenever a batch wrote a record, or an entry a record waited for, the
+ * rules run again over all of them before the batch commits
+ * (gov_store_apply, called by store_commit and store_tx_end), and:
+ *   - gov.effect says what each record did (gov_effect_name);
+ *   - gov_members, gov_hidden and gov_erased hold the resolved state,
+ *     which view.c reads (roles, hidden posts, erased entries);
+ *   - an erased entry held with its payload loses it: the payload is set
+ *     to NULL and its view rows go (its post's words leave the FTS index,
+ *     which is then merged so no segment keeps them); the store runs with
+ *     secure_delete, so the freed bytes are zeroed, and the commit is
+ *     followed by a WAL checkpoint (store_commit): after it the text is in
+ *     none of the node's files;
+ *   - a removed member's entries after its cut-off are deleted, its feed
+ *     head set back to the cut-off.
+ * An entry held without its payload and not erased is a hole, which peers
+ * are asked for again (store_next_hole): so an erasure that a later record
+ * makes void heals from any peer still holding the payload.
+ *
+ * The founder, from whom all authority comes, is the community's (its
+ * invite code names it): stored in meta 'founder' by store_founder_set.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gov.h"
+#include "payload.h"
+#include "store_int.h"
+
+int store_founder(struct store *s, uint8_t pk[KEY_PUBLIC_LEN])
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = "
+			       "'founder'", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		found = store_col_blob(st, 0, pk, KEY_PUBLIC_LEN);
+	sqlite3_finalize(st);
+	return found;
+}
+
+int store_founder_set(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
+		      struct err *e)
+{
+	uint8_t held[KEY_PUBLIC_LEN];
+	sqlite3_stmt *st;
+	int rc, own;
+
+	if (store_founder(s, held) && !memcmp(held, pk, KEY_PUBLIC_LEN))
+		return 0; /* the usual case: no write */
+	if ((rc = store_tx_begin(s, &own, e)) < 0)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta VALUES "
+			       "('founder', ?1)", -1, &st, NULL) != SQLITE_OK) {
+		rc = store_fail(s, e, "cannot record the founder");
+	} else {
+		sqlite3_bind_blob(st, 1, pk, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		rc = store_step(s, st, e);
+		sqlite3_finalize(st);
+	}
+	s->gov_dirty = 1;
+	return store_tx_end(s, own, rc, e);
+}
+
+/* The records, with what they name, parsed for gov_resolve. */
+struct loaded {
+	struct gov_rec *v;    /* reordered by gov_resolve: user is i */
+	char **effect;        /* [i]: record i's stored effect, or NULL */
+	uint8_t (*ids)[ENTRY_ID_LEN]; /* every id "replaces" lists */
+	size_t n, nids;
+};
+
+static void loaded_free(struct loaded *l)
+{
+	size_t i;
+
+	for (i = 0; l->effect && i < l->n; i++)
+		free(l->effect[i]);
+	free(l->effect);
+	free(l->v);
+	free(l->ids);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Counts the ids of a "replaces" JSON list (NULL: none). */
+static size_t replaces_count(const char *text)
+{
+	json_t *a = text ? json_loads(text, 0, NULL) : NULL;
+	size_t n = json_is_array(a) ? json_array_size(a) : 0;
+
+	json_decref(a);
+	return n > PAYLOAD_REPLACES_MAX ? PAYLOAD_REPLACES_MAX : n;
+}
+
+static void replaces_parse(const char *text, uint8_t (*out)[ENTRY_ID_LEN],
+			   size_t *n)
+{
+	json_t *a = text ? json_loads(text, 0, NULL) : NULL, *v;
+	size_t i;
+
+	*n = 0;
+	json_array_foreach(a, i, v) {
+		if (*n == PAYLOAD_REPLACES_MAX)
+			break;
+		if (json_is_string(v) &&
+		    hex_decode(out[*n], ENTRY_ID_LEN, json_string_value(v)) == 0)
+			(*n)++;
+	}
+	json_decref(a);
+}
+
+#define LOAD_SQL                                                          \
+	"SELECT g.entry, g.id, g.author, g.seq, g.ts, g.kind, g.target,"   \
+	" g.role, g.anchor, g.replaces, g.effect, t.author, t.kind"        \
+	" FROM gov AS g LEFT JOIN entries AS t"                            \
+	" ON t.idk = stoa_idk(g.target) AND t.id = g.target"               \
+	" AND g.kind NOT IN (10, 15)"
+
+static int load(struct store *s, struct loaded *l, struct err *e)
+{
+	sqlite3_stmt *st;
+	uint64_t count;
+	size_t i = 0, ids = 0;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if ((rc = store_count(s, "SELECT count(*) FROM gov", &count, e)) < 0)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(sum(json_array_length("
+			       "replaces)), 0) FROM gov WHERE json_valid("
+			       "replaces)", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read governance");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ids = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	l->v = calloc(count + 1, sizeof(*l->v));
+	l->effect = calloc(count + 1, sizeof(*l->effect));
+	l->ids = calloc(ids + 1, sizeof(*l->ids));
+	if (!l->v || !l->effect || !l->ids)
+		return err_set(e, STOA_ENOMEM, "governance: out of memory");
+	if (sqlite3_prepare_v2(s->db, LOAD_SQL, -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read governance");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < count) {
+		struct gov_rec *r = &l->v[i];
+		const unsigned char *t;
+		size_t k;
+
+		r->user = i;
+		store_col_blob(st, 1, r->id, ENTRY_ID_LEN);
+		store_col_blob(st, 2, r->author, KEY_PUBLIC_LEN);
+		r->seq = (uint64_t)sqlite3_column_int64(st, 3);
+		r->ts = (uint64_t)sqlite3_column_int64(st, 4);
+		r->kind = (uint8_t)sqlite3_column_int(st, 5);
+		store_col_blob(st, 6, r->target, HASH_LEN);
+		r->role = payload_role_rank((const char *)
+					    sqlite3_column_text(st, 7));
+		r->anchor = (uint64_t)sqlite3_column_int64(st, 8);
+		t = sqlite3_column_text(st, 9);
+		k = replaces_count((const char *)t);
+		if (k && l->nids + k <= ids) {
+			replaces_parse((const char *)t, &l->ids[l->nids], &k);
+			r->replaces = (const uint8_t (*)[ENTRY_ID_LEN])
+				      &l->ids[l->nids];
+			r->nreplaces = k;
+			l->nids += k;
+		}
+		if ((t = sqlite3_column_text(st, 10)) &&
+		    !(l->effect[i] = strdup((const char *)t))) {
+			sqlite3_finalize(st);
+			return err_set(e, STOA_ENOMEM, "out of memory");
+		}
+		if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+			r->target_held = 1;
+			store_col_blob(st, 11, r->target_author, KEY_PUBLIC_LEN);
+			r->target_kind = (uint8_t)sqlite3_column_int(st, 12);
+		}
+		i++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(s, e, "cannot read governance");
+	l->n = i;
+	return 0;
+}
+
+/* Runs one statement with up to two blobs and an int64 bound. */
+static int exec_bound(struct store *s, const char *sql, const void *b1,
+		      int l1, const void *b2, int l2, sqlite3_int64 i3,
+		      struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot write governance");
+	if (b1)
+		sqlite3_bind_blob(st, 1, b1, l1, SQLITE_STATIC);
+	if (b2)
+		sqlite3_bind_blob(st, 2, b2, l2, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, i3);
+	rc = store_step(s, st, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* gov.effect of each record, written only where it changed. */
+static int write_effects(struct store *s, struct loaded *l, struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE gov SET effect = ?1 WHERE "
+			       "id = ?2", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot write governance");
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		const char *old = l->effect[l->v[i].user];
+
+		if (old && !strcmp(old, gov_effect_name(l->v[i].effect)))
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, gov_effect_name(l->v[i].effect), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, l->v[i].id, ENTRY_ID_LEN,
+				  SQLITE_STATIC);
+		rc = store_step(s, st, e);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* gov_members, gov_hidden, gov_erased from the state. */
+static int write_state(struct store *s, const struct loaded *l,
+		       const struct gov_state *gs, struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if ((rc = store_exec(s, "DELETE FROM gov_members; DELETE FROM "
+			     "gov_hidden; DELETE FROM gov_erased;", e)) < 0)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO gov_members VALUES (?1, ?2,"
+			       " ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot write governance");
+	for (i = 0; rc == 0 && i < gs->nmembers; i++) {
+		const struct gov_member *m = &gs->members[i];
+
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_blob(st, 1, m->key, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, payload_role_name(m->role), -1,
+				  SQLITE_STATIC);
+		if (m->role_by != SIZE_MAX)
+			sqlite3_bind_blob(st, 3, l->v[m->role_by].id,
+					  ENTRY_ID_LEN, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, m->removed);
+		if (m->removed) {
+			sqlite3_bind_int64(st, 5, (sqlite3_int64)m->cut);
+			sqlite3_bind_blob(st, 6, l->v[m->removed_by].id,
+					  ENTRY_ID_LEN, SQLITE_STATIC);
+		}
+		rc = store_step(s, st, e);
+	}
+	sqlite3_finalize(st);
+	for (i = 0; rc == 0 && i < gs->nhidden; i++)
+		rc = exec_bound(s, "INSERT INTO gov_hidden VALUES (?1, ?2)",
+				gs->hidden[i].target, ENTRY_ID_LEN,
+				l->v[gs->hidden[i].by].id, ENTRY_ID_LEN, 0, e);
+	for (i = 0; rc == 0 && i < gs->nerased; i++)
+		rc = exec_bound(s, "INSERT INTO gov_erased VALUES (?1, ?2)",
+				gs->erased[i].target, ENTRY_ID_LEN,
+				l->v[gs->erased[i].by].id, ENTRY_ID_LEN, 0, e);
+	return rc;
+}
+
+/* Every erased entry still held with its payload loses it and its view
+ * rows; *posts counts the posts among them. */
+static int scrub_erased(struct store *s, int *posts, struct err *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_int64 *rows = NULL;
+	uint8_t *kinds = NULL, (*authors)[KEY_PUBLIC_LEN] = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc = 0;
+
+	*posts = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT e.n, e.kind, e.author FROM "
+			       "gov_erased AS x JOIN entries AS e ON e.idk = "
+			       "stoa_idk(x.target) AND e.id = x.target WHERE "
+			       "e.payload IS NOT NULL", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_fail(s, e, "cannot read governance");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t c = cap ? 2 * cap : 16;
+			void *a = realloc(rows, c * sizeof(*rows));
+			void *b = a ? realloc(kinds, c) : NULL;
+			void *d = b ? realloc(authors, c * KEY_PUBLIC_LEN) : NULL;
+
+			if (a)
+				rows = a;
+			if (b)
+				kinds = b;
+			if (!d) {
+				rc = err_set(e, STOA_ENOMEM, "out of memory");
+				break;
+			}
+			authors = d;
+			cap = c;
+		}
+		rows[n] = sqlite3_column_int64(st, 0);
+		kinds[n] = (uint8_t)sqlite3_column_int(st, 1);
+		store_col_blob(st, 2, authors[n], KEY_PUBLIC_LEN);
+		n++;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; rc == 0 && i < n; i++) {
+		/* the view rows first: a profile falls back to the author's
+		 * other profiles, which must not count this one */
+		rc = exec_bound(s, "UPDATE entries SET payload = NULL WHERE "
+				"n = ?3", NULL, 0, NULL, 0, rows[i], e);
+		if (rc == 0)
+			rc = materialize_forget(s, rows[i], kinds[i], authors[i],
+						e);
+		if (kinds[i] == ENTRY_KIND_POST)
+			(*posts)++;
+	}
+	free(rows);
+	free(kinds);
+	free(authors);
+	return rc;
+}
+
+/* A removed member's entries after its cut-off leave the store. */
+static int cut_removed(struct store *s, const struct gov_member *m,
+		       struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT n, kind FROM entries WHERE "
+			       "author = ?1 AND seq > ?2", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_fail(s, e, "cannot read entries");
+	sqlite3_bind_blob(st, 1, m->key, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->cut);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = materialize_forget(s, sqlite3_column_int64(st, 0),
+					(uint8_t)sqlite3_column_int(st, 1),
+					m->key, e);
+	sqlite3_finalize(st);
+	if (rc == 0)
+		rc = exec_bound(s, "DELETE FROM entries WHERE author = ?1 AND "
+				"seq > ?3", m->key, KEY_PUBLIC_LEN, NULL, 0,
+				(sqlite3_int64)m->cut, e);
+	if (rc == 0)
+		rc = exec_bound(s, "DELETE FROM forks WHERE author = ?1 AND "
+				"seq > ?3", m->key, KEY_PUBLIC_LEN, NULL, 0,
+				(sqlite3_int64)m->cut, e);
+	if (rc == 0)
+		rc = exec_bound(s, "DELETE FROM feeds WHERE author = ?1 AND "
+				"seq > ?3", m->key, KEY_PUBLIC_LEN, NULL, 0,
+				(sqlite3_int64)m->cut, e);
+	if (rc == 0 && m->cut > 0)
+		rc = exec_bound(s, "INSERT OR IGNORE INTO feeds(author, seq, "
+				"head, ts) SELECT author, seq, id, ts FROM "
+				"entries WHERE author = ?1 AND seq = ?3",
+				m->key, KEY_PUBLIC_LEN, NULL, 0,
+				(sqlite3_int64)m->cut, e);
+	return rc;
+}
+
+static int load_counts(struct store *s, struct err *e)
+{
+	int rc;
+
+	if ((rc = store_count(s, "SELECT count(*) FROM gov_erased",
+			      &s->gov_erased, e)) < 0 ||
+	    (rc = store_count(s, "SELECT count(*) FROM gov_members WHERE "
+			      "removed", &s->gov_removed, e)) < 0 ||
+	    (rc = store_count(s, "SELECT count(*) FROM gov WHERE effect = "
+			      "'unknown target' OR (kind IN (11, 13, 14) AND "
+			      "NOT EXISTS (SELECT 1 FROM entries WHERE idk = "
+			      "stoa_idk(gov.target) AND id = gov.target))",
+			      &s->gov_unheld, e)) < 0)
+		return rc;
+	s->gov_cached = 1;
+	return 0;
+}
+
+void gov_store_uncache(struct store *s)
+{
+	s->gov_cached = 0;
+	s->gov_dirty = 0;
+}
+
+int gov_store_apply(struct store *s, struct err *e)
+{
+	uint8_t founder[KEY_PUBLIC_LEN];
+	struct loaded l;
+	struct gov_state gs;
+	size_t i;
+	int rc, posts = 0, has_founder;
+
+	if (!s->gov_dirty)
+		return 0;
+	s->gov_dirty = 0;
+	has_founder = store_founder(s, founder);
+	if ((rc = load(s, &l, e)) < 0)
+		goto out;
+	if ((rc = gov_resolve(l.v, l.n, has_founder ? founder : NULL, &gs,
+			      e)) < 0)
+		goto out;
+	if ((rc = write_effects(s, &l, e)) == 0 &&
+	    (rc = write_state(s, &l, &gs, e)) == 0)
+		rc = scrub_erased(s, &posts, e);
+	for (i = 0; rc == 0 && i < gs.nmembers; i++)
+		if (gs.members[i].removed)
+			rc = cut_removed(s, &gs.members[i], e);
+	/* merged into one segment, the FTS index keeps no word of an
+	 * erased post (a 'delete' alone only adds a tombstone) */
+	if (rc == 0 && posts)
+		rc = store_exec(s, "INSERT INTO posts_fts(posts_fts) VALUES "
+				"('optimize')", e);
+	if (rc == 0 && posts)
+		s->gov_scrubbed = 1;
+	if (rc == 0)
+		rc = load_counts(s, e);
+	gov_state_release(&gs);
+out:
+	loaded_free(&l);
+	return rc;
+}
+
+uint64_t gov_store_cut(struct store *s, const uint8_t author[KEY_PUBLIC_LEN])
+{
+	sqlite3_stmt *st;
+	uint64_t cut = UINT64_MAX;
+
+	if (!s->gov_cached && load_counts(s, NULL) < 0)
+		return UINT64_MAX;
+	if (!s->gov_removed)
+		return UINT64_MAX;
+	if (sqlite3_prepare_v2(s->db, "SELECT cut FROM gov_members WHERE "
+			       "member = ?1 AND removed", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return UINT64_MAX;
+	sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		cut = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return cut;
+}
+
+/* 1 if a row of sql (binding ?1 to a 32-byte blob) exists. */
+static int exists(struct store *s, const char *sql, const uint8_t *blob)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_blob(st, 1, blob, HASH_LEN, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+int gov_store_admit(struct store *s, const struct entry *en, int *erased,
+		    struct err *e)
+{
+	int rc;
+
+	*erased = 0;
+	if (!s->gov_cached && (rc = load_counts(s, e)) < 0)
+		return rc;
+	if (s->gov_removed && en->seq > gov_store_cut(s, en->author))
+		return err_set(e, STOA_EPERM, "entry %" PRIu64 " of a member "
+			       "removed from the community after its entry %"
+			       PRIu64, en->seq, gov_store_cut(s, en->author));
+	if (s->gov_erased &&
+	    exists(s, "SELECT 1 FROM gov_erased WHERE target = ?1", en->id))
+		*erased = 1;
+	if (s->gov_unheld &&
+	    exists(s, "SELECT 1 FROM gov WHERE target = ?1", en->id))
+		s->gov_dirty = 1; /* a record waited for it */
+	return 0;
+}
