@@ -270,6 +270,22 @@ static void pass_read(struct daemon *d, struct pollset *ps)
 	d->first_sock++;
 }
 
+/* Sessions with a member the rules removed (a record this pass brought,
+ * or a removed member's node that answered a dial) end now, told why. */
+static void drop_removed(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (peer_in_session(p) && p->r.got_hello &&
+		    store_member_removed(d->h->store, p->r.peer_node))
+			peer_drop(p, STOA_EPERM, "this member was removed from "
+				  "the community");
+	}
+}
+
 /* One store pass over the ready sockets: one batch, one commit, then
  * the announce. -1 if no batch could be had (the frames wait). */
 static int pass_run(struct daemon *d, struct pollset *ps)
@@ -297,6 +313,7 @@ static int pass_run(struct daemon *d, struct pollset *ps)
 		d->sum->entries_in += d->pass_gone_in;
 		log_stored(d);
 		pass_ok(d);
+		drop_removed(d);
 		announce(d);
 	}
 	d->in_pass = 0;

@@ -185,30 +185,72 @@ static int role_apply(struct gov_member *m, const struct gov_rec *recs,
 	return 0;
 }
 
+/* The records' indices by (author, index): a member's records at once. */
+struct by_author {
+	uint8_t author[KEY_PUBLIC_LEN];
+	size_t i;
+};
+
+static int by_author_cmp(const void *a, const void *b)
+{
+	const struct by_author *x = a, *y = b;
+	int c = memcmp(x->author, y->author, KEY_PUBLIC_LEN);
+
+	if (c)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 /* Voids the records of key written after seq after that this pass has
  * already applied (those before upto); 1 if any. Those after upto are
  * judged as they come, against the member's role by then. */
-static int void_after(struct gov_rec *recs, size_t upto,
-		      unsigned char *voided, const uint8_t *key,
-		      uint64_t after)
+static int void_after(struct gov_rec *recs, const struct by_author *ba,
+		      size_t n, size_t upto, unsigned char *voided,
+		      const uint8_t *key, uint64_t after, int removal)
 {
-	size_t i;
+	size_t lo = 0, hi = n, k, i;
 	int any = 0;
 
-	for (i = 0; i < upto; i++)
+	while (lo < hi) { /* the first of key's records */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(ba[mid].author, key, KEY_PUBLIC_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k < n && ba[k].i < upto &&
+		     !memcmp(ba[k].author, key, KEY_PUBLIC_LEN); k++) {
+		i = ba[k].i;
+		/* a report and an erasure of one's own entry need no role:
+		 * a demotion takes nothing from them (a removal does: what
+		 * comes after its cut is not held at all) */
+		if (!removal && (recs[i].kind == ENTRY_KIND_REPORT ||
+				 (recs[i].kind == ENTRY_KIND_ERASE &&
+				  recs[i].target_held &&
+				  !memcmp(recs[i].target_author, key,
+					  KEY_PUBLIC_LEN))))
+			continue;
 		if (!voided[i] && recs[i].effect == GOV_APPLIED &&
-		    recs[i].seq > after &&
-		    !memcmp(recs[i].author, key, KEY_PUBLIC_LEN)) {
+		    recs[i].seq > after) {
 			voided[i] = 1;
-			any = 1;
+			/* only a role or removal changed the state the later
+			 * records were judged by: the others just lose effect */
+			if (recs[i].kind == ENTRY_KIND_ROLE ||
+			    recs[i].kind == ENTRY_KIND_REMOVE)
+				any = 1;
+			else
+				recs[i].effect = GOV_VOIDED;
 		}
+	}
 	return any;
 }
 
 /* The effect of record i given the state so far, applying it if it
  * applies. 1 if it voided earlier records (the pass must start again). */
 static int judge(struct gov_state *st, struct gov_rec *recs, size_t i,
-		 unsigned char *voided, const uint8_t *founder, struct err *e)
+		 const struct by_author *ba, size_t n, unsigned char *voided,
+		 const uint8_t *founder, struct err *e)
 {
 	struct gov_rec *r = &recs[i];
 	struct gov_member *a = member_of(st, r->author), *m;
@@ -271,14 +313,14 @@ static int judge(struct gov_state *st, struct gov_rec *recs, size_t i,
 		m->removed = 1;
 		/* entries after the cut are not held (gov_store deletes
 		 * them); records among them lose their effect */
-		return void_after(recs, i, voided, m->key, m->cut);
+		return void_after(recs, ba, n, i, voided, m->key, m->cut, 1);
 	}
 	r->effect = GOV_APPLIED;
 	if ((rc = role_apply(m, recs, i, e)) < 0)
 		return rc;
 	if (was && !is_facilitator(m))
-		return void_after(recs, i, voided, m->key,
-				  recs[m->role_by].anchor);
+		return void_after(recs, ba, n, i, voided, m->key,
+				  recs[m->role_by].anchor, 0);
 	return 0;
 }
 
@@ -304,10 +346,12 @@ static int marks_make(struct gov_state *st, const struct gov_rec *recs,
 			mk = &st->hidden[st->nhidden++];
 		} else if (r->kind == ENTRY_KIND_UNHIDE) {
 			/* the later record wins: drop the earlier hide */
-			for (j = 0; j < st->nhidden; j++)
+			for (j = 0; j < st->nhidden;)
 				if (!memcmp(st->hidden[j].target, r->target,
 					    ENTRY_ID_LEN))
 					st->hidden[j] = st->hidden[--st->nhidden];
+				else
+					j++;
 			continue;
 		} else {
 			continue;
@@ -346,14 +390,25 @@ int gov_resolve(struct gov_rec *recs, size_t n, const uint8_t *founder,
 		struct gov_state *st, struct err *e)
 {
 	unsigned char *voided;
+	struct by_author *ba;
 	size_t i;
 	int rc = 0, again;
 
 	memset(st, 0, sizeof(*st));
-	qsort(recs, n, sizeof(*recs), rec_order);
+	if (n) /* recs may be NULL then: qsort's base may not */
+		qsort(recs, n, sizeof(*recs), rec_order);
 	voided = calloc(n + 1, 1);
-	if (!voided)
+	ba = calloc(n + 1, sizeof(*ba));
+	if (!voided || !ba) {
+		free(voided);
+		free(ba);
 		return err_set(e, STOA_ENOMEM, "governance: out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(ba[i].author, recs[i].author, KEY_PUBLIC_LEN);
+		ba[i].i = i;
+	}
+	qsort(ba, n, sizeof(*ba), by_author_cmp);
 	if ((rc = members_make(st, recs, n, founder, e)) < 0)
 		goto out;
 	do {
@@ -363,7 +418,8 @@ int gov_resolve(struct gov_rec *recs, size_t n, const uint8_t *founder,
 			recs[i].effect = GOV_APPLIED;
 		again = 0;
 		for (i = 0; i < n && !again; i++) {
-			if ((rc = judge(st, recs, i, voided, founder, e)) < 0)
+			rc = judge(st, recs, i, ba, n, voided, founder, e);
+			if (rc < 0)
 				goto out;
 			again = rc;
 		}
@@ -371,6 +427,7 @@ int gov_resolve(struct gov_rec *recs, size_t n, const uint8_t *founder,
 	rc = marks_make(st, recs, n, e);
 out:
 	free(voided);
+	free(ba);
 	if (rc < 0)
 		gov_state_release(st);
 	return rc < 0 ? rc : 0;

@@ -17,8 +17,10 @@
  *   - A member who stops being a facilitator (demoted or removed) loses
  *     every record written after what the demoting record had seen of its
  *     feed ("seen" of a role record, "seq" of a removal): those records
- *     are voided, and the pass starts again without them, until no record
- *     is voided. Back-dating a record cannot bring a lost authority back.
+ *     are voided (a demotion spares its reports and erasures of its own
+ *     entries, which need no role), and the pass starts again without
+ *     them, until no record is voided. A void is final. Back-dating a
+ *     record cannot bring a lost authority back.
  *   - Records about the founder's role, a removal of the founder or of
  *     oneself, and an erasure of a governance record have no effect.
  * The result depends only on the set of records, never on the order they

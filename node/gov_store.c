@@ -497,3 +497,31 @@ int gov_store_admit(struct store *s, const struct entry *en, int *erased,
 		s->gov_dirty = 1; /* a record waited for it */
 	return 0;
 }
+
+int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN])
+{
+	if (!s->gov_cached && load_counts(s, NULL) < 0)
+		return 0;
+	return s->gov_removed && gov_store_cut(s, pk) != UINT64_MAX;
+}
+
+int store_removed_curve(struct store *s, const uint8_t curve[KEY_PUBLIC_LEN])
+{
+	uint8_t pk[KEY_PUBLIC_LEN], c[KEY_PUBLIC_LEN];
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (!s->gov_cached && load_counts(s, NULL) < 0)
+		return 0;
+	if (!s->gov_removed)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT member FROM gov_members WHERE "
+			       "removed", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	while (!found && sqlite3_step(st) == SQLITE_ROW)
+		found = store_col_blob(st, 0, pk, KEY_PUBLIC_LEN) &&
+			key_pk_to_curve(pk, c) == 0 &&
+			!memcmp(c, curve, KEY_PUBLIC_LEN);
+	sqlite3_finalize(st);
+	return found;
+}

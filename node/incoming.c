@@ -1,7 +1,8 @@
 /*
  * incoming: the listening side of the daemon, where hostile members are
  * met first. It answers libzmq's ZAP requests (every CURVE client key is
- * admitted to the handshake but a banned one), admits a connection to a
+ * admitted to the handshake but a banned one or a removed member's),
+ * admits a connection to a
  * peer slot only on a valid first HELLO bound to its CURVE key and within
  * the member's session limit (admit), refuses everything else with one
  * ERROR and no slot, probes incoming peers to free the slots of those
@@ -66,6 +67,14 @@ void incoming_zap(struct daemon *d)
 			daemon_log(d, 1, "refusing a connection from %s: its "
 				   "member was dropped less than %d s ago",
 				   req.addr, DAEMON_BAN_MS / 1000);
+		if (rc && req.curve &&
+		    store_removed_curve(d->h->store, req.client_key)) {
+			rc = 0;
+			if (ratelog_allow(d, LOG_REFUSED))
+				daemon_log(d, 1, "refusing a connection from "
+					   "%s: its member was removed from "
+					   "the community", req.addr);
+		}
 		if (transport_zap_reply(d->zap, &req, rc, &e) < 0)
 			break;
 	}
@@ -131,6 +140,8 @@ static const char *admit(struct daemon *d, const struct transport_frame *f)
 	    !bytes_equal(curve, f->peer_key, KEY_PUBLIC_LEN))
 		return "the HELLO's node id is not the key this connection "
 		       "was made with";
+	if (store_member_removed(d->h->store, m.u.hello.node))
+		return "this member was removed from the community";
 	if (sessions_of(d, m.u.hello.node) >= DAEMON_SESSIONS_PER_MEMBER) {
 		incoming_probe(d, m.u.hello.node); /* free the gone ones */
 		if (sessions_of(d, m.u.hello.node) >= DAEMON_SESSIONS_PER_MEMBER)

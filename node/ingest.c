@@ -216,6 +216,11 @@ static int ingest(struct store *s, const struct entry *en,
 	int rc, cls;
 
 	store_short_hex(en->author, a8);
+	if (en->seq > gov_store_cut(s, en->author))
+		return err_set(e, STOA_EPERM, "entry %" PRIu64 " of %s: its "
+			       "author was removed from the community after "
+			       "its entry %" PRIu64, en->seq, a8,
+			       gov_store_cut(s, en->author));
 	if ((rc = store_head_get(s, en->author, &h, e)) < 0)
 		return rc;
 	if (en->seq <= h.seq && (rc = id_at_seq(s, en, &held, e)) != 0)

@@ -1594,6 +1594,180 @@ static void test_migrate_v2(void)
 			     "IS NULL"), 0);
 }
 
+/* ---- governance: the rules' state from any order of arrival ---- */
+
+static int gov_seen(int m) /* the head of m's feed, as a record's "seen" */
+{
+	return (int)heads_seq[m];
+}
+
+/* Index in raws of the first raw of member m whose payload holds text. */
+static int raw_with(int m, const char *text)
+{
+	int i;
+
+	for (i = 0; i < nraws; i++)
+		if (raws[i].author == m && strstr(raws[i].payload, text))
+			return i;
+	CHECK(0);
+	return 0;
+}
+
+/*
+ * The scenario's community governed: member 0 founded it. Member 1 is made
+ * a facilitator, then demoted (having seen its feed up to a seq) and its
+ * later hide, back-dated before the demotion, is voided; two concurrent
+ * records give member 2 mentor and facilitator (the least permissive
+ * wins); a learner's hide and erase have no effect; member 2 erases its
+ * own reply; member 4 is removed after its third entry, and its later
+ * entries, a hide among them, go; a hide, unhide and hide again; a
+ * report. Returns the index of the first governance raw.
+ */
+static int gov_scenario(void)
+{
+	char j[1024];
+	int first = nraws, physics = raw_with(4, "sky"),
+	    reply = raw_with(2, "common denominators"),
+	    fractions = raw_with(0, "Fractions");
+
+	snprintf(j, sizeof(j), "{\"member\":\"%s\",\"role\":\"facilitator\","
+		 "\"seen\":%d}", hex(members[1].pk), gov_seen(1));
+	mk(0, ENTRY_KIND_ROLE, 20000, j);
+	snprintf(j, sizeof(j), "{\"member\":\"%s\",\"role\":\"mentor\","
+		 "\"seen\":%d}", hex(members[2].pk), gov_seen(2));
+	mk(1, ENTRY_KIND_ROLE, 20100, j);
+	snprintf(j, sizeof(j), "{\"member\":\"%s\",\"role\":\"facilitator\","
+		 "\"seen\":%d}", hex(members[2].pk), gov_seen(2));
+	mk(0, ENTRY_KIND_ROLE, 20150, j); /* concurrent with the one above */
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(raws[physics].id));
+	mk(3, ENTRY_KIND_HIDE, 20200, j); /* a learner: no effect */
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"reason\":\"off topic\"}",
+		 hex(raws[physics].id));
+	mk(1, ENTRY_KIND_HIDE, 20300, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"reason\":\"mine\"}",
+		 hex(raws[reply].id));
+	mk(2, ENTRY_KIND_ERASE, 20400, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(raws[fractions].id));
+	mk(3, ENTRY_KIND_ERASE, 20500, j); /* not its own: no effect */
+	snprintf(j, sizeof(j), "{\"member\":\"%s\",\"role\":\"learner\","
+		 "\"seen\":%d}", hex(members[1].pk), gov_seen(1));
+	mk(0, ENTRY_KIND_ROLE, 30000, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(raws[fractions].id));
+	mk(1, ENTRY_KIND_HIDE, 25000, j); /* after the demotion, back-dated */
+	snprintf(j, sizeof(j), "{\"member\":\"%s\",\"seq\":3,\"reason\":\"left\"}",
+		 hex(members[4].pk));
+	mk(0, ENTRY_KIND_REMOVE, 31000, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(raws[fractions].id));
+	mk(4, ENTRY_KIND_HIDE, 31500, j); /* after its removal */
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"category\":\"spam\"}",
+		 hex(raws[fractions].id));
+	mk(3, ENTRY_KIND_REPORT, 32000, j);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(raws[physics].id));
+	mk(0, ENTRY_KIND_UNHIDE, 33000, j);
+	mk(0, ENTRY_KIND_HIDE, 34000, j);
+	return first;
+}
+
+/* Ingests every raw in order; a removed member's later entry may be
+ * refused (the removal came first) or taken and then cut: both fine. */
+static void ingest_gov(struct store *s, const int *order, int n)
+{
+	struct err e;
+	int i, rc;
+
+	CHECK(store_founder_set(s, members[0].pk, &e) == 0);
+	for (i = 0; i < n; i++) {
+		struct raw *r = &raws[order[i]];
+
+		err_clear(&e);
+		rc = store_ingest(s, r->signed_bytes, ENTRY_SIGNED_LEN, r->payload,
+				  r->plen, NULL, &e);
+		if (rc != INGEST_STORED && !(rc == STOA_EPERM && r->author == 4))
+			fprintf(stderr, "ingest %d: %s\n", order[i], e.msg);
+		CHECK(rc == INGEST_STORED || (rc == STOA_EPERM && r->author == 4));
+	}
+}
+
+/* 1 if the file holds the bytes of text. */
+static int file_holds(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = strlen(text), len = 0, i;
+	char *buf = NULL;
+	long sz;
+	int found = 0;
+
+	if (!f)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	if (sz > 0 && (buf = malloc((size_t)sz)))
+		len = fread(buf, 1, (size_t)sz, f);
+	fclose(f);
+	for (i = 0; !found && i + n <= len; i++)
+		found = memcmp(buf + i, text, n) == 0;
+	free(buf);
+	return found;
+}
+
+static void test_gov_order(void)
+{
+	uint8_t d0[HASH_LEN], d[HASH_LEN];
+	int order[MAX_ENTRIES], i, round, first = gov_scenario();
+	char *q0, *q, name[32], path[600];
+	const char *const exts[] = { "", "-wal", "-shm" };
+	struct store *s;
+	struct err e = { 0 };
+	uint64_t entries, problems;
+	int removed;
+
+	(void)first;
+	for (i = 0; i < nraws; i++)
+		order[i] = i;
+	s = open_store("gov0");
+	ingest_gov(s, order, nraws);
+	dump(s, d0, NULL);
+	q0 = queries(s);
+	/* what the rules made of it */
+	CHECK_EQ_INT(view_gov_role(s, members[0].pk, &removed, &e), 2);
+	CHECK_EQ_INT(view_gov_role(s, members[1].pk, &removed, &e), 0);
+	CHECK_EQ_INT(view_gov_role(s, members[2].pk, &removed, &e), 1);
+	CHECK_EQ_INT(view_gov_role(s, members[4].pk, &removed, &e), 0);
+	CHECK_EQ_INT(removed, 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov_hidden", NULL), 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov_erased", NULL), 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov WHERE effect = "
+			       "'no authority'", NULL), 2);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov WHERE effect = "
+			       "'voided'", NULL), 1);
+	/* member 4 keeps its first three entries */
+	CHECK_EQ_INT(store_int(s, "SELECT max(seq) FROM entries WHERE "
+			       "author = ?1", members[4].pk), 3);
+	CHECK(strstr(q0, "common denominators") == NULL);
+	CHECK(store_verify(s, NULL, NULL, &entries, &problems, &e) == 0);
+	CHECK_EQ_INT(problems, 0);
+	store_close(s);
+	/* the erased text is in none of the store's files */
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/gov0.db%s", tmpdir, exts[i]);
+		CHECK(!file_holds(path, "common denominators"));
+	}
+	for (round = 1; round <= 12; round++) {
+		shuffle_order(order, nraws, (unsigned)round * 104729u);
+		snprintf(name, sizeof(name), "gov%d", round);
+		s = open_store(name);
+		ingest_gov(s, order, nraws);
+		dump(s, d, NULL);
+		CHECK(memcmp(d, d0, HASH_LEN) == 0);
+		q = queries(s);
+		CHECK(q && q0 && strcmp(q, q0) == 0);
+		free(q);
+		store_close(s);
+	}
+	free(q0);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -1623,6 +1797,7 @@ int main(void)
 	test_fork_bound();
 	test_forged_middle();
 	test_migrate_v2();
+	test_gov_order(); /* last: it adds to the scenario's entries */
 	for (i = 0; i < nraws; i++)
 		free(raws[i].payload);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
