@@ -78,6 +78,14 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_peers(struct cli *c, int argc, char **argv);
 int cmd_passphrase(struct cli *c, int argc, char **argv);
+int cmd_role(struct cli *c, int argc, char **argv);
+int cmd_hide(struct cli *c, int argc, char **argv);
+int cmd_unhide(struct cli *c, int argc, char **argv);
+int cmd_erase(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+int cmd_reports(struct cli *c, int argc, char **argv);
+int cmd_remove(struct cli *c, int argc, char **argv);
+int cmd_governance(struct cli *c, int argc, char **argv);
 
 /* util.c ------------------------------------------------------------- */
 
@@ -207,6 +215,35 @@ int cli_read_pass(const char *env, const char *prompt, int confirm,
  */
 int cli_unlock(struct cli *c, struct err *e);
 
+/* govern.c: the governance commands' shared checks ------------------ */
+
+/*
+ * This node's member's role as the rules resolved it (GOV_ROLE_*) into
+ * *role; STOA_EPERM for a removed member. Opens the home.
+ */
+int cli_gov_self(struct cli *c, int *role, struct err *e);
+
+/* STOA_EPERM "only a facilitator can <what> (you are a <role>)" unless
+ * this node's member is a facilitator (and not removed). */
+int cli_gov_need_facilitator(struct cli *c, const char *what,
+			     struct err *e);
+
+/*
+ * Resolves the id prefix arg to a held entry that is not a governance
+ * record ("... it cannot be <what>" otherwise): its id, kind and author.
+ */
+int cli_gov_target(struct cli *c, const char *arg, const char *what,
+		   uint8_t id[ENTRY_ID_LEN], uint8_t *kind,
+		   uint8_t author[KEY_PUBLIC_LEN], struct err *e);
+
+/* Checks an optional --reason (one line, at most PAYLOAD_REASON_MAX bytes)
+ * and sets obj["reason"]; nothing for NULL. */
+int cli_gov_reason(json_t *o, const char *reason, struct err *e);
+
+/* A member's name, cleaned, or "[1a2b3c4d]" if it has none. */
+void cli_gov_print_name(FILE *f, struct cli *c,
+			const uint8_t pk[KEY_PUBLIC_LEN]);
+
 /* print.c ------------------------------------------------------------ */
 
 /*
@@ -243,8 +280,11 @@ void print_name(FILE *f, const json_t *row, const char *name_key,
 
 /*
  * A post row as text: a header line "id8  name  time  #topic  title"
- * (with "re id8" for replies), then the body (or snippet) indented, then a
- * "N replies · N feedback" line. indent is the depth prefix.
+ * (with "re id8", or "re [erased]", for replies, and "[hidden]" for a
+ * hidden post shown with --hidden), then the body (or snippet) indented,
+ * then a "N replies · N feedback" line. indent is the depth prefix. A
+ * notice row (view_show_for) gets its notice instead of the body:
+ * "[hidden by a facilitator: reason]", "[erased by its author: reason]".
  */
 enum post_style {
 	POST_FEED,    /* body and counts */

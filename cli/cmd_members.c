@@ -1,9 +1,11 @@
 /*
- * members: every author this node holds, with their current profile and
- * what they did: entries, posts, feedback given, kudos and badges
- * received, mentoring minutes, and whether their feed is forked (two
- * signed entries for one seq: a sign of a copied key). Text mode is a
- * table whose columns fit the widest cell. Read-only.
+ * members: every author this node holds, with their current profile, the
+ * role the community's governance gave them (and whether they were
+ * removed), and what they did: entries, posts, feedback given (hidden
+ * ones left out), kudos and badges received, mentoring minutes, and
+ * whether their feed is forked (two signed entries for one seq: a sign of
+ * a copied key). Text mode is a table whose columns fit the widest cell.
+ * Read-only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,13 @@ static const char help[] =
 	"\n"
 	"Lists every member whose entries this node holds, by name: role,\n"
 	"key prefix, entries, posts, feedback given, kudos received, mentoring\n"
-	"minutes and badges. A member marked FORKED signed two different\n"
-	"entries with the same number: their key may be in two hands.\n"
+	"minutes and badges. The role is the one the facilitators gave (the\n"
+	"founder is always a facilitator; anyone else is a learner until a\n"
+	"facilitator says otherwise). Hidden posts and feedback are not\n"
+	"counted. A member marked FORKED signed two different entries with\n"
+	"the same number: their key may be in two hands. One marked \"REMOVED\n"
+	"after seq N\" was removed from the community, keeping their first N\n"
+	"entries.\n"
 	"\n"
 	"  --json   one JSON object per member\n";
 
@@ -131,6 +138,9 @@ static void print_table(const json_t *rows)
 			fputs("-", stdout);
 		if (row_bool(row, "forked"))
 			fputs("  FORKED", stdout);
+		if (row_bool(row, "removed"))
+			printf("  REMOVED after seq %" JSON_INTEGER_FORMAT,
+			       row_int(row, "cut", 0));
 		putchar('\n');
 	}
 }

@@ -1,15 +1,19 @@
 /*
  * verify: re-checks everything the store holds (store_verify: every
  * signature, seq and prev link, payload length and hash, every recorded
- * fork), prints each problem on a line, then a summary and the view
- * digest, so two members can compare views by eye. Exit 1 when any
- * problem was found. It changes nothing.
+ * fork), prints each problem on a line, then a note for each governance
+ * record the rules gave no effect (view_governance), then a summary and
+ * the view digest, so two members can compare views by eye. Exit 1 when
+ * any problem was found; notes are not problems (a record without
+ * authority is the rules working, not the store failing), and an entry
+ * erased by the rules is neither. It changes nothing.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "cli.h"
 #include "store.h"
+#include "view.h"
 
 static const char usage[] = "usage: stoa verify [--json]";
 
@@ -18,16 +22,21 @@ static const char help[] =
 	"\n"
 	"Re-verifies every stored entry (signature, sequence, previous-entry\n"
 	"link, payload length and hash, a payload missing) and every recorded\n"
-	"fork. Prints each problem, then 'verified N entries: ok' (or\n"
-	"': K problems', exit 1), then 'view <digest>': two nodes holding the\n"
-	"same entries print the same digest.\n"
+	"fork. Prints each problem, then a note for each governance record\n"
+	"that took no effect (\"note: hide 1a2b3c4d by Bo: no authority\"; not\n"
+	"a problem), then 'verified N entries: ok' (or ': K problems', exit 1),\n"
+	"then 'view <digest>': two nodes holding the same entries print the\n"
+	"same digest. An entry erased by the governance rules is not a problem;\n"
+	"one held without its payload otherwise is.\n"
 	"\n"
-	"  --json   one {\"type\":\"problem\",...} object per problem, then\n"
-	"           {\"type\":\"verify\",\"entries\",\"problems\",\"view\"}\n";
+	"  --json   one {\"type\":\"problem\",...} object per problem, one\n"
+	"           {\"type\":\"note\",...} per note, then {\"type\":\"verify\",\n"
+	"           \"entries\",\"problems\",\"notes\",\"view\"}\n";
 
 struct verify_out {
 	int json;
 	int err;
+	uint64_t notes;
 };
 
 static void problem(const struct verify_problem *p, void *arg)
@@ -57,9 +66,45 @@ static void problem(const struct verify_problem *p, void *arg)
 	json_decref(row);
 }
 
+/* A governance record without effect: one line, never a problem. */
+static int note(json_t *row, void *arg)
+{
+	struct verify_out *o = arg;
+	const char *name = row_str(row, "name", "");
+	json_t *n;
+	int rc;
+
+	o->notes++;
+	if (!o->json) {
+		printf("note: %s %.8s by ", row_str(row, "kind", "?"),
+		       row_str(row, "id", "?"));
+		if (name[0])
+			print_text(stdout, name, 0, NULL);
+		else
+			printf("[%.8s]", row_str(row, "author", "?"));
+		printf(": %s\n", row_str(row, "effect", "?"));
+		return ferror(stdout) != 0;
+	}
+	n = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "note", "kind",
+		      row_str(row, "kind", "?"), "id", row_str(row, "id", ""),
+		      "author", row_str(row, "author", ""), "effect",
+		      row_str(row, "effect", "?"));
+	if (n && name[0] &&
+	    json_object_set_new(n, "name", json_string(name)) < 0) {
+		json_decref(n);
+		n = NULL;
+	}
+	rc = n ? print_json(stdout, n) : STOA_ENOMEM;
+	json_decref(n);
+	if (rc < 0 && !o->err)
+		o->err = rc;
+	return rc != 0;
+}
+
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
-	struct verify_out out = { 0, 0 };
+	struct view_gov_filter unapplied = { VIEW_LIMIT_MAX, 1 };
+	struct verify_out out = { 0, 0, 0 };
 	char hex[2 * HASH_LEN + 1];
 	uint64_t entries = 0, problems = 0;
 	uint8_t digest[HASH_LEN];
@@ -76,16 +121,20 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 		rc = store_verify(c->home.store, problem, &out, &entries,
 				  &problems, &e);
 	if (rc == 0)
+		rc = view_governance(c->home.store, &unapplied, note, &out,
+				     &e);
+	if (rc == 0)
 		rc = store_dump_view(c->home.store, NULL, digest, &e);
 	if (rc < 0)
 		return cli_finish(rc, &e, usage);
 	hex_encode(hex, digest, HASH_LEN);
 
 	if (out.json) {
-		json_t *row = json_pack("{s:s, s:I, s:I, s:s}", "type",
+		json_t *row = json_pack("{s:s, s:I, s:I, s:I, s:s}", "type",
 					"verify", "entries",
 					(json_int_t)entries, "problems",
-					(json_int_t)problems, "view", hex);
+					(json_int_t)problems, "notes",
+					(json_int_t)out.notes, "view", hex);
 
 		rc = row ? print_json(stdout, row) : STOA_ENOMEM;
 		json_decref(row);

@@ -1,12 +1,14 @@
 /*
- * whoami: who this node speaks as: the member's name and role (from their
- * current profile in the view), public key, community, home directory and
- * the number of entries in their feed. Read-only.
+ * whoami: who this node speaks as: the member's name (from their current
+ * profile in the view), their role as the community's governance resolved
+ * it (and whether they were removed), public key, community, home
+ * directory and the number of entries in their feed. Read-only.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include "cli.h"
+#include "payload.h"
 #include "store.h"
 #include "view.h"
 
@@ -17,10 +19,13 @@ static const char help[] =
 	"\n"
 	"Shows your display name and role, public key, community, home\n"
 	"directory and how many entries your feed holds; \"(passphrase)\"\n"
-	"after the key when the key file is protected by one.\n"
+	"after the key when the key file is protected by one. The role is the\n"
+	"one the community's facilitators gave you (learner until one does;\n"
+	"the founder is always a facilitator); \"removed after seq N\" if they\n"
+	"removed you.\n"
 	"\n"
 	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"home\",\"seq\",\n"
-	"           \"passphrase\"}\n";
+	"           \"passphrase\"}, and \"removed\":true and \"cut\" if removed\n";
 
 struct me {
 	const char *key;  /* my key hex */
@@ -43,7 +48,8 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	uint8_t head[ENTRY_ID_LEN];
 	const char *name, *role;
 	struct me me = { key, NULL };
-	int rc, json = 0;
+	int rc, json = 0, removed = 0;
+	json_int_t cut = 0;
 	uint64_t seq = 0;
 	struct err e;
 
@@ -62,8 +68,14 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	rc = view_member(c->home.store, c->home.key.pk, find_me, &me, &e);
 	if (rc < 0)
 		goto out;
+	rc = view_gov_role(c->home.store, c->home.key.pk, &removed, &e);
+	if (rc < 0)
+		goto out;
+	role = payload_role_name(rc);
+	rc = 0;
 	name = row_str(me.row, "name", "");
-	role = row_str(me.row, "role", "");
+	/* a member removed with nothing kept has no feed, so no row: 0 */
+	cut = row_int(me.row, "cut", 0);
 
 	if (json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
@@ -72,6 +84,12 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 				      "home", c->dir, "seq", (json_int_t)seq,
 				      "passphrase", c->home.locked);
 
+		if (o && removed &&
+		    (json_object_set_new(o, "removed", json_true()) < 0 ||
+		     json_object_set_new(o, "cut", json_integer(cut)) < 0)) {
+			json_decref(o);
+			o = NULL;
+		}
 		rc = o ? print_json(stdout, o) : STOA_ENOMEM;
 		json_decref(o);
 		if (rc < 0)
@@ -79,11 +97,10 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	print_text(stdout, name[0] ? name : "(no profile yet)", 0, NULL);
-	if (role[0]) {
-		fputs(" (", stdout);
-		print_text(stdout, role, 0, NULL);
-		fputc(')', stdout);
-	}
+	printf(" (%s", role);
+	if (removed)
+		printf(", removed after seq %" JSON_INTEGER_FORMAT, cut);
+	fputc(')', stdout);
 	printf("\nkey        %s%s\ncommunity  ", key,
 	       c->home.locked ? " (passphrase)" : "");
 	print_text(stdout, c->home.community.name, 0, NULL);

@@ -127,29 +127,66 @@ static void plural(FILE *f, json_int_t n, const char *one, const char *many)
 	fprintf(f, "%" JSON_INTEGER_FORMAT " %s", n, n == 1 ? one : many);
 }
 
+/* The line that stands for a post's text when the view withheld it: "[erased
+ * by its author: reason]", "[hidden by a facilitator: reason]"; NULL for a
+ * post whose text is there. */
+static const char *withheld(const json_t *row, const char **reason)
+{
+	if (row_bool(row, "erased")) {
+		*reason = row_str(row, "erased_reason", NULL);
+		return strcmp(row_str(row, "erased_by", ""), "author") == 0 ?
+		       "[erased by its author" : "[erased by a facilitator";
+	}
+	if (row_bool(row, "hidden") && !json_object_get(row, "body")) {
+		*reason = row_str(row, "hidden_reason", NULL);
+		return "[hidden by a facilitator";
+	}
+	return NULL;
+}
+
 void print_post(FILE *f, const json_t *row, const char *indent,
 		enum post_style style)
 {
 	char when[32], body_indent[64];
 	const char *title = row_str(row, "title", NULL);
 	const char *reply_to = row_str(row, "reply_to", NULL);
+	const char *topic = row_str(row, "topic", NULL);
+	const char *reason = NULL, *notice = withheld(row, &reason);
 	json_t *rating = json_object_get(row, "rating");
 
 	snprintf(body_indent, sizeof(body_indent), "%s    ", indent);
 	format_time(row_int(row, "ts", -1), when);
 	fprintf(f, "%s%.8s  ", indent, row_str(row, "id", "?"));
 	print_name(f, row, "name", "author");
-	fprintf(f, "  %s  #", when);
-	print_text(f, row_str(row, "topic", ""), 0, NULL);
-	if (reply_to && style != POST_THREAD)
-		fprintf(f, "  re %.8s", reply_to);
+	fprintf(f, "  %s", when);
+	if (topic) {
+		fputs("  #", f);
+		print_text(f, topic, 0, NULL);
+	}
+	if (reply_to && style != POST_THREAD) {
+		if (row_bool(row, "reply_to_erased"))
+			fputs("  re [erased]", f);
+		else
+			fprintf(f, "  re %.8s", reply_to);
+	}
 	if (title && title[0]) {
 		fputs("  ", f);
 		print_text(f, title, 0, NULL);
 	}
+	if (!notice && row_bool(row, "hidden"))
+		fputs("  [hidden]", f);
 	fputc('\n', f);
 
 	fputs(body_indent, f);
+	if (notice) {
+		fputs(notice, f);
+		if (reason && reason[0]) {
+			fputs(": ", f);
+			print_text(f, reason, 0, NULL);
+		}
+		fputs("]\n", f);
+		return;
+	}
 	if (style == POST_SEARCH && row_str(row, "snippet", NULL))
 		print_text(f, row_str(row, "snippet", ""), 0, NULL);
 	else
@@ -184,6 +221,8 @@ void print_feedback(FILE *f, const json_t *row, const char *indent)
 			json_integer_value(rating));
 	if (row_bool(row, "helpful"))
 		fputs("  helpful", f);
+	if (row_bool(row, "hidden"))
+		fputs("  [hidden]", f);
 	fputc('\n', f);
 	if (comment && comment[0]) {
 		fputs(body_indent, f);

@@ -454,8 +454,9 @@ static void pollset_build(struct daemon *d, struct pollset *ps)
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
 		struct peer *p = &d->peers[i];
 
-		if (p->state == PEER_FREE || !peer_dialed(p))
-			continue;
+		if (p->state == PEER_FREE || !peer_dialed(p) || !p->sock ||
+		    !p->mon)
+			continue; /* (no socket: a redial failed, tried again) */
 		add_sock(ps, p->sock, SOCK_DEALER, p);
 		add_sock(ps, p->mon, SOCK_MONITOR, p);
 	}

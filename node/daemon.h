@@ -38,6 +38,11 @@
 #define DAEMON_PING_MS 5000          /* how often incoming peers are probed */
 #define DAEMON_RETRY_MS 5000         /* a dropped dialed peer, tried again */
 #define DAEMON_STALL_MS 5000         /* an unsettled, silent session restarts */
+/* A dialed connection with no handshake done this long is dropped and
+ * dialed anew on a fresh socket: under load, libzmq (4.3.4) now and then
+ * leaves one connection ESTABLISHED with its CURVE handshake stuck and no
+ * event, past ZMQ_HANDSHAKE_IVL, while a new connection goes through. */
+#define DAEMON_DIAL_STALL_MS 5000
 #define DAEMON_DIAL_GRACE_MS 1500   /* a node found by mDNS whose key is
 					* lower than ours dials us; after
 					* this we dial it anyway */

@@ -60,6 +60,8 @@ enum peer_kind {
  *                            ("connected to"), even if our HELLO
  *                            cannot go out (a stall restarts it)
  *   DIALING -> REJECTED      monitor: handshake failed
+ *   DIALING -> DIALING       peer_restarts: no handshake in
+ *                            DAEMON_DIAL_STALL_MS: a fresh socket
  *   WAITING, SESSION, RESTART -> DIALING   monitor: connection lost
  *   SESSION, RESTART -> WAITING   a dialed peer dropped (serve: retry
  *                            in DAEMON_RETRY_MS; sync: the loop ends),
@@ -110,6 +112,8 @@ struct peer {
 	size_t rid_len;
 	char endpoint[TRANSPORT_ENDPOINT_MAX];
 	uint64_t retry_ms;            /* WAITING: a new session then */
+	uint64_t dial_ms;             /* DIALING: since then (a new socket,
+				       * or the connection lost) */
 	uint64_t rx_ms;               /* when it last sent us anything, or
 				       * its session (re)started */
 	uint8_t node[KEY_PUBLIC_LEN]; /* mdns: the node it was dialed for */

@@ -410,6 +410,9 @@ int store_reindex(struct store *s, uint64_t *entries, struct err *e)
 			goto out;
 	}
 	rc = rc == SQLITE_DONE ? 0 : store_fail(s, e, "cannot read entries");
+	/* the governance state is rebuilt too, with or without records
+	 * (the founder's row), before the commit */
+	s->gov_dirty = 1;
 out:
 	sqlite3_finalize(st);
 	return store_tx_end(s, own, rc, e);

@@ -223,6 +223,7 @@ struct peer *peer_dial(struct daemon *d, const char *endpoint,
 		return NULL;
 	}
 	p->state = PEER_DIALING;
+	p->dial_ms = clock_mono_ms();
 	p->d = d;
 	p->kind = kind;
 	snprintf(p->endpoint, sizeof(p->endpoint), "%s", endpoint);
@@ -325,6 +326,7 @@ static void monitor_event(struct peer *p, int up)
 	} else if (!up && peer_up(p)) {
 		daemon_log(d, 0, "lost %s (reconnecting)", p->endpoint);
 		peer_session_end(p, PEER_DIALING);
+		p->dial_ms = clock_mono_ms();
 	} else if (!up && ++p->early_closes == 3) {
 		/* a CURVE server of another community closes the
 		 * connection without a word: say so once */
@@ -344,6 +346,26 @@ void peer_read_monitor(struct peer *p)
 		monitor_event(p, up);
 }
 
+/* A dialed peer whose handshake has not come in DAEMON_DIAL_STALL_MS:
+ * its socket goes, and a new one dials (a connection libzmq left stuck
+ * is not waited out; one that nothing answers costs a socket). */
+static void redial(struct peer *p, uint64_t now)
+{
+	struct err e = { 0 };
+
+	transport_monitor_close(p->sock, p->mon);
+	transport_close(p->sock);
+	p->sock = NULL;
+	p->mon = NULL;
+	p->dial_ms = now;
+	daemon_log(p->d, 0, "no handshake with %s in %d s: dialing anew",
+		   p->endpoint, DAEMON_DIAL_STALL_MS / 1000);
+	if (transport_dial(p->d->ctx, &p->d->keys, p->endpoint, &p->sock,
+			   &e) < 0 ||
+	    transport_monitor(p->d->ctx, p->sock, &p->mon, &e) < 0)
+		daemon_log(p->d, 1, "cannot dial %s: %s", p->endpoint, e.msg);
+}
+
 /*
  * A session not settled whose peer has said nothing for a while has lost
  * its way (a frame lost, a connection event missed): a fresh HELLO puts
@@ -352,6 +374,11 @@ void peer_read_monitor(struct peer *p)
  */
 static void check_stalled(struct peer *p, uint64_t now)
 {
+	if (p->state == PEER_DIALING && peer_dialed(p) &&
+	    now - p->dial_ms >= DAEMON_DIAL_STALL_MS) {
+		redial(p, now);
+		return;
+	}
 	if (peer_in_session(p) && !repl_settled(&p->r) &&
 	    now - p->rx_ms >= DAEMON_STALL_MS) {
 		p->state = p->r.got_hello ? PEER_RESTART : PEER_SESSION;

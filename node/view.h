@@ -8,6 +8,13 @@
  * docs/cli.md. Keys and ids are lowercase hex; times are ms since epoch.
  * Text fields are returned as stored: printers strip control characters.
  *
+ * Governance (gov.h) is read here as the store resolved it: roles from
+ * gov_members (and the founder), hidden entries from gov_hidden, erased
+ * ones from gov_erased, the history from gov. A hidden post, reply or
+ * feedback is left out of every list and every count unless a scope asks
+ * for hidden items; an erased entry has no view rows left, and shows only
+ * as a notice where it is asked for by id.
+ *
  * The callback borrows the row (it is freed after the call returns) and
  * returns 0 to go on or nonzero to stop early.
  */
@@ -27,6 +34,22 @@
 
 typedef int (*view_row_fn)(json_t *row, void *arg);
 
+/*
+ * Who reads, and whether hidden items are wanted. Posts, replies and
+ * feedback a facilitator hid (gov_hidden) are left out of the lists and
+ * of every count (replies, feedback, rating) unless hidden is 1: then
+ * they are listed, marked "hidden":true (with "hidden_reason", the hide
+ * record's reason, if it gave one), and counted. A post or feedback the
+ * viewer reported (a report record of the viewer's names it) is left out
+ * of the viewer's own lists, unless hidden is 1: the reporter no longer
+ * sees the target (the counts are everyone's and keep it). A NULL scope
+ * is { NULL, 0 }: no viewer, hidden items left out.
+ */
+struct view_scope {
+	const uint8_t *viewer;   /* NULL: nobody's reports apply */
+	int hidden;              /* 1: hidden items too, marked */
+};
+
 struct view_feed_filter {
 	const char *topic;       /* NULL: all topics */
 	const uint8_t *author;   /* NULL: all members */
@@ -34,19 +57,43 @@ struct view_feed_filter {
 };
 
 /*
- * Posts, newest first (by timestamp, then id). Row:
+ * Posts, newest first (by timestamp, then id), as scope sees them. Row:
  * {"type":"post","id","author","name","ts","topic","title"?,"body",
- *  "reply_to"?,"replies","feedback","rating"?}
+ *  "reply_to"?,"reply_to_erased"?:true,"replies","feedback","rating"?,
+ *  "hidden"?:true,"hidden_reason"?}
+ * "reply_to_erased" says the parent was erased.
  */
+int view_feed_for(struct store *s, const struct view_feed_filter *f,
+		  const struct view_scope *scope, view_row_fn cb, void *arg,
+		  struct err *e);
+/* view_feed_for with a NULL scope. */
 int view_feed(struct store *s, const struct view_feed_filter *f,
 	      view_row_fn cb, void *arg, struct err *e);
 
 /*
- * One post (id must be a stored post: STOA_ENOTFOUND otherwise), then its
- * replies depth-first oldest first ("type":"post" rows with "depth" >= 1),
- * then the feedback on the post ("type":"feedback" rows:
- * {"id","author","name","ts","target","rating"?,"helpful","comment"?}).
+ * One post, as scope sees it, then its replies depth-first oldest first
+ * ("type":"post" rows with "depth" >= 1), then the feedback on the post
+ * ("type":"feedback" rows: {"id","author","name","ts","target",
+ * "rating"?,"helpful","comment"?,"hidden"?:true}). A hidden reply that
+ * scope leaves out takes its own replies out of the thread with it, and
+ * so does an erased reply (its payload, which named its parent, is
+ * gone); those replies still show in the feed, and under their parent's
+ * notice when it is shown by id.
+ *
+ * The first row ("depth":0) is the post's row, or a notice without the
+ * post's text ("topic", "title", "body" and the counts left out):
+ *   - hidden, and scope does not want hidden items: "hidden":true,
+ *     "hidden_reason"?;
+ *   - erased (the id is in gov_erased): "erased":true, "erased_by":
+ *     "author"|"facilitator" (who wrote the erase record), and
+ *     "erased_reason"? (its reason). Its replies and feedback still
+ *     follow.
+ * STOA_ENOTFOUND if id is neither a post held nor an erased one.
  */
+int view_show_for(struct store *s, const uint8_t id[ENTRY_ID_LEN],
+		  const struct view_scope *scope, view_row_fn cb, void *arg,
+		  struct err *e);
+/* view_show_for with a NULL scope. */
 int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
 	      void *arg, struct err *e);
 
@@ -55,15 +102,22 @@ int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
  * the title, body or topic; a word ending in '*' matches as a prefix
  * (punctuation is never a syntax error). Most recently received first (FTS5 walks its rowids backwards and
  * stops at the limit, which keeps a common word fast at 1M posts). Rows as
- * view_feed plus "snippet". An empty query is STOA_EINVAL.
+ * view_feed plus "snippet"; scope as view_feed_for (NULL: no viewer,
+ * hidden left out). An empty query is STOA_EINVAL.
  */
 int view_search(struct store *s, const char *query, unsigned limit,
-		view_row_fn cb, void *arg, struct err *e);
+		const struct view_scope *scope, view_row_fn cb, void *arg,
+		struct err *e);
 
 /*
  * Every author held, by name then key. Row:
- * {"type":"member","key","name"?,"role"?,"bio"?,"seq","posts","feedback",
- *  "kudos","badges":[...],"mentoring_minutes","forked":bool}
+ * {"type":"member","key","name"?,"role","bio"?,"seq","posts","feedback",
+ *  "kudos","badges":[...],"mentoring_minutes","forked":bool,
+ *  "removed"?:true,"cut"?}
+ * "role" is the governed one (view_gov_role: "learner", "mentor" or
+ * "facilitator"), never the profile's; a removed member has "removed"
+ * and "cut", the last seq of theirs the community keeps. "posts" and
+ * "feedback" leave hidden ones out.
  */
 int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e);
 
@@ -115,6 +169,26 @@ int view_gov_role(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
  */
 int view_facilitators(struct store *s, uint8_t (*out)[KEY_PUBLIC_LEN],
 		      size_t cap, size_t *n, struct err *e);
+
+struct view_gov_filter {
+	unsigned limit;          /* 0: VIEW_LIMIT_DEFAULT */
+	int unapplied;           /* 1: only records whose effect is not
+				  * "applied" */
+};
+
+/*
+ * The governance records held, newest first (by timestamp, then id). Row:
+ * {"type":"gov","id","author","name"?,"ts","seq","kind":"role"|"hide"|
+ *  "unhide"|"erase"|"report"|"remove","target","target_name"?,
+ *  "role"?,"seen"?,"replaces"?:[ids],"cut"?,"reason"?,"effect"}
+ * "target" is a member key (role, remove; "target_name" their name) or an
+ * entry id; "role", "seen", "replaces" are a role record's, "cut" a
+ * removal's seq. "effect" is what the rules made of it (gov_effect_name).
+ * A report row carries neither its category nor its text: only who
+ * reported what.
+ */
+int view_governance(struct store *s, const struct view_gov_filter *f,
+		    view_row_fn cb, void *arg, struct err *e);
 
 /* A member's current profile name into out, or "" if none. */
 int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],

@@ -51,7 +51,7 @@ site=0
 for N in $SIZES; do
 	site=$((site + 1))
 	net_site "s$site"
-	FIRST=$(new_home "s${site}h1" bench facilitator)
+	FIRST=$(new_home "s${site}h1" bench)
 	homes=("$FIRST")
 	for ((i = 2; i < N; i++)); do
 		homes+=("$(node_join "s${site}h$i" "$FIRST")")

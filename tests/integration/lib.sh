@@ -346,10 +346,11 @@ if bad:
 EOF
 }
 
-# new_home NAME COMMUNITY [ROLE]: inits a home $T/NAME and prints its dir.
+# new_home NAME COMMUNITY: inits a home $T/NAME, the founder (and so a
+# facilitator) of a new community, and prints its dir.
 new_home() {
 	local dir="$T/$1"
-	stoa_run "$dir" init --name "$1" --role "${3:-learner}" --community "$2"
+	stoa_run "$dir" init --name "$1" --community "$2"
 	[ "$RC" -eq 0 ] || fail "init of '$dir' exited $RC"
 	printf '%s\n' "$dir"
 }

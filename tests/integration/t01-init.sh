@@ -7,7 +7,7 @@
 A=$T/ada
 
 step "init --community creates the home and says what it made"
-run_ok "$A" init --name Ada --role mentor --community "Maths Circle"
+run_ok "$A" init --name Ada --community "Maths Circle"
 assert_contains "$OUT" "initialised $A" "init output"
 assert_match "$OUT" '^member Ada [0-9a-f]{64}$' "init member line"
 assert_contains "$OUT" "community Maths Circle" "init output"
@@ -20,7 +20,7 @@ assert_eq 700 "$(stat -c %a "$A")" "home dir mode"
 
 step "whoami (text)"
 run_ok "$A" whoami
-assert_contains "$OUT" "Ada (mentor)" "whoami"
+assert_contains "$OUT" "Ada (facilitator)" "whoami (the founder)"
 assert_contains "$OUT" "$key" "whoami"
 assert_contains "$OUT" "Maths Circle" "whoami"
 assert_contains "$OUT" "$A" "whoami"
@@ -31,7 +31,7 @@ run_ok "$A" whoami --json
 assert_eq 1 "$(json_lines)" "whoami --json lines"
 assert_eq "$key" "$(json_field key)" "key"
 assert_eq Ada "$(json_field name)" "name"
-assert_eq mentor "$(json_field role)" "role"
+assert_eq facilitator "$(json_field role)" "role (the founder)"
 assert_eq "Maths Circle" "$(json_field community)" "community"
 assert_eq "$A" "$(json_field home)" "home"
 assert_eq 1 "$(json_field seq)" "seq (the profile entry)"
@@ -54,6 +54,7 @@ assert_contains "$ERR" "--name" "missing --name"
 run_fail 2 "$T/u2" init --name Bo
 run_fail 2 "$T/u3" init --name Bo --community X --join stoa:abc
 run_fail 2 "$T/u4" init --name Bo --role king --community X
+assert_contains "$ERR" "--role is gone" "init --role"
 run_fail 2 "$T/u5" init --name Bo --community X extra
 run_fail 2 "$T/u6" init --name Bo --community X --bogus
 run_fail 2 "$T/u7" init --name

@@ -12,7 +12,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-A=$(new_home ada "Maths Circle" mentor)
+A=$(new_home ada "Maths Circle")
 
 state() {
 	stoa_run "$A" whoami --json
@@ -92,7 +92,7 @@ assert_contains "$OUT" "#geometry proofs" "mentor list text"
 assert_contains "$OUT" "${offer:0:8}" "mentor list text"
 
 step "mentor list text: requests, then offers, each header once"
-D=$(new_home dee "Dee's Circle" mentor)
+D=$(new_home dee "Dee's Circle")
 run_ok "$D" mentor offer first-offer
 run_ok "$D" mentor request a-request
 run_ok "$D" mentor offer second-offer

@@ -4,7 +4,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-A=$(new_home ada "Maths Circle" facilitator)
+A=$(new_home ada "Maths Circle")
 
 run_ok "$A" post --topic arithmetic --title "Adding fractions" "Find a common denominator first."
 p1=$OUT
@@ -116,9 +116,10 @@ if have_sqlite3; then
 	step "members lists every author held (a second member's entries carried by hand)"
 	run_ok "$A" invite
 	B=$T/bo
-	run_ok "$B" init --name Bo --role mentor --join "$OUT"
+	run_ok "$B" init --name Bo --join "$OUT"
 	run_ok "$B" post "Hello from Bo"
 	copy_entries "$B" "$A"
+	run_ok "$A" role Bo mentor
 	run_ok "$A" members --json
 	json_check "[r['name'] for r in rows] == ['ada', 'Bo']" "members sorted by name, case-insensitive"
 	json_check "rows[1]['role'] == 'mentor' and rows[1]['seq'] == 2 and rows[1]['posts'] == 1" "Bo's row"

@@ -20,7 +20,7 @@ CR=$'\r'
 RLO=$'\xe2\x80\xae'
 HOSTILE="red${ESC}[31mtext${BEL}bell${CR}cr${RLO}rlo"
 
-A=$(new_home ada "Maths Circle" mentor)
+A=$(new_home ada "Maths Circle")
 run_ok "$A" post --topic fractions --title "Halves" "A half is one of two equal parts."
 p1=$OUT
 
@@ -118,7 +118,7 @@ if [ "$RC" -eq 0 ]; then
 	assert_clean_text "$T/out" "init output"
 	run_ok "$T/rlo" whoami
 	assert_clean_text "$T/out" "whoami"
-	assert_contains "$OUT" "Eve (learner)" "whoami with the override removed"
+	assert_contains "$OUT" "Eve (facilitator)" "whoami with the override removed"
 	assert_contains "$OUT" "Com" "whoami with the override removed"
 else
 	check_error_lines "$RC" "init with an override"

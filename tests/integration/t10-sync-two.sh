@@ -9,7 +9,7 @@ A=$T/ada
 B=$T/bo
 
 step "two homes of one community (init --community, init --join)"
-run_ok "$A" init --name Ada --role mentor --community "Sync Circle"
+run_ok "$A" init --name Ada --community "Sync Circle"
 run_ok "$A" invite
 code=$OUT
 run_ok "$B" init --name Bo --join "$code"

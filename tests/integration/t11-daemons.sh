@@ -10,7 +10,7 @@ A=$T/ada
 B=$T/bo
 
 step "two homes of one community, each with posts of its own"
-run_ok "$A" init --name Ada --role mentor --community "Daemon Circle"
+run_ok "$A" init --name Ada --community "Daemon Circle"
 run_ok "$A" invite
 run_ok "$B" init --name Bo --join "$OUT"
 run_ok "$A" whoami --json

@@ -11,7 +11,7 @@ B=$T/bo
 C=$T/cy
 
 step "three homes of one community, each with posts"
-run_ok "$A" init --name Ada --role mentor --community "Courier Circle"
+run_ok "$A" init --name Ada --community "Courier Circle"
 run_ok "$A" invite
 code=$OUT
 run_ok "$B" init --name Bo --join "$code"

@@ -12,7 +12,7 @@ B=$T/bo
 Z=$T/zed
 
 step "community one: Ada (serving) and Bo; community two: Zed"
-run_ok "$A" init --name Ada --role mentor --community "Circle One"
+run_ok "$A" init --name Ada --community "Circle One"
 run_ok "$A" invite
 run_ok "$B" init --name Bo --join "$OUT"
 run_ok "$Z" init --name Zed --community "Circle Two"

@@ -23,7 +23,7 @@ E=$T/eve   # another: the one dropped for garbage (a dropped member's key
            # is refused at the handshake for a while: DAEMON_BAN_MS)
 
 step "one community: Ada serving, Bo honest, Mal (the tool's keys)"
-run_ok "$A" init --name Ada --role mentor --community "Hostile Circle"
+run_ok "$A" init --name Ada --community "Hostile Circle"
 run_ok "$A" invite
 code=$OUT
 run_ok "$B" init --name Bo --join "$code"

@@ -26,7 +26,7 @@ key_version() { od -An -tu1 -j8 -N1 "$1/key" | tr -d ' '; }
 key_size() { stat -c %s "$1/key"; }
 
 step "init --passphrase with STOA_PASSPHRASE: a 154-byte v2 key file, 0600"
-STOA_PASSPHRASE=$PW run_ok "$A" init --name Ada --role mentor \
+STOA_PASSPHRASE=$PW run_ok "$A" init --name Ada \
 	--community "Locked Circle" --passphrase
 assert_contains "$OUT" "key protected by a passphrase"
 assert_eq 154 "$(key_size "$A")" "sealed key file size"

@@ -41,7 +41,7 @@ B=$T/bo    # an honest member
 M=$T/mal   # the member whose keys the hostile tool uses
 
 step "one community: Ada with $BIG_POSTS posts of $BIG_POST_BYTES bytes, Bo, Mal"
-run_ok "$A" init --name Ada --role mentor --community "Hostile Floods"
+run_ok "$A" init --name Ada --community "Hostile Floods"
 run_ok "$A" invite
 code=$OUT
 run_ok "$B" init --name Bo --join "$code"

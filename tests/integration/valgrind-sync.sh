@@ -43,7 +43,7 @@ A=$T/ada
 B=$T/bo
 
 step "two homes of one community, 30 + 20 posts (without valgrind)"
-run_ok "$A" init --name Ada --role mentor --community "Valgrind Circle"
+run_ok "$A" init --name Ada --community "Valgrind Circle"
 run_ok "$A" invite
 code=$OUT
 run_ok "$B" init --name Bo --join "$code"

@@ -17,7 +17,7 @@ set -euo pipefail
 netns_require avahi
 
 step "four members, each with a post"
-A=$(new_home ada class facilitator)
+A=$(new_home ada class)
 B=$(node_join bo "$A")
 C=$(node_join cy "$A")
 D=$(node_join di "$A")

@@ -16,7 +16,7 @@ set -euo pipefail
 netns_require
 
 step "five members of one team: two at each site and the courier"
-A1=$(new_home ana team facilitator)
+A1=$(new_home ana team)
 A2=$(node_join abe "$A1")
 B1=$(node_join bea "$A1")
 B2=$(node_join ben "$A1")

@@ -19,7 +19,7 @@ set -euo pipefail
 netns_require avahi
 
 step "three members, each with a post; three hosts, no avahi-daemon anywhere"
-A=$(new_home ada class facilitator)
+A=$(new_home ada class)
 B=$(node_join bo "$A")
 C=$(node_join cy "$A")
 for h in "$A" "$B" "$C"; do

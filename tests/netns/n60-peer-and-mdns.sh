@@ -17,7 +17,7 @@ set -euo pipefail
 netns_require
 
 step "two members; the one with the higher key will dial with --peer"
-X=$(new_home ada pair facilitator)
+X=$(new_home ada pair)
 Y=$(node_join bo "$X")
 key() { "$STOA" --home "$1" whoami --json | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
 if [[ "$(key "$X")" > "$(key "$Y")" ]]; then H=$X L=$Y; else H=$Y L=$X; fi

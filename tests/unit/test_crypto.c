@@ -1,11 +1,12 @@
 /*
  * Unit tests for crypto/: known-answer vectors (BLAKE2b-256, RFC 8032
- * Ed25519, the libsodium KDF, a golden invite code), a forged signature,
- * hex, the secret/key/community files in a private mkdtemp directory, and
- * every decoder fed truncated, corrupted and random input, which must be
- * refused with an error and never crash (the same run under ASan+UBSan
- * is the poor man's fuzzer until the libFuzzer harnesses exist). The test
- * never touches anything outside its own temp directory.
+ * Ed25519, the libsodium KDF, a golden invite code, RFC 4648 base64), a
+ * forged signature, hex, the secret/key/community files in a private
+ * mkdtemp directory, and every decoder fed truncated, corrupted and
+ * random input, which must be refused with an error and never crash
+ * (the same run under ASan+UBSan is the poor man's fuzzer until the
+ * libFuzzer harnesses exist). The test never touches anything outside its
+ * own temp directory.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "buf.h"
 #include "community.h"
 #include "err.h"
@@ -202,6 +204,58 @@ static void test_hex(void)
 	CHECK(!hex_valid("abg"));
 	CHECK(!hex_valid("ab "));
 	CHECK(!hex_valid("-1"));
+}
+
+/* RFC 4648 section 10 vectors, in the URL-safe alphabet without
+ * padding (what a report's sealed boxes are written in), and the forms
+ * the decoder must refuse. */
+static void test_b64(void)
+{
+	static const struct {
+		const char *bin, *b64;
+	} kat[] = {
+		{ "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	static const char *const bad[] = {
+		"Zg==", "Zm8=", "Zg=", "Zm 9v", "Zm9v\n", "+_8", "-/8", "Z",
+		"Zh", "Zm9", "Zm9vY",
+	};
+	const uint8_t urlsafe[2] = { 0xfb, 0xff };
+	uint8_t out[16];
+	char text[16];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+		size_t len = strlen(kat[i].bin);
+
+		CHECK_EQ_INT((int)B64_LEN(len), (int)strlen(kat[i].b64));
+		CHECK_EQ_INT(b64_encode(text, sizeof(text),
+					(const uint8_t *)kat[i].bin, len), 0);
+		CHECK_STR(text, kat[i].b64);
+		CHECK_EQ_INT(b64_decode(out, sizeof(out), &n, kat[i].b64,
+					strlen(kat[i].b64)), 0);
+		CHECK_EQ_INT((int)n, (int)len);
+		CHECK(memcmp(out, kat[i].bin, len) == 0);
+	}
+	CHECK_EQ_INT(b64_encode(text, sizeof(text), urlsafe, 2), 0);
+	CHECK_STR(text, "-_8");
+	CHECK_EQ_INT(b64_decode(out, sizeof(out), &n, "-_8", 3), 0);
+	CHECK(n == 2 && out[0] == 0xfb && out[1] == 0xff);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = 99;
+		CHECK_EQ_INT(b64_decode(out, sizeof(out), &n, bad[i],
+					strlen(bad[i])), STOA_EINVAL);
+		CHECK_EQ_INT((int)n, 0);
+	}
+	/* bounds: no room for the output, or for the NUL */
+	CHECK_EQ_INT(b64_decode(out, 5, &n, "Zm9vYmFy", 8), STOA_EINVAL);
+	CHECK_EQ_INT(b64_decode(out, 6, &n, "Zm9vYmFy", 8), 0);
+	CHECK_EQ_INT(b64_encode(text, 8, (const uint8_t *)"foobar", 6),
+		     STOA_EINVAL);
+	CHECK_EQ_INT(b64_encode(text, 9, (const uint8_t *)"foobar", 6), 0);
 }
 
 static void test_key_file(void)
@@ -1131,6 +1185,7 @@ int main(void)
 	test_sign();
 	test_bytes();
 	test_hex();
+	test_b64();
 	test_key_file();
 	test_key_decode();
 	test_key_sealed();

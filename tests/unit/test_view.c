@@ -11,6 +11,16 @@
  * minutes that count only the participants' sessions, forked); mentoring
  * (requests then offers, pairings with their mentor and mentee, closed
  * only by a participant); and the small lookups the commands use.
+ *
+ * Governance, as the store resolved it: Bo founded the community and made
+ * Ada a mentor (the profiles' own roles decide nothing); then, with
+ * records written by store_append as a member's node writes them, a
+ * hidden reply and a hidden feedback leave the lists, the thread and
+ * every count (and come back, marked, for a scope that wants hidden
+ * items); an erased post shows as a notice and keeps its replies; a
+ * learner's hide does nothing; the posts a member reported leave that
+ * member's own lists; a removed member's later entries go; and the
+ * history lists every record with its effect.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,7 +48,8 @@ static uint8_t p1[ENTRY_ID_LEN], p2[ENTRY_ID_LEN], p3[ENTRY_ID_LEN],
 	p4[ENTRY_ID_LEN], p5[ENTRY_ID_LEN], r1[ENTRY_ID_LEN], r2[ENTRY_ID_LEN],
 	r3[ENTRY_ID_LEN], r4[ENTRY_ID_LEN], f1[ENTRY_ID_LEN],
 	offer[ENTRY_ID_LEN], req1[ENTRY_ID_LEN], req2[ENTRY_ID_LEN],
-	pair1[ENTRY_ID_LEN], pair2[ENTRY_ID_LEN], own[ENTRY_ID_LEN];
+	pair1[ENTRY_ID_LEN], pair2[ENTRY_ID_LEN], own[ENTRY_ID_LEN],
+	f2[ENTRY_ID_LEN];
 
 /* Signs member m's next entry and ingests it; its id into id (or not). */
 static void put(int m, uint8_t kind, uint64_t ts, const char *json,
@@ -60,6 +71,19 @@ static void put(int m, uint8_t kind, uint64_t ts, const char *json,
 	memcpy(head_id[m], en.id, ENTRY_ID_LEN);
 	if (id)
 		memcpy(id, en.id, ENTRY_ID_LEN);
+}
+
+/* Appends member m's next entry as its own node does (store_append: the
+ * timestamp is now), keeping put()'s idea of the head. */
+static void gov(int m, uint8_t kind, const char *json, uint8_t *id)
+{
+	struct err e = { 0 };
+	int rc = store_append(s, &keys[m], kind, json, strlen(json), id, &e);
+
+	if (rc != 0)
+		fprintf(stderr, "append of %s: %s\n", json, e.msg);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(store_head(s, keys[m].pk, &head_seq[m], head_id[m], &e) == 0);
 }
 
 static const char *hex(const uint8_t *p, size_t n)
@@ -144,7 +168,7 @@ static void the_class(void)
 	with_target(BO, ENTRY_KIND_FEEDBACK, 8000, "target", p1,
 		    ",\"rating\":4,\"helpful\":true,\"comment\":\"clear\"", f1);
 	with_target(CY, ENTRY_KIND_FEEDBACK, 8100, "target", p1,
-		    ",\"rating\":2,\"helpful\":false", NULL);
+		    ",\"rating\":2,\"helpful\":false", f2);
 	with_target(ADA, ENTRY_KIND_FEEDBACK, 8200, "target", r1,
 		    ",\"helpful\":true", NULL);
 
@@ -173,6 +197,14 @@ static void the_class(void)
 	kudos(DI, 12100, BO, "curious");
 	kudos(CY, 12200, BO, "helper");
 	kudos(BO, 12300, ADA, "patient mentor");
+
+	/* Bo founded the community; he makes Ada a mentor. Di's profile
+	 * says facilitator: it decides nothing. */
+	CHECK(store_founder_set(s, keys[BO].pk, &e) == 0);
+	snprintf(j, sizeof(j), "{\"member\":\"%s\",\"role\":\"mentor\","
+		 "\"seen\":%" PRIu64 ",\"reason\":\"runs the algebra club\"}",
+		 KEY(ADA), head_seq[ADA]);
+	gov(BO, ENTRY_KIND_ROLE, j, NULL);
 
 	/* Di signs a second entry at seq 2 (the one held is its post): a
 	 * fork, its proof recorded; the view keeps the first */
@@ -390,7 +422,7 @@ static int search(const char *q, unsigned limit, struct rows *x)
 	struct err e = { 0 };
 
 	rows_free(x);
-	return view_search(s, q, limit, keep, x, &e);
+	return view_search(s, q, limit, NULL, keep, x, &e);
 }
 
 /* Every word required, whole words, a trailing '*' a prefix; titles,
@@ -458,10 +490,12 @@ static void test_members(void)
 	for (i = 0; i < 5; i++)
 		CHECK_STR(str(&x, i, "key"), KEY(order[i]));
 	/* Ada: her profile, one post, one feedback, one kudos, the 75
-	 * minutes of the pairing she mentors (Cy's 99 do not count) */
+	 * minutes of the pairing she mentors (Cy's 99 do not count); a
+	 * mentor because Bo, the founder, said so */
 	CHECK_STR(str(&x, 0, "type"), "member");
 	CHECK_STR(str(&x, 0, "name"), "Ada");
 	CHECK_STR(str(&x, 0, "role"), "mentor");
+	CHECK(!has(&x, 0, "removed"));
 	CHECK_STR(str(&x, 0, "bio"), "maths teacher");
 	CHECK_EQ_INT(num(&x, 0, "seq"), head_seq[ADA]);
 	CHECK_EQ_INT(num(&x, 0, "posts"), 1);
@@ -472,8 +506,10 @@ static void test_members(void)
 	      strcmp(json_string_value(json_array_get(b, 0)), "patient mentor") == 0);
 	CHECK_EQ_INT(num(&x, 0, "mentoring_minutes"), 75);
 	CHECK_EQ_INT(boolean(&x, 0, "forked"), 0);
-	/* Bo: a post and a reply; three kudos, two distinct badges in order;
+	/* Bo: the founder, so a facilitator (his profile says learner); a
+	 * post and a reply; three kudos, two distinct badges in order;
 	 * mentee of both pairings: 75 + 0 */
+	CHECK_STR(str(&x, 1, "role"), "facilitator");
 	CHECK_EQ_INT(num(&x, 1, "posts"), 2);
 	CHECK_EQ_INT(num(&x, 1, "feedback"), 1);
 	CHECK_EQ_INT(num(&x, 1, "kudos"), 3);
@@ -487,11 +523,12 @@ static void test_members(void)
 	CHECK_EQ_INT(num(&x, 2, "kudos"), 0);
 	CHECK_EQ_INT(json_array_size(json_object_get(x.r[2], "badges")), 0);
 	CHECK_EQ_INT(num(&x, 2, "mentoring_minutes"), 0);
-	/* Di: the facilitator, forked */
-	CHECK_STR(str(&x, 3, "role"), "facilitator");
+	/* Di: her profile says facilitator, no record does; forked */
+	CHECK_STR(str(&x, 3, "role"), "learner");
 	CHECK_EQ_INT(boolean(&x, 3, "forked"), 1);
-	/* Eve: no profile */
-	CHECK(!has(&x, 4, "name") && !has(&x, 4, "role"));
+	/* Eve: no profile, a learner all the same */
+	CHECK(!has(&x, 4, "name"));
+	CHECK_STR(str(&x, 4, "role"), "learner");
 	CHECK_EQ_INT(num(&x, 4, "posts"), 2);
 	rows_free(&x);
 
@@ -602,6 +639,283 @@ static void test_lookups(void)
 	CHECK_STR(out, "");
 }
 
+/* The rows of view_feed_for with scope (viewer m or none, hidden h). */
+static void feed_as(int m, int h, struct rows *x)
+{
+	struct view_feed_filter f = { NULL, NULL, 100 };
+	struct view_scope sc = { m >= 0 ? keys[m].pk : NULL, h };
+	struct err e = { 0 };
+
+	rows_free(x);
+	CHECK(view_feed_for(s, &f, &sc, keep, x, &e) == 0);
+}
+
+static int show_as(int m, int h, const uint8_t *id, struct rows *x)
+{
+	struct view_scope sc = { m >= 0 ? keys[m].pk : NULL, h };
+	struct err e = { 0 };
+
+	rows_free(x);
+	return view_show_for(s, id, &sc, keep, x, &e);
+}
+
+static int search_as(int m, int h, const char *q, struct rows *x)
+{
+	struct view_scope sc = { m >= 0 ? keys[m].pk : NULL, h };
+	struct err e = { 0 };
+
+	rows_free(x);
+	return view_search(s, q, 100, &sc, keep, x, &e);
+}
+
+/* The row of x whose field k is v, or -1. */
+static int row_where(const struct rows *x, const char *k, const char *v)
+{
+	int i;
+
+	for (i = 0; i < x->n; i++)
+		if (!strcmp(str(x, i, k), v))
+			return i;
+	return -1;
+}
+
+static double rating(const struct rows *x, int i)
+{
+	return i >= 0 && i < x->n ?
+	       json_real_value(json_object_get(x->r[i], "rating")) : -1;
+}
+
+/*
+ * Bo (the founder) hides Bo's reply r1 and Cy's feedback f2 on Ada's
+ * question; Ada erases a post of hers that Cy answered, Bo erases Eve's
+ * post; Cy, a learner, tries to hide p3; Ada reports p2 and r3; Bo
+ * removes Eve after her first entry (her reply r4 goes).
+ */
+static void test_governance(void)
+{
+	const uint8_t *tie_hi = memcmp(p3, p5, ENTRY_ID_LEN) > 0 ? p3 : p5;
+	const uint8_t *tie_lo = tie_hi == p3 ? p5 : p3;
+	uint8_t q1[ENTRY_ID_LEN], qr1[ENTRY_ID_LEN], cy_hide[ENTRY_ID_LEN];
+	struct view_gov_filter gf = { 100, 0 };
+	struct rows x = { 0 };
+	struct err e = { 0 };
+	char j[512];
+	int i;
+
+	post(ADA, 13000, "algebra", NULL, "a question posted by mistake",
+	     NULL, q1);
+	post(CY, 13100, "algebra", NULL, "what did you mean", q1, qr1);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"reason\":\"off topic\"}",
+		 ID(r1));
+	gov(BO, ENTRY_KIND_HIDE, j, NULL);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", ID(f2));
+	gov(BO, ENTRY_KIND_HIDE, j, NULL);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"reason\":\"posted by "
+		 "mistake\"}", ID(q1));
+	gov(ADA, ENTRY_KIND_ERASE, j, NULL);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"reason\":\"personal "
+		 "info\"}", ID(p4));
+	gov(BO, ENTRY_KIND_ERASE, j, NULL);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"reason\":\"mine\"}",
+		 ID(p3));
+	gov(CY, ENTRY_KIND_HIDE, j, cy_hide);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"category\":\"spam\"}",
+		 ID(p2));
+	gov(ADA, ENTRY_KIND_REPORT, j, NULL);
+	snprintf(j, sizeof(j), "{\"target\":\"%s\",\"category\":\"off-topic\"}",
+		 ID(r3));
+	gov(ADA, ENTRY_KIND_REPORT, j, NULL);
+	snprintf(j, sizeof(j), "{\"member\":\"%s\",\"seq\":1,\"reason\":"
+		 "\"left the class\"}", KEY(EVE));
+	gov(BO, ENTRY_KIND_REMOVE, j, NULL);
+
+	/* everyone's feed: r1 hidden, q1 and p4 erased, r4 cut; Cy's hide
+	 * of p3 had no authority; qr1's parent is erased */
+	{
+		const uint8_t *all[] = { qr1, r2, r3, tie_hi, tie_lo, p2, p1 };
+		const uint8_t *hidden[] = { qr1, r2, r3, r1, tie_hi, tie_lo,
+					    p2, p1 };
+		const uint8_t *ada[] = { qr1, r2, tie_hi, tie_lo, p1 };
+		const uint8_t *ada_hidden[] = { qr1, r2, r3, r1, tie_hi,
+						tie_lo, p2, p1 };
+
+		feed_as(-1, 0, &x);
+		ids_are(&x, all, 7, "feed, governed");
+		CHECK_EQ_INT(boolean(&x, 0, "reply_to_erased"), 1);
+		CHECK_STR(str(&x, 0, "reply_to"), ID(q1));
+		CHECK(!has(&x, 1, "reply_to_erased")); /* r1 is hidden only */
+		for (i = 0; i < x.n; i++)
+			CHECK(!has(&x, i, "hidden"));
+		/* p1: r1 and f2 not counted: one reply, one feedback (4) */
+		CHECK_EQ_INT(num(&x, 6, "replies"), 1);
+		CHECK_EQ_INT(num(&x, 6, "feedback"), 1);
+		CHECK(rating(&x, 6) == 4.0);
+		/* the old entry points are everyone's view */
+		feed(NULL, NULL, 100, &x);
+		ids_are(&x, all, 7, "view_feed, governed");
+
+		feed_as(-1, 1, &x);
+		ids_are(&x, hidden, 8, "feed, hidden wanted");
+		CHECK_EQ_INT(boolean(&x, 3, "hidden"), 1);
+		CHECK_STR(str(&x, 3, "hidden_reason"), "off topic");
+		CHECK_STR(str(&x, 3, "body"), "common denominators");
+		CHECK_EQ_INT(num(&x, 7, "replies"), 2);
+		CHECK_EQ_INT(num(&x, 7, "feedback"), 2);
+		CHECK(rating(&x, 7) == 3.0);
+
+		/* Ada no longer sees what she reported, unless she asks for
+		 * hidden items */
+		feed_as(ADA, 0, &x);
+		ids_are(&x, ada, 5, "Ada's feed");
+		feed_as(ADA, 1, &x);
+		ids_are(&x, ada_hidden, 8, "Ada's feed, hidden wanted");
+		feed_as(CY, 0, &x);
+		ids_are(&x, all, 7, "Cy's feed");
+	}
+
+	/* the thread: r1 leaves it with its reply r2, f2 goes */
+	CHECK_EQ_INT(show_as(-1, 0, p1, &x), 0);
+	CHECK_EQ_INT(x.n, 3);
+	CHECK_STR(str(&x, 0, "id"), ID(p1));
+	CHECK_STR(str(&x, 1, "id"), ID(r3));
+	CHECK_STR(str(&x, 2, "id"), ID(f1));
+	CHECK(view_show(s, p1, keep, &x, &e) == 0); /* rows appended */
+	CHECK_EQ_INT(x.n, 6);
+	CHECK_EQ_INT(show_as(-1, 1, p1, &x), 0);
+	CHECK_EQ_INT(x.n, 6);
+	CHECK_STR(str(&x, 1, "id"), ID(r1));
+	CHECK_EQ_INT(boolean(&x, 1, "hidden"), 1);
+	CHECK_STR(str(&x, 2, "id"), ID(r2));
+	CHECK_EQ_INT(num(&x, 2, "depth"), 2);
+	CHECK_STR(str(&x, 5, "id"), ID(f2));
+	CHECK_EQ_INT(boolean(&x, 5, "hidden"), 1);
+	CHECK(!has(&x, 4, "hidden"));
+	/* Ada reported r3: her thread lacks it */
+	CHECK_EQ_INT(show_as(ADA, 0, p1, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	CHECK_STR(str(&x, 1, "id"), ID(f1));
+
+	/* a hidden post asked for by id: a notice with the reason, then
+	 * what is not hidden under it */
+	CHECK_EQ_INT(show_as(-1, 0, r1, &x), 0);
+	CHECK_EQ_INT(x.n, 3);
+	CHECK_STR(str(&x, 0, "id"), ID(r1));
+	CHECK_EQ_INT(boolean(&x, 0, "hidden"), 1);
+	CHECK_STR(str(&x, 0, "hidden_reason"), "off topic");
+	CHECK(!has(&x, 0, "body") && !has(&x, 0, "topic"));
+	CHECK_STR(str(&x, 0, "name"), "Bo");
+	CHECK_STR(str(&x, 1, "id"), ID(r2));
+	CHECK_STR(str(&x, 2, "type"), "feedback");
+	CHECK_EQ_INT(show_as(-1, 1, r1, &x), 0);
+	CHECK_STR(str(&x, 0, "body"), "common denominators");
+	CHECK_EQ_INT(boolean(&x, 0, "hidden"), 1);
+
+	/* erased: a notice saying by whom and why; the replies stay */
+	CHECK_EQ_INT(show_as(-1, 0, q1, &x), 0);
+	CHECK_EQ_INT(x.n, 2);
+	CHECK_STR(str(&x, 0, "id"), ID(q1));
+	CHECK_STR(str(&x, 0, "author"), KEY(ADA));
+	CHECK_EQ_INT(num(&x, 0, "ts"), 13000);
+	CHECK_EQ_INT(boolean(&x, 0, "erased"), 1);
+	CHECK_STR(str(&x, 0, "erased_by"), "author");
+	CHECK_STR(str(&x, 0, "erased_reason"), "posted by mistake");
+	CHECK(!has(&x, 0, "body") && !has(&x, 0, "hidden"));
+	CHECK_STR(str(&x, 1, "id"), ID(qr1));
+	CHECK_EQ_INT(num(&x, 1, "depth"), 1);
+	CHECK_EQ_INT(show_as(-1, 1, p4, &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_STR(str(&x, 0, "erased_by"), "facilitator");
+	CHECK_STR(str(&x, 0, "erased_reason"), "personal info");
+	/* r4, cut with Eve's removal, is no longer held */
+	err_clear(&e);
+	CHECK_EQ_INT(view_show(s, r4, keep, &x, &e), STOA_ENOTFOUND);
+
+	/* search: the same rules; an erased post's words are gone */
+	CHECK_EQ_INT(search_as(-1, 0, "denominators", &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	CHECK_EQ_INT(search_as(-1, 1, "denominators", &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_INT(boolean(&x, 0, "hidden"), 1);
+	CHECK_EQ_INT(search_as(CY, 0, "sky", &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_INT(search_as(ADA, 0, "sky", &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	CHECK_EQ_INT(search_as(ADA, 1, "sky", &x), 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_EQ_INT(search_as(-1, 1, "mistake", &x), 0);
+	CHECK_EQ_INT(x.n, 0);
+	CHECK_EQ_INT(search_as(-1, 0, "quadratics", &x), 0); /* Cy's hide */
+	CHECK_EQ_INT(x.n, 1);
+
+	/* members: counts without hidden items; Eve removed after seq 1 */
+	rows_free(&x);
+	CHECK(view_members(s, keep, &x, &e) == 0);
+	CHECK_EQ_INT(num(&x, 1, "posts"), 1);    /* Bo: p2; r1 hidden */
+	CHECK_EQ_INT(num(&x, 2, "posts"), 3);    /* Cy: p3, r2, qr1 */
+	CHECK_EQ_INT(num(&x, 2, "feedback"), 0); /* f2 hidden */
+	CHECK_EQ_INT(num(&x, 0, "posts"), 1);    /* Ada: q1 erased */
+	CHECK_STR(str(&x, 4, "key"), KEY(EVE));
+	CHECK_EQ_INT(boolean(&x, 4, "removed"), 1);
+	CHECK_EQ_INT(num(&x, 4, "cut"), 1);
+	CHECK_EQ_INT(num(&x, 4, "seq"), 1);
+	CHECK_EQ_INT(num(&x, 4, "posts"), 0);    /* p4 erased, r4 cut */
+	CHECK(!has(&x, 1, "removed"));
+	{
+		int removed = -1;
+
+		CHECK_EQ_INT(view_gov_role(s, keys[EVE].pk, &removed, &e),
+			     GOV_ROLE_LEARNER);
+		CHECK_EQ_INT(removed, 1);
+		CHECK_EQ_INT(view_gov_role(s, keys[BO].pk, &removed, &e),
+			     GOV_ROLE_FACILITATOR);
+		CHECK_EQ_INT(removed, 0);
+	}
+
+	/* the history: every record, newest first, with its effect; a
+	 * report says only what it is about */
+	rows_free(&x);
+	CHECK(view_governance(s, &gf, keep, &x, &e) == 0);
+	CHECK_EQ_INT(x.n, 9);
+	for (i = 1; i < x.n; i++)
+		CHECK(num(&x, i - 1, "ts") >= num(&x, i, "ts"));
+	i = row_where(&x, "kind", "role");
+	CHECK_STR(str(&x, i, "author"), KEY(BO));
+	CHECK_STR(str(&x, i, "name"), "Bo");
+	CHECK_STR(str(&x, i, "target"), KEY(ADA));
+	CHECK_STR(str(&x, i, "target_name"), "Ada");
+	CHECK_STR(str(&x, i, "role"), "mentor");
+	CHECK_STR(str(&x, i, "reason"), "runs the algebra club");
+	CHECK_STR(str(&x, i, "effect"), "applied");
+	i = row_where(&x, "id", ID(cy_hide));
+	CHECK_STR(str(&x, i, "kind"), "hide");
+	CHECK_STR(str(&x, i, "target"), ID(p3));
+	CHECK_STR(str(&x, i, "effect"), "no authority");
+	CHECK_EQ_INT(num(&x, i, "seq"), head_seq[CY]);
+	i = row_where(&x, "kind", "report");
+	CHECK(i >= 0 && !has(&x, i, "category") && !has(&x, i, "reason") &&
+	      !has(&x, i, "sealed"));
+	CHECK_STR(str(&x, i, "effect"), "applied");
+	i = row_where(&x, "kind", "remove");
+	CHECK_STR(str(&x, i, "target_name"), "");
+	CHECK_EQ_INT(num(&x, i, "cut"), 1);
+	CHECK_STR(str(&x, i, "reason"), "left the class");
+	i = row_where(&x, "target", ID(q1));
+	CHECK_STR(str(&x, i, "kind"), "erase");
+	CHECK_STR(str(&x, i, "effect"), "applied");
+	/* only the records without effect; and the limit */
+	gf.unapplied = 1;
+	rows_free(&x);
+	CHECK(view_governance(s, &gf, keep, &x, &e) == 0);
+	CHECK_EQ_INT(x.n, 1);
+	CHECK_STR(str(&x, 0, "id"), ID(cy_hide));
+	gf.unapplied = 0;
+	gf.limit = 2;
+	rows_free(&x);
+	CHECK(view_governance(s, &gf, keep, &x, &e) == 0);
+	CHECK_EQ_INT(x.n, 2);
+	rows_free(&x);
+}
+
 int main(void)
 {
 	char path[sizeof(dir) + 16], cmd[sizeof(dir) + 16];
@@ -628,6 +942,7 @@ int main(void)
 	test_members();
 	test_mentoring();
 	test_lookups();
+	test_governance();
 	store_close(s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
