@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "view.h"
@@ -23,8 +24,12 @@ static const char help[] =
 	"\"unhide ...\", \"erase ...\", \"remove Ben after seq 12\", or \"a report\n"
 	"on 1a2b3c4d\": a report's text is for the facilitators only), its\n"
 	"effect (\"applied\", or why not: \"no authority\", \"voided\", \"founder\",\n"
-	"\"self\", \"not erasable\", \"unknown target\", \"removed\") and why (its\n"
-	"reason).\n"
+	"\"self\", \"not erasable\", \"unknown target\", \"removed\"), how far it\n"
+	"has spread (SPREAD: of the nodes this node met, how many held it when\n"
+	"last met, as 'stoa serve' and 'stoa sync' record it) and why (its\n"
+	"reason). Below the table: each record some of those nodes still\n"
+	"lack, with them and when each was last seen (a removal takes effect\n"
+	"on a node once it holds the record).\n"
 	"\n"
 	"  --limit N   at most N records (1 to 100000, default 20)\n"
 	"  --json      one JSON object per record\n";
@@ -74,10 +79,75 @@ static size_t cell_width(const char *s)
 
 #define WHAT_MAX 160
 
+/* "3/5": of the peers met, those that held the record when last met. */
+static void spread_of(const json_t *row, char *out, size_t cap)
+{
+	json_int_t peers = row_int(row, "peers", 0);
+
+	if (peers <= 0)
+		snprintf(out, cap, "-");
+	else
+		snprintf(out, cap, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+			 row_int(row, "reached", 0), peers);
+}
+
+/* "42 s", "5 min", "3 h", "2 days" since ms (wall clock), or "?" */
+static void age(json_int_t ms, char *out, size_t cap)
+{
+	struct timespec ts;
+	json_int_t now, d;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	d = (now - ms) / 1000;
+	if (ms <= 0 || d < 0)
+		snprintf(out, cap, "?");
+	else if (d < 60)
+		snprintf(out, cap, "%" JSON_INTEGER_FORMAT " s", d);
+	else if (d < 3600)
+		snprintf(out, cap, "%" JSON_INTEGER_FORMAT " min", d / 60);
+	else if (d < 86400)
+		snprintf(out, cap, "%" JSON_INTEGER_FORMAT " h", d / 3600);
+	else
+		snprintf(out, cap, "%" JSON_INTEGER_FORMAT " days", d / 86400);
+}
+
+/* Under the table: each shown record some met peer still lacked, with
+ * those peers and when they were last seen. */
+static void print_pending(const json_t *rows)
+{
+	json_t *row, *p;
+	size_t i, k;
+	char when[32];
+
+	json_array_foreach(rows, i, row) {
+		json_t *pending = json_object_get(row, "pending");
+
+		if (!json_array_size(pending))
+			continue;
+		printf("%-8.8s pending on %zu of %" JSON_INTEGER_FORMAT
+		       " nodes met: ", row_str(row, "id", "?"),
+		       json_array_size(pending), row_int(row, "peers", 0));
+		json_array_foreach(pending, k, p) {
+			const char *name = row_str(p, "name", "");
+			char key[16];
+
+			if (k)
+				fputs(", ", stdout);
+			snprintf(key, sizeof(key), "[%.8s]",
+				 row_str(p, "key", "?"));
+			print_text(stdout, name[0] ? name : key, 0, NULL);
+			age(row_int(p, "last_seen", 0), when, sizeof(when));
+			printf(" (last seen %s ago)", when);
+		}
+		putchar('\n');
+	}
+}
+
 static void print_table(const json_t *rows)
 {
 	size_t who_w = 3, what_w = 4, effect_w = 6, i, w;
-	char who[80], what[WHAT_MAX], when[32];
+	char who[80], what[WHAT_MAX], when[32], spread[48];
 	json_t *row;
 
 	json_array_foreach(rows, i, row) {
@@ -94,6 +164,7 @@ static void print_table(const json_t *rows)
 	print_padded(stdout, "WHO", who_w + 2);
 	print_padded(stdout, "WHAT", what_w + 2);
 	print_padded(stdout, "EFFECT", effect_w + 2);
+	print_padded(stdout, "SPREAD", 8);
 	fputs("WHY\n", stdout);
 	json_array_foreach(rows, i, row) {
 		const char *reason = row_str(row, "reason", "");
@@ -105,9 +176,12 @@ static void print_table(const json_t *rows)
 		print_padded(stdout, who, who_w + 2);
 		print_padded(stdout, what, what_w + 2);
 		print_padded(stdout, row_str(row, "effect", "?"), effect_w + 2);
+		spread_of(row, spread, sizeof(spread));
+		print_padded(stdout, spread, 8);
 		print_text(stdout, reason[0] ? reason : "-", 0, NULL);
 		putchar('\n');
 	}
+	print_pending(rows);
 }
 
 struct gov_out {

@@ -323,6 +323,56 @@ static int pass_run(struct daemon *d, struct pollset *ps)
 
 /* ---- sessions settled ---------------------------------------------------- */
 
+/* How far peer p holds each governance author's feed: what its session
+ * learnt (FRONTIER, HAVE, runs), or, settled without learning it (equal
+ * digests), this store's head. */
+static void spread_of(const struct peer *p, struct store_head *h, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < p->r.nknown; k++)
+			if (!memcmp(p->r.known[k].author, h[i].author,
+				    KEY_PUBLIC_LEN))
+				break;
+		if (k < p->r.nknown && p->r.known[k].theirs_known)
+			h[i].seq = p->r.known[k].theirs;
+	}
+}
+
+/* Records, for `stoa governance`, what each settled session's peer holds
+ * of the governance records' feeds (at most every DAEMON_SPREAD_MS per
+ * peer; a busy store just skips a turn). */
+static void record_spread(struct daemon *d, uint64_t now)
+{
+	struct store_head h[DAEMON_SPREAD_FEEDS];
+	uint64_t wall = clock_wall_ms();
+	struct err e = { 0 };
+	size_t i, n = 0;
+	int listed = 0;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (!peer_has_repl(p) || !p->r.got_hello ||
+		    !repl_settled(&p->r) || now - p->spread_ms < DAEMON_SPREAD_MS)
+			continue;
+		if (!listed++ && store_gov_authors(d->h->store, h,
+						   DAEMON_SPREAD_FEEDS, &n,
+						   &e) < 0)
+			return;
+		p->spread_ms = now;
+		spread_of(p, h, n);
+		if (store_peer_seen(d->h->store, p->r.peer_node, h, n, wall,
+				    &e) < 0)
+			return;
+		/* the next peer's from this store's heads again */
+		if (store_gov_authors(d->h->store, h, DAEMON_SPREAD_FEEDS, &n,
+				      &e) < 0)
+			return;
+	}
+}
+
 /* Notes when each session was last in sync, for `stoa peers`. */
 static void mark_settled(struct daemon *d)
 {
@@ -335,6 +385,7 @@ static void mark_settled(struct daemon *d)
 		if (peer_has_repl(p) && p->r.got_hello && repl_settled(&p->r))
 			p->settled_ms = now;
 	}
+	record_spread(d, now);
 }
 
 /* " (connected, hello ..., ...)": where a stuck `sync` stood, for its
@@ -618,6 +669,8 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			continue;
 		after_pass(d);
 		if (o->once && all_settled(d)) {
+			/* a sync ends here: what the peer holds now */
+			record_spread(d, clock_mono_ms() + DAEMON_SPREAD_MS);
 			sum->settled = 1;
 			break;
 		}

@@ -43,6 +43,10 @@
  * leaves one connection ESTABLISHED with its CURVE handshake stuck and no
  * event, past ZMQ_HANDSHAKE_IVL, while a new connection goes through. */
 #define DAEMON_DIAL_STALL_MS 5000
+/* How often a settled session's hold of the governance feeds is recorded
+ * (store_peer_seen, for `stoa governance`), at most. */
+#define DAEMON_SPREAD_MS 10000
+#define DAEMON_SPREAD_FEEDS 256 /* governance authors recorded per peer */
 #define DAEMON_DIAL_GRACE_MS 1500   /* a node found by mDNS whose key is
 					* lower than ours dials us; after
 					* this we dial it anyway */

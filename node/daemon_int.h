@@ -120,6 +120,8 @@ struct peer {
 	uint64_t down_ms;             /* mdns: dialed, or lost, at this time */
 	int wrong_node;               /* mdns: another node answered there */
 	uint64_t settled_ms;          /* when its session last settled */
+	uint64_t spread_ms;           /* when what it holds of the
+				       * governance feeds was last recorded */
 	int early_closes;             /* dialed: closed before any handshake */
 	int connect_fails;            /* dialed: connection attempts failed */
 	uint64_t pass_in;             /* r.stats.entries_in when the pass

@@ -525,3 +525,62 @@ int store_removed_curve(struct store *s, const uint8_t curve[KEY_PUBLIC_LEN])
 	sqlite3_finalize(st);
 	return found;
 }
+
+int store_peer_seen(struct store *s, const uint8_t node[KEY_PUBLIC_LEN],
+		    const struct store_head *heads, size_t n, uint64_t now_ms,
+		    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc, own;
+
+	if ((rc = store_tx_begin(s, &own, e)) < 0)
+		return rc;
+	rc = exec_bound(s, "INSERT INTO peers_met VALUES (?1, ?3) ON CONFLICT"
+			"(node) DO UPDATE SET last_seen = max(last_seen, "
+			"excluded.last_seen)", node, KEY_PUBLIC_LEN, NULL, 0,
+			(sqlite3_int64)now_ms, e);
+	if (rc == 0 &&
+	    sqlite3_prepare_v2(s->db, "INSERT INTO peer_heads VALUES (?1, ?2,"
+			       " ?3) ON CONFLICT(node, author) DO UPDATE SET "
+			       "seq = max(seq, excluded.seq)", -1, &st,
+			       NULL) != SQLITE_OK)
+		rc = store_fail(s, e, "cannot record a peer");
+	for (i = 0; rc == 0 && i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_blob(st, 1, node, KEY_PUBLIC_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, heads[i].author, KEY_PUBLIC_LEN,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)heads[i].seq);
+		rc = store_step(s, st, e);
+	}
+	sqlite3_finalize(st);
+	return store_tx_end(s, own, rc, e);
+}
+
+int store_gov_authors(struct store *s, struct store_head *out, size_t cap,
+		      size_t *n, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT f.author, f.seq, f.head FROM "
+			       "feeds AS f WHERE f.author IN (SELECT author "
+			       "FROM gov) ORDER BY f.author", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read governance");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+		struct store_head *h = &out[*n];
+
+		if (!store_col_blob(st, 0, h->author, KEY_PUBLIC_LEN) ||
+		    !store_col_blob(st, 2, h->id, ENTRY_ID_LEN))
+			continue;
+		h->seq = (uint64_t)sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(s, e, "cannot read governance");
+	return 0;
+}

@@ -48,6 +48,18 @@
 	"CREATE INDEX IF NOT EXISTS entries_idk ON entries(idk);"           \
 	ENTRIES_HOLE_INDEX
 
+/* What this node saw of its peers (schema 4): when it last met each
+ * node, and how far that node held the feeds of the governance records'
+ * authors, for `stoa governance`'s spread. Local knowledge: never sent,
+ * not part of the view, kept by reindex. */
+#define SCHEMA_PEERS                                                      \
+	"CREATE TABLE IF NOT EXISTS peers_met("                            \
+	"  node BLOB PRIMARY KEY, last_seen INTEGER NOT NULL)"             \
+	"  WITHOUT ROWID;"                                                 \
+	"CREATE TABLE IF NOT EXISTS peer_heads("                           \
+	"  node BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL," \
+	"  PRIMARY KEY(node, author)) WITHOUT ROWID;"
+
 static const char schema_entries[] =
 	"CREATE TABLE IF NOT EXISTS meta("
 	"  key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID;"
@@ -59,7 +71,8 @@ static const char schema_entries[] =
 	"CREATE TABLE IF NOT EXISTS forks("
 	"  id BLOB PRIMARY KEY, author BLOB NOT NULL, seq INTEGER NOT NULL,"
 	"  kept BLOB NOT NULL, signed BLOB NOT NULL, payload BLOB,"
-	"  seen INTEGER NOT NULL) WITHOUT ROWID;";
+	"  seen INTEGER NOT NULL) WITHOUT ROWID;"
+	SCHEMA_PEERS;
 
 /* The view: dropped and rebuilt by store_reindex; materialize.c writes
  * it, view.c reads it. */
@@ -241,6 +254,7 @@ static int schema_migrate(struct store *s, struct err *e)
 	else if (version == 2)
 		rc = store_exec(s, ENTRIES_HOLE_INDEX, e);
 	if (rc == 0 && version < STORE_SCHEMA_VERSION &&
+	    (rc = store_exec(s, SCHEMA_PEERS, e)) == 0 &&
 	    (rc = schema_view_create(s, e)) == 0 &&
 	    (rc = store_prepare(s, e)) == 0 &&
 	    (rc = store_reindex(s, &n, e)) == 0)

@@ -171,6 +171,19 @@ struct store_head {
 	uint8_t id[ENTRY_ID_LEN];
 };
 
+/*
+ * Records that this node met node (a peer's member key) at now_ms, and
+ * that it held at least heads[i].seq of each heads[i].author's feed (a
+ * seq never goes down). For `stoa governance`'s spread; local only.
+ */
+int store_peer_seen(struct store *s, const uint8_t node[KEY_PUBLIC_LEN],
+		    const struct store_head *heads, size_t n, uint64_t now_ms,
+		    struct err *e);
+/* The authors of the governance records held (at most cap, by key), with
+ * this store's head of each: what store_peer_seen keeps for a peer. */
+int store_gov_authors(struct store *s, struct store_head *out, size_t cap,
+		      size_t *n, struct err *e);
+
 /* Calls cb for every feed's head, in author order, until cb returns
  * nonzero. */
 int store_frontier(struct store *s,

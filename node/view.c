@@ -849,23 +849,92 @@ static json_t *gov_row(sqlite3_stmt *st)
 	return o;
 }
 
+/* Adds to a governance row how far it has spread among the peers this
+ * node met: "peers" (met at all), "reached" (held its author's feed up
+ * to it when last met), "pending" [{"key","name","last_seen"}] (the
+ * others, most recently seen first). The record's author holds it. */
+struct spread_ctx {
+	struct store *s;
+	sqlite3_stmt *st;
+	view_row_fn cb;
+	void *arg;
+	int err;
+};
+
+static int add_spread(json_t *row, void *arg)
+{
+	struct spread_ctx *c = arg;
+	uint8_t author[KEY_PUBLIC_LEN];
+	json_t *pending = json_array();
+	json_int_t peers = 0, reached = 0;
+	const char *a = json_string_value(json_object_get(row, "author"));
+	json_int_t seq = json_integer_value(json_object_get(row, "seq"));
+
+	if (!pending || !a || hex_decode(author, KEY_PUBLIC_LEN, a) < 0) {
+		json_decref(pending);
+		c->err = STOA_ENOMEM;
+		return 1;
+	}
+	sqlite3_reset(c->st);
+	sqlite3_bind_blob(c->st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	while (sqlite3_step(c->st) == SQLITE_ROW) {
+		json_t *p;
+
+		if (sqlite3_column_bytes(c->st, 0) == KEY_PUBLIC_LEN &&
+		    !memcmp(sqlite3_column_blob(c->st, 0), author,
+			    KEY_PUBLIC_LEN))
+			continue; /* the author's own node */
+		peers++;
+		if (sqlite3_column_int64(c->st, 2) >= seq) {
+			reached++;
+			continue;
+		}
+		if (!(p = json_object())) {
+			c->err = STOA_ENOMEM;
+			break;
+		}
+		set_hex(p, "key", c->st, 0);
+		set_text(p, "name", c->st, 3);
+		set_int(p, "last_seen", c->st, 1);
+		json_array_append_new(pending, p);
+	}
+	json_object_set_new(row, "peers", json_integer(peers));
+	json_object_set_new(row, "reached", json_integer(reached));
+	json_object_set_new(row, "pending", pending);
+	return c->err ? 1 : c->cb(row, c->arg);
+}
+
 int view_governance(struct store *s, const struct view_gov_filter *f,
 		    view_row_fn cb, void *arg, struct err *e)
 {
+	struct spread_ctx c = { s, NULL, cb, arg, 0 };
 	sqlite3_stmt *st;
 	int rc;
 
+	if ((rc = prepare(s,
+		"SELECT m.node, m.last_seen, coalesce(h.seq, 0), (SELECT name"
+		" FROM profiles WHERE author = m.node) FROM peers_met AS m"
+		" LEFT JOIN peer_heads AS h ON h.node = m.node AND"
+		" h.author = ?1 ORDER BY m.last_seen DESC, m.node", &c.st,
+		e)) < 0)
+		return rc;
 	if ((rc = prepare(s,
 		"SELECT g.id, g.author, (SELECT name FROM profiles WHERE"
 		" author = g.author), g.ts, g.kind, g.target, (SELECT name FROM"
 		" profiles WHERE author = g.target), g.role, g.anchor,"
 		" g.replaces, g.reason, g.seq, g.effect FROM gov AS g"
 		" WHERE NOT ?1 OR g.effect IS NOT 'applied'"
-		" ORDER BY g.ts DESC, g.id DESC LIMIT ?2", &st, e)) < 0)
+		" ORDER BY g.ts DESC, g.id DESC LIMIT ?2", &st, e)) < 0) {
+		sqlite3_finalize(c.st);
 		return rc;
+	}
 	sqlite3_bind_int(st, 1, f->unapplied);
 	sqlite3_bind_int(st, 2, (int)limit_of(f->limit));
-	return run(s, st, gov_row, cb, arg, e);
+	rc = run(s, st, gov_row, add_spread, &c, e);
+	sqlite3_finalize(c.st);
+	if (rc == 0 && c.err)
+		rc = err_set(e, c.err, "out of memory");
+	return rc;
 }
 
 int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],

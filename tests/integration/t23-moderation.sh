@@ -171,12 +171,12 @@ for h in "$F" "$L"; do
 		"the report's row in $h"
 done
 run_ok "$F" governance
-assert_match "$OUT" "^ID +WHEN +WHO +WHAT +EFFECT +WHY$" "governance header"
-assert_match "$OUT" "^${hide:0:8}  .*  Fay +hide ${spam:0:8} +applied +advertising$" "the hide's line"
-assert_match "$OUT" "^${forged:0:8}  .*  Lu +hide ${q:0:8} +no authority +I dislike it$" "the forged hide's line"
-assert_match "$OUT" "^${role:0:8}  .*  Fay +role Lu -> mentor +applied +helps the others$" "the role's line"
-assert_match "$OUT" "^${erase:0:8}  .*  Lu +erase ${oops:0:8} +applied +posted by mistake$" "the erase's line"
-assert_match "$OUT" "^${report:0:8}  .*  Lu +a report on ${q:0:8} +applied +-$" "the report's line"
+assert_match "$OUT" "^ID +WHEN +WHO +WHAT +EFFECT +SPREAD +WHY$" "governance header"
+assert_match "$OUT" "^${hide:0:8}  .*  Fay +hide ${spam:0:8} +applied +[-0-9/]+ +advertising$" "the hide's line"
+assert_match "$OUT" "^${forged:0:8}  .*  Lu +hide ${q:0:8} +no authority +[-0-9/]+ +I dislike it$" "the forged hide's line"
+assert_match "$OUT" "^${role:0:8}  .*  Fay +role Lu -> mentor +applied +[-0-9/]+ +helps the others$" "the role's line"
+assert_match "$OUT" "^${erase:0:8}  .*  Lu +erase ${oops:0:8} +applied +[-0-9/]+ +posted by mistake$" "the erase's line"
+assert_match "$OUT" "^${report:0:8}  .*  Lu +a report on ${q:0:8} +applied +[-0-9/]+ +-$" "the report's line"
 assert_not_contains "$OUT" "not about maths" "governance output"
 assert_not_contains "$OUT" "off-topic" "governance output"
 run_ok "$F" governance --limit 2 --json
