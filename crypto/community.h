@@ -87,6 +87,7 @@ int invite_decode(const char *code, struct community *c, struct err *e);
 #define COMMUNITY_KEY_SERVER 1 /* seed of the CURVE server key pair */
 #define COMMUNITY_KEY_HELLO 2  /* keys the auth field of HELLO */
 #define COMMUNITY_KEY_TAG 3    /* the tag discovery publishes */
+#define COMMUNITY_KEY_LAN 4    /* seals the node in discovery's records */
 
 void community_derive(const struct community *c, uint64_t purpose,
 		      uint8_t out[32]);

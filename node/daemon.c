@@ -573,6 +573,7 @@ static void woken(struct daemon *d, struct pollset *ps)
  * outboxes, duplicates and restarts, retries. */
 static void housekeeping(struct daemon *d)
 {
+	drop_removed(d); /* a removal a local command wrote, too */
 	if (d->router && clock_mono_ms() - d->ping_ms >= DAEMON_PING_MS)
 		incoming_probe(d, NULL);
 	ratelog_tick(d, 0);

@@ -47,6 +47,7 @@
  * (store_peer_seen, for `stoa governance`), at most. */
 #define DAEMON_SPREAD_MS 10000
 #define DAEMON_SPREAD_FEEDS 256 /* governance authors recorded per peer */
+#define DAEMON_DAY_MS 86400000ull /* discovery's record is new each day */
 #define DAEMON_DIAL_GRACE_MS 1500   /* a node found by mDNS whose key is
 					* lower than ours dials us; after
 					* this we dial it anyway */

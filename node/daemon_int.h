@@ -211,6 +211,7 @@ struct daemon {
 	char control_path[HOME_PATH_MAX];
 	struct peer peers[DAEMON_PEERS_MAX];
 	struct discovery *disc;       /* NULL: no discovery */
+	uint64_t disc_day;            /* the UTC day it started (its id's) */
 	struct found found[DAEMON_PEERS_MAX];
 	int found_full_logged;
 	struct repl_ops ops;

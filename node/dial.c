@@ -197,12 +197,30 @@ static int dial_node(struct daemon *d, struct found *f, int dials,
  * connection is down too: mDNS says who is there, the connection's
  * heartbeats say who is alive.
  */
+/* A new UTC day: discovery starts again, so this node's record gets a
+ * new id (discovery.h); its old one ages out of the others' caches. */
+static void new_day(struct daemon *d)
+{
+	struct err e = { 0 };
+
+	if (!d->disc || clock_wall_ms() / DAEMON_DAY_MS == d->disc_day)
+		return;
+	discovery_free(d->disc);
+	d->disc = NULL;
+	if (dial_start(d, &e) < 0)
+		daemon_log(d, 1, "discovery: cannot start again: %s", e.msg);
+	else
+		daemon_log(d, 0, "discovery: a new day, a new record");
+}
+
 void dial_tick(struct daemon *d)
 {
 	uint64_t now = clock_mono_ms();
 	char hex[2 * KEY_PUBLIC_LEN + 1];
 	size_t i;
 	int dials = 0;
+
+	new_day(d);
 
 	for (i = 0; i < DAEMON_PEERS_MAX; i++)
 		dials += d->peers[i].state != PEER_FREE &&
@@ -262,6 +280,7 @@ int dial_start(struct daemon *d, struct err *e)
 	const char *colon = strrchr(d->bound, ':');
 	unsigned long port;
 	char *end;
+	int rc;
 
 	if (!colon)
 		return err_set(e, STOA_EINVAL, "no port in '%s' to publish",
@@ -281,7 +300,11 @@ int dial_start(struct daemon *d, struct err *e)
 	memcpy(c.node, d->h->key.pk, KEY_PUBLIC_LEN);
 	community_derive(&d->h->community, COMMUNITY_KEY_TAG, tag);
 	memcpy(c.tag, tag, DISCOVERY_TAG_LEN);
-	return discovery_new(&d->disc, &c, &ev, e);
+	community_derive(&d->h->community, COMMUNITY_KEY_LAN, c.lan_key);
+	d->disc_day = clock_wall_ms() / DAEMON_DAY_MS;
+	rc = discovery_new(&d->disc, &c, &ev, e);
+	bytes_wipe(&c, sizeof(c));
+	return rc;
 }
 
 /* One poll of discovery's own descriptors, for at most t ms. */

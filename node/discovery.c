@@ -96,10 +96,46 @@ int discovery_mode_parse(const char *s, enum discovery_mode *mode,
 	return 0;
 }
 
+/* The keystream that hides a node behind a nonce. */
+static void id_pad(const uint8_t lan_key[32], const uint8_t *nonce,
+		   uint8_t pad[KEY_PUBLIC_LEN])
+{
+	uint8_t msg[sizeof(DISCOVERY_ID_DOMAIN) - 1 + DISCOVERY_NONCE_LEN];
+
+	memcpy(msg, DISCOVERY_ID_DOMAIN, sizeof(DISCOVERY_ID_DOMAIN) - 1);
+	memcpy(msg + sizeof(DISCOVERY_ID_DOMAIN) - 1, nonce, DISCOVERY_NONCE_LEN);
+	hash_blake2b_keyed(pad, lan_key, msg, sizeof(msg));
+}
+
+void discovery_id_seal(const uint8_t lan_key[32],
+		       const uint8_t node[KEY_PUBLIC_LEN],
+		       uint8_t id[DISCOVERY_ID_LEN])
+{
+	uint8_t pad[KEY_PUBLIC_LEN];
+	size_t i;
+
+	id_pad(lan_key, id, pad);
+	for (i = 0; i < KEY_PUBLIC_LEN; i++)
+		id[DISCOVERY_NONCE_LEN + i] = node[i] ^ pad[i];
+}
+
+void discovery_id_open(const uint8_t lan_key[32],
+		       const uint8_t id[DISCOVERY_ID_LEN],
+		       uint8_t node[KEY_PUBLIC_LEN])
+{
+	uint8_t pad[KEY_PUBLIC_LEN];
+	size_t i;
+
+	id_pad(lan_key, id, pad);
+	for (i = 0; i < KEY_PUBLIC_LEN; i++)
+		node[i] = id[DISCOVERY_NONCE_LEN + i] ^ pad[i];
+}
+
 int discovery_new(struct discovery **out, const struct discovery_conf *c,
 		  const struct discovery_events *ev, struct err *e)
 {
-	char node_hex[2 * KEY_PUBLIC_LEN + 1], tag_hex[2 * DISCOVERY_TAG_LEN + 1];
+	char id_hex[2 * DISCOVERY_ID_LEN + 1], tag_hex[2 * DISCOVERY_TAG_LEN + 1];
+	uint8_t id[DISCOVERY_ID_LEN];
 	struct discovery *d;
 	struct timeval tv;
 
@@ -112,13 +148,15 @@ int discovery_new(struct discovery **out, const struct discovery_conf *c,
 	d->c = *c;
 	d->ev = *ev;
 	mdns_poll_init(&d->poll);
-	hex_encode(node_hex, c->node, KEY_PUBLIC_LEN);
+	random_bytes(id, DISCOVERY_NONCE_LEN);
+	discovery_id_seal(c->lan_key, c->node, id);
+	hex_encode(id_hex, id, DISCOVERY_ID_LEN);
 	hex_encode(tag_hex, c->tag, DISCOVERY_TAG_LEN);
-	snprintf(d->service_name, sizeof(d->service_name), "stoa %.8s", node_hex);
-	snprintf(d->host_name, sizeof(d->host_name), "stoa-%.8s", node_hex);
+	snprintf(d->service_name, sizeof(d->service_name), "stoa %.8s", id_hex);
+	snprintf(d->host_name, sizeof(d->host_name), "stoa-%.8s", id_hex);
 	d->txt = avahi_string_list_new(DISCOVERY_TXT_VERSION "=" DISCOVERY_VERSION,
 				       NULL);
-	d->txt = avahi_string_list_add_pair(d->txt, DISCOVERY_TXT_NODE, node_hex);
+	d->txt = avahi_string_list_add_pair(d->txt, DISCOVERY_TXT_ID, id_hex);
 	d->txt = avahi_string_list_add_pair(d->txt, DISCOVERY_TXT_TAG, tag_hex);
 	gettimeofday(&tv, NULL);
 	d->tick = d->poll.api.timeout_new(&d->poll.api, &tv, tick, d);

@@ -32,10 +32,23 @@
 #include "key.h"
 
 #define DISCOVERY_SERVICE_TYPE "_stoa._tcp"
-#define DISCOVERY_TXT_VERSION "v"    /* "v=1": the protocol version */
-#define DISCOVERY_TXT_NODE "node"    /* 64 hex: the member key of the node */
+#define DISCOVERY_TXT_VERSION "v"    /* "v=2": the protocol version */
+#define DISCOVERY_TXT_ID "id"        /* 96 hex: the node, sealed (below) */
 #define DISCOVERY_TXT_TAG "tag"      /* 32 hex: the community tag */
-#define DISCOVERY_VERSION "1"
+#define DISCOVERY_VERSION "2"
+/*
+ * The node's member key never appears in the clear on the LAN: "id" is
+ * nonce (16 random bytes, new at each start of discovery) || the key
+ * XOR BLAKE2b-256(key = lan_key, message = DISCOVERY_ID_DOMAIN || nonce).
+ * lan_key is a subkey of the community's epoch secret
+ * (COMMUNITY_KEY_LAN), so only its members can read who a record is, and
+ * the record of one laptop looks new each time discovery starts (the
+ * daemon starts it again when the UTC day changes). The service and host
+ * names carry the nonce's first 4 bytes, not the key.
+ */
+#define DISCOVERY_NONCE_LEN 16
+#define DISCOVERY_ID_LEN (DISCOVERY_NONCE_LEN + KEY_PUBLIC_LEN)
+#define DISCOVERY_ID_DOMAIN "stoa-lan-id-v2"
 #define DISCOVERY_TAG_LEN 16         /* bytes of the community tag */
 #define DISCOVERY_SERVICES_MAX 256   /* service records kept at once */
 #define DISCOVERY_ENDPOINT_MAX 96    /* "tcp://[v6%ifname]:port" */
@@ -66,10 +79,21 @@ struct discovery_events {
 	void *arg;
 };
 
+/* The "id" of a record: seal fills id[NONCE_LEN..] from the nonce in
+ * id[0..NONCE_LEN) and node; open recovers the node (a record sealed
+ * under another key opens to noise: a node the HELLO will not confirm). */
+void discovery_id_seal(const uint8_t lan_key[32],
+		       const uint8_t node[KEY_PUBLIC_LEN],
+		       uint8_t id[DISCOVERY_ID_LEN]);
+void discovery_id_open(const uint8_t lan_key[32],
+		       const uint8_t id[DISCOVERY_ID_LEN],
+		       uint8_t node[KEY_PUBLIC_LEN]);
+
 struct discovery_conf {
 	enum discovery_mode mode;
 	uint8_t node[KEY_PUBLIC_LEN];       /* this node's member key */
 	uint8_t tag[DISCOVERY_TAG_LEN];     /* this community's tag */
+	uint8_t lan_key[32];                /* seals the node in "id" */
 	uint16_t port;                      /* the daemon's listen port */
 };
 

@@ -3,7 +3,8 @@
  * (see discovery_int.h). Every service instance a browser reports (per
  * interface, protocol and name, from whichever stack) is kept as a record
  * within DISCOVERY_SERVICES_MAX and resolved; a record is a peer only if
- * its TXT says v=1, this community's tag and another node, and its
+ * its TXT says v=2, this community's tag and another node (sealed in
+ * its id: discovery.h), and its
  * address is one a peer on that link can have. Above the records are the
  * nodes: the owner hears of nodes, not records, found once per node or
  * new best endpoint, lost when its last record is gone. Every string from
@@ -325,7 +326,9 @@ static void on_resolve(struct discovery *d, struct service *s,
 		       AvahiResolverEvent event, const AvahiAddress *a,
 		       uint16_t port, AvahiStringList *txt)
 {
-	char v[8], node_hex[2 * KEY_PUBLIC_LEN + 1], tag_hex[2 * DISCOVERY_TAG_LEN + 1];
+	char v[8], id_hex[2 * DISCOVERY_ID_LEN + 1],
+		tag_hex[2 * DISCOVERY_TAG_LEN + 1];
+	uint8_t id[DISCOVERY_ID_LEN];
 	uint8_t node[KEY_PUBLIC_LEN], tag[DISCOVERY_TAG_LEN];
 	char endpoint[DISCOVERY_ENDPOINT_MAX];
 	int was = s->resolved;
@@ -344,11 +347,12 @@ static void on_resolve(struct discovery *d, struct service *s,
 	s->resolved = 0;
 	if (txt_get(txt, DISCOVERY_TXT_VERSION, v, sizeof(v)) < 0 ||
 	    strcmp(v, DISCOVERY_VERSION) != 0 ||
-	    txt_get(txt, DISCOVERY_TXT_NODE, node_hex, sizeof(node_hex)) < 0 ||
-	    hex_exact(node_hex, node, KEY_PUBLIC_LEN) < 0 ||
+	    txt_get(txt, DISCOVERY_TXT_ID, id_hex, sizeof(id_hex)) < 0 ||
+	    hex_exact(id_hex, id, DISCOVERY_ID_LEN) < 0 ||
 	    txt_get(txt, DISCOVERY_TXT_TAG, tag_hex, sizeof(tag_hex)) < 0 ||
 	    hex_exact(tag_hex, tag, DISCOVERY_TAG_LEN) < 0 ||
 	    memcmp(tag, d->c.tag, DISCOVERY_TAG_LEN) != 0 ||
+	    (discovery_id_open(d->c.lan_key, id, node), 0) ||
 	    memcmp(node, d->c.node, KEY_PUBLIC_LEN) == 0 ||
 	    endpoint_of(a, s->iface, port, endpoint, sizeof(endpoint)) < 0) {
 		/* another community, another version, ourselves, not stoa

@@ -336,6 +336,8 @@ static int scrub_erased(struct store *s, int *posts, struct err *e)
 		if (kinds[i] == ENTRY_KIND_POST)
 			(*posts)++;
 	}
+	if (rc == 0 && n)
+		s->gov_scrubbed = 1; /* checkpoint after the commit */
 	free(rows);
 	free(kinds);
 	free(authors);
@@ -399,6 +401,25 @@ static int load_counts(struct store *s, struct err *e)
 	return 0;
 }
 
+/* Another connection's commit (a `stoa remove` beside the daemon) may
+ * have changed the governance state: the counts are read again then. */
+static void refresh(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (v != s->gov_dv) {
+		s->gov_dv = v;
+		s->gov_cached = 0;
+	}
+}
+
 void gov_store_uncache(struct store *s)
 {
 	s->gov_cached = 0;
@@ -433,8 +454,6 @@ int gov_store_apply(struct store *s, struct err *e)
 	if (rc == 0 && posts)
 		rc = store_exec(s, "INSERT INTO posts_fts(posts_fts) VALUES "
 				"('optimize')", e);
-	if (rc == 0 && posts)
-		s->gov_scrubbed = 1;
 	if (rc == 0)
 		rc = load_counts(s, e);
 	gov_state_release(&gs);
@@ -448,6 +467,7 @@ uint64_t gov_store_cut(struct store *s, const uint8_t author[KEY_PUBLIC_LEN])
 	sqlite3_stmt *st;
 	uint64_t cut = UINT64_MAX;
 
+	refresh(s);
 	if (!s->gov_cached && load_counts(s, NULL) < 0)
 		return UINT64_MAX;
 	if (!s->gov_removed)
@@ -483,6 +503,7 @@ int gov_store_admit(struct store *s, const struct entry *en, int *erased,
 	int rc;
 
 	*erased = 0;
+	refresh(s);
 	if (!s->gov_cached && (rc = load_counts(s, e)) < 0)
 		return rc;
 	if (s->gov_removed && en->seq > gov_store_cut(s, en->author))
@@ -500,6 +521,7 @@ int gov_store_admit(struct store *s, const struct entry *en, int *erased,
 
 int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN])
 {
+	refresh(s);
 	if (!s->gov_cached && load_counts(s, NULL) < 0)
 		return 0;
 	return s->gov_removed && gov_store_cut(s, pk) != UINT64_MAX;
@@ -511,6 +533,7 @@ int store_removed_curve(struct store *s, const uint8_t curve[KEY_PUBLIC_LEN])
 	sqlite3_stmt *st;
 	int found = 0;
 
+	refresh(s);
 	if (!s->gov_cached && load_counts(s, NULL) < 0)
 		return 0;
 	if (!s->gov_removed)

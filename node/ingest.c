@@ -594,7 +594,7 @@ int store_ingest_run(struct store *s, const struct store_run_entry *v,
 	struct run r;
 	size_t i;
 	long cut;
-	int rc, own;
+	int rc, own, removed;
 
 	*stored = 0;
 	if (repaired)
@@ -617,6 +617,7 @@ int store_ingest_run(struct store *s, const struct store_run_entry *v,
 	if ((rc = store_tx_begin(s, &own, e)) < 0)
 		goto out;
 	r.n = removal_cut(s, v, n);
+	removed = r.n < n;
 	cut = r.n ? run_cut(s, v, r.n, e) : 0;
 	if (cut >= 0 && (size_t)cut < r.n) {
 		err_clear(e); /* the cut is not an error: a shorter run */
@@ -632,6 +633,8 @@ int store_ingest_run(struct store *s, const struct store_run_entry *v,
 			*repaired = 0;
 	} else {
 		rc = run_result(&r, e);
+		if (rc == 0 && removed)
+			rc = INGEST_CUT;
 	}
 out:
 	for (i = 0; r.objs && i < n; i++)

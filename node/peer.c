@@ -316,7 +316,8 @@ static void monitor_event(struct peer *p, int up)
 	} else if (up < 0) {
 		if (p->state != PEER_REJECTED)
 			daemon_log(d, !once, "%s refused the handshake: is it a "
-				   "node of another community?", p->endpoint);
+				   "node of another community, or was this "
+				   "member removed from it?", p->endpoint);
 		if (!peer_up(p))
 			p->state = PEER_REJECTED;
 		if (once)

@@ -123,6 +123,8 @@ static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,
 		rc = REPL_FORK;
 	else if (rc == INGEST_FORK_KNOWN)
 		rc = REPL_FORK_KNOWN;
+	else if (rc == INGEST_CUT)
+		rc = REPL_CUT;
 	if (rc >= 0 && *stored > 0 && rp->grew) {
 		struct msg_head h;
 

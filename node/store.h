@@ -99,6 +99,8 @@ enum ingest_result {
 				* history is INGEST_FORK: nothing can be
 				* recorded of it, and it is not a replay) */
 	INGEST_REPAIRED = 4,  /* held without its payload: now whole */
+	INGEST_CUT = 5,       /* a run cut at its author's removal: the
+			       * entries after the cut-off dropped */
 };
 
 /*
@@ -141,14 +143,16 @@ struct store_run_entry {
  * chain by prev from the stored head; only the last new entry's signature
  * is verified, which authenticates the chain below it; every payload is
  * checked against its header and validated. An entry without its payload
- * (marked erased) refuses the run: no erasure is allowed yet. A held entry
- * that lacks its payload gets the one in the run (checked against the
- * held header), counted in *repaired (may be NULL). All or nothing: a
- * refused run leaves the store as it was (even inside a batch), with the
- * reason in e. n is at most STORE_RUN_MAX. *stored gets how many entries
- * were new. Returns 0, INGEST_FORK or INGEST_FORK_KNOWN (with e saying
- * which feed and seq: the entries before the fork are stored), or a
- * negative STOA_E*.
+ * (marked erased) is held without it: erased if an erasure in force
+ * explains it, else a hole (docs/governance.md). A held entry that lacks
+ * its payload gets the one in the run (checked against the held header),
+ * counted in *repaired (may be NULL). All or nothing: a refused run
+ * leaves the store as it was (even inside a batch), with the reason in e.
+ * n is at most STORE_RUN_MAX. *stored gets how many entries were new.
+ * Returns 0, INGEST_FORK or INGEST_FORK_KNOWN (with e saying which feed
+ * and seq: the entries before the fork are stored), INGEST_CUT (the
+ * author was removed: the entries after its cut-off were dropped, those
+ * before stored), or a negative STOA_E*.
  */
 int store_ingest_run(struct store *s, const struct store_run_entry *v,
 		     size_t n, uint32_t *stored, uint32_t *repaired,

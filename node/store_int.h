@@ -57,6 +57,7 @@ struct store {
 	int gov_cached;      /* the counts below are those of the file */
 	uint64_t gov_erased, gov_removed, gov_unheld; /* see gov_store.c */
 	int gov_scrubbed;    /* payloads were erased: checkpoint after commit */
+	int gov_dv;          /* PRAGMA data_version the counts are of */
 };
 
 /* A feed's head as the feeds table holds it. */

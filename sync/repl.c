@@ -729,6 +729,13 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		r->strikes = 0; /* strikes count a peer that makes no progress */
 		r->restarts = 0;
 	}
+	if (rc == REPL_CUT) {
+		/* this store takes no more of the feed (a removal the
+		 * peer may not hold yet): asked no further, no strike */
+		if (found)
+			want_remove(r, i);
+		return pump(r, e) < 0 ? STOA_EIO : 1;
+	}
 	if (rc == REPL_FORK || rc == REPL_FORK_KNOWN) {
 		/* not the relaying peer's fault: the author forked; this
 		 * feed cannot go on from here. But evidence that adds

@@ -25,6 +25,9 @@
 #define REPL_HELLO_DOMAIN "stoa-hello-v1"
 #define REPL_FORK 2            /* ingest_run: a fork, its proof recorded */
 #define REPL_FORK_KNOWN 3      /* ingest_run: fork evidence adding nothing */
+#define REPL_CUT 4             /* ingest_run: this store takes no more of
+				* that feed (its author was removed): the
+				* entries after its cut-off were dropped */
 /* The peer's WANTs waiting for an answer while the frames before them
  * have not left (an honest peer has at most REPL_WINDOW in flight, and a
  * few more across a restart); one more is refused with a strike. */
@@ -57,7 +60,8 @@ struct repl_ops {
 			uint32_t max, struct err *e);
 	/* checks and stores a decoded ENTRIES run (all or nothing): 0, or
 	 * REPL_FORK when the run showed a fork (recorded; e says where), or
-	 * REPL_FORK_KNOWN (fork evidence not recorded: nothing new).
+	 * REPL_FORK_KNOWN (fork evidence not recorded: nothing new), or
+	 * REPL_CUT (the feed goes no further here: not the peer's fault).
 	 * *repaired: held entries lacking their payload that got it */
 	int (*ingest_run)(void *ctx, const struct msg *m, uint32_t *stored,
 			  uint32_t *repaired, struct err *e);

@@ -76,16 +76,28 @@ host_run b avahi-browse -tp _stoa._tcp >"$T/browse" 2>&1 || true
 n=$(grep -c '^+;eth0;IPv' "$T/browse" || true)
 [ "$n" -ge 4 ] || fail "avahi-browse on b lists $n _stoa._tcp records: $(cat "$T/browse")"
 
-step "a forged record (ada's key and the public tag, another host's address) harms nobody"
+step "a plain avahi-browse on the LAN sees no member's key (nor an 8-digit prefix of one)"
 host_run b avahi-browse -rtp _stoa._tcp >"$T/browse" 2>&1 ||
 	fail "avahi-browse on b failed: $(cat "$T/browse")"
+for h in "$A" "$B" "$C" "$D"; do
+	k=$("$STOA" --home "$h" whoami --json | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+	assert_not_contains "$(<"$T/browse")" "${k:0:8}" "what avahi-browse shows of $(basename "$h")'s node"
+done
+assert_contains "$(<"$T/browse")" '"v=2"' "the records' version"
+[[ $(<"$T/browse") =~ \"id=[0-9a-f]{96}\" ]] ||
+	fail "no sealed id in b's browse: $(cat "$T/browse")"
+
+step "a forged record (ada's sealed id replayed, another host's address) harms nobody"
 [[ $(<"$T/browse") =~ tag=([0-9a-f]{32}) ]] ||
 	fail "no tag in b's browse: $(cat "$T/browse")"
 TAG=${BASH_REMATCH[1]}
-ADA=$("$STOA" --home "$A" whoami --json | "$PY" -S -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+# a member's record replayed from another address (any record's id)
+[[ $(<"$T/browse") =~ id=([0-9a-f]{96}) ]] ||
+	fail "no id in b's browse: $(cat "$T/browse")"
+ID=${BASH_REMATCH[1]}
 net_host x room 10.77.1.15/24
 host_avahi_start x
-host_spawn x avahi-publish -s "stoa forged" _stoa._tcp 7647 v=1 "node=$ADA" "tag=$TAG" >/dev/null
+host_spawn x avahi-publish -s "stoa forged" _stoa._tcp 7647 v=2 "id=$ID" "tag=$TAG" >/dev/null
 FORGER=$SPAWN_PID
 run_ok "$B" post --topic intro "bo after the forgery"
 wait_for "bo's new post on every host" 15 nodes_converged $((TOTAL + 1)) "$A" "$B" "$C" "$D"
