@@ -109,6 +109,15 @@ static void check_node(struct peer *p)
 	p->wrong_node = 1;
 }
 
+/* 1 if the node id of the session's HELLO is its connection's CURVE key. */
+static int hello_is_curve(const struct peer *p)
+{
+	uint8_t curve[KEY_PUBLIC_LEN];
+
+	return key_pk_to_curve(p->r.peer_node, curve) == 0 &&
+	       bytes_equal(curve, p->curve, KEY_PUBLIC_LEN);
+}
+
 void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 {
 	struct daemon *d = p->d;
@@ -123,6 +132,14 @@ void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 	rc = repl_recv(&p->r, data, len, &e);
 	d->current = NULL;
 	check_node(p);
+	if (rc >= 0 && p->kind == PEER_ACCEPTED && len > 3 &&
+	    data[3] == MSG_HELLO && p->r.got_hello && !hello_is_curve(p)) {
+		/* admit() bound the first HELLO to the connection's key; a
+		 * later one (a restart) must name the same member */
+		peer_drop(p, STOA_EPROTO, "the HELLO's node id is not the key "
+			  "this connection was made with");
+		return;
+	}
 	if (rc > 0 && store_failure(e.code)) {
 		/* this node's store, not the peer: said once, after the
 		 * pass (pass_failed), not once per frame */
