@@ -610,7 +610,8 @@ static int finish(struct daemon *d, int rc, struct err *e)
 		rc = err_set(e, d->fail, "%s: %s", peer, d->fail_msg);
 	else if (rc == 0 && d->fail)
 		rc = err_set(e, d->fail, "%s refused the handshake: is it a node "
-			     "of another community?", peer);
+			     "of another community, or was this member "
+			     "removed from it?", peer);
 	if (o->once && o->progress)
 		report_progress(d, 1);
 	daemon_teardown(d);
