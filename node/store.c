@@ -362,7 +362,7 @@ int store_tx_end(struct store *s, int own, int rc, struct err *e)
 	int rc2;
 
 	if (rc < 0 && rc != STOA_EPROTO && rc != STOA_ECRYPTO &&
-	    rc != STOA_ESEQ && rc != STOA_EINVAL) {
+	    rc != STOA_ESEQ && rc != STOA_EINVAL && rc != STOA_EPERM) {
 		/* A write failed (disk full, I/O): nothing of the open
 		 * transaction may be half-visible. A batch stays open but
 		 * failed, so its caller learns at store_commit that none of

@@ -413,8 +413,7 @@ int transport_zap_recv(void *sock, struct transport_zap_req *req,
 {
 	zmq_msg_t m;
 	size_t n, i = 0;
-	int more = 1, bad = 0, errnum;
-	char mech[16] = "";
+	int more = 1, bad = 0, errnum, is_curve = 0;
 
 	memset(req, 0, sizeof(*req));
 	zmq_msg_init(&m);
@@ -440,18 +439,18 @@ int transport_zap_recv(void *sock, struct transport_zap_req *req,
 				bad = 1;
 			else
 				memcpy(req->request_id, zmq_msg_data(&m), n);
-			req->request_id_len = n < sizeof(req->request_id) ? n : 0;
+			req->request_id_len = n <= sizeof(req->request_id) ? n : 0;
 			break;
 		case 3:
 			if (n < sizeof(req->addr))
 				memcpy(req->addr, zmq_msg_data(&m), n);
 			break;
 		case 5:
-			if (n < sizeof(mech))
-				memcpy(mech, zmq_msg_data(&m), n);
+			/* the whole frame, not a C string: "CURVE\0x" is not */
+			is_curve = n == 5 && !memcmp(zmq_msg_data(&m), "CURVE", 5);
 			break;
 		case 6:
-			if (n == TRANSPORT_KEY_LEN && !strcmp(mech, "CURVE")) {
+			if (n == TRANSPORT_KEY_LEN && is_curve) {
 				memcpy(req->client_key, zmq_msg_data(&m), n);
 				req->curve = 1;
 			}

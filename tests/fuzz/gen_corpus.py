@@ -5,7 +5,7 @@
 
 msg, entry, payload, repl and control are built from docs/protocol.md,
 docs/formats.md and tests/golden/entries-v1.txt with the standard library
-only. invite and keyfile need a real home: with --stoa, a throwaway home
+only; gov and zap in the compact forms of fuzz_gov.c and fuzz_zap.c. invite and keyfile need a real home: with --stoa, a throwaway home
 is made in a temp dir (`stoa init`, `stoa invite`) and its key file,
 community file and invite code are copied, and a second home's key file
 sealed with the passphrase "fuzz" (key file v2); their secrets belong to
@@ -224,6 +224,79 @@ def main():
     write('payload', 'k1-newer-v', b'\x01{"v":2,"x":[1,{"a":null}]}')
     write('payload', 'k2-nested', b'\x02{"body":"b","topic":"t","x":[[[[[[1]]]]]]}')
     write('payload', 'k200-bytes', b'\xc8\x00\xffanything')
+    # governance kinds (docs/formats.md, 10..15): valid, then near-valid
+    # (one rule broken each), so the fuzzer starts inside every checker
+    key = 'cd' * 32
+    box = 'A' * 64  # unpadded base64 of 48 bytes, the smallest box
+    gov_valid = {
+        10: ['{"member":"%s","role":"facilitator","seen":0}' % key,
+             '{"member":"%s","reason":"steps back","replaces":["%s","%s"],'
+             '"role":"learner","seen":12}' % (key, ref, 'ef' * 32),
+             '{"member":"%s","replaces":[],"role":"mentor","seen":%d}'
+             % (key, 2**63 - 1)],
+        11: ['{"reason":"spam","target":"%s"}' % ref,
+             '{"target":"%s"}' % ref],
+        12: ['{"reason":"","target":"%s"}' % ref],
+        13: ['{"reason":"my own","target":"%s"}' % ref],
+        14: ['{"category":"spam","target":"%s"}' % ref,
+             '{"category":"personal-info","sealed":[{"box":"%s","to":"%s"},'
+             '{"box":"%s","to":"%s"}],"target":"%s"}'
+             % (box, key, 'b' * 1430, ref, ref)],
+        15: ['{"member":"%s","reason":"repeated bullying","seq":7}' % key,
+             '{"member":"%s","reason":"r","seq":0}' % key],
+    }
+    for kind, ps in gov_valid.items():
+        for i, p in enumerate(ps):
+            write('payload', 'k%d-%d' % (kind, i), bytes([kind]) + p.encode())
+    gov_near = {
+        'k10-role-admin': (10, '{"member":"%s","role":"admin","seen":1}' % key),
+        'k10-seen-negative': (10, '{"member":"%s","role":"mentor","seen":-1}'
+                              % key),
+        'k10-seen-missing': (10, '{"member":"%s","role":"mentor"}' % key),
+        'k10-seen-2p63': (10, '{"member":"%s","role":"mentor","seen":%d}'
+                          % (key, 2**63)),
+        'k10-member-upper': (10, '{"member":"%s","role":"mentor","seen":1}'
+                             % key.upper()),
+        'k10-replaces-17': (10, '{"member":"%s","replaces":[%s],"role":'
+                            '"mentor","seen":1}'
+                            % (key, ','.join(['"%s"' % ref] * 17))),
+        'k10-replaces-short': (10, '{"member":"%s","replaces":["%s"],"role":'
+                               '"mentor","seen":1}' % (key, ref[:63])),
+        'k10-replaces-object': (10, '{"member":"%s","replaces":{},"role":'
+                                '"mentor","seen":1}' % key),
+        'k10-reason-1025': (10, '{"member":"%s","reason":"%s","role":"mentor",'
+                            '"seen":1}' % (key, 'r' * 1025)),
+        'k11-target-63': (11, '{"target":"%s"}' % ref[:63]),
+        'k12-reason-number': (12, '{"reason":5,"target":"%s"}' % ref),
+        'k13-target-missing': (13, '{"reason":"x"}'),
+        'k14-category-rude': (14, '{"category":"rude","target":"%s"}' % ref),
+        'k14-box-63': (14, '{"category":"spam","sealed":[{"box":"%s","to":"%s"}]'
+                       ',"target":"%s"}' % ('A' * 63, key, ref)),
+        'k14-box-1431': (14, '{"category":"spam","sealed":[{"box":"%s","to":'
+                         '"%s"}],"target":"%s"}' % ('A' * 1431, key, ref)),
+        'k14-sealed-17': (14, '{"category":"spam","sealed":[%s],"target":"%s"}'
+                          % (','.join(['{"box":"%s","to":"%s"}' % (box, key)]
+                                      * 17), ref)),
+        'k14-sealed-string': (14, '{"category":"spam","sealed":["%s"],'
+                              '"target":"%s"}' % (box, ref)),
+        'k14-sealed-no-to': (14, '{"category":"spam","sealed":[{"box":"%s"}],'
+                             '"target":"%s"}' % (box, ref)),
+        'k10-role-number': (10, '{"member":"%s","role":2,"seen":1}' % key),
+        'k10-replaces-number': (10, '{"member":"%s","replaces":[7],"role":'
+                                '"mentor","seen":1}' % key),
+        'k14-target-missing': (14, '{"category":"spam"}'),
+        'k14-category-number': (14, '{"category":3,"target":"%s"}' % ref),
+        'k14-box-number': (14, '{"category":"spam","sealed":[{"box":64,"to":'
+                           '"%s"}],"target":"%s"}' % (key, ref)),
+        'k15-member-short': (15, '{"member":"%s","reason":"r","seq":1}'
+                             % key[:62]),
+        'k15-reason-empty': (15, '{"member":"%s","reason":"","seq":1}' % key),
+        'k15-seq-missing': (15, '{"member":"%s","reason":"r"}' % key),
+        'k15-seq-float': (15, '{"member":"%s","reason":"r","seq":1.0}' % key),
+        'k15-newer-v': (15, '{"v":2,"member":1}'),
+    }
+    for n, (kind, p) in gov_near.items():
+        write('payload', n, bytes([kind]) + p.encode())
     for n, v in g.items():
         write('payload', 'golden-' + n, bytes([int(v['kind'])]) + v['payload_b'])
 
@@ -287,6 +360,100 @@ def main():
         *[want(B, 1 + i % 2, 1000) for i in range(24)],
         hdr(7)))
     write('repl', 'hello-storm', frames(*[hello(A, b'\xbb' * 32, 1)] * 13))
+
+    # gov: sets of governance records in fuzz_gov.c's compact form.
+    def grec(kind, author, target, role=0, seq=1, ts=0, anchor=0,
+             replaces=(), held=True, tie=0):
+        b0 = (kind - 10) | (0 if held else 8) | (tie << 4)
+        return bytes([b0, author, target, role | (len(replaces) << 2),
+                      seq - 1, ts, anchor]) + bytes(replaces)
+
+    ROLE, HIDE, UNHIDE, ERASE, REPORT, REMOVE = range(10, 16)
+    LRN, MNT, FAC = range(3)
+    govs = {
+        # the founder (0) makes 1 a facilitator; 1 makes 2 a mentor and
+        # hides post 3; 2 cannot hide; 1 unhides; 3 reports
+        'grants': [grec(ROLE, 0, 1, FAC, 1, 1), grec(ROLE, 1, 2, MNT, 1, 2),
+                   grec(HIDE, 1, 3, seq=2, ts=3), grec(HIDE, 2, 4, ts=4),
+                   grec(UNHIDE, 1, 3, seq=3, ts=5),
+                   grec(REPORT, 3, 5, ts=6)],
+        # 1 is made a facilitator, hides twice, then is demoted having
+        # seen only seq 1 of its feed: the hide at seq 2 is voided
+        'demotion-voids': [grec(ROLE, 0, 1, FAC, 1, 1),
+                           grec(HIDE, 1, 2, seq=1, ts=2),
+                           grec(HIDE, 1, 3, seq=2, ts=3),
+                           grec(ROLE, 0, 1, LRN, 2, 4, anchor=1),
+                           grec(HIDE, 1, 4, seq=3, ts=5)],
+        # a facilitator grants a third, then is demoted before that grant:
+        # the grant and what it allowed fall (a second pass)
+        'demotion-chain': [grec(ROLE, 0, 1, FAC, 1, 1),
+                           grec(ROLE, 1, 2, FAC, 1, 5),
+                           grec(HIDE, 2, 3, seq=1, ts=6),
+                           grec(ROLE, 0, 1, LRN, 2, 7, anchor=0),
+                           grec(ERASE, 2, 4, seq=2, ts=8)],
+        # 2 is removed keeping seq 1; its later records are not applied
+        'removal-cut': [grec(ROLE, 0, 2, FAC, 1, 1),
+                        grec(HIDE, 2, 3, seq=1, ts=2),
+                        grec(HIDE, 2, 4, seq=2, ts=3),
+                        grec(REMOVE, 0, 2, seq=2, ts=4, anchor=1),
+                        grec(ERASE, 2, 2, seq=3, ts=5),
+                        grec(REMOVE, 0, 2, seq=3, ts=6, anchor=3)],
+        # concurrent role records about 3 at one ts (least permissive
+        # wins), then one that replaces both
+        'concurrent-roles': [grec(ROLE, 0, 1, FAC, 1, 1),
+                             grec(ROLE, 0, 3, FAC, 2, 4, tie=1),
+                             grec(ROLE, 1, 3, MNT, 1, 4, tie=2),
+                             grec(ROLE, 0, 3, FAC, 3, 9, anchor=2,
+                                  replaces=(1, 2, 4))],
+        # hide, unhide, hide of one post; erasures: one's own post as a
+        # learner, a governance record, a post not held; a report of it
+        'marks': [grec(HIDE, 0, 2, seq=1, ts=1), grec(UNHIDE, 0, 2, seq=2, ts=2),
+                  grec(HIDE, 0, 2, seq=3, ts=3), grec(ERASE, 4, 4, ts=4),
+                  grec(ERASE, 0, 8, seq=4, ts=5),
+                  grec(ERASE, 3, 6, ts=6, held=False),
+                  grec(ERASE, 0, 6, seq=5, ts=7, held=False),
+                  grec(REPORT, 5, 6, ts=8, held=False),
+                  grec(ERASE, 5, 5, seq=2, ts=9)],
+        # records about the founder, a self-removal, a learner's grant
+        'founder-and-self': [grec(ROLE, 0, 1, FAC, 1, 1),
+                             grec(ROLE, 1, 0, LRN, 1, 2),
+                             grec(REMOVE, 1, 0, seq=2, ts=3),
+                             grec(REMOVE, 1, 1, seq=3, ts=4),
+                             grec(ROLE, 4, 4, FAC, 1, 5)],
+        # a demoted facilitator's back-dated record (ts before the
+        # demotion, seq after what it saw)
+        'back-dated': [grec(ROLE, 0, 1, FAC, 1, 1),
+                       grec(ROLE, 0, 1, LRN, 2, 5, anchor=1),
+                       grec(HIDE, 1, 3, seq=2, ts=3),
+                       grec(ROLE, 1, 2, FAC, 3, 4)],
+    }
+    for n, recs in govs.items():
+        write('gov', n, b'\x00' + b''.join(recs))
+    write('gov', 'no-founder', b'\x06' + b''.join(govs['grants']))
+    write('gov', 'founder-3', b'\x03' + b''.join(govs['founder-and-self']))
+
+    # zap: ZAP requests (RFC 27) in fuzz_zap.c's form: a flags byte (bit
+    # 0 allow, bits 1-2 repeats), then 2-byte-length frames.
+    def zap(flags, *fs):
+        return bytes([flags]) + frames(*fs)
+
+    ckey = bytes(range(32))
+    zreq = [b'1.0', b'1', b'stoa', b'127.0.0.1', b'', b'CURVE', ckey]
+    write('zap', 'curve-allow', zap(1, *zreq))
+    write('zap', 'curve-refuse', zap(0, *zreq))
+    write('zap', 'curve-x4', zap(7, *zreq))
+    write('zap', 'null', zap(1, *zreq[:5], b'NULL'))
+    write('zap', 'plain', zap(1, *zreq[:5], b'PLAIN', b'user', b'pass'))
+    write('zap', 'curve-key-31', zap(1, *zreq[:6], ckey[:31]))
+    write('zap', 'curve-extra', zap(1, *zreq, b'extra', b''))
+    write('zap', 'curve-nul', zap(1, *zreq[:5], b'CURVE\0x', ckey))
+    write('zap', 'version-2', zap(1, b'2.0', *zreq[1:]))
+    write('zap', 'five-frames', zap(3, *zreq[:5]))
+    write('zap', 'one-frame', zap(1, b'1.0'))
+    write('zap', 'rid-63', zap(1, b'1.0', b'r' * 63, *zreq[2:]))
+    write('zap', 'rid-64', zap(1, b'1.0', b'r' * 64, *zreq[2:]))
+    write('zap', 'rid-65', zap(1, b'1.0', b'r' * 65, *zreq[2:]))
+    write('zap', 'addr-long', zap(1, *zreq[:3], b'a' * 200, *zreq[4:]))
 
     # control: the daemon's control requests (node/daemon.h).
     write('control', 'nudge', b'N' + A + struct.pack('>Q', 2) + ids['post-seq2'])
