@@ -352,6 +352,19 @@ static int check_role(json_t *o, const char *kind, struct err *e)
 	return 0;
 }
 
+/* 1 if s (n bytes) is made of the URL-safe base64 alphabet only
+ * (RFC 4648 section 5, no padding). */
+static int is_b64url(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
 static int check_report(json_t *o, const char *kind, struct err *e)
 {
 	json_t *cat, *list, *v;
@@ -377,6 +390,9 @@ static int check_report(json_t *o, const char *kind, struct err *e)
 			return err_set(e, STOA_EPROTO, "%s: 'sealed' items must be "
 				       "{\"to\": key, \"box\": base64}", kind);
 		n = json_string_length(json_object_get(v, "box"));
+		if (!is_b64url(json_string_value(json_object_get(v, "box")), n))
+			return err_set(e, STOA_EPROTO, "%s: a sealed 'box' must "
+				       "be unpadded URL-safe base64", kind);
 		/* unpadded base64 of PAYLOAD_SEAL_OVERHEAD..PAYLOAD_BOX_MAX */
 		if (n < (PAYLOAD_SEAL_OVERHEAD * 4 + 2) / 3 ||
 		    n > (PAYLOAD_BOX_MAX * 4 + 2) / 3)

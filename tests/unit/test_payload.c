@@ -302,6 +302,54 @@ static void test_kudos(void)
 	    "kudos: 'reason' must be a string");
 }
 
+/* The governance kinds (10..15): what makes a record valid (stored and
+ * relayed), whatever its effect (docs/governance.md). */
+static void test_governance(void)
+{
+	char big[1100], js[1400];
+
+	OK(ENTRY_KIND_ROLE, "{'member':'" H64 "','role':'mentor','seen':0}");
+	OK(ENTRY_KIND_ROLE, "{'member':'" H64 "','role':'facilitator','seen':7,"
+	   "'replaces':['" H64 "'],'reason':'runs the club'}");
+	BAD(ENTRY_KIND_ROLE, "{'member':'" H64 "','role':'admin','seen':0}",
+	    "role: 'role' must be one of learner, mentor, facilitator");
+	BAD(ENTRY_KIND_ROLE, "{'member':'" H64 "','role':'mentor'}",
+	    "role: missing field 'seen'");
+	BAD(ENTRY_KIND_ROLE, "{'member':'" H64 "','role':'mentor','seen':-1}",
+	    "role: 'seen' must be an integer from 0");
+	BAD(ENTRY_KIND_ROLE, "{'member':'" H64 "','role':'mentor','seen':1,"
+	    "'replaces':['xyz']}", "role: 'replaces' must list entry ids");
+	BAD(ENTRY_KIND_ROLE, "{'member':'" H64 "','role':'mentor','seen':1,"
+	    "'replaces':'" H64 "'}", "role: 'replaces' must be a list of 0 to 16");
+	OK(ENTRY_KIND_HIDE, "{'target':'" H64 "'}");
+	OK(ENTRY_KIND_UNHIDE, "{'target':'" H64 "','reason':'was fine'}");
+	OK(ENTRY_KIND_ERASE, "{'target':'" H64 "','reason':'my phone number'}");
+	BAD(ENTRY_KIND_ERASE, "{'reason':'x'}", "erase: missing field 'target'");
+	memset(big, 'r', 1025);
+	big[1025] = '\0';
+	snprintf(js, sizeof(js), "{'target':'" H64 "','reason':'%s'}", big);
+	BAD(ENTRY_KIND_HIDE, js, "hide: 'reason' must be at most 1024 bytes");
+	OK(ENTRY_KIND_REPORT, "{'target':'" H64 "','category':'spam'}");
+	OK(ENTRY_KIND_REPORT, "{'target':'" H64 "','category':'personal-info',"
+	   "'sealed':[{'to':'" H64 "','box':'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}]}");
+	BAD(ENTRY_KIND_REPORT, "{'target':'" H64 "','category':'rude'}",
+	    "report: 'category' must be one of");
+	BAD(ENTRY_KIND_REPORT, "{'target':'" H64 "','category':'spam',"
+	    "'sealed':[{'to':'" H64 "','box':'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+'}]}",
+	    "report: a sealed 'box' must be unpadded URL-safe base64");
+	BAD(ENTRY_KIND_REPORT, "{'target':'" H64 "','category':'spam',"
+	    "'sealed':[{'to':'" H64 "','box':'AAAA'}]}",
+	    "report: a sealed 'box' must hold 48 to 1072 bytes");
+	BAD(ENTRY_KIND_REPORT, "{'target':'" H64 "','category':'spam',"
+	    "'sealed':[{'box':'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}]}", "report: missing field 'to'");
+	OK(ENTRY_KIND_REMOVE, "{'member':'" H64 "','seq':3,'reason':'left'}");
+	BAD(ENTRY_KIND_REMOVE, "{'member':'" H64 "','seq':3}",
+	    "remove: missing field 'reason'");
+	BAD(ENTRY_KIND_REMOVE, "{'member':'" H64 "','seq':3,'reason':''}",
+	    "remove: 'reason' must not be empty");
+	OPAQUE(ENTRY_KIND_MAX_KNOWN + 1, "{'epoch':1}");
+}
+
 static void test_general(void)
 {
 	static char big[ENTRY_MAX_PAYLOAD + 2];
@@ -605,6 +653,7 @@ int main(void)
 	test_feedback();
 	test_mentoring();
 	test_kudos();
+	test_governance();
 	test_general();
 	test_out_object();
 	test_encode();
