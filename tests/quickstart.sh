@@ -95,7 +95,8 @@ install_missing() {
 	for pkg in "${packages[@]}"; do
 		status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
 		case "$status" in
-		*'install ok installed'*) ;;
+		# (triggers pending: another dpkg is at work, it is there)
+		*'install ok installed'* | *'install ok triggers-'*) ;;
 		*) missing+=("$pkg") ;;
 		esac
 	done
@@ -109,7 +110,10 @@ install_missing() {
 		as_root=(sudo)
 	fi
 	say "installing missing packages: ${missing[*]}"
-	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+	# another dpkg (unattended-upgrades at boot, a package test) may hold
+	# the lock for a while: wait for it rather than fail
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get -o DPkg::Lock::Timeout=300 update
 	# The tests run their own avahi-daemons inside network namespaces;
 	# installing the package must not start one on this machine's own
 	# network. A policy-rc.d that says "no" is put in place for the
@@ -120,7 +124,8 @@ install_missing() {
 			own_policy=1
 	fi
 	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y --no-install-recommends "${missing[@]}" || status=$?
+		apt-get -o DPkg::Lock::Timeout=300 install -y \
+		--no-install-recommends "${missing[@]}" || status=$?
 	if [ "$own_policy" -eq 1 ]; then
 		"${as_root[@]}" rm -f "$policy"
 	fi
