@@ -344,9 +344,10 @@ static int scrub_erased(struct store *s, int *posts, struct err *e)
 	return rc;
 }
 
-/* A removed member's entries after its cut-off leave the store. */
+/* A removed member's entries after its cut-off leave the store; *cut
+ * counts them. */
 static int cut_removed(struct store *s, const struct gov_member *m,
-		       struct err *e)
+		       int *cut, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc = 0;
@@ -366,6 +367,8 @@ static int cut_removed(struct store *s, const struct gov_member *m,
 		rc = exec_bound(s, "DELETE FROM entries WHERE author = ?1 AND "
 				"seq > ?3", m->key, KEY_PUBLIC_LEN, NULL, 0,
 				(sqlite3_int64)m->cut, e);
+	if (rc == 0)
+		*cut += sqlite3_changes(s->db);
 	if (rc == 0)
 		rc = exec_bound(s, "DELETE FROM forks WHERE author = ?1 AND "
 				"seq > ?3", m->key, KEY_PUBLIC_LEN, NULL, 0,
@@ -426,7 +429,9 @@ void gov_store_uncache(struct store *s)
 	s->gov_dirty = 0;
 }
 
-int gov_store_apply(struct store *s, struct err *e)
+/* One run of the rules and what they decide; *cut counts the entries a
+ * removal deleted (their records, if any, are gone: the rules run again). */
+static int apply_once(struct store *s, int *cut, struct err *e)
 {
 	uint8_t founder[KEY_PUBLIC_LEN];
 	struct loaded l;
@@ -434,8 +439,7 @@ int gov_store_apply(struct store *s, struct err *e)
 	size_t i;
 	int rc, posts = 0, has_founder;
 
-	if (!s->gov_dirty)
-		return 0;
+	*cut = 0;
 	s->gov_dirty = 0;
 	has_founder = store_founder(s, founder);
 	if ((rc = load(s, &l, e)) < 0)
@@ -448,7 +452,7 @@ int gov_store_apply(struct store *s, struct err *e)
 		rc = scrub_erased(s, &posts, e);
 	for (i = 0; rc == 0 && i < gs.nmembers; i++)
 		if (gs.members[i].removed)
-			rc = cut_removed(s, &gs.members[i], e);
+			rc = cut_removed(s, &gs.members[i], cut, e);
 	/* merged into one segment, the FTS index keeps no word of an
 	 * erased post (a 'delete' alone only adds a tombstone) */
 	if (rc == 0 && posts)
@@ -459,6 +463,23 @@ int gov_store_apply(struct store *s, struct err *e)
 	gov_state_release(&gs);
 out:
 	loaded_free(&l);
+	return rc;
+}
+
+int gov_store_apply(struct store *s, struct err *e)
+{
+	int rc = 0, cut = 1, runs;
+
+	if (!s->gov_dirty)
+		return 0;
+	/* A cut deletes entries the run just judged with (a removed
+	 * member's later records, erasures' targets): the rules run again
+	 * over what stays, so the state is that of the entries held. The
+	 * second run almost always cuts nothing (it would take a deleted
+	 * record that had voided another removal); at the bound, the next
+	 * commit that runs the rules settles it. */
+	for (runs = 0; rc == 0 && cut && runs < 4; runs++)
+		rc = apply_once(s, &cut, e);
 	return rc;
 }
 
