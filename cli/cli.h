@@ -183,6 +183,9 @@ int cli_set_int(json_t *obj, const char *key, uint64_t v, struct err *e);
  * Encodes obj as a payload of kind, appends it to the member's feed and
  * prints the new entry id (64 hex) alone on a line. Borrows obj.
  */
+/* Tells a daemon serving this home that its member's feed grew (after a
+ * batch of appends commits; cli_append does it for a single one). */
+void cli_nudge(struct cli *c);
 int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 	       uint8_t id_out[ENTRY_ID_LEN], struct err *e);
 
@@ -241,6 +244,19 @@ int cli_gov_target(struct cli *c, const char *arg, const char *what,
 int cli_gov_reason(json_t *o, const char *reason, struct err *e);
 
 /* A member's name, cleaned, or "[1a2b3c4d]" if it has none. */
+/*
+ * The rotation of the community secret that goes with a removal (kind
+ * epoch: docs/governance.md, "Rotation"), into *out: a new random secret
+ * for the epoch after the highest this node knows (*epoch), sealed to
+ * every member whose feed the store holds and who is not removed, but
+ * except (the member being removed), with reason (may be NULL); the
+ * writer is among them, so its
+ * own node adopts the rotation like any other. STOA_EINVAL, with nothing
+ * built, if more than PAYLOAD_EPOCH_SEALS_MAX members remain.
+ */
+int cli_gov_rotation(struct cli *c, const uint8_t except[KEY_PUBLIC_LEN],
+		     const char *reason, json_t **out, uint32_t *epoch,
+		     struct err *e);
 void cli_gov_print_name(FILE *f, struct cli *c,
 			const uint8_t pk[KEY_PUBLIC_LEN]);
 

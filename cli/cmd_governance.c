@@ -1,7 +1,8 @@
 /*
  * governance: the community's governance history as this node holds it,
  * newest first: when, who, what (a role given, a post hidden, unhidden or
- * erased, a member removed, or only "a report on <id>": a report's text
+ * erased, a member removed, the secret rotated, or only "a report on
+ * <id>": a report's text
  * is sealed to the facilitators and its category is not shown), why (the
  * record's reason) and what the rules made of it ("applied", or why not:
  * "no authority", "voided", ...). Text mode is a table whose columns fit
@@ -21,11 +22,13 @@ static const char help[] =
 	"\n"
 	"Lists the governance records this node holds, newest first: when,\n"
 	"who wrote it, what it does (\"role Ben -> mentor\", \"hide 1a2b3c4d\",\n"
-	"\"unhide ...\", \"erase ...\", \"remove Ben after seq 12\", or \"a report\n"
-	"on 1a2b3c4d\": a report's text is for the facilitators only), its\n"
-	"effect (\"applied\", or why not: \"no authority\", \"voided\", \"founder\",\n"
-	"\"self\", \"not erasable\", \"unknown target\", \"removed\"), how far it\n"
-	"has spread (SPREAD: of the nodes this node met, how many held it when\n"
+	"\"unhide ...\", \"erase ...\", \"remove Ben after seq 12\", \"rotation to\n"
+	"epoch 2, sealed to 11\" members, or \"a report on 1a2b3c4d\": a\n"
+	"report's text is for the facilitators only), its effect (\"applied\",\n"
+	"or why not: \"no authority\", \"voided\", \"founder\", \"self\", \"not\n"
+	"erasable\", \"unknown target\", \"removed\", \"sealed to a removed\n"
+	"member\", \"superseded\"), how far it has spread (SPREAD: of the\n"
+	"nodes this node met that were not removed, how many held it when\n"
 	"last met, as 'stoa serve' and 'stoa sync' record it) and why (its\n"
 	"reason). Below the table: each record some of those nodes still\n"
 	"lack, with them and when each was last seen (a removal takes effect\n"
@@ -54,6 +57,10 @@ static void what_of(const json_t *row, char *out, size_t cap)
 			 who, row_int(row, "cut", 0));
 	else if (!strcmp(kind, "report"))
 		snprintf(out, cap, "a report on %.8s", target);
+	else if (!strcmp(kind, "epoch"))
+		snprintf(out, cap, "rotation to epoch %" JSON_INTEGER_FORMAT
+			 ", sealed to %" JSON_INTEGER_FORMAT,
+			 row_int(row, "epoch", 0), row_int(row, "sealed_to", 0));
 	else
 		snprintf(out, cap, "%s %.8s", kind, target);
 }

@@ -57,6 +57,10 @@ int cmd_invite(struct cli *c, int argc, char **argv)
 	rc = cli_open(c, &e);
 	if (rc < 0)
 		return cli_finish(rc, &e, usage);
+	/* a rotation held but not adopted yet (no daemon ran since): its
+	 * code, if this member's key can open it now */
+	if (home_adopt(&c->home, &e) < 0)
+		err_clear(&e);
 	invite_encode(&c->home.community, code);
 	fputs("stoa: this code carries the community secret: share it only "
 	      "with members\n", stderr);

@@ -3,9 +3,13 @@
  * record (docs/governance.md). The record keeps the member's entries up
  * to the last one this node holds ("seq", the cut-off); every node that
  * gets it drops the member's later entries, refuses new ones and no
- * longer connects to the member's node. Refused before anything is
- * written: a writer who is no facilitator, the founder, oneself, an
- * unknown member, a member already removed, no reason given.
+ * longer connects to the member's node. In the same transaction, a
+ * rotation record gives the community a new secret, sealed to every
+ * member who remains (cli_gov_rotation); this node moves to it at once
+ * (home_adopt), so `stoa invite` prints the new epoch's code. Refused
+ * before anything is written: a writer who is no facilitator, the
+ * founder, oneself, an unknown member, a member already removed, no
+ * reason given, more members left than a rotation can be sealed to.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -21,18 +25,23 @@ static const char help[] =
 	"usage: stoa remove MEMBER --reason REASON\n"
 	"\n"
 	"Removes MEMBER (a display name, or a key prefix of 8 or more hex\n"
-	"characters) from the community, and prints the new record's id.\n"
-	"Only a facilitator can, and the founder cannot be removed, nor can\n"
-	"you remove yourself. MEMBER's entries this node holds stay; every\n"
-	"node the record reaches drops MEMBER's later entries, takes no new\n"
-	"ones and stops connecting to MEMBER's node. It cannot be undone.\n"
+	"characters) from the community, and prints the ids of the removal\n"
+	"and of the rotation that goes with it. Only a facilitator can, and\n"
+	"the founder cannot be removed, nor can you remove yourself.\n"
+	"MEMBER's entries this node holds stay; every node the record\n"
+	"reaches drops MEMBER's later entries, takes no new ones and stops\n"
+	"connecting to MEMBER's node. The community secret is rotated: a\n"
+	"new one, sealed to every other member, which their nodes adopt\n"
+	"when they receive it; the old invite code no longer lets anyone\n"
+	"in (`stoa invite` prints the new one). It cannot be undone.\n"
 	"\n"
 	"  --reason REASON   why (required; one line, at most 1024 bytes)\n";
 
-/* Every check, then the record {member, seq, reason}; *seq the cut-off. */
-static int write_remove(struct cli *c, const char *who, const char *reason,
+/* Every check, then the record {member, seq, reason} into *out; *seq
+ * the cut-off. */
+static int build_remove(struct cli *c, const char *who, const char *reason,
 			uint8_t member[KEY_PUBLIC_LEN], uint64_t *seq,
-			struct err *e)
+			json_t **out, struct err *e)
 {
 	uint8_t founder[KEY_PUBLIC_LEN], head[ENTRY_ID_LEN];
 	int removed, rc;
@@ -59,9 +68,42 @@ static int write_remove(struct cli *c, const char *who, const char *reason,
 		rc = cli_set_int(o, "seq", *seq, e);
 	if (rc == 0)
 		rc = cli_gov_reason(o, reason, e);
+	if (rc < 0) {
+		json_decref(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+/* The removal and its rotation, in one transaction; then this node
+ * moves to the new epoch. */
+static int write_remove(struct cli *c, const char *who, const char *reason,
+			uint8_t member[KEY_PUBLIC_LEN], uint64_t *seq,
+			uint32_t *epoch, struct err *e)
+{
+	json_t *rm = NULL, *rot = NULL;
+	int rc;
+
+	if ((rc = build_remove(c, who, reason, member, seq, &rm, e)) < 0 ||
+	    (rc = cli_gov_rotation(c, member, reason, &rot, epoch, e)) < 0 ||
+	    (rc = cli_unlock(c, e)) < 0 ||
+	    (rc = store_begin(c->home.store, e)) < 0)
+		goto out;
+	rc = cli_append(c, ENTRY_KIND_REMOVE, rm, NULL, e);
 	if (rc == 0)
-		rc = cli_append(c, ENTRY_KIND_REMOVE, o, NULL, e);
-	json_decref(o);
+		rc = cli_append(c, ENTRY_KIND_EPOCH, rot, NULL, e);
+	if (rc == 0)
+		rc = store_commit(c->home.store, e);
+	else
+		store_rollback(c->home.store);
+	if (rc == 0 && (rc = home_adopt(&c->home, e)) == 1)
+		rc = 0;
+	if (rc == 0)
+		cli_nudge(c);
+out:
+	json_decref(rm);
+	json_decref(rot);
 	return rc;
 }
 
@@ -75,6 +117,7 @@ int cmd_remove(struct cli *c, int argc, char **argv)
 	const char *reason = NULL;
 	uint8_t member[KEY_PUBLIC_LEN];
 	uint64_t seq = 0;
+	uint32_t epoch = 0;
 	struct err e;
 	int ch, rc;
 
@@ -94,13 +137,16 @@ int cmd_remove(struct cli *c, int argc, char **argv)
 		return cli_usage(usage, "--reason is required");
 
 	err_clear(&e);
-	rc = write_remove(c, argv[optind], reason, member, &seq, &e);
+	rc = write_remove(c, argv[optind], reason, member, &seq, &epoch, &e);
 	if (rc == 0) {
 		fputs("stoa: ", stderr);
 		cli_gov_print_name(stderr, c, member);
 		fprintf(stderr, " is removed: entries up to seq %" PRIu64
 			" stay; every node the record reaches drops the later "
 			"ones\n", seq);
+		fprintf(stderr, "stoa: the community secret is now epoch %" PRIu32
+			": the old invite code lets no one in; `stoa invite` "
+			"prints the new one\n", epoch);
 	}
 	return cli_finish(rc, &e, usage);
 }

@@ -22,10 +22,12 @@ static const char help[] =
 	"after the key when the key file is protected by one. The role is the\n"
 	"one the community's facilitators gave you (learner until one does;\n"
 	"the founder is always a facilitator); \"removed after seq N\" if they\n"
-	"removed you.\n"
+	"removed you. The community's epoch counts the rotations of its\n"
+	"secret this node moved to (one after each removal).\n"
 	"\n"
-	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"home\",\"seq\",\n"
-	"           \"passphrase\"}, and \"removed\":true and \"cut\" if removed\n";
+	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"epoch\",\n"
+	"           \"home\",\"seq\",\"passphrase\"}, and \"removed\":true and\n"
+	"           \"cut\" if removed\n";
 
 struct me {
 	const char *key;  /* my key hex */
@@ -78,9 +80,11 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	cut = row_int(me.row, "cut", 0);
 
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:b}",
 				      "key", key, "name", name, "role", role,
 				      "community", c->home.community.name,
+				      "epoch",
+				      (json_int_t)c->home.community.epoch,
 				      "home", c->dir, "seq", (json_int_t)seq,
 				      "passphrase", c->home.locked);
 
@@ -104,6 +108,8 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	printf("\nkey        %s%s\ncommunity  ", key,
 	       c->home.locked ? " (passphrase)" : "");
 	print_text(stdout, c->home.community.name, 0, NULL);
+	if (c->home.community.epoch)
+		printf(" (epoch %" PRIu32 ")", c->home.community.epoch);
 	fputs("\nhome       ", stdout);
 	print_text(stdout, c->dir, 0, NULL);
 	printf("\nentries    %" PRIu64 "\n", seq);

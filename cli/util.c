@@ -425,15 +425,19 @@ int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 	printf("%s\n", hex);
 	if (id_out)
 		memcpy(id_out, id, ENTRY_ID_LEN);
-	{
-		/* a running daemon passes the new entry on at once */
-		struct msg_head h;
-
-		memcpy(h.author, c->home.key.pk, KEY_PUBLIC_LEN);
-		if (store_head(c->home.store, h.author, &h.seq, h.id, NULL) == 0)
-			daemon_nudge(c->dir, &h);
-	}
+	if (!store_in_batch(c->home.store))
+		cli_nudge(c);
 	return 0;
+}
+
+void cli_nudge(struct cli *c)
+{
+	/* a running daemon passes the new entry on at once */
+	struct msg_head h;
+
+	memcpy(h.author, c->home.key.pk, KEY_PUBLIC_LEN);
+	if (store_head(c->home.store, h.author, &h.seq, h.id, NULL) == 0)
+		daemon_nudge(c->dir, &h);
 }
 
 int cli_parse_json_only(int argc, char **argv, const char *usage,

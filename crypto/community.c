@@ -178,7 +178,7 @@ static size_t community_file_encode(uint8_t out[COMMUNITY_FILE_MAX],
 	if (name_check_bytes((const uint8_t *)c->name, n, NULL) != 0)
 		return 0;
 	memcpy(out, COMMUNITY_FILE_MAGIC, 8);
-	out[8] = c->founded ? COMMUNITY_FILE_VERSION : 1;
+	out[8] = c->founded ? 2 : 1; /* 3 if there are past epochs */
 	out[9] = (uint8_t)n;
 	memcpy(out + 10, c->name, n);
 	n += 10;
@@ -188,7 +188,20 @@ static size_t community_file_encode(uint8_t out[COMMUNITY_FILE_MAX],
 		n += INVITE_FOUNDED_LEN;
 	}
 	memcpy(out + n, c->secret, COMMUNITY_SECRET_LEN);
-	return n + COMMUNITY_SECRET_LEN;
+	n += COMMUNITY_SECRET_LEN;
+	if (c->founded && c->npast) {
+		size_t i;
+
+		out[8] = 3;
+		out[n++] = (uint8_t)c->npast;
+		for (i = 0; i < c->npast; i++) {
+			put_be32(out + n, c->past[i].epoch);
+			memcpy(out + n + 4, c->past[i].secret,
+			       COMMUNITY_SECRET_LEN);
+			n += 4 + COMMUNITY_SECRET_LEN;
+		}
+	}
+	return n;
 }
 
 int community_file_write(const char *path, const struct community *c,
@@ -203,6 +216,22 @@ int community_file_write(const char *path, const struct community *c,
 		return err_set(e, STOA_EINVAL,
 			       "cannot write '%s': invalid community name", path);
 	rc = secret_file_write(path, raw, len, e);
+	bytes_wipe(raw, sizeof(raw));
+	return rc;
+}
+
+int community_file_replace(const char *path, const struct community *c,
+			   struct err *e)
+{
+	uint8_t raw[COMMUNITY_FILE_MAX];
+	size_t len;
+	int rc;
+
+	len = community_file_encode(raw, c);
+	if (len == 0)
+		return err_set(e, STOA_EINVAL,
+			       "cannot write '%s': invalid community name", path);
+	rc = secret_file_replace(path, raw, len, e);
 	bytes_wipe(raw, sizeof(raw));
 	return rc;
 }
@@ -234,7 +263,7 @@ int community_file_decode(const uint8_t *p, size_t len, struct community *c,
 	if (!magic || memcmp(magic, COMMUNITY_FILE_MAGIC, 8) != 0)
 		return err_set(e, STOA_EPROTO,
 			       "not a stoa community file (bad magic)");
-	if (version != 1 && version != COMMUNITY_FILE_VERSION)
+	if (version < 1 || version > COMMUNITY_FILE_VERSION)
 		return err_set(e, STOA_EPROTO,
 			       "community file version %u is not supported (this is version %d)",
 			       (unsigned)version, COMMUNITY_FILE_VERSION);
@@ -249,6 +278,21 @@ int community_file_decode(const uint8_t *p, size_t len, struct community *c,
 		tmp.epoch = reader_u32(&r);
 	}
 	reader_copy(&r, tmp.secret, sizeof(tmp.secret));
+	if (version == 3) {
+		size_t i;
+
+		tmp.npast = reader_u8(&r);
+		if (tmp.npast < 1 || tmp.npast > COMMUNITY_PAST_MAX) {
+			rc = err_set(e, STOA_EPROTO, "community file is damaged "
+				     "(%zu past epochs)", tmp.npast);
+			goto out;
+		}
+		for (i = 0; i < tmp.npast; i++) {
+			tmp.past[i].epoch = reader_u32(&r);
+			reader_copy(&r, tmp.past[i].secret,
+				    COMMUNITY_SECRET_LEN);
+		}
+	}
 	if (reader_finish(&r) != 0) {
 		rc = err_set(e, STOA_EPROTO,
 			     "community file is damaged (wrong length %zu for a %u-byte name)",
@@ -470,6 +514,43 @@ void community_derive(const struct community *c, uint64_t purpose,
 	founded_root(c, root);
 	crypto_kdf_derive_from_key(out, 32, purpose, "stoacomm", root);
 	sodium_memzero(root, sizeof(root));
+}
+
+void community_past_get(const struct community *c, size_t i,
+			struct community *out)
+{
+	*out = *c;
+	out->epoch = c->past[i].epoch;
+	memcpy(out->secret, c->past[i].secret, COMMUNITY_SECRET_LEN);
+	sodium_memzero(out->past, sizeof(out->past));
+	out->npast = 0;
+}
+
+void community_move(struct community *c, uint32_t epoch,
+		    const uint8_t secret[COMMUNITY_SECRET_LEN])
+{
+	struct community_past cur;
+	size_t i, j;
+
+	cur.epoch = c->epoch;
+	memcpy(cur.secret, c->secret, COMMUNITY_SECRET_LEN);
+	/* the new epoch leaves the past list, if it was there */
+	for (i = j = 0; i < c->npast; i++)
+		if (c->past[i].epoch != epoch ||
+		    sodium_memcmp(c->past[i].secret, secret,
+				  COMMUNITY_SECRET_LEN) != 0)
+			c->past[j++] = c->past[i];
+	c->npast = j;
+	if (c->npast == COMMUNITY_PAST_MAX)
+		c->npast--;
+	memmove(&c->past[1], &c->past[0], c->npast * sizeof(c->past[0]));
+	c->past[0] = cur;
+	c->npast++;
+	sodium_memzero(&c->past[c->npast],
+		       (COMMUNITY_PAST_MAX - c->npast) * sizeof(c->past[0]));
+	c->epoch = epoch;
+	memcpy(c->secret, secret, COMMUNITY_SECRET_LEN);
+	sodium_memzero(&cur, sizeof(cur));
 }
 
 void community_server_keypair(const struct community *c, uint8_t pk[32],

@@ -283,6 +283,12 @@ static void drop_removed(struct daemon *d)
 		    store_member_removed(d->h->store, p->r.peer_node))
 			peer_drop(p, STOA_EPERM, "this member was removed from "
 				  "the community");
+		/* moving to a new epoch: meanwhile only the members it
+		 * names are told of it */
+		else if (peer_in_session(p) && p->r.got_hello && d->rekey_ms &&
+			 !epoch_named(d, p->r.peer_node))
+			peer_drop(p, STOA_EPERM, "its member is not named in the "
+				  "rotation of the community secret");
 	}
 }
 
@@ -527,6 +533,7 @@ static void pollset_build(struct daemon *d, struct pollset *ps)
 	}
 	if (d->backlog && ps->timeout > DAEMON_DRAIN_MS)
 		ps->timeout = DAEMON_DRAIN_MS;
+	ps->timeout = epoch_timeout(d, ps->timeout);
 	/* the gap after a long pass: only signals wake the loop, the
 	 * frames wait in libzmq */
 	ps->npoll = ps->ns;
@@ -574,6 +581,7 @@ static void woken(struct daemon *d, struct pollset *ps)
 static void housekeeping(struct daemon *d)
 {
 	drop_removed(d); /* a removal a local command wrote, too */
+	epoch_tick(d);
 	if (d->router && clock_mono_ms() - d->ping_ms >= DAEMON_PING_MS)
 		incoming_probe(d, NULL);
 	ratelog_tick(d, 0);

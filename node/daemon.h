@@ -46,6 +46,13 @@
 /* How often a settled session's hold of the governance feeds is recorded
  * (store_peer_seen, for `stoa governance`), at most. */
 #define DAEMON_SPREAD_MS 10000
+/* A rotation adopted: the sessions of the old epoch have this long to
+ * pass it on before the node moves to the new keys (DAEMON_REKEY_MS),
+ * and the listening socket is bound again within DAEMON_REBIND_MS (the
+ * old one lets go of the port asynchronously). */
+#define DAEMON_REKEY_MS 2000
+#define DAEMON_REBIND_MS 5000
+#define DAEMON_REBIND_POLL_MS 20
 #define DAEMON_SPREAD_FEEDS 256 /* governance authors recorded per peer */
 #define DAEMON_DAY_MS 86400000ull /* discovery's record is new each day */
 #define DAEMON_DIAL_GRACE_MS 1500   /* a node found by mDNS whose key is

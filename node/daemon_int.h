@@ -14,6 +14,8 @@
  *   control.c       the control socket: server, request codec, client,
  *                   status JSON
  *   dial.c          the nodes discovery found, and which of them to dial
+ *   epoch.c         the keys of each epoch; a rotation adopted, and the
+ *                   move to its keys
  */
 #ifndef STOA_DAEMON_INT_H
 #define STOA_DAEMON_INT_H
@@ -128,6 +130,9 @@ struct peer {
 				       * began: restored if it rolls back */
 	uint8_t curve[KEY_PUBLIC_LEN]; /* accepted: its connection's CURVE
 				       * key, which its HELLO's node id is */
+	unsigned past;                /* dialed: 0 on this epoch's keys, i on
+				       * past epoch i-1's (its session shows
+				       * only what predates the rotation) */
 	uint64_t dropped_ms;          /* FAREWELL, DROPPED: since then */
 	struct repl r;
 	struct daemon *d;
@@ -174,6 +179,7 @@ struct found {
 	int peer;                     /* index of the peer dialing it, or -1 */
 	uint64_t retry_ms;            /* not reached: not dialed before this */
 	int dial_logged;              /* a failure to dial it was logged */
+	unsigned past;                /* found under past epoch i-1's tag, or 0 */
 };
 
 /* A member key refused at the handshake until a time (DAEMON_BAN_MS). */
@@ -198,6 +204,17 @@ struct daemon {
 	const struct daemon_opts *o;
 	struct transport_keys keys;
 	uint8_t hello_key[32];
+	/* the community file's past epochs (epoch.c): to reach the members
+	 * a rotation has not reached yet */
+	struct transport_keys past_keys[COMMUNITY_PAST_MAX];
+	uint8_t past_hello[COMMUNITY_PAST_MAX][32];
+	size_t npast;
+	struct replica rp_upto;       /* past epochs' sessions' view */
+	uint64_t rekey_ms;            /* a rotation adopted: new keys then */
+	uint64_t rebind_until_ms;     /* listening again: give up then */
+	uint32_t epoch_seen;          /* the rotation in force looked at */
+	uint8_t epoch_check[HASH_LEN]; /* last (adopted, or said why not) */
+	uint64_t adopt_retry_ms;      /* the file could not be written: then */
 	void *ctx;
 	void *router;                 /* listening socket, or NULL */
 	void *control;                /* control socket, or NULL */
@@ -286,9 +303,10 @@ int ratelog_allow(struct daemon *d, enum ratelog_kind k);
 void ratelog_tick(struct daemon *d, int final);
 
 /* peer.c */
-/* A new dialed peer for endpoint (its connection attempts start now). */
+/* A new dialed peer for endpoint (its connection attempts start now),
+ * with the keys of the current epoch (past 0) or of past epoch past-1. */
 struct peer *peer_dial(struct daemon *d, const char *endpoint,
-		       enum peer_kind kind, struct err *e);
+		       enum peer_kind kind, unsigned past, struct err *e);
 /* A free slot (or a dropped incoming peer's, freed), or NULL. */
 struct peer *peer_slot(struct daemon *d);
 void peer_free(struct peer *p);
@@ -315,6 +333,22 @@ void peer_read_monitor(struct peer *p);
 void peer_restarts(struct daemon *d);
 /* Passes on what waits in the outboxes: 1 if some still waits. */
 int peer_drain_all(struct daemon *d);
+
+/* epoch.c */
+/* The keys of the community file's current and past epochs. */
+int epoch_keys_init(struct daemon *d, struct err *e);
+void epoch_keys_wipe(struct daemon *d);
+/* A peer's keys: its epoch's server key with this member's pair. */
+const struct transport_keys *epoch_peer_keys(const struct peer *p);
+const uint8_t *epoch_peer_hello(const struct peer *p);
+/* 1 if node may hold a session on a past epoch: the rotation in force
+ * is sealed to it. */
+int epoch_named(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
+/* Every turn (serve): a rotation in force adopted, the move to its keys
+ * when due, the listening socket bound again. */
+void epoch_tick(struct daemon *d);
+/* How long the loop may wait while a move is due. */
+int epoch_timeout(const struct daemon *d, int timeout);
 
 /* incoming.c */
 /* Answers the ZAP requests (handshakes on the ROUTER): bans. */

@@ -158,14 +158,12 @@ int daemon_setup(struct daemon *d, struct err *e)
 
 	if (!d->o->once && (rc = lock_home(d, e)) < 0)
 		return rc;
-	if ((rc = transport_keys_init(&d->keys, &d->h->key, &d->h->community,
-				      e)) < 0)
-		return rc;
-	community_derive(&d->h->community, COMMUNITY_KEY_HELLO, d->hello_key);
-	buf_init(&d->scratch, MSG_MAX);
 	d->rp.store = d->h->store;
 	d->rp.grew = daemon_grew;
 	d->rp.arg = d;
+	if ((rc = epoch_keys_init(d, e)) < 0)
+		return rc;
+	buf_init(&d->scratch, MSG_MAX);
 	replica_ops_init(&d->ops, peer_send);
 	if ((rc = watch_signals(d, e)) < 0)
 		return rc;
@@ -178,7 +176,7 @@ int daemon_setup(struct daemon *d, struct err *e)
 	if (!d->o->once && (rc = control_open(d, e)) < 0)
 		return rc;
 	for (i = 0; i < d->o->npeers; i++)
-		if (!peer_dial(d, d->o->peers[i], PEER_STATIC, e))
+		if (!peer_dial(d, d->o->peers[i], PEER_STATIC, 0, e))
 			return e->code;
 	if (!d->o->once && d->router && d->o->discovery != DISCOVERY_OFF &&
 	    (rc = dial_start(d, e)) < 0)
@@ -209,8 +207,7 @@ void daemon_teardown(struct daemon *d)
 	if (d->lockfd >= 0)
 		close(d->lockfd);
 	buf_release(&d->scratch);
-	transport_keys_wipe(&d->keys);
-	bytes_wipe(d->hello_key, sizeof(d->hello_key));
+	epoch_keys_wipe(d);
 	store_busy_timeout(d->h->store, STORE_BUSY_TIMEOUT_MS);
 	if (d->signals) {
 		signal(SIGPIPE, d->old_pipe);

@@ -55,15 +55,22 @@ static struct found *found_slot(struct daemon *d, uint64_t now)
 }
 
 static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
-		       const char *endpoint)
+		       const char *endpoint, unsigned past)
 {
 	struct daemon *d = arg;
 	struct found *f = dial_found(d, node);
 	char hex[2 * KEY_PUBLIC_LEN + 1];
 	uint64_t now = clock_mono_ms();
 
-	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0)
+	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0 &&
+	    f->past == past)
 		return; /* told again: nothing new */
+	if (f && f->past != past && f->peer >= 0) {
+		/* it moved to another epoch: dial it with that one's keys */
+		peer_free(&d->peers[f->peer]);
+		f->peer = -1;
+		f->retry_ms = 0;
+	}
 	if (!f) {
 		if (!(f = found_slot(d, now)))
 			return;
@@ -77,9 +84,15 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 	}
 	f->gone = 0;
 	f->dial_logged = 0;
+	f->past = past;
 	snprintf(f->endpoint, sizeof(f->endpoint), "%s", endpoint);
 	hex_encode(hex, node, KEY_PUBLIC_LEN);
-	daemon_log(d, 0, "mDNS: found node %.8s at %s", hex, endpoint);
+	if (past)
+		daemon_log(d, 0, "mDNS: found node %.8s at %s, on epoch %u",
+			   hex, endpoint,
+			   (unsigned)d->h->community.past[past - 1].epoch);
+	else
+		daemon_log(d, 0, "mDNS: found node %.8s at %s", hex, endpoint);
 }
 
 static void disc_lost(void *arg, const uint8_t node[KEY_PUBLIC_LEN])
@@ -166,13 +179,21 @@ static int dial_node(struct daemon *d, struct found *f, int dials,
 	struct peer *p;
 	struct err e;
 
-	if (memcmp(d->h->key.pk, f->node, KEY_PUBLIC_LEN) > 0 &&
+	if (f->past && !epoch_named(d, f->node)) {
+		/* a node of a past epoch the rotation does not name (a
+		 * removed member, an identity made from an old invite):
+		 * nothing for it; looked at again later */
+		f->retry_ms = now + DAEMON_MDNS_BACKOFF_MS;
+		return 0;
+	}
+	/* a node of a past epoch cannot dial this one: always dialed */
+	if (!f->past && memcmp(d->h->key.pk, f->node, KEY_PUBLIC_LEN) > 0 &&
 	    now - f->found_ms < DAEMON_DIAL_GRACE_MS)
 		return 0; /* its turn to dial */
 	if (dials >= DAEMON_MDNS_DIALS_MAX)
 		return 0; /* room kept for incoming and static peers */
 	err_clear(&e);
-	p = peer_dial(d, f->endpoint, PEER_MDNS, &e);
+	p = peer_dial(d, f->endpoint, PEER_MDNS, f->past, &e);
 	if (!p) {
 		if (!f->dial_logged)
 			daemon_log(d, 1, "node %.8s: cannot dial %s: %s", hex,
@@ -279,6 +300,7 @@ int dial_start(struct daemon *d, struct err *e)
 	uint8_t tag[32];
 	const char *colon = strrchr(d->bound, ':');
 	unsigned long port;
+	size_t i;
 	char *end;
 	int rc;
 
@@ -301,6 +323,16 @@ int dial_start(struct daemon *d, struct err *e)
 	community_derive(&d->h->community, COMMUNITY_KEY_TAG, tag);
 	memcpy(c.tag, tag, DISCOVERY_TAG_LEN);
 	community_derive(&d->h->community, COMMUNITY_KEY_LAN, c.lan_key);
+	for (i = 0; i < d->h->community.npast && i < DISCOVERY_PAST_MAX; i++) {
+		struct community past;
+
+		community_past_get(&d->h->community, i, &past);
+		community_derive(&past, COMMUNITY_KEY_TAG, tag);
+		memcpy(c.past[i].tag, tag, DISCOVERY_TAG_LEN);
+		community_derive(&past, COMMUNITY_KEY_LAN, c.past[i].lan_key);
+		community_wipe(&past);
+	}
+	c.npast = i;
 	d->disc_day = clock_wall_ms() / DAEMON_DAY_MS;
 	rc = discovery_new(&d->disc, &c, &ev, e);
 	bytes_wipe(&c, sizeof(c));

@@ -69,9 +69,11 @@ enum discovery_mode {
 /* What the owner is told. node is the peer's member key. */
 struct discovery_events {
 	/* a node of the community is reachable at endpoint (again, or at
-	 * another address: the newest endpoint wins) */
+	 * another address: the newest endpoint wins); past 0: under this
+	 * epoch's tag, i: under conf.past[i-1]'s (a node a rotation has
+	 * not reached yet) */
 	void (*found)(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
-		      const char *endpoint);
+		      const char *endpoint, unsigned past);
 	/* the last service record of node went away */
 	void (*lost)(void *arg, const uint8_t node[KEY_PUBLIC_LEN]);
 	/* one line for the log (the backend in use changed, a problem) */
@@ -89,12 +91,22 @@ void discovery_id_open(const uint8_t lan_key[32],
 		       const uint8_t id[DISCOVERY_ID_LEN],
 		       uint8_t node[KEY_PUBLIC_LEN]);
 
+#define DISCOVERY_PAST_MAX 8        /* past epochs' tags browsed */
+
+/* A past epoch's tag and LAN key: its nodes are found, never published. */
+struct discovery_past {
+	uint8_t tag[DISCOVERY_TAG_LEN];
+	uint8_t lan_key[32];
+};
+
 struct discovery_conf {
 	enum discovery_mode mode;
 	uint8_t node[KEY_PUBLIC_LEN];       /* this node's member key */
 	uint8_t tag[DISCOVERY_TAG_LEN];     /* this community's tag */
 	uint8_t lan_key[32];                /* seals the node in "id" */
 	uint16_t port;                      /* the daemon's listen port */
+	struct discovery_past past[DISCOVERY_PAST_MAX]; /* newest first */
+	size_t npast;
 };
 
 struct discovery;

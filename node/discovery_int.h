@@ -56,6 +56,7 @@ struct service {
 	int resolved;                 /* node and endpoint are set */
 	uint8_t node[KEY_PUBLIC_LEN];
 	char endpoint[DISCOVERY_ENDPOINT_MAX];
+	unsigned past;                /* its tag: 0 this epoch's, i past i-1's */
 	uint64_t resolved_ms;         /* when it last resolved */
 	uint64_t bad_until_ms;        /* the owner could not reach it there */
 	uint64_t retry_ms;            /* unresolved: resolve again then */
@@ -66,6 +67,7 @@ struct node_rec {
 	int used;
 	uint8_t node[KEY_PUBLIC_LEN];
 	char endpoint[DISCOVERY_ENDPOINT_MAX]; /* told to the owner */
+	unsigned past;                /* ... with this (struct service) */
 	uint64_t stale_ms;            /* nonzero: lost at this time unless
 				       * a record of it shows up again */
 };

@@ -75,6 +75,8 @@ static int better(const struct service *a, const struct service *b,
 	bbad = b->bad_until_ms > now;
 	if (abad != bbad)
 		return !abad;
+	if (a->past != b->past) /* a node's record of this epoch first */
+		return a->past < b->past;
 	if ((a->proto == AVAHI_PROTO_INET) != (b->proto == AVAHI_PROTO_INET))
 		return a->proto == AVAHI_PROTO_INET;
 	return a->resolved_ms > b->resolved_ms;
@@ -120,10 +122,11 @@ static void node_update(struct discovery *d, const uint8_t node[KEY_PUBLIC_LEN])
 		n->endpoint[0] = '\0';
 	}
 	n->stale_ms = 0;
-	if (strcmp(n->endpoint, best->endpoint) != 0) {
+	if (strcmp(n->endpoint, best->endpoint) != 0 || n->past != best->past) {
 		snprintf(n->endpoint, sizeof(n->endpoint), "%s", best->endpoint);
+		n->past = best->past;
 		if (d->ev.found)
-			d->ev.found(d->ev.arg, node, n->endpoint);
+			d->ev.found(d->ev.arg, node, n->endpoint, n->past);
 	}
 }
 
@@ -321,6 +324,26 @@ static int endpoint_of(const AvahiAddress *a, AvahiIfIndex iface,
 	return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
+/* The LAN key of the epoch whose tag is tag (*past: 0 this one's, i past
+ * epoch i-1's), or NULL: another community's. */
+static const uint8_t *tag_key(const struct discovery *d,
+			      const uint8_t tag[DISCOVERY_TAG_LEN],
+			      unsigned *past)
+{
+	size_t i;
+
+	if (memcmp(tag, d->c.tag, DISCOVERY_TAG_LEN) == 0) {
+		*past = 0;
+		return d->c.lan_key;
+	}
+	for (i = 0; i < d->c.npast && i < DISCOVERY_PAST_MAX; i++)
+		if (memcmp(tag, d->c.past[i].tag, DISCOVERY_TAG_LEN) == 0) {
+			*past = (unsigned)i + 1;
+			return d->c.past[i].lan_key;
+		}
+	return NULL;
+}
+
 /* A resolver answered for s (found: a, port and txt are set). */
 static void on_resolve(struct discovery *d, struct service *s,
 		       AvahiResolverEvent event, const AvahiAddress *a,
@@ -333,6 +356,8 @@ static void on_resolve(struct discovery *d, struct service *s,
 	char endpoint[DISCOVERY_ENDPOINT_MAX];
 	int was = s->resolved;
 	uint8_t old[KEY_PUBLIC_LEN];
+	const uint8_t *lan_key = NULL;
+	unsigned past = 0;
 
 	memcpy(old, s->node, KEY_PUBLIC_LEN);
 	if (event != AVAHI_RESOLVER_FOUND) {
@@ -351,8 +376,8 @@ static void on_resolve(struct discovery *d, struct service *s,
 	    hex_exact(id_hex, id, DISCOVERY_ID_LEN) < 0 ||
 	    txt_get(txt, DISCOVERY_TXT_TAG, tag_hex, sizeof(tag_hex)) < 0 ||
 	    hex_exact(tag_hex, tag, DISCOVERY_TAG_LEN) < 0 ||
-	    memcmp(tag, d->c.tag, DISCOVERY_TAG_LEN) != 0 ||
-	    (discovery_id_open(d->c.lan_key, id, node), 0) ||
+	    !(lan_key = tag_key(d, tag, &past)) ||
+	    (discovery_id_open(lan_key, id, node), 0) ||
 	    memcmp(node, d->c.node, KEY_PUBLIC_LEN) == 0 ||
 	    endpoint_of(a, s->iface, port, endpoint, sizeof(endpoint)) < 0) {
 		/* another community, another version, ourselves, not stoa
@@ -368,6 +393,7 @@ static void on_resolve(struct discovery *d, struct service *s,
 		s->bad_until_ms = 0; /* somewhere new: worth a try */
 	memcpy(s->node, node, KEY_PUBLIC_LEN);
 	snprintf(s->endpoint, sizeof(s->endpoint), "%s", endpoint);
+	s->past = past;
 	s->resolved = 1;
 	s->resolved_ms = clock_mono_ms();
 	if (was && memcmp(old, node, KEY_PUBLIC_LEN) != 0)
@@ -437,7 +463,8 @@ void discovery_records_tick(struct discovery *d, uint64_t now)
 			if (d->nodes[i].used && !d->nodes[i].stale_ms &&
 			    d->ev.found)
 				d->ev.found(d->ev.arg, d->nodes[i].node,
-					    d->nodes[i].endpoint);
+					    d->nodes[i].endpoint,
+					    d->nodes[i].past);
 	}
 }
 

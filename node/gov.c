@@ -23,6 +23,8 @@ static const char *const effect_names[GOV_EFFECT_COUNT] = {
 	[GOV_NOT_ERASABLE] = "not erasable",
 	[GOV_UNKNOWN_TARGET] = "unknown target",
 	[GOV_REMOVED] = "removed",
+	[GOV_SEALED_REMOVED] = "sealed to a removed member",
+	[GOV_SUPERSEDED] = "superseded",
 };
 
 const char *gov_effect_name(enum gov_effect ef)
@@ -289,7 +291,8 @@ static int judge(struct gov_state *st, struct gov_rec *recs, size_t i,
 		r->effect = GOV_NO_AUTHORITY;
 		return 0;
 	}
-	if (r->kind == ENTRY_KIND_HIDE || r->kind == ENTRY_KIND_UNHIDE) {
+	if (r->kind == ENTRY_KIND_HIDE || r->kind == ENTRY_KIND_UNHIDE ||
+	    r->kind == ENTRY_KIND_EPOCH) {
 		r->effect = GOV_APPLIED;
 		return 0;
 	}
@@ -386,6 +389,46 @@ static int marks_make(struct gov_state *st, const struct gov_rec *recs,
 	return 0;
 }
 
+/*
+ * The rotation in force, judged on the final state: a rotation sealed to
+ * a member removed in the end would hand that member the secret, so it
+ * has no effect; of the others the highest epoch wins, then the lowest
+ * id (records are in (ts, id) order, ids unique).
+ */
+static void epoch_settle(struct gov_state *st, struct gov_rec *recs,
+			 size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		struct gov_rec *r = &recs[i];
+
+		if (r->kind != ENTRY_KIND_EPOCH || r->effect != GOV_APPLIED)
+			continue;
+		for (k = 0; k < r->nseals; k++) {
+			const struct gov_member *m =
+				gov_member_find(st, r->seals[k]);
+
+			if (m && m->removed) {
+				r->effect = GOV_SEALED_REMOVED;
+				break;
+			}
+		}
+		if (r->effect != GOV_APPLIED)
+			continue;
+		if (st->epoch_by == SIZE_MAX ||
+		    r->anchor > recs[st->epoch_by].anchor ||
+		    (r->anchor == recs[st->epoch_by].anchor &&
+		     memcmp(r->id, recs[st->epoch_by].id, ENTRY_ID_LEN) < 0)) {
+			if (st->epoch_by != SIZE_MAX)
+				recs[st->epoch_by].effect = GOV_SUPERSEDED;
+			st->epoch_by = i;
+		} else {
+			r->effect = GOV_SUPERSEDED;
+		}
+	}
+}
+
 int gov_resolve(struct gov_rec *recs, size_t n, const uint8_t *founder,
 		struct gov_state *st, struct err *e)
 {
@@ -395,6 +438,7 @@ int gov_resolve(struct gov_rec *recs, size_t n, const uint8_t *founder,
 	int rc = 0, again;
 
 	memset(st, 0, sizeof(*st));
+	st->epoch_by = SIZE_MAX;
 	if (n) /* recs may be NULL then: qsort's base may not */
 		qsort(recs, n, sizeof(*recs), rec_order);
 	voided = calloc(n + 1, 1);
@@ -424,6 +468,8 @@ int gov_resolve(struct gov_rec *recs, size_t n, const uint8_t *founder,
 			again = rc;
 		}
 	} while (again);
+	st->epoch_by = SIZE_MAX;
+	epoch_settle(st, recs, n);
 	rc = marks_make(st, recs, n, e);
 out:
 	free(voided);

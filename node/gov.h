@@ -23,6 +23,10 @@
  *     record cannot bring a lost authority back.
  *   - Records about the founder's role, a removal of the founder or of
  *     oneself, and an erasure of a governance record have no effect.
+ *   - A rotation (epoch record) needs a facilitator. Once the passes are
+ *     done, one sealed to a member removed in the end has no effect; of
+ *     the others, the highest epoch (then the lowest id) is in force and
+ *     the rest are superseded.
  * The result depends only on the set of records, never on the order they
  * arrived in.
  */
@@ -46,6 +50,8 @@ enum gov_effect {
 	GOV_UNKNOWN_TARGET,   /* erasure by a non-facilitator of an entry
 			       * not held: judged when it arrives */
 	GOV_REMOVED,          /* written after its author's removal */
+	GOV_SEALED_REMOVED,   /* a rotation sealed to a removed member */
+	GOV_SUPERSEDED,       /* a rotation another one replaced */
 	GOV_EFFECT_COUNT
 };
 
@@ -58,12 +64,17 @@ struct gov_rec {
 	uint8_t id[ENTRY_ID_LEN];
 	uint8_t author[KEY_PUBLIC_LEN];
 	uint64_t seq, ts;
-	uint8_t kind;                 /* ENTRY_KIND_ROLE .. _REMOVE */
-	uint8_t target[HASH_LEN];     /* member key (role, remove), else id */
+	uint8_t kind;                 /* ENTRY_KIND_ROLE .. _EPOCH */
+	uint8_t target[HASH_LEN];     /* member key (role, remove), epoch:
+				       * its check, else an entry id */
 	int role;                     /* role: GOV_ROLE_* */
-	uint64_t anchor;              /* role: "seen"; remove: "seq" */
+	uint64_t anchor;              /* role: "seen"; remove: "seq";
+				       * epoch: the epoch */
 	const uint8_t (*replaces)[ENTRY_ID_LEN]; /* role: borrowed */
 	size_t nreplaces;
+	const uint8_t (*seals)[KEY_PUBLIC_LEN]; /* epoch: the members it is
+						 * sealed to, borrowed */
+	size_t nseals;
 	/* in: the target entry, for hide/unhide/erase/report */
 	int target_held;
 	uint8_t target_author[KEY_PUBLIC_LEN];
@@ -96,6 +107,8 @@ struct gov_state {
 	struct gov_mark *hidden, *erased; /* sorted by target */
 	size_t nhidden, nerased;
 	size_t passes; /* how many passes the voiding took (for tests) */
+	size_t epoch_by; /* the rotation in force (record index), or
+			  * SIZE_MAX: the invite's epoch is */
 };
 
 /*

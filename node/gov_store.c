@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "b64.h"
 #include "gov.h"
 #include "payload.h"
 #include "store_int.h"
@@ -76,7 +77,8 @@ int store_founder_set(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 struct loaded {
 	struct gov_rec *v;    /* reordered by gov_resolve: user is i */
 	char **effect;        /* [i]: record i's stored effect, or NULL */
-	uint8_t (*ids)[ENTRY_ID_LEN]; /* every id "replaces" lists */
+	uint8_t (*ids)[ENTRY_ID_LEN]; /* every id "replaces" lists, and
+				       * every member a rotation seals to */
 	size_t n, nids;
 };
 
@@ -92,28 +94,33 @@ static void loaded_free(struct loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Counts the ids of a "replaces" JSON list (NULL: none). */
-static size_t replaces_count(const char *text)
+/* Counts the items of a JSON list (NULL: none), up to max. */
+static size_t list_count(const char *text, size_t max)
 {
 	json_t *a = text ? json_loads(text, 0, NULL) : NULL;
 	size_t n = json_is_array(a) ? json_array_size(a) : 0;
 
 	json_decref(a);
-	return n > PAYLOAD_REPLACES_MAX ? PAYLOAD_REPLACES_MAX : n;
+	return n > max ? max : n;
 }
 
-static void replaces_parse(const char *text, uint8_t (*out)[ENTRY_ID_LEN],
-			   size_t *n)
+/* The 32-byte values of a JSON list, at most max: each item itself (a
+ * role's "replaces") or, with field, its item's field (a rotation's
+ * "seals": "to"). */
+static void list_parse(const char *text, const char *field, size_t max,
+		       uint8_t (*out)[HASH_LEN], size_t *n)
 {
 	json_t *a = text ? json_loads(text, 0, NULL) : NULL, *v;
 	size_t i;
 
 	*n = 0;
 	json_array_foreach(a, i, v) {
-		if (*n == PAYLOAD_REPLACES_MAX)
+		if (*n == max)
 			break;
+		if (field)
+			v = json_object_get(v, field);
 		if (json_is_string(v) &&
-		    hex_decode(out[*n], ENTRY_ID_LEN, json_string_value(v)) == 0)
+		    hex_decode(out[*n], HASH_LEN, json_string_value(v)) == 0)
 			(*n)++;
 	}
 	json_decref(a);
@@ -121,10 +128,11 @@ static void replaces_parse(const char *text, uint8_t (*out)[ENTRY_ID_LEN],
 
 #define LOAD_SQL                                                          \
 	"SELECT g.entry, g.id, g.author, g.seq, g.ts, g.kind, g.target,"   \
-	" g.role, g.anchor, g.replaces, g.effect, t.author, t.kind"        \
+	" g.role, g.anchor, g.replaces, g.effect, t.author, t.kind,"       \
+	" g.sealed"                                                        \
 	" FROM gov AS g LEFT JOIN entries AS t"                            \
 	" ON t.idk = stoa_idk(g.target) AND t.id = g.target"               \
-	" AND g.kind NOT IN (10, 15)"
+	" AND g.kind NOT IN (10, 15, 16)"
 
 static int load(struct store *s, struct loaded *l, struct err *e)
 {
@@ -137,8 +145,10 @@ static int load(struct store *s, struct loaded *l, struct err *e)
 	if ((rc = store_count(s, "SELECT count(*) FROM gov", &count, e)) < 0)
 		return rc;
 	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(sum(json_array_length("
-			       "replaces)), 0) FROM gov WHERE json_valid("
-			       "replaces)", -1, &st, NULL) != SQLITE_OK)
+			       "CASE kind WHEN 16 THEN sealed ELSE replaces END"
+			       ")), 0) FROM gov WHERE json_valid(CASE kind WHEN"
+			       " 16 THEN sealed ELSE replaces END)", -1, &st,
+			       NULL) != SQLITE_OK)
 		return store_fail(s, e, "cannot read governance");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ids = (size_t)sqlite3_column_int64(st, 0);
@@ -165,14 +175,30 @@ static int load(struct store *s, struct loaded *l, struct err *e)
 		r->role = payload_role_rank((const char *)
 					    sqlite3_column_text(st, 7));
 		r->anchor = (uint64_t)sqlite3_column_int64(st, 8);
-		t = sqlite3_column_text(st, 9);
-		k = replaces_count((const char *)t);
-		if (k && l->nids + k <= ids) {
-			replaces_parse((const char *)t, &l->ids[l->nids], &k);
-			r->replaces = (const uint8_t (*)[ENTRY_ID_LEN])
-				      &l->ids[l->nids];
-			r->nreplaces = k;
-			l->nids += k;
+		if (r->kind == ENTRY_KIND_EPOCH) {
+			t = sqlite3_column_text(st, 13);
+			k = list_count((const char *)t, PAYLOAD_EPOCH_SEALS_MAX);
+			if (k && l->nids + k <= ids) {
+				list_parse((const char *)t, "to",
+					   PAYLOAD_EPOCH_SEALS_MAX,
+					   &l->ids[l->nids], &k);
+				r->seals = (const uint8_t (*)[KEY_PUBLIC_LEN])
+					   &l->ids[l->nids];
+				r->nseals = k;
+				l->nids += k;
+			}
+		} else {
+			t = sqlite3_column_text(st, 9);
+			k = list_count((const char *)t, PAYLOAD_REPLACES_MAX);
+			if (k && l->nids + k <= ids) {
+				list_parse((const char *)t, NULL,
+					   PAYLOAD_REPLACES_MAX,
+					   &l->ids[l->nids], &k);
+				r->replaces = (const uint8_t (*)[ENTRY_ID_LEN])
+					      &l->ids[l->nids];
+				r->nreplaces = k;
+				l->nids += k;
+			}
 		}
 		if ((t = sqlite3_column_text(st, 10)) &&
 		    !(l->effect[i] = strdup((const char *)t))) {
@@ -388,6 +414,7 @@ static int cut_removed(struct store *s, const struct gov_member *m,
 
 static int load_counts(struct store *s, struct err *e)
 {
+	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = store_count(s, "SELECT count(*) FROM gov_erased",
@@ -400,6 +427,18 @@ static int load_counts(struct store *s, struct err *e)
 			      "stoa_idk(gov.target) AND id = gov.target))",
 			      &s->gov_unheld, e)) < 0)
 		return rc;
+	if (sqlite3_prepare_v2(s->db, "SELECT anchor, target, ts FROM gov WHERE "
+			       "kind = 16 AND effect = 'applied'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read governance");
+	s->gov_has_epoch = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s->gov_epoch = (uint32_t)sqlite3_column_int64(st, 0);
+		s->gov_epoch_ts = (uint64_t)sqlite3_column_int64(st, 2);
+		s->gov_has_epoch = store_col_blob(st, 1, s->gov_check,
+						  HASH_LEN);
+	}
+	sqlite3_finalize(st);
 	s->gov_cached = 1;
 	return 0;
 }
@@ -538,6 +577,62 @@ int gov_store_admit(struct store *s, const struct entry *en, int *erased,
 	    exists(s, "SELECT 1 FROM gov WHERE target = ?1", en->id))
 		s->gov_dirty = 1; /* a record waited for it */
 	return 0;
+}
+
+int store_epoch(struct store *s, uint32_t *epoch, uint8_t check[HASH_LEN],
+		uint64_t *ts)
+{
+	refresh(s);
+	if (!s->gov_cached && load_counts(s, NULL) < 0)
+		return 0;
+	if (!s->gov_has_epoch)
+		return 0;
+	*epoch = s->gov_epoch;
+	memcpy(check, s->gov_check, HASH_LEN);
+	if (ts)
+		*ts = s->gov_epoch_ts;
+	return 1;
+}
+
+int store_epoch_seal(struct store *s, const uint8_t member[KEY_PUBLIC_LEN],
+		     uint8_t *box)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	sqlite3_stmt *st;
+	const char *text;
+	size_t n = 0;
+	int found = 0;
+
+	refresh(s);
+	if (!s->gov_cached && load_counts(s, NULL) < 0)
+		return 0;
+	if (!s->gov_has_epoch)
+		return 0;
+	hex_encode(hex, member, KEY_PUBLIC_LEN);
+	if (sqlite3_prepare_v2(s->db, "SELECT json_extract(j.value, '$.box') "
+			       "FROM gov AS g, json_each(g.sealed) AS j WHERE "
+			       "g.kind = 16 AND g.effect = 'applied' AND "
+			       "json_extract(j.value, '$.to') = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (text = (const char *)sqlite3_column_text(st, 0)))
+		found = !box || (b64_decode(box, PAYLOAD_EPOCH_BOX_LEN, &n, text,
+					    strlen(text)) == 0 &&
+				 n == PAYLOAD_EPOCH_BOX_LEN);
+	sqlite3_finalize(st);
+	return found;
+}
+
+uint32_t store_epoch_max(struct store *s)
+{
+	uint64_t max = 0;
+
+	if (store_count(s, "SELECT coalesce(max(anchor), 0) FROM gov WHERE "
+			"kind = 16", &max, NULL) < 0)
+		return 0;
+	return max > UINT32_MAX ? UINT32_MAX : (uint32_t)max;
 }
 
 int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN])

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE /* F_OFD_GETLK */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,4 +310,97 @@ void home_close(struct home *h)
 	key_file_wipe(&h->kf);
 	h->locked = 0;
 	community_wipe(&h->community);
+}
+
+/* 1 if c is the epoch whose check is check. */
+static int is_epoch(const struct community *c, uint32_t epoch,
+		    const uint8_t check[HASH_LEN])
+{
+	uint8_t mine[32];
+	int same;
+
+	if (c->epoch != epoch)
+		return 0;
+	community_derive(c, COMMUNITY_KEY_CHECK, mine);
+	same = bytes_equal(mine, check, HASH_LEN);
+	bytes_wipe(mine, sizeof(mine));
+	return same;
+}
+
+/* The secret of the rotation in force, from the seal to this member. */
+static int open_seal(struct home *h, uint32_t epoch,
+		     uint8_t secret[COMMUNITY_SECRET_LEN], struct err *e)
+{
+	uint8_t box[PAYLOAD_EPOCH_BOX_LEN];
+
+	if (!store_epoch_seal(h->store, h->key.pk, box))
+		return err_set(e, STOA_ENOTFOUND, "the rotation to epoch %" PRIu32
+			       " is not sealed to this member: ask a "
+			       "facilitator for a new invite", epoch);
+	if (h->locked)
+		return err_set(e, STOA_ENOTFOUND, "the rotation to epoch %" PRIu32
+			       " waits for this member's key to be unlocked",
+			       epoch);
+	if (key_unseal(secret, box, sizeof(box), &h->key) < 0)
+		return err_set(e, STOA_ECRYPTO, "the rotation to epoch %" PRIu32
+			       " does not open with this member's key", epoch);
+	return 0;
+}
+
+int home_adopt(struct home *h, struct err *e)
+{
+	uint8_t check[HASH_LEN], secret[COMMUNITY_SECRET_LEN];
+	char path[HOME_PATH_MAX];
+	struct community next, past;
+	uint32_t epoch;
+	size_t i;
+	int rc, found = 0;
+
+	if (!h->community.founded)
+		return 0;
+	if (!store_epoch(h->store, &epoch, check, NULL)) {
+		/* no rotation in force (the one adopted was voided since):
+		 * the founder's epoch 0, if this node holds it */
+		if (!h->community.epoch)
+			return 0;
+		epoch = 0;
+		memset(check, 0, sizeof(check));
+	} else if (is_epoch(&h->community, epoch, check)) {
+		return 0;
+	}
+	if ((rc = home_path(h->dir, HOME_COMMUNITY_FILE, path, e)) < 0)
+		return rc;
+	/* a rotation voided later: back to an epoch held before */
+	for (i = 0; i < h->community.npast && !found; i++) {
+		community_past_get(&h->community, i, &past);
+		if (epoch ? is_epoch(&past, epoch, check) : past.epoch == 0) {
+			memcpy(secret, past.secret, sizeof(secret));
+			if (!epoch)
+				community_derive(&past, COMMUNITY_KEY_CHECK,
+						 check);
+			found = 1;
+		}
+		community_wipe(&past);
+	}
+	if (!found && !epoch)
+		return 0; /* joined after a rotation: its epoch stays */
+	if (!found && (rc = open_seal(h, epoch, secret, e)) < 0)
+		return rc;
+	next = h->community;
+	community_move(&next, epoch, secret);
+	bytes_wipe(secret, sizeof(secret));
+	if (!is_epoch(&next, epoch, check)) {
+		community_wipe(&next);
+		return err_set(e, STOA_ECRYPTO, "the rotation to epoch %" PRIu32
+			       " holds a secret that does not match its check",
+			       epoch);
+	}
+	if ((rc = community_file_replace(path, &next, e)) < 0) {
+		community_wipe(&next);
+		return rc;
+	}
+	community_wipe(&h->community);
+	h->community = next;
+	community_wipe(&next);
+	return 1;
 }

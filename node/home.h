@@ -73,6 +73,22 @@ int home_unlock(struct home *h, const char *pass, size_t len, struct err *e);
 int home_protect(struct home *h, const char *pass, size_t len,
 		 struct err *e);
 
+/*
+ * Moves the home to the epoch of the rotation in force (store_epoch;
+ * docs/governance.md, "Rotation"; with none in force, to the founder's
+ * epoch 0 if the community file keeps it) if it is not there yet: back to a past
+ * secret the community file keeps, or by opening the rotation's seal
+ * addressed to this member (the key must be unlocked) and checking its
+ * secret against the record's check. The community file is replaced
+ * atomically, the previous secret kept in its past list. 1 if the home
+ * moved (h->community is the new epoch's), 0 if it was there already,
+ * STOA_ENOTFOUND with the reason if the
+ * rotation does not name this member or the key is locked, STOA_ECRYPTO
+ * if the seal does not open or does not match its check, else the
+ * file's error (nothing changed).
+ */
+int home_adopt(struct home *h, struct err *e);
+
 void home_close(struct home *h); /* wipes secrets, closes the store */
 
 #endif

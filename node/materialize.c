@@ -134,6 +134,9 @@ static const struct view_row view_rows[MATERIALIZE_STMTS] = {
 	{ ENTRY_KIND_REMOVE, GOV_INSERT,
 	  { GOV_HEAD, REF("member"), SKIP, { COL_INT, "seq" }, SKIP,
 	    TEXT("reason") } },
+	{ ENTRY_KIND_EPOCH, GOV_INSERT,
+	  { GOV_HEAD, REF("check"), SKIP, { COL_INT, "epoch" }, SKIP,
+	    TEXT("reason"), SKIP, { COL_JSON, "seals" } } },
 };
 
 #undef N

@@ -65,8 +65,8 @@ int peer_session_start(struct peer *p, struct err *e)
 	struct daemon *d = p->d;
 
 	peer_session_end(p, PEER_SESSION);
-	repl_init(&p->r, &d->ops, &d->rp, p, d->h->key.pk, d->hello_key,
-		  &d->scratch);
+	repl_init(&p->r, &d->ops, p->past ? &d->rp_upto : &d->rp, p,
+		  d->h->key.pk, epoch_peer_hello(p), &d->scratch);
 	/* the peer learns this session exists because discovery found it,
 	 * so it may refuse it for a --peer of its own
 	 * (incoming_refuse_duplicates) */
@@ -132,6 +132,14 @@ void peer_frame(struct peer *p, const uint8_t *data, size_t len)
 	rc = repl_recv(&p->r, data, len, &e);
 	d->current = NULL;
 	check_node(p);
+	if (rc >= 0 && p->past && len > 3 && data[3] == MSG_HELLO &&
+	    p->r.got_hello && !epoch_named(d, p->r.peer_node)) {
+		/* a session of a past epoch is only for a member the
+		 * rotation in force is sealed to */
+		peer_drop(p, STOA_EPERM, "its member is not named in the "
+			  "rotation of the community secret");
+		return;
+	}
 	if (rc >= 0 && p->kind == PEER_ACCEPTED && len > 3 &&
 	    data[3] == MSG_HELLO && p->r.got_hello && !hello_is_curve(p)) {
 		/* admit() bound the first HELLO to the connection's key; a
@@ -231,7 +239,7 @@ struct peer *peer_slot(struct daemon *d)
 }
 
 struct peer *peer_dial(struct daemon *d, const char *endpoint,
-		       enum peer_kind kind, struct err *e)
+		       enum peer_kind kind, unsigned past, struct err *e)
 {
 	struct peer *p = peer_slot(d);
 
@@ -243,8 +251,10 @@ struct peer *peer_dial(struct daemon *d, const char *endpoint,
 	p->dial_ms = clock_mono_ms();
 	p->d = d;
 	p->kind = kind;
+	p->past = past;
 	snprintf(p->endpoint, sizeof(p->endpoint), "%s", endpoint);
-	if (transport_dial(d->ctx, &d->keys, endpoint, &p->sock, e) < 0 ||
+	if (transport_dial(d->ctx, epoch_peer_keys(p), endpoint, &p->sock,
+			   e) < 0 ||
 	    transport_monitor(d->ctx, p->sock, &p->mon, e) < 0) {
 		peer_free(p);
 		return NULL;
@@ -313,6 +323,8 @@ static void connected(struct peer *p)
 		daemon_log(p->d, 1, "peer %s: %s", p->endpoint, e.msg);
 }
 
+static void redial(struct peer *p, uint64_t now);
+
 /* One event of p's connection monitor: up 1, down 0, handshake failed
  * -1, a connection attempt failed -2. */
 static void monitor_event(struct peer *p, int up)
@@ -323,13 +335,33 @@ static void monitor_event(struct peer *p, int up)
 	if (up == -2) {
 		/* no one answers there; a sync gives up after a few
 		 * tries, serve keeps trying (libzmq backs off) */
-		if (++p->connect_fails == 3) {
+		/* (a server that closes before the handshake says so
+		 * below) */
+		if (++p->connect_fails == 3 && !p->early_closes) {
 			daemon_log(d, !once, "cannot reach %s (nothing listens "
 				   "there?); still trying", p->endpoint);
 			if (once)
 				sync_fails(d, STOA_ENOTFOUND, "cannot connect "
 					   "(nothing listens there?)");
 		}
+	} else if (up <= 0 && p->kind == PEER_STATIC && !peer_up(p) &&
+		   d->npast && (p->past < d->npast ||
+				(!once && clock_mono_ms() - p->dial_ms >=
+				 DAEMON_RETRY_MS))) {
+		/* refused, or closed before the handshake (a CURVE server
+		 * holding another key says nothing): it may be a node a
+		 * rotation has not reached yet. Each past epoch's keys in
+		 * turn, newest first; then (serve) this epoch's again, at
+		 * most every DAEMON_RETRY_MS */
+		p->past = p->past < d->npast ? p->past + 1 : 0;
+		p->early_closes = 0;
+		p->connect_fails = 0;
+		daemon_log(d, 0, "%s refused the handshake: trying the keys of "
+			   "epoch %u", p->endpoint, (unsigned)(p->past ?
+			   d->h->community.past[p->past - 1].epoch :
+			   d->h->community.epoch));
+		p->state = PEER_DIALING;
+		redial(p, clock_mono_ms());
 	} else if (up < 0) {
 		if (p->state != PEER_REJECTED)
 			daemon_log(d, !once, "%s refused the handshake: is it a "
@@ -346,13 +378,19 @@ static void monitor_event(struct peer *p, int up)
 		peer_session_end(p, PEER_DIALING);
 		p->dial_ms = clock_mono_ms();
 	} else if (!up && ++p->early_closes == 3) {
-		/* a CURVE server of another community closes the
+		/* a CURVE server holding another key (another community's,
+		 * or an epoch of ours this node does not hold) closes the
 		 * connection without a word: say so once */
 		daemon_log(d, !once, "%s closes every connection before the "
-			   "handshake: is it a node of another community?",
+			   "handshake: a node of another community, or of an "
+			   "epoch of its secret this node does not hold",
 			   p->endpoint);
 		if (once)
-			sync_fails(d, STOA_EPERM, NULL);
+			sync_fails(d, STOA_EPERM, "closes every connection "
+				   "before the handshake: a node of another "
+				   "community, or of a newer epoch of its secret "
+				   "(after a removal, a facilitator can give you "
+				   "the new invite)");
 	}
 }
 
@@ -376,10 +414,11 @@ static void redial(struct peer *p, uint64_t now)
 	p->sock = NULL;
 	p->mon = NULL;
 	p->dial_ms = now;
-	daemon_log(p->d, 0, "no handshake with %s in %d s: dialing anew",
-		   p->endpoint, DAEMON_DIAL_STALL_MS / 1000);
-	if (transport_dial(p->d->ctx, &p->d->keys, p->endpoint, &p->sock,
-			   &e) < 0 ||
+	if (p->state == PEER_DIALING)
+		daemon_log(p->d, 0, "no handshake with %s in %d s: dialing "
+			   "anew", p->endpoint, DAEMON_DIAL_STALL_MS / 1000);
+	if (transport_dial(p->d->ctx, epoch_peer_keys(p), p->endpoint,
+			   &p->sock, &e) < 0 ||
 	    transport_monitor(p->d->ctx, p->sock, &p->mon, &e) < 0)
 		daemon_log(p->d, 1, "cannot dial %s: %s", p->endpoint, e.msg);
 }

@@ -16,13 +16,21 @@ _Static_assert(STORE_RUN_MAX == MSG_RUN_MAX,
 static int r_digest(void *ctx, uint8_t out[HASH_LEN], uint32_t *feeds,
 		    struct err *e)
 {
-	return store_frontier_digest(((struct replica *)ctx)->store, out, feeds, e);
+	struct replica *rp = ctx;
+	int rc = store_frontier_digest(rp->store, out, feeds, e);
+
+	if (rc == 0 && rp->upto_ts)
+		memset(out, 0, HASH_LEN); /* no store digests to zeros */
+	return rc;
 }
 
 /* store_frontier's heads handed on as the protocol's. */
 struct heads_out {
+	struct replica *rp;
 	int (*cb)(const struct msg_head *h, void *arg);
 	void *arg;
+	int rc;
+	struct err *e;
 };
 
 static int head_out(const struct store_head *sh, void *arg)
@@ -33,21 +41,35 @@ static int head_out(const struct store_head *sh, void *arg)
 	memcpy(h.author, sh->author, KEY_PUBLIC_LEN);
 	h.seq = sh->seq;
 	memcpy(h.id, sh->id, ENTRY_ID_LEN);
+	if (o->rp->upto_ts) {
+		o->rc = store_head_upto(o->rp->store, sh->author,
+					o->rp->upto_ts, &h.seq, h.id, o->e);
+		if (o->rc < 0)
+			return 1;
+		if (!h.seq)
+			return 0; /* nothing of it shown */
+	}
 	return o->cb(&h, o->arg);
 }
 
 static int r_frontier(void *ctx, int (*cb)(const struct msg_head *h, void *arg),
 		      void *arg, struct err *e)
 {
-	struct heads_out o = { cb, arg };
+	struct heads_out o = { ctx, cb, arg, 0, e };
+	int rc = store_frontier(((struct replica *)ctx)->store, head_out, &o, e);
 
-	return store_frontier(((struct replica *)ctx)->store, head_out, &o, e);
+	return rc < 0 ? rc : o.rc;
 }
 
 static int r_head(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
 		  uint64_t *seq, struct err *e)
 {
-	return store_head(((struct replica *)ctx)->store, author, seq, NULL, e);
+	struct replica *rp = ctx;
+
+	if (rp->upto_ts)
+		return store_head_upto(rp->store, author, rp->upto_ts, seq,
+				       NULL, e);
+	return store_head(rp->store, author, seq, NULL, e);
 }
 
 /* Fills an ENTRIES frame from store_read_feed, up to MSG_RUN_BYTES. */
@@ -88,8 +110,21 @@ static int r_read_run(void *ctx, struct buf *b,
 		      const uint8_t author[KEY_PUBLIC_LEN], uint64_t from,
 		      uint32_t max, struct err *e)
 {
-	return replica_read_run(((struct replica *)ctx)->store, b, author,
-				from, max, e);
+	struct replica *rp = ctx;
+	uint64_t upto;
+	int rc;
+
+	if (rp->upto_ts) {
+		if ((rc = store_head_upto(rp->store, author, rp->upto_ts, &upto,
+					  NULL, e)) < 0)
+			return rc;
+		/* nothing past the cut: from beyond it reads no entry */
+		if (from > upto)
+			from = upto + 1, max = 0;
+		else if (upto - from + 1 < max)
+			max = (uint32_t)(upto - from + 1);
+	}
+	return replica_read_run(rp->store, b, author, from, max, e);
 }
 
 static int r_ingest_run(void *ctx, const struct msg *m, uint32_t *stored,

@@ -429,6 +429,39 @@ int store_head(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 	return 0;
 }
 
+int store_in_batch(const struct store *s)
+{
+	return s->in_batch;
+}
+
+int store_head_upto(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t ts, uint64_t *seq, uint8_t id[ENTRY_ID_LEN],
+		    struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*seq = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, id FROM entries WHERE "
+			       "author = ?1 AND seq < coalesce((SELECT min(seq) "
+			       "FROM entries WHERE author = ?1 AND ts > ?2), "
+			       "9223372036854775807) ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read a feed");
+	sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ts > INT64_MAX ? INT64_MAX : (sqlite3_int64)ts);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = (uint64_t)sqlite3_column_int64(st, 0);
+		if (id)
+			store_col_blob(st, 1, id, ENTRY_ID_LEN);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(s, e, "cannot read a feed");
+	return 0;
+}
+
 /*
  * Turns a hex prefix into the [lo, hi] range of 32-byte values that
  * start with it. n_hex chars, validated by the caller.

@@ -74,6 +74,22 @@ int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN]);
  * member: the handshake refuses it. */
 int store_removed_curve(struct store *s, const uint8_t curve[KEY_PUBLIC_LEN]);
 
+/*
+ * The rotation of the community secret in force (docs/governance.md): 1
+ * with its epoch, check (the new secret's COMMUNITY_KEY_CHECK subkey) and
+ * timestamp (ts may be NULL), 0 if no rotation is in force (the invite's
+ * epoch is).
+ */
+int store_epoch(struct store *s, uint32_t *epoch, uint8_t check[HASH_LEN],
+		uint64_t *ts);
+/* The seal of the rotation in force addressed to member: 1 with its box
+ * (PAYLOAD_EPOCH_BOX_LEN bytes) if box is not NULL, 0 if the rotation
+ * does not name member (or none is in force). */
+int store_epoch_seal(struct store *s, const uint8_t member[KEY_PUBLIC_LEN],
+		     uint8_t *box);
+/* The highest epoch any rotation record held names (0: none). */
+uint32_t store_epoch_max(struct store *s);
+
 /* Opens (or creates) the store at path. Caller closes with store_close. */
 int store_open(struct store **out, const char *path, int flags,
 	       struct err *e);
@@ -86,6 +102,8 @@ void store_close(struct store *s); /* NULL-safe */
 int store_begin(struct store *s, struct err *e);
 int store_commit(struct store *s, struct err *e);
 void store_rollback(struct store *s);
+/* 1 between store_begin and its commit or rollback. */
+int store_in_batch(const struct store *s);
 
 enum ingest_result {
 	INGEST_STORED = 0,    /* new entry stored and materialized */
@@ -216,6 +234,11 @@ int store_head_time(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 /* The head of author's feed: *seq = 0 (and id zeros) if none held. */
 int store_head(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
 	       uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e);
+/* The same, of the feed's longest prefix whose entries are all dated
+ * ts or earlier (*seq 0 if its first entry is later). */
+int store_head_upto(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		    uint64_t ts, uint64_t *seq, uint8_t id[ENTRY_ID_LEN],
+		    struct err *e);
 
 /*
  * Resolves a hex id prefix (>= ENTRY_ID_PREFIX_MIN chars) to the full id

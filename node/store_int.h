@@ -40,7 +40,7 @@ enum stmt_id {
 };
 
 /* How many view inserts materialize.c's table holds (it checks). */
-#define MATERIALIZE_STMTS 16
+#define MATERIALIZE_STMTS 17
 
 struct store {
 	sqlite3 *db;
@@ -56,6 +56,10 @@ struct store {
 			      * written: the rules run again before commit */
 	int gov_cached;      /* the counts below are those of the file */
 	uint64_t gov_erased, gov_removed, gov_unheld; /* see gov_store.c */
+	int gov_has_epoch;   /* a rotation is in force: */
+	uint32_t gov_epoch;  /* its epoch, */
+	uint8_t gov_check[HASH_LEN]; /* its check, */
+	uint64_t gov_epoch_ts; /* and its timestamp */
 	int gov_scrubbed;    /* payloads were erased: checkpoint after commit */
 	int gov_dv;          /* PRAGMA data_version the counts are of */
 };

@@ -7,9 +7,11 @@
  * is read the same way: the tables gov_store keeps (gov, gov_members,
  * gov_hidden, gov_erased) are a function of the set of records; what is
  * hidden, erased or reported is found by id (an arrival number only links
- * a view row to its entry, and never orders anything). Every query uses an index for its ordering so feed/search stay
- * fast at 1M entries; the governance filters are tests on the rows walked,
- * never an index choice. This module never prints.
+ * a view row to its entry, and never orders anything). Every query uses
+ * an index for its ordering so feed/search stay fast at 1M entries; the
+ * governance filters are tests on the rows walked, never an index choice.
+ * The governance history and roles are read in gov_view.c, with the
+ * helpers of view_int.h. This module never prints.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -18,24 +20,24 @@
 #include <sqlite3.h>
 
 #include "payload.h"
-#include "view.h"
+#include "view_int.h"
 
-static int db_fail(struct store *s, struct err *e, const char *what)
+int view_db_fail(struct store *s, struct err *e, const char *what)
 {
 	return err_set(e, STOA_EIO, "%s: %s", what,
 		       sqlite3_errmsg(store_db(s)));
 }
 
-static int prepare(struct store *s, const char *sql, sqlite3_stmt **st,
-		   struct err *e)
+int view_prepare(struct store *s, const char *sql, sqlite3_stmt **st,
+		 struct err *e)
 {
 	if (sqlite3_prepare_v2(store_db(s), sql, -1, st, NULL) != SQLITE_OK)
-		return db_fail(s, e, "cannot query view");
+		return view_db_fail(s, e, "cannot query view");
 	return 0;
 }
 
 /* Adds a blob column as lowercase hex (nothing if NULL). */
-static void set_hex(json_t *o, const char *k, sqlite3_stmt *st, int col)
+void view_set_hex(json_t *o, const char *k, sqlite3_stmt *st, int col)
 {
 	char hex[2 * 64 + 1];
 	int n = sqlite3_column_bytes(st, col);
@@ -48,7 +50,7 @@ static void set_hex(json_t *o, const char *k, sqlite3_stmt *st, int col)
 
 /* Adds a text column (nothing if NULL). Stored text is valid UTF-8:
  * it passed jansson on the way in. */
-static void set_text(json_t *o, const char *k, sqlite3_stmt *st, int col)
+void view_set_text(json_t *o, const char *k, sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 
@@ -57,16 +59,16 @@ static void set_text(json_t *o, const char *k, sqlite3_stmt *st, int col)
 				(size_t)sqlite3_column_bytes(st, col)));
 }
 
-static void set_int(json_t *o, const char *k, sqlite3_stmt *st, int col)
+void view_set_int(json_t *o, const char *k, sqlite3_stmt *st, int col)
 {
 	json_object_set_new(o, k, json_integer(sqlite3_column_int64(st, col)));
 }
 
 /* Steps st, turning each row into an object with build() and handing it
  * to cb. Returns 0, or an error. */
-static int run(struct store *s, sqlite3_stmt *st,
-	       json_t *(*build)(sqlite3_stmt *), view_row_fn cb, void *arg,
-	       struct err *e)
+int view_run(struct store *s, sqlite3_stmt *st,
+	     json_t *(*build)(sqlite3_stmt *), view_row_fn cb, void *arg,
+	     struct err *e)
 {
 	int rc;
 
@@ -85,8 +87,15 @@ static int run(struct store *s, sqlite3_stmt *st,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot query view");
+		return view_db_fail(s, e, "cannot query view");
 	return 0;
+}
+
+unsigned view_limit(unsigned limit)
+{
+	if (limit == 0)
+		return VIEW_LIMIT_DEFAULT;
+	return limit > VIEW_LIMIT_MAX ? VIEW_LIMIT_MAX : limit;
 }
 
 /*
@@ -146,33 +155,26 @@ static json_t *post_row(sqlite3_stmt *st)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "type", json_string("post"));
-	set_hex(o, "id", st, 0);
-	set_hex(o, "author", st, 1);
-	set_text(o, "name", st, 7);
-	set_int(o, "ts", st, 2);
-	set_text(o, "topic", st, 3);
-	set_text(o, "title", st, 4);
-	set_text(o, "body", st, 5);
-	set_hex(o, "reply_to", st, 6);
+	view_set_hex(o, "id", st, 0);
+	view_set_hex(o, "author", st, 1);
+	view_set_text(o, "name", st, 7);
+	view_set_int(o, "ts", st, 2);
+	view_set_text(o, "topic", st, 3);
+	view_set_text(o, "title", st, 4);
+	view_set_text(o, "body", st, 5);
+	view_set_hex(o, "reply_to", st, 6);
 	if (sqlite3_column_int(st, 13))
 		json_object_set_new(o, "reply_to_erased", json_true());
-	set_int(o, "replies", st, 8);
-	set_int(o, "feedback", st, 9);
+	view_set_int(o, "replies", st, 8);
+	view_set_int(o, "feedback", st, 9);
 	if (sqlite3_column_type(st, 10) != SQLITE_NULL)
 		json_object_set_new(o, "rating",
 				    json_real(sqlite3_column_double(st, 10)));
 	if (sqlite3_column_int(st, 11)) {
 		json_object_set_new(o, "hidden", json_true());
-		set_text(o, "hidden_reason", st, 12);
+		view_set_text(o, "hidden_reason", st, 12);
 	}
 	return o;
-}
-
-static unsigned limit_of(unsigned limit)
-{
-	if (limit == 0)
-		return VIEW_LIMIT_DEFAULT;
-	return limit > VIEW_LIMIT_MAX ? VIEW_LIMIT_MAX : limit;
 }
 
 int view_feed_for(struct store *s, const struct view_feed_filter *f,
@@ -191,15 +193,15 @@ int view_feed_for(struct store *s, const struct view_feed_filter *f,
 		 " LIMIT ?3",
 		 f->topic ? "p.topic = ?1 AND " : "",
 		 f->author ? "p.author = ?2 AND " : "");
-	if ((rc = prepare(s, sql, &st, e)) < 0)
+	if ((rc = view_prepare(s, sql, &st, e)) < 0)
 		return rc;
 	if (f->topic)
 		sqlite3_bind_text(st, 1, f->topic, -1, SQLITE_STATIC);
 	if (f->author)
 		sqlite3_bind_blob(st, 2, f->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, (int)limit_of(f->limit));
+	sqlite3_bind_int(st, 3, (int)view_limit(f->limit));
 	bind_scope(st, scope);
-	return run(s, st, post_row, cb, arg, e);
+	return view_run(s, st, post_row, cb, arg, e);
 }
 
 int view_feed(struct store *s, const struct view_feed_filter *f,
@@ -213,7 +215,7 @@ static json_t *reply_row(sqlite3_stmt *st)
 	json_t *o = post_row(st);
 
 	if (o)
-		set_int(o, "depth", st, POST_NCOLS);
+		view_set_int(o, "depth", st, POST_NCOLS);
 	return o;
 }
 
@@ -224,15 +226,15 @@ static json_t *feedback_row(sqlite3_stmt *st)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "type", json_string("feedback"));
-	set_hex(o, "id", st, 0);
-	set_hex(o, "author", st, 1);
-	set_text(o, "name", st, 2);
-	set_int(o, "ts", st, 3);
-	set_hex(o, "target", st, 4);
+	view_set_hex(o, "id", st, 0);
+	view_set_hex(o, "author", st, 1);
+	view_set_text(o, "name", st, 2);
+	view_set_int(o, "ts", st, 3);
+	view_set_hex(o, "target", st, 4);
 	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-		set_int(o, "rating", st, 5);
+		view_set_int(o, "rating", st, 5);
 	json_object_set_new(o, "helpful", json_boolean(sqlite3_column_int(st, 6)));
-	set_text(o, "comment", st, 7);
+	view_set_text(o, "comment", st, 7);
 	if (sqlite3_column_int(st, 8))
 		json_object_set_new(o, "hidden", json_true());
 	return o;
@@ -262,14 +264,14 @@ static json_t *erased_row(sqlite3_stmt *st)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "type", json_string("post"));
-	set_hex(o, "id", st, 0);
-	set_hex(o, "author", st, 1);
-	set_text(o, "name", st, 3);
-	set_int(o, "ts", st, 2);
+	view_set_hex(o, "id", st, 0);
+	view_set_hex(o, "author", st, 1);
+	view_set_text(o, "name", st, 3);
+	view_set_int(o, "ts", st, 2);
 	json_object_set_new(o, "erased", json_true());
 	json_object_set_new(o, "erased_by", json_string(
 		sqlite3_column_int(st, 4) ? "author" : "facilitator"));
-	set_text(o, "erased_reason", st, 5);
+	view_set_text(o, "erased_reason", st, 5);
 	return o;
 }
 
@@ -283,7 +285,7 @@ static int thread_head(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	int rc;
 
 	*row = NULL;
-	if ((rc = prepare(s, "SELECT " POST_COLS " FROM posts AS p WHERE p.entry ="
+	if ((rc = view_prepare(s, "SELECT " POST_COLS " FROM posts AS p WHERE p.entry ="
 			  " (SELECT n FROM entries WHERE " STORE_ENTRY_BY_ID ")",
 			  &st, e)) < 0)
 		return rc;
@@ -299,7 +301,7 @@ static int thread_head(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	if (rc == SQLITE_DONE) {
 		/* an erased post: its header is held, its payload is not;
 		 * the erase record says who and why */
-		if ((rc = prepare(s,
+		if ((rc = view_prepare(s,
 			"SELECT x.id, x.author, x.ts, (SELECT name FROM profiles"
 			"  WHERE author = x.author), g.author = x.author, g.reason"
 			" FROM gov_erased AS d JOIN gov AS g ON g.id = d.by"
@@ -316,7 +318,7 @@ static int thread_head(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 			return err_set(e, STOA_ENOTFOUND, "no post with that id");
 	}
 	if (rc != SQLITE_ROW)
-		return db_fail(s, e, "cannot query view");
+		return view_db_fail(s, e, "cannot query view");
 	if (!*row)
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	return 0;
@@ -341,7 +343,7 @@ int view_show_for(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	/* Depth-first, oldest first at each level: order by a path of
 	 * (ts, id) keys, fixed-width so text order is tree order. A reply
 	 * not listed is not walked into. */
-	if ((rc = prepare(s,
+	if ((rc = view_prepare(s,
 		"WITH RECURSIVE thread(n, id, depth, path) AS ("
 		" SELECT c.entry, c.id, 1, printf('%016x', c.ts) || hex(c.id)"
 		"  FROM posts AS c WHERE c.reply_to = ?1 AND " LISTED("c")
@@ -356,10 +358,10 @@ int view_show_for(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, VIEW_THREAD_DEPTH_MAX);
 	bind_scope(st, scope);
-	if ((rc = run(s, st, reply_row, cb, arg, e)) < 0)
+	if ((rc = view_run(s, st, reply_row, cb, arg, e)) < 0)
 		return rc;
 
-	if ((rc = prepare(s,
+	if ((rc = view_prepare(s,
 		"SELECT x.id, f.author, (SELECT name FROM profiles WHERE"
 		" author = f.author), f.ts, f.target, f.rating, f.helpful,"
 		" f.comment, x.id IN " HIDDEN_IDS
@@ -369,7 +371,7 @@ int view_show_for(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 		return rc;
 	sqlite3_bind_blob(st, 1, id, ENTRY_ID_LEN, SQLITE_STATIC);
 	bind_scope(st, scope);
-	return run(s, st, feedback_row, cb, arg, e);
+	return view_run(s, st, feedback_row, cb, arg, e);
 }
 
 int view_show(struct store *s, const uint8_t id[ENTRY_ID_LEN], view_row_fn cb,
@@ -491,7 +493,7 @@ static json_t *search_row(sqlite3_stmt *st)
 	json_t *o = post_row(st);
 
 	if (o)
-		set_text(o, "snippet", st, POST_NCOLS);
+		view_set_text(o, "snippet", st, POST_NCOLS);
 	return o;
 }
 
@@ -507,16 +509,16 @@ int view_search(struct store *s, const char *query, unsigned limit,
 		return rc; /* 0: nothing to look for, nothing found */
 	/* Newest received first: FTS5 walks its rowids backwards and stops
 	 * at the limit, instead of ranking every match. */
-	if ((rc = prepare(s, "SELECT " POST_COLS ","
+	if ((rc = view_prepare(s, "SELECT " POST_COLS ","
 			  " snippet(posts_fts, 1, '[', ']', '...', 12)"
 			  " FROM posts_fts JOIN posts AS p ON p.entry = posts_fts.rowid"
 			  " WHERE posts_fts MATCH ?1 AND " LISTED("p")
 			  " ORDER BY posts_fts.rowid DESC LIMIT ?2", &st, e)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, (int)limit_of(limit));
+	sqlite3_bind_int(st, 2, (int)view_limit(limit));
 	bind_scope(st, scope);
-	return run(s, st, search_row, cb, arg, e);
+	return view_run(s, st, search_row, cb, arg, e);
 }
 
 /*
@@ -537,14 +539,14 @@ static json_t *member_row(sqlite3_stmt *st)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "type", json_string("member"));
-	set_hex(o, "key", st, 0);
-	set_text(o, "name", st, 1);
-	set_text(o, "role", st, 2);
-	set_text(o, "bio", st, 3);
-	set_int(o, "seq", st, 4);
-	set_int(o, "posts", st, 5);
-	set_int(o, "feedback", st, 6);
-	set_int(o, "kudos", st, 7);
+	view_set_hex(o, "key", st, 0);
+	view_set_text(o, "name", st, 1);
+	view_set_text(o, "role", st, 2);
+	view_set_text(o, "bio", st, 3);
+	view_set_int(o, "seq", st, 4);
+	view_set_int(o, "posts", st, 5);
+	view_set_int(o, "feedback", st, 6);
+	view_set_int(o, "kudos", st, 7);
 	badges = json_array();
 	b = sqlite3_column_text(st, 8);
 	/* group_concat with a separator no badge can hold (a newline:
@@ -557,11 +559,11 @@ static json_t *member_row(sqlite3_stmt *st)
 		b += n + (nl ? 1 : 0);
 	}
 	json_object_set_new(o, "badges", badges);
-	set_int(o, "mentoring_minutes", st, 9);
+	view_set_int(o, "mentoring_minutes", st, 9);
 	json_object_set_new(o, "forked", json_boolean(sqlite3_column_int(st, 10)));
 	if (sqlite3_column_int(st, 11)) {
 		json_object_set_new(o, "removed", json_true());
-		set_int(o, "cut", st, 12);
+		view_set_int(o, "cut", st, 12);
 	}
 	return o;
 }
@@ -614,11 +616,11 @@ int view_members(struct store *s, view_row_fn cb, void *arg, struct err *e)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(s, MEMBER_QUERY " ORDER BY pr.name IS NULL,"
+	if ((rc = view_prepare(s, MEMBER_QUERY " ORDER BY pr.name IS NULL,"
 			  " pr.name COLLATE NOCASE, f.author", &st, e)) < 0)
 		return rc;
 	bind_founder(s, st);
-	return run(s, st, member_row, cb, arg, e);
+	return view_run(s, st, member_row, cb, arg, e);
 }
 
 int view_member(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
@@ -627,11 +629,11 @@ int view_member(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(s, MEMBER_QUERY " WHERE f.author = ?1", &st, e)) < 0)
+	if ((rc = view_prepare(s, MEMBER_QUERY " WHERE f.author = ?1", &st, e)) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, pk, KEY_PUBLIC_LEN, SQLITE_STATIC);
 	bind_founder(s, st);
-	return run(s, st, member_row, cb, arg, e);
+	return view_run(s, st, member_row, cb, arg, e);
 }
 
 static json_t *ask_row(sqlite3_stmt *st)
@@ -640,14 +642,14 @@ static json_t *ask_row(sqlite3_stmt *st)
 
 	if (!o)
 		return NULL;
-	set_text(o, "type", st, 3);
-	set_hex(o, "id", st, 0);
-	set_hex(o, "author", st, 1);
-	set_text(o, "name", st, 6);
-	set_int(o, "ts", st, 2);
-	set_text(o, "topic", st, 4);
-	set_text(o, "note", st, 5);
-	set_int(o, "pairings", st, 7);
+	view_set_text(o, "type", st, 3);
+	view_set_hex(o, "id", st, 0);
+	view_set_hex(o, "author", st, 1);
+	view_set_text(o, "name", st, 6);
+	view_set_int(o, "ts", st, 2);
+	view_set_text(o, "topic", st, 4);
+	view_set_text(o, "note", st, 5);
+	view_set_int(o, "pairings", st, 7);
 	return o;
 }
 
@@ -658,20 +660,20 @@ static json_t *pairing_row(sqlite3_stmt *st)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "type", json_string("pairing"));
-	set_hex(o, "id", st, 0);
-	set_hex(o, "mentor", st, 1);
-	set_text(o, "mentor_name", st, 2);
-	set_hex(o, "mentee", st, 3);
-	set_text(o, "mentee_name", st, 4);
-	set_text(o, "topic", st, 5);
-	set_int(o, "ts", st, 6);
+	view_set_hex(o, "id", st, 0);
+	view_set_hex(o, "mentor", st, 1);
+	view_set_text(o, "mentor_name", st, 2);
+	view_set_hex(o, "mentee", st, 3);
+	view_set_text(o, "mentee_name", st, 4);
+	view_set_text(o, "topic", st, 5);
+	view_set_int(o, "ts", st, 6);
 	json_object_set_new(o, "status", json_string(
 		sqlite3_column_int(st, 7) ? "closed" : "open"));
-	set_int(o, "sessions", st, 8);
-	set_int(o, "minutes", st, 9);
-	set_text(o, "goals", st, 10);
-	set_text(o, "progress", st, 11);
-	set_hex(o, "ask", st, 12);
+	view_set_int(o, "sessions", st, 8);
+	view_set_int(o, "minutes", st, 9);
+	view_set_text(o, "goals", st, 10);
+	view_set_text(o, "progress", st, 11);
+	view_set_hex(o, "ask", st, 12);
 	return o;
 }
 
@@ -687,16 +689,16 @@ int view_mentoring(struct store *s, view_row_fn cb, void *arg,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(s,
+	if ((rc = view_prepare(s,
 		"SELECT a.id, a.author, a.ts, a.kind, a.topic, a.note,"
 		" (SELECT name FROM profiles WHERE author = a.author),"
 		" (SELECT count(*) FROM pairings AS p WHERE p.target = a.id"
 		"   AND p.author != a.author)"
 		" FROM asks AS a ORDER BY a.kind DESC, a.ts DESC, a.id DESC", &st, e)) < 0)
 		return rc;
-	if ((rc = run(s, st, ask_row, cb, arg, e)) < 0)
+	if ((rc = view_run(s, st, ask_row, cb, arg, e)) < 0)
 		return rc;
-	if ((rc = prepare(s,
+	if ((rc = view_prepare(s,
 		"SELECT p.id, " PAIR_MENTOR ","
 		" (SELECT name FROM profiles WHERE author = " PAIR_MENTOR "),"
 		" " PAIR_MENTEE ","
@@ -711,7 +713,7 @@ int view_mentoring(struct store *s, view_row_fn cb, void *arg,
 		" " LATEST_SESSION("goals") ", " LATEST_SESSION("progress") ", a.id"
 		" FROM " PAIR_JOIN " ORDER BY p.ts DESC, p.id DESC", &st, e)) < 0)
 		return rc;
-	return run(s, st, pairing_row, cb, arg, e);
+	return view_run(s, st, pairing_row, cb, arg, e);
 }
 
 int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
@@ -721,7 +723,7 @@ int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	char hex[ENTRY_ID_HEX_LEN + 1];
 	int rc, participant = 0, closed = 0, found = 0;
 
-	if ((rc = prepare(s,
+	if ((rc = view_prepare(s,
 		"SELECT p.author = ?2 OR a.author = ?2,"
 		" EXISTS (SELECT 1 FROM closes AS c WHERE c.pairing = p.id AND "
 		BY_PARTICIPANT("c") ")"
@@ -736,7 +738,7 @@ int view_pairing_check(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot query view");
+		return view_db_fail(s, e, "cannot query view");
 	entry_id_hex(id, hex);
 	hex[8] = '\0';
 	if (!found)
@@ -756,7 +758,7 @@ int view_open_pairing(struct store *s, const uint8_t ask[ENTRY_ID_LEN],
 	sqlite3_stmt *st;
 	int rc, found = 0;
 
-	if ((rc = prepare(s,
+	if ((rc = view_prepare(s,
 		"SELECT 1 FROM " PAIR_JOIN " WHERE p.target = ?1"
 		" AND (p.author = ?2 OR a.author = ?2)"
 		" AND NOT EXISTS (SELECT 1 FROM closes AS c WHERE c.pairing = p.id"
@@ -768,7 +770,7 @@ int view_open_pairing(struct store *s, const uint8_t ask[ENTRY_ID_LEN],
 	found = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot query view");
+		return view_db_fail(s, e, "cannot query view");
 	return found;
 }
 
@@ -782,7 +784,7 @@ static int one_text(struct store *s, const char *sql, const uint8_t *blob,
 	if (cap == 0)
 		return err_set(e, STOA_EINVAL, "no room for text");
 	out[0] = '\0';
-	if ((rc = prepare(s, sql, &st, e)) < 0)
+	if ((rc = view_prepare(s, sql, &st, e)) < 0)
 		return rc;
 	sqlite3_bind_blob(st, 1, blob, 32, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -794,7 +796,7 @@ static int one_text(struct store *s, const char *sql, const uint8_t *blob,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(s, e, "cannot query view");
+		return view_db_fail(s, e, "cannot query view");
 	return found;
 }
 
@@ -810,133 +812,6 @@ int view_post_topic(struct store *s, const uint8_t id[ENTRY_ID_LEN],
 	return rc < 0 ? rc : 0;
 }
 
-static json_t *gov_row(sqlite3_stmt *st)
-{
-	json_t *o = json_object(), *list;
-	int kind = sqlite3_column_int(st, 4);
-	const unsigned char *t;
-
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "type", json_string("gov"));
-	set_hex(o, "id", st, 0);
-	set_hex(o, "author", st, 1);
-	set_text(o, "name", st, 2);
-	set_int(o, "ts", st, 3);
-	set_int(o, "seq", st, 11);
-	json_object_set_new(o, "kind", json_string(entry_kind_name(
-		(uint8_t)kind)));
-	set_hex(o, "target", st, 5);
-	if (kind == ENTRY_KIND_ROLE || kind == ENTRY_KIND_REMOVE)
-		set_text(o, "target_name", st, 6);
-	if (kind == ENTRY_KIND_ROLE) {
-		set_text(o, "role", st, 7);
-		set_int(o, "seen", st, 8);
-		t = sqlite3_column_text(st, 9);
-		list = t ? json_loads((const char *)t, 0, NULL) : NULL;
-		if (json_is_array(list) && json_array_size(list))
-			json_object_set_new(o, "replaces", list);
-		else
-			json_decref(list);
-	}
-	if (kind == ENTRY_KIND_REMOVE)
-		set_int(o, "cut", st, 8);
-	/* a report's reason column is empty (its text is sealed) and its
-	 * category is left out on purpose */
-	if (kind != ENTRY_KIND_REPORT)
-		set_text(o, "reason", st, 10);
-	set_text(o, "effect", st, 12);
-	return o;
-}
-
-/* Adds to a governance row how far it has spread among the peers this
- * node met: "peers" (met at all), "reached" (held its author's feed up
- * to it when last met), "pending" [{"key","name","last_seen"}] (the
- * others, most recently seen first). The record's author holds it. */
-struct spread_ctx {
-	struct store *s;
-	sqlite3_stmt *st;
-	view_row_fn cb;
-	void *arg;
-	int err;
-};
-
-static int add_spread(json_t *row, void *arg)
-{
-	struct spread_ctx *c = arg;
-	uint8_t author[KEY_PUBLIC_LEN];
-	json_t *pending = json_array();
-	json_int_t peers = 0, reached = 0;
-	const char *a = json_string_value(json_object_get(row, "author"));
-	json_int_t seq = json_integer_value(json_object_get(row, "seq"));
-
-	if (!pending || !a || hex_decode(author, KEY_PUBLIC_LEN, a) < 0) {
-		json_decref(pending);
-		c->err = STOA_ENOMEM;
-		return 1;
-	}
-	sqlite3_reset(c->st);
-	sqlite3_bind_blob(c->st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
-	while (sqlite3_step(c->st) == SQLITE_ROW) {
-		json_t *p;
-
-		if (sqlite3_column_bytes(c->st, 0) == KEY_PUBLIC_LEN &&
-		    !memcmp(sqlite3_column_blob(c->st, 0), author,
-			    KEY_PUBLIC_LEN))
-			continue; /* the author's own node */
-		peers++;
-		if (sqlite3_column_int64(c->st, 2) >= seq) {
-			reached++;
-			continue;
-		}
-		if (!(p = json_object())) {
-			c->err = STOA_ENOMEM;
-			break;
-		}
-		set_hex(p, "key", c->st, 0);
-		set_text(p, "name", c->st, 3);
-		set_int(p, "last_seen", c->st, 1);
-		json_array_append_new(pending, p);
-	}
-	json_object_set_new(row, "peers", json_integer(peers));
-	json_object_set_new(row, "reached", json_integer(reached));
-	json_object_set_new(row, "pending", pending);
-	return c->err ? 1 : c->cb(row, c->arg);
-}
-
-int view_governance(struct store *s, const struct view_gov_filter *f,
-		    view_row_fn cb, void *arg, struct err *e)
-{
-	struct spread_ctx c = { s, NULL, cb, arg, 0 };
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = prepare(s,
-		"SELECT m.node, m.last_seen, coalesce(h.seq, 0), (SELECT name"
-		" FROM profiles WHERE author = m.node) FROM peers_met AS m"
-		" LEFT JOIN peer_heads AS h ON h.node = m.node AND"
-		" h.author = ?1 ORDER BY m.last_seen DESC, m.node", &c.st,
-		e)) < 0)
-		return rc;
-	if ((rc = prepare(s,
-		"SELECT g.id, g.author, (SELECT name FROM profiles WHERE"
-		" author = g.author), g.ts, g.kind, g.target, (SELECT name FROM"
-		" profiles WHERE author = g.target), g.role, g.anchor,"
-		" g.replaces, g.reason, g.seq, g.effect FROM gov AS g"
-		" WHERE NOT ?1 OR g.effect IS NOT 'applied'"
-		" ORDER BY g.ts DESC, g.id DESC LIMIT ?2", &st, e)) < 0) {
-		sqlite3_finalize(c.st);
-		return rc;
-	}
-	sqlite3_bind_int(st, 1, f->unapplied);
-	sqlite3_bind_int(st, 2, (int)limit_of(f->limit));
-	rc = run(s, st, gov_row, add_spread, &c, e);
-	sqlite3_finalize(c.st);
-	if (rc == 0 && c.err)
-		rc = err_set(e, c.err, "out of memory");
-	return rc;
-}
-
 int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 		     char *out, size_t cap, struct err *e)
 {
@@ -944,61 +819,4 @@ int view_member_name(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 			  out, cap, e);
 
 	return rc < 0 ? rc : 0;
-}
-
-int view_gov_role(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
-		  int *removed, struct err *e)
-{
-	uint8_t founder[KEY_PUBLIC_LEN];
-	sqlite3_stmt *st;
-	int rank = 0, rc;
-
-	*removed = 0;
-	if (sqlite3_prepare_v2(store_db(s), "SELECT role, removed FROM "
-			       "gov_members WHERE member = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return err_set(e, STOA_EIO, "cannot read roles: %s",
-			       sqlite3_errmsg(store_db(s)));
-	sqlite3_bind_blob(st, 1, pk, KEY_PUBLIC_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rank = payload_role_rank((const char *)sqlite3_column_text(st,
-									   0));
-		*removed = sqlite3_column_int(st, 1) != 0;
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return err_set(e, STOA_EIO, "cannot read roles: %s",
-			       sqlite3_errmsg(store_db(s)));
-	if (store_founder(s, founder) &&
-	    !memcmp(founder, pk, KEY_PUBLIC_LEN))
-		rank = GOV_ROLE_FACILITATOR; /* always, whatever a record says */
-	return rank < 0 ? GOV_ROLE_LEARNER : rank;
-}
-
-int view_facilitators(struct store *s, uint8_t (*out)[KEY_PUBLIC_LEN],
-		      size_t cap, size_t *n, struct err *e)
-{
-	uint8_t founder[KEY_PUBLIC_LEN];
-	sqlite3_stmt *st;
-	int rc;
-
-	*n = 0;
-	if (store_founder(s, founder) && cap > 0)
-		memcpy(out[(*n)++], founder, KEY_PUBLIC_LEN);
-	if (sqlite3_prepare_v2(store_db(s), "SELECT member FROM gov_members "
-			       "WHERE role = 'facilitator' AND NOT removed "
-			       "ORDER BY member", -1, &st, NULL) != SQLITE_OK)
-		return err_set(e, STOA_EIO, "cannot read roles: %s",
-			       sqlite3_errmsg(store_db(s)));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
-		if (sqlite3_column_bytes(st, 0) != KEY_PUBLIC_LEN ||
-		    (*n > 0 && !memcmp(out[0], sqlite3_column_blob(st, 0),
-				       KEY_PUBLIC_LEN)))
-			continue;
-		memcpy(out[(*n)++], sqlite3_column_blob(st, 0), KEY_PUBLIC_LEN);
-	}
-	sqlite3_finalize(st);
-	return 0;
 }

@@ -179,11 +179,14 @@ struct view_gov_filter {
 /*
  * The governance records held, newest first (by timestamp, then id). Row:
  * {"type":"gov","id","author","name"?,"ts","seq","kind":"role"|"hide"|
- *  "unhide"|"erase"|"report"|"remove","target","target_name"?,
- *  "role"?,"seen"?,"replaces"?:[ids],"cut"?,"reason"?,"effect"}
- * "target" is a member key (role, remove; "target_name" their name) or an
- * entry id; "role", "seen", "replaces" are a role record's, "cut" a
- * removal's seq. "effect" is what the rules made of it (gov_effect_name).
+ *  "unhide"|"erase"|"report"|"remove"|"epoch","target","target_name"?,
+ *  "role"?,"seen"?,"replaces"?:[ids],"cut"?,"epoch"?,"sealed_to"?,
+ *  "reason"?,"effect"}
+ * "target" is a member key (role, remove; "target_name" their name), a
+ * rotation's check, or an entry id; "role", "seen", "replaces" are a role
+ * record's, "cut" a removal's seq, "epoch" and "sealed_to" (how many
+ * members) a rotation's. "effect" is what the rules made of it
+ * (gov_effect_name). Defined in gov_view.c, like the two below it.
  * A report row carries neither its category nor its text: only who
  * reported what.
  */

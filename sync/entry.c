@@ -60,6 +60,7 @@ static const char *const kind_names[ENTRY_KIND_MAX_KNOWN + 1] = {
 	[ENTRY_KIND_ERASE] = "erase",
 	[ENTRY_KIND_REPORT] = "report",
 	[ENTRY_KIND_REMOVE] = "remove",
+	[ENTRY_KIND_EPOCH] = "epoch",
 };
 
 static int all_zero(const uint8_t *p, size_t n)

@@ -66,11 +66,12 @@ enum entry_kind {
 	ENTRY_KIND_ERASE = 13,
 	ENTRY_KIND_REPORT = 14,
 	ENTRY_KIND_REMOVE = 15,
-	ENTRY_KIND_MAX_KNOWN = 15,
+	ENTRY_KIND_EPOCH = 16,  /* a rotation of the community secret */
+	ENTRY_KIND_MAX_KNOWN = 16,
 };
 
 /* 1 for the governance kinds, whose effect depends on who wrote them. */
-#define ENTRY_KIND_IS_GOV(k) ((k) >= ENTRY_KIND_ROLE && (k) <= ENTRY_KIND_REMOVE)
+#define ENTRY_KIND_IS_GOV(k) ((k) >= ENTRY_KIND_ROLE && (k) <= ENTRY_KIND_EPOCH)
 
 struct entry {
 	uint8_t version;

@@ -365,6 +365,31 @@ static int is_b64url(const char *s, size_t n)
 	return 1;
 }
 
+/* One {"to": key, "box": base64} item of a list named field, whose box
+ * holds min..max bytes. */
+static int check_seal(json_t *v, const char *kind, const char *field,
+		      size_t min, size_t max, struct err *e)
+{
+	size_t n;
+
+	if (!json_is_object(v) || check_hex64(v, kind, "to", 1, e) ||
+	    check_string(v, kind, "box", 1, 1, 0, 1, e))
+		return err_set(e, STOA_EPROTO, "%s: '%s' items must be "
+			       "{\"to\": key, \"box\": base64}", kind, field);
+	n = json_string_length(json_object_get(v, "box"));
+	if (!is_b64url(json_string_value(json_object_get(v, "box")), n))
+		return err_set(e, STOA_EPROTO, "%s: a sealed 'box' must "
+			       "be unpadded URL-safe base64", kind);
+	/* unpadded base64 of min..max bytes */
+	if (n < (min * 4 + 2) / 3 || n > (max * 4 + 2) / 3)
+		return min == max
+		       ? err_set(e, STOA_EPROTO, "%s: a sealed 'box' must hold "
+				 "%zu bytes", kind, min)
+		       : err_set(e, STOA_EPROTO, "%s: a sealed 'box' must hold "
+				 "%zu to %zu bytes", kind, min, max);
+	return 0;
+}
+
 static int check_report(json_t *o, const char *kind, struct err *e)
 {
 	json_t *cat, *list, *v;
@@ -382,23 +407,40 @@ static int check_report(json_t *o, const char *kind, struct err *e)
 			       kind);
 	if (!(list = check_array(o, kind, "sealed", 0, PAYLOAD_SEALED_MAX, e)))
 		return STOA_EPROTO;
-	json_array_foreach(list, i, v) {
-		size_t n;
+	json_array_foreach(list, i, v)
+		if ((rc = check_seal(v, kind, "sealed", PAYLOAD_SEAL_OVERHEAD,
+				     PAYLOAD_BOX_MAX, e)))
+			return rc;
+	return 0;
+}
 
-		if (!json_is_object(v) || check_hex64(v, kind, "to", 1, e) ||
-		    check_string(v, kind, "box", 1, 1, 0, 1, e))
-			return err_set(e, STOA_EPROTO, "%s: 'sealed' items must be "
-				       "{\"to\": key, \"box\": base64}", kind);
-		n = json_string_length(json_object_get(v, "box"));
-		if (!is_b64url(json_string_value(json_object_get(v, "box")), n))
-			return err_set(e, STOA_EPROTO, "%s: a sealed 'box' must "
-				       "be unpadded URL-safe base64", kind);
-		/* unpadded base64 of PAYLOAD_SEAL_OVERHEAD..PAYLOAD_BOX_MAX */
-		if (n < (PAYLOAD_SEAL_OVERHEAD * 4 + 2) / 3 ||
-		    n > (PAYLOAD_BOX_MAX * 4 + 2) / 3)
-			return err_set(e, STOA_EPROTO, "%s: a sealed 'box' must "
-				       "hold %d to %d bytes", kind,
-				       PAYLOAD_SEAL_OVERHEAD, PAYLOAD_BOX_MAX);
+/* {"epoch", "check", "seals": 1..PAYLOAD_EPOCH_SEALS_MAX, "reason"?}: a
+ * rotation sealed to nobody, or twice to one member, is refused. */
+static int check_epoch(json_t *o, const char *kind, struct err *e)
+{
+	json_t *list, *v, *w;
+	size_t i, j;
+	int rc;
+
+	if ((rc = check_int(o, kind, "epoch", 1, 1, UINT32_MAX, e)) ||
+	    (rc = check_hex64(o, kind, "check", 1, e)) ||
+	    (rc = check_string(o, kind, "reason", 0, 0, PAYLOAD_REASON_MAX, 0,
+			       e)))
+		return rc;
+	if (!(list = check_array(o, kind, "seals", 1, PAYLOAD_EPOCH_SEALS_MAX,
+				 e)))
+		return STOA_EPROTO;
+	json_array_foreach(list, i, v) {
+		if ((rc = check_seal(v, kind, "seals", PAYLOAD_EPOCH_BOX_LEN,
+				     PAYLOAD_EPOCH_BOX_LEN, e)))
+			return rc;
+		for (j = 0; j < i; j++) {
+			w = json_array_get(list, j);
+			if (json_equal(json_object_get(v, "to"),
+				       json_object_get(w, "to")))
+				return err_set(e, STOA_EPROTO, "%s: 'seals' "
+					       "names a member twice", kind);
+		}
 	}
 	return 0;
 }
@@ -448,6 +490,8 @@ static int check_schema(uint8_t kind, json_t *o, struct err *e)
 		return check_report(o, name, e);
 	case ENTRY_KIND_REMOVE:
 		return check_remove(o, name, e);
+	case ENTRY_KIND_EPOCH:
+		return check_epoch(o, name, e);
 	}
 	/* Unreachable: the caller sends unknown kinds down the opaque path. */
 	return err_set(e, STOA_EINVAL, "no schema for kind %u", (unsigned)kind);

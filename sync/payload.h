@@ -34,6 +34,11 @@
 #define PAYLOAD_SEALED_MAX 16   /* facilitators a report is sealed to */
 /* a sealed box (crypto_box_seal) holds its text plus 48 bytes */
 #define PAYLOAD_SEAL_OVERHEAD 48
+/* A rotation (kind epoch) seals its 32-byte secret to at most this many
+ * members: 128 seals of about 190 bytes fit ENTRY_MAX_PAYLOAD. */
+#define PAYLOAD_EPOCH_SEALS_MAX 128
+#define PAYLOAD_EPOCH_SECRET_LEN 32
+#define PAYLOAD_EPOCH_BOX_LEN (PAYLOAD_EPOCH_SECRET_LEN + PAYLOAD_SEAL_OVERHEAD)
 #define PAYLOAD_BOX_MAX (PAYLOAD_REASON_MAX + PAYLOAD_SEAL_OVERHEAD)
 
 enum payload_class {

@@ -249,12 +249,25 @@ assert_contains "$ERR" "no member matches 'Nobody'" "removing an unknown member"
 refused 2 "$F" remove Cy
 assert_contains "$ERR" "--reason is required" "remove without a reason"
 
-step "Fay removes Cy: Cy's entries so far stay; refusals after"
+step "Fay removes Cy: Cy's entries so far stay; the secret is rotated; refusals after"
 cy_seq=$(own_seq "$C")
+old_code=$("$STOA" --home "$F" invite 2>/dev/null)
 run_ok "$F" remove Cy --reason "repeated harassment"
-assert_id "$OUT"
-assert_eq "stoa: Cy is removed: entries up to seq $cy_seq stay; every node the record reaches drops the later ones" \
-	"$ERR" "remove's line"
+assert_eq 2 "$(printf '%s\n' "$OUT" | wc -l)" "remove prints two ids (the removal, the rotation)"
+assert_id "$(printf '%s\n' "$OUT" | sed -n 1p)"
+assert_id "$(printf '%s\n' "$OUT" | sed -n 2p)"
+assert_eq "stoa: Cy is removed: entries up to seq $cy_seq stay; every node the record reaches drops the later ones
+stoa: the community secret is now epoch 1: the old invite code lets no one in; \`stoa invite\` prints the new one" \
+	"$ERR" "remove's lines"
+new_code=$("$STOA" --home "$F" invite 2>/dev/null)
+[ "$new_code" != "$old_code" ] || fail "stoa invite prints the old code after a removal"
+run_ok "$F" governance --json
+rot=$(printf '%s\n' "$OUT" | "$PY" -c 'import json,sys
+rows=[json.loads(l) for l in sys.stdin if l.strip()]
+r=[x for x in rows if x["kind"]=="epoch"]
+print(len(r), r[0]["epoch"], r[0]["effect"], r[0]["sealed_to"])')
+# sealed to Fay, Ben and Gil: every member but Cy
+assert_eq "1 1 applied 3" "$rot" "the rotation in stoa governance (count, epoch, effect, members)"
 refused 1 "$F" remove Cy --reason "again"
 assert_eq "stoa: 'Cy' is already removed" "$ERR" "removing twice"
 refused 1 "$F" role Cy learner
