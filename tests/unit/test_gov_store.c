@@ -5,8 +5,8 @@
  * (store_reindex runs the rules once over everything held). Each seed
  * makes a random community of 6 members: posts, role records (some
  * replacing earlier ones), hides, unhides, erasures (of others' entries,
- * of one's own, of ids nobody has), reports and removals with random
- * cut-offs; ingests it in a random interleaving of the feeds with random
+ * of one's own, of ids nobody has), reports, removals with random
+ * cut-offs and rotations sealed to random members; ingests it in a random interleaving of the feeds with random
  * batches; and compares the view dumps (governance tables included)
  * before and after store_reindex. A failing seed is printed:
  * `test_gov_store --seed N` replays it and shows the diff;
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "payload.h"
 #include "store.h"
 #include "test.h"
@@ -28,7 +29,7 @@
 
 struct raw {
 	uint8_t signed_bytes[ENTRY_SIGNED_LEN];
-	char payload[1024];
+	char payload[2048]; /* a rotation to 6 members: about 1.3 KB */
 	size_t plen;
 	int author;
 	uint8_t id[ENTRY_ID_LEN];
@@ -134,6 +135,36 @@ static void target_record(int m, uint64_t ts)
 	mk(m, kind, ts, j);
 }
 
+/* A rotation of a random epoch (1..3) sealed to a random set of members
+ * (the boxes are noise: the rules read only whom they are for). */
+static void epoch_record(int m, uint64_t ts)
+{
+	uint8_t box[PAYLOAD_EPOCH_BOX_LEN], check[32];
+	char b64[B64_LEN(PAYLOAD_EPOCH_BOX_LEN) + 1], j[2048], ck[65];
+	unsigned to = 1 + (unsigned)(rnd() % ((1u << MEMBERS) - 1));
+	size_t q, o;
+	int i, first = 1;
+
+	for (q = 0; q < sizeof(check); q++)
+		check[q] = (uint8_t)rnd();
+	snprintf(ck, sizeof(ck), "%s", hex(check));
+	o = (size_t)snprintf(j, sizeof(j), "{\"epoch\":%u,\"check\":\"%s\","
+			     "\"seals\":[", 1 + (unsigned)(rnd() % 3), ck);
+	for (i = 0; i < MEMBERS; i++) {
+		if (!(to & (1u << i)))
+			continue;
+		for (q = 0; q < sizeof(box); q++)
+			box[q] = (uint8_t)rnd();
+		CHECK(b64_encode(b64, sizeof(b64), box, sizeof(box)) == 0);
+		o += (size_t)snprintf(j + o, sizeof(j) - o, "%s{\"to\":\"%s\","
+				      "\"box\":\"%s\"}", first ? "" : ",",
+				      hex(keys[i].pk), b64);
+		first = 0;
+	}
+	snprintf(j + o, sizeof(j) - o, "]}");
+	mk(m, ENTRY_KIND_EPOCH, ts, j);
+}
+
 /* A random community of n records after one post each. */
 static void generate(int n)
 {
@@ -158,11 +189,13 @@ static void generate(int n)
 			role_record(m, ts);
 		} else if (k < 85) {
 			target_record(m, ts);
-		} else {
+		} else if (k < 93) {
 			snprintf(j, sizeof(j), "{\"member\":\"%s\",\"seq\":%u,"
 				 "\"reason\":\"r\"}", hex(keys[mem].pk),
 				 upto_head(mem));
 			mk(m, ENTRY_KIND_REMOVE, ts, j);
+		} else {
+			epoch_record(m, ts);
 		}
 	}
 }

@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "b64.h"
 #include "home.h"
 #include "msg.h"
 #include "payload.h"
@@ -1613,6 +1614,34 @@ static int raw_with(int m, const char *text)
 	return 0;
 }
 
+/* A rotation record's JSON into j: epoch, a check of its own (fill), and
+ * a made-up secret sealed to the members whose bit is set in to. */
+static void rotation_json(char *j, size_t cap, int epoch, int fill,
+			  unsigned to)
+{
+	uint8_t secret[32], box[PAYLOAD_EPOCH_BOX_LEN], check[32];
+	char b64[B64_LEN(PAYLOAD_EPOCH_BOX_LEN) + 1], mk_hex[65];
+	size_t n;
+	int i, first = 1;
+
+	memset(secret, fill, sizeof(secret));
+	memset(check, fill, sizeof(check));
+	memcpy(mk_hex, hex(check), sizeof(mk_hex));
+	n = (size_t)snprintf(j, cap, "{\"epoch\":%d,\"check\":\"%s\","
+			     "\"seals\":[", epoch, mk_hex);
+	for (i = 0; i < MEMBERS; i++) {
+		if (!(to & (1u << i)))
+			continue;
+		CHECK(key_seal(box, secret, sizeof(secret), members[i].pk) == 0);
+		CHECK(b64_encode(b64, sizeof(b64), box, sizeof(box)) == 0);
+		n += (size_t)snprintf(j + n, cap - n, "%s{\"to\":\"%s\","
+				      "\"box\":\"%s\"}", first ? "" : ",",
+				      hex(members[i].pk), b64);
+		first = 0;
+	}
+	snprintf(j + n, cap - n, "]}");
+}
+
 /*
  * The scenario's community governed: member 0 founded it. Member 1 is made
  * a facilitator, then demoted (having seen its feed up to a seq) and its
@@ -1621,11 +1650,13 @@ static int raw_with(int m, const char *text)
  * wins); a learner's hide and erase have no effect; member 2 erases its
  * own reply; member 4 is removed after its third entry, and its later
  * entries, a hide among them, go; a hide, unhide and hide again; a
- * report. Returns the index of the first governance raw.
+ * report; rotations: two of epoch 1 (the lower id in force), one of
+ * epoch 2 sealed to the removed member 4 (no effect), a learner's.
+ * Returns the index of the first governance raw.
  */
 static int gov_scenario(void)
 {
-	char j[1024];
+	char j[4096];
 	int first = nraws, physics = raw_with(4, "sky"),
 	    reply = raw_with(2, "common denominators"),
 	    fractions = raw_with(0, "Fractions");
@@ -1665,6 +1696,14 @@ static int gov_scenario(void)
 	snprintf(j, sizeof(j), "{\"target\":\"%s\"}", hex(raws[physics].id));
 	mk(0, ENTRY_KIND_UNHIDE, 33000, j);
 	mk(0, ENTRY_KIND_HIDE, 34000, j);
+	rotation_json(j, sizeof(j), 1, 0x11, 0x0f); /* members 0..3 */
+	mk(0, ENTRY_KIND_EPOCH, 35000, j);
+	rotation_json(j, sizeof(j), 1, 0x22, 0x0f);
+	mk(0, ENTRY_KIND_EPOCH, 35100, j);
+	rotation_json(j, sizeof(j), 2, 0x33, 0x1f); /* and removed 4 */
+	mk(0, ENTRY_KIND_EPOCH, 35200, j);
+	rotation_json(j, sizeof(j), 5, 0x44, 0x0f);
+	mk(3, ENTRY_KIND_EPOCH, 35300, j); /* a learner: no effect */
 	return first;
 }
 
@@ -1738,9 +1777,29 @@ static void test_gov_order(void)
 	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov_hidden", NULL), 1);
 	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov_erased", NULL), 1);
 	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov WHERE effect = "
-			       "'no authority'", NULL), 2);
+			       "'no authority'", NULL), 3);
 	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov WHERE effect = "
 			       "'voided'", NULL), 1);
+	/* of the rotations: the lower id of the two of epoch 1 */
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov WHERE kind = 16"
+			       " AND effect = 'applied' AND anchor = 1 AND id ="
+			       " (SELECT min(id) FROM gov WHERE kind = 16 AND"
+			       " anchor = 1)", NULL), 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov WHERE kind = 16"
+			       " AND effect = 'superseded'", NULL), 1);
+	CHECK_EQ_INT(store_int(s, "SELECT count(*) FROM gov WHERE kind = 16"
+			       " AND effect = 'sealed to a removed member' AND"
+			       " anchor = 2", NULL), 1);
+	{
+		uint8_t check[HASH_LEN];
+		uint32_t epoch = 0;
+
+		CHECK(store_epoch(s, &epoch, check, NULL) == 1);
+		CHECK_EQ_INT(epoch, 1);
+		CHECK(store_epoch_seal(s, members[2].pk, NULL) == 1);
+		CHECK(store_epoch_seal(s, members[4].pk, NULL) == 0);
+		CHECK_EQ_INT(store_epoch_max(s), 5);
+	}
 	/* member 4 keeps its first three entries */
 	CHECK_EQ_INT(store_int(s, "SELECT max(seq) FROM entries WHERE "
 			       "author = ?1", members[4].pk), 3);
