@@ -257,6 +257,16 @@ int cli_gov_reason(json_t *o, const char *reason, struct err *e);
 int cli_gov_rotation(struct cli *c, const uint8_t except[KEY_PUBLIC_LEN],
 		     const char *reason, json_t **out, uint32_t *epoch,
 		     struct err *e);
+/*
+ * The arguments of a command that writes a record about one thing (hide,
+ * unhide, erase: an ID; remove: a MEMBER): exactly one operand, named
+ * what in the usage error, into *arg, and --reason into *reason (NULL if
+ * absent; required if need_reason). CLI_CONTINUE, or the exit code (help
+ * printed, or a usage error).
+ */
+int cli_gov_args(int argc, char **argv, const char *usage, const char *help,
+		 const char *what, int need_reason, const char **arg,
+		 const char **reason);
 void cli_gov_print_name(FILE *f, struct cli *c,
 			const uint8_t pk[KEY_PUBLIC_LEN]);
 
@@ -275,6 +285,9 @@ size_t text_width(const char *s);
 
 /* Prints s cleaned; with multiline, indent follows every newline. */
 void print_text(FILE *f, const char *s, int multiline, const char *indent);
+
+/* The columns s takes once cleaned (text_clean, then text_width). */
+size_t text_cell_width(const char *s);
 
 /* Prints s cleaned and padded with spaces to width columns. */
 void print_padded(FILE *f, const char *s, size_t width);

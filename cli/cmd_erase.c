@@ -61,32 +61,18 @@ static int write_erase(struct cli *c, const char *arg, const char *reason,
 
 int cmd_erase(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *reason = NULL;
+	const char *arg, *reason;
 	uint8_t id[ENTRY_ID_LEN];
 	char hex[ENTRY_ID_HEX_LEN + 1];
 	struct err e;
-	int ch, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r': reason = optarg; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind == argc)
-		return cli_usage(usage, "missing ID");
-	if (argc - optind > 1)
-		return cli_unexpected(usage, argv[optind + 1]);
+	rc = cli_gov_args(argc, argv, usage, help, "ID", 0, &arg, &reason);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
-	rc = write_erase(c, argv[optind], reason, id, &e);
+	rc = write_erase(c, arg, reason, id, &e);
 	if (rc == 0) {
 		entry_id_hex(id, hex);
 		fprintf(stderr, "stoa: erased %.8s: every node that gets this "

@@ -75,15 +75,6 @@ static void who_of(const json_t *row, char *out, size_t cap)
 		snprintf(out, cap, "[%.8s]", row_str(row, "author", "?"));
 }
 
-static size_t cell_width(const char *s)
-{
-	char *clean = text_clean(s, 0);
-	size_t w = clean ? text_width(clean) : 1;
-
-	free(clean);
-	return w;
-}
-
 #define WHAT_MAX 160
 
 /* "3/5": of the peers met, those that held the record when last met. */
@@ -160,11 +151,11 @@ static void print_table(const json_t *rows)
 	json_array_foreach(rows, i, row) {
 		who_of(row, who, sizeof(who));
 		what_of(row, what, sizeof(what));
-		if ((w = cell_width(who)) > who_w)
+		if ((w = text_cell_width(who)) > who_w)
 			who_w = w;
-		if ((w = cell_width(what)) > what_w)
+		if ((w = text_cell_width(what)) > what_w)
 			what_w = w;
-		if ((w = cell_width(row_str(row, "effect", "?"))) > effect_w)
+		if ((w = text_cell_width(row_str(row, "effect", "?"))) > effect_w)
 			effect_w = w;
 	}
 	fputs("ID        WHEN              ", stdout);

@@ -51,15 +51,6 @@ static int member_row(json_t *row, void *arg)
 	return 0;
 }
 
-static size_t cell_width(const char *s)
-{
-	char *clean = text_clean(s, 0);
-	size_t w = clean ? text_width(clean) : 1;
-
-	free(clean);
-	return w;
-}
-
 static void print_badges(const json_t *badges)
 {
 	size_t i;
@@ -98,11 +89,11 @@ static void print_table(const json_t *rows)
 
 	json_array_foreach(rows, i, row) {
 		const char *name = row_str(row, "name", "");
-		size_t w = name[0] ? cell_width(name) : 10; /* "[1a2b3c4d]" */
+		size_t w = name[0] ? text_cell_width(name) : 10; /* "[1a2b3c4d]" */
 
 		if (w > name_w)
 			name_w = w;
-		w = cell_width(row_str(row, "role", "-"));
+		w = text_cell_width(row_str(row, "role", "-"));
 		if (w > role_w)
 			role_w = w;
 	}

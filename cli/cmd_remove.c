@@ -109,35 +109,19 @@ out:
 
 int cmd_remove(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *reason = NULL;
+	const char *arg, *reason;
 	uint8_t member[KEY_PUBLIC_LEN];
 	uint64_t seq = 0;
 	uint32_t epoch = 0;
 	struct err e;
-	int ch, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r': reason = optarg; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind == argc)
-		return cli_usage(usage, "missing MEMBER");
-	if (argc - optind > 1)
-		return cli_unexpected(usage, argv[optind + 1]);
-	if (!reason)
-		return cli_usage(usage, "--reason is required");
+	rc = cli_gov_args(argc, argv, usage, help, "MEMBER", 1, &arg, &reason);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
-	rc = write_remove(c, argv[optind], reason, member, &seq, &epoch, &e);
+	rc = write_remove(c, arg, reason, member, &seq, &epoch, &e);
 	if (rc == 0) {
 		fputs("stoa: ", stderr);
 		cli_gov_print_name(stderr, c, member);

@@ -74,6 +74,36 @@ int cli_gov_reason(json_t *o, const char *reason, struct err *e)
 	return cli_set_str(o, "reason", reason, e);
 }
 
+int cli_gov_args(int argc, char **argv, const char *usage, const char *help,
+		 const char *what, int need_reason, const char **arg,
+		 const char **reason)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*reason = NULL;
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': *reason = optarg; break;
+		case 'h': return cli_help(help);
+		default: return cli_bad_option(ch, argv, opts, usage);
+		}
+	}
+	if (optind == argc)
+		return cli_usage(usage, "missing %s", what);
+	if (argc - optind > 1)
+		return cli_unexpected(usage, argv[optind + 1]);
+	if (need_reason && !*reason)
+		return cli_usage(usage, "--reason is required");
+	*arg = argv[optind];
+	return CLI_CONTINUE;
+}
+
 void cli_gov_print_name(FILE *f, struct cli *c,
 			const uint8_t pk[KEY_PUBLIC_LEN])
 {

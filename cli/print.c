@@ -55,6 +55,15 @@ void print_text(FILE *f, const char *s, int multiline, const char *indent)
 	free(clean);
 }
 
+size_t text_cell_width(const char *s)
+{
+	char *clean = text_clean(s, 0);
+	size_t w = clean ? text_width(clean) : 1;
+
+	free(clean);
+	return w;
+}
+
 void print_padded(FILE *f, const char *s, size_t width)
 {
 	char *clean = text_clean(s, 0);
