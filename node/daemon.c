@@ -276,6 +276,9 @@ static void drop_removed(struct daemon *d)
 {
 	size_t i;
 
+	/* one look at the file a turn, most turns */
+	if (!store_has_removed(d->h->store) && !d->rekey_ms)
+		return;
 	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
 		struct peer *p = &d->peers[i];
 

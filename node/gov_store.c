@@ -445,7 +445,7 @@ static int load_counts(struct store *s, struct err *e)
 
 /* Another connection's commit (a `stoa remove` beside the daemon) may
  * have changed the governance state: the counts are read again then. */
-static void refresh(struct store *s)
+void gov_store_refresh(struct store *s)
 {
 	sqlite3_stmt *st;
 	int v = 0;
@@ -460,6 +460,15 @@ static void refresh(struct store *s)
 		s->gov_dv = v;
 		s->gov_cached = 0;
 	}
+}
+
+/* Inside a transaction no other connection commits (the store's are
+ * BEGIN IMMEDIATE): its begin looked once (store_begin, store_tx_begin),
+ * so the entries of a batch cost no pragma each. */
+static void refresh(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		gov_store_refresh(s);
 }
 
 void gov_store_uncache(struct store *s)
@@ -522,14 +531,12 @@ int gov_store_apply(struct store *s, struct err *e)
 	return rc;
 }
 
-uint64_t gov_store_cut(struct store *s, const uint8_t author[KEY_PUBLIC_LEN])
+/* gov_store_cut once the counts are known. */
+static uint64_t cut_of(struct store *s, const uint8_t author[KEY_PUBLIC_LEN])
 {
 	sqlite3_stmt *st;
 	uint64_t cut = UINT64_MAX;
 
-	refresh(s);
-	if (!s->gov_cached && load_counts(s, NULL) < 0)
-		return UINT64_MAX;
 	if (!s->gov_removed)
 		return UINT64_MAX;
 	if (sqlite3_prepare_v2(s->db, "SELECT cut FROM gov_members WHERE "
@@ -541,6 +548,14 @@ uint64_t gov_store_cut(struct store *s, const uint8_t author[KEY_PUBLIC_LEN])
 		cut = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return cut;
+}
+
+uint64_t gov_store_cut(struct store *s, const uint8_t author[KEY_PUBLIC_LEN])
+{
+	refresh(s);
+	if (!s->gov_cached && load_counts(s, NULL) < 0)
+		return UINT64_MAX;
+	return cut_of(s, author);
 }
 
 /* 1 if a row of sql (binding ?1 to a 32-byte blob) exists. */
@@ -560,16 +575,17 @@ static int exists(struct store *s, const char *sql, const uint8_t *blob)
 int gov_store_admit(struct store *s, const struct entry *en, int *erased,
 		    struct err *e)
 {
+	uint64_t cut;
 	int rc;
 
 	*erased = 0;
 	refresh(s);
 	if (!s->gov_cached && (rc = load_counts(s, e)) < 0)
 		return rc;
-	if (s->gov_removed && en->seq > gov_store_cut(s, en->author))
+	if (s->gov_removed && en->seq > (cut = cut_of(s, en->author)))
 		return err_set(e, STOA_EPERM, "entry %" PRIu64 " of a member "
 			       "removed from the community after its entry %"
-			       PRIu64, en->seq, gov_store_cut(s, en->author));
+			       PRIu64, en->seq, cut);
 	if (s->gov_erased &&
 	    exists(s, "SELECT 1 FROM gov_erased WHERE target = ?1", en->id))
 		*erased = 1;
@@ -640,7 +656,15 @@ int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN])
 	refresh(s);
 	if (!s->gov_cached && load_counts(s, NULL) < 0)
 		return 0;
-	return s->gov_removed && gov_store_cut(s, pk) != UINT64_MAX;
+	return cut_of(s, pk) != UINT64_MAX;
+}
+
+int store_has_removed(struct store *s)
+{
+	refresh(s);
+	if (!s->gov_cached && load_counts(s, NULL) < 0)
+		return 0;
+	return s->gov_removed != 0;
 }
 
 int store_removed_curve(struct store *s, const uint8_t curve[KEY_PUBLIC_LEN])

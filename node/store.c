@@ -284,6 +284,7 @@ int store_begin(struct store *s, struct err *e)
 		return err_set(e, STOA_EINVAL, "store batch already open");
 	if ((rc = store_exec(s, "BEGIN IMMEDIATE", e)) < 0)
 		return rc;
+	gov_store_refresh(s);
 	s->in_batch = 1;
 	s->batch_failed = 0;
 	return 0;
@@ -349,12 +350,19 @@ void store_rollback(struct store *s)
 /* Opens a transaction of our own unless a batch is open. */
 int store_tx_begin(struct store *s, int *own, struct err *e)
 {
+	int rc;
+
 	*own = !s->in_batch;
 	if (s->batch_failed)
 		return err_set(e, s->batch_failed, "batch was rolled back "
 			       "after a failed write (%s): end it first",
 			       err_str(s->batch_failed));
-	return *own ? store_exec(s, "BEGIN IMMEDIATE", e) : 0;
+	if (!*own)
+		return 0;
+	if ((rc = store_exec(s, "BEGIN IMMEDIATE", e)) < 0)
+		return rc;
+	gov_store_refresh(s);
+	return 0;
 }
 
 int store_tx_end(struct store *s, int own, int rc, struct err *e)

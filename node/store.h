@@ -68,6 +68,8 @@ int store_founder(struct store *s, uint8_t pk[KEY_PUBLIC_LEN]);
 int store_founder_set(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 		      struct err *e);
 
+/* 1 if the governance rules removed anyone from the community. */
+int store_has_removed(struct store *s);
 /* 1 if the governance rules removed member pk from the community. */
 int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN]);
 /* 1 if curve is the CURVE client key (key_pk_to_curve) of a removed

@@ -157,5 +157,8 @@ int gov_store_admit(struct store *s, const struct entry *en, int *erased,
 uint64_t gov_store_cut(struct store *s, const uint8_t author[KEY_PUBLIC_LEN]);
 /* Forgets the cached counts (after a rollback). */
 void gov_store_uncache(struct store *s);
+/* Reads PRAGMA data_version: another connection's commit makes the
+ * cached governance counts stale. Called as each transaction begins. */
+void gov_store_refresh(struct store *s);
 
 #endif
