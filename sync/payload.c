@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "b64.h"
 #include "entry.h"
 #include "err.h"
 #include "payload.h"
@@ -370,17 +371,22 @@ static int is_b64url(const char *s, size_t n)
 static int check_seal(json_t *v, const char *kind, const char *field,
 		      size_t min, size_t max, struct err *e)
 {
-	size_t n;
+	uint8_t raw[PAYLOAD_BOX_MAX];
+	size_t n, len;
 
 	if (!json_is_object(v) || check_hex64(v, kind, "to", 1, e) ||
 	    check_string(v, kind, "box", 1, 1, 0, 1, e))
 		return err_set(e, STOA_EPROTO, "%s: '%s' items must be "
 			       "{\"to\": key, \"box\": base64}", kind, field);
 	n = json_string_length(json_object_get(v, "box"));
-	if (!is_b64url(json_string_value(json_object_get(v, "box")), n))
+	/* unpadded base64 of min..max bytes, in its one canonical form (no
+	 * stray bits in the last character): what b64_decode takes */
+	if (!is_b64url(json_string_value(json_object_get(v, "box")), n) ||
+	    (n <= (PAYLOAD_BOX_MAX * 4 + 2) / 3 &&
+	     b64_decode(raw, sizeof(raw), &len,
+			json_string_value(json_object_get(v, "box")), n) < 0))
 		return err_set(e, STOA_EPROTO, "%s: a sealed 'box' must "
 			       "be unpadded URL-safe base64", kind);
-	/* unpadded base64 of min..max bytes */
 	if (n < (min * 4 + 2) / 3 || n > (max * 4 + 2) / 3)
 		return min == max
 		       ? err_set(e, STOA_EPROTO, "%s: a sealed 'box' must hold "
@@ -427,6 +433,10 @@ static int check_epoch(json_t *o, const char *kind, struct err *e)
 	    (rc = check_string(o, kind, "reason", 0, 0, PAYLOAD_REASON_MAX, 0,
 			       e)))
 		return rc;
+	list = json_object_get(o, "seals");
+	if (json_is_array(list) && json_array_size(list) == 0)
+		return err_set(e, STOA_EPROTO, "%s: a rotation sealed to "
+			       "nobody ('seals' is empty)", kind);
 	if (!(list = check_array(o, kind, "seals", 1, PAYLOAD_EPOCH_SEALS_MAX,
 				 e)))
 		return STOA_EPROTO;

@@ -10,20 +10,30 @@
  * Input: one byte, the founder (byte % 7: key 0..5, or 6: no founder on
  * record), then records, each 7 bytes and then its replaces:
  *
- *   0  kind: bits 0-2 % 6 + 10 (role .. remove); bit 3 set: the target
- *      entry is not held; bits 4-7: the first byte of the record's id (the
- *      tie-break at one timestamp; the second byte is the record's index,
- *      so ids are unique)
+ *   0  kind: bits 0-2 % 7 + 10 (role .. remove, 6: epoch, a rotation);
+ *      bit 3 set: the target entry is not held; bits 4-7: the first byte
+ *      of the record's id (the tie-break at one timestamp; the second
+ *      byte is the record's index, so ids are unique)
  *   1  author: key byte % 6
- *   2  target: role and remove, key byte % 6; the others, t = byte %
- *      (8 + i) for record i: t < 8 one of eight ordinary entries (a post
- *      by key t % 6), else record t - 8's id (a governance entry)
- *   3  role: byte % 3 (GOV_ROLE_*); bits 2-3: how many replaces (0..3)
+ *   2  target: role and remove, key byte % 6; epoch, the second byte of
+ *      its check; the others, t = byte % (8 + i) for record i: t < 8 one
+ *      of eight ordinary entries (a post by key t % 6), else record
+ *      t - 8's id (a governance entry)
+ *   3  role: byte % 3 (GOV_ROLE_*); bits 2-3: how many replaces (0..3),
+ *      or for an epoch, how many seals less one (1..4)
  *   4  seq: byte + 1
  *   5  ts: byte (a small range, so ties are common)
- *   6  anchor ("seen" of a role record, "seq" of a removal): byte
+ *   6  anchor ("seen" of a role record, "seq" of a removal): byte; the
+ *      epoch of a rotation: byte % 8 + 1 (ties common too)
  *   7.. one byte per replaces: x % (i + 1), an earlier record's id, or
- *      (== i) an id no record has
+ *      (== i) an id no record has; per seal: x % 7, key 0..5 or (6) a
+ *      member no record names
+ *
+ * Beyond the other kinds' invariants, the rotations': at most one is
+ * applied, and it is the state's epoch_by; none applied or superseded
+ * seals to a member removed in the end, each "sealed to a removed member"
+ * does; the one in force beats each superseded one (higher epoch, then
+ * lower id).
  *
  * A short last record is dropped. FUZZ_GOV_TRACE=1 in the environment
  * prints each record's effect, to check what the seeds reach.
@@ -34,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "entry.h"
 #include "gov.h"
@@ -44,10 +55,13 @@
 #define GOV_FUZZ_KEYS 6
 #define GOV_FUZZ_POSTS 8
 #define GOV_FUZZ_REPL 3
+#define GOV_FUZZ_SEALS 4
+#define GOV_FUZZ_EPOCHS 8
 #define GOV_FUZZ_HDR 7
 
 static uint8_t keys[GOV_FUZZ_KEYS][KEY_PUBLIC_LEN];
 static uint8_t repl[GOV_FUZZ_MAX][GOV_FUZZ_REPL][ENTRY_ID_LEN];
+static uint8_t sealto[GOV_FUZZ_MAX][GOV_FUZZ_SEALS][KEY_PUBLIC_LEN];
 
 static int trace = -1;
 
@@ -59,10 +73,11 @@ static void fail(const char *why, const struct gov_rec *r, size_t n)
 	for (i = 0; r && i < n; i++)
 		fprintf(stderr, "  [%zu] in#%zu ts %" PRIu64 " author %u seq %"
 			PRIu64 " %s target %02x%02x role %d anchor %" PRIu64
-			" nrepl %zu held %d: %s\n", i, r[i].user, r[i].ts,
-			(r[i].author[0] >> 4) - 1, r[i].seq, entry_kind_name(r[i].kind),
-			r[i].target[0], r[i].target[1], r[i].role, r[i].anchor,
-			r[i].nreplaces, r[i].target_held,
+			" nrepl %zu held %d nseals %zu: %s\n", i, r[i].user,
+			r[i].ts, (r[i].author[0] >> 4) - 1, r[i].seq,
+			entry_kind_name(r[i].kind), r[i].target[0],
+			r[i].target[1], r[i].role, r[i].anchor, r[i].nreplaces,
+			r[i].target_held, r[i].nseals,
 			gov_effect_name(r[i].effect));
 	__builtin_trap();
 }
@@ -83,9 +98,11 @@ static size_t decode(const uint8_t *d, size_t size, struct gov_rec *r)
 		struct gov_rec *x = &r[n];
 		size_t nrepl = (b[3] >> 2) & 3, t;
 
+		x->kind = (uint8_t)(ENTRY_KIND_ROLE + (b[0] & 7) % 7);
+		if (x->kind == ENTRY_KIND_EPOCH)
+			nrepl++; /* the seals, 1..GOV_FUZZ_SEALS */
 		if (size - off < GOV_FUZZ_HDR + nrepl)
 			break;
-		x->kind = (uint8_t)(ENTRY_KIND_ROLE + (b[0] & 7) % 6);
 		x->id[0] = b[0] >> 4;
 		x->id[1] = (uint8_t)n;
 		x->id[2] = 0xa0;
@@ -98,6 +115,23 @@ static size_t decode(const uint8_t *d, size_t size, struct gov_rec *r)
 		if (x->kind == ENTRY_KIND_ROLE || x->kind == ENTRY_KIND_REMOVE) {
 			memcpy(x->target, keys[b[2] % GOV_FUZZ_KEYS],
 			       KEY_PUBLIC_LEN);
+		} else if (x->kind == ENTRY_KIND_EPOCH) {
+			x->target[0] = 0xc5; /* its check */
+			x->target[1] = b[2];
+			x->anchor = 1 + b[6] % GOV_FUZZ_EPOCHS;
+			for (k = 0; k < nrepl; k++) {
+				size_t m = b[GOV_FUZZ_HDR + k] %
+					   (GOV_FUZZ_KEYS + 1);
+
+				if (m < GOV_FUZZ_KEYS)
+					memcpy(sealto[n][k], keys[m],
+					       KEY_PUBLIC_LEN);
+				else
+					memset(sealto[n][k], 0xee,
+					       KEY_PUBLIC_LEN);
+			}
+			x->seals = (const uint8_t(*)[KEY_PUBLIC_LEN])sealto[n];
+			x->nseals = nrepl;
 		} else if ((t = b[2] % (GOV_FUZZ_POSTS + n)) < GOV_FUZZ_POSTS) {
 			x->target[0] = 0xe0;
 			x->target[1] = (uint8_t)t;
@@ -184,6 +218,8 @@ static const char *same(const struct gov_rec *a, const struct gov_state *sa,
 			return "erased set differs";
 	if (sa->passes != sb->passes)
 		return "pass count differs";
+	if (user_of(a, sa->epoch_by) != user_of(b, sb->epoch_by))
+		return "the rotation in force (epoch_by) differs";
 	return NULL;
 }
 
@@ -205,6 +241,77 @@ static int traced(const struct gov_rec *r, size_t i, const uint8_t *founder)
 			granted = 1;
 	}
 	return granted;
+}
+
+/* 1 if rotation x seals to a member removed in the final state. */
+static int seals_removed(const struct gov_rec *x, const struct gov_state *s)
+{
+	size_t k;
+
+	for (k = 0; k < x->nseals; k++) {
+		const struct gov_member *m = gov_member_find(s, x->seals[k]);
+
+		if (m && m->removed)
+			return 1;
+	}
+	return 0;
+}
+
+/* NULL if the rotations' invariants hold (see the top of the file). */
+static const char *epoch_invariants(const struct gov_rec *r, size_t n,
+				    const struct gov_state *s)
+{
+	size_t i, napplied = 0;
+
+	if (s->epoch_by != SIZE_MAX &&
+	    (s->epoch_by >= n || r[s->epoch_by].kind != ENTRY_KIND_EPOCH ||
+	     r[s->epoch_by].effect != GOV_APPLIED))
+		return "epoch_by names no applied rotation";
+	for (i = 0; i < n; i++) {
+		const struct gov_rec *x = &r[i], *f;
+
+		if (x->kind != ENTRY_KIND_EPOCH) {
+			if (x->effect == GOV_SEALED_REMOVED ||
+			    x->effect == GOV_SUPERSEDED)
+				return "a rotation's effect on a record that "
+				       "is no rotation";
+			continue;
+		}
+		switch (x->effect) {
+		case GOV_SEALED_REMOVED:
+			if (!seals_removed(x, s))
+				return "'sealed to a removed member' on a "
+				       "rotation sealed to none";
+			break;
+		case GOV_APPLIED:
+			napplied++;
+			if (s->epoch_by != i)
+				return "an applied rotation is not epoch_by";
+			/* fall through */
+		case GOV_SUPERSEDED:
+			if (seals_removed(x, s))
+				return "a rotation applied or superseded, "
+				       "sealed to a removed member";
+			if (x->effect == GOV_APPLIED)
+				break;
+			if (s->epoch_by == SIZE_MAX)
+				return "a rotation superseded by none";
+			f = &r[s->epoch_by];
+			if (x->anchor > f->anchor ||
+			    (x->anchor == f->anchor &&
+			     memcmp(x->id, f->id, ENTRY_ID_LEN) < 0))
+				return "a superseded rotation beats the one "
+				       "in force";
+			break;
+		default:
+			break;
+		}
+	}
+	if (napplied > 1)
+		return "more than one rotation applied";
+	if (!napplied && s->epoch_by != SIZE_MAX)
+		return "epoch_by set, but no rotation applied";
+	return NULL;
 }
 
 /* NULL if the rules' invariants hold over one resolved set. */
@@ -262,6 +369,15 @@ static const char *invariants(const struct gov_rec *r, size_t n,
 				return "a report refused for authority";
 			continue;
 		case GOV_VOIDED:
+			continue;
+		case GOV_SEALED_REMOVED:
+		case GOV_SUPERSEDED:
+			/* judged on its seals and epoch once it had applied */
+			if (x->kind == ENTRY_KIND_EPOCH &&
+			    !traced(r, i, founder))
+				return "a rotation judged on its seals, but its "
+				       "author was not made a facilitator "
+				       "before it, or was removed";
 			continue;
 		default:
 			return "a record without an effect";
@@ -381,8 +497,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("gov_resolve failed on the reversed order", NULL, 0);
 	if (trace) {
 		fprintf(stderr, "fuzz_gov: %zu records, %zu passes, %zu members,"
-			" %zu hidden, %zu erased\n", n, sa.passes, sa.nmembers,
-			sa.nhidden, sa.nerased);
+			" %zu hidden, %zu erased, in force: in#%zd\n", n,
+			sa.passes, sa.nmembers, sa.nhidden, sa.nerased,
+			sa.epoch_by == SIZE_MAX ? (ssize_t)-1
+						: (ssize_t)a[sa.epoch_by].user);
 		for (i = 0; i < n; i++)
 			fprintf(stderr, "  in#%zu %s by %u: %s\n", a[i].user,
 				entry_kind_name(a[i].kind), (a[i].author[0] >> 4) - 1,
@@ -391,6 +509,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	why = same(a, &sa, b, &sb, n);
 	if (!why)
 		why = invariants(a, n, &sa, founder);
+	if (!why)
+		why = epoch_invariants(a, n, &sa);
 	if (why)
 		fail(why, a, n);
 	gov_state_release(&sa);

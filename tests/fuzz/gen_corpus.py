@@ -12,6 +12,7 @@ sealed with the passphrase "fuzz" (key file v2); their secrets belong to
 those throwaway homes only. Existing files are overwritten; names are stable.
 """
 import argparse
+import base64
 import hashlib
 import os
 import shutil
@@ -297,6 +298,46 @@ def main():
     }
     for n, (kind, p) in gov_near.items():
         write('payload', n, bytes([kind]) + p.encode())
+    # kind 16, epoch (a rotation of the community secret): epoch 1..2^32-1,
+    # check (64 hex), 1..128 seals to distinct members, each an 80-byte
+    # box (107 unpadded URL-safe base64 characters); valid, then near-valid
+    box80 = base64.urlsafe_b64encode(bytes(range(80))).rstrip(b'=').decode()
+
+    def seals(n, box=box80, dup=False):
+        return '[%s]' % ','.join(
+            '{"box":"%s","to":"%04x%s"}'
+            % (box, 0 if dup and i == n - 1 else i, key[4:])
+            for i in range(n))
+
+    def rot(sl, epoch=2, check=ref, extra=''):
+        return '{"check":"%s","epoch":%s,%s"seals":%s}' % (check, epoch,
+                                                            extra, sl)
+    epoch_valid = [rot(seals(1)),
+                   rot(seals(3), 1, extra='"reason":"removed a member",'),
+                   rot(seals(128), 2**32 - 1)]
+    for i, p in enumerate(epoch_valid):
+        write('payload', 'k16-%d' % i, b'\x10' + p.encode())
+    epoch_near = {
+        'k16-seals-missing': '{"check":"%s","epoch":2}' % ref,
+        'k16-seals-0': rot('[]'),
+        'k16-seals-129': rot(seals(129)),
+        'k16-seals-object': rot(seals(1)[1:-1]),
+        'k16-to-twice': rot(seals(3, dup=True)),
+        'k16-box-79': rot(seals(1, base64.urlsafe_b64encode(
+            bytes(range(79))).rstrip(b'=').decode())),
+        'k16-box-81': rot(seals(1, base64.urlsafe_b64encode(
+            bytes(range(81))).rstrip(b'=').decode())),
+        'k16-box-padded': rot(seals(1, box80 + '=')),
+        'k16-box-standard': rot(seals(1, box80.replace('-', '+'))),
+        'k16-check-63': rot(seals(1), check=ref[:63]),
+        'k16-check-upper': rot(seals(1), check=ref.upper()),
+        'k16-epoch-0': rot(seals(1), 0),
+        'k16-epoch-2p32': rot(seals(1), 2**32),
+        'k16-reason-1025': rot(seals(1), extra='"reason":"%s",' % ('r' * 1025)),
+        'k16-newer-v': '{"seals":[],"v":2}',
+    }
+    for n, p in epoch_near.items():
+        write('payload', n, b'\x10' + p.encode())
     for n, v in g.items():
         write('payload', 'golden-' + n, bytes([int(v['kind'])]) + v['payload_b'])
 
@@ -368,6 +409,12 @@ def main():
         return bytes([b0, author, target, role | (len(replaces) << 2),
                       seq - 1, ts, anchor]) + bytes(replaces)
 
+    def grot(author, epoch, seals, seq=1, ts=0, tie=0):
+        """A rotation to epoch (1..8) sealed to 1..4 members (6: one no
+        record names)."""
+        return bytes([6 | (tie << 4), author, epoch, (len(seals) - 1) << 2,
+                      seq - 1, ts, epoch - 1]) + bytes(seals)
+
     ROLE, HIDE, UNHIDE, ERASE, REPORT, REMOVE = range(10, 16)
     LRN, MNT, FAC = range(3)
     govs = {
@@ -427,6 +474,29 @@ def main():
                        grec(HIDE, 1, 3, seq=2, ts=3),
                        grec(ROLE, 1, 2, FAC, 3, 4)],
     }
+    # rotations: 1 is made a facilitator; the founder's epoch 2 and 1's
+    # epoch 2 tie (the lower id wins), 1's epoch 3 seals to 4, whom the
+    # founder then removes; a learner's (3) has no authority. Then 1's
+    # epoch 1 (in force) and epoch 4, which comes after what 1's demotion
+    # saw (voided); 2 is removed keeping seq 1, its epoch 5 at seq 2 is
+    # "removed"
+    govs['rotations'] = [grec(ROLE, 0, 1, FAC, 1, 1),
+                         grot(0, 2, (0, 1, 3), seq=2, ts=3, tie=1),
+                         grot(1, 2, (0, 1, 6), seq=1, ts=3, tie=2),
+                         grot(1, 3, (0, 1, 4), seq=2, ts=5),
+                         grec(REMOVE, 0, 4, seq=3, ts=9),
+                         grot(3, 7, (0, 3), ts=6)]
+    # the same, then a later and higher epoch of the founder's: in force,
+    # the earlier one superseded
+    govs['rotation-later'] = govs['rotations'] + [
+        grot(0, 6, (0, 1, 2, 3), seq=4, ts=12)]
+    govs['rotation-voided'] = [grec(ROLE, 0, 1, FAC, 1, 1),
+                               grec(ROLE, 0, 2, FAC, 2, 2),
+                               grot(1, 1, (0, 1, 5, 6), seq=1, ts=3),
+                               grot(1, 4, (0, 1, 2), seq=2, ts=4),
+                               grec(ROLE, 0, 1, LRN, 3, 6, anchor=1),
+                               grec(REMOVE, 0, 2, seq=4, ts=7, anchor=1),
+                               grot(2, 5, (0, 1), seq=2, ts=8)]
     for n, recs in govs.items():
         write('gov', n, b'\x00' + b''.join(recs))
     write('gov', 'no-founder', b'\x06' + b''.join(govs['grants']))

@@ -2,7 +2,8 @@
  * Unit tests for crypto/: known-answer vectors (BLAKE2b-256, RFC 8032
  * Ed25519, the libsodium KDF, a golden invite code, RFC 4648 base64), a
  * forged signature, hex, the secret/key/community files in a private
- * mkdtemp directory, and every decoder fed truncated, corrupted and
+ * mkdtemp directory (community file v3 with past epochs, and moving a
+ * community to a new epoch), and every decoder fed truncated, corrupted and
  * random input, which must be refused with an error and never crash
  * (the same run under ASan+UBSan is the poor man's fuzzer until the
  * libFuzzer harnesses exist). The test never touches anything outside its
@@ -825,6 +826,402 @@ static void test_community_file(void)
 	community_wipe(NULL);
 }
 
+/* A founded community "math club" at epoch 3 with npast past epochs
+ * (2, 1, 0, then 7, 8, ...: the order is the list's, not the numbers'),
+ * each secret filled with a byte of its own. */
+static void founded(struct community *c, size_t npast)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, "math club");
+	c->founded = 1;
+	memset(c->founder, 0xf0, COMMUNITY_FOUNDER_LEN);
+	c->epoch = 3;
+	memset(c->secret, 0x33, COMMUNITY_SECRET_LEN);
+	for (i = 0; i < npast; i++) {
+		c->past[i].epoch = i < 3 ? (uint32_t)(2 - i) : (uint32_t)(4 + i);
+		memset(c->past[i].secret, (int)(0x40 + i), COMMUNITY_SECRET_LEN);
+	}
+	c->npast = npast;
+}
+
+/* a and b hold the same community, past epochs included. */
+static int same_community(const struct community *a, const struct community *b)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) || a->founded != b->founded ||
+	    !bytes_equal(a->founder, b->founder, COMMUNITY_FOUNDER_LEN) ||
+	    a->epoch != b->epoch ||
+	    !bytes_equal(a->secret, b->secret, COMMUNITY_SECRET_LEN) ||
+	    a->npast != b->npast)
+		return 0;
+	for (i = 0; i < a->npast; i++)
+		if (a->past[i].epoch != b->past[i].epoch ||
+		    !bytes_equal(a->past[i].secret, b->past[i].secret,
+				 COMMUNITY_SECRET_LEN))
+			return 0;
+	return 1;
+}
+
+/*
+ * Community file v3: a founded community that holds earlier epochs'
+ * secrets (newest first), written as v2 while it holds none. Round trips
+ * through the file with 1 and COMMUNITY_PAST_MAX past epochs, the
+ * layout, and damaged v3 files (a count of 0 or 9, truncated, one byte
+ * too long, a count that disagrees with the length) refused.
+ */
+static void test_community_v3(void)
+{
+	char path[512];
+	uint8_t raw[COMMUNITY_FILE_MAX + 64], bad[COMMUNITY_FILE_MAX + 64];
+	uint8_t zero[sizeof(struct community)];
+	struct community c, r;
+	struct stat st;
+	struct err e;
+	size_t len, flen, npast, off, i;
+	int refused;
+
+	memset(zero, 0, sizeof(zero));
+	path_in_tmp(path, sizeof(path), "community-v3");
+
+	/* no past epochs: v2, as before */
+	founded(&c, 0);
+	CHECK_EQ_INT(community_file_write(path, &c, NULL), 0);
+	CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &flen, NULL), 0);
+	CHECK_EQ_INT(flen, 10 + 9 + COMMUNITY_FOUNDER_LEN + 4 +
+			   COMMUNITY_SECRET_LEN);
+	CHECK_EQ_INT(raw[8], 2);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+	CHECK(same_community(&c, &r));
+	CHECK_EQ_INT(r.npast, 0);
+	unlink(path);
+
+	for (npast = 1; npast <= COMMUNITY_PAST_MAX;
+	     npast += COMMUNITY_PAST_MAX - 1) {
+		founded(&c, npast);
+		CHECK_EQ_INT(community_file_write(path, &c, NULL), 0);
+		CHECK_EQ_INT(stat(path, &st), 0);
+		CHECK_EQ_INT(st.st_mode & 0777, 0600);
+		CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+		CHECK(same_community(&c, &r));
+		CHECK_EQ_INT(r.npast, npast);
+		/* the layout: v2's fields, the count, then epoch || secret */
+		CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &flen,
+					      NULL), 0);
+		off = 10 + 9 + COMMUNITY_FOUNDER_LEN + 4 + COMMUNITY_SECRET_LEN;
+		CHECK_EQ_INT(flen, off + 1 + npast * (4 + COMMUNITY_SECRET_LEN));
+		CHECK(memcmp(raw, "stoa-com\x03\x09math club", 19) == 0);
+		CHECK(memcmp(raw + 19 + 32, "\0\0\0\x03", 4) == 0);
+		CHECK_EQ_INT(raw[off], npast);
+		CHECK(memcmp(raw + off + 1, "\0\0\0\x02", 4) == 0);
+		CHECK(bytes_equal(raw + off + 5, c.past[0].secret,
+				  COMMUNITY_SECRET_LEN));
+		CHECK(bytes_equal(raw + flen - COMMUNITY_SECRET_LEN,
+				  c.past[npast - 1].secret,
+				  COMMUNITY_SECRET_LEN));
+		unlink(path);
+	}
+
+	/* community_file_replace: over an existing v2 file, then back */
+	founded(&c, 0);
+	CHECK_EQ_INT(community_file_write(path, &c, NULL), 0);
+	founded(&c, 2);
+	c.epoch = 9;
+	CHECK_EQ_INT(community_file_write(path, &c, NULL), STOA_EEXIST);
+	CHECK_EQ_INT(community_file_replace(path, &c, NULL), 0);
+	CHECK_EQ_INT(stat(path, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 0777, 0600);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+	CHECK(same_community(&c, &r));
+	founded(&c, 0);
+	CHECK_EQ_INT(community_file_replace(path, &c, NULL), 0);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+	CHECK(same_community(&c, &r));
+	c.name[0] = '\x1b';
+	CHECK_EQ_INT(community_file_replace(path, &c, NULL), STOA_EINVAL);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+	CHECK_STR(r.name, "math club");
+	unlink(path);
+
+	/* the longest file: a 64-byte name and COMMUNITY_PAST_MAX epochs */
+	founded(&c, COMMUNITY_PAST_MAX);
+	memset(c.name, 'n', COMMUNITY_NAME_MAX);
+	c.name[COMMUNITY_NAME_MAX] = '\0';
+	CHECK_EQ_INT(community_file_write(path, &c, NULL), 0);
+	CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &flen, NULL), 0);
+	CHECK_EQ_INT(flen, COMMUNITY_FILE_MAX);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+	CHECK(same_community(&c, &r));
+	unlink(path);
+
+	/* damaged v3 files, from one with 1 past epoch: refused, r wiped */
+	founded(&c, 1);
+	CHECK_EQ_INT(community_file_write(path, &c, NULL), 0);
+	CHECK_EQ_INT(secret_file_read(path, raw, sizeof(raw), &flen, NULL), 0);
+	unlink(path);
+	off = flen - 1 - (4 + COMMUNITY_SECRET_LEN); /* the count */
+	CHECK_EQ_INT(raw[off], 1);
+	CHECK_EQ_INT(community_file_decode(raw, flen, &r, NULL), 0);
+	CHECK(same_community(&c, &r));
+	/* count 0, with and without the entry after it */
+	memcpy(bad, raw, flen);
+	bad[off] = 0;
+	err_clear(&e);
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "damaged") != NULL);
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	CHECK_EQ_INT(community_file_decode(bad, off + 1, &r, NULL), STOA_EPROTO);
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	/* count 9 (one more than COMMUNITY_PAST_MAX), with 1 and 9 entries */
+	bad[off] = COMMUNITY_PAST_MAX + 1;
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL), STOA_EPROTO);
+	for (i = 1; i < COMMUNITY_PAST_MAX + 1; i++)
+		memcpy(bad + off + 1 + i * 36, raw + off + 1, 36);
+	len = off + 1 + (COMMUNITY_PAST_MAX + 1) * 36;
+	CHECK(len <= COMMUNITY_FILE_MAX); /* refused for its count alone */
+	err_clear(&e);
+	CHECK_EQ_INT(community_file_decode(bad, len, &r, &e), STOA_EPROTO);
+	CHECK(strstr(e.msg, "damaged") != NULL);
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	/* every count from 0 to 255 over 1 entry: only 1 is whole */
+	for (i = 0; i < 256; i++) {
+		memcpy(bad, raw, flen);
+		bad[off] = (uint8_t)i;
+		CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL),
+			     i == 1 ? 0 : STOA_EPROTO);
+	}
+	/* count 2 over 2 entries is whole; over 1, or 3 over 2, is not */
+	memcpy(bad, raw, flen);
+	memcpy(bad + flen, raw + off + 1, 36);
+	bad[off] = 2;
+	CHECK_EQ_INT(community_file_decode(bad, flen + 36, &r, NULL), 0);
+	CHECK_EQ_INT(r.npast, 2);
+	CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL), STOA_EPROTO);
+	bad[off] = 3;
+	CHECK_EQ_INT(community_file_decode(bad, flen + 36, &r, NULL),
+		     STOA_EPROTO);
+	/* every truncation, and one byte too long */
+	refused = 0;
+	for (len = 0; len < flen; len++)
+		refused += community_file_decode(raw, len, &r, NULL) ==
+			   STOA_EPROTO;
+	CHECK_EQ_INT(refused, flen);
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	memcpy(bad, raw, flen);
+	bad[flen] = 0;
+	CHECK_EQ_INT(community_file_decode(bad, flen + 1, &r, NULL), STOA_EPROTO);
+	CHECK(bytes_equal(&r, zero, sizeof(r)));
+	/* version 4, or v3's bytes labelled 2 (one too many) or 1 */
+	for (i = 0; i < 256; i++) {
+		memcpy(bad, raw, flen);
+		bad[8] = (uint8_t)i;
+		CHECK_EQ_INT(community_file_decode(bad, flen, &r, NULL),
+			     i == 3 ? 0 : STOA_EPROTO);
+	}
+	/* a v2 file labelled 3 (no count) */
+	memcpy(bad, raw, off);
+	bad[8] = 3;
+	CHECK_EQ_INT(community_file_decode(bad, off, &r, NULL), STOA_EPROTO);
+	/* random tails after a v3 head never crash */
+	for (i = 0; i < 3000; i++) {
+		size_t n = off + rng() % (COMMUNITY_FILE_MAX + 8 - off), j;
+
+		memcpy(bad, raw, off);
+		for (j = off; j < n; j++)
+			bad[j] = (uint8_t)rng();
+		if (i & 1)
+			bad[off] = (uint8_t)(rng() % (COMMUNITY_PAST_MAX + 2));
+		if (community_file_decode(bad, n, &r, NULL) == 0)
+			CHECK(r.npast >= 1 && r.npast <= COMMUNITY_PAST_MAX &&
+			      n == off + 1 + r.npast * 36);
+	}
+	community_wipe(&c);
+	community_wipe(&r);
+}
+
+/*
+ * community_move: the current epoch goes first into the past list; a past
+ * entry of the new epoch and secret leaves it (a rotation voided: back to
+ * an earlier one); a full list drops its oldest; what a list lost is
+ * wiped. community_past_get gives that epoch's subkeys, and an invite
+ * carries the current epoch only.
+ */
+static void test_community_move(void)
+{
+	struct community c, before, p, r, d;
+	uint8_t s[COMMUNITY_PAST_MAX + 4][COMMUNITY_SECRET_LEN];
+	uint8_t k1[32], k2[32], zero[sizeof(struct community_past)];
+	static const uint64_t purposes[] = {
+		COMMUNITY_KEY_SERVER, COMMUNITY_KEY_HELLO, COMMUNITY_KEY_TAG,
+		COMMUNITY_KEY_LAN, COMMUNITY_KEY_CHECK
+	};
+	char code[INVITE_MAX], code2[INVITE_MAX], path[512];
+	size_t i, j;
+
+	memset(zero, 0, sizeof(zero));
+	for (i = 0; i < COMMUNITY_PAST_MAX + 4; i++)
+		memset(s[i], (int)(0x80 + i), COMMUNITY_SECRET_LEN);
+	founded(&c, 0);
+	c.epoch = 0;
+	memcpy(c.secret, s[0], COMMUNITY_SECRET_LEN);
+	before = c;
+
+	/* 0 -> 1: the old current is the one past epoch */
+	community_move(&c, 1, s[1]);
+	CHECK_EQ_INT(c.epoch, 1);
+	CHECK(bytes_equal(c.secret, s[1], COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(c.npast, 1);
+	CHECK_EQ_INT(c.past[0].epoch, 0);
+	CHECK(bytes_equal(c.past[0].secret, s[0], COMMUNITY_SECRET_LEN));
+	CHECK_STR(c.name, "math club");
+	CHECK(c.founded);
+	CHECK(bytes_equal(c.founder, before.founder, COMMUNITY_FOUNDER_LEN));
+
+	/* past_get(0) is the community before the move: same subkeys */
+	community_past_get(&c, 0, &p);
+	CHECK_EQ_INT(p.epoch, 0);
+	CHECK(bytes_equal(p.secret, s[0], COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(p.npast, 0);
+	CHECK(bytes_equal(p.past, zero, sizeof(zero)));
+	CHECK_STR(p.name, c.name);
+	CHECK(p.founded);
+	CHECK(bytes_equal(p.founder, c.founder, COMMUNITY_FOUNDER_LEN));
+	CHECK(same_community(&p, &before));
+	for (i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++) {
+		community_derive(&p, purposes[i], k1);
+		community_derive(&before, purposes[i], k2);
+		CHECK(bytes_equal(k1, k2, 32));
+		community_derive(&c, purposes[i], k2);
+		CHECK(!bytes_equal(k1, k2, 32)); /* epochs differ */
+	}
+
+	/* 1 -> 2: newest first */
+	community_move(&c, 2, s[2]);
+	CHECK_EQ_INT(c.epoch, 2);
+	CHECK_EQ_INT(c.npast, 2);
+	CHECK_EQ_INT(c.past[0].epoch, 1);
+	CHECK(bytes_equal(c.past[0].secret, s[1], COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(c.past[1].epoch, 0);
+	CHECK(bytes_equal(c.past[1].secret, s[0], COMMUNITY_SECRET_LEN));
+	community_past_get(&c, 1, &p);
+	CHECK_EQ_INT(p.epoch, 0);
+	CHECK(same_community(&p, &before));
+	community_past_get(&c, 0, &p);
+	CHECK_EQ_INT(p.epoch, 1);
+	CHECK(bytes_equal(p.secret, s[1], COMMUNITY_SECRET_LEN));
+
+	/* the same secret under another epoch derives other keys */
+	d = c;
+	d.epoch = 1;
+	community_derive(&d, COMMUNITY_KEY_CHECK, k1);
+	community_derive(&c, COMMUNITY_KEY_CHECK, k2);
+	CHECK(!bytes_equal(k1, k2, 32));
+
+	/* back to 1 (epoch 2's rotation voided): 1 leaves the past list,
+	 * 2 goes first; no duplicate, and the freed slot is wiped */
+	community_move(&c, 1, s[1]);
+	CHECK_EQ_INT(c.epoch, 1);
+	CHECK(bytes_equal(c.secret, s[1], COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(c.npast, 2);
+	CHECK_EQ_INT(c.past[0].epoch, 2);
+	CHECK(bytes_equal(c.past[0].secret, s[2], COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(c.past[1].epoch, 0);
+	CHECK(bytes_equal(c.past[1].secret, s[0], COMMUNITY_SECRET_LEN));
+	for (i = c.npast; i < COMMUNITY_PAST_MAX; i++)
+		CHECK(bytes_equal(&c.past[i], zero, sizeof(zero)));
+
+	/* a list that holds the new epoch twice (a file may) keeps neither:
+	 * it shrinks, and the slot it frees is wiped */
+	d = c;
+	d.past[2] = d.past[0];
+	d.past[2].epoch = 7;
+	d.past[1] = d.past[2];
+	d.npast = 3; /* 2, 7, 7 */
+	community_move(&d, 7, c.past[0].secret);
+	CHECK_EQ_INT(d.npast, 2);
+	CHECK_EQ_INT(d.past[0].epoch, 1);
+	CHECK_EQ_INT(d.past[1].epoch, 2);
+	for (i = d.npast; i < COMMUNITY_PAST_MAX; i++)
+		CHECK(bytes_equal(&d.past[i], zero, sizeof(zero)));
+
+	/* a past entry of the same epoch but another secret stays */
+	community_move(&c, 0, s[3]);
+	CHECK_EQ_INT(c.epoch, 0);
+	CHECK_EQ_INT(c.npast, 3);
+	CHECK_EQ_INT(c.past[0].epoch, 1);
+	CHECK_EQ_INT(c.past[1].epoch, 2);
+	CHECK_EQ_INT(c.past[2].epoch, 0);
+	CHECK(bytes_equal(c.past[2].secret, s[0], COMMUNITY_SECRET_LEN));
+	/* ... and the same secret under another epoch stays too */
+	community_move(&c, 5, s[1]);
+	CHECK_EQ_INT(c.npast, 4);
+	CHECK_EQ_INT(c.past[1].epoch, 1);
+	CHECK(bytes_equal(c.past[1].secret, s[1], COMMUNITY_SECRET_LEN));
+
+	/* a full list drops its oldest */
+	founded(&c, 0);
+	c.epoch = 0;
+	memcpy(c.secret, s[0], COMMUNITY_SECRET_LEN);
+	for (i = 1; i <= COMMUNITY_PAST_MAX; i++)
+		community_move(&c, (uint32_t)i, s[i]);
+	CHECK_EQ_INT(c.npast, COMMUNITY_PAST_MAX);
+	CHECK_EQ_INT(c.past[COMMUNITY_PAST_MAX - 1].epoch, 0);
+	community_move(&c, COMMUNITY_PAST_MAX + 1, s[COMMUNITY_PAST_MAX + 1]);
+	CHECK_EQ_INT(c.epoch, COMMUNITY_PAST_MAX + 1);
+	CHECK(bytes_equal(c.secret, s[COMMUNITY_PAST_MAX + 1],
+			  COMMUNITY_SECRET_LEN));
+	CHECK_EQ_INT(c.npast, COMMUNITY_PAST_MAX);
+	for (i = 0; i < COMMUNITY_PAST_MAX; i++) {
+		j = COMMUNITY_PAST_MAX - i; /* newest first: 8, 7, .. 1 */
+		CHECK_EQ_INT(c.past[i].epoch, j);
+		CHECK(bytes_equal(c.past[i].secret, s[j], COMMUNITY_SECRET_LEN));
+	}
+	/* a full list that holds the new epoch drops that, not the oldest */
+	community_move(&c, 4, s[4]);
+	CHECK_EQ_INT(c.npast, COMMUNITY_PAST_MAX);
+	CHECK_EQ_INT(c.past[0].epoch, COMMUNITY_PAST_MAX + 1);
+	CHECK_EQ_INT(c.past[COMMUNITY_PAST_MAX - 1].epoch, 1);
+	for (i = 0; i < COMMUNITY_PAST_MAX; i++)
+		CHECK(c.past[i].epoch != 4);
+
+	/* it round-trips through the file */
+	path_in_tmp(path, sizeof(path), "community-moved");
+	CHECK_EQ_INT(community_file_write(path, &c, NULL), 0);
+	CHECK_EQ_INT(community_file_read(path, &r, NULL), 0);
+	CHECK(same_community(&c, &r));
+	unlink(path);
+
+	/* the invite: the current epoch and secret only, as a v2 code */
+	invite_encode(&c, code);
+	CHECK_EQ_INT(invite_decode(code, &r, NULL), 0);
+	CHECK_EQ_INT(r.epoch, 4);
+	CHECK(bytes_equal(r.secret, s[4], COMMUNITY_SECRET_LEN));
+	CHECK(r.founded);
+	CHECK(bytes_equal(r.founder, c.founder, COMMUNITY_FOUNDER_LEN));
+	CHECK_EQ_INT(r.npast, 0);
+	d = c;
+	memset(d.past, 0, sizeof(d.past));
+	d.npast = 0;
+	invite_encode(&d, code2);
+	CHECK_STR(code, code2);
+	for (i = 0; i < c.npast; i++) { /* no past secret in the code */
+		community_past_get(&c, i, &p);
+		invite_encode(&p, code2);
+		CHECK(strcmp(code, code2) != 0);
+	}
+	invite_encode(&before, code2);
+	CHECK_EQ_INT(strlen(code), strlen(code2));
+	CHECK(strcmp(code, code2) != 0);
+
+	community_wipe(&c);
+	community_wipe(&before);
+	community_wipe(&p);
+	community_wipe(&r);
+	community_wipe(&d);
+}
+
 static void test_derive(void)
 {
 	struct community c, d;
@@ -1191,6 +1588,8 @@ int main(void)
 	test_key_sealed();
 	test_name_check();
 	test_community_file();
+	test_community_v3();
+	test_community_move();
 	test_derive();
 	test_keyed_hash_and_curve();
 	test_server_keypair();

@@ -7,7 +7,9 @@
  * later one replaces them; a demotion voids the demoted member's records
  * after what it had seen, back-dated or not, and a removal those after its
  * cut; hide and unhide, the last wins; erasure by the author or a
- * facilitator. Then thousands of seeded random sets, each resolved in two
+ * facilitator; rotations of the secret (a facilitator's; the highest
+ * epoch, then the lowest id, in force; none sealed to a removed member).
+ * Then thousands of seeded random sets, each resolved in two
  * orders (equal results) and checked against the rules' invariants, and
  * the bounds: no records, and large sets against a time limit. A failing
  * seed is printed with the command that replays it:
@@ -15,6 +17,7 @@
  *   test_gov --seed N
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,8 @@ static uint8_t keys[NKEYS][KEY_PUBLIC_LEN];
 #define MAXREPL 4
 static struct gov_rec recs[MAXREC];
 static uint8_t repl[MAXREC][MAXREPL][ENTRY_ID_LEN];
+#define MAXSEAL 6
+static uint8_t sealto[MAXREC][MAXSEAL][KEY_PUBLIC_LEN];
 static size_t nrecs;
 static struct gov_state st;
 
@@ -149,6 +154,29 @@ static uint32_t about(int author, uint64_t seq, uint64_t ts, uint8_t kind,
 	r->target_held = 1;
 	memcpy(r->target_author, keys[M], KEY_PUBLIC_LEN);
 	r->target_kind = ENTRY_KIND_POST;
+	return t;
+}
+
+/* author rotates the secret to epoch, sealed to the members listed
+ * (ending with NONE); its check is made from the epoch and the tag. */
+static uint32_t rot(int author, uint64_t seq, uint64_t ts, uint64_t epoch,
+		    ...)
+{
+	uint32_t t = add(author, seq, ts, ENTRY_KIND_EPOCH);
+	struct gov_rec *r = by_tag(t);
+	size_t slot = (size_t)(r - recs);
+	va_list ap;
+	int k;
+
+	r->target[0] = 0xcc;
+	r->target[1] = (uint8_t)epoch;
+	r->target[2] = (uint8_t)t;
+	r->anchor = epoch;
+	va_start(ap, epoch);
+	while ((k = va_arg(ap, int)) != NONE && r->nseals < MAXSEAL)
+		memcpy(sealto[slot][r->nseals++], keys[k], KEY_PUBLIC_LEN);
+	va_end(ap);
+	r->seals = (const uint8_t(*)[KEY_PUBLIC_LEN])sealto[slot];
 	return t;
 }
 
@@ -673,6 +701,227 @@ static void test_erase(void)
 	CHECK_EQ_INT(st.nerased, 4);
 }
 
+/* The tag of the rotation in force, or 0 (the invite's epoch). */
+static uint32_t in_force(void)
+{
+	if (st.epoch_by == SIZE_MAX)
+		return 0;
+	CHECK(st.epoch_by < nrecs);
+	if (st.epoch_by >= nrecs)
+		return 0;
+	CHECK_EQ_INT(recs[st.epoch_by].kind, ENTRY_KIND_EPOCH);
+	CHECK_STR(gov_effect_name(recs[st.epoch_by].effect),
+		  gov_effect_name(GOV_APPLIED));
+	return tag_at(st.epoch_by);
+}
+
+static void test_epoch(void)
+{
+	uint32_t a, b, c, d, g, h, r, x;
+
+	/* no rotation: the invite's epoch */
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	resolve(FD);
+	CHECK_EQ_INT(in_force(), 0);
+
+	/* a learner (or a mentor) cannot rotate; a facilitator can */
+	fresh();
+	role(FD, 1, 10, M, MENTOR, 0);
+	a = rot(L, 1, 20, 1, FD, L, M, NONE);
+	b = rot(M, 1, 21, 2, FD, L, M, NONE);
+	resolve(FD);
+	EFFECT(a, GOV_NO_AUTHORITY);
+	EFFECT(b, GOV_NO_AUTHORITY);
+	CHECK_EQ_INT(in_force(), 0);
+	c = rot(FD, 2, 30, 1, FD, L, M, NONE);
+	resolve(FD);
+	EFFECT(c, GOV_APPLIED);
+	CHECK_EQ_INT(in_force(), c);
+	EFFECT(a, GOV_NO_AUTHORITY);
+	EFFECT(b, GOV_NO_AUTHORITY);
+	/* ... a facilitator made by the founder too */
+	fresh();
+	g = role(FD, 1, 10, F1, FAC, 0);
+	a = rot(F1, 1, 20, 1, FD, F1, NONE);
+	x = rot(F1, 2, 5, 2, FD, F1, NONE); /* before its grant */
+	resolve(FD);
+	EFFECT(g, GOV_APPLIED);
+	EFFECT(a, GOV_APPLIED);
+	EFFECT(x, GOV_NO_AUTHORITY);
+	CHECK_EQ_INT(in_force(), a);
+	/* no founder on record: nobody rotates */
+	fresh();
+	a = rot(FD, 1, 20, 1, FD, F1, NONE);
+	resolve(NONE);
+	EFFECT(a, GOV_NO_AUTHORITY);
+	CHECK_EQ_INT(in_force(), 0);
+
+	/* two rotations: the higher epoch is in force, whichever is older
+	 * or has the smaller id */
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(FD, 2, 20, 3, FD, F1, M, NONE);
+	b = rot(F1, 1, 30, 2, FD, F1, M, NONE);
+	resolve(FD);
+	EFFECT(a, GOV_APPLIED);
+	EFFECT(b, GOV_SUPERSEDED);
+	CHECK_EQ_INT(in_force(), a);
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(FD, 2, 20, 2, FD, F1, M, NONE);
+	b = rot(F1, 1, 30, 3, FD, F1, M, NONE);
+	c = rot(F1, 2, 40, 1, FD, F1, M, NONE);
+	resolve(FD);
+	EFFECT(a, GOV_SUPERSEDED);
+	EFFECT(b, GOV_APPLIED);
+	EFFECT(c, GOV_SUPERSEDED);
+	CHECK_EQ_INT(in_force(), b);
+
+	/* equal epochs: the lower id wins, dated before or after the other */
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(FD, 2, 50, 4, FD, F1, NONE); /* the lower id, the later ts */
+	b = rot(F1, 1, 20, 4, FD, F1, NONE);
+	c = rot(F1, 2, 30, 4, FD, F1, NONE);
+	resolve(FD);
+	EFFECT(a, GOV_APPLIED);
+	EFFECT(b, GOV_SUPERSEDED);
+	EFFECT(c, GOV_SUPERSEDED);
+	CHECK_EQ_INT(in_force(), a);
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(FD, 2, 20, 4, FD, F1, NONE); /* the lower id, the earlier ts */
+	b = rot(F1, 1, 50, 4, FD, F1, NONE);
+	resolve(FD);
+	EFFECT(a, GOV_APPLIED);
+	EFFECT(b, GOV_SUPERSEDED);
+	CHECK_EQ_INT(in_force(), a);
+	fresh(); /* at one ts */
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(F1, 1, 20, 4, FD, F1, NONE);
+	b = rot(FD, 2, 20, 4, FD, F1, NONE);
+	resolve(FD);
+	EFFECT(a, GOV_APPLIED);
+	EFFECT(b, GOV_SUPERSEDED);
+	CHECK_EQ_INT(in_force(), a);
+
+	/* sealed to a member removed by a removal anywhere in the set, dated
+	 * after the rotation or before it: no effect, and the next best
+	 * rotation is in force */
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(FD, 2, 20, 5, FD, F1, M, NONE);
+	b = rot(F1, 1, 30, 4, FD, F1, NONE);
+	c = rot(F1, 2, 40, 3, FD, F1, L, NONE);
+	r = rem(FD, 3, 1000, M, 0);
+	resolve(FD);
+	EFFECT(r, GOV_APPLIED);
+	EFFECT(a, GOV_SEALED_REMOVED);
+	EFFECT(b, GOV_APPLIED);
+	EFFECT(c, GOV_SUPERSEDED);
+	CHECK_EQ_INT(in_force(), b);
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	r = rem(F1, 1, 15, M, 0); /* before the rotations */
+	a = rot(FD, 2, 20, 5, FD, F1, M, NONE);
+	b = rot(F1, 2, 30, 4, FD, F1, NONE);
+	resolve(FD);
+	EFFECT(r, GOV_APPLIED);
+	EFFECT(a, GOV_SEALED_REMOVED);
+	EFFECT(b, GOV_APPLIED);
+	CHECK_EQ_INT(in_force(), b);
+	/* every rotation sealed to a removed member: the invite's epoch */
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(FD, 2, 20, 5, FD, F1, M, NONE);
+	b = rot(F1, 1, 30, 6, FD, M, NONE);
+	r = rem(F1, 2, 40, M, 0);
+	resolve(FD);
+	EFFECT(a, GOV_SEALED_REMOVED);
+	EFFECT(b, GOV_SEALED_REMOVED);
+	CHECK_EQ_INT(in_force(), 0);
+	/* a removal without effect (a learner's) removes nobody; one whose
+	 * author loses its role before it is voided: sealed to M stands */
+	fresh();
+	g = role(FD, 1, 10, F1, FAC, 0);
+	a = rot(FD, 2, 20, 5, FD, F1, M, NONE);
+	x = rem(L, 1, 30, M, 0);
+	r = rem(F1, 2, 40, M, 0);
+	d = role(FD, 3, 50, F1, LEARNER, 1); /* saw seq 1 of F1: voids r */
+	resolve(FD);
+	EFFECT(x, GOV_NO_AUTHORITY);
+	EFFECT(r, GOV_VOIDED);
+	EFFECT(d, GOV_APPLIED);
+	CHECK(!gov_member_find(&st, keys[M])->removed);
+	EFFECT(a, GOV_APPLIED);
+	CHECK_EQ_INT(in_force(), a);
+	/* sealed to its own writer, who is removed later keeping it: the
+	 * writer would read the secret in force, so no effect */
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	a = rot(F1, 1, 20, 2, FD, F1, M, NONE);
+	r = rem(FD, 2, 30, F1, 1);
+	resolve(FD);
+	EFFECT(a, GOV_SEALED_REMOVED);
+	CHECK_EQ_INT(in_force(), 0);
+
+	/* written by a facilitator after what its demotion saw: voided,
+	 * before or after the demotion's date; the founder's stands */
+	fresh();
+	g = role(FD, 1, 10, F1, FAC, 0);
+	h = hide(F1, 1, 20, 1);
+	a = rot(F1, 2, 30, 7, FD, F1, M, NONE);
+	x = rot(F1, 3, 15, 8, FD, F1, M, NONE); /* back-dated */
+	b = rot(FD, 2, 40, 2, FD, F1, M, NONE);
+	d = role(FD, 3, 100, F1, LEARNER, 1);
+	c = rot(F1, 4, 200, 9, FD, F1, M, NONE); /* after: no authority */
+	resolve(FD);
+	EFFECT(g, GOV_APPLIED);
+	EFFECT(h, GOV_APPLIED);
+	EFFECT(d, GOV_APPLIED);
+	EFFECT(a, GOV_VOIDED);
+	EFFECT(x, GOV_VOIDED);
+	EFFECT(c, GOV_NO_AUTHORITY);
+	EFFECT(b, GOV_APPLIED);
+	CHECK_EQ_INT(in_force(), b);
+	CHECK(hidden(1));
+
+	/* a removed member's rotation after its cut: "removed" (dated after
+	 * the removal) or voided (dated before it); within the cut it
+	 * stands, unless sealed to the removed member itself */
+	fresh();
+	role(FD, 1, 10, F1, FAC, 0);
+	c = rot(F1, 1, 20, 3, FD, M, NONE);
+	x = rot(F1, 2, 30, 5, FD, M, NONE);
+	r = rem(FD, 2, 50, F1, 1);
+	a = rot(F1, 3, 100, 6, FD, M, NONE);
+	resolve(FD);
+	EFFECT(r, GOV_APPLIED);
+	EFFECT(a, GOV_REMOVED);
+	EFFECT(x, GOV_VOIDED);
+	EFFECT(c, GOV_APPLIED);
+	CHECK_EQ_INT(in_force(), c);
+
+	/* two facilitators remove each other, each with its rotation (as
+	 * `stoa remove` writes them): the earlier removal stands, the other
+	 * side's records are its removed author's, the survivor's in force */
+	fresh();
+	role(FD, 1, 1, F1, FAC, 0);
+	role(FD, 2, 2, F2, FAC, 0);
+	r = rem(F1, 1, 10, F2, 0);
+	a = rot(F1, 2, 10, 1, FD, F1, M, NONE);
+	x = rem(F2, 1, 11, F1, 0);
+	b = rot(F2, 2, 11, 1, FD, F2, M, NONE);
+	resolve(FD);
+	EFFECT(r, GOV_APPLIED);
+	EFFECT(x, GOV_REMOVED);
+	EFFECT(b, GOV_REMOVED);
+	EFFECT(a, GOV_APPLIED);
+	CHECK_EQ_INT(in_force(), a);
+	CHECK(fac(F1) && !fac(F2));
+}
+
 /* ---- seeded random sets ------------------------------------------------- */
 
 static uint64_t rng_state;
@@ -693,12 +942,16 @@ static unsigned below(unsigned n)
 
 /* A random set: n records among nmem members (member 0 the founder),
  * timestamps in [0, tsrange) so ties are common, role records naming up
- * to two earlier records in replaces (pool: 2 ids per record). */
+ * to two earlier records in replaces (pool: 2 ids per record), rotations
+ * to epochs 1..4 (ties common too) sealed to 1..RSEALS distinct members,
+ * now and then one no record names (seals: RSEALS keys per record). */
+#define RSEALS 3
 struct rset {
 	struct gov_rec *r;
 	size_t n;
 	uint8_t (*keys)[KEY_PUBLIC_LEN];
 	uint8_t (*pool)[ENTRY_ID_LEN];
+	uint8_t (*seals)[KEY_PUBLIC_LEN];
 	int founder; /* 0 or NONE */
 };
 
@@ -707,6 +960,7 @@ static void rset_free(struct rset *s)
 	free(s->r);
 	free(s->keys);
 	free(s->pool);
+	free(s->seals);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -720,7 +974,8 @@ static int rset_make(struct rset *s, uint64_t seed, size_t n, unsigned nmem,
 	s->r = calloc(n + 1, sizeof(*s->r));
 	s->keys = calloc(nmem, sizeof(*s->keys));
 	s->pool = calloc(2 * n + 1, sizeof(*s->pool));
-	if (!seq || !s->r || !s->keys || !s->pool) {
+	s->seals = calloc(RSEALS * n + 1, sizeof(*s->seals));
+	if (!seq || !s->r || !s->keys || !s->pool || !s->seals) {
 		free(seq);
 		rset_free(s);
 		return -1;
@@ -759,12 +1014,36 @@ static int rset_make(struct rset *s, uint64_t seed, size_t n, unsigned nmem,
 			for (k = 0; k < r->nreplaces; k++)
 				memcpy(s->pool[2 * i + k], s->r[below((unsigned)i)].id,
 				       ENTRY_ID_LEN);
-		} else if (w < 55) {
+		} else if (w < 52) {
 			unsigned t = below(nmem);
 
 			r->kind = ENTRY_KIND_REMOVE;
 			memcpy(r->target, s->keys[t], KEY_PUBLIC_LEN);
 			r->anchor = below((unsigned)seq[t] + 3);
+		} else if (w < 60) {
+			uint8_t (*to)[KEY_PUBLIC_LEN] = s->seals + RSEALS * i;
+			size_t j;
+
+			r->kind = ENTRY_KIND_EPOCH;
+			for (k = 0; k < HASH_LEN; k++)
+				r->target[k] = (uint8_t)rnd(); /* its check */
+			r->anchor = 1 + below(4);
+			r->nseals = 1 + below(RSEALS < nmem ? RSEALS : nmem);
+			for (k = 0; k < r->nseals; k++) {
+				do { /* distinct, as the payload's rule */
+					unsigned t = below(nmem);
+
+					memcpy(to[k], s->keys[t],
+					       KEY_PUBLIC_LEN);
+					if (!below(10)) /* named by none */
+						to[k][0] = 0xc1;
+					for (j = 0; j < k; j++)
+						if (!memcmp(to[j], to[k],
+							    KEY_PUBLIC_LEN))
+							break;
+				} while (j < k);
+			}
+			r->seals = (const uint8_t(*)[KEY_PUBLIC_LEN])to;
 		} else {
 			r->kind = w < 70   ? ENTRY_KIND_HIDE
 				  : w < 80 ? ENTRY_KIND_UNHIDE
@@ -833,19 +1112,109 @@ static const char *same_result(const struct gov_rec *a,
 		    memcmp(a[sa->erased[i].by].id, b[sb->erased[i].by].id,
 			   ENTRY_ID_LEN))
 			return "erased set";
+	if ((sa->epoch_by == SIZE_MAX) != (sb->epoch_by == SIZE_MAX) ||
+	    (sa->epoch_by != SIZE_MAX &&
+	     memcmp(a[sa->epoch_by].id, b[sb->epoch_by].id, ENTRY_ID_LEN)))
+		return "the rotation in force (epoch_by)";
 	return NULL;
 }
 
 static int needs_facilitator(uint8_t kind)
 {
 	return kind == ENTRY_KIND_ROLE || kind == ENTRY_KIND_HIDE ||
-	       kind == ENTRY_KIND_UNHIDE || kind == ENTRY_KIND_REMOVE;
+	       kind == ENTRY_KIND_UNHIDE || kind == ENTRY_KIND_REMOVE ||
+	       kind == ENTRY_KIND_EPOCH;
+}
+
+/* Record i's author was the founder, or an applied grant before i made
+ * it a facilitator. */
+static int granted(const struct gov_rec *r, size_t i, const uint8_t *founder)
+{
+	size_t j;
+
+	if (founder && !memcmp(r[i].author, founder, KEY_PUBLIC_LEN))
+		return 1;
+	for (j = 0; j < i; j++)
+		if (r[j].effect == GOV_APPLIED && r[j].kind == ENTRY_KIND_ROLE &&
+		    r[j].role == FAC &&
+		    !memcmp(r[j].target, r[i].author, KEY_PUBLIC_LEN))
+			return 1;
+	return 0;
+}
+
+/* 1 if rotation x seals to a member removed in the final state. */
+static int seals_removed(const struct gov_rec *x, const struct gov_state *s)
+{
+	size_t k;
+
+	for (k = 0; k < x->nseals; k++) {
+		const struct gov_member *m = gov_member_find(s, x->seals[k]);
+
+		if (m && m->removed)
+			return 1;
+	}
+	return 0;
+}
+
+/* The rotations' invariants: at most one applied, the one epoch_by
+ * names; none applied or superseded seals to a removed member, each
+ * "sealed to a removed member" does; the one in force beats every
+ * superseded one (higher epoch, then lower id); those two effects only
+ * on rotations whose authors had the authority. */
+static const char *epoch_invariants(const struct gov_rec *r, size_t n,
+				    const struct gov_state *s,
+				    const uint8_t *founder)
+{
+	size_t i, napplied = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct gov_rec *x = &r[i], *f;
+
+		if (x->effect != GOV_SEALED_REMOVED &&
+		    x->effect != GOV_SUPERSEDED &&
+		    (x->kind != ENTRY_KIND_EPOCH || x->effect != GOV_APPLIED))
+			continue;
+		if (x->kind != ENTRY_KIND_EPOCH)
+			return "'sealed to a removed member' or 'superseded' "
+			       "on a record that is no rotation";
+		if (!granted(r, i, founder))
+			return "a rotation judged on its seals, but its author "
+			       "was no facilitator";
+		if (x->effect == GOV_SEALED_REMOVED) {
+			if (!seals_removed(x, s))
+				return "'sealed to a removed member' on a "
+				       "rotation sealed to none";
+			continue;
+		}
+		if (seals_removed(x, s))
+			return "a rotation sealed to a removed member applied "
+			       "or superseded";
+		if (x->effect == GOV_APPLIED) {
+			napplied++;
+			if (s->epoch_by != i)
+				return "an applied rotation is not epoch_by";
+			continue;
+		}
+		if (s->epoch_by >= n)
+			return "a rotation superseded by none";
+		f = &r[s->epoch_by];
+		if (x->anchor > f->anchor ||
+		    (x->anchor == f->anchor &&
+		     memcmp(x->id, f->id, ENTRY_ID_LEN) < 0))
+			return "a superseded rotation beats the one in force";
+	}
+	if (napplied > 1)
+		return "more than one rotation applied";
+	if (!napplied && s->epoch_by != SIZE_MAX)
+		return "epoch_by names no applied rotation";
+	return NULL;
 }
 
 /* The rules' invariants over one resolved set (sorted by (ts, id)). */
 static const char *invariants(const struct gov_rec *r, size_t n,
 			      const struct gov_state *s, const uint8_t *founder)
 {
+	const char *why;
 	size_t i, j;
 
 	if (founder) {
@@ -854,6 +1223,8 @@ static const char *invariants(const struct gov_rec *r, size_t n,
 		if (!f || f->role != FAC || f->removed)
 			return "the founder is not a facilitator";
 	}
+	if ((why = epoch_invariants(r, n, s, founder)))
+		return why;
 	for (i = 0; i < n; i++) {
 		const struct gov_member *a = gov_member_find(s, r[i].author);
 		int traced = 0;
@@ -961,12 +1332,17 @@ static void dump(const struct gov_rec *r, size_t n)
 		fprintf(stderr,
 			"  [%zu] ts %" PRIu64 " id %02x.. author %u seq %" PRIu64
 			" %s target %02x%02x%02x role %d anchor %" PRIu64
-			" nrepl %zu held %d: %s\n",
+			" nrepl %zu held %d nseals %zu: %s\n",
 			i, r[i].ts, r[i].id[0], r[i].author[2], r[i].seq,
 			entry_kind_name(r[i].kind), r[i].target[0], r[i].target[2],
 			r[i].target[4], r[i].role, r[i].anchor, r[i].nreplaces,
-			r[i].target_held, gov_effect_name(r[i].effect));
+			r[i].target_held, r[i].nseals,
+			gov_effect_name(r[i].effect));
 }
+
+/* How often each effect fell on a rotation over the seeds run: the
+ * generator must reach every one of them. */
+static unsigned epoch_effects[GOV_EFFECT_COUNT];
 
 /* One seed: 0 if both orders agree and the invariants hold. */
 static int one_seed(uint64_t seed, int verbose)
@@ -1002,6 +1378,10 @@ static int one_seed(uint64_t seed, int verbose)
 		why = same_result(s.r, &sa, b, &sb, n);
 	if (!why)
 		why = invariants(s.r, n, &sa, rset_founder(&s));
+	for (i = 0; i < n; i++)
+		if (s.r[i].kind == ENTRY_KIND_EPOCH &&
+		    s.r[i].effect < GOV_EFFECT_COUNT)
+			epoch_effects[s.r[i].effect]++;
 	if (why) {
 		fprintf(stderr, "order: seed %" PRIu64 ": %s (%zu records, %zu "
 			"passes); replay: test_gov --seed %" PRIu64 "\n",
@@ -1024,6 +1404,20 @@ static void test_order(unsigned seeds)
 		if (one_seed(seed, 0) != 0 && ++failed >= 5)
 			break;
 	CHECK_EQ_INT(failed, 0);
+	printf("gov: rotations in %u seeds: %u applied, %u superseded, %u "
+	       "sealed to a removed member, %u no authority, %u voided, %u "
+	       "removed\n", seeds, epoch_effects[GOV_APPLIED],
+	       epoch_effects[GOV_SUPERSEDED], epoch_effects[GOV_SEALED_REMOVED],
+	       epoch_effects[GOV_NO_AUTHORITY], epoch_effects[GOV_VOIDED],
+	       epoch_effects[GOV_REMOVED]);
+	if (seeds >= 1000) {
+		CHECK(epoch_effects[GOV_APPLIED] > 0);
+		CHECK(epoch_effects[GOV_SUPERSEDED] > 0);
+		CHECK(epoch_effects[GOV_SEALED_REMOVED] > 0);
+		CHECK(epoch_effects[GOV_NO_AUTHORITY] > 0);
+		CHECK(epoch_effects[GOV_VOIDED] > 0);
+		CHECK(epoch_effects[GOV_REMOVED] > 0);
+	}
 }
 
 /* ---- bounds ------------------------------------------------------------- */
@@ -1156,6 +1550,7 @@ int main(int argc, char **argv)
 	test_removal();
 	test_hide();
 	test_erase();
+	test_epoch();
 	test_order(seeds);
 	test_bounds();
 	gov_state_release(&st);

@@ -350,6 +350,162 @@ static void test_governance(void)
 	OPAQUE(ENTRY_KIND_MAX_KNOWN + 1, "{'epoch':1}");
 }
 
+/* Unpadded URL-safe base64 of bytes 0..79 (80 bytes: a sealed 32-byte
+ * secret), of 0..78 and 0..80, and the 80 in the standard alphabet and
+ * padded (Python's base64 module). */
+#define BOX80 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKiss" \
+	      "LS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk8"
+#define BOX79 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKiss" \
+	      "LS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTg"
+#define BOX81 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKiss" \
+	      "LS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk9Q"
+#define BOX80_STD "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp" \
+		  "KissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk8"
+#define BOX80_PAD BOX80 "="
+
+/* A rotation (single-quoted JSON) sealed to n members whose keys differ
+ * in their first bytes, or, if dup, whose first and last are one, each
+ * with box; head is the fields before "seals" (with its comma). */
+static const char *epoch_js(const char *head, unsigned n, int dup,
+			    const char *box)
+{
+	static char out[ENTRY_MAX_PAYLOAD + 4096];
+	size_t len;
+	unsigned i;
+
+	len = (size_t)snprintf(out, sizeof(out), "{%s'seals':[", head);
+	for (i = 0; i < n && len < sizeof(out); i++) {
+		unsigned k = dup && i == n - 1 ? 0 : i;
+
+		len += (size_t)snprintf(out + len, sizeof(out) - len,
+					"%s{'to':'%04x%.60s','box':'%s'}",
+					i ? "," : "", k, H64 H64, box);
+	}
+	if (len < sizeof(out))
+		snprintf(out + len, sizeof(out) - len, "]}");
+	return out;
+}
+
+/* Kind 16, a rotation of the community secret (docs/governance.md): its
+ * epoch (u32, from 1), its check (64 hex), 1..128 seals to distinct
+ * members, each an 80-byte box in unpadded URL-safe base64. */
+static void test_epoch(void)
+{
+	const uint8_t k = ENTRY_KIND_EPOCH;
+	const char *head = "'epoch':2,'check':'" H64 "',";
+	static char big[1100], js[ENTRY_MAX_PAYLOAD];
+
+	CHECK_STR(entry_kind_name(k), "epoch");
+	OK(k, epoch_js(head, 1, 0, BOX80));
+	OK(k, epoch_js(head, 2, 0, BOX80));
+	OK(k, epoch_js(head, PAYLOAD_EPOCH_SEALS_MAX, 0, BOX80));
+	OK(k, epoch_js("'epoch':1,'check':'" H64 "','reason':'removed Bo',",
+		       3, 0, BOX80));
+	OK(k, epoch_js("'epoch':4294967295,'check':'" H64 "',", 1, 0,
+		       BOX80));
+	OK(k, "{'epoch':7,'check':'" H64 "','seals':[{'to':'" H64 "','box':'"
+	   "-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_"
+	   "-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_8'}],'x':[1]}"); /* '-', '_', a later version's field */
+	CHECK_EQ_INT(strlen(BOX80), 107);
+	CHECK_EQ_INT(strlen(BOX79), 106);
+	CHECK_EQ_INT(strlen(BOX81), 108);
+	CHECK_EQ_INT(strlen(BOX80_STD), 107);
+
+	/* seals: absent, none ("a rotation sealed to nobody"), too many,
+	 * not a list, one member twice */
+	BAD(k, "{'epoch':2,'check':'" H64 "'}",
+	    "epoch: 'seals' must be a list of 1 to 128 items");
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':[]}",
+	    "epoch: a rotation sealed to nobody ('seals' is empty)");
+	BAD(k, epoch_js(head, 0, 0, BOX80),
+	    "epoch: a rotation sealed to nobody ('seals' is empty)");
+	BAD(k, epoch_js(head, PAYLOAD_EPOCH_SEALS_MAX + 1, 0, BOX80),
+	    "epoch: 'seals' must be a list of 1 to 128 items");
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':{'to':'" H64 "','box':'"
+	    BOX80 "'}}", "epoch: 'seals' must be a list of 1 to 128 items");
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':null}",
+	    "epoch: 'seals' must be a list of 1 to 128 items");
+	BAD(k, epoch_js(head, 2, 1, BOX80), "epoch: 'seals' names a member twice");
+	BAD(k, epoch_js(head, 3, 1, BOX80), "epoch: 'seals' names a member twice");
+	BAD(k, epoch_js(head, PAYLOAD_EPOCH_SEALS_MAX, 1, BOX80),
+	    "epoch: 'seals' names a member twice");
+
+	/* a box of 79 or 81 bytes, padded, in the standard alphabet, empty */
+	BAD(k, epoch_js(head, 1, 0, BOX79),
+	    "epoch: a sealed 'box' must hold 80 bytes");
+	BAD(k, epoch_js(head, 1, 0, BOX81),
+	    "epoch: a sealed 'box' must hold 80 bytes");
+	BAD(k, epoch_js(head, 3, 0, BOX81),
+	    "epoch: a sealed 'box' must hold 80 bytes");
+	BAD(k, epoch_js(head, 1, 0, BOX80_PAD),
+	    "epoch: a sealed 'box' must be unpadded URL-safe base64");
+	BAD(k, epoch_js(head, 1, 0, BOX80_STD),
+	    "epoch: a sealed 'box' must be unpadded URL-safe base64");
+	BAD(k, epoch_js(head, 1, 0, ""), "epoch: 'box' must not be empty");
+	/* stray bits in the last character: not the canonical form */
+	BAD(k, "{'epoch':7,'check':'" H64 "','seals':[{'to':'" H64 "','box':'"
+	    "-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_"
+	    "-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_9'}]}",
+	    "epoch: a sealed 'box' must be unpadded URL-safe base64");
+	/* an item that is no {to, box} */
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':['" BOX80 "']}",
+	    "epoch: 'seals' items must be {\"to\": key, \"box\": base64}");
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':[{'box':'" BOX80 "'}]}",
+	    "epoch: missing field 'to'");
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':[{'to':'" H64 "'}]}",
+	    "epoch: missing field 'box'");
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':[{'to':'" H64 "','box':80}]}",
+	    "epoch: 'box' must be a string");
+	BAD(k, "{'epoch':2,'check':'" H64 "','seals':[{'to':'"
+	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef',"
+	    "'box':'" BOX80 "'}]}", "epoch: 'to' must be 64 lowercase hex");
+
+	/* check: 63 hex, 65, uppercase, absent */
+	BAD(k, epoch_js("'epoch':2,'check':'0123456789abcdef0123456789abcdef"
+			"0123456789abcdef0123456789abcde',", 1, 0, BOX80),
+	    "epoch: 'check' must be 64 lowercase hex characters");
+	BAD(k, epoch_js("'epoch':2,'check':'" H64 "0',", 1, 0, BOX80),
+	    "epoch: 'check' must be 64 lowercase hex characters");
+	BAD(k, epoch_js("'epoch':2,'check':'0123456789ABCDEF0123456789abcdef"
+			"0123456789abcdef0123456789abcdef',", 1, 0, BOX80),
+	    "epoch: 'check' must be 64 lowercase hex characters");
+	BAD(k, epoch_js("'epoch':2,", 1, 0, BOX80),
+	    "epoch: missing field 'check'");
+
+	/* epoch: a u32 from 1 */
+	BAD(k, epoch_js("'epoch':0,'check':'" H64 "',", 1, 0, BOX80),
+	    "epoch: 'epoch' must be an integer from 1 to 4294967295");
+	BAD(k, epoch_js("'epoch':4294967296,'check':'" H64 "',", 1, 0, BOX80),
+	    "epoch: 'epoch' must be an integer from 1 to 4294967295");
+	BAD(k, epoch_js("'epoch':-1,'check':'" H64 "',", 1, 0, BOX80),
+	    "epoch: 'epoch' must be an integer from 1 to 4294967295");
+	BAD(k, epoch_js("'epoch':'2','check':'" H64 "',", 1, 0, BOX80),
+	    "epoch: 'epoch' must be an integer from 1 to 4294967295");
+	BAD(k, epoch_js("'epoch':2.0,'check':'" H64 "',", 1, 0, BOX80),
+	    "epoch: 'epoch' must be an integer from 1 to 4294967295");
+	BAD(k, epoch_js("'check':'" H64 "',", 1, 0, BOX80),
+	    "epoch: missing field 'epoch'");
+
+	/* reason: at most 1024 bytes */
+	memset(big, 'r', PAYLOAD_REASON_MAX);
+	big[PAYLOAD_REASON_MAX] = '\0';
+	snprintf(js, sizeof(js), "'epoch':2,'check':'" H64 "','reason':'%s',",
+		 big);
+	OK(k, epoch_js(js, 1, 0, BOX80));
+	big[PAYLOAD_REASON_MAX] = 'r';
+	big[PAYLOAD_REASON_MAX + 1] = '\0';
+	snprintf(js, sizeof(js), "'epoch':2,'check':'" H64 "','reason':'%s',",
+		 big);
+	BAD(k, epoch_js(js, 1, 0, BOX80),
+	    "epoch: 'reason' must be at most 1024 bytes");
+	BAD(k, epoch_js("'epoch':2,'check':'" H64 "','reason':3,", 1, 0, BOX80),
+	    "epoch: 'reason' must be a string");
+
+	/* a newer version is opaque; the next kind is unknown */
+	OPAQUE(k, "{'v':2,'seals':[]}");
+	OPAQUE(ENTRY_KIND_EPOCH + 1, "{'epoch':0}");
+}
+
 static void test_general(void)
 {
 	static char big[ENTRY_MAX_PAYLOAD + 2];
@@ -654,6 +810,7 @@ int main(void)
 	test_mentoring();
 	test_kudos();
 	test_governance();
+	test_epoch();
 	test_general();
 	test_out_object();
 	test_encode();
