@@ -85,6 +85,7 @@ int cmd_erase(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_reports(struct cli *c, int argc, char **argv);
 int cmd_remove(struct cli *c, int argc, char **argv);
+int cmd_rotate(struct cli *c, int argc, char **argv);
 int cmd_governance(struct cli *c, int argc, char **argv);
 
 /* util.c ------------------------------------------------------------- */

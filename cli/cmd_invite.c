@@ -2,7 +2,9 @@
  * invite: prints the community's invite code, the one line another person
  * gives to 'stoa init --join'. The code carries the community secret, so a
  * warning saying so goes to stderr every time (the code itself alone on
- * stdout, for scripts). It reads the home only; it never writes.
+ * stdout, for scripts). A rotation of the secret the store holds but the
+ * home has not moved to yet is adopted first (home_adopt rewrites the
+ * community file), so the code is always the current epoch's.
  */
 #include <stdlib.h>
 #include <string.h>

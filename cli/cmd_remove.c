@@ -3,10 +3,12 @@
  * record (docs/governance.md). The record keeps the member's entries up
  * to the last one this node holds ("seq", the cut-off); every node that
  * gets it drops the member's later entries, refuses new ones and no
- * longer connects to the member's node. In the same transaction, a
- * rotation record gives the community a new secret, sealed to every
+ * longer connects to the member's node. The founder's removal comes with
+ * a rotation record in the same transaction, a new secret sealed to every
  * member who remains (cli_gov_rotation); this node moves to it at once
- * (home_adopt), so `stoa invite` prints the new epoch's code. Refused
+ * (home_adopt), so `stoa invite` prints the new epoch's code. Another
+ * facilitator's removal leaves the rotation to the founder's node
+ * (node/epoch.c), the one writer of rotations. Refused
  * before anything is written: a writer who is no facilitator, the
  * founder, oneself, an unknown member, a member already removed, no
  * reason given, more members left than a rotation can be sealed to.
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "home.h"
 #include "store.h"
 #include "view.h"
 
@@ -32,8 +35,10 @@ static const char help[] =
 	"reaches drops MEMBER's later entries, takes no new ones and stops\n"
 	"connecting to MEMBER's node. The community secret is rotated: a\n"
 	"new one, sealed to every other member, which their nodes adopt\n"
-	"when they receive it; the old invite code no longer lets anyone\n"
-	"in (`stoa invite` prints the new one). It cannot be undone.\n"
+	"when they receive it; the old invite code lets no one into a node\n"
+	"that moved (`stoa invite` prints the new one). The founder's node\n"
+	"writes the rotation: with the removal when the founder removes,\n"
+	"else when the removal reaches it. It cannot be undone.\n"
 	"\n"
 	"  --reason REASON   why (required; one line, at most 1024 bytes)\n";
 
@@ -76,22 +81,29 @@ static int build_remove(struct cli *c, const char *who, const char *reason,
 	return 0;
 }
 
-/* The removal and its rotation, in one transaction; then this node
- * moves to the new epoch. */
+/* The removal and, by the founder, its rotation, in one transaction;
+ * then this node moves to the new epoch (*epoch 0: no rotation, the
+ * founder's node writes it when the removal reaches it). */
 static int write_remove(struct cli *c, const char *who, const char *reason,
 			uint8_t member[KEY_PUBLIC_LEN], uint64_t *seq,
 			uint32_t *epoch, struct err *e)
 {
+	uint8_t founder[KEY_PUBLIC_LEN];
 	json_t *rm = NULL, *rot = NULL;
 	int rc;
 
-	if ((rc = build_remove(c, who, reason, member, seq, &rm, e)) < 0 ||
-	    (rc = cli_gov_rotation(c, member, reason, &rot, epoch, e)) < 0 ||
-	    (rc = cli_unlock(c, e)) < 0 ||
+	*epoch = 0;
+	if ((rc = build_remove(c, who, reason, member, seq, &rm, e)) < 0)
+		goto out;
+	if (store_founder(c->home.store, founder) &&
+	    bytes_equal(founder, c->home.key.pk, KEY_PUBLIC_LEN) &&
+	    (rc = cli_gov_rotation(c, member, reason, &rot, epoch, e)) < 0)
+		goto out;
+	if ((rc = cli_unlock(c, e)) < 0 ||
 	    (rc = store_begin(c->home.store, e)) < 0)
 		goto out;
 	rc = cli_append(c, ENTRY_KIND_REMOVE, rm, NULL, e);
-	if (rc == 0)
+	if (rc == 0 && rot)
 		rc = cli_append(c, ENTRY_KIND_EPOCH, rot, NULL, e);
 	if (rc == 0)
 		rc = store_commit(c->home.store, e);
@@ -128,9 +140,15 @@ int cmd_remove(struct cli *c, int argc, char **argv)
 		fprintf(stderr, " is removed: entries up to seq %" PRIu64
 			" stay; every node the record reaches drops the later "
 			"ones\n", seq);
-		fprintf(stderr, "stoa: the community secret is now epoch %" PRIu32
-			": the old invite code lets no one in; `stoa invite` "
-			"prints the new one\n", epoch);
+		if (epoch)
+			fprintf(stderr, "stoa: the community secret is now "
+				"epoch %" PRIu32 ": the old invite code lets no "
+				"one into a node that holds it; `stoa invite` "
+				"prints the new one\n", epoch);
+		else
+			fprintf(stderr, "stoa: the founder's node gives the "
+				"community a new secret when this record "
+				"reaches it\n");
 	}
 	return cli_finish(rc, &e, usage);
 }

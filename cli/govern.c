@@ -12,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
-#include "b64.h"
 #include "cli.h"
 #include "payload.h"
+#include "rotation.h"
 #include "view.h"
 
 int cli_gov_self(struct cli *c, int *role, struct err *e)
@@ -118,116 +116,16 @@ void cli_gov_print_name(FILE *f, struct cli *c,
 	print_text(f, name, 0, NULL);
 }
 
-/* The members a rotation is sealed to, gathered from the feeds' heads. */
-struct sealing {
-	struct store *store;
-	const uint8_t *except;
-	uint8_t to[PAYLOAD_EPOCH_SEALS_MAX][KEY_PUBLIC_LEN];
-	size_t n;
-	int over;                 /* more members than seals */
-};
-
-static int sealing_add(const struct store_head *h, void *arg)
-{
-	struct sealing *g = arg;
-
-	if (bytes_equal(h->author, g->except, KEY_PUBLIC_LEN) ||
-	    store_member_removed(g->store, h->author))
-		return 0;
-	if (g->n == PAYLOAD_EPOCH_SEALS_MAX) {
-		g->over = 1;
-		return 1;
-	}
-	memcpy(g->to[g->n++], h->author, KEY_PUBLIC_LEN);
-	return 0;
-}
-
-/* {"to": hex, "box": the secret sealed to it} appended to list. */
-static int seal_one(json_t *list, const uint8_t to[KEY_PUBLIC_LEN],
-		    const uint8_t secret[COMMUNITY_SECRET_LEN], struct err *e)
-{
-	uint8_t box[PAYLOAD_EPOCH_BOX_LEN];
-	char b64[B64_LEN(PAYLOAD_EPOCH_BOX_LEN) + 1];
-	json_t *o = json_object();
-	int rc;
-
-	if (!o)
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	if (key_seal(box, secret, COMMUNITY_SECRET_LEN, to) < 0) {
-		json_decref(o);
-		return err_set(e, STOA_ECRYPTO, "cannot seal the new secret to "
-			       "a member (its key does not convert)");
-	}
-	b64_encode(b64, sizeof(b64), box, sizeof(box));
-	rc = cli_set_hex(o, "to", to, KEY_PUBLIC_LEN, e);
-	if (rc == 0)
-		rc = cli_set_str(o, "box", b64, e);
-	if (rc == 0 && json_array_append_new(list, o) < 0)
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	if (rc < 0)
-		json_decref(o);
-	return rc;
-}
-
 int cli_gov_rotation(struct cli *c, const uint8_t except[KEY_PUBLIC_LEN],
 		     const char *reason, json_t **out, uint32_t *epoch,
 		     struct err *e)
 {
-	uint8_t secret[COMMUNITY_SECRET_LEN], check[32];
-	struct community next;
-	struct sealing *g;
-	json_t *o = NULL, *list = NULL;
-	size_t i;
 	int rc;
 
 	*out = NULL;
-	if (!(g = calloc(1, sizeof(*g))))
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	g->store = c->home.store;
-	g->except = except;
-	if ((rc = store_frontier(c->home.store, sealing_add, g, e)) < 0)
-		goto out;
-	if (g->over) {
-		rc = err_set(e, STOA_EINVAL, "a rotation of the community secret "
-			     "can be sealed to at most %d members, and more "
-			     "remain", PAYLOAD_EPOCH_SEALS_MAX);
-		goto out;
-	}
-	*epoch = store_epoch_max(c->home.store);
-	if (*epoch < c->home.community.epoch)
-		*epoch = c->home.community.epoch;
-	if (*epoch == UINT32_MAX) {
-		rc = err_set(e, STOA_EINVAL, "no epoch is left after %u",
-			     (unsigned)*epoch);
-		goto out;
-	}
-	(*epoch)++;
-	randombytes_buf(secret, sizeof(secret));
-	next = c->home.community;
-	community_move(&next, *epoch, secret);
-	community_derive(&next, COMMUNITY_KEY_CHECK, check);
-	community_wipe(&next);
-	if (!(o = json_object()) || !(list = json_array())) {
-		rc = err_set(e, STOA_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = cli_set_int(o, "epoch", *epoch, e);
-	if (rc == 0)
-		rc = cli_set_hex(o, "check", check, sizeof(check), e);
-	if (rc == 0)
-		rc = cli_gov_reason(o, reason, e);
-	for (i = 0; rc == 0 && i < g->n; i++)
-		rc = seal_one(list, g->to[i], secret, e);
-	if (rc == 0 && json_object_set(o, "seals", list) < 0)
-		rc = err_set(e, STOA_ENOMEM, "out of memory");
-out:
-	bytes_wipe(secret, sizeof(secret));
-	json_decref(list);
-	free(g);
-	if (rc < 0) {
-		json_decref(o);
+	if (reason && (rc = cli_check_line("reason", reason, PAYLOAD_REASON_MAX,
+					   0, e)) < 0)
 		return rc;
-	}
-	*out = o;
-	return 0;
+	return rotation_make(c->home.store, &c->home.community, except, reason,
+			     out, epoch, e);
 }

@@ -66,6 +66,8 @@ static const struct cmd cmds[] = {
 	  "the reports and what was done (facilitators)" },
 	{ "remove", cmd_remove, CMD_HOME,
 	  "remove a member from the community (facilitators)" },
+	{ "rotate", cmd_rotate, CMD_HOME,
+	  "give the community a new secret (facilitators)" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },
 };

@@ -99,6 +99,10 @@ static void announce_feed(struct daemon *d, size_t i)
 		 * restart hears it in its HELLO */
 		if (p->state != PEER_SESSION || p == d->grown_from[i])
 			continue;
+		/* a past epoch's session shows only what predates the
+		 * rotation: a later head is not even named to it */
+		if (p->past)
+			continue;
 		err_clear(&e);
 		/* a HAVE the peer's queue does not take waits in its
 		 * outbox; one past the outbox's bound means the peer reads
@@ -109,7 +113,7 @@ static void announce_feed(struct daemon *d, size_t i)
 }
 
 /* Tells every peer in session about every feed that grew this pass. */
-static void announce(struct daemon *d)
+void daemon_announce(struct daemon *d)
 {
 	struct err e;
 	size_t i, k;
@@ -246,7 +250,7 @@ static void writes_retry(struct daemon *d)
 	d->store_retry_ms = 0;
 	d->ngrown = 0;
 	d->hello_all = 1;
-	announce(d);
+	daemon_announce(d);
 }
 
 /* Reads the ready sockets, starting each pass at another one, so one
@@ -323,7 +327,7 @@ static int pass_run(struct daemon *d, struct pollset *ps)
 		log_stored(d);
 		pass_ok(d);
 		drop_removed(d);
-		announce(d);
+		daemon_announce(d);
 	}
 	d->in_pass = 0;
 	d->pass_gone_in = 0;

@@ -213,6 +213,7 @@ struct daemon {
 	uint64_t rekey_ms;            /* a rotation adopted: new keys then */
 	uint64_t rebind_until_ms;     /* listening again: give up then */
 	uint32_t epoch_seen;          /* the rotation in force looked at */
+	uint64_t removed_seen;        /* ... and how many were removed then */
 	uint8_t epoch_check[HASH_LEN]; /* last (adopted, or said why not) */
 	uint64_t adopt_retry_ms;      /* the file could not be written: then */
 	void *ctx;
@@ -282,6 +283,9 @@ static inline int daemon_pass_over(const struct daemon *d)
 /* Remembers that a feed grew (a run stored, a nudge), to announce it
  * after the pass commits; the replica's grew callback (arg: d). */
 void daemon_grew(void *arg, const struct msg_head *h);
+/* Tells every peer in session about the feeds that grew (at the end of
+ * each pass, and after the daemon wrote an entry itself). */
+void daemon_announce(struct daemon *d);
 
 /* daemon_setup.c */
 int daemon_setup(struct daemon *d, struct err *e);

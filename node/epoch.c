@@ -13,9 +13,13 @@
  * removed member, who holds the past secret, could pose as that node.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon_int.h"
+#include "payload.h"
+#include "rotation.h"
+#include "view.h"
 
 int epoch_keys_init(struct daemon *d, struct err *e)
 {
@@ -143,22 +147,85 @@ static void rekey(struct daemon *d)
 	rebind(d);
 }
 
+/*
+ * 1 if a removal left no rotation in force that excludes every removed
+ * member: none is in force, or the newest rotation is not (it is sealed
+ * to a member removed since). A removal by a facilitator who is not the
+ * founder, and a removal of a member the newest rotation names, both
+ * end so: the founder's node writes the next rotation (heal).
+ */
+static int rotation_due(struct daemon *d)
+{
+	uint8_t check[HASH_LEN];
+	uint32_t epoch;
+
+	if (!store_has_removed(d->h->store))
+		return 0;
+	return !store_epoch(d->h->store, &epoch, check, NULL) ||
+	       epoch < store_epoch_max(d->h->store);
+}
+
+/*
+ * The founder's node, the one writer of rotations, writes the one a
+ * removal calls for (rotation_due), sealed to every member who remains;
+ * its next turn adopts it like any other.
+ */
+static void heal(struct daemon *d)
+{
+	uint8_t founder[KEY_PUBLIC_LEN];
+	struct err e = { 0 };
+	struct msg_head h;
+	json_t *o = NULL;
+	uint32_t epoch;
+	char *p = NULL;
+	size_t len;
+	int rc;
+
+	if (!store_founder(d->h->store, founder) ||
+	    !bytes_equal(founder, d->h->key.pk, KEY_PUBLIC_LEN) ||
+	    !rotation_due(d))
+		return;
+	rc = rotation_make(d->h->store, &d->h->community, NULL,
+			   "a removal called for a new secret", &o, &epoch, &e);
+	if (rc == 0)
+		rc = payload_encode(o, &p, &len, &e);
+	if (rc == 0)
+		rc = store_append(d->h->store, &d->h->key, ENTRY_KIND_EPOCH, p,
+				  len, h.id, &e);
+	json_decref(o);
+	free(p);
+	if (rc < 0) {
+		daemon_log(d, 1, "cannot write a rotation of the community "
+			   "secret: %s", e.msg);
+		return;
+	}
+	daemon_log(d, 1, "wrote a rotation of the community secret to epoch "
+		   "%" PRIu32 ": a removal called for it", epoch);
+	memcpy(h.author, d->h->key.pk, KEY_PUBLIC_LEN);
+	if (store_head(d->h->store, h.author, &h.seq, h.id, NULL) == 0) {
+		daemon_grew(d, &h);
+		daemon_announce(d);
+	}
+}
+
 /* The rotation in force, adopted if this node is not on its epoch. */
 static void adopt(struct daemon *d)
 {
 	struct err e = { 0 };
 	uint8_t check[HASH_LEN];
+	uint64_t removed;
 	uint32_t epoch;
 	int rc;
 
-	/* most turns: the rotation in force (none: epoch 0) is the one
-	 * looked at last */
+	/* most turns: the rotation in force (none: epoch 0) and the
+	 * removals are those looked at last */
 	if (!store_epoch(d->h->store, &epoch, check, NULL)) {
 		epoch = 0;
 		memset(check, 0, sizeof(check));
 	}
-	if ((epoch == d->epoch_seen && bytes_equal(check, d->epoch_check,
-						   HASH_LEN)) ||
+	removed = store_removed_count(d->h->store);
+	if ((epoch == d->epoch_seen && removed == d->removed_seen &&
+	     bytes_equal(check, d->epoch_check, HASH_LEN)) ||
 	    clock_mono_ms() < d->adopt_retry_ms)
 		return;
 	rc = home_adopt(d->h, &e);
@@ -174,8 +241,16 @@ static void adopt(struct daemon *d)
 	}
 	/* adopted, or said once why not: the node stays where it is */
 	d->adopt_retry_ms = 0;
+	d->removed_seen = removed;
 	d->epoch_seen = epoch;
 	memcpy(d->epoch_check, check, HASH_LEN);
+	/* what a past epoch's session shows follows the rotation in force */
+	d->rp_upto.upto_ts = 1;
+	(void)store_epoch(d->h->store, &epoch, check, &d->rp_upto.upto_ts);
+	if (!d->rp_upto.upto_ts)
+		d->rp_upto.upto_ts = 1;
+	if (rc == 0)
+		heal(d);
 	if (rc <= 0)
 		return;
 	daemon_log(d, 1, "moved to epoch %" PRIu32 " of the community secret "

@@ -287,7 +287,11 @@ static int judge(struct gov_state *st, struct gov_rec *recs, size_t i,
 	default:
 		break;
 	}
-	if (!is_facilitator(a)) {
+	if (!is_facilitator(a) ||
+	    /* one writer of rotations, so two can never be concurrent: a
+	     * node on one's epoch could not reach a node on the other's */
+	    (r->kind == ENTRY_KIND_EPOCH &&
+	     (!founder || memcmp(r->author, founder, KEY_PUBLIC_LEN)))) {
 		r->effect = GOV_NO_AUTHORITY;
 		return 0;
 	}

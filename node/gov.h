@@ -23,10 +23,10 @@
  *     record cannot bring a lost authority back.
  *   - Records about the founder's role, a removal of the founder or of
  *     oneself, and an erasure of a governance record have no effect.
- *   - A rotation (epoch record) needs a facilitator. Once the passes are
- *     done, one sealed to a member removed in the end has no effect; of
- *     the others, the highest epoch (then the lowest id) is in force and
- *     the rest are superseded.
+ *   - A rotation (epoch record) needs the founder: one writer, so no two
+ *     are ever concurrent. Once the passes are done, one sealed to a
+ *     member removed in the end has no effect; of the others, the highest
+ *     epoch (then the lowest id) is in force and the rest are superseded.
  * The result depends only on the set of records, never on the order they
  * arrived in.
  */

@@ -645,8 +645,11 @@ uint32_t store_epoch_max(struct store *s)
 {
 	uint64_t max = 0;
 
+	/* of the rotations written with authority (the founder's): any
+	 * other member's epoch numbers are noise */
 	if (store_count(s, "SELECT coalesce(max(anchor), 0) FROM gov WHERE "
-			"kind = 16", &max, NULL) < 0)
+			"kind = 16 AND effect IN ('applied', 'superseded', "
+			"'sealed to a removed member')", &max, NULL) < 0)
 		return 0;
 	return max > UINT32_MAX ? UINT32_MAX : (uint32_t)max;
 }
@@ -659,12 +662,17 @@ int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN])
 	return cut_of(s, pk) != UINT64_MAX;
 }
 
-int store_has_removed(struct store *s)
+uint64_t store_removed_count(struct store *s)
 {
 	refresh(s);
 	if (!s->gov_cached && load_counts(s, NULL) < 0)
 		return 0;
-	return s->gov_removed != 0;
+	return s->gov_removed;
+}
+
+int store_has_removed(struct store *s)
+{
+	return store_removed_count(s) != 0;
 }
 
 int store_removed_curve(struct store *s, const uint8_t curve[KEY_PUBLIC_LEN])

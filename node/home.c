@@ -359,13 +359,24 @@ int home_adopt(struct home *h, struct err *e)
 	if (!h->community.founded)
 		return 0;
 	if (!store_epoch(h->store, &epoch, check, NULL)) {
-		/* no rotation in force (the one adopted was voided since):
-		 * the founder's epoch 0, if this node holds it */
-		if (!h->community.epoch)
+		/* no rotation in force. With a member removed, every one
+		 * sealed to a removed member (two facilitators removed
+		 * each other's choice at once): epoch 0 is the removed
+		 * members' too, so the node stays where it is until a
+		 * facilitator's node writes a new rotation (rotation.h).
+		 * Else the one adopted was voided since: the founder's
+		 * epoch 0, if this node holds it */
+		if (!h->community.epoch || store_has_removed(h->store))
 			return 0;
 		epoch = 0;
 		memset(check, 0, sizeof(check));
 	} else if (is_epoch(&h->community, epoch, check)) {
+		return 0;
+	} else if (epoch < h->community.epoch && store_has_removed(h->store)) {
+		/* the newer rotation this node moved to is sealed to a
+		 * member removed since: an older epoch may be that
+		 * member's too, so the node stays until the founder's
+		 * node writes the next one */
 		return 0;
 	}
 	if ((rc = home_path(h->dir, HOME_COMMUNITY_FILE, path, e)) < 0)

@@ -75,8 +75,9 @@ int home_protect(struct home *h, const char *pass, size_t len,
 
 /*
  * Moves the home to the epoch of the rotation in force (store_epoch;
- * docs/governance.md, "Rotation"; with none in force, to the founder's
- * epoch 0 if the community file keeps it) if it is not there yet: back to a past
+ * docs/governance.md, "Rotation"; with none in force and no member
+ * removed, to the founder's epoch 0 if the community file keeps it) if
+ * it is not there yet: back to a past
  * secret the community file keeps, or by opening the rotation's seal
  * addressed to this member (the key must be unlocked) and checking its
  * secret against the record's check. The community file is replaced

@@ -61,15 +61,14 @@ static int r_frontier(void *ctx, int (*cb)(const struct msg_head *h, void *arg),
 	return rc < 0 ? rc : o.rc;
 }
 
+/* What this store holds, capped or not: the session decides from it
+ * what to ask for, and asking again for what a cut hides would be a
+ * useless run (a strike against an honest peer). */
 static int r_head(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
 		  uint64_t *seq, struct err *e)
 {
-	struct replica *rp = ctx;
-
-	if (rp->upto_ts)
-		return store_head_upto(rp->store, author, rp->upto_ts, seq,
-				       NULL, e);
-	return store_head(rp->store, author, seq, NULL, e);
+	return store_head(((struct replica *)ctx)->store, author, seq, NULL,
+			  e);
 }
 
 /* Fills an ENTRIES frame from store_read_feed, up to MSG_RUN_BYTES. */

@@ -16,10 +16,12 @@
 
 struct replica {
 	struct store *store;                /* borrowed */
-	/* not 0: only entries dated up to this are shown and served, each
-	 * feed cut at its first later one (a session of a past epoch that
-	 * brings a rotation: docs/governance.md); the digest is then never
-	 * one a peer can match, so frontiers are always compared */
+	/* not 0: only entries dated up to this are shown (the frontier)
+	 * and served (runs), each feed cut at its first later one (a
+	 * session of a past epoch that brings a rotation:
+	 * docs/governance.md); the digest is then never one a peer can
+	 * match, so frontiers are always compared. What is asked of the
+	 * peer still follows what the store holds. */
 	uint64_t upto_ts;
 	/* may be NULL; called after a run stored entries of h->author */
 	void (*grew)(void *arg, const struct msg_head *h);

@@ -68,7 +68,8 @@ int store_founder(struct store *s, uint8_t pk[KEY_PUBLIC_LEN]);
 int store_founder_set(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 		      struct err *e);
 
-/* 1 if the governance rules removed anyone from the community. */
+/* How many members the governance rules removed; 1 if any is. */
+uint64_t store_removed_count(struct store *s);
 int store_has_removed(struct store *s);
 /* 1 if the governance rules removed member pk from the community. */
 int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN]);
@@ -89,7 +90,8 @@ int store_epoch(struct store *s, uint32_t *epoch, uint8_t check[HASH_LEN],
  * does not name member (or none is in force). */
 int store_epoch_seal(struct store *s, const uint8_t member[KEY_PUBLIC_LEN],
 		     uint8_t *box);
-/* The highest epoch any rotation record held names (0: none). */
+/* The highest epoch a rotation written with authority names, in force
+ * or not (0: none). */
 uint32_t store_epoch_max(struct store *s);
 
 /* Opens (or creates) the store at path. Caller closes with store_close. */

@@ -372,12 +372,12 @@ static const char *invariants(const struct gov_rec *r, size_t n,
 			continue;
 		case GOV_SEALED_REMOVED:
 		case GOV_SUPERSEDED:
-			/* judged on its seals and epoch once it had applied */
+			/* judged on its seals and epoch once it had applied:
+			 * only the founder's ever apply */
 			if (x->kind == ENTRY_KIND_EPOCH &&
-			    !traced(r, i, founder))
+			    !is_key(x->author, founder))
 				return "a rotation judged on its seals, but its "
-				       "author was not made a facilitator "
-				       "before it, or was removed";
+				       "author is not the founder";
 			continue;
 		default:
 			return "a record without an effect";
@@ -399,6 +399,8 @@ static const char *invariants(const struct gov_rec *r, size_t n,
 		if (!traced(r, i, founder))
 			return "applied, but its author was not made a "
 			       "facilitator before it, or was removed";
+		if (x->kind == ENTRY_KIND_EPOCH && !is_key(x->author, founder))
+			return "a rotation applied, but not the founder's";
 	}
 	for (i = 0; i < s->nmembers; i++) {
 		const struct gov_member *m = &s->members[i];

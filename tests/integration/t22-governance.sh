@@ -93,7 +93,7 @@ pc2=$(post_id "$C" "Cy's real question about voting age")
 hub_sync "$B" "$C" "$G"
 
 step "help: each command's usage, the policy for mentors, the text of erase"
-for cmd in role hide unhide erase report reports remove; do
+for cmd in role hide unhide erase report reports remove rotate; do
 	run_ok "" help "$cmd"
 	assert_contains "$OUT" "usage: stoa $cmd" "stoa help $cmd"
 done
@@ -257,7 +257,7 @@ assert_eq 2 "$(printf '%s\n' "$OUT" | wc -l)" "remove prints two ids (the remova
 assert_id "$(printf '%s\n' "$OUT" | sed -n 1p)"
 assert_id "$(printf '%s\n' "$OUT" | sed -n 2p)"
 assert_eq "stoa: Cy is removed: entries up to seq $cy_seq stay; every node the record reaches drops the later ones
-stoa: the community secret is now epoch 1: the old invite code lets no one in; \`stoa invite\` prints the new one" \
+stoa: the community secret is now epoch 1: the old invite code lets no one into a node that holds it; \`stoa invite\` prints the new one" \
 	"$ERR" "remove's lines"
 new_code=$("$STOA" --home "$F" invite 2>/dev/null)
 [ "$new_code" != "$old_code" ] || fail "stoa invite prints the old code after a removal"
