@@ -734,7 +734,11 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		 * peer may not hold yet): asked no further, no strike */
 		if (found)
 			want_remove(r, i);
-		return pump(r, e) < 0 ? STOA_EIO : 1;
+		if (pump(r, e) < 0)
+			return STOA_EIO;
+		err_set(e, STOA_EPERM, "a run cut at a removed member's last "
+			"entry kept (the peer may not hold the removal)");
+		return 1;
 	}
 	if (rc == REPL_FORK || rc == REPL_FORK_KNOWN) {
 		/* not the relaying peer's fault: the author forked; this
