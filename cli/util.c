@@ -414,6 +414,10 @@ int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 	rc = cli_unlock(c, e);
 	if (rc < 0)
 		return rc;
+	/* the store would refuse it too, in its own words */
+	if (store_member_removed(c->home.store, c->home.key.pk))
+		return err_set(e, STOA_EPERM, "you were removed from the "
+			       "community: no node keeps your new entries");
 	rc = payload_encode(obj, &p, &len, e);
 	if (rc < 0)
 		return rc;
