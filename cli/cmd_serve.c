@@ -115,7 +115,7 @@ static void adopt_rotation(struct cli *c)
 
 	if (rc == 1)
 		fprintf(stderr, "stoa: moved to epoch %" PRIu32 " of the "
-			"community secret (a rotation after a removal)\n",
+			"community secret (a rotation)\n",
 			c->home.community.epoch);
 	else if (rc < 0)
 		fprintf(stderr, "stoa: %s\n", e.msg);

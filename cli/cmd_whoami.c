@@ -23,7 +23,7 @@ static const char help[] =
 	"one the community's facilitators gave you (learner until one does;\n"
 	"the founder is always a facilitator); \"removed after seq N\" if they\n"
 	"removed you. The community's epoch counts the rotations of its\n"
-	"secret this node moved to (one after each removal).\n"
+	"secret this node moved to (the founder rotates it after a removal).\n"
 	"\n"
 	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"epoch\",\n"
 	"           \"home\",\"seq\",\"passphrase\"}, and \"removed\":true and\n"

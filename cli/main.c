@@ -67,7 +67,7 @@ static const struct cmd cmds[] = {
 	{ "remove", cmd_remove, CMD_HOME,
 	  "remove a member from the community (facilitators)" },
 	{ "rotate", cmd_rotate, CMD_HOME,
-	  "give the community a new secret (facilitators)" },
+	  "give the community a new secret (the founder)" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },
 };

@@ -216,6 +216,7 @@ struct daemon {
 	uint64_t removed_seen;        /* ... and how many were removed then */
 	uint8_t epoch_check[HASH_LEN]; /* last (adopted, or said why not) */
 	uint64_t adopt_retry_ms;      /* the file could not be written: then */
+	uint64_t heal_retry_ms;       /* a rotation could not be written: then */
 	void *ctx;
 	void *router;                 /* listening socket, or NULL */
 	void *control;                /* control socket, or NULL */

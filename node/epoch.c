@@ -148,21 +148,24 @@ static void rekey(struct daemon *d)
 }
 
 /*
- * 1 if a removal left no rotation in force that excludes every removed
- * member: none is in force, or the newest rotation is not (it is sealed
- * to a member removed since). A removal by a facilitator who is not the
- * founder, and a removal of a member the newest rotation names, both
- * end so: the founder's node writes the next rotation (heal).
+ * 1 if a removal calls for a rotation: a member is removed and no
+ * rotation is in force, or the newest is not (it is sealed to a member
+ * removed since), or a removal is dated after the one in force (its
+ * member may have joined with that epoch's invite, named in no seal).
+ * A removal by a facilitator who is not the founder ends so: the
+ * founder's node writes the next rotation (heal).
  */
 static int rotation_due(struct daemon *d)
 {
 	uint8_t check[HASH_LEN];
+	uint64_t ts = 0;
 	uint32_t epoch;
 
 	if (!store_has_removed(d->h->store))
 		return 0;
-	return !store_epoch(d->h->store, &epoch, check, NULL) ||
-	       epoch < store_epoch_max(d->h->store);
+	return !store_epoch(d->h->store, &epoch, check, &ts) ||
+	       epoch < store_epoch_max(d->h->store) ||
+	       store_removed_since(d->h->store, ts);
 }
 
 /*
@@ -195,8 +198,13 @@ static void heal(struct daemon *d)
 	json_decref(o);
 	free(p);
 	if (rc < 0) {
+		/* tried again later, unless it never can (more members
+		 * than a rotation seals to: said once) */
 		daemon_log(d, 1, "cannot write a rotation of the community "
 			   "secret: %s", e.msg);
+		if (e.code != STOA_EINVAL)
+			d->heal_retry_ms = clock_mono_ms() +
+					   DAEMON_STORE_RETRY_MS;
 		return;
 	}
 	daemon_log(d, 1, "wrote a rotation of the community secret to epoch "
@@ -271,6 +279,10 @@ void epoch_tick(struct daemon *d)
 		if (clock_mono_ms() >= d->rekey_ms)
 			rekey(d);
 		return;
+	}
+	if (d->heal_retry_ms && clock_mono_ms() >= d->heal_retry_ms) {
+		d->heal_retry_ms = 0;
+		heal(d);
 	}
 	adopt(d);
 }

@@ -662,6 +662,23 @@ int store_member_removed(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN])
 	return cut_of(s, pk) != UINT64_MAX;
 }
 
+int store_removed_since(struct store *s, uint64_t ts)
+{
+	uint64_t n = 0;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM gov WHERE kind = "
+			       "15 AND effect = 'applied' AND ts > ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, ts > INT64_MAX ? INT64_MAX
+						 : (sqlite3_int64)ts);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n > 0;
+}
+
 uint64_t store_removed_count(struct store *s)
 {
 	refresh(s);

@@ -359,11 +359,10 @@ int home_adopt(struct home *h, struct err *e)
 	if (!h->community.founded)
 		return 0;
 	if (!store_epoch(h->store, &epoch, check, NULL)) {
-		/* no rotation in force. With a member removed, every one
-		 * sealed to a removed member (two facilitators removed
-		 * each other's choice at once): epoch 0 is the removed
-		 * members' too, so the node stays where it is until a
-		 * facilitator's node writes a new rotation (rotation.h).
+		/* no rotation in force. With a member removed (each one
+		 * is sealed to a member removed since): epoch 0 is the
+		 * removed members' too, so the node stays where it is
+		 * until the founder's node writes the next rotation.
 		 * Else the one adopted was voided since: the founder's
 		 * epoch 0, if this node holds it */
 		if (!h->community.epoch || store_has_removed(h->store))

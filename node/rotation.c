@@ -3,15 +3,14 @@
  * epoch: docs/governance.md, "Rotation"). A new random 32-byte secret for
  * the epoch after the highest this node knows, sealed (key_seal) to
  * every member whose feed the store holds and who is not removed, its
- * check the new epoch's COMMUNITY_KEY_CHECK subkey. Written by `stoa
- * remove` (with the removal, in one transaction), `stoa rotate`, and a
- * facilitator's daemon when no rotation is in force after a removal
- * (epoch.c). The secret leaves this module only sealed.
+ * check the new epoch's COMMUNITY_KEY_CHECK subkey. Only the founder's
+ * have effect (gov.c), and the founder's node writes them: `stoa remove`
+ * (with the removal, in one transaction), `stoa rotate`, and its daemon
+ * when a removal calls for one (epoch.c). The secret leaves this module
+ * only sealed.
  */
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "b64.h"
 #include "payload.h"
@@ -117,7 +116,7 @@ int rotation_make(struct store *s, const struct community *com,
 		goto out;
 	}
 	(*epoch)++;
-	randombytes_buf(secret, sizeof(secret));
+	random_bytes(secret, sizeof(secret));
 	next = *com;
 	community_move(&next, *epoch, secret);
 	community_derive(&next, COMMUNITY_KEY_CHECK, check);

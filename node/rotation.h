@@ -15,8 +15,8 @@
 
 /*
  * The payload of a rotation into *out (the caller's: json_decref): for
- * the epoch after the highest of the store's rotation records and com's
- * (*epoch), sealed to every member of the store's feeds who is not
+ * the epoch after the highest of com's and of the rotations the store
+ * holds that were written with authority (store_epoch_max) (*epoch), sealed to every member of the store's feeds who is not
  * removed, but except (may be NULL: the member being removed), with
  * reason (may be NULL; checked by the caller). STOA_EINVAL, nothing
  * built, if more than PAYLOAD_EPOCH_SEALS_MAX members remain or no epoch

@@ -68,6 +68,8 @@ int store_founder(struct store *s, uint8_t pk[KEY_PUBLIC_LEN]);
 int store_founder_set(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 		      struct err *e);
 
+/* 1 if a removal that took effect is dated after ts. */
+int store_removed_since(struct store *s, uint64_t ts);
 /* How many members the governance rules removed; 1 if any is. */
 uint64_t store_removed_count(struct store *s);
 int store_has_removed(struct store *s);
