@@ -204,8 +204,9 @@ static size_t community_file_encode(uint8_t out[COMMUNITY_FILE_MAX],
 	return n;
 }
 
-int community_file_write(const char *path, const struct community *c,
-			 struct err *e)
+/* The file's bytes to path: a new file, or (replace) over the old one. */
+static int file_put(const char *path, const struct community *c,
+		    int replace, struct err *e)
 {
 	uint8_t raw[COMMUNITY_FILE_MAX];
 	size_t len;
@@ -215,25 +216,22 @@ int community_file_write(const char *path, const struct community *c,
 	if (len == 0)
 		return err_set(e, STOA_EINVAL,
 			       "cannot write '%s': invalid community name", path);
-	rc = secret_file_write(path, raw, len, e);
+	rc = replace ? secret_file_replace(path, raw, len, e)
+		     : secret_file_write(path, raw, len, e);
 	bytes_wipe(raw, sizeof(raw));
 	return rc;
+}
+
+int community_file_write(const char *path, const struct community *c,
+			 struct err *e)
+{
+	return file_put(path, c, 0, e);
 }
 
 int community_file_replace(const char *path, const struct community *c,
 			   struct err *e)
 {
-	uint8_t raw[COMMUNITY_FILE_MAX];
-	size_t len;
-	int rc;
-
-	len = community_file_encode(raw, c);
-	if (len == 0)
-		return err_set(e, STOA_EINVAL,
-			       "cannot write '%s': invalid community name", path);
-	rc = secret_file_replace(path, raw, len, e);
-	bytes_wipe(raw, sizeof(raw));
-	return rc;
+	return file_put(path, c, 1, e);
 }
 
 int community_file_decode(const uint8_t *p, size_t len, struct community *c,
