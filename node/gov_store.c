@@ -4,12 +4,16 @@
  *
  * Each governance record is a row of the view table gov (materialize.c),
  * so the rules see the same set whatever order the entries came in.
- * Whenever a batch wrote a record, or an entry a record waited for, the
+ * Whenever a batch wrote a record, or an entry an erasure waited for, the
  * rules run again over all of them before the batch commits
- * (gov_store_apply, called by store_commit and store_tx_end), and:
+ * (gov_store_apply, called by store_commit and store_tx_end), unless the
+ * batch's new records are of members who can neither lead nor be
+ * removed: those change nothing but their own rows, written alone (the
+ * fast path, below), so that one member's flood of records with no
+ * effect does not make every later commit read all of it. Then:
  *   - gov.effect says what each record did (gov_effect_name);
  *   - gov_members, gov_hidden and gov_erased hold the resolved state,
- *     which view.c reads (roles, hidden posts, erased entries);
+ *     which gov_view.c reads (roles, hidden posts, erased entries);
  *   - an erased entry held with its payload loses it: the payload is set
  *     to NULL and its view rows go (its post's words leave the FTS index,
  *     which is then merged so no segment keeps them); the store runs with
@@ -70,43 +74,34 @@ int store_founder_set(struct store *s, const uint8_t pk[KEY_PUBLIC_LEN],
 		sqlite3_finalize(st);
 	}
 	s->gov_dirty = 1;
+	s->gov_full = 1;
 	return store_tx_end(s, own, rc, e);
 }
 
 /* The records, with what they name, parsed for gov_resolve. */
 struct loaded {
 	struct gov_rec *v;    /* reordered by gov_resolve: user is i */
-	char **effect;        /* [i]: record i's stored effect, or NULL */
-	uint8_t (*ids)[ENTRY_ID_LEN]; /* every id "replaces" lists, and
-				       * every member a rotation seals to */
-	size_t n, nids;
+	signed char *effect;  /* [i]: record i's stored effect, or -1 */
+	unsigned char *may;   /* [i]: record i's author may lead */
+	uint8_t (*ids)[HASH_LEN]; /* every id "replaces" lists, and every
+				   * member a rotation seals to, of the
+				   * records whose author may lead */
+	size_t n, cap, unheld; /* unheld: erasures of entries not held */
+	size_t nids, capids;
 };
 
 static void loaded_free(struct loaded *l)
 {
-	size_t i;
-
-	for (i = 0; l->effect && i < l->n; i++)
-		free(l->effect[i]);
 	free(l->effect);
+	free(l->may);
 	free(l->v);
 	free(l->ids);
 	memset(l, 0, sizeof(*l));
 }
 
-/* Counts the items of a JSON list (NULL: none), up to max. */
-static size_t list_count(const char *text, size_t max)
-{
-	json_t *a = text ? json_loads(text, 0, NULL) : NULL;
-	size_t n = json_is_array(a) ? json_array_size(a) : 0;
-
-	json_decref(a);
-	return n > max ? max : n;
-}
-
-/* The 32-byte values of a JSON list, at most max: each item itself (a
- * role's "replaces") or, with field, its item's field (a rotation's
- * "seals": "to"). */
+/* The 32-byte values of a JSON list (NULL: none), at most max: each item
+ * itself (a role's "replaces") or, with field, its item's field (a
+ * rotation's "seals": "to"). */
 static void list_parse(const char *text, const char *field, size_t max,
 		       uint8_t (*out)[HASH_LEN], size_t *n)
 {
@@ -126,97 +121,279 @@ static void list_parse(const char *text, const char *field, size_t max,
 	json_decref(a);
 }
 
-#define LOAD_SQL                                                          \
-	"SELECT g.entry, g.id, g.author, g.seq, g.ts, g.kind, g.target,"   \
-	" g.role, g.anchor, g.replaces, g.effect, t.author, t.kind,"       \
-	" g.sealed"                                                        \
-	" FROM gov AS g LEFT JOIN entries AS t"                            \
-	" ON t.idk = stoa_idk(g.target) AND t.id = g.target"               \
-	" AND g.kind NOT IN (10, 15, 16)"
+static int effect_code(const unsigned char *t)
+{
+	int k;
 
-static int load(struct store *s, struct loaded *l, struct err *e)
+	for (k = 0; t && k < GOV_EFFECT_COUNT; k++)
+		if (!strcmp((const char *)t, gov_effect_name(k)))
+			return k;
+	return -1;
+}
+
+/*
+ * Who may lead: may[i] = 1 if recs[i]'s author may be a facilitator at
+ * some point of gov_resolve's passes over recs: the founder (if any), or
+ * a member some role record names facilitator whose own author may be
+ * one. A walk from the founder along the role records that name a
+ * facilitator, whatever their effect. It is exact: at every moment of
+ * every pass a facilitator is the founder or a member whose role heads
+ * are facilitator role records, each applied while its author was a
+ * facilitator (gov.c), so, by induction on the records taken, a member
+ * the walk reaches. A record of anyone else never applies unless it
+ * needs no role (a report, an erasure of one's own entry): not a role,
+ * hide, unhide, removal or rotation.
+ */
+struct lead_edge {
+	uint8_t author[KEY_PUBLIC_LEN], target[KEY_PUBLIC_LEN];
+};
+
+struct lead_key {
+	uint8_t key[KEY_PUBLIC_LEN];
+	int in;
+};
+
+static int lead_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, KEY_PUBLIC_LEN); /* both start with the key */
+}
+
+static struct lead_key *lead_find(struct lead_key *v, size_t n,
+				  const uint8_t *key)
+{
+	return n ? bsearch(key, v, n, sizeof(*v), lead_cmp) : NULL;
+}
+
+static int may_lead(const struct gov_rec *recs, size_t n,
+		    const uint8_t *founder, unsigned char *may, struct err *e)
+{
+	struct lead_edge *g = NULL; /* by author */
+	struct lead_key *k = NULL, *t;
+	size_t *queue = NULL, ng = 0, nk = 0, head = 0, tail = 0, i, j;
+	int rc = 0;
+
+	memset(may, 0, n);
+	if (!founder)
+		return 0;
+	g = calloc(n + 1, sizeof(*g));
+	k = calloc(n + 1, sizeof(*k));
+	queue = calloc(n + 1, sizeof(*queue));
+	if (!g || !k || !queue) {
+		rc = err_set(e, STOA_ENOMEM, "governance: out of memory");
+		goto out;
+	}
+	memcpy(k[nk++].key, founder, KEY_PUBLIC_LEN);
+	for (i = 0; i < n; i++) {
+		if (recs[i].kind != ENTRY_KIND_ROLE ||
+		    recs[i].role != GOV_ROLE_FACILITATOR)
+			continue;
+		memcpy(g[ng].author, recs[i].author, KEY_PUBLIC_LEN);
+		memcpy(g[ng++].target, recs[i].target, KEY_PUBLIC_LEN);
+		memcpy(k[nk++].key, recs[i].target, KEY_PUBLIC_LEN);
+	}
+	qsort(g, ng, sizeof(*g), lead_cmp);
+	qsort(k, nk, sizeof(*k), lead_cmp);
+	for (i = j = 0; i < nk; i++)
+		if (!j || memcmp(k[j - 1].key, k[i].key, KEY_PUBLIC_LEN))
+			k[j++] = k[i];
+	nk = j;
+	t = lead_find(k, nk, founder);
+	t->in = 1;
+	queue[tail++] = (size_t)(t - k);
+	while (head < tail) {
+		const uint8_t *a = k[queue[head++]].key;
+		size_t lo = 0, hi = ng;
+
+		while (lo < hi) { /* the first edge from a */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (memcmp(g[mid].author, a, KEY_PUBLIC_LEN) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < ng && !memcmp(g[lo].author, a, KEY_PUBLIC_LEN);
+		     lo++) {
+			t = lead_find(k, nk, g[lo].target);
+			if (!t->in) {
+				t->in = 1;
+				queue[tail++] = (size_t)(t - k);
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		t = lead_find(k, nk, recs[i].author);
+		may[i] = t && t->in;
+	}
+out:
+	free(g);
+	free(k);
+	free(queue);
+	return rc;
+}
+
+/* Only an erasure's judgement looks at its target entry (gov.c), so only
+ * erasures look it up (a join on the target's id would look it up for
+ * every record, then drop the row: a third of the load); the lists are
+ * read in a second step (load_lists), for the records whose author may
+ * lead (may_lead): a member no facilitator ever named cannot make the
+ * rules read a byte of its role records or rotations. */
+#define TARGET_JOIN                                                       \
+	" LEFT JOIN entries AS t ON t.n = CASE WHEN g.kind = 13 THEN"      \
+	" (SELECT n FROM entries WHERE idk = stoa_idk(g.target)"           \
+	" AND id = g.target) END"
+#define LOAD_SQL                                                          \
+	"SELECT g.id, g.author, g.seq, g.ts, g.kind, g.target, g.role,"    \
+	" g.anchor, g.effect, t.author, t.kind FROM gov AS g" TARGET_JOIN
+
+/* The most items list_parse takes from one record's list. */
+#define LIST_MAX (PAYLOAD_EPOCH_SEALS_MAX > PAYLOAD_REPLACES_MAX ?          \
+		  PAYLOAD_EPOCH_SEALS_MAX : PAYLOAD_REPLACES_MAX)
+
+/* Appends k values to l->ids; its offset in *at. */
+static int ids_add(struct loaded *l, uint8_t (*v)[HASH_LEN], size_t k,
+		   size_t *at, struct err *e)
+{
+	if (l->nids + k > l->capids) {
+		size_t cap = l->capids ? 2 * l->capids : 256;
+		void *p;
+
+		while (cap < l->nids + k)
+			cap *= 2;
+		if (!(p = realloc(l->ids, cap * sizeof(*l->ids))))
+			return err_set(e, STOA_ENOMEM, "governance: out of "
+				       "memory");
+		l->ids = p;
+		l->capids = cap;
+	}
+	memcpy(l->ids[l->nids], v, k * sizeof(*v));
+	*at = l->nids;
+	l->nids += k;
+	return 0;
+}
+
+/*
+ * may_lead, then the lists the rules read of the records whose author
+ * may lead: a role record's "replaces", and whom a rotation is sealed to
+ * (epoch_settle: a rotation in force sealed to a member removed in the
+ * end has no effect). A role record or rotation of anyone else never
+ * applies (it needs a facilitator), so its list changes nothing.
+ */
+static int load_lists(struct store *s, struct loaded *l,
+		      const uint8_t *founder, struct err *e)
+{
+	uint8_t (*tmp)[HASH_LEN] = malloc(LIST_MAX * sizeof(*tmp));
+	unsigned char *may = l->may = calloc(l->n + 1, 1);
+	size_t *at = calloc(l->n + 1, sizeof(*at));
+	sqlite3_stmt *st = NULL;
+	size_t i, k;
+	int rc = 0, epoch;
+
+	if (!tmp || !may || !at) {
+		rc = err_set(e, STOA_ENOMEM, "governance: out of memory");
+		goto out;
+	}
+	if ((rc = may_lead(l->v, l->n, founder, may, e)) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(s->db, "SELECT CASE kind WHEN 16 THEN sealed "
+			       "ELSE replaces END FROM gov WHERE id = ?1", -1,
+			       &st, NULL) != SQLITE_OK) {
+		rc = store_fail(s, e, "cannot read governance");
+		goto out;
+	}
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		struct gov_rec *r = &l->v[i];
+
+		epoch = r->kind == ENTRY_KIND_EPOCH;
+		if (!may[i] || (r->kind != ENTRY_KIND_ROLE && !epoch))
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_blob(st, 1, r->id, ENTRY_ID_LEN, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			continue;
+		list_parse((const char *)sqlite3_column_text(st, 0),
+			   epoch ? "to" : NULL, epoch ? PAYLOAD_EPOCH_SEALS_MAX
+						  : PAYLOAD_REPLACES_MAX,
+			   tmp, &k);
+		if (k && (rc = ids_add(l, tmp, k, &at[i], e)) == 0) {
+			if (epoch)
+				r->nseals = k;
+			else
+				r->nreplaces = k;
+		}
+	}
+	/* l->ids moved as it grew: the pointers once it is whole */
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		struct gov_rec *r = &l->v[i];
+
+		if (r->nseals)
+			r->seals = (const uint8_t (*)[KEY_PUBLIC_LEN])
+				   &l->ids[at[i]];
+		if (r->nreplaces)
+			r->replaces = (const uint8_t (*)[ENTRY_ID_LEN])
+				      &l->ids[at[i]];
+	}
+out:
+	sqlite3_finalize(st);
+	free(tmp);
+	free(at);
+	return rc;
+}
+
+static int load(struct store *s, struct loaded *l, const uint8_t *founder,
+		struct err *e)
 {
 	sqlite3_stmt *st;
-	uint64_t count;
-	size_t i = 0, ids = 0;
 	int rc;
 
 	memset(l, 0, sizeof(*l));
-	if ((rc = store_count(s, "SELECT count(*) FROM gov", &count, e)) < 0)
-		return rc;
-	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(sum(json_array_length("
-			       "CASE kind WHEN 16 THEN sealed ELSE replaces END"
-			       ")), 0) FROM gov WHERE json_valid(CASE kind WHEN"
-			       " 16 THEN sealed ELSE replaces END)", -1, &st,
-			       NULL) != SQLITE_OK)
-		return store_fail(s, e, "cannot read governance");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ids = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	l->v = calloc(count + 1, sizeof(*l->v));
-	l->effect = calloc(count + 1, sizeof(*l->effect));
-	l->ids = calloc(ids + 1, sizeof(*l->ids));
-	if (!l->v || !l->effect || !l->ids)
-		return err_set(e, STOA_ENOMEM, "governance: out of memory");
 	if (sqlite3_prepare_v2(s->db, LOAD_SQL, -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, e, "cannot read governance");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < count) {
-		struct gov_rec *r = &l->v[i];
-		const unsigned char *t;
-		size_t k;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct gov_rec *r;
 
-		r->user = i;
-		store_col_blob(st, 1, r->id, ENTRY_ID_LEN);
-		store_col_blob(st, 2, r->author, KEY_PUBLIC_LEN);
-		r->seq = (uint64_t)sqlite3_column_int64(st, 3);
-		r->ts = (uint64_t)sqlite3_column_int64(st, 4);
-		r->kind = (uint8_t)sqlite3_column_int(st, 5);
-		store_col_blob(st, 6, r->target, HASH_LEN);
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? 2 * l->cap : 256;
+			void *v = realloc(l->v, cap * sizeof(*l->v));
+			void *f = v ? realloc(l->effect, cap) : NULL;
+
+			if (v)
+				l->v = v;
+			if (!f) {
+				sqlite3_finalize(st);
+				return err_set(e, STOA_ENOMEM, "governance: "
+					       "out of memory");
+			}
+			l->effect = f;
+			l->cap = cap;
+		}
+		r = &l->v[l->n];
+		memset(r, 0, sizeof(*r));
+		r->user = l->n;
+		store_col_blob(st, 0, r->id, ENTRY_ID_LEN);
+		store_col_blob(st, 1, r->author, KEY_PUBLIC_LEN);
+		r->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		r->ts = (uint64_t)sqlite3_column_int64(st, 3);
+		r->kind = (uint8_t)sqlite3_column_int(st, 4);
+		store_col_blob(st, 5, r->target, HASH_LEN);
 		r->role = payload_role_rank((const char *)
-					    sqlite3_column_text(st, 7));
-		r->anchor = (uint64_t)sqlite3_column_int64(st, 8);
-		if (r->kind == ENTRY_KIND_EPOCH) {
-			t = sqlite3_column_text(st, 13);
-			k = list_count((const char *)t, PAYLOAD_EPOCH_SEALS_MAX);
-			if (k && l->nids + k <= ids) {
-				list_parse((const char *)t, "to",
-					   PAYLOAD_EPOCH_SEALS_MAX,
-					   &l->ids[l->nids], &k);
-				r->seals = (const uint8_t (*)[KEY_PUBLIC_LEN])
-					   &l->ids[l->nids];
-				r->nseals = k;
-				l->nids += k;
-			}
-		} else {
-			t = sqlite3_column_text(st, 9);
-			k = list_count((const char *)t, PAYLOAD_REPLACES_MAX);
-			if (k && l->nids + k <= ids) {
-				list_parse((const char *)t, NULL,
-					   PAYLOAD_REPLACES_MAX,
-					   &l->ids[l->nids], &k);
-				r->replaces = (const uint8_t (*)[ENTRY_ID_LEN])
-					      &l->ids[l->nids];
-				r->nreplaces = k;
-				l->nids += k;
-			}
-		}
-		if ((t = sqlite3_column_text(st, 10)) &&
-		    !(l->effect[i] = strdup((const char *)t))) {
-			sqlite3_finalize(st);
-			return err_set(e, STOA_ENOMEM, "out of memory");
-		}
-		if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+					    sqlite3_column_text(st, 6));
+		r->anchor = (uint64_t)sqlite3_column_int64(st, 7);
+		l->effect[l->n] = (signed char)effect_code(
+			sqlite3_column_text(st, 8));
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
 			r->target_held = 1;
-			store_col_blob(st, 11, r->target_author, KEY_PUBLIC_LEN);
-			r->target_kind = (uint8_t)sqlite3_column_int(st, 12);
+			store_col_blob(st, 9, r->target_author, KEY_PUBLIC_LEN);
+			r->target_kind = (uint8_t)sqlite3_column_int(st, 10);
+		} else if (r->kind == ENTRY_KIND_ERASE) {
+			l->unheld++;
 		}
-		i++;
+		l->n++;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != SQLITE_DONE)
 		return store_fail(s, e, "cannot read governance");
-	l->n = i;
-	return 0;
+	return load_lists(s, l, founder, e);
 }
 
 /* Runs one statement with up to two blobs and an int64 bound. */
@@ -250,9 +427,7 @@ static int write_effects(struct store *s, struct loaded *l, struct err *e)
 			       "id = ?2", -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, e, "cannot write governance");
 	for (i = 0; rc == 0 && i < l->n; i++) {
-		const char *old = l->effect[l->v[i].user];
-
-		if (old && !strcmp(old, gov_effect_name(l->v[i].effect)))
+		if (l->effect[l->v[i].user] == (signed char)l->v[i].effect)
 			continue;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, gov_effect_name(l->v[i].effect), -1,
@@ -265,23 +440,101 @@ static int write_effects(struct store *s, struct loaded *l, struct err *e)
 	return rc;
 }
 
-/* gov_members, gov_hidden, gov_erased from the state. */
+/* 1 if the gov_members row at st (member, role, role_by, removed, cut,
+ * removed_by) says what m does. */
+static int member_same(sqlite3_stmt *st, const struct loaded *l,
+		       const struct gov_member *m)
+{
+	const unsigned char *role = sqlite3_column_text(st, 1);
+	uint8_t by[ENTRY_ID_LEN];
+
+	if (!role || strcmp((const char *)role, payload_role_name(m->role)) ||
+	    sqlite3_column_int(st, 3) != m->removed)
+		return 0;
+	if (m->role_by == SIZE_MAX
+		    ? sqlite3_column_type(st, 2) != SQLITE_NULL
+		    : !store_col_blob(st, 2, by, ENTRY_ID_LEN) ||
+			      memcmp(by, l->v[m->role_by].id, ENTRY_ID_LEN))
+		return 0;
+	if (!m->removed)
+		return sqlite3_column_type(st, 4) == SQLITE_NULL &&
+		       sqlite3_column_type(st, 5) == SQLITE_NULL;
+	return sqlite3_column_type(st, 4) == SQLITE_INTEGER &&
+	       (uint64_t)sqlite3_column_int64(st, 4) == m->cut &&
+	       store_col_blob(st, 5, by, ENTRY_ID_LEN) &&
+	       !memcmp(by, l->v[m->removed_by].id, ENTRY_ID_LEN);
+}
+
+/*
+ * Which gov_members rows to write: mark[i] = 1 for each member of gs
+ * whose row is missing or says something else; *stale = 1 if a row names
+ * a member gs has not. Both in key order (BLOBs compare as memcmp), so
+ * one pass: records naming tens of thousands of members rewrite none of
+ * their rows when nothing about them changed.
+ */
+static int members_diff(struct store *s, const struct loaded *l,
+			const struct gov_state *gs, unsigned char *mark,
+			int *stale, struct err *e)
+{
+	sqlite3_stmt *st;
+	uint8_t key[KEY_PUBLIC_LEN];
+	size_t i = 0;
+	int rc, c;
+
+	*stale = 0;
+	memset(mark, 1, gs->nmembers);
+	if (sqlite3_prepare_v2(s->db, "SELECT member, role, role_by, removed,"
+			       " cut, removed_by FROM gov_members ORDER BY "
+			       "member", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read governance");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!store_col_blob(st, 0, key, KEY_PUBLIC_LEN)) {
+			*stale = 1;
+			continue;
+		}
+		c = -1;
+		while (i < gs->nmembers &&
+		       (c = memcmp(gs->members[i].key, key,
+				   KEY_PUBLIC_LEN)) < 0)
+			i++;
+		if (c == 0)
+			mark[i] = !member_same(st, l, &gs->members[i]);
+		else
+			*stale = 1;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_fail(s, e, "cannot read "
+						  "governance");
+}
+
+/* gov_members (the rows that changed), gov_hidden, gov_erased from the
+ * state. */
 static int write_state(struct store *s, const struct loaded *l,
 		       const struct gov_state *gs, struct err *e)
 {
-	sqlite3_stmt *st;
+	unsigned char *mark = malloc(gs->nmembers + 1);
+	sqlite3_stmt *st = NULL;
 	size_t i;
-	int rc;
+	int rc, stale = 0;
 
-	if ((rc = store_exec(s, "DELETE FROM gov_members; DELETE FROM "
-			     "gov_hidden; DELETE FROM gov_erased;", e)) < 0)
-		return rc;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO gov_members VALUES (?1, ?2,"
-			       " ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, e, "cannot write governance");
+	if (!mark)
+		return err_set(e, STOA_ENOMEM, "governance: out of memory");
+	if ((rc = members_diff(s, l, gs, mark, &stale, e)) < 0 ||
+	    (stale && (rc = store_exec(s, "DELETE FROM gov_members", e)) < 0) ||
+	    (rc = store_exec(s, "DELETE FROM gov_hidden; DELETE FROM "
+			     "gov_erased;", e)) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO gov_members "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st,
+			       NULL) != SQLITE_OK) {
+		rc = store_fail(s, e, "cannot write governance");
+		goto out;
+	}
 	for (i = 0; rc == 0 && i < gs->nmembers; i++) {
 		const struct gov_member *m = &gs->members[i];
 
+		if (!stale && !mark[i])
+			continue;
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		sqlite3_bind_blob(st, 1, m->key, KEY_PUBLIC_LEN, SQLITE_STATIC);
@@ -298,7 +551,6 @@ static int write_state(struct store *s, const struct loaded *l,
 		}
 		rc = store_step(s, st, e);
 	}
-	sqlite3_finalize(st);
 	for (i = 0; rc == 0 && i < gs->nhidden; i++)
 		rc = exec_bound(s, "INSERT INTO gov_hidden VALUES (?1, ?2)",
 				gs->hidden[i].target, ENTRY_ID_LEN,
@@ -307,6 +559,9 @@ static int write_state(struct store *s, const struct loaded *l,
 		rc = exec_bound(s, "INSERT INTO gov_erased VALUES (?1, ?2)",
 				gs->erased[i].target, ENTRY_ID_LEN,
 				l->v[gs->erased[i].by].id, ENTRY_ID_LEN, 0, e);
+out:
+	sqlite3_finalize(st);
+	free(mark);
 	return rc;
 }
 
@@ -321,10 +576,12 @@ static int scrub_erased(struct store *s, int *posts, struct err *e)
 	int rc = 0;
 
 	*posts = 0;
+	/* CROSS JOIN: gov_erased first (the planner, without statistics,
+	 * would scan every entry and look each up in it) */
 	if (sqlite3_prepare_v2(s->db, "SELECT e.n, e.kind, e.author FROM "
-			       "gov_erased AS x JOIN entries AS e ON e.idk = "
-			       "stoa_idk(x.target) AND e.id = x.target WHERE "
-			       "e.payload IS NOT NULL", -1, &st, NULL) !=
+			       "gov_erased AS x CROSS JOIN entries AS e ON "
+			       "e.idk = stoa_idk(x.target) AND e.id = x.target "
+			       "WHERE e.payload IS NOT NULL", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return store_fail(s, e, "cannot read governance");
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -412,6 +669,27 @@ static int cut_removed(struct store *s, const struct gov_member *m,
 	return rc;
 }
 
+/* gov_unheld not counted yet: each entry written is looked up in gov */
+#define GOV_UNHELD_UNKNOWN UINT64_MAX
+/* How many entries a connection looks up before it counts instead. */
+#define GOV_UNHELD_PROBES 64
+
+/*
+ * The erasures whose target is not held (only an erasure is judged by its
+ * target, gov.c: a hide or a report waits for nothing). Counting them
+ * reads every record, so a connection first looks up each entry it
+ * writes (a command writes one or two) and counts only after
+ * GOV_UNHELD_PROBES of them (a sync); a full run of the rules counts them
+ * on the way.
+ */
+static int count_unheld(struct store *s, struct err *e)
+{
+	return store_count(s, "SELECT count(*) FROM gov WHERE kind = 13 AND "
+			   "NOT EXISTS (SELECT 1 FROM entries WHERE idk = "
+			   "stoa_idk(gov.target) AND id = gov.target)",
+			   &s->gov_unheld, e);
+}
+
 static int load_counts(struct store *s, struct err *e)
 {
 	sqlite3_stmt *st;
@@ -420,12 +698,7 @@ static int load_counts(struct store *s, struct err *e)
 	if ((rc = store_count(s, "SELECT count(*) FROM gov_erased",
 			      &s->gov_erased, e)) < 0 ||
 	    (rc = store_count(s, "SELECT count(*) FROM gov_members WHERE "
-			      "removed", &s->gov_removed, e)) < 0 ||
-	    (rc = store_count(s, "SELECT count(*) FROM gov WHERE effect = "
-			      "'unknown target' OR (kind IN (11, 13, 14) AND "
-			      "NOT EXISTS (SELECT 1 FROM entries WHERE idk = "
-			      "stoa_idk(gov.target) AND id = gov.target))",
-			      &s->gov_unheld, e)) < 0)
+			      "removed", &s->gov_removed, e)) < 0)
 		return rc;
 	if (sqlite3_prepare_v2(s->db, "SELECT anchor, target, ts FROM gov WHERE "
 			       "kind = 16 AND effect = 'applied'", -1, &st,
@@ -439,12 +712,15 @@ static int load_counts(struct store *s, struct err *e)
 						  HASH_LEN);
 	}
 	sqlite3_finalize(st);
+	s->gov_unheld = GOV_UNHELD_UNKNOWN;
+	s->gov_probes = 0;
 	s->gov_cached = 1;
 	return 0;
 }
 
 /* Another connection's commit (a `stoa remove` beside the daemon) may
- * have changed the governance state: the counts are read again then. */
+ * have changed the governance state: the counts are read again then, and
+ * the next commit that writes a record runs the rules in full. */
 void gov_store_refresh(struct store *s)
 {
 	sqlite3_stmt *st;
@@ -459,6 +735,7 @@ void gov_store_refresh(struct store *s)
 	if (v != s->gov_dv) {
 		s->gov_dv = v;
 		s->gov_cached = 0;
+		s->gov_fast = 0;
 	}
 }
 
@@ -475,11 +752,238 @@ void gov_store_uncache(struct store *s)
 {
 	s->gov_cached = 0;
 	s->gov_dirty = 0;
+	s->gov_fast = 0;
+	s->gov_full = 0;
 }
 
-/* One run of the rules and what they decide; *cut counts the entries a
- * removal deleted (their records, if any, are gone: the rules run again). */
-static int apply_once(struct store *s, int *cut, struct err *e)
+/*
+ * The fast path. A record whose author can neither lead nor be removed
+ * (no role record of a member who may lead names it facilitator, and no
+ * removal by one names it: may_lead) never applies in any pass of
+ * the rules, except a report, which changes no state, or an erasure of
+ * the author's own entry held here; it is never voided either (that
+ * takes a demotion or a removal of its author). So adding it to the set
+ * judges every other record as before, changes no state, adds its keys
+ * to gov_members as learners (unless they are there), and its own effect
+ * follows from its kind and its target alone: a report applies, an
+ * erasure has no authority (or no known target, or is of a governance
+ * record), anything else (a role, hide, unhide, removal or rotation)
+ * has no authority. Nor can it make anyone else lead or be removed, so
+ * this holds for each new record in turn; and the rotation in force
+ * stays (epoch_settle weighs only rotations that applied, against the
+ * members removed: neither changes).
+ *
+ * A commit whose only change to the records is such new records (found
+ * as the gov rows of entries newer than the last full run) writes their
+ * effects and member rows, in time linear in them, instead of running the
+ * rules over every record: a member flooding records of no effect costs
+ * every later commit nothing. Anything else (a record of a key that may
+ * lead or be removed, an erasure of one's own entry, a target an erasure
+ * waited for, the founder set, another connection's commit, a rollback, a
+ * repaired record or a rebuilt view, which the row counts show) takes the
+ * full run, which sets the keys again. 1 if done, 0 for the full run.
+ */
+struct fresh {
+	uint8_t id[ENTRY_ID_LEN];
+	uint8_t author[KEY_PUBLIC_LEN];
+	uint8_t target[HASH_LEN];
+	uint8_t kind;
+	enum gov_effect effect;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, KEY_PUBLIC_LEN);
+}
+
+#define FRESH_SQL                                                         \
+	"SELECT g.id, g.author, g.kind, g.target, t.author, t.kind"        \
+	" FROM gov AS g" TARGET_JOIN " WHERE g.entry > ?1"
+
+/* The new records, each judged alone; *fast 0 if one cannot be. */
+static int fresh_load(struct store *s, struct fresh **out, size_t *n,
+		      uint64_t *unheld, int *fast, struct err *e)
+{
+	struct fresh *v = NULL, *f;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc, held;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, FRESH_SQL, -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, e, "cannot read governance");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->gov_last_n);
+	while (*fast && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t c = cap ? 2 * cap : 64;
+			void *p = realloc(v, c * sizeof(*v));
+
+			if (!p) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = p;
+			cap = c;
+		}
+		f = &v[(*n)++];
+		memset(f, 0, sizeof(*f));
+		store_col_blob(st, 0, f->id, ENTRY_ID_LEN);
+		store_col_blob(st, 1, f->author, KEY_PUBLIC_LEN);
+		f->kind = (uint8_t)sqlite3_column_int(st, 2);
+		store_col_blob(st, 3, f->target, HASH_LEN);
+		held = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		f->effect = GOV_NO_AUTHORITY;
+		if (s->gov_nkeys &&
+		    bsearch(f->author, s->gov_keys, s->gov_nkeys,
+			    KEY_PUBLIC_LEN, key_cmp)) {
+			*fast = 0; /* may lead or be removed */
+		} else if (f->kind == ENTRY_KIND_REPORT) {
+			f->effect = GOV_APPLIED;
+		} else if (f->kind != ENTRY_KIND_ERASE) {
+			continue;
+		} else if (!held) {
+			f->effect = GOV_UNKNOWN_TARGET;
+			(*unheld)++;
+		} else if (ENTRY_KIND_IS_GOV(sqlite3_column_int(st, 5))) {
+			f->effect = GOV_NOT_ERASABLE;
+		} else if (sqlite3_column_bytes(st, 4) == KEY_PUBLIC_LEN &&
+			   !memcmp(sqlite3_column_blob(st, 4), f->author,
+				   KEY_PUBLIC_LEN)) {
+			*fast = 0; /* an erasure of one's own entry applies */
+		}
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	if (rc == SQLITE_NOMEM)
+		return err_set(e, STOA_ENOMEM, "governance: out of memory");
+	if (*fast && rc != SQLITE_DONE)
+		return store_fail(s, e, "cannot read governance");
+	return 0;
+}
+
+static int apply_fast(struct store *s, struct err *e)
+{
+	struct fresh *v = NULL;
+	sqlite3_stmt *up = NULL, *in = NULL;
+	uint64_t rows, members, unheld = 0;
+	size_t n = 0, i, k;
+	int rc, fast = 1;
+
+	refresh(s);
+	if (!s->gov_fast || s->gov_full)
+		return 0;
+	if ((rc = fresh_load(s, &v, &n, &unheld, &fast, e)) < 0 || !fast)
+		goto out;
+	/* nothing else changed: a repaired record or a rebuilt view would
+	 * show in the counts */
+	if ((rc = store_count(s, "SELECT count(*) FROM gov", &rows, e)) < 0 ||
+	    (rc = store_count(s, "SELECT count(*) FROM gov_members", &members,
+			      e)) < 0)
+		goto out;
+	if (rows != s->gov_rows + n || members != s->gov_nmembers) {
+		fast = 0;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->db, "UPDATE gov SET effect = ?1 WHERE id = "
+			       "?2", -1, &up, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO gov_members "
+			       "VALUES (?1, 'learner', NULL, 0, NULL, NULL)",
+			       -1, &in, NULL) != SQLITE_OK) {
+		rc = store_fail(s, e, "cannot write governance");
+		goto out;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		const struct fresh *f = &v[i];
+		int named = f->kind == ENTRY_KIND_ROLE ||
+			    f->kind == ENTRY_KIND_REMOVE;
+
+		sqlite3_bind_text(up, 1, gov_effect_name(f->effect), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_blob(up, 2, f->id, ENTRY_ID_LEN, SQLITE_STATIC);
+		rc = store_step(s, up, e);
+		for (k = 0; rc == 0 && k <= (size_t)named; k++) {
+			sqlite3_bind_blob(in, 1, k ? f->target : f->author,
+					  KEY_PUBLIC_LEN, SQLITE_STATIC);
+			if ((rc = store_step(s, in, e)) == 0)
+				members += (uint64_t)sqlite3_changes(s->db);
+		}
+	}
+	if (rc == 0) {
+		s->gov_rows = rows;
+		s->gov_nmembers = members;
+		if (s->gov_unheld != GOV_UNHELD_UNKNOWN)
+			s->gov_unheld += unheld;
+		rc = store_count(s, "SELECT coalesce(max(n), 0) FROM entries",
+				 &s->gov_last_n, e);
+	}
+out:
+	sqlite3_finalize(up);
+	sqlite3_finalize(in);
+	free(v);
+	return rc < 0 ? rc : fast;
+}
+
+/* After a full run: the keys that may lead (the founder, those that a
+ * facilitator role record by one of them names) or be removed (named by
+ * a removal of one of them), and the counts the fast path checks. */
+static int fast_keep(struct store *s, const struct loaded *l,
+		     const uint8_t *founder, struct err *e)
+{
+	size_t i, j, n = 0;
+	int rc;
+
+	s->gov_fast = 0;
+	if (founder)
+		memcpy(s->gov_keys[n++], founder, KEY_PUBLIC_LEN);
+	for (i = 0; i < l->n; i++) {
+		const struct gov_rec *r = &l->v[i];
+
+		if (!l->may[r->user] ||
+		    !((r->kind == ENTRY_KIND_ROLE &&
+		       r->role == GOV_ROLE_FACILITATOR) ||
+		      r->kind == ENTRY_KIND_REMOVE))
+			continue;
+		if (n == GOV_KEYS_MAX)
+			return 0; /* too many: the full run every time */
+		memcpy(s->gov_keys[n++], r->target, KEY_PUBLIC_LEN);
+	}
+	qsort(s->gov_keys, n, KEY_PUBLIC_LEN, key_cmp);
+	for (i = j = 0; i < n; i++)
+		if (!j || memcmp(s->gov_keys[j - 1], s->gov_keys[i],
+				 KEY_PUBLIC_LEN))
+			memmove(s->gov_keys[j++], s->gov_keys[i],
+				KEY_PUBLIC_LEN);
+	s->gov_nkeys = j;
+	if ((rc = store_count(s, "SELECT count(*) FROM gov", &s->gov_rows,
+			      e)) < 0 ||
+	    (rc = store_count(s, "SELECT count(*) FROM gov_members",
+			      &s->gov_nmembers, e)) < 0 ||
+	    (rc = store_count(s, "SELECT coalesce(max(n), 0) FROM entries",
+			      &s->gov_last_n, e)) < 0)
+		return rc;
+	s->gov_fast = 1;
+	return 0;
+}
+
+/* The rotation in force after a full run, as load_counts reads it. */
+static void epoch_keep(struct store *s, const struct loaded *l,
+		       const struct gov_state *gs)
+{
+	const struct gov_rec *r;
+
+	s->gov_has_epoch = gs->epoch_by != SIZE_MAX;
+	if (!s->gov_has_epoch)
+		return;
+	r = &l->v[gs->epoch_by];
+	s->gov_epoch = (uint32_t)r->anchor;
+	s->gov_epoch_ts = r->ts;
+	memcpy(s->gov_check, r->target, HASH_LEN);
+}
+
+/* One run of the rules over every record and what they decide; *cut
+ * counts the entries a removal deleted (their records, if any, are gone:
+ * the rules run again). */
+static int full_run(struct store *s, int *cut, struct err *e)
 {
 	uint8_t founder[KEY_PUBLIC_LEN];
 	struct loaded l;
@@ -488,9 +992,8 @@ static int apply_once(struct store *s, int *cut, struct err *e)
 	int rc, posts = 0, has_founder;
 
 	*cut = 0;
-	s->gov_dirty = 0;
 	has_founder = store_founder(s, founder);
-	if ((rc = load(s, &l, e)) < 0)
+	if ((rc = load(s, &l, has_founder ? founder : NULL, e)) < 0)
 		goto out;
 	if ((rc = gov_resolve(l.v, l.n, has_founder ? founder : NULL, &gs,
 			      e)) < 0)
@@ -506,8 +1009,15 @@ static int apply_once(struct store *s, int *cut, struct err *e)
 	if (rc == 0 && posts)
 		rc = store_exec(s, "INSERT INTO posts_fts(posts_fts) VALUES "
 				"('optimize')", e);
-	if (rc == 0)
-		rc = load_counts(s, e);
+	if (rc == 0) {
+		s->gov_erased = gs.nerased;
+		s->gov_unheld = l.unheld;
+		for (s->gov_removed = 0, i = 0; i < gs.nmembers; i++)
+			s->gov_removed += gs.members[i].removed != 0;
+		epoch_keep(s, &l, &gs);
+		s->gov_cached = 1;
+		rc = fast_keep(s, &l, has_founder ? founder : NULL, e);
+	}
 	gov_state_release(&gs);
 out:
 	loaded_free(&l);
@@ -516,18 +1026,26 @@ out:
 
 int gov_store_apply(struct store *s, struct err *e)
 {
-	int rc = 0, cut = 1, runs;
+	int rc, cut = 1, runs;
 
 	if (!s->gov_dirty)
 		return 0;
+	s->gov_dirty = 0;
+	rc = apply_fast(s, e);
+	s->gov_full = 0;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	/* A cut deletes entries the run just judged with (a removed
 	 * member's later records, erasures' targets): the rules run again
 	 * over what stays, so the state is that of the entries held. The
 	 * second run almost always cuts nothing (it would take a deleted
 	 * record that had voided another removal); at the bound, the next
-	 * commit that runs the rules settles it. */
+	 * commit that runs the rules settles it, in full, and the counts
+	 * are read again. */
 	for (runs = 0; rc == 0 && cut && runs < 4; runs++)
-		rc = apply_once(s, &cut, e);
+		rc = full_run(s, &cut, e);
+	if (rc == 0 && cut)
+		s->gov_fast = s->gov_cached = 0;
 	return rc;
 }
 
@@ -589,9 +1107,14 @@ int gov_store_admit(struct store *s, const struct entry *en, int *erased,
 	if (s->gov_erased &&
 	    exists(s, "SELECT 1 FROM gov_erased WHERE target = ?1", en->id))
 		*erased = 1;
+	if (s->gov_unheld == GOV_UNHELD_UNKNOWN &&
+	    ++s->gov_probes > GOV_UNHELD_PROBES &&
+	    (rc = count_unheld(s, e)) < 0)
+		return rc;
 	if (s->gov_unheld &&
-	    exists(s, "SELECT 1 FROM gov WHERE target = ?1", en->id))
-		s->gov_dirty = 1; /* a record waited for it */
+	    exists(s, "SELECT 1 FROM gov WHERE target = ?1 AND kind = 13",
+		   en->id))
+		s->gov_dirty = s->gov_full = 1; /* an erasure waited for it */
 	return 0;
 }
 

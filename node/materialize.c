@@ -414,8 +414,10 @@ int store_reindex(struct store *s, uint64_t *entries, struct err *e)
 	}
 	rc = rc == SQLITE_DONE ? 0 : store_fail(s, e, "cannot read entries");
 	/* the governance state is rebuilt too, with or without records
-	 * (the founder's row), before the commit */
+	 * (the founder's row), before the commit: in full, never by the
+	 * fast path for new records (gov_store.c) */
 	s->gov_dirty = 1;
+	s->gov_full = 1;
 out:
 	sqlite3_finalize(st);
 	return store_tx_end(s, own, rc, e);

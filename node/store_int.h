@@ -41,6 +41,9 @@ enum stmt_id {
 
 /* How many view inserts materialize.c's table holds (it checks). */
 #define MATERIALIZE_STMTS 17
+/* The most keys that may lead or be removed for which gov_store.c keeps
+ * its fast path (more: the rules run in full at every commit). */
+#define GOV_KEYS_MAX 256
 
 struct store {
 	sqlite3 *db;
@@ -56,12 +59,24 @@ struct store {
 			      * written: the rules run again before commit */
 	int gov_cached;      /* the counts below are those of the file */
 	uint64_t gov_erased, gov_removed, gov_unheld; /* see gov_store.c */
+	unsigned gov_probes; /* entries looked up while gov_unheld unknown */
 	int gov_has_epoch;   /* a rotation is in force: */
 	uint32_t gov_epoch;  /* its epoch, */
 	uint8_t gov_check[HASH_LEN]; /* its check, */
 	uint64_t gov_epoch_ts; /* and its timestamp */
 	int gov_scrubbed;    /* payloads were erased: checkpoint after commit */
 	int gov_dv;          /* PRAGMA data_version the counts are of */
+	/* what the last full run of the rules on this connection left, for
+	 * gov_store.c's fast path; valid while gov_fast */
+	int gov_fast;
+	int gov_full;        /* something other than new records needs the
+			      * full run (the founder set, a target came, a
+			      * rebuilt view) */
+	uint64_t gov_rows, gov_nmembers; /* rows in gov and gov_members */
+	uint64_t gov_last_n; /* the newest entries.n then */
+	size_t gov_nkeys;
+	uint8_t gov_keys[GOV_KEYS_MAX][KEY_PUBLIC_LEN]; /* sorted: every key
+			      * that may lead or be removed */
 };
 
 /* A feed's head as the feeds table holds it. */
