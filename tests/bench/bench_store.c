@@ -3,6 +3,7 @@
  *
  *   bench_store [--entries N] [--members M] [--batch B] [--ingest K]
  *               [--runs R] [--stoa PATH] [--dir DIR] [--keep]
+ *               [--flood post|hide|erase|role]
  *
  * 1. the home: N entries by M members (a classroom's mix: mostly posts
  *    and replies, feedback, kudos, mentoring), each made by store_append
@@ -20,6 +21,11 @@
  *    (wall and CPU seconds; no network, no CURVE);
  * 3. `stoa feed` and `stoa search` wall time on the N-entry home (real
  *    processes, median of 11 runs) and their peak RSS.
+ * With --flood KIND the home's N entries are instead all of one learner
+ * (member 1; the founder is member 0), all posts, or all governance
+ * records with no effect, which a modified client can write: hides or
+ * erasures of random ids, roles making random keys facilitators:
+ * tests/bench/bench_gov.sh compares them.
  * Prints one "name value unit" line per figure. Not a test: CTest never
  * runs it. docs/benchmarks.md has the figures and the command.
  */
@@ -103,6 +109,8 @@ static void sentence(char *out, size_t cap, int n)
 		o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? " " : "", word());
 }
 
+static uint8_t flood; /* --flood: every entry member 1's, of this kind */
+
 struct recent {
 	uint8_t id[ENTRY_ID_LEN];
 	int have;
@@ -128,7 +136,29 @@ static int make_payload(struct gen *g, int author, const struct key *other,
 	json_t *o;
 
 	sentence(body, sizeof(body), 8 + (int)(rnd() % 30));
-	if (r < 60 || !posts[slot].have) {
+	if (flood && flood != ENTRY_KIND_POST) {
+		uint8_t t[ENTRY_ID_LEN];
+		size_t k;
+
+		for (k = 0; k < ENTRY_ID_LEN; k++)
+			t[k] = (uint8_t)rnd();
+		hex_encode(hex, t, 32);
+		/* a role names a random key facilitator and replaces 16
+		 * random ids: the most a record makes the rules read */
+		o = flood == ENTRY_KIND_ROLE
+			    ? json_pack("{s:s, s:s, s:i, s:[]}", "member", hex,
+					"role", "facilitator", "seen", 1,
+					"replaces")
+			    : json_pack("{s:s}", "target", hex);
+		for (k = 0; o && flood == ENTRY_KIND_ROLE &&
+			    k < PAYLOAD_REPLACES_MAX; k++) {
+			t[k % ENTRY_ID_LEN] ^= (uint8_t)rnd();
+			hex_encode(hex, t, 32);
+			json_array_append_new(json_object_get(o, "replaces"),
+					      json_string(hex));
+		}
+		g->kind = flood;
+	} else if (r < 60 || !posts[slot].have || flood) {
 		sentence(title, sizeof(title), 3);
 		o = json_pack("{s:s, s:s, s:s}", "topic", words[rnd() % 12],
 			      "title", title, "body", body);
@@ -155,7 +185,7 @@ static int make_payload(struct gen *g, int author, const struct key *other,
 	}
 	if (!o)
 		return err_set(e, STOA_ENOMEM, "json_pack");
-	g->author = author;
+	g->author = flood ? 1 : author;
 	rc = payload_encode(o, &g->payload, &g->len, e);
 	json_decref(o);
 	return rc;
@@ -297,7 +327,8 @@ static int append_batch(struct store *s, const struct key *keys,
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_store [--entries N] [--members M] [--batch B] "
-		"[--ingest K] [--runs R] [--stoa PATH] [--dir DIR] [--keep]\n");
+		"[--ingest K] [--runs R] [--stoa PATH] [--dir DIR] [--keep]\n"
+		"                   [--flood post|hide|erase|role]\n");
 	exit(2);
 }
 
@@ -572,6 +603,7 @@ int main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "time-cli", required_argument, NULL, 't' },
+		{ "flood", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long n = 1000000, members = 40, batch = 1000, ningest = 200000, nruns = 0;
@@ -596,6 +628,7 @@ int main(int argc, char **argv)
 		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
 		case 'k': keep = 1; break;
 		case 't': cli_home = optarg; break;
+		case 'f': flood = entry_kind_from_name(optarg); break;
 		default: usage();
 		}
 	}
@@ -603,6 +636,10 @@ int main(int argc, char **argv)
 	if (cli_home)
 		return stoa ? time_cli(stoa, cli_home) : 2;
 	if (n < 1 || members < 1 || members > BENCH_MEMBERS_MAX || batch < 1 || ningest < 0)
+		usage();
+	if (flood && ((flood != ENTRY_KIND_POST && flood != ENTRY_KIND_HIDE &&
+		       flood != ENTRY_KIND_ERASE && flood != ENTRY_KIND_ROLE) ||
+		      members < 2))
 		usage();
 	if (ningest > n)
 		ningest = n;

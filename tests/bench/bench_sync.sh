@@ -21,28 +21,8 @@ posts=${3:-200}
 stoa=$build/stoa
 gen=$build/tests/bench_store
 dir=$(mktemp -d /tmp/stoa-bench-sync-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# serve HOME [ARGS]: starts a daemon, waits for its endpoint, sets ENDPOINT
-serve() {
-	local home=$1 deadline=$((SECONDS + 20))
-	shift
-	"$stoa" --home "$home" serve --listen tcp://127.0.0.1:0 "$@" \
-		2>"$home.log" &
-	pids+=($!)
-	PID=$!
-	until [ -s "$home/serve.endpoint" ]; do
-		[ $SECONDS -lt $deadline ] || { echo "no endpoint" >&2; exit 1; }
-		sleep 0.05
-	done
-	ENDPOINT=$(cat "$home/serve.endpoint")
-}
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 hwm() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 
