@@ -46,6 +46,10 @@
 /* The most entries store_ingest_run takes and store_next_hole names at
  * once: a run of the protocol (MSG_RUN_MAX, which replica.c checks). */
 #define STORE_RUN_MAX 1000
+/* The most keys that may lead or be removed for which the store keeps
+ * the governance rules' fast path (gov_fast.c); past it, every commit
+ * that writes a record runs them over all records. */
+#define STORE_GOV_KEYS_MAX 256
 
 struct store;
 

@@ -41,9 +41,6 @@ enum stmt_id {
 
 /* How many view inserts materialize.c's table holds (it checks). */
 #define MATERIALIZE_STMTS 17
-/* The most keys that may lead or be removed for which gov_store.c keeps
- * its fast path (more: the rules run in full at every commit). */
-#define GOV_KEYS_MAX 256
 
 struct store {
 	sqlite3 *db;
@@ -75,8 +72,8 @@ struct store {
 	uint64_t gov_rows, gov_nmembers; /* rows in gov and gov_members */
 	uint64_t gov_last_n; /* the newest entries.n then */
 	size_t gov_nkeys;
-	uint8_t gov_keys[GOV_KEYS_MAX][KEY_PUBLIC_LEN]; /* sorted: every key
-			      * that may lead or be removed */
+	/* sorted: every key that may lead or be removed */
+	uint8_t gov_keys[STORE_GOV_KEYS_MAX][KEY_PUBLIC_LEN];
 };
 
 /* A feed's head as the feeds table holds it. */
@@ -175,5 +172,34 @@ void gov_store_uncache(struct store *s);
 /* Reads PRAGMA data_version: another connection's commit makes the
  * cached governance counts stale. Called as each transaction begins. */
 void gov_store_refresh(struct store *s);
+/* gov_unheld not counted yet: each entry written is looked up in gov */
+#define GOV_UNHELD_UNKNOWN UINT64_MAX
+/* A join of gov AS g to its target entry t, for erasures only (the one
+ * kind whose judgement looks at its target, gov.c). */
+#define GOV_TARGET_JOIN                                                   \
+	" LEFT JOIN entries AS t ON t.n = CASE WHEN g.kind = 13 THEN"      \
+	" (SELECT n FROM entries WHERE idk = stoa_idk(g.target)"           \
+	" AND id = g.target) END"
+
+/* ---- gov_fast.c: gov_store's fast path ---- */
+
+struct gov_rec;
+/* may[i] = 1 if the author of recs[i] may lead: the founder, or a member
+ * a facilitator role record by one who may lead names (whatever its
+ * effect). All 0 when founder is NULL. STOA_ENOMEM only. */
+int gov_fast_may_lead(const struct gov_rec *recs, size_t n,
+		      const uint8_t *founder, unsigned char *may,
+		      struct err *e);
+/* In a transaction that wrote records: 1 if its new records were all of
+ * keys that can neither lead nor be removed, and it wrote their effects
+ * and learner rows; 0 if the rules must run in full; or an error. */
+int gov_fast_apply(struct store *s, struct err *e);
+/* After a full run over recs (may: gov_fast_may_lead's, by recs' user
+ * index): keeps the keys that may lead or be removed, and the row counts,
+ * for gov_fast_apply; more than STORE_GOV_KEYS_MAX keys: none (gov_fast
+ * stays 0). */
+int gov_fast_keep(struct store *s, const struct gov_rec *recs, size_t nrecs,
+		  const unsigned char *may, const uint8_t *founder,
+		  struct err *e);
 
 #endif

@@ -27,8 +27,8 @@
  * all of them each time), and its records are judged again once it is
  * promoted; what another connection's commit, a refused commit, and a
  * removal in force replaced by another with the same cut-off change; and
- * past GOV_KEYS_MAX keys that may lead, a facilitator's record is still
- * judged by the rules.
+ * past STORE_GOV_KEYS_MAX keys that may lead, a facilitator's record is
+ * still judged by the rules.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,7 +42,6 @@
 #include "gov.h"
 #include "payload.h"
 #include "store.h"
-#include "store_int.h" /* GOV_KEYS_MAX */
 #include "test.h"
 
 #define MEMBERS 6
@@ -50,7 +49,7 @@
 #define SEEDS 300
 #define LIST_MAX 8      /* a role replaces up to 3 here, a rotation 6 */
 #define FLOOD 480       /* test_flood's records */
-#define MANY (GOV_KEYS_MAX + 8) /* test_many_facilitators' keys */
+#define MANY (STORE_GOV_KEYS_MAX + 8) /* test_many_facilitators' keys */
 
 struct raw {
 	uint8_t signed_bytes[ENTRY_SIGNED_LEN];
@@ -959,10 +958,10 @@ static void test_same_cut(void)
 }
 
 /*
- * Past GOV_KEYS_MAX keys that may lead, the fast path is off (it would
- * judge a facilitator it does not list as a learner): the founder names
- * MANY keys facilitator, then the last of them hides the founder's post,
- * which applies.
+ * Past STORE_GOV_KEYS_MAX keys that may lead, the fast path is off (it
+ * would judge a facilitator it does not list as a learner): the founder
+ * names MANY keys facilitator, then the last of them hides the founder's
+ * post, which applies.
  */
 static void test_many_facilitators(void)
 {
