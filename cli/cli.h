@@ -261,8 +261,8 @@ int cli_gov_rotation(struct cli *c, const uint8_t except[KEY_PUBLIC_LEN],
 /*
  * The arguments of a command that writes a record about one thing (hide,
  * unhide, erase: an ID; remove: a MEMBER): exactly one operand, named
- * what in the usage error, into *arg, and --reason into *reason (NULL if
- * absent; required if need_reason). CLI_CONTINUE, or the exit code (help
+ * what in the usage error, into *arg (what NULL: none, as rotate), and
+ * --reason into *reason (NULL if absent; required if need_reason). CLI_CONTINUE, or the exit code (help
  * printed, or a usage error).
  */
 int cli_gov_args(int argc, char **argv, const char *usage, const char *help,

@@ -47,27 +47,15 @@ static int need_founder(struct cli *c, struct err *e)
 
 int cmd_rotate(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *reason = NULL;
+	const char *arg, *reason;
 	json_t *rot = NULL;
 	uint32_t epoch = 0;
 	struct err e;
-	int ch, rc;
+	int rc;
 
-	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r': reason = optarg; break;
-		case 'h': return cli_help(help);
-		default: return cli_bad_option(ch, argv, opts, usage);
-		}
-	}
-	if (optind < argc)
-		return cli_unexpected(usage, argv[optind]);
+	rc = cli_gov_args(argc, argv, usage, help, NULL, 0, &arg, &reason);
+	if (rc != CLI_CONTINUE)
+		return rc;
 
 	err_clear(&e);
 	if ((rc = need_founder(c, &e)) < 0 ||

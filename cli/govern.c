@@ -92,13 +92,17 @@ int cli_gov_args(int argc, char **argv, const char *usage, const char *help,
 		default: return cli_bad_option(ch, argv, opts, usage);
 		}
 	}
-	if (optind == argc)
+	if (!what) { /* no operand */
+		if (optind < argc)
+			return cli_unexpected(usage, argv[optind]);
+	} else if (optind == argc) {
 		return cli_usage(usage, "missing %s", what);
-	if (argc - optind > 1)
+	} else if (argc - optind > 1) {
 		return cli_unexpected(usage, argv[optind + 1]);
+	}
 	if (need_reason && !*reason)
 		return cli_usage(usage, "--reason is required");
-	*arg = argv[optind];
+	*arg = what ? argv[optind] : NULL;
 	return CLI_CONTINUE;
 }
 
