@@ -87,6 +87,10 @@ int cmd_reports(struct cli *c, int argc, char **argv);
 int cmd_remove(struct cli *c, int argc, char **argv);
 int cmd_rotate(struct cli *c, int argc, char **argv);
 int cmd_governance(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);
+/* stoa report --html FILE (cmd_stats.c): cmd_report hands it argv. */
+int cli_report_html(struct cli *c, int argc, char **argv);
+extern const char cli_report_html_help[];
 
 /* util.c ------------------------------------------------------------- */
 
@@ -339,5 +343,83 @@ int print_post_row(json_t *row, void *arg);
 
 /* A feedback row as text. */
 void print_feedback(FILE *f, const json_t *row, const char *indent);
+
+
+/* html.c: the pieces of an HTML report ------------------------------- */
+
+#define HTML_TEXT_MAX 1024   /* bytes of one text written; more is cut (…) */
+#define HTML_LABEL_MAX 80    /* characters of a row's label in a table */
+#define HTML_ROWS_MAX 10000  /* rows of a chart's table (STATS_LIMIT_MAX) */
+#define HTML_BARS_MAX 40     /* bars a horizontal chart draws; its table
+			      * has every row */
+#define HTML_ALT_ROWS 8      /* rows a bar chart's text alternative names */
+
+/*
+ * Writes s as HTML text, safe in an element or a quoted attribute: at
+ * most max_chars characters (and HTML_TEXT_MAX bytes; a cut text ends in
+ * "…"), control and bidi characters removed (payload_text_clean), & < >
+ * " ' escaped. NULL writes nothing. html_escape only escapes (for text
+ * that is this program's own); html_textf formats, then writes as
+ * html_text (the arguments may be anyone's text).
+ */
+void html_text(FILE *f, const char *s, size_t max_chars);
+void html_escape(FILE *f, const char *s);
+void html_textf(FILE *f, size_t max_chars, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A JSON number as a double; NAN for null, a missing value, a string. */
+double html_json_num(const json_t *v);
+
+/* One series of a chart: a field of each row of the chart's array. */
+struct html_series {
+	const char *key;    /* the rows' field; also the data-series hook */
+	const char *label;  /* in the legend and the table's header */
+	double scale;       /* the value shown is the field times this */
+	const char *unit;   /* after a value: "%", " h"; NULL for none */
+	int decimals;       /* of a value shown */
+	int drawn;          /* 0: a column of the table only */
+};
+
+/*
+ * A chart over the rows of a JSON array: over weeks (html_line_chart,
+ * html_week_bars: rows are weeks[]) or one bar per row (html_hbars). Each
+ * writes one <figure class="chart" data-chart="HOOK">: the title as
+ * <figcaption>, an <svg role="img" aria-label="..."> with axis labels,
+ * a legend, and <details><summary>The numbers</summary><table> with one
+ * row per row and a column per series. A null value is a gap in a line,
+ * a bar of 0, "—" in text. The hooks the report's tests count are listed
+ * at the top of report_html.c. Strings are borrowed; hook and keys are
+ * constants (written unescaped).
+ */
+struct html_chart {
+	const char *hook;        /* data-chart */
+	const char *title;
+	const char *x_label, *y_label;
+	const char *note;        /* a line under the chart, or NULL */
+	const char *empty;       /* an empty plot's words; NULL: "No data" */
+	const json_t *rows;      /* the array charted */
+	const char *label_key;   /* each row's label field */
+	const char *label_head;  /* the table's first column */
+	const struct html_series *s;
+	size_t ns;
+	double y_min_top;        /* the value axis reaches at least this */
+	int whole;               /* whole-number ticks */
+};
+
+void html_line_chart(FILE *f, const struct html_chart *c);
+void html_week_bars(FILE *f, const struct html_chart *c);
+void html_hbars(FILE *f, const struct html_chart *c);
+
+/* report_html.c ------------------------------------------------------ */
+
+/*
+ * Writes the figures of docs/stats.md §5 (stats, as stats_compute makes
+ * them) to f as one self-contained HTML5 document (docs/stats.md §6):
+ * inline CSS and SVG, no script, nothing fetched. Every text in stats is
+ * escaped; a figure that is null is shown as a gap or "—". Returns 0, or
+ * STOA_EINVAL if stats is not an object, or STOA_EIO if writing f failed
+ * (it flushes f and checks ferror: a full disk is an error here).
+ */
+int report_html_write(FILE *f, const json_t *stats, struct err *e);
 
 #endif

@@ -18,7 +18,8 @@
 
 #define REPORT_USAGE                                                       \
 	"usage: stoa report ID --reason "                                  \
-	"bullying|personal-info|spam|off-topic|other [TEXT|-]"
+	"bullying|personal-info|spam|off-topic|other [TEXT|-]\n"           \
+	"   or: stoa report --html FILE [--since DATE] [--until DATE] ..."
 
 static const char usage[] = REPORT_USAGE;
 
@@ -34,7 +35,10 @@ static const char help[] =
 	"entry, and its category.\n"
 	"\n"
 	"  --reason CATEGORY   bullying, personal-info, spam, off-topic or\n"
-	"                      other (required)\n";
+	"                      other (required)\n"
+	"\n"
+	"With --html FILE, writes the community's figures as an HTML report\n"
+	"instead ('stoa report --html x --help' says more).\n";
 
 /* {"to": key, "box": base64 of key_seal(text)} for each facilitator. */
 static int seal_text(struct cli *c, json_t *o, const char *text,
@@ -121,6 +125,11 @@ int cmd_report(struct cli *c, int argc, char **argv)
 	struct err e;
 	int ch, rc;
 
+	/* stoa report --html FILE: the community's report, not an entry's */
+	for (ch = 1; ch < argc && strcmp(argv[ch], "--"); ch++)
+		if (!strcmp(argv[ch], "--html") ||
+		    !strncmp(argv[ch], "--html=", 7))
+			return cli_report_html(c, argc, argv);
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {

@@ -36,6 +36,8 @@ static const struct cmd cmds[] = {
 	{ "members", cmd_members, CMD_HOME,
 	  "list every member this node holds" },
 	{ "search", cmd_search, CMD_HOME, "full-text search over posts" },
+	{ "stats", cmd_stats, CMD_HOME,
+	  "how the community is doing: participation, answers, mentoring" },
 	{ "verify", cmd_verify, CMD_HOME,
 	  "re-check every signature, link and payload hash" },
 	{ "reindex", cmd_reindex, CMD_HOME,

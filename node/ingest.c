@@ -55,15 +55,22 @@ static int id_at_seq(struct store *s, const struct entry *en,
 	return found;
 }
 
-/* Moves author's feed head to en. */
+/* Moves author's feed head to en, and notes when this node received
+ * it (by its own clock: local knowledge, for stats' data freshness). */
 static int set_head(struct store *s, const struct entry *en, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_UPSERT_FEED);
+	int rc;
 
 	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
 	sqlite3_bind_blob(st, 3, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)en->timestamp);
+	if ((rc = store_step(s, st, e)) < 0)
+		return rc;
+	st = store_stmt(s, ST_RECEIVED);
+	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_wall_ms());
 	return store_step(s, st, e);
 }
 

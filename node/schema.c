@@ -58,7 +58,22 @@
 	"  WITHOUT ROWID;"                                                 \
 	"CREATE TABLE IF NOT EXISTS peer_heads("                           \
 	"  node BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL," \
-	"  PRIMARY KEY(node, author)) WITHOUT ROWID;"
+	"  PRIMARY KEY(node, author)) WITHOUT ROWID;"                      \
+	SCHEMA_RECEIVED
+
+/* When this node last stored an entry of each feed, by its own clock
+ * (schema 5): how fresh its picture of each member is, for stats. Local
+ * knowledge like peers_met: never sent, kept by reindex. */
+#define SCHEMA_RECEIVED                                                   \
+	"CREATE TABLE IF NOT EXISTS feeds_received("                       \
+	"  author BLOB PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
+
+/* The replies by question, with who wrote them and when (schema 5): the
+ * thread walk finds a post's replies here, and stats each question's
+ * first answer from the index alone. */
+#define POSTS_REPLY_INDEX                                                  \
+	"CREATE INDEX IF NOT EXISTS posts_reply ON posts(reply_to, author, ts)" \
+	"  WHERE reply_to IS NOT NULL;"
 
 static const char schema_entries[] =
 	"CREATE TABLE IF NOT EXISTS meta("
@@ -93,8 +108,7 @@ static const char schema_view[] =
 	"CREATE INDEX IF NOT EXISTS posts_ts ON posts(ts, id);"
 	"CREATE INDEX IF NOT EXISTS posts_topic ON posts(topic, ts);"
 	"CREATE INDEX IF NOT EXISTS posts_author ON posts(author, ts);"
-	"CREATE INDEX IF NOT EXISTS posts_reply ON posts(reply_to)"
-	"  WHERE reply_to IS NOT NULL;"
+	POSTS_REPLY_INDEX
 	"CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5("
 	"  title, body, topic, content='posts', content_rowid='entry',"
 	"  columnsize=0, detail=none);"
@@ -217,6 +231,8 @@ static int schema_ensure(struct store *s, int flags, struct err *e)
 }
 
 /*
+ * From version 4 (no feeds_received, posts_reply on reply_to alone): the
+ * table is made and the index made again; the view is kept.
  * From version 3 (no governance): the view is rebuilt (store_reindex),
  * which makes the governance tables and materializes the records of
  * kinds 10..15 an older stoa stored opaque.
@@ -253,11 +269,16 @@ static int schema_migrate(struct store *s, struct err *e)
 				ENTRIES_INDEX, e);
 	else if (version == 2)
 		rc = store_exec(s, ENTRIES_HOLE_INDEX, e);
-	if (rc == 0 && version < STORE_SCHEMA_VERSION &&
+	if (rc == 0 && version < 4 &&
 	    (rc = store_exec(s, SCHEMA_PEERS, e)) == 0 &&
 	    (rc = schema_view_create(s, e)) == 0 &&
 	    (rc = store_prepare(s, e)) == 0 &&
 	    (rc = store_reindex(s, &n, e)) == 0)
+		rc = store_exec(s, sql, e);
+	else if (rc == 0 && version == 4 &&
+		 (rc = store_exec(s, "DROP INDEX IF EXISTS posts_reply;"
+				  POSTS_REPLY_INDEX SCHEMA_RECEIVED, e)) == 0 &&
+		 (rc = store_prepare(s, e)) == 0)
 		rc = store_exec(s, sql, e);
 	else if (rc == 0 && version == STORE_SCHEMA_VERSION)
 		rc = store_prepare(s, e);

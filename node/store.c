@@ -64,6 +64,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"SELECT count(*), coalesce(sum(seq = ?2), 0) FROM forks"
 		" WHERE author = ?1",
 	[ST_REPAIR] = "UPDATE entries SET payload = ?1, opaque = ?2 WHERE n = ?3",
+	[ST_RECEIVED] =
+		"INSERT INTO feeds_received(author, at) VALUES (?1, ?2)"
+		" ON CONFLICT(author) DO UPDATE SET at = excluded.at",
 };
 
 /* An id's index key (see schema.c, ENTRIES_COLUMNS): 0 to 2^32 - 1. */

@@ -34,7 +34,7 @@
 #include "key.h"
 
 #define STORE_FILE "store.db"
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_BUSY_POLL_MS 1       /* a waiting writer tries this often */
 /* Fork proofs kept per author: the first for each seq, at most this many

@@ -36,6 +36,7 @@ enum stmt_id {
 	ST_INSERT_FORK,
 	ST_FORKS_OF,
 	ST_REPAIR,
+	ST_RECEIVED,
 	ST_COUNT
 };
 

@@ -127,7 +127,7 @@ run_ok "$A" feed --json --limit 100000
 assert_eq "$feed_before" "$OUT" "feed --json of the upgraded store"
 assert_match "$ERR" "^stoa: the store '.*store\.db' \($entries entries\) is of schema 1 and must be upgraded to [0-9]+: upgrading it now" \
 	"the upgrade notice"
-assert_eq 4 "$(sql "$A/store.db" "SELECT value FROM meta WHERE key = 'schema'")" \
+assert_eq 5 "$(sql "$A/store.db" "SELECT value FROM meta WHERE key = 'schema'")" \
 	"schema after the upgrade"
 run_ok "$A" show --json "${p1:0:8}"
 assert_eq "$show_before" "$OUT" "show by an id prefix after the upgrade"

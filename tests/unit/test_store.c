@@ -1589,10 +1589,63 @@ static void test_migrate_v2(void)
 	CHECK_EQ_INT(store_ingest_run(s, c.v, 5, &stored, NULL, &e), 0);
 	store_close(s);
 	CHECK_EQ_INT(sql_int(path, schema_sql), STORE_SCHEMA_VERSION);
-	CHECK_EQ_INT(STORE_SCHEMA_VERSION, 4);
+	CHECK_EQ_INT(STORE_SCHEMA_VERSION, 5);
 	CHECK_EQ_INT(sql_int(path, idx_sql), 1);
 	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM entries WHERE payload "
 			     "IS NULL"), 0);
+}
+
+/*
+ * Schema 4 (no feeds_received, posts_reply on reply_to alone) to 5: a
+ * writable open makes the table and the covering index, keeps the view
+ * as it was (no reindex), and the next ingest notes when each feed was
+ * received.
+ */
+static void test_migrate_v4(void)
+{
+	static struct chain c;
+	static const char idx_sql[] = "SELECT count(*) FROM sqlite_master WHERE "
+		"name = 'posts_reply' AND sql LIKE '%reply_to, author, ts%'";
+	static const char tab_sql[] = "SELECT count(*) FROM sqlite_master WHERE "
+		"name = 'feeds_received'";
+	struct store *s = open_store("v4");
+	char path[512];
+	uint8_t d1[HASH_LEN], d2[HASH_LEN];
+	struct err e = { 0 };
+	uint32_t stored;
+	sqlite3 *db;
+
+	chain_posts(&c, &members[4], 4, "four");
+	CHECK_EQ_INT(store_ingest_run(s, c.v, 3, &stored, NULL, &e), 0);
+	dump(s, d1, NULL);
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/v4.db", tmpdir);
+	CHECK_EQ_INT(sql_int(path, idx_sql), 1); /* a new store has them */
+	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM feeds_received"), 1);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE feeds_received; DROP INDEX "
+			   "posts_reply; CREATE INDEX posts_reply ON posts("
+			   "reply_to) WHERE reply_to IS NOT NULL; UPDATE meta "
+			   "SET value = 4 WHERE key = 'schema'", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ_INT(sql_int(path, idx_sql), 0);
+	CHECK_EQ_INT(sql_int(path, tab_sql), 0);
+
+	s = NULL;
+	CHECK_EQ_INT(store_open(&s, path, 0, &e), 0);
+	if (!s)
+		return;
+	dump(s, d2, NULL);
+	CHECK(memcmp(d1, d2, HASH_LEN) == 0);
+	CHECK_EQ_INT(store_ingest_run(s, c.v + 3, 1, &stored, NULL, &e), 0);
+	CHECK_EQ_INT(stored, 1);
+	store_close(s);
+	CHECK_EQ_INT(sql_int(path, "SELECT value FROM meta WHERE key = "
+			     "'schema'"), 5);
+	CHECK_EQ_INT(sql_int(path, idx_sql), 1);
+	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM feeds_received WHERE "
+			     "at > 1700000000000"), 1);
 }
 
 /* ---- governance: the rules' state from any order of arrival ---- */
@@ -1857,6 +1910,7 @@ int main(void)
 	test_fork_bound();
 	test_forged_middle();
 	test_migrate_v2();
+	test_migrate_v4();
 	test_gov_order(); /* last: it adds to the scenario's entries */
 	for (i = 0; i < nraws; i++)
 		free(raws[i].payload);

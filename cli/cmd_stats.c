@@ -1,0 +1,713 @@
+/*
+ * stats: how the community is doing (docs/stats.md), as text with
+ * sparklines, or one JSON object; and `stoa report --html FILE`, the same
+ * figures as one self-contained HTML file (report_html.c), written whole
+ * or not at all. Both parse the same window options here. Read-only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "payload.h"
+#include "stats.h"
+
+#define STATS_OPTS                                                        \
+	"[--since DATE] [--until DATE] [--topic TOPIC] [--member MEMBER]"  \
+	" [--limit N] [--pseudonyms]"
+
+static const char usage[] = "usage: stoa stats " STATS_OPTS " [--json]";
+
+#define WINDOW_HELP                                                        \
+	"  --since DATE      the window's first day (YYYY-MM-DD, UTC); by\n" \
+	"                    default the Monday 7 weeks before this week's\n" \
+	"  --until DATE      the window's last day (default: today)\n"       \
+	"  --topic TOPIC     only posts, feedback and mentoring of TOPIC\n"  \
+	"  --member MEMBER   one member's own view (a name or key prefix)\n" \
+	"  --limit N         the longest list (default 20)\n"                \
+	"  --pseudonyms      names replaced by stable pseudonyms, keys left\n" \
+	"                    out: for sharing outside the class\n"
+
+static const char help[] =
+	"usage: stoa stats " STATS_OPTS " [--json]\n"
+	"\n"
+	"How the community is doing, from the entries this node holds:\n"
+	"active members per week, newcomers and retention, time to first\n"
+	"reply and unanswered questions, feedback, mentoring coverage,\n"
+	"kudos, members at risk of drifting away, and how fresh this node's\n"
+	"copy of each member's feed is. docs/stats.md defines each figure.\n"
+	"\n"
+	WINDOW_HELP
+	"  --json            one JSON object (fields in docs/stats.md)\n";
+
+struct stats_args {
+	struct stats_opts o;
+	uint8_t member[KEY_PUBLIC_LEN];
+	uint8_t pkey[STATS_PSEUDONYM_KEY_LEN];
+	const char *member_arg;
+	int json, pseudonyms;
+	const char *html;        /* report --html FILE */
+};
+
+/* ---- dates ------------------------------------------------------------ */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* A YYYY-MM-DD from 1970 to 9999 that names a real day, as its day
+ * number; STOA_EUSAGE otherwise. */
+static int parse_date(const char *opt, const char *s, int64_t *day,
+		      struct err *e)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+				       30, 31 };
+	int y, m, d, i, leap;
+
+	for (i = 0; i < 10; i++)
+		if (!s[i] || ((i == 4 || i == 7) ? s[i] != '-' :
+			      (s[i] < '0' || s[i] > '9')))
+			break;
+	if (i != 10 || s[10])
+		return err_set(e, STOA_EUSAGE, "%s: '%.32s' is not a date "
+			       "(YYYY-MM-DD)", opt, s);
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && !leap))
+		return err_set(e, STOA_EUSAGE, "%s: '%s' is not a day of the "
+			       "calendar from 1970", opt, s);
+	*day = days_from_civil(y, m, d);
+	return 0;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+/*
+ * Parses the window options (and --json or --html FILE, whichever the
+ * command takes) into a. CLI_CONTINUE, or the exit code when done.
+ */
+static int parse_args(struct cli *c, int argc, char **argv, int html,
+		      struct stats_args *a, const char *use, const char *hlp)
+{
+	static const struct option stats_opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "topic", required_argument, NULL, 't' },
+		{ "member", required_argument, NULL, 'm' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "pseudonyms", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *since = NULL, *until = NULL;
+	int64_t today, from, to;
+	uint64_t limit = STATS_LIMIT_DEFAULT;
+	struct err e;
+	int ch, rc;
+
+	err_clear(&e);
+	memset(a, 0, sizeof(*a));
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, "+", stats_opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': since = optarg; break;
+		case 'u': until = optarg; break;
+		case 't': a->o.topic = optarg; break;
+		case 'm': a->member_arg = optarg; break;
+		case 'p': a->pseudonyms = 1; break;
+		case 'l':
+			if ((rc = cli_parse_num("--limit", optarg, 1,
+						STATS_LIMIT_MAX, &limit, &e)) < 0)
+				return cli_finish(rc, &e, use);
+			break;
+		case 'j':
+			if (html)
+				return cli_usage(use, "unknown option '--json'");
+			a->json = 1;
+			break;
+		case 'H':
+			if (!html)
+				return cli_usage(use, "unknown option '--html'");
+			a->html = optarg;
+			break;
+		case 'h': return cli_help(hlp);
+		default: return cli_bad_option(ch, argv, stats_opts, use);
+		}
+	}
+	if (optind < argc)
+		return cli_unexpected(use, argv[optind]);
+	if (html && (!a->html || !a->html[0]))
+		return cli_usage(use, "--html needs a FILE");
+	if (a->o.topic && (rc = cli_check_line("--topic", a->o.topic,
+					       PAYLOAD_TOPIC_MAX, 0, &e)) < 0)
+		return cli_finish(rc, &e, use);
+	a->o.now = (int64_t)clock_wall_ms();
+	today = a->o.now / STATS_DAY_MS;
+	to = today;
+	/* the Monday of this week (1970-01-01 was a Thursday), 7 weeks back */
+	from = today - (today + 3) % 7 - 7 * (STATS_WEEKS_DEFAULT - 1);
+	if ((since && (rc = parse_date("--since", since, &from, &e)) < 0) ||
+	    (until && (rc = parse_date("--until", until, &to, &e)) < 0))
+		return cli_finish(rc, &e, use);
+	if (to < from)
+		return cli_finish(err_set(&e, STOA_EUSAGE, "the window ends "
+					  "(%s) before it starts (%s)",
+					  until ? until : "today",
+					  since ? since : "by default"), &e, use);
+	if ((to - from + 1 + 6) / 7 > STATS_WEEKS_MAX)
+		return cli_finish(err_set(&e, STOA_EUSAGE, "the window is %"
+					  PRId64 " weeks long: at most %d",
+					  (to - from + 1 + 6) / 7,
+					  STATS_WEEKS_MAX), &e, use);
+	a->o.start = from * STATS_DAY_MS;
+	a->o.end = (to + 1) * STATS_DAY_MS;
+	a->o.limit = (unsigned)limit;
+	if ((rc = cli_open(c, &e)) < 0)
+		return cli_finish(rc, &e, use);
+	if (a->member_arg) {
+		if ((rc = cli_resolve_member(c, a->member_arg, a->member, &e)) < 0)
+			return cli_finish(rc, &e, use);
+		a->o.member = a->member;
+	}
+	if (a->pseudonyms) {
+		uint8_t founder[KEY_PUBLIC_LEN] = { 0 };
+		static const char domain[] = "stoa-pseudonym-v1";
+
+		/* stable for the community: its founder's key (every
+		 * rotation of the secret keeps it) */
+		if (!store_founder(c->home.store, founder))
+			hash_blake2b(founder, c->home.community.name,
+				     strlen(c->home.community.name));
+		hash_blake2b2(a->pkey, domain, sizeof(domain) - 1, founder,
+			      KEY_PUBLIC_LEN);
+		a->o.pseudonym_key = a->pkey;
+	}
+	return CLI_CONTINUE;
+}
+
+/* The figures, with the community's name added. */
+static int compute(struct cli *c, struct stats_args *a, json_t **out,
+		   struct err *e)
+{
+	int rc = stats_compute(c->home.store, &a->o, out, e);
+
+	if (rc == 0 && json_object_set_new(*out, "community", json_string(
+			c->home.community.name)) < 0)
+		rc = err_set(e, STOA_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+static const json_t *get(const json_t *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while (o && (dot = strchr(path, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = json_object_get(o, key);
+		path = dot + 1;
+	}
+	return o ? json_object_get(o, path) : NULL;
+}
+
+static json_int_t num(const json_t *o, const char *path)
+{
+	const json_t *v = get(o, path);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+/* A duration in the unit a reader thinks in: "45 min", "5.2 h",
+ * "3.5 days"; "-" for null. */
+static void duration(const json_t *v, char out[32])
+{
+	double ms;
+
+	if (!json_is_integer(v)) {
+		snprintf(out, 32, "-");
+		return;
+	}
+	ms = (double)json_integer_value(v);
+	if (ms < 3600000.0)
+		snprintf(out, 32, "%.0f min", ms / 60000.0);
+	else if (ms < 2 * 86400000.0)
+		snprintf(out, 32, "%.1f h", ms / 3600000.0);
+	else
+		snprintf(out, 32, "%.1f days", ms / 86400000.0);
+}
+
+static void percent(const json_t *v, char out[16])
+{
+	if (json_is_number(v))
+		snprintf(out, 16, "%.0f%%", 100.0 * json_number_value(v));
+	else
+		snprintf(out, 16, "-");
+}
+
+/* One sparkline of the weeks' values of key, scaled to their maximum
+ * (a null is a space). */
+static void sparkline(const json_t *weeks, const char *key)
+{
+	static const char *const bars[8] = { "\u2581", "\u2582", "\u2583",
+		"\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+	double max = 0;
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(weeks, i, w) {
+		const json_t *v = json_object_get(w, key);
+
+		if (json_is_number(v) && json_number_value(v) > max)
+			max = json_number_value(v);
+	}
+	json_array_foreach(weeks, i, w) {
+		const json_t *v = json_object_get(w, key);
+
+		if (!json_is_number(v))
+			fputs(" ", stdout);
+		else
+			fputs(bars[max > 0 ? (int)(7.0 * json_number_value(v) /
+						  max + 0.5) : 0], stdout);
+	}
+}
+
+static void name_of(const json_t *row)
+{
+	print_name(stdout, row, "name", "key");
+}
+
+/* The member's name (or "[key prefix]") padded to width columns. */
+static void name_cell(const json_t *row, size_t width)
+{
+	char key[16];
+	const char *name = row_str(row, "name", "");
+
+	if (!name[0]) {
+		snprintf(key, sizeof(key), "[%.8s]", row_str(row, "key", "?"));
+		name = key;
+	}
+	print_padded(stdout, name, width);
+}
+
+static void ago(int64_t as_of, const json_t *v, char out[32])
+{
+	json_t *d;
+
+	if (!json_is_integer(v)) {
+		snprintf(out, 32, "never");
+		return;
+	}
+	d = json_integer(as_of - json_integer_value(v) < 0 ? 0 :
+			 as_of - json_integer_value(v));
+	duration(d, out);
+	json_decref(d);
+	strncat(out, " ago", 31 - strlen(out));
+}
+
+static void print_header(const json_t *s)
+{
+	const json_t *fresh = get(s, "freshness.members");
+	int64_t as_of = num(s, "window.as_of"), oldest = INT64_MAX;
+	char when[32], last[32];
+	size_t i, unknown = 0;
+	json_t *m;
+
+	format_time(as_of, when);
+	fputs("stoa stats: ", stdout);
+	print_text(stdout, json_string_value(get(s, "community")) ?
+		   json_string_value(get(s, "community")) : "?", 0, NULL);
+	printf(", %s to %s (as of %s)\n",
+	       json_string_value(get(s, "window.since")),
+	       json_string_value(get(s, "window.until")), when);
+	if (json_is_string(get(s, "window.topic"))) {
+		fputs("topic: ", stdout);
+		print_text(stdout, json_string_value(get(s, "window.topic")), 0,
+			   NULL);
+		putchar('\n');
+	}
+	json_array_foreach(fresh, i, m) {
+		const json_t *r = json_object_get(m, "received");
+
+		if (!json_is_integer(r))
+			unknown++;
+		else if (json_integer_value(r) < oldest)
+			oldest = json_integer_value(r);
+	}
+	ago(as_of, get(s, "freshness.last_sync"), last);
+	printf("%" JSON_INTEGER_FORMAT " members; last sync with a peer: %s",
+	       num(s, "members"), last);
+	if (oldest != INT64_MAX) {
+		json_t *o = json_integer(oldest);
+
+		ago(as_of, o, last);
+		json_decref(o);
+		printf("; the stalest member's feed was received %s", last);
+	}
+	if (unknown)
+		printf(" (%zu not since this node's upgrade)", unknown);
+	fputs("\n", stdout);
+}
+
+static void print_weeks(const json_t *s)
+{
+	const json_t *weeks = get(s, "weeks"), *last;
+	char a[16], b[16];
+	size_t n = json_array_size(weeks);
+
+	if (!n)
+		return;
+	last = json_array_get(weeks, n - 1);
+	printf("\nParticipation (%zu weeks, from %s)\n", n,
+	       row_str(json_array_get(weeks, 0), "label", "?"));
+	fputs("  active members   ", stdout);
+	sparkline(weeks, "active");
+	percent(json_object_get(last, "rate"), a);
+	printf("  last week %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " (%s)\n", row_int(last, "active", 0), row_int(last, "members", 0), a);
+	fputs("  stickiness       ", stdout);
+	sparkline(weeks, "stickiness");
+	percent(json_object_get(last, "stickiness"), b);
+	printf("  last week %s of the month's active members\n", b);
+	fputs("  new members      ", stdout);
+	sparkline(weeks, "new");
+	{
+		json_int_t fresh = 0, wrote = 0;
+		size_t i;
+		json_t *w;
+
+		json_array_foreach(weeks, i, w) {
+			fresh += row_int(w, "new", 0);
+			wrote += row_int(w, "new_wrote_7d", 0);
+		}
+		printf("  %" JSON_INTEGER_FORMAT " joined, %" JSON_INTEGER_FORMAT
+		       " wrote within 7 days\n", fresh, wrote);
+	}
+}
+
+static void print_cohorts(const json_t *s)
+{
+	const json_t *cohorts = get(s, "cohorts");
+	size_t i, k;
+	json_t *c;
+
+	if (!json_array_size(cohorts))
+		return;
+	fputs("\nRetention: share of each join week still active k weeks "
+	      "later\n  joined      size", stdout);
+	for (k = 1; k <= STATS_COHORT_WEEKS; k++)
+		printf("  %4zu", k);
+	putchar('\n');
+	json_array_foreach(cohorts, i, c) {
+		const json_t *sh = json_object_get(c, "share");
+
+		printf("  %-10s %5" JSON_INTEGER_FORMAT, row_str(c, "week", "?"),
+		       row_int(c, "size", 0));
+		for (k = 0; k < STATS_COHORT_WEEKS; k++) {
+			char p[16];
+
+			percent(json_array_get(sh, k), p);
+			printf("  %4s", p);
+		}
+		putchar('\n');
+	}
+}
+
+static void print_questions(const json_t *s)
+{
+	const json_t *q = get(s, "questions");
+	char m1[32], p1[32], m2[32], p2[32], age[32], when[32];
+	size_t i;
+	json_t *u;
+
+	duration(get(q, "first_reply.median"), m1);
+	duration(get(q, "first_reply.p90"), p1);
+	duration(get(q, "first_helpful.median"), m2);
+	duration(get(q, "first_helpful.p90"), p2);
+	printf("\nQuestions: %" JSON_INTEGER_FORMAT " asked, %"
+	       JSON_INTEGER_FORMAT " answered\n", num(q, "asked"),
+	       num(q, "answered"));
+	printf("  first reply       median %s, 90%% within %s   ", m1, p1);
+	sparkline(get(s, "weeks"), "first_reply_median");
+	printf("\n  first helpful     median %s, 90%% within %s\n", m2, p2);
+	if (!num(q, "unanswered_total"))
+		return;
+	printf("  unanswered for 48 hours or more: %" JSON_INTEGER_FORMAT
+	       " (oldest first)\n", num(q, "unanswered_total"));
+	json_array_foreach(get(q, "unanswered"), i, u) {
+		format_time(row_int(u, "ts", 0), when);
+		duration(json_object_get(u, "age_ms"), age);
+		printf("    %.8s  %s  ", row_str(u, "id", "?"), when);
+		name_of(u);
+		fputs("  [", stdout);
+		print_text(stdout, row_str(u, "topic", ""), 0, NULL);
+		fputs("] ", stdout);
+		print_text(stdout, row_str(u, "title", ""), 0, NULL);
+		printf("  (%s)\n", age);
+	}
+}
+
+static void print_feedback_figures(const json_t *s)
+{
+	const json_t *f = get(s, "feedback");
+	size_t i;
+	json_t *r;
+
+	printf("\nFeedback: %" JSON_INTEGER_FORMAT " given, %" JSON_INTEGER_FORMAT
+	       " marked helpful\n", num(f, "given"), num(f, "helpful"));
+	json_array_foreach(get(f, "topics"), i, r) {
+		char p[16];
+
+		percent(json_object_get(r, "share"), p);
+		fputs("  ", stdout);
+		print_padded(stdout, row_str(r, "topic", ""), 24);
+		printf("%5" JSON_INTEGER_FORMAT " feedback, %s helpful\n",
+		       row_int(r, "feedback", 0), p);
+	}
+	if (!json_array_size(get(f, "members")))
+		return;
+	fputs("  member                    given  received  from\n", stdout);
+	json_array_foreach(get(f, "members"), i, r) {
+		if (!row_int(r, "given", 0) && !row_int(r, "received", 0))
+			continue;
+		fputs("  ", stdout);
+		name_cell(r, 24);
+		printf("%7" JSON_INTEGER_FORMAT "  %8" JSON_INTEGER_FORMAT "  %4"
+		       JSON_INTEGER_FORMAT "\n", row_int(r, "given", 0),
+		       row_int(r, "received", 0), row_int(r, "received_from", 0));
+	}
+}
+
+static void print_mentoring(const json_t *s)
+{
+	const json_t *m = get(s, "mentoring");
+	char cov[16], wait[32];
+	size_t i;
+	json_t *r;
+
+	percent(get(m, "coverage"), cov);
+	printf("\nMentoring: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " learners have a mentor (%s)   ", num(m, "learners_paired"),
+	       num(m, "learners"), cov);
+	sparkline(get(s, "weeks"), "learners_paired");
+	printf("\n  %" JSON_INTEGER_FORMAT " pairings (%" JSON_INTEGER_FORMAT
+	       " closed), %" JSON_INTEGER_FORMAT " sessions, %"
+	       JSON_INTEGER_FORMAT " minutes; %zu learners became mentors\n",
+	       num(m, "pairings"), num(m, "closed"), num(m, "sessions"),
+	       num(m, "minutes"), json_array_size(get(m, "became_mentors")));
+	if (!num(m, "waiting_total"))
+		return;
+	printf("  waiting for a mentor: %" JSON_INTEGER_FORMAT "\n",
+	       num(m, "waiting_total"));
+	json_array_foreach(get(m, "waiting"), i, r) {
+		duration(json_object_get(r, "waiting_ms"), wait);
+		fputs("    ", stdout);
+		name_of(r);
+		fputs("  [", stdout);
+		print_text(stdout, row_str(r, "topic", ""), 0, NULL);
+		printf("]  waiting %s\n", wait);
+	}
+}
+
+static void print_kudos(const json_t *s)
+{
+	const json_t *k = get(s, "kudos");
+	char top[16];
+	size_t i;
+	json_t *r;
+
+	percent(get(k, "top10_share"), top);
+	printf("\nKudos: %" JSON_INTEGER_FORMAT " given; the top tenth of "
+	       "members received %s\n", num(k, "given"), top);
+	json_array_foreach(get(k, "badges"), i, r) {
+		fputs("  ", stdout);
+		print_padded(stdout, row_str(r, "badge", ""), 24);
+		printf("%5" JSON_INTEGER_FORMAT "\n", row_int(r, "count", 0));
+	}
+}
+
+static void print_people(const json_t *s)
+{
+	int64_t as_of = num(s, "window.as_of");
+	char when[32], got[32];
+	size_t i;
+	json_t *r;
+
+	if (num(s, "at_risk_total")) {
+		printf("\nAt risk: %" JSON_INTEGER_FORMAT " members wrote "
+		       "nothing for 14 days or more\n", num(s, "at_risk_total"));
+		json_array_foreach(get(s, "at_risk"), i, r) {
+			format_time(row_int(r, "last_active", 0), when);
+			fputs("  ", stdout);
+			name_cell(r, 24);
+			printf("%4" JSON_INTEGER_FORMAT " days silent (last %s)\n",
+			       row_int(r, "days_silent", 0), when);
+		}
+	}
+	fputs("\nData freshness (stalest first): when this node last received "
+	      "each feed\n", stdout);
+	json_array_foreach(get(s, "freshness.members"), i, r) {
+		ago(as_of, json_object_get(r, "received"), got);
+		format_time(row_int(r, "newest_ts", 0), when);
+		fputs("  ", stdout);
+		name_cell(r, 24);
+		printf("%-16s %6" JSON_INTEGER_FORMAT " entries, newest "
+		       "dated %s\n", got, row_int(r, "seq", 0), when);
+	}
+	json_array_foreach(get(s, "clock.ahead"), i, r) {
+		fputs("clock: ", stdout);
+		name_of(r);
+		printf(" wrote %" JSON_INTEGER_FORMAT " entries dated in the "
+		       "future: not counted\n", row_int(r, "entries", 0));
+	}
+	json_array_foreach(get(s, "clock.behind"), i, r) {
+		fputs("clock: ", stdout);
+		name_of(r);
+		printf(" wrote %" JSON_INTEGER_FORMAT " entries dated before "
+		       "the community began: not counted\n",
+		       row_int(r, "entries", 0));
+	}
+}
+
+static void print_stats(const json_t *s)
+{
+	print_header(s);
+	if (!num(s, "members")) {
+		puts("\nNo member had joined by the end of this window.");
+		return;
+	}
+	print_weeks(s);
+	print_cohorts(s);
+	print_questions(s);
+	print_feedback_figures(s);
+	print_mentoring(s);
+	print_kudos(s);
+	print_people(s);
+}
+
+int cmd_stats(struct cli *c, int argc, char **argv)
+{
+	struct stats_args a;
+	json_t *s = NULL;
+	struct err e;
+	int rc;
+
+	rc = parse_args(c, argc, argv, 0, &a, usage, help);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	err_clear(&e);
+	rc = compute(c, &a, &s, &e);
+	if (rc == 0) {
+		if (a.json)
+			rc = print_json(stdout, s);
+		else
+			print_stats(s);
+		if (rc == 0 && ferror(stdout))
+			rc = STOA_EIO;
+		if (rc < 0)
+			rc = err_set(&e, rc, "cannot write the figures");
+	}
+	json_decref(s);
+	return cli_finish(rc, &e, usage);
+}
+
+/* ---- report --html ---------------------------------------------------- */
+
+static const char report_usage[] =
+	"usage: stoa report --html FILE " STATS_OPTS;
+
+const char cli_report_html_help[] =
+	"usage: stoa report --html FILE " STATS_OPTS "\n"
+	"\n"
+	"Writes the figures of 'stoa stats' as one HTML file with charts,\n"
+	"that opens offline in any browser, on a phone, and prints on A4:\n"
+	"nothing in it is fetched from anywhere. FILE is written whole or not\n"
+	"at all.\n"
+	"\n"
+	WINDOW_HELP;
+
+/*
+ * Writes the report to a new file beside path, flushed to disk, then
+ * renames it over path: a reader never sees half a report, and a failure
+ * leaves path as it was.
+ */
+static int write_atomic(const char *path, const json_t *s, struct err *e)
+{
+	char tmp[4096];
+	mode_t mask;
+	FILE *f;
+	int fd, rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
+		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
+			       path);
+	if ((fd = mkstemp(tmp)) < 0)
+		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			       strerror(errno));
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		unlink(tmp);
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	}
+	mask = umask(0); /* a report is an ordinary file: 0666 & ~umask */
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0) {
+		fclose(f);
+		unlink(tmp);
+		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			       strerror(errno));
+	}
+	rc = report_html_write(f, s, e);
+	if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fd) != 0))
+		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			     strerror(errno));
+	if (fclose(f) != 0 && rc == 0)
+		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			     strerror(errno));
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			     strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int cli_report_html(struct cli *c, int argc, char **argv)
+{
+	struct stats_args a;
+	json_t *s = NULL;
+	struct err e;
+	int rc;
+
+	rc = parse_args(c, argc, argv, 1, &a, report_usage, cli_report_html_help);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	err_clear(&e);
+	rc = compute(c, &a, &s, &e);
+	if (rc == 0)
+		rc = write_atomic(a.html, s, &e);
+	json_decref(s);
+	return cli_finish(rc, &e, report_usage);
+}

@@ -1,0 +1,865 @@
+/*
+ * stats: the figures of docs/stats.md, from the model stats_load.c reads
+ * (stats_int.h), as one JSON object. Everything here is arithmetic over
+ * the model: no SQL, no I/O. Percentiles are by nearest rank, shares one
+ * division each, so a second implementation (tests/stats/truth.py) gets
+ * the same numbers to the bit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "stats_int.h"
+#include "view_int.h"
+
+/* ---- JSON helpers ----------------------------------------------------- */
+
+/* Adds v under k; a NULL v (out of memory) fails the whole object. */
+static int put(json_t *o, const char *k, json_t *v)
+{
+	return v ? json_object_set_new(o, k, v) : -1;
+}
+
+static json_t *time_or_null(int64_t t)
+{
+	return t == STATS_NONE ? json_null() : json_integer(t);
+}
+
+static json_t *share(uint64_t a, uint64_t b)
+{
+	return b ? json_real((double)a / (double)b) : json_null();
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The value at rank ceil(p/100 * n) of the sorted v (STATS_NONE if n is
+ * 0). */
+static int64_t rank(const struct stats_i64s *a, unsigned p)
+{
+	size_t r;
+
+	if (a->n == 0)
+		return STATS_NONE;
+	r = (a->n * p + 99) / 100;
+	return a->v[r ? r - 1 : 0];
+}
+
+static json_t *spread(struct stats_i64s *a)
+{
+	json_t *o = json_object();
+
+	qsort(a->v, a->n, sizeof(int64_t), cmp_i64);
+	if (!o || put(o, "n", json_integer((json_int_t)a->n)) < 0 ||
+	    put(o, "median", time_or_null(rank(a, 50))) < 0 ||
+	    put(o, "p90", time_or_null(rank(a, 90))) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* "YYYY-MM-DD" of a UTC day (ms since the epoch, at a day boundary or
+ * not). Days before 1970 are not windows stoa makes. */
+static void day_label(int64_t ms, char out[16])
+{
+	int64_t z = ms / STATS_DAY_MS + 719468, era, doe, yoe, y, doy, mp, d, m;
+
+	/* Howard Hinnant's civil_from_days */
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	snprintf(out, 16, "%04d-%02d-%02d", (int)(y % 10000), (int)m, (int)d);
+}
+
+/* ---- pseudonyms ------------------------------------------------------- */
+
+static const char *const adjectives[64] = {
+	"Amber", "Azure", "Bold", "Brave", "Bright", "Calm", "Clever", "Coral",
+	"Cosy", "Crimson", "Curious", "Daring", "Deft", "Eager", "Early",
+	"Fair", "Fern", "Fleet", "Gentle", "Glad", "Golden", "Grand", "Green",
+	"Happy", "Hardy", "Honest", "Ivory", "Jade", "Jolly", "Keen", "Kind",
+	"Lively", "Lucky", "Lunar", "Merry", "Mild", "Misty", "Modest",
+	"Noble", "Olive", "Patient", "Plucky", "Proud", "Quick", "Quiet",
+	"Rapid", "Ready", "Rosy", "Ruby", "Sandy", "Silver", "Sly", "Smart",
+	"Solar", "Steady", "Sunny", "Swift", "Tidy", "True", "Umber", "Vivid",
+	"Warm", "Wise", "Witty",
+};
+
+static const char *const animals[64] = {
+	"Badger", "Bear", "Beaver", "Bison", "Crane", "Crow", "Deer",
+	"Dolphin", "Dove", "Eagle", "Egret", "Elk", "Falcon", "Finch", "Fox",
+	"Gecko", "Goat", "Goose", "Hare", "Hawk", "Hedgehog", "Heron", "Ibis",
+	"Jay", "Koala", "Lark", "Lemur", "Lion", "Llama", "Lynx", "Magpie",
+	"Marten", "Mole", "Moose", "Newt", "Otter", "Owl", "Panda", "Parrot",
+	"Pelican", "Puffin", "Quail", "Rabbit", "Raven", "Robin", "Salmon",
+	"Seal", "Sparrow", "Stork", "Swallow", "Swan", "Tapir", "Tern",
+	"Tiger", "Toucan", "Trout", "Turtle", "Viper", "Walrus", "Weasel",
+	"Whale", "Wolf", "Wren", "Yak",
+};
+
+/*
+ * Replaces every counted member's name by a pseudonym: two words chosen
+ * by a hash of the key keyed with o->pseudonym_key; members whose words
+ * collide get " 2", " 3", ... in key order (the members are in key
+ * order).
+ */
+static int pseudonyms(struct stats_model *mo)
+{
+	char **seen = NULL;
+	size_t i, j, n = 0;
+
+	if (!(seen = calloc(mo->nm ? mo->nm : 1, sizeof(*seen))))
+		return -1;
+	for (i = 0; i < mo->nm; i++) {
+		struct stats_member *m = &mo->m[i];
+		uint8_t h[HASH_LEN];
+		char base[40];
+		unsigned same = 1;
+
+		hash_blake2b_keyed(h, mo->o->pseudonym_key, m->key,
+				   KEY_PUBLIC_LEN);
+		snprintf(base, sizeof(base), "%s %s", adjectives[h[0] & 63],
+			 animals[h[1] & 63]);
+		for (j = 0; j < n; j++)
+			if (!strcmp(seen[j], base))
+				same++;
+		if (!(seen[n] = strdup(base)))
+			break;
+		n++;
+		if (same > 1)
+			snprintf(m->name, sizeof(m->name), "%s %u", base, same);
+		else
+			snprintf(m->name, sizeof(m->name), "%s", base);
+		m->has_name = 1;
+	}
+	for (j = 0; j < n; j++)
+		free(seen[j]);
+	free(seen);
+	return i == mo->nm ? 0 : -1;
+}
+
+/* A member row: {"key", "name"} (no key under pseudonyms). */
+static json_t *member_row(const struct stats_model *mo, size_t i)
+{
+	const struct stats_member *m = &mo->m[i];
+	json_t *o = json_object();
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+
+	if (!o)
+		return NULL;
+	if (!mo->o->pseudonym_key) {
+		hex_encode(hex, m->key, KEY_PUBLIC_LEN);
+		if (put(o, "key", json_string(hex)) < 0)
+			goto fail;
+	}
+	if (put(o, "name", m->has_name ? json_string(m->name) : json_null()) < 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static int append(json_t *a, json_t *row)
+{
+	return row ? json_array_append_new(a, row) : -1;
+}
+
+/* ---- weeks and cohorts ------------------------------------------------ */
+
+static int day_bit(const struct stats_member *m, size_t day)
+{
+	return m->days[day / 8] >> (day % 8) & 1;
+}
+
+/* Whether m wrote something in [from, to) (ms, at day boundaries). */
+static int active_in(const struct stats_model *mo,
+		     const struct stats_member *m, int64_t from, int64_t to)
+{
+	size_t d = (size_t)((from - mo->day0) / STATS_DAY_MS);
+	size_t end = (size_t)((to - mo->day0) / STATS_DAY_MS);
+
+	for (; d < end && d < mo->ndays; d++)
+		if (day_bit(m, d))
+			return 1;
+	return 0;
+}
+
+/* Whether member i is the mentee of a pairing open at t. */
+static int paired_at(const struct stats_model *mo, size_t i, int64_t t)
+{
+	size_t j;
+
+	for (j = 0; j < mo->npairs; j++) {
+		const struct stats_pair *p = &mo->pairs[j];
+
+		if (p->valid && p->mentee == i && p->ts < t &&
+		    (p->closed == STATS_NONE || p->closed >= t))
+			return 1;
+	}
+	return 0;
+}
+
+static void weeks_count(struct stats_model *mo)
+{
+	size_t w, i;
+
+	for (w = 0; w < mo->nweeks; w++) {
+		struct stats_week *wk = &mo->weeks[w];
+
+		for (i = 0; i < mo->nm; i++) {
+			const struct stats_member *m = &mo->m[i];
+
+			if (!m->counted || m->join >= wk->end)
+				continue;
+			wk->members++;
+			wk->active += (uint64_t)active_in(mo, m, wk->start, wk->end);
+			wk->monthly += (uint64_t)active_in(mo, m, wk->end -
+							  STATS_MONTH_MS, wk->end);
+			if (m->join >= wk->start) {
+				wk->fresh++;
+				wk->fresh_wrote += (uint64_t)m->wrote7;
+			}
+			if (m->learner) {
+				wk->learners++;
+				wk->learners_paired += (uint64_t)
+					paired_at(mo, i, wk->end);
+			}
+		}
+	}
+}
+
+static json_t *weeks_json(struct stats_model *mo)
+{
+	json_t *a = json_array();
+	size_t w;
+
+	for (w = 0; a && w < mo->nweeks; w++) {
+		struct stats_week *wk = &mo->weeks[w];
+		json_t *o = json_object();
+		char label[16];
+
+		qsort(wk->first_reply.v, wk->first_reply.n, sizeof(int64_t),
+		      cmp_i64);
+		day_label(wk->start, label);
+		if (append(a, o) < 0 ||
+		    put(o, "start", json_integer(wk->start)) < 0 ||
+		    put(o, "label", json_string(label)) < 0 ||
+		    put(o, "members", json_integer((json_int_t)wk->members)) < 0 ||
+		    put(o, "active", json_integer((json_int_t)wk->active)) < 0 ||
+		    put(o, "rate", share(wk->active, wk->members)) < 0 ||
+		    put(o, "monthly_active", json_integer((json_int_t)wk->monthly)) < 0 ||
+		    put(o, "stickiness", share(wk->active, wk->monthly)) < 0 ||
+		    put(o, "new", json_integer((json_int_t)wk->fresh)) < 0 ||
+		    put(o, "new_wrote_7d", json_integer((json_int_t)wk->fresh_wrote)) < 0 ||
+		    put(o, "questions", json_integer((json_int_t)wk->questions)) < 0 ||
+		    put(o, "answered", json_integer((json_int_t)wk->answered)) < 0 ||
+		    put(o, "first_reply_median",
+			time_or_null(rank(&wk->first_reply, 50))) < 0 ||
+		    put(o, "first_reply_p90",
+			time_or_null(rank(&wk->first_reply, 90))) < 0 ||
+		    put(o, "learners", json_integer((json_int_t)wk->learners)) < 0 ||
+		    put(o, "learners_paired",
+			json_integer((json_int_t)wk->learners_paired)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *cohorts_json(struct stats_model *mo)
+{
+	json_t *a = json_array();
+	size_t w, k, i;
+
+	for (w = 0; a && w < mo->nweeks; w++) {
+		const struct stats_week *wk = &mo->weeks[w];
+		json_t *o, *act, *sh;
+		char label[16];
+
+		if (wk->fresh == 0)
+			continue;
+		day_label(wk->start, label);
+		o = json_object();
+		act = json_array();
+		sh = json_array();
+		if (append(a, o) < 0 || put(o, "week", json_string(label)) < 0 ||
+		    put(o, "size", json_integer((json_int_t)wk->fresh)) < 0 ||
+		    put(o, "active", act) < 0 || put(o, "share", sh) < 0)
+			goto fail;
+		for (k = 1; k <= STATS_COHORT_WEEKS; k++) {
+			const struct stats_week *later = &mo->weeks[w + k];
+			uint64_t n = 0;
+
+			if (w + k >= mo->nweeks) {
+				if (append(act, json_null()) < 0 ||
+				    append(sh, json_null()) < 0)
+					goto fail;
+				continue;
+			}
+			for (i = 0; i < mo->nm; i++) {
+				const struct stats_member *m = &mo->m[i];
+
+				if (m->counted && m->join >= wk->start &&
+				    m->join < wk->end)
+					n += (uint64_t)active_in(mo, m,
+						later->start, later->end);
+			}
+			if (append(act, json_integer((json_int_t)n)) < 0 ||
+			    append(sh, share(n, wk->fresh)) < 0)
+				goto fail;
+		}
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+/* ---- the sections ----------------------------------------------------- */
+
+static int cmp_unanswered(const void *a, const void *b)
+{
+	const struct stats_unanswered *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return (x->ts > y->ts) - (x->ts < y->ts);
+	return memcmp(x->id, y->id, ENTRY_ID_LEN);
+}
+
+/* An entry's row of a list: {"id","key","name","ts",...}. */
+static json_t *entry_row(const struct stats_model *mo, const uint8_t *id,
+			 size_t author, int64_t ts, const char *age_key,
+			 int64_t age)
+{
+	json_t *o = member_row(mo, author);
+	char hex[2 * ENTRY_ID_LEN + 1];
+
+	hex_encode(hex, id, ENTRY_ID_LEN);
+	if (!o || put(o, "id", json_string(hex)) < 0 ||
+	    put(o, "ts", json_integer(ts)) < 0 ||
+	    put(o, age_key, json_integer(age < 0 ? 0 : age)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *questions_json(struct stats_model *mo, struct err *e)
+{
+	json_t *q = json_object(), *list = json_array();
+	sqlite3_stmt *st = NULL;
+	size_t i;
+
+	qsort(mo->unanswered, mo->nunanswered, sizeof(*mo->unanswered),
+	      cmp_unanswered);
+	if (!q || put(q, "asked", json_integer((json_int_t)mo->asked)) < 0 ||
+	    put(q, "answered", json_integer((json_int_t)mo->answered)) < 0 ||
+	    put(q, "first_reply", spread(&mo->first_reply)) < 0 ||
+	    put(q, "first_helpful", spread(&mo->first_helpful)) < 0 ||
+	    put(q, "unanswered", list) < 0 ||
+	    put(q, "unanswered_total", json_integer((json_int_t)mo->nunanswered)) < 0)
+		goto fail;
+	if (mo->nunanswered && view_prepare(mo->s, "SELECT author, topic, title"
+					    " FROM posts WHERE entry = ?1", &st,
+					    e) < 0)
+		goto fail;
+	for (i = 0; i < mo->nunanswered && i < mo->limit; i++) {
+		const struct stats_unanswered *u = &mo->unanswered[i];
+		json_t *row;
+		uint8_t key[KEY_PUBLIC_LEN];
+		size_t by;
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, u->entry);
+		if (sqlite3_step(st) != SQLITE_ROW ||
+		    sqlite3_column_bytes(st, 0) != KEY_PUBLIC_LEN)
+			continue;
+		memcpy(key, sqlite3_column_blob(st, 0), KEY_PUBLIC_LEN);
+		if ((by = stats_member_find(mo, key)) == SIZE_MAX)
+			continue;
+		row = entry_row(mo, u->id, by, u->ts, "age_ms", mo->as_of - u->ts);
+		if (append(list, row) < 0)
+			goto fail;
+		view_set_text(row, "topic", st, 1);
+		view_set_text(row, "title", st, 2);
+	}
+	sqlite3_finalize(st);
+	return q;
+fail:
+	sqlite3_finalize(st);
+	json_decref(q);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Tally rows, most first (a), then by string; at most limit. */
+static int cmp_tally(const void *a, const void *b)
+{
+	const struct stats_tally_row *x = a, *y = b;
+
+	if (x->a != y->a)
+		return (x->a < y->a) - (x->a > y->a);
+	return strcmp(x->s, y->s);
+}
+
+static json_t *tally_json(struct stats_tally *t, const char *name,
+			  const char *count, const char *second, unsigned limit)
+{
+	json_t *a = json_array();
+	size_t i, n = 0;
+
+	for (i = 0; i < t->cap; i++) /* pack the used rows to the front */
+		if (t->rows[i].s)
+			t->rows[n++] = t->rows[i];
+	for (i = n; i < t->cap; i++)
+		memset(&t->rows[i], 0, sizeof(t->rows[i]));
+	qsort(t->rows, n, sizeof(*t->rows), cmp_tally);
+	for (i = 0; a && i < n && i < limit; i++) {
+		json_t *o = json_object();
+
+		if (append(a, o) < 0 || put(o, name, json_string(t->rows[i].s)) < 0 ||
+		    put(o, count, json_integer((json_int_t)t->rows[i].a)) < 0 ||
+		    (second && (put(o, second, json_integer((json_int_t)
+						    t->rows[i].b)) < 0 ||
+				put(o, "share", share(t->rows[i].b,
+						      t->rows[i].a)) < 0))) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *feedback_json(struct stats_model *mo)
+{
+	json_t *f = json_object(), *members = json_array();
+	size_t i, j, topics = mo->topics.n;
+
+	/* received_from: the distinct (receiver, giver) pairs */
+	qsort(mo->fb_pairs, mo->nfb_pairs, sizeof(uint64_t), cmp_u64);
+	for (j = 0; j < mo->nfb_pairs; j++)
+		if (j == 0 || mo->fb_pairs[j] != mo->fb_pairs[j - 1])
+			mo->m[mo->fb_pairs[j] >> 32].fb_from++;
+	if (!f || put(f, "given", json_integer((json_int_t)mo->fb_count)) < 0 ||
+	    put(f, "helpful", json_integer((json_int_t)mo->fb_helpful)) < 0 ||
+	    put(f, "members", members) < 0 ||
+	    put(f, "topics", tally_json(&mo->topics, "topic", "feedback",
+					"helpful", mo->limit)) < 0 ||
+	    put(f, "topics_total", json_integer((json_int_t)topics)) < 0)
+		goto fail;
+	for (i = 0; i < mo->nm; i++) {
+		const struct stats_member *m = &mo->m[i];
+		json_t *row;
+
+		if (!m->counted)
+			continue;
+		row = member_row(mo, i);
+		if (append(members, row) < 0 ||
+		    put(row, "given", json_integer((json_int_t)m->fb_given)) < 0 ||
+		    put(row, "received", json_integer((json_int_t)m->fb_received)) < 0 ||
+		    put(row, "received_from", json_integer((json_int_t)m->fb_from)) < 0)
+			goto fail;
+	}
+	return f;
+fail:
+	json_decref(f);
+	return NULL;
+}
+
+struct waiting {
+	int64_t ts;
+	const struct stats_ask *ask;
+};
+
+static int cmp_waiting(const void *a, const void *b)
+{
+	const struct waiting *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return (x->ts > y->ts) - (x->ts < y->ts);
+	return memcmp(x->ask->id, y->ask->id, ENTRY_ID_LEN);
+}
+
+/* The requests nobody accepted, oldest first. */
+static json_t *waiting_json(struct stats_model *mo, size_t *total,
+			    struct err *e)
+{
+	struct waiting *w = calloc(mo->nasks ? mo->nasks : 1, sizeof(*w));
+	json_t *a = json_array();
+	sqlite3_stmt *st = NULL;
+	size_t i, n = 0;
+
+	if (!w || !a)
+		goto fail;
+	for (i = 0; i < mo->nasks; i++) {
+		const struct stats_ask *k = &mo->asks[i];
+
+		if (k->request && k->usable && k->topic_ok && !k->accepted &&
+		    k->author != SIZE_MAX && mo->m[k->author].counted)
+			w[n++] = (struct waiting){ k->ts, k };
+	}
+	qsort(w, n, sizeof(*w), cmp_waiting);
+	*total = n;
+	if (n && view_prepare(mo->s, "SELECT topic FROM asks WHERE id = ?1", &st,
+			      e) < 0)
+		goto fail;
+	for (i = 0; i < n && i < mo->limit; i++) {
+		json_t *row = entry_row(mo, w[i].ask->id, w[i].ask->author,
+					w[i].ts, "waiting_ms",
+					mo->as_of - w[i].ts);
+
+		if (append(a, row) < 0)
+			goto fail;
+		sqlite3_reset(st);
+		sqlite3_bind_blob(st, 1, w[i].ask->id, ENTRY_ID_LEN, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			view_set_text(row, "topic", st, 0);
+	}
+	sqlite3_finalize(st);
+	free(w);
+	return a;
+fail:
+	sqlite3_finalize(st);
+	free(w);
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *mentoring_json(struct stats_model *mo, struct err *e)
+{
+	json_t *o = json_object(), *became = json_array(), *waiting;
+	uint64_t learners = 0, paired = 0, listed = 0, closed = 0;
+	uint64_t sessions = 0, minutes = 0;
+	size_t i, j, total = 0;
+
+	for (j = 0; j < mo->npairs; j++) {
+		const struct stats_pair *p = &mo->pairs[j];
+
+		if (!p->valid)
+			continue;
+		if (mo->m[p->mentee].first_mentee == STATS_NONE ||
+		    p->ts < mo->m[p->mentee].first_mentee)
+			mo->m[p->mentee].first_mentee = p->ts;
+		if (!p->focus || (p->closed != STATS_NONE && p->closed < mo->start))
+			continue;
+		listed++;
+		sessions += p->sessions;
+		minutes += p->minutes;
+		closed += p->closed != STATS_NONE && p->closed >= mo->start;
+	}
+	for (i = 0; i < mo->nm; i++) {
+		const struct stats_member *m = &mo->m[i];
+
+		if (!m->counted)
+			continue;
+		if (m->learner) {
+			learners++;
+			paired += (uint64_t)paired_at(mo, i, mo->as_of);
+		}
+		for (j = 0; m->first_mentee != STATS_NONE && j < mo->npairs; j++) {
+			const struct stats_pair *p = &mo->pairs[j];
+
+			if (p->valid && p->mentor == i && p->ts > m->first_mentee &&
+			    p->ts >= mo->start) {
+				if (append(became, member_row(mo, i)) < 0)
+					goto fail;
+				break;
+			}
+		}
+	}
+	waiting = waiting_json(mo, &total, e);
+	if (!o || put(o, "learners", json_integer((json_int_t)learners)) < 0 ||
+	    put(o, "learners_paired", json_integer((json_int_t)paired)) < 0 ||
+	    put(o, "coverage", share(paired, learners)) < 0 ||
+	    put(o, "waiting", waiting) < 0 ||
+	    put(o, "waiting_total", json_integer((json_int_t)total)) < 0 ||
+	    put(o, "pairings", json_integer((json_int_t)listed)) < 0 ||
+	    put(o, "closed", json_integer((json_int_t)closed)) < 0 ||
+	    put(o, "sessions", json_integer((json_int_t)sessions)) < 0 ||
+	    put(o, "minutes", json_integer((json_int_t)minutes)) < 0 ||
+	    put(o, "sessions_per_pairing", share(sessions, listed)) < 0 ||
+	    put(o, "minutes_per_pairing", share(minutes, listed)) < 0 ||
+	    put(o, "became_mentors", became) < 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	json_decref(became);
+	return NULL;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	return cmp_u64(b, a);
+}
+
+/* The share of received kudos held by the tenth of the counted members
+ * who received most (ceil(n / 10) of them). */
+static json_t *top10(const struct stats_model *mo)
+{
+	uint64_t *v, total = 0, top = 0;
+	size_t i, n = 0, k;
+
+	if (mo->o->member)
+		return json_null();
+	if (!(v = calloc(mo->nm ? mo->nm : 1, sizeof(*v))))
+		return NULL;
+	for (i = 0; i < mo->nm; i++)
+		if (mo->m[i].counted) {
+			v[n++] = mo->m[i].kudos_received;
+			total += mo->m[i].kudos_received;
+		}
+	qsort(v, n, sizeof(*v), cmp_desc);
+	k = (n + 9) / 10;
+	for (i = 0; i < k && i < n; i++)
+		top += v[i];
+	free(v);
+	return share(top, total);
+}
+
+static json_t *kudos_json(struct stats_model *mo)
+{
+	json_t *o = json_object(), *members = json_array();
+	size_t i, badges = mo->badges.n;
+
+	if (!o || put(o, "given", json_integer((json_int_t)mo->kudos_given)) < 0 ||
+	    put(o, "badges", tally_json(&mo->badges, "badge", "count", NULL,
+					mo->limit)) < 0 ||
+	    put(o, "badges_total", json_integer((json_int_t)badges)) < 0 ||
+	    put(o, "members", members) < 0 || put(o, "top10_share", top10(mo)) < 0)
+		goto fail;
+	for (i = 0; i < mo->nm; i++) {
+		const struct stats_member *m = &mo->m[i];
+		json_t *row;
+
+		if (!m->counted)
+			continue;
+		row = member_row(mo, i);
+		if (append(members, row) < 0 ||
+		    put(row, "given", json_integer((json_int_t)m->kudos_given)) < 0 ||
+		    put(row, "received", json_integer((json_int_t)m->kudos_received)) < 0)
+			goto fail;
+	}
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+/* Members in an order: at risk (longest silent first), freshness
+ * (stalest first). Sorted as indexes into mo->m. */
+static const struct stats_model *order_mo;
+
+static int cmp_at_risk(const void *a, const void *b)
+{
+	const struct stats_member *x = &order_mo->m[*(const size_t *)a];
+	const struct stats_member *y = &order_mo->m[*(const size_t *)b];
+
+	if (x->last != y->last)
+		return (x->last > y->last) - (x->last < y->last);
+	return memcmp(x->key, y->key, KEY_PUBLIC_LEN);
+}
+
+static int cmp_fresh(const void *a, const void *b)
+{
+	const struct stats_member *x = &order_mo->m[*(const size_t *)a];
+	const struct stats_member *y = &order_mo->m[*(const size_t *)b];
+
+	if (x->received != y->received) /* STATS_NONE, the least, first */
+		return (x->received > y->received) - (x->received < y->received);
+	return memcmp(x->key, y->key, KEY_PUBLIC_LEN);
+}
+
+static int people_json(struct stats_model *mo, json_t *out)
+{
+	size_t *idx = calloc(mo->nm ? mo->nm : 1, sizeof(*idx)), i, n = 0;
+	json_t *risk = json_array(), *fresh = json_object(), *list = json_array();
+	json_t *clock = json_object(), *ahead = json_array(), *behind = json_array();
+	int rc = -1;
+
+	if (!idx || put(out, "at_risk", risk) < 0 ||
+	    put(out, "freshness", fresh) < 0 || put(out, "clock", clock) < 0 ||
+	    put(fresh, "last_sync", time_or_null(mo->last_sync)) < 0 ||
+	    put(fresh, "members", list) < 0 || put(clock, "ahead", ahead) < 0 ||
+	    put(clock, "behind", behind) < 0 ||
+	    put(clock, "answered_before_asked",
+		json_integer((json_int_t)mo->before_asked)) < 0)
+		goto out;
+	order_mo = mo;
+	for (i = 0; i < mo->nm; i++)
+		if (mo->m[i].counted && mo->m[i].last != STATS_NONE &&
+		    mo->as_of - mo->m[i].last >= STATS_AT_RISK_MS)
+			idx[n++] = i;
+	qsort(idx, n, sizeof(*idx), cmp_at_risk);
+	if (put(out, "at_risk_total", json_integer((json_int_t)n)) < 0)
+		goto out;
+	for (i = 0; i < n && i < mo->limit; i++) {
+		const struct stats_member *m = &mo->m[idx[i]];
+		json_t *row = member_row(mo, idx[i]);
+
+		if (append(risk, row) < 0 ||
+		    put(row, "last_active", json_integer(m->last)) < 0 ||
+		    put(row, "days_silent", json_integer((mo->as_of - m->last) /
+							 STATS_DAY_MS)) < 0)
+			goto out;
+	}
+	for (i = 0, n = 0; i < mo->nm; i++)
+		if (mo->m[i].counted)
+			idx[n++] = i;
+	qsort(idx, n, sizeof(*idx), cmp_fresh);
+	for (i = 0; i < n; i++) {
+		const struct stats_member *m = &mo->m[idx[i]];
+		json_t *row = member_row(mo, idx[i]);
+
+		if (append(list, row) < 0 ||
+		    put(row, "seq", json_integer((json_int_t)m->seq)) < 0 ||
+		    put(row, "newest_ts", json_integer(m->newest_ts)) < 0 ||
+		    put(row, "received", time_or_null(m->received)) < 0)
+			goto out;
+	}
+	for (i = 0; i < mo->nm; i++) {
+		const struct stats_member *m = &mo->m[i];
+		json_t *row;
+
+		if (!m->focus)
+			continue;
+		if (m->ahead && (append(ahead, row = member_row(mo, i)) < 0 ||
+				 put(row, "entries", json_integer(m->ahead)) < 0))
+			goto out;
+		if (m->behind && (append(behind, row = member_row(mo, i)) < 0 ||
+				  put(row, "entries", json_integer(m->behind)) < 0))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(idx);
+	return rc;
+}
+
+/* ---- the whole ---------------------------------------------------------- */
+
+static json_t *window_json(const struct stats_model *mo)
+{
+	json_t *w = json_object();
+	char since[16], until[16], hex[2 * KEY_PUBLIC_LEN + 1];
+	json_t *member = json_null();
+
+	day_label(mo->start, since);
+	day_label(mo->end - STATS_DAY_MS, until);
+	if (mo->o->member) {
+		size_t i = stats_member_find(mo, mo->o->member);
+
+		if (mo->o->pseudonym_key)
+			member = i != SIZE_MAX ? json_string(mo->m[i].name) :
+				 json_null();
+		else {
+			hex_encode(hex, mo->o->member, KEY_PUBLIC_LEN);
+			member = json_string(hex);
+		}
+	}
+	if (!w || put(w, "since", json_string(since)) < 0 ||
+	    put(w, "until", json_string(until)) < 0 ||
+	    put(w, "start", json_integer(mo->start)) < 0 ||
+	    put(w, "end", json_integer(mo->end)) < 0 ||
+	    put(w, "as_of", json_integer(mo->as_of)) < 0 ||
+	    put(w, "topic", mo->o->topic ? json_string(mo->o->topic) :
+		json_null()) < 0 ||
+	    put(w, "member", member) < 0 ||
+	    put(w, "limit", json_integer(mo->limit)) < 0) {
+		json_decref(w);
+		return NULL;
+	}
+	return w;
+}
+
+static json_t *figures(struct stats_model *mo, struct err *e)
+{
+	json_t *o = json_object();
+	uint64_t members = 0, removed = 0;
+	size_t i;
+
+	for (i = 0; i < mo->nm; i++) {
+		members += (uint64_t)mo->m[i].counted;
+		removed += (uint64_t)mo->m[i].removed;
+	}
+	weeks_count(mo);
+	if (!o || put(o, "window", window_json(mo)) < 0 ||
+	    put(o, "generated", json_integer(mo->o->now)) < 0 ||
+	    put(o, "members", json_integer((json_int_t)members)) < 0 ||
+	    put(o, "removed", json_integer((json_int_t)removed)) < 0 ||
+	    put(o, "weeks", weeks_json(mo)) < 0 ||
+	    put(o, "cohorts", cohorts_json(mo)) < 0 ||
+	    put(o, "questions", questions_json(mo, e)) < 0 ||
+	    put(o, "feedback", feedback_json(mo)) < 0 ||
+	    put(o, "mentoring", mentoring_json(mo, e)) < 0 ||
+	    put(o, "kudos", kudos_json(mo)) < 0 || people_json(mo, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int stats_compute(struct store *s, const struct stats_opts *o, json_t **out,
+		  struct err *e)
+{
+	struct stats_model mo;
+	size_t w;
+	int rc;
+
+	*out = NULL;
+	if (o->end <= o->start || o->start < 0 ||
+	    (o->end - o->start) % STATS_DAY_MS || o->start % STATS_DAY_MS)
+		return err_set(e, STOA_EINVAL, "the window must be whole days, "
+			       "its end after its start");
+	memset(&mo, 0, sizeof(mo));
+	mo.s = s;
+	mo.o = o;
+	mo.start = o->start;
+	mo.end = o->end;
+	mo.as_of = o->now < o->end ? o->now : o->end;
+	mo.day0 = o->start - STATS_MONTH_MS;
+	mo.ndays = (size_t)((o->end - mo.day0) / STATS_DAY_MS);
+	mo.nweeks = (size_t)((o->end - o->start + STATS_WEEK_MS - 1) /
+			     STATS_WEEK_MS);
+	if (mo.nweeks > STATS_WEEKS_MAX)
+		return err_set(e, STOA_EINVAL, "the window is %zu weeks long: "
+			       "at most %d", mo.nweeks, STATS_WEEKS_MAX);
+	mo.limit = o->limit ? o->limit : STATS_LIMIT_DEFAULT;
+	if (mo.limit > STATS_LIMIT_MAX)
+		mo.limit = STATS_LIMIT_MAX;
+	if (!(mo.weeks = calloc(mo.nweeks, sizeof(*mo.weeks))))
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	for (w = 0; w < mo.nweeks; w++) {
+		mo.weeks[w].start = o->start + (int64_t)w * STATS_WEEK_MS;
+		mo.weeks[w].end = mo.weeks[w].start + STATS_WEEK_MS;
+		if (mo.weeks[w].end > o->end)
+			mo.weeks[w].end = o->end;
+	}
+	rc = stats_load(&mo, e);
+	if (rc == 0 && o->pseudonym_key && pseudonyms(&mo) < 0)
+		rc = err_set(e, STOA_ENOMEM, "out of memory");
+	if (rc == 0 && !(*out = figures(&mo, e)))
+		rc = err_set(e, STOA_ENOMEM, "out of memory");
+	stats_model_release(&mo);
+	return rc;
+}
