@@ -450,6 +450,20 @@ static json_t *tally_json(struct stats_tally *t, const char *name,
 	return a;
 }
 
+/* Appends member i's {"key","name","given","received"} to list: the row,
+ * or NULL (out of memory). */
+static json_t *given_row(const struct stats_model *mo, json_t *list, size_t i,
+			 uint64_t given, uint64_t received)
+{
+	json_t *row = member_row(mo, i);
+
+	if (append(list, row) < 0 ||
+	    put(row, "given", json_integer((json_int_t)given)) < 0 ||
+	    put(row, "received", json_integer((json_int_t)received)) < 0)
+		return NULL;
+	return row;
+}
+
 static json_t *feedback_json(struct stats_model *mo)
 {
 	json_t *f = json_object(), *members = json_array();
@@ -471,13 +485,10 @@ static json_t *feedback_json(struct stats_model *mo)
 		const struct stats_member *m = &mo->m[i];
 		json_t *row;
 
-		if (!m->counted)
-			continue;
-		row = member_row(mo, i);
-		if (append(members, row) < 0 ||
-		    put(row, "given", json_integer((json_int_t)m->fb_given)) < 0 ||
-		    put(row, "received", json_integer((json_int_t)m->fb_received)) < 0 ||
-		    put(row, "received_from", json_integer((json_int_t)m->fb_from)) < 0)
+		if (m->counted && (!(row = given_row(mo, members, i, m->fb_given,
+						     m->fb_received)) ||
+				   put(row, "received_from", json_integer(
+					   (json_int_t)m->fb_from)) < 0))
 			goto fail;
 	}
 	return f;
@@ -648,18 +659,11 @@ static json_t *kudos_json(struct stats_model *mo)
 	    put(o, "badges_total", json_integer((json_int_t)badges)) < 0 ||
 	    put(o, "members", members) < 0 || put(o, "top10_share", top10(mo)) < 0)
 		goto fail;
-	for (i = 0; i < mo->nm; i++) {
-		const struct stats_member *m = &mo->m[i];
-		json_t *row;
-
-		if (!m->counted)
-			continue;
-		row = member_row(mo, i);
-		if (append(members, row) < 0 ||
-		    put(row, "given", json_integer((json_int_t)m->kudos_given)) < 0 ||
-		    put(row, "received", json_integer((json_int_t)m->kudos_received)) < 0)
+	for (i = 0; i < mo->nm; i++)
+		if (mo->m[i].counted &&
+		    !given_row(mo, members, i, mo->m[i].kudos_given,
+			       mo->m[i].kudos_received))
 			goto fail;
-	}
 	return o;
 fail:
 	json_decref(o);

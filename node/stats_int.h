@@ -73,6 +73,8 @@ struct stats_fb {
 	size_t giver;
 	int64_t ts;
 	int helpful;
+	int self;              /* on the giver's own post: counts nowhere */
+	int topic_hit;         /* on a post of --topic's topic */
 };
 
 struct stats_first {

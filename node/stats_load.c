@@ -576,8 +576,9 @@ static int load_kudos(struct stats_model *mo, struct err *e)
 		const char *badge = (const char *)sqlite3_column_text(st, 4);
 
 		if (!dated(mo, by, ts) || ts >= mo->end ||
-		    hidden(mo, sqlite3_column_int64(st, 0)) || mo->o->topic)
-			continue; /* kudos have no topic */
+		    hidden(mo, sqlite3_column_int64(st, 0)) || mo->o->topic ||
+		    by == to)
+			continue; /* kudos have no topic; to oneself, no count */
 		activity(mo, by, ts);
 		if (ts < mo->start || !valid(mo, by) || !valid(mo, to) ||
 		    by == to || !(counted(mo, by) || counted(mo, to)) || !badge)
@@ -603,8 +604,9 @@ static int cmp_fb(const void *a, const void *b)
 	return memcmp(a, b, ENTRY_ID_LEN);
 }
 
-/* Every usable feedback by a valid member, sorted by target. Its
- * activity is counted here, or (with --topic) on its post. */
+/* Every usable feedback, sorted by target. Its activity is counted
+ * after the posts are read (feedback_activity): only then is it known
+ * whether it is on its giver's own post, or on a post of --topic's. */
 static int load_feedback(struct stats_model *mo, struct err *e)
 {
 	size_t cap = 0;
@@ -620,11 +622,7 @@ static int load_feedback(struct stats_model *mo, struct err *e)
 		int64_t ts = sqlite3_column_int64(st, 2);
 
 		if (!dated(mo, by, ts) || ts >= mo->end ||
-		    hidden(mo, sqlite3_column_int64(st, 0)))
-			continue;
-		if (!mo->o->topic)
-			activity(mo, by, ts);
-		if (!valid(mo, by))
+		    hidden(mo, sqlite3_column_int64(st, 0)) || by == SIZE_MAX)
 			continue;
 		if (grow((void **)&mo->fb, &cap, mo->nfb, sizeof(*mo->fb)) < 0) {
 			sqlite3_finalize(st);
@@ -637,6 +635,7 @@ static int load_feedback(struct stats_model *mo, struct err *e)
 		f->giver = by;
 		f->ts = ts;
 		f->helpful = sqlite3_column_int(st, 4) != 0;
+		f->self = f->topic_hit = 0;
 	}
 	qsort(mo->fb, mo->nfb, sizeof(*mo->fb), cmp_fb);
 	if (index_build(&mo->ifb, mo->fb, mo->nfb, sizeof(*mo->fb)) < 0) {
@@ -735,6 +734,7 @@ static int64_t first_answer(const struct stats_model *mo,
 	for (i = (size_t)(fb - mo->fb);
 	     i < mo->nfb && !memcmp(mo->fb[i].target, id, ENTRY_ID_LEN); i++)
 		if (mo->fb[i].helpful && mo->fb[i].giver != asker &&
+		    valid(mo, mo->fb[i].giver) &&
 		    (best == STATS_NONE || mo->fb[i].ts < best))
 			best = mo->fb[i].ts;
 	return best;
@@ -755,11 +755,12 @@ static int post_feedback(struct stats_model *mo, const uint8_t id[32],
 		return 0;
 	for (i = (size_t)(fb - mo->fb);
 	     i < mo->nfb && !memcmp(mo->fb[i].target, id, ENTRY_ID_LEN); i++) {
-		const struct stats_fb *f = &mo->fb[i];
+		struct stats_fb *f = &mo->fb[i];
 
-		if (mo->o->topic && tok)
-			activity(mo, f->giver, f->ts);
-		if (!shown || !tok || !valid(mo, author) || f->giver == author ||
+		f->self = f->giver == author;
+		f->topic_hit = tok;
+		if (!shown || !tok || !valid(mo, author) || f->self ||
+		    !valid(mo, f->giver) ||
 		    f->ts < mo->start ||
 		    !(counted(mo, f->giver) || counted(mo, author)))
 			continue;
@@ -872,6 +873,16 @@ static int load_posts(struct stats_model *mo, struct err *e)
 	return step_fail(mo, st, rc, e);
 }
 
+/* The feedback's activity, now that the posts say which is whose. */
+static void feedback_activity(struct stats_model *mo)
+{
+	size_t i;
+
+	for (i = 0; i < mo->nfb; i++)
+		if (!mo->fb[i].self && (!mo->o->topic || mo->fb[i].topic_hit))
+			activity(mo, mo->fb[i].giver, mo->fb[i].ts);
+}
+
 static int load_last_sync(struct stats_model *mo, struct err *e)
 {
 	sqlite3_stmt *st;
@@ -904,8 +915,10 @@ int stats_load(struct stats_model *mo, struct err *e)
 	    (rc = load_kudos(mo, e)) == 0 &&
 	    (rc = load_feedback(mo, e)) == 0 &&
 	    (rc = load_replies(mo, e)) == 0 &&
-	    (rc = load_posts(mo, e)) == 0)
+	    (rc = load_posts(mo, e)) == 0) {
+		feedback_activity(mo);
 		rc = load_last_sync(mo, e);
+	}
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
