@@ -327,6 +327,12 @@ static void ago(int64_t as_of, const json_t *v, char out[32])
 	strncat(out, " ago", 31 - strlen(out));
 }
 
+/* "s" unless n is 1: "1 member", "2 members". */
+static const char *plural_s(json_int_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void print_header(const json_t *s)
 {
 	const json_t *fresh = get(s, "freshness.members");
@@ -357,8 +363,8 @@ static void print_header(const json_t *s)
 			oldest = json_integer_value(r);
 	}
 	ago(as_of, get(s, "freshness.last_sync"), last);
-	printf("%" JSON_INTEGER_FORMAT " members; last sync with a peer: %s",
-	       num(s, "members"), last);
+	printf("%" JSON_INTEGER_FORMAT " member%s; last sync with a peer: %s",
+	       num(s, "members"), plural_s(num(s, "members")), last);
 	if (oldest != INT64_MAX) {
 		json_t *o = json_integer(oldest);
 
@@ -464,7 +470,7 @@ static void print_questions(const json_t *s)
 		fputs("  [", stdout);
 		print_text(stdout, row_str(u, "topic", ""), 0, NULL);
 		fputs("] ", stdout);
-		print_text(stdout, row_str(u, "title", ""), 0, NULL);
+		print_text(stdout, row_str(u, "title", "(no title)"), 0, NULL);
 		printf("  (%s)\n", age);
 	}
 }
@@ -512,10 +518,11 @@ static void print_mentoring(const json_t *s)
 	       " learners have a mentor (%s)   ", num(m, "learners_paired"),
 	       num(m, "learners"), cov);
 	sparkline(get(s, "weeks"), "learners_paired");
-	printf("\n  %" JSON_INTEGER_FORMAT " pairings (%" JSON_INTEGER_FORMAT
-	       " closed), %" JSON_INTEGER_FORMAT " sessions, %"
-	       JSON_INTEGER_FORMAT " minutes; %zu learners became mentors\n",
-	       num(m, "pairings"), num(m, "closed"), num(m, "sessions"),
+	printf("\n  %" JSON_INTEGER_FORMAT " pairing%s (%" JSON_INTEGER_FORMAT
+	       " closed), %" JSON_INTEGER_FORMAT " session%s, %"
+	       JSON_INTEGER_FORMAT " minutes; learners who became mentors: %zu\n",
+	       num(m, "pairings"), plural_s(num(m, "pairings")), num(m, "closed"),
+	       num(m, "sessions"), plural_s(num(m, "sessions")),
 	       num(m, "minutes"), json_array_size(get(m, "became_mentors")));
 	if (!num(m, "waiting_total"))
 		return;
@@ -556,8 +563,9 @@ static void print_people(const json_t *s)
 	json_t *r;
 
 	if (num(s, "at_risk_total")) {
-		printf("\nAt risk: %" JSON_INTEGER_FORMAT " members wrote "
-		       "nothing for 14 days or more\n", num(s, "at_risk_total"));
+		printf("\nAt risk: %" JSON_INTEGER_FORMAT " member%s wrote "
+		       "nothing for 14 days or more\n", num(s, "at_risk_total"),
+		       plural_s(num(s, "at_risk_total")));
 		json_array_foreach(get(s, "at_risk"), i, r) {
 			format_time(row_int(r, "last_active", 0), when);
 			fputs("  ", stdout);
@@ -573,8 +581,9 @@ static void print_people(const json_t *s)
 		format_time(row_int(r, "newest_ts", 0), when);
 		fputs("  ", stdout);
 		name_cell(r, 24);
-		printf("%-16s %6" JSON_INTEGER_FORMAT " entries, newest "
-		       "dated %s\n", got, row_int(r, "seq", 0), when);
+		printf("%-16s %6" JSON_INTEGER_FORMAT " entr%s, newest "
+		       "dated %s\n", got, row_int(r, "seq", 0),
+		       row_int(r, "seq", 0) == 1 ? "y" : "ies", when);
 	}
 	json_array_foreach(get(s, "clock.ahead"), i, r) {
 		fputs("clock: ", stdout);

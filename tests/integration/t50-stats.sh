@@ -222,6 +222,25 @@ hand_check "$T/hand.truth" "truth.py"
 compare "the hand-made community" "$T/hand.truth" "$T/hand.stoa"
 hand_check "$T/hand.stoa" "stoa stats"
 
+step "the same community as text: each figure in words, the names, the sparklines"
+run_ok "$H" stats "${HAND[@]}"
+assert_match "$OUT" '^stoa stats: Class hand, 2025-03-03 to 2025-03-23 \(as of ' "the header"
+assert_match "$OUT" '^4 members; last sync with a peer: never;' "members and last sync"
+assert_match "$OUT" '^  active members   █▆▁  last week 0 of 4 \(0%\)$' "active members"
+assert_match "$OUT" '^  new members      █▃▁  4 joined, 3 wrote within 7 days$' "new members"
+assert_match "$OUT" '^  2025-03-03     3   67%    0%     -     -' "the first cohort"
+assert_match "$OUT" '^Questions: 2 asked, 1 answered$' "questions"
+assert_match "$OUT" '^  first reply       median 24\.0 h, 90% within 24\.0 h' "first reply"
+assert_match "$OUT" '^    [0-9a-f]{8}  2025-03-05 [0-9:]{5}  Ben  \[geometry\] \(no title\)  \(18\.[0-9] days\)$' "the unanswered question"
+assert_match "$OUT" '^  algebra +1 feedback, 100% helpful$' "feedback by topic"
+assert_match "$OUT" '^Mentoring: 1 of 3 learners have a mentor \(33%\)' "mentoring coverage"
+assert_match "$OUT" '^  1 pairing \(0 closed\), 1 session, 30 minutes' "pairings"
+assert_match "$OUT" '^  star +1$' "kudos by badge"
+assert_match "$OUT" '^At risk: 1 member wrote nothing for 14 days or more$' "at risk"
+assert_match "$OUT" '^  Ben +18 days silent' "Ben at risk"
+assert_match "$OUT" '^  Dev +[0-9.]+ (min|h) ago +1 entry, newest dated 2025-03-12' "Dev's freshness"
+ok
+
 # edges FILE SEED HOME WHO: the scenario's edge cases, each as docs/stats.md
 # says it, in the whole window with no limit: a second look, case by case,
 # at what truth.py computes in general
