@@ -1,7 +1,8 @@
 /*
- * view_int: what the read modules over the view share (view.c and
- * gov_view.c), and nothing else may include: preparing and stepping a
- * query into JSON rows, and the bounds of a listing.
+ * view_int: what the read modules over the view share (view.c,
+ * gov_view.c, stats_load.c and stats.c), and nothing else may include:
+ * preparing and stepping a query into JSON rows, and the bounds of a
+ * listing.
  */
 #ifndef STOA_VIEW_INT_H
 #define STOA_VIEW_INT_H
