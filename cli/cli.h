@@ -359,13 +359,10 @@ void print_feedback(FILE *f, const json_t *row, const char *indent);
  * most max_chars characters (and HTML_TEXT_MAX bytes; a cut text ends in
  * "…"), control and bidi characters removed (payload_text_clean), & < >
  * " ' escaped. NULL writes nothing. html_escape only escapes (for text
- * that is this program's own); html_textf formats, then writes as
- * html_text (the arguments may be anyone's text).
+ * that is this program's own).
  */
 void html_text(FILE *f, const char *s, size_t max_chars);
 void html_escape(FILE *f, const char *s);
-void html_textf(FILE *f, size_t max_chars, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* A JSON number as a double; NAN for null, a missing value, a string. */
 double html_json_num(const json_t *v);

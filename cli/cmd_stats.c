@@ -657,6 +657,27 @@ const char cli_report_html_help[] =
 	"\n"
 	WINDOW_HELP;
 
+/* Makes a rename in path's directory durable (best effort: the report
+ * is whole either way). */
+static void sync_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!(slash = strrchr(dir, '/')))
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 /*
  * Writes the report to a new file beside path, flushed to disk, then
  * renames it over path: a reader never sees half a report, and a failure
@@ -665,6 +686,8 @@ const char cli_report_html_help[] =
 static int write_atomic(const char *path, const json_t *s, struct err *e)
 {
 	char tmp[4096];
+	struct stat st;
+	struct err le;
 	mode_t mask;
 	FILE *f;
 	int fd, rc;
@@ -672,6 +695,10 @@ static int write_atomic(const char *path, const json_t *s, struct err *e)
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
 		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
 			       path);
+	/* a device, a fifo or a symlink is not replaced by a report */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return err_set(e, STOA_EINVAL, "'%s' is not a regular file: the "
+			       "report goes to a new file or replaces one", path);
 	if ((fd = mkstemp(tmp)) < 0)
 		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
 			       strerror(errno));
@@ -688,7 +715,9 @@ static int write_atomic(const char *path, const json_t *s, struct err *e)
 		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
 			       strerror(errno));
 	}
-	rc = report_html_write(f, s, e);
+	err_clear(&le);
+	if ((rc = report_html_write(f, s, &le)) < 0)
+		rc = err_set(e, rc, "'%s': %s", path, le.msg);
 	if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fd) != 0))
 		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
 			     strerror(errno));
@@ -700,6 +729,8 @@ static int write_atomic(const char *path, const json_t *s, struct err *e)
 			     strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
+	else
+		sync_dir(path);
 	return rc;
 }
 

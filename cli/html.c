@@ -31,19 +31,19 @@
 #define PT 14
 #define PB 196          /* plot bottom: the x axis */
 #define PW (W - PL - PR)
+#define PH (PB - PT)
 #define PAD 10          /* between the y axis (or the right end) and a
 			 * line's first (last) point */
-#define PH (PB - PT)
 #define TICKS 5         /* about this many y ticks */
 #define X_LABELS 7      /* at most this many week labels on the x axis */
 #define VALUE_MAX 1e12  /* values are clamped to +-this before drawing */
 
 /* Horizontal bars: one row each, a label column on the left. */
 #define HB_ROW 30
-#define HB_LABEL 150
-#define HB_TOP 8
+#define HB_LABEL 170
+#define HB_TOP 26       /* above the first row: the label column's head */
 #define HB_AXIS 40      /* below the last row: value ticks and label */
-#define HB_LABEL_CHARS 18
+#define HB_LABEL_CHARS 16
 
 /* ---- text ------------------------------------------------------------ */
 
@@ -101,17 +101,6 @@ void html_text(FILE *f, const char *s, size_t max_chars)
 	html_escape(f, buf);
 	if (cut)
 		fputs("…", f);
-}
-
-void html_textf(FILE *f, size_t max_chars, const char *fmt, ...)
-{
-	char buf[HTML_TEXT_MAX + 1];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	html_text(f, buf, max_chars);
 }
 
 /* ---- numbers ----------------------------------------------------------- */
@@ -306,7 +295,8 @@ static void weeks_alt(const struct html_chart *c, size_t rows,
 	}
 }
 
-/* "Title: bars for 5 rows. topic: 10 feedback, 7 helpful; ..." */
+/* "Title: a bar chart of 5 rows. fractions: 10 Feedback, 7 Marked
+ * helpful, 70% Helpful share; ..." */
 static void rows_alt(const struct html_chart *c, size_t rows, char *buf,
 		     size_t cap)
 {
@@ -678,9 +668,9 @@ void html_hbars(FILE *f, const struct html_chart *c)
 		"text-anchor=\"middle\">", HB_LABEL + (W - HB_LABEL - 60) / 2,
 		h - 4);
 	html_text(f, c->x_label, HTML_TEXT_MAX);
+	/* the other axis's label heads the column of row labels */
 	fprintf(f, "</text>\n<text class=\"axis-label\" x=\"%d\" y=\"%d\" "
-		"text-anchor=\"middle\" transform=\"rotate(-90 %d %d)\">",
-		14, y / 2, 14, y / 2);
+		"text-anchor=\"end\">", HB_LABEL - 8, HB_TOP - 8);
 	html_text(f, c->y_label, HTML_TEXT_MAX);
 	fputs("</text>\n", f);
 	figure_close(f, c, rows, drawn, 1);

@@ -27,13 +27,17 @@
  *     per feedback.topics[] row (the first HTML_BARS_MAX) for each S of
  *     feedback, helpful; kudos-badges: one per kudos.badges[] row for
  *     S count
- *   <table class="cohorts">: one <tr data-week> per cohorts[] row, its
- *     cells <td data-share> (shaded class shade-0..shade-10)
+ *   <table class="cohorts"> (in <figure data-chart="cohorts">): one
+ *     <tr data-week> per cohorts[] row, its cells <td data-share> (empty
+ *     for null) shaded by class shade-0..shade-10
  *   <ol class="unanswered">, <ol class="waiting">: one <li> per row of
  *     questions.unanswered[], mentoring.waiting[]
  *   <table class="at-risk">, <table class="freshness">: one <tbody> <tr>
  *     per row of at_risk[], freshness.members[]; freshness rows carry
- *     data-staleness="fresh|stale|old"
+ *     data-staleness="fresh|stale|old" (received < 1 day, < 7 days,
+ *     older or null, at "generated")
+ *   a list, table or bar chart with no row is not written (a line says
+ *   so instead)
  *   <section class="clock">: only if a clock warning exists
  *   <p class="empty">No activity in this window</p>: the empty report
  *     (no member, or no member active in any week): no chart at all
@@ -145,6 +149,9 @@ static const char css[] =
 	".facts div,.figures div{background:#fff;border:1px solid #ccc}"
 	".complete{background:#fff}"
 	"details{display:none}"
+	".scroll{overflow:visible}"
+	"table{font-size:8.5pt}"
+	"th,td{padding:.1rem .3rem}"
 	"}\n";
 
 /* ---- reading the figures ------------------------------------------- */
@@ -176,6 +183,17 @@ static void put_int(FILE *f, const json_t *v)
 		fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else
 		fputs("—", f);
+}
+
+/* A number with decimals, or "—" for null. */
+static void put_num(FILE *f, const json_t *v, int decimals)
+{
+	double d = html_json_num(v);
+
+	if (isnan(d))
+		fputs("—", f);
+	else
+		fprintf(f, "%.*f", decimals, d);
 }
 
 static void put_share(FILE *f, const json_t *v)
@@ -300,7 +318,7 @@ static void more(FILE *f, size_t shown, const json_t *total,
 
 	if (n > 0 && (size_t)n > shown)
 		fprintf(f, "<p class=\"note\">And %" JSON_INTEGER_FORMAT
-			" more %s (stoa stats --limit shows more).</p>\n",
+			" more %s (--limit N lists more).</p>\n",
 			n - (json_int_t)shown, what);
 }
 
@@ -363,12 +381,16 @@ static void completeness(FILE *f, const json_t *st)
 
 	for (i = 0; i < n; i++)
 		by[staleness(json_array_get(rows, i), now)]++;
-	fprintf(f, "<p class=\"complete\"><strong>How complete is this?</strong>"
-		" These figures come from what this node holds: the entries of "
-		"%zu member%s; %zu received in the last day, %zu in the last "
-		"week, %zu longer ago or at an unknown time. ", n,
-		n == 1 ? "" : "s", by[STALE_FRESH], by[STALE_SOME],
-		by[STALE_OLD]);
+	fputs("<p class=\"complete\"><strong>How complete is this?</strong> ",
+	      f);
+	if (n == 0)
+		fputs("This node holds no member's entries. ", f);
+	else
+		fprintf(f, "These figures come from what this node holds: the "
+			"entries of %zu member%s; %zu received in the last "
+			"day, %zu in the last week, %zu longer ago or at an "
+			"unknown time. ", n, n == 1 ? "" : "s",
+			by[STALE_FRESH], by[STALE_SOME], by[STALE_OLD]);
 	if (json_is_integer(get(fr, "last_sync"))) {
 		fputs("Last sync with a peer: ", f);
 		put_datetime(f, get(fr, "last_sync"));
@@ -387,7 +409,8 @@ static void header(FILE *f, const json_t *st)
 
 	fputs("<header>\n<p class=\"kicker\">stoa · community report</p>\n"
 	      "<h1>", f);
-	put_str(f, st, "community", HTML_LABEL_MAX, "How the community is doing");
+	put_str(f, st, "community", HTML_LABEL_MAX,
+		"How the community is doing");
 	fputs("</h1>\n<p class=\"window\">", f);
 	put_str(f, w, "since", 10, "?");
 	fputs(" to ", f);
@@ -408,7 +431,15 @@ static void header(FILE *f, const json_t *st)
 	item_int(f, "Members", get(st, "members"));
 	item_int(f, "Removed (not counted)", get(st, "removed"));
 	item_open(f, "As of");
-	put_datetime(f, get(w, "as_of"));
+	/* a window that closed before now ends at the next day's 00:00:
+	 * "2025-03-02, end of day" reads better than "2025-03-03 00:00" */
+	if (json_is_integer(get(w, "as_of")) &&
+	    json_equal(get(w, "as_of"), get(w, "end"))) {
+		put_str(f, w, "until", 10, "?");
+		fputs(", end of day", f);
+	} else {
+		put_datetime(f, get(w, "as_of"));
+	}
 	item_close(f);
 	item_open(f, "Generated");
 	put_datetime(f, get(st, "generated"));
@@ -683,16 +714,10 @@ static void mentoring_figures(FILE *f, const json_t *m)
 	item_int(f, "Sessions", get(m, "sessions"));
 	item_int(f, "Minutes of sessions", get(m, "minutes"));
 	item_open(f, "Sessions per pairing");
-	if (isnan(html_json_num(get(m, "sessions_per_pairing"))))
-		fputs("—", f);
-	else
-		fprintf(f, "%.1f", html_json_num(get(m, "sessions_per_pairing")));
+	put_num(f, get(m, "sessions_per_pairing"), 1);
 	item_close(f);
 	item_open(f, "Minutes per pairing");
-	if (isnan(html_json_num(get(m, "minutes_per_pairing"))))
-		fputs("—", f);
-	else
-		fprintf(f, "%.0f", html_json_num(get(m, "minutes_per_pairing")));
+	put_num(f, get(m, "minutes_per_pairing"), 0);
 	item_close(f);
 	fputs("</dl>\n", f);
 }
@@ -717,7 +742,8 @@ static void mentoring(FILE *f, const json_t *st)
 	const json_t *m = get(st, "mentoring"), *w = get(m, "waiting");
 	size_t n = rows_of(w), i;
 	struct html_chart c = {
-		.hook = "mentoring", .title = "Learners with a mentor, per week",
+		.hook = "mentoring",
+		.title = "Learners with a mentor, per week",
 		.x_label = "Week starting", .y_label = "Learners",
 		.rows = get(st, "weeks"), .label_key = "label",
 		.label_head = "Week", .s = mentor_series, .ns = 2,

@@ -75,9 +75,12 @@ fi
 # the golden vectors with a second implementation (it fails without it).
 # t40-package builds the .deb and installs it: scdoc (man pages), dpkg-dev
 # (dpkg-shlibdeps), man-db (man -w) and systemd (systemd-analyze verify).
+# t51-report-html opens `stoa report --html` in a real browser, headless
+# Chromium: the DOM it builds, a screenshot, a PDF, and that the file
+# fetches nothing.
 if [ "$mode" = test ]; then
 	packages+=(iproute2 iputils-ping avahi-daemon avahi-utils dbus
-		python3-cryptography scdoc dpkg-dev man-db systemd)
+		python3-cryptography scdoc dpkg-dev man-db systemd chromium)
 fi
 
 install_missing() {
