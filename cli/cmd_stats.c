@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,11 +20,11 @@
 #include "payload.h"
 #include "stats.h"
 
-#define STATS_OPTS                                                        \
+#define CLI_STATS_OPTS                                                        \
 	"[--since DATE] [--until DATE] [--topic TOPIC] [--member MEMBER]"  \
 	" [--limit N] [--pseudonyms]"
 
-static const char usage[] = "usage: stoa stats " STATS_OPTS " [--json]";
+static const char usage[] = "usage: stoa stats " CLI_STATS_OPTS " [--json]";
 
 #define WINDOW_HELP                                                        \
 	"  --since DATE      the window's first day (YYYY-MM-DD, UTC); by\n" \
@@ -36,7 +37,7 @@ static const char usage[] = "usage: stoa stats " STATS_OPTS " [--json]";
 	"                    out: for sharing outside the class\n"
 
 static const char help[] =
-	"usage: stoa stats " STATS_OPTS " [--json]\n"
+	"usage: stoa stats " CLI_STATS_OPTS " [--json]\n"
 	"\n"
 	"How the community is doing, from the entries this node holds:\n"
 	"active members per week, newcomers and retention, time to first\n"
@@ -58,27 +59,14 @@ struct stats_args {
 
 /* ---- dates ------------------------------------------------------------ */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* A YYYY-MM-DD from 1970 to 9999 that names a real day, as its day
- * number; STOA_EUSAGE otherwise. */
+ * number since 1970-01-01; STOA_EUSAGE otherwise. */
 static int parse_date(const char *opt, const char *s, int64_t *day,
 		      struct err *e)
 {
-	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-				       30, 31 };
-	int y, m, d, i, leap;
+	struct tm tm;
+	time_t t;
+	int i;
 
 	for (i = 0; i < 10; i++)
 		if (!s[i] || ((i == 4 || i == 7) ? s[i] != '-' :
@@ -87,15 +75,18 @@ static int parse_date(const char *opt, const char *s, int64_t *day,
 	if (i != 10 || s[10])
 		return err_set(e, STOA_EUSAGE, "%s: '%.32s' is not a date "
 			       "(YYYY-MM-DD)", opt, s);
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
-	    (m == 2 && d == 29 && !leap))
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	/* timegm normalizes a day that does not exist (02-30 is 03-02):
+	 * the date must come back as it went in */
+	t = timegm(&tm);
+	if (tm.tm_year < 70 || t == (time_t)-1 || tm.tm_mon != atoi(s + 5) - 1 ||
+	    tm.tm_mday != atoi(s + 8))
 		return err_set(e, STOA_EUSAGE, "%s: '%s' is not a day of the "
 			       "calendar from 1970", opt, s);
-	*day = days_from_civil(y, m, d);
+	*day = (int64_t)t / 86400;
 	return 0;
 }
 
@@ -167,6 +158,8 @@ static int parse_args(struct cli *c, int argc, char **argv, int html,
 	to = today;
 	/* the Monday of this week (1970-01-01 was a Thursday), 7 weeks back */
 	from = today - (today + 3) % 7 - 7 * (STATS_WEEKS_DEFAULT - 1);
+	if (from < 0)
+		from = 0; /* a clock in January 1970: a Pi without a battery */
 	if ((since && (rc = parse_date("--since", since, &from, &e)) < 0) ||
 	    (until && (rc = parse_date("--until", until, &to, &e)) < 0))
 		return cli_finish(rc, &e, use);
@@ -336,7 +329,9 @@ static const char *plural_s(json_int_t n)
 static void print_header(const json_t *s)
 {
 	const json_t *fresh = get(s, "freshness.members");
-	int64_t as_of = num(s, "window.as_of"), oldest = INT64_MAX;
+	/* ages of this node's own knowledge: at the moment it ran */
+	int64_t as_of = num(s, "window.as_of"), now = num(s, "generated");
+	int64_t oldest = INT64_MAX;
 	char when[32], last[32];
 	size_t i, unknown = 0;
 	json_t *m;
@@ -362,13 +357,13 @@ static void print_header(const json_t *s)
 		else if (json_integer_value(r) < oldest)
 			oldest = json_integer_value(r);
 	}
-	ago(as_of, get(s, "freshness.last_sync"), last);
+	ago(now, get(s, "freshness.last_sync"), last);
 	printf("%" JSON_INTEGER_FORMAT " member%s; last sync with a peer: %s",
 	       num(s, "members"), plural_s(num(s, "members")), last);
 	if (oldest != INT64_MAX) {
 		json_t *o = json_integer(oldest);
 
-		ago(as_of, o, last);
+		ago(now, o, last);
 		json_decref(o);
 		printf("; the stalest member's feed was received %s", last);
 	}
@@ -557,7 +552,7 @@ static void print_kudos(const json_t *s)
 
 static void print_people(const json_t *s)
 {
-	int64_t as_of = num(s, "window.as_of");
+	int64_t now = num(s, "generated");
 	char when[32], got[32];
 	size_t i;
 	json_t *r;
@@ -577,7 +572,7 @@ static void print_people(const json_t *s)
 	fputs("\nData freshness (stalest first): when this node last received "
 	      "each feed\n", stdout);
 	json_array_foreach(get(s, "freshness.members"), i, r) {
-		ago(as_of, json_object_get(r, "received"), got);
+		ago(now, json_object_get(r, "received"), got);
 		format_time(row_int(r, "newest_ts", 0), when);
 		fputs("  ", stdout);
 		name_cell(r, 24);
@@ -585,6 +580,14 @@ static void print_people(const json_t *s)
 		       "dated %s\n", got, row_int(r, "seq", 0),
 		       row_int(r, "seq", 0) == 1 ? "y" : "ies", when);
 	}
+}
+
+/* Wrong clocks: said even when nobody counts (they may be why). */
+static void print_clocks(const json_t *s)
+{
+	size_t i;
+	json_t *r;
+
 	json_array_foreach(get(s, "clock.ahead"), i, r) {
 		fputs("clock: ", stdout);
 		name_of(r);
@@ -605,6 +608,7 @@ static void print_stats(const json_t *s)
 	print_header(s);
 	if (!num(s, "members")) {
 		puts("\nNo member had joined by the end of this window.");
+		print_clocks(s);
 		return;
 	}
 	print_weeks(s);
@@ -614,6 +618,7 @@ static void print_stats(const json_t *s)
 	print_mentoring(s);
 	print_kudos(s);
 	print_people(s);
+	print_clocks(s);
 }
 
 int cmd_stats(struct cli *c, int argc, char **argv)
@@ -645,10 +650,10 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 /* ---- report --html ---------------------------------------------------- */
 
 static const char report_usage[] =
-	"usage: stoa report --html FILE " STATS_OPTS;
+	"usage: stoa report --html FILE " CLI_STATS_OPTS;
 
 const char cli_report_html_help[] =
-	"usage: stoa report --html FILE " STATS_OPTS "\n"
+	"usage: stoa report --html FILE " CLI_STATS_OPTS "\n"
 	"\n"
 	"Writes the figures of 'stoa stats' as one HTML file with charts,\n"
 	"that opens offline in any browser, on a phone, and prints on A4:\n"

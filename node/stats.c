@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -31,13 +32,6 @@ static json_t *share(uint64_t a, uint64_t b)
 	return b ? json_real((double)a / (double)b) : json_null();
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The value at rank ceil(p/100 * n) of the sorted v (STATS_NONE if n is
  * 0). */
 static int64_t rank(const struct stats_i64s *a, unsigned p)
@@ -54,7 +48,7 @@ static json_t *spread(struct stats_i64s *a)
 {
 	json_t *o = json_object();
 
-	qsort(a->v, a->n, sizeof(int64_t), cmp_i64);
+	stats_sort(a->v, a->n, sizeof(int64_t), stats_cmp_i64);
 	if (!o || put(o, "n", json_integer((json_int_t)a->n)) < 0 ||
 	    put(o, "median", time_or_null(rank(a, 50))) < 0 ||
 	    put(o, "p90", time_or_null(rank(a, 90))) < 0) {
@@ -64,23 +58,14 @@ static json_t *spread(struct stats_i64s *a)
 	return o;
 }
 
-/* "YYYY-MM-DD" of a UTC day (ms since the epoch, at a day boundary or
- * not). Days before 1970 are not windows stoa makes. */
+/* "YYYY-MM-DD" of the UTC day of ms (since the epoch, 0 or more). */
 static void day_label(int64_t ms, char out[16])
 {
-	int64_t z = ms / STATS_DAY_MS + 719468, era, doe, yoe, y, doy, mp, d, m;
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
 
-	/* Howard Hinnant's civil_from_days */
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	snprintf(out, 16, "%04d-%02d-%02d", (int)(y % 10000), (int)m, (int)d);
+	if (!gmtime_r(&t, &tm) || strftime(out, 16, "%Y-%m-%d", &tm) == 0)
+		snprintf(out, 16, "?");
 }
 
 /* ---- pseudonyms ------------------------------------------------------- */
@@ -110,44 +95,60 @@ static const char *const animals[64] = {
 };
 
 /*
- * Replaces every counted member's name by a pseudonym: two words chosen
- * by a hash of the key keyed with o->pseudonym_key; members whose words
- * collide get " 2", " 3", ... in key order (the members are in key
- * order).
+ * Replaces every member's name by a pseudonym: an adjective, an animal
+ * and a number below 1000, all three from BLAKE2b of the key keyed with
+ * o->pseudonym_key (4,096,000 of them, so the same member gets the same
+ * one in every report, whoever else is held). Members whose three
+ * collide all the same get "-2", "-3", ... in key order.
  */
+struct pseudonym {
+	uint32_t code;         /* adjective << 16 | animal << 10 | number */
+	size_t i;
+};
+
+static int cmp_pseudonym(const void *a, const void *b)
+{
+	const struct pseudonym *x = a, *y = b;
+
+	if (x->code != y->code)
+		return (x->code > y->code) - (x->code < y->code);
+	return (x->i > y->i) - (x->i < y->i);
+}
+
 static int pseudonyms(struct stats_model *mo)
 {
-	char **seen = NULL;
-	size_t i, j, n = 0;
+	struct pseudonym *p = calloc(mo->nm ? mo->nm : 1, sizeof(*p));
+	size_t i, same = 1;
 
-	if (!(seen = calloc(mo->nm ? mo->nm : 1, sizeof(*seen))))
-		return -1;
+	if (!p)
+		return STOA_ENOMEM;
 	for (i = 0; i < mo->nm; i++) {
-		struct stats_member *m = &mo->m[i];
 		uint8_t h[HASH_LEN];
-		char base[40];
-		unsigned same = 1;
 
-		hash_blake2b_keyed(h, mo->o->pseudonym_key, m->key,
+		hash_blake2b_keyed(h, mo->o->pseudonym_key, mo->m[i].key,
 				   KEY_PUBLIC_LEN);
-		snprintf(base, sizeof(base), "%s %s", adjectives[h[0] & 63],
-			 animals[h[1] & 63]);
-		for (j = 0; j < n; j++)
-			if (!strcmp(seen[j], base))
-				same++;
-		if (!(seen[n] = strdup(base)))
-			break;
-		n++;
-		if (same > 1)
-			snprintf(m->name, sizeof(m->name), "%s %u", base, same);
-		else
-			snprintf(m->name, sizeof(m->name), "%s", base);
+		p[i].code = (uint32_t)(h[0] & 63) << 16 |
+			    (uint32_t)(h[1] & 63) << 10 |
+			    (uint32_t)((h[2] << 8 | h[3]) % 1000);
+		p[i].i = i; /* the members are in key order */
+	}
+	stats_sort(p, mo->nm, sizeof(*p), cmp_pseudonym);
+	for (i = 0; i < mo->nm; i++) {
+		struct stats_member *m = &mo->m[p[i].i];
+		uint32_t c = p[i].code;
+		int n;
+
+		same = i > 0 && p[i - 1].code == c ? same + 1 : 1;
+		n = snprintf(m->name, sizeof(m->name), "%s %s %u",
+			     adjectives[c >> 16], animals[c >> 10 & 63],
+			     (unsigned)(c & 1023));
+		if (same > 1 && n > 0 && (size_t)n < sizeof(m->name))
+			snprintf(m->name + n, sizeof(m->name) - (size_t)n,
+				 "-%zu", same);
 		m->has_name = 1;
 	}
-	for (j = 0; j < n; j++)
-		free(seen[j]);
-	free(seen);
-	return i == mo->nm ? 0 : -1;
+	free(p);
+	return 0;
 }
 
 /* A member row: {"key", "name"} (no key under pseudonyms). */
@@ -197,19 +198,81 @@ static int active_in(const struct stats_model *mo,
 	return 0;
 }
 
+/*
+ * The valid pairings of each member as mentee, and as mentor: member i's
+ * are idx[off[i]] .. idx[off[i + 1] - 1] (a counting sort), so a figure
+ * over a member's pairings never walks everyone's (a flood of pairings
+ * between two members costs the others nothing).
+ */
+static int pair_list(struct stats_model *mo, int mentor,
+		     struct stats_list *l)
+{
+	size_t i, j;
+
+	if (!(l->off = calloc(mo->nm + 1, sizeof(*l->off))) ||
+	    !(l->idx = calloc(mo->npairs ? mo->npairs : 1, sizeof(*l->idx))))
+		return STOA_ENOMEM;
+	for (j = 0; j < mo->npairs; j++)
+		if (mo->pairs[j].valid)
+			l->off[(mentor ? mo->pairs[j].mentor :
+				mo->pairs[j].mentee) + 1]++;
+	for (i = 0; i < mo->nm; i++)
+		l->off[i + 1] += l->off[i];
+	for (j = 0; j < mo->npairs; j++)
+		if (mo->pairs[j].valid) {
+			size_t who = mentor ? mo->pairs[j].mentor :
+					      mo->pairs[j].mentee;
+
+			l->idx[l->off[who]++] = j;
+		}
+	for (i = mo->nm; i > 0; i--) /* each off moved to the next start */
+		l->off[i] = l->off[i - 1];
+	l->off[0] = 0;
+	return 0;
+}
+
 /* Whether member i is the mentee of a pairing open at t. */
 static int paired_at(const struct stats_model *mo, size_t i, int64_t t)
 {
 	size_t j;
 
-	for (j = 0; j < mo->npairs; j++) {
-		const struct stats_pair *p = &mo->pairs[j];
+	for (j = mo->as_mentee.off[i]; j < mo->as_mentee.off[i + 1]; j++) {
+		const struct stats_pair *p = &mo->pairs[mo->as_mentee.idx[j]];
 
-		if (p->valid && p->mentee == i && p->ts < t &&
-		    (p->closed == STATS_NONE || p->closed >= t))
+		if (p->ts < t && (p->closed == STATS_NONE || p->closed >= t))
 			return 1;
 	}
 	return 0;
+}
+
+/* Whether member i, a mentee first at first, became the mentor of a
+ * pairing accepted later, in the window. */
+static int became_mentor(const struct stats_model *mo, size_t i, int64_t first)
+{
+	size_t j;
+
+	for (j = mo->as_mentor.off[i]; j < mo->as_mentor.off[i + 1]; j++) {
+		const struct stats_pair *p = &mo->pairs[mo->as_mentor.idx[j]];
+
+		if (p->ts > first && p->ts >= mo->start)
+			return 1;
+	}
+	return 0;
+}
+
+/* The earliest accept of a pairing member i was the mentee of. */
+static int64_t first_mentee(const struct stats_model *mo, size_t i)
+{
+	int64_t first = STATS_NONE;
+	size_t j;
+
+	for (j = mo->as_mentee.off[i]; j < mo->as_mentee.off[i + 1]; j++) {
+		const struct stats_pair *p = &mo->pairs[mo->as_mentee.idx[j]];
+
+		if (first == STATS_NONE || p->ts < first)
+			first = p->ts;
+	}
+	return first;
 }
 
 static void weeks_count(struct stats_model *mo)
@@ -251,8 +314,8 @@ static json_t *weeks_json(struct stats_model *mo)
 		json_t *o = json_object();
 		char label[16];
 
-		qsort(wk->first_reply.v, wk->first_reply.n, sizeof(int64_t),
-		      cmp_i64);
+		stats_sort(wk->first_reply.v, wk->first_reply.n, sizeof(int64_t),
+		      stats_cmp_i64);
 		day_label(wk->start, label);
 		if (append(a, o) < 0 ||
 		    put(o, "start", json_integer(wk->start)) < 0 ||
@@ -293,15 +356,14 @@ static json_t *cohorts_json(struct stats_model *mo)
 		if (wk->fresh == 0)
 			continue;
 		day_label(wk->start, label);
-		o = json_object();
-		act = json_array();
-		sh = json_array();
-		if (append(a, o) < 0 || put(o, "week", json_string(label)) < 0 ||
+		if (append(a, o = json_object()) < 0 ||
+		    put(o, "week", json_string(label)) < 0 ||
 		    put(o, "size", json_integer((json_int_t)wk->fresh)) < 0 ||
-		    put(o, "active", act) < 0 || put(o, "share", sh) < 0)
+		    put(o, "active", act = json_array()) < 0 ||
+		    put(o, "share", sh = json_array()) < 0)
 			goto fail;
 		for (k = 1; k <= STATS_COHORT_WEEKS; k++) {
-			const struct stats_week *later = &mo->weeks[w + k];
+			const struct stats_week *later;
 			uint64_t n = 0;
 
 			if (w + k >= mo->nweeks) {
@@ -310,6 +372,7 @@ static json_t *cohorts_json(struct stats_model *mo)
 					goto fail;
 				continue;
 			}
+			later = &mo->weeks[w + k];
 			for (i = 0; i < mo->nm; i++) {
 				const struct stats_member *m = &mo->m[i];
 
@@ -360,42 +423,39 @@ static json_t *entry_row(const struct stats_model *mo, const uint8_t *id,
 
 static json_t *questions_json(struct stats_model *mo, struct err *e)
 {
-	json_t *q = json_object(), *list = json_array();
+	json_t *q = json_object(), *list, *row;
 	sqlite3_stmt *st = NULL;
 	size_t i;
+	int rc;
 
-	qsort(mo->unanswered, mo->nunanswered, sizeof(*mo->unanswered),
-	      cmp_unanswered);
+	stats_sort(mo->unanswered, mo->nunanswered, sizeof(*mo->unanswered),
+		   cmp_unanswered);
 	if (!q || put(q, "asked", json_integer((json_int_t)mo->asked)) < 0 ||
 	    put(q, "answered", json_integer((json_int_t)mo->answered)) < 0 ||
 	    put(q, "first_reply", spread(&mo->first_reply)) < 0 ||
 	    put(q, "first_helpful", spread(&mo->first_helpful)) < 0 ||
-	    put(q, "unanswered", list) < 0 ||
+	    put(q, "unanswered", list = json_array()) < 0 ||
 	    put(q, "unanswered_total", json_integer((json_int_t)mo->nunanswered)) < 0)
 		goto fail;
-	if (mo->nunanswered && view_prepare(mo->s, "SELECT author, topic, title"
-					    " FROM posts WHERE entry = ?1", &st,
-					    e) < 0)
+	if (mo->nunanswered && view_prepare(mo->s, "SELECT topic, title FROM"
+					    " posts WHERE entry = ?1", &st, e) < 0)
 		goto fail;
 	for (i = 0; i < mo->nunanswered && i < mo->limit; i++) {
 		const struct stats_unanswered *u = &mo->unanswered[i];
-		json_t *row;
-		uint8_t key[KEY_PUBLIC_LEN];
-		size_t by;
 
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, u->entry);
-		if (sqlite3_step(st) != SQLITE_ROW ||
-		    sqlite3_column_bytes(st, 0) != KEY_PUBLIC_LEN)
-			continue;
-		memcpy(key, sqlite3_column_blob(st, 0), KEY_PUBLIC_LEN);
-		if ((by = stats_member_find(mo, key)) == SIZE_MAX)
-			continue;
-		row = entry_row(mo, u->id, by, u->ts, "age_ms", mo->as_of - u->ts);
+		row = entry_row(mo, u->id, u->author, u->ts, "age_ms",
+				mo->as_of - u->ts);
 		if (append(list, row) < 0)
 			goto fail;
-		view_set_text(row, "topic", st, 1);
-		view_set_text(row, "title", st, 2);
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, u->entry);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			view_set_text(row, "topic", st, 0);
+			view_set_text(row, "title", st, 1);
+		} else if (rc != SQLITE_DONE) {
+			view_db_fail(mo->s, e, "cannot read a question");
+			goto fail;
+		}
 	}
 	sqlite3_finalize(st);
 	return q;
@@ -433,7 +493,7 @@ static json_t *tally_json(struct stats_tally *t, const char *name,
 			t->rows[n++] = t->rows[i];
 	for (i = n; i < t->cap; i++)
 		memset(&t->rows[i], 0, sizeof(t->rows[i]));
-	qsort(t->rows, n, sizeof(*t->rows), cmp_tally);
+	stats_sort(t->rows, n, sizeof(*t->rows), cmp_tally);
 	for (i = 0; a && i < n && i < limit; i++) {
 		json_t *o = json_object();
 
@@ -466,17 +526,17 @@ static json_t *given_row(const struct stats_model *mo, json_t *list, size_t i,
 
 static json_t *feedback_json(struct stats_model *mo)
 {
-	json_t *f = json_object(), *members = json_array();
+	json_t *f = json_object(), *members;
 	size_t i, j, topics = mo->topics.n;
 
 	/* received_from: the distinct (receiver, giver) pairs */
-	qsort(mo->fb_pairs, mo->nfb_pairs, sizeof(uint64_t), cmp_u64);
+	stats_sort(mo->fb_pairs, mo->nfb_pairs, sizeof(uint64_t), cmp_u64);
 	for (j = 0; j < mo->nfb_pairs; j++)
 		if (j == 0 || mo->fb_pairs[j] != mo->fb_pairs[j - 1])
 			mo->m[mo->fb_pairs[j] >> 32].fb_from++;
 	if (!f || put(f, "given", json_integer((json_int_t)mo->fb_count)) < 0 ||
 	    put(f, "helpful", json_integer((json_int_t)mo->fb_helpful)) < 0 ||
-	    put(f, "members", members) < 0 ||
+	    put(f, "members", members = json_array()) < 0 ||
 	    put(f, "topics", tally_json(&mo->topics, "topic", "feedback",
 					"helpful", mo->limit)) < 0 ||
 	    put(f, "topics_total", json_integer((json_int_t)topics)) < 0)
@@ -519,6 +579,7 @@ static json_t *waiting_json(struct stats_model *mo, size_t *total,
 	json_t *a = json_array();
 	sqlite3_stmt *st = NULL;
 	size_t i, n = 0;
+	int rc;
 
 	if (!w || !a)
 		goto fail;
@@ -529,7 +590,7 @@ static json_t *waiting_json(struct stats_model *mo, size_t *total,
 		    k->author != SIZE_MAX && mo->m[k->author].counted)
 			w[n++] = (struct waiting){ k->ts, k };
 	}
-	qsort(w, n, sizeof(*w), cmp_waiting);
+	stats_sort(w, n, sizeof(*w), cmp_waiting);
 	*total = n;
 	if (n && view_prepare(mo->s, "SELECT topic FROM asks WHERE id = ?1", &st,
 			      e) < 0)
@@ -543,8 +604,12 @@ static json_t *waiting_json(struct stats_model *mo, size_t *total,
 			goto fail;
 		sqlite3_reset(st);
 		sqlite3_bind_blob(st, 1, w[i].ask->id, ENTRY_ID_LEN, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			view_set_text(row, "topic", st, 0);
+		} else if (rc != SQLITE_DONE) {
+			view_db_fail(mo->s, e, "cannot read a request");
+			goto fail;
+		}
 	}
 	sqlite3_finalize(st);
 	free(w);
@@ -558,7 +623,7 @@ fail:
 
 static json_t *mentoring_json(struct stats_model *mo, struct err *e)
 {
-	json_t *o = json_object(), *became = json_array(), *waiting;
+	json_t *o = json_object(), *became;
 	uint64_t learners = 0, paired = 0, listed = 0, closed = 0;
 	uint64_t sessions = 0, minutes = 0;
 	size_t i, j, total = 0;
@@ -566,20 +631,19 @@ static json_t *mentoring_json(struct stats_model *mo, struct err *e)
 	for (j = 0; j < mo->npairs; j++) {
 		const struct stats_pair *p = &mo->pairs[j];
 
-		if (!p->valid)
-			continue;
-		if (mo->m[p->mentee].first_mentee == STATS_NONE ||
-		    p->ts < mo->m[p->mentee].first_mentee)
-			mo->m[p->mentee].first_mentee = p->ts;
-		if (!p->focus || (p->closed != STATS_NONE && p->closed < mo->start))
-			continue;
+		if (!p->valid || !p->focus ||
+		    (p->closed != STATS_NONE && p->closed <= mo->start))
+			continue; /* not open at any time in the window */
 		listed++;
 		sessions += p->sessions;
 		minutes += p->minutes;
-		closed += p->closed != STATS_NONE && p->closed >= mo->start;
+		closed += p->closed != STATS_NONE;
 	}
+	if (!o || put(o, "became_mentors", became = json_array()) < 0)
+		goto fail;
 	for (i = 0; i < mo->nm; i++) {
 		const struct stats_member *m = &mo->m[i];
+		int64_t first;
 
 		if (!m->counted)
 			continue;
@@ -587,35 +651,26 @@ static json_t *mentoring_json(struct stats_model *mo, struct err *e)
 			learners++;
 			paired += (uint64_t)paired_at(mo, i, mo->as_of);
 		}
-		for (j = 0; m->first_mentee != STATS_NONE && j < mo->npairs; j++) {
-			const struct stats_pair *p = &mo->pairs[j];
-
-			if (p->valid && p->mentor == i && p->ts > m->first_mentee &&
-			    p->ts >= mo->start) {
-				if (append(became, member_row(mo, i)) < 0)
-					goto fail;
-				break;
-			}
-		}
+		if ((first = first_mentee(mo, i)) != STATS_NONE &&
+		    became_mentor(mo, i, first) &&
+		    append(became, member_row(mo, i)) < 0)
+			goto fail;
 	}
-	waiting = waiting_json(mo, &total, e);
-	if (!o || put(o, "learners", json_integer((json_int_t)learners)) < 0 ||
+	if (put(o, "learners", json_integer((json_int_t)learners)) < 0 ||
 	    put(o, "learners_paired", json_integer((json_int_t)paired)) < 0 ||
 	    put(o, "coverage", share(paired, learners)) < 0 ||
-	    put(o, "waiting", waiting) < 0 ||
+	    put(o, "waiting", waiting_json(mo, &total, e)) < 0 ||
 	    put(o, "waiting_total", json_integer((json_int_t)total)) < 0 ||
 	    put(o, "pairings", json_integer((json_int_t)listed)) < 0 ||
 	    put(o, "closed", json_integer((json_int_t)closed)) < 0 ||
 	    put(o, "sessions", json_integer((json_int_t)sessions)) < 0 ||
 	    put(o, "minutes", json_integer((json_int_t)minutes)) < 0 ||
 	    put(o, "sessions_per_pairing", share(sessions, listed)) < 0 ||
-	    put(o, "minutes_per_pairing", share(minutes, listed)) < 0 ||
-	    put(o, "became_mentors", became) < 0)
+	    put(o, "minutes_per_pairing", share(minutes, listed)) < 0)
 		goto fail;
 	return o;
 fail:
 	json_decref(o);
-	json_decref(became);
 	return NULL;
 }
 
@@ -640,7 +695,7 @@ static json_t *top10(const struct stats_model *mo)
 			v[n++] = mo->m[i].kudos_received;
 			total += mo->m[i].kudos_received;
 		}
-	qsort(v, n, sizeof(*v), cmp_desc);
+	stats_sort(v, n, sizeof(*v), cmp_desc);
 	k = (n + 9) / 10;
 	for (i = 0; i < k && i < n; i++)
 		top += v[i];
@@ -650,14 +705,15 @@ static json_t *top10(const struct stats_model *mo)
 
 static json_t *kudos_json(struct stats_model *mo)
 {
-	json_t *o = json_object(), *members = json_array();
+	json_t *o = json_object(), *members;
 	size_t i, badges = mo->badges.n;
 
 	if (!o || put(o, "given", json_integer((json_int_t)mo->kudos_given)) < 0 ||
 	    put(o, "badges", tally_json(&mo->badges, "badge", "count", NULL,
 					mo->limit)) < 0 ||
 	    put(o, "badges_total", json_integer((json_int_t)badges)) < 0 ||
-	    put(o, "members", members) < 0 || put(o, "top10_share", top10(mo)) < 0)
+	    put(o, "members", members = json_array()) < 0 ||
+	    put(o, "top10_share", top10(mo)) < 0)
 		goto fail;
 	for (i = 0; i < mo->nm; i++)
 		if (mo->m[i].counted &&
@@ -670,117 +726,135 @@ fail:
 	return NULL;
 }
 
-/* Members in an order: at risk (longest silent first), freshness
- * (stalest first). Sorted as indexes into mo->m. */
-static const struct stats_model *order_mo;
+/* Members in an order: at risk (longest silent first, t = last),
+ * freshness (stalest first, t = received; STATS_NONE, the least, first);
+ * then by key. */
+struct order {
+	int64_t t;
+	const uint8_t *key;
+	size_t i;
+};
 
-static int cmp_at_risk(const void *a, const void *b)
+static int cmp_order(const void *a, const void *b)
 {
-	const struct stats_member *x = &order_mo->m[*(const size_t *)a];
-	const struct stats_member *y = &order_mo->m[*(const size_t *)b];
+	const struct order *x = a, *y = b;
 
-	if (x->last != y->last)
-		return (x->last > y->last) - (x->last < y->last);
+	if (x->t != y->t)
+		return (x->t > y->t) - (x->t < y->t);
 	return memcmp(x->key, y->key, KEY_PUBLIC_LEN);
 }
 
-static int cmp_fresh(const void *a, const void *b)
+static int at_risk_json(struct stats_model *mo, json_t *out, struct order *o)
 {
-	const struct stats_member *x = &order_mo->m[*(const size_t *)a];
-	const struct stats_member *y = &order_mo->m[*(const size_t *)b];
+	json_t *risk, *row;
+	size_t i, n = 0;
 
-	if (x->received != y->received) /* STATS_NONE, the least, first */
-		return (x->received > y->received) - (x->received < y->received);
-	return memcmp(x->key, y->key, KEY_PUBLIC_LEN);
-}
-
-static int people_json(struct stats_model *mo, json_t *out)
-{
-	size_t *idx = calloc(mo->nm ? mo->nm : 1, sizeof(*idx)), i, n = 0;
-	json_t *risk = json_array(), *fresh = json_object(), *list = json_array();
-	json_t *clock = json_object(), *ahead = json_array(), *behind = json_array();
-	int rc = -1;
-
-	if (!idx || put(out, "at_risk", risk) < 0 ||
-	    put(out, "freshness", fresh) < 0 || put(out, "clock", clock) < 0 ||
-	    put(fresh, "last_sync", time_or_null(mo->last_sync)) < 0 ||
-	    put(fresh, "members", list) < 0 || put(clock, "ahead", ahead) < 0 ||
-	    put(clock, "behind", behind) < 0 ||
-	    put(clock, "answered_before_asked",
-		json_integer((json_int_t)mo->before_asked)) < 0)
-		goto out;
-	order_mo = mo;
 	for (i = 0; i < mo->nm; i++)
 		if (mo->m[i].counted && mo->m[i].last != STATS_NONE &&
 		    mo->as_of - mo->m[i].last >= STATS_AT_RISK_MS)
-			idx[n++] = i;
-	qsort(idx, n, sizeof(*idx), cmp_at_risk);
-	if (put(out, "at_risk_total", json_integer((json_int_t)n)) < 0)
-		goto out;
-	for (i = 0; i < n && i < mo->limit; i++) {
-		const struct stats_member *m = &mo->m[idx[i]];
-		json_t *row = member_row(mo, idx[i]);
-
-		if (append(risk, row) < 0 ||
-		    put(row, "last_active", json_integer(m->last)) < 0 ||
-		    put(row, "days_silent", json_integer((mo->as_of - m->last) /
+			o[n++] = (struct order){ mo->m[i].last, mo->m[i].key, i };
+	stats_sort(o, n, sizeof(*o), cmp_order);
+	if (put(out, "at_risk", risk = json_array()) < 0 ||
+	    put(out, "at_risk_total", json_integer((json_int_t)n)) < 0)
+		return STOA_ENOMEM;
+	for (i = 0; i < n && i < mo->limit; i++)
+		if (append(risk, row = member_row(mo, o[i].i)) < 0 ||
+		    put(row, "last_active", json_integer(o[i].t)) < 0 ||
+		    put(row, "days_silent", json_integer((mo->as_of - o[i].t) /
 							 STATS_DAY_MS)) < 0)
-			goto out;
-	}
-	for (i = 0, n = 0; i < mo->nm; i++)
-		if (mo->m[i].counted)
-			idx[n++] = i;
-	qsort(idx, n, sizeof(*idx), cmp_fresh);
-	for (i = 0; i < n; i++) {
-		const struct stats_member *m = &mo->m[idx[i]];
-		json_t *row = member_row(mo, idx[i]);
+			return STOA_ENOMEM;
+	return 0;
+}
 
-		if (append(list, row) < 0 ||
+static int freshness_json(struct stats_model *mo, json_t *out, struct order *o)
+{
+	json_t *fresh, *list, *row;
+	size_t i, n = 0;
+
+	for (i = 0; i < mo->nm; i++)
+		if (mo->m[i].counted)
+			o[n++] = (struct order){ mo->m[i].received, mo->m[i].key, i };
+	stats_sort(o, n, sizeof(*o), cmp_order);
+	if (put(out, "freshness", fresh = json_object()) < 0 ||
+	    put(fresh, "last_sync", time_or_null(mo->last_sync)) < 0 ||
+	    put(fresh, "members", list = json_array()) < 0)
+		return STOA_ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct stats_member *m = &mo->m[o[i].i];
+
+		if (append(list, row = member_row(mo, o[i].i)) < 0 ||
 		    put(row, "seq", json_integer((json_int_t)m->seq)) < 0 ||
 		    put(row, "newest_ts", json_integer(m->newest_ts)) < 0 ||
 		    put(row, "received", time_or_null(m->received)) < 0)
-			goto out;
+			return STOA_ENOMEM;
 	}
+	return 0;
+}
+
+static int clock_json(struct stats_model *mo, json_t *out)
+{
+	json_t *clock, *ahead, *behind, *row;
+	size_t i;
+
+	if (put(out, "clock", clock = json_object()) < 0 ||
+	    put(clock, "ahead", ahead = json_array()) < 0 ||
+	    put(clock, "behind", behind = json_array()) < 0 ||
+	    put(clock, "answered_before_asked",
+		json_integer((json_int_t)mo->before_asked)) < 0)
+		return STOA_ENOMEM;
 	for (i = 0; i < mo->nm; i++) {
 		const struct stats_member *m = &mo->m[i];
-		json_t *row;
 
 		if (!m->focus)
 			continue;
 		if (m->ahead && (append(ahead, row = member_row(mo, i)) < 0 ||
 				 put(row, "entries", json_integer(m->ahead)) < 0))
-			goto out;
+			return STOA_ENOMEM;
 		if (m->behind && (append(behind, row = member_row(mo, i)) < 0 ||
 				  put(row, "entries", json_integer(m->behind)) < 0))
-			goto out;
+			return STOA_ENOMEM;
 	}
-	rc = 0;
-out:
-	free(idx);
+	return 0;
+}
+
+/* at_risk, at_risk_total, freshness and clock, into out. */
+static int people_json(struct stats_model *mo, json_t *out)
+{
+	struct order *o = calloc(mo->nm ? mo->nm : 1, sizeof(*o));
+	int rc = STOA_ENOMEM;
+
+	if (o && (rc = at_risk_json(mo, out, o)) == 0 &&
+	    (rc = freshness_json(mo, out, o)) == 0)
+		rc = clock_json(mo, out);
+	free(o);
 	return rc;
 }
 
 /* ---- the whole ---------------------------------------------------------- */
 
+/* --member as the window says it: the key, its pseudonym, or null. */
+static json_t *window_member(const struct stats_model *mo)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	size_t i;
+
+	if (!mo->o->member)
+		return json_null();
+	if (!mo->o->pseudonym_key) {
+		hex_encode(hex, mo->o->member, KEY_PUBLIC_LEN);
+		return json_string(hex);
+	}
+	i = stats_member_find(mo, mo->o->member);
+	return i != SIZE_MAX ? json_string(mo->m[i].name) : json_null();
+}
+
 static json_t *window_json(const struct stats_model *mo)
 {
 	json_t *w = json_object();
-	char since[16], until[16], hex[2 * KEY_PUBLIC_LEN + 1];
-	json_t *member = json_null();
+	char since[16], until[16];
 
 	day_label(mo->start, since);
 	day_label(mo->end - STATS_DAY_MS, until);
-	if (mo->o->member) {
-		size_t i = stats_member_find(mo, mo->o->member);
-
-		if (mo->o->pseudonym_key)
-			member = i != SIZE_MAX ? json_string(mo->m[i].name) :
-				 json_null();
-		else {
-			hex_encode(hex, mo->o->member, KEY_PUBLIC_LEN);
-			member = json_string(hex);
-		}
-	}
 	if (!w || put(w, "since", json_string(since)) < 0 ||
 	    put(w, "until", json_string(until)) < 0 ||
 	    put(w, "start", json_integer(mo->start)) < 0 ||
@@ -788,7 +862,7 @@ static json_t *window_json(const struct stats_model *mo)
 	    put(w, "as_of", json_integer(mo->as_of)) < 0 ||
 	    put(w, "topic", mo->o->topic ? json_string(mo->o->topic) :
 		json_null()) < 0 ||
-	    put(w, "member", member) < 0 ||
+	    put(w, "member", window_member(mo)) < 0 ||
 	    put(w, "limit", json_integer(mo->limit)) < 0) {
 		json_decref(w);
 		return NULL;
@@ -805,6 +879,11 @@ static json_t *figures(struct stats_model *mo, struct err *e)
 	for (i = 0; i < mo->nm; i++) {
 		members += (uint64_t)mo->m[i].counted;
 		removed += (uint64_t)mo->m[i].removed;
+	}
+	if (pair_list(mo, 0, &mo->as_mentee) < 0 ||
+	    pair_list(mo, 1, &mo->as_mentor) < 0) {
+		json_decref(o);
+		return NULL;
 	}
 	weeks_count(mo);
 	if (!o || put(o, "window", window_json(mo)) < 0 ||
@@ -860,10 +939,13 @@ int stats_compute(struct store *s, const struct stats_opts *o, json_t **out,
 			mo.weeks[w].end = o->end;
 	}
 	rc = stats_load(&mo, e);
-	if (rc == 0 && o->pseudonym_key && pseudonyms(&mo) < 0)
-		rc = err_set(e, STOA_ENOMEM, "out of memory");
-	if (rc == 0 && !(*out = figures(&mo, e)))
-		rc = err_set(e, STOA_ENOMEM, "out of memory");
+	if (rc == 0 && o->pseudonym_key && (rc = pseudonyms(&mo)) < 0)
+		err_set(e, rc, "out of memory");
+	if (rc == 0 && !(*out = figures(&mo, e))) {
+		/* a failed query said so first (the first error wins) */
+		err_set(e, STOA_ENOMEM, "out of memory");
+		rc = e && e->code ? e->code : STOA_ENOMEM;
+	}
 	stats_model_release(&mo);
 	return rc;
 }

@@ -43,8 +43,9 @@ struct stats_opts {
 
 /*
  * The figures of docs/stats.md §5 as one new JSON object into *out (the
- * caller frees it with json_decref). The window must hold at least one
- * week and at most STATS_WEEKS_MAX (STOA_EINVAL otherwise). Or a negative
+ * caller frees it with json_decref). The window must be whole UTC days,
+ * at least one and at most STATS_WEEKS_MAX weeks (STOA_EINVAL
+ * otherwise). Or a negative
  * STOA_E*, and *out is NULL.
  */
 int stats_compute(struct store *s, const struct stats_opts *o, json_t **out,

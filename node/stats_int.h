@@ -33,7 +33,6 @@ struct stats_member {
 	uint32_t ahead, behind;      /* implausible entries of theirs */
 	uint64_t fb_given, fb_received, fb_from;
 	uint64_t kudos_given, kudos_received;
-	int64_t first_mentee; /* the earliest accept they were mentee of */
 	uint8_t *days;        /* a bit per day of activity from day0 */
 };
 
@@ -91,6 +90,7 @@ struct stats_i64s {
 struct stats_unanswered {
 	int64_t ts;
 	int64_t entry;
+	size_t author;
 	uint8_t id[ENTRY_ID_LEN];
 };
 
@@ -116,6 +116,13 @@ struct stats_index {
 	uint32_t *off;          /* STATS_BUCKETS + 1 */
 };
 
+/* Indexes into an array, grouped per member: member i's are
+ * idx[off[i]] .. idx[off[i + 1] - 1]. */
+struct stats_list {
+	size_t *off;           /* nm + 1 */
+	size_t *idx;
+};
+
 struct stats_model {
 	struct store *s;
 	const struct stats_opts *o;
@@ -132,6 +139,7 @@ struct stats_model {
 	size_t nasks;
 	struct stats_pair *pairs;
 	size_t npairs;
+	struct stats_list as_mentee, as_mentor; /* the valid pairings */
 	struct stats_fb *fb;
 	size_t nfb;
 	struct stats_first *first;
@@ -159,6 +167,11 @@ struct stats_model {
  * 0 or a negative STOA_E*; stats_model_release frees what it holds. */
 int stats_load(struct stats_model *mo, struct err *e);
 void stats_model_release(struct stats_model *mo);
+
+/* qsort that takes n = 0 with a NULL base; int64_t order. */
+void stats_sort(void *base, size_t n, size_t size,
+		int (*cmp)(const void *, const void *));
+int stats_cmp_i64(const void *a, const void *b);
 
 size_t stats_member_find(const struct stats_model *mo,
 			 const uint8_t key[KEY_PUBLIC_LEN]);

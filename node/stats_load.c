@@ -37,7 +37,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz)
 		return 0;
 	ncap = *cap ? *cap * 2 : 64;
 	if (ncap > SIZE_MAX / sz || !(q = realloc(*p, ncap * sz)))
-		return -1;
+		return STOA_ENOMEM;
 	*p = q;
 	*cap = ncap;
 	return 0;
@@ -46,7 +46,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz)
 int stats_i64s_push(struct stats_i64s *a, int64_t v)
 {
 	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)) < 0)
-		return -1;
+		return STOA_ENOMEM;
 	a->v[a->n++] = v;
 	return 0;
 }
@@ -69,7 +69,7 @@ static int tally_grow(struct stats_tally *t)
 	if (ncap > SIZE_MAX / sizeof(*old) ||
 	    !(t->rows = calloc(ncap, sizeof(*t->rows)))) {
 		t->rows = old;
-		return -1;
+		return STOA_ENOMEM;
 	}
 	t->cap = ncap;
 	for (i = 0; i < oldcap; i++) {
@@ -90,14 +90,14 @@ int stats_tally_add(struct stats_tally *t, const char *s, size_t len,
 	size_t j;
 
 	if (2 * (t->n + 1) > t->cap && tally_grow(t) < 0)
-		return -1;
+		return STOA_ENOMEM;
 	j = fnv(s, len) & (t->cap - 1);
 	while (t->rows[j].s && (strlen(t->rows[j].s) != len ||
 				memcmp(t->rows[j].s, s, len) != 0))
 		j = (j + 1) & (t->cap - 1);
 	if (!t->rows[j].s) {
 		if (!(t->rows[j].s = malloc(len + 1)))
-			return -1;
+			return STOA_ENOMEM;
 		memcpy(t->rows[j].s, s, len);
 		t->rows[j].s[len] = '\0';
 		t->n++;
@@ -142,7 +142,7 @@ static int index_build(struct stats_index *ix, const void *base, size_t n,
 	ix->size = size;
 	if (!ix->off && !(ix->off = malloc((STATS_BUCKETS + 1) *
 					   sizeof(*ix->off))))
-		return -1;
+		return STOA_ENOMEM;
 	for (b = 0; b <= STATS_BUCKETS; b++) {
 		while (i < n && (size_t)(ix->base[i * size] << 8 |
 					 ix->base[i * size + 1]) < b)
@@ -201,17 +201,24 @@ static int counted(const struct stats_model *mo, size_t i)
 	return i != SIZE_MAX && mo->m[i].counted;
 }
 
-static int cmp_i64(const void *a, const void *b)
+int stats_cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return (x > y) - (x < y);
 }
 
+void stats_sort(void *base, size_t n, size_t size,
+		int (*cmp)(const void *, const void *))
+{
+	if (n > 1) /* qsort wants a non-NULL base even for no element */
+		qsort(base, n, size, cmp);
+}
+
 static int hidden(const struct stats_model *mo, int64_t entry)
 {
-	return bsearch(&entry, mo->hidden, mo->nhidden, sizeof(int64_t),
-		       cmp_i64) != NULL;
+	return mo->nhidden && bsearch(&entry, mo->hidden, mo->nhidden,
+				      sizeof(int64_t), stats_cmp_i64) != NULL;
 }
 
 static int topic_ok(const struct stats_model *mo, sqlite3_stmt *st, int col)
@@ -236,7 +243,7 @@ static int dated(struct stats_model *mo, size_t who, int64_t ts)
 	if (plausible(mo, ts))
 		return 1;
 	if (who != SIZE_MAX) {
-		if (ts > mo->o->now)
+		if (ts > mo->o->now && ts - mo->o->now > STATS_CLOCK_SKEW_MS)
 			mo->m[who].ahead++;
 		else
 			mo->m[who].behind++;
@@ -253,9 +260,11 @@ static void activity(struct stats_model *mo, size_t who, int64_t ts)
 	if (!counted(mo, who) || ts >= mo->end)
 		return;
 	m = &mo->m[who];
+	if (ts < m->join)
+		return; /* dated before they joined: a clock set back */
 	if (m->last == STATS_NONE || ts > m->last)
 		m->last = ts;
-	if (ts >= m->join && ts - m->join < STATS_NEW_WROTE_MS)
+	if (ts - m->join < STATS_NEW_WROTE_MS)
 		m->wrote7 = 1;
 	if (ts >= mo->day0) {
 		day = (ts - mo->day0) / STATS_DAY_MS;
@@ -295,44 +304,39 @@ static int first_plausible(struct stats_model *mo, sqlite3_stmt *walk,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int load_founding(struct stats_model *mo, struct err *e)
+/* The founding: the founder's first entry not dated ahead (the behind
+ * rule is off until it is known, so a founder's clock that was set ahead
+ * cannot make every entry "behind"). */
+static int load_founding(struct stats_model *mo, sqlite3_stmt *walk,
+			 struct err *e)
 {
 	uint8_t founder[KEY_PUBLIC_LEN];
-	sqlite3_stmt *st;
 	int rc;
 
 	mo->founding = STATS_NONE;
 	if (!store_founder(mo->s, founder))
 		return 0;
-	if ((rc = view_prepare(mo->s, "SELECT ts FROM entries WHERE author = ?1"
-			       " AND seq = 1", &st, e)) < 0)
-		return rc;
-	sqlite3_bind_blob(st, 1, founder, KEY_PUBLIC_LEN, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		mo->founding = sqlite3_column_int64(st, 0);
-	return step_fail(mo, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, e);
+	rc = first_plausible(mo, walk, founder, &mo->founding);
+	return rc < 0 ? view_db_fail(mo->s, e, "cannot read the founder's feed")
+		      : 0;
 }
 
-static int load_members(struct stats_model *mo, struct err *e)
+static int load_members(struct stats_model *mo, sqlite3_stmt *walk,
+			struct err *e)
 {
 	uint8_t founder[KEY_PUBLIC_LEN];
 	size_t cap = 0, bytes = (mo->ndays + 7) / 8;
-	sqlite3_stmt *st, *walk;
+	sqlite3_stmt *st;
 	int rc, has_founder = store_founder(mo->s, founder);
 
-	if ((rc = view_prepare(mo->s, "SELECT ts FROM entries WHERE author = ?1"
-			       " ORDER BY seq", &walk, e)) < 0)
-		return rc;
 	if ((rc = view_prepare(mo->s,
 		"SELECT f.author, f.seq, f.ts, pr.name,"
 		" coalesce(gm.role, 'learner'), coalesce(gm.removed, 0), fr.at"
 		" FROM feeds AS f LEFT JOIN profiles AS pr ON pr.author = f.author"
 		" LEFT JOIN gov_members AS gm ON gm.member = f.author"
 		" LEFT JOIN feeds_received AS fr ON fr.author = f.author"
-		" ORDER BY f.author", &st, e)) < 0) {
-		sqlite3_finalize(walk);
+		" ORDER BY f.author", &st, e)) < 0)
 		return rc;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct stats_member *m;
 		const char *name = (const char *)sqlite3_column_text(st, 3);
@@ -358,7 +362,7 @@ static int load_members(struct stats_model *mo, struct err *e)
 			     !(has_founder && !memcmp(founder, m->key, 32));
 		m->received = sqlite3_column_type(st, 6) == SQLITE_NULL ?
 			      STATS_NONE : sqlite3_column_int64(st, 6);
-		m->last = m->first_mentee = STATS_NONE;
+		m->last = STATS_NONE;
 		if (first_plausible(mo, walk, m->key, &m->join) < 0) {
 			rc = -1;
 			break;
@@ -373,7 +377,6 @@ static int load_members(struct stats_model *mo, struct err *e)
 			break;
 		}
 	}
-	sqlite3_finalize(walk);
 	if (rc == -2 || (rc == SQLITE_DONE && index_build(&mo->im, mo->m, mo->nm,
 							 sizeof(*mo->m)) < 0)) {
 		sqlite3_finalize(st);
@@ -400,7 +403,7 @@ static int load_hidden(struct stats_model *mo, struct err *e)
 		}
 		mo->hidden[mo->nhidden++] = sqlite3_column_int64(st, 0);
 	}
-	qsort(mo->hidden, mo->nhidden, sizeof(int64_t), cmp_i64);
+	stats_sort(mo->hidden, mo->nhidden, sizeof(int64_t), stats_cmp_i64);
 	return step_fail(mo, st, rc, e);
 }
 
@@ -450,7 +453,7 @@ static int load_asks(struct stats_model *mo, struct err *e)
 		if (a->usable && a->topic_ok)
 			activity(mo, a->author, ts);
 	}
-	qsort(mo->asks, mo->nasks, sizeof(*mo->asks), cmp_key);
+	stats_sort(mo->asks, mo->nasks, sizeof(*mo->asks), cmp_key);
 	if (index_build(&mo->iasks, mo->asks, mo->nasks, sizeof(*mo->asks)) < 0) {
 		sqlite3_finalize(st);
 		return oom(e);
@@ -501,8 +504,8 @@ static int load_pairings(struct stats_model *mo, struct err *e)
 		p->topic_ok = tok;
 		if (usable && tok)
 			activity(mo, by, ts);
-		if (!usable || !a || a->author == by || !valid(mo, by) ||
-		    !valid(mo, a->author))
+		if (!usable || !a || !a->usable || a->author == by ||
+		    !valid(mo, by) || !valid(mo, a->author))
 			continue;
 		a->accepted = 1;
 		if (!tok)
@@ -512,7 +515,7 @@ static int load_pairings(struct stats_model *mo, struct err *e)
 		p->mentee = a->request ? a->author : by;
 		p->focus = counted(mo, p->mentor) || counted(mo, p->mentee);
 	}
-	qsort(mo->pairs, mo->npairs, sizeof(*mo->pairs), cmp_key);
+	stats_sort(mo->pairs, mo->npairs, sizeof(*mo->pairs), cmp_key);
 	if (index_build(&mo->ipairs, mo->pairs, mo->npairs,
 			sizeof(*mo->pairs)) < 0) {
 		sqlite3_finalize(st);
@@ -637,7 +640,7 @@ static int load_feedback(struct stats_model *mo, struct err *e)
 		f->helpful = sqlite3_column_int(st, 4) != 0;
 		f->self = f->topic_hit = 0;
 	}
-	qsort(mo->fb, mo->nfb, sizeof(*mo->fb), cmp_fb);
+	stats_sort(mo->fb, mo->nfb, sizeof(*mo->fb), cmp_fb);
 	if (index_build(&mo->ifb, mo->fb, mo->nfb, sizeof(*mo->fb)) < 0) {
 		sqlite3_finalize(st);
 		return oom(e);
@@ -694,7 +697,7 @@ static int load_replies(struct stats_model *mo, struct err *e)
 	}
 	if ((rc = step_fail(mo, st, rc, e)) < 0)
 		return rc;
-	qsort(mo->first, mo->nfirst, sizeof(*mo->first), cmp_first);
+	stats_sort(mo->first, mo->nfirst, sizeof(*mo->first), cmp_first);
 	for (i = 0, j = 0; i < mo->nfirst; i++) {
 		struct stats_first *f = &mo->first[i];
 
@@ -742,10 +745,11 @@ static int64_t first_answer(const struct stats_model *mo,
 
 /* ---- posts ------------------------------------------------------------ */
 
-/* The feedback on one post: the feedback figures (and, with --topic, the
- * activity of its givers). */
+/* The feedback on one post: whose post it is on and its topic (for the
+ * givers' activity), and, if the post counts (ok: plausibly dated, before
+ * the end, shown), the feedback figures. */
 static int post_feedback(struct stats_model *mo, const uint8_t id[32],
-			 size_t author, int shown, int tok, const char *topic,
+			 size_t author, int ok, int tok, const char *topic,
 			 size_t topic_len)
 {
 	const struct stats_fb *fb = index_find(&mo->ifb, id);
@@ -759,7 +763,7 @@ static int post_feedback(struct stats_model *mo, const uint8_t id[32],
 
 		f->self = f->giver == author;
 		f->topic_hit = tok;
-		if (!shown || !tok || !valid(mo, author) || f->self ||
+		if (!ok || !tok || !valid(mo, author) || f->self ||
 		    !valid(mo, f->giver) ||
 		    f->ts < mo->start ||
 		    !(counted(mo, f->giver) || counted(mo, author)))
@@ -824,6 +828,7 @@ static int question(struct stats_model *mo, sqlite3_stmt *st, size_t asker,
 		return -1;
 	mo->unanswered[mo->nunanswered].ts = ts;
 	mo->unanswered[mo->nunanswered].entry = sqlite3_column_int64(st, 0);
+	mo->unanswered[mo->nunanswered].author = asker;
 	memcpy(mo->unanswered[mo->nunanswered].id, id, ENTRY_ID_LEN);
 	mo->nunanswered++;
 	return 0;
@@ -859,7 +864,7 @@ static int load_posts(struct stats_model *mo, struct err *e)
 		ok = dated(mo, by, ts) && ts < mo->end && shown;
 		if (ok && tok)
 			activity(mo, by, ts);
-		if (post_feedback(mo, sqlite3_column_blob(st, 1), by, shown, tok,
+		if (post_feedback(mo, sqlite3_column_blob(st, 1), by, ok, tok,
 				  topic, (size_t)sqlite3_column_bytes(st, 4)) < 0)
 			break;
 		if (ok && tok && sqlite3_column_int(st, 5) && counted(mo, by) &&
@@ -901,12 +906,15 @@ static int load_last_sync(struct stats_model *mo, struct err *e)
 int stats_load(struct stats_model *mo, struct err *e)
 {
 	sqlite3 *db = store_db(mo->s);
+	sqlite3_stmt *walk = NULL;
 	int rc;
 
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return view_db_fail(mo->s, e, "cannot read the store");
-	if ((rc = load_founding(mo, e)) == 0 &&
-	    (rc = load_members(mo, e)) == 0 &&
+	if ((rc = view_prepare(mo->s, "SELECT ts FROM entries WHERE author = ?1"
+			       " ORDER BY seq", &walk, e)) == 0 &&
+	    (rc = load_founding(mo, walk, e)) == 0 &&
+	    (rc = load_members(mo, walk, e)) == 0 &&
 	    (rc = load_hidden(mo, e)) == 0 &&
 	    (rc = load_asks(mo, e)) == 0 &&
 	    (rc = load_pairings(mo, e)) == 0 &&
@@ -919,6 +927,7 @@ int stats_load(struct stats_model *mo, struct err *e)
 		feedback_activity(mo);
 		rc = load_last_sync(mo, e);
 	}
+	sqlite3_finalize(walk);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
@@ -936,6 +945,10 @@ void stats_model_release(struct stats_model *mo)
 	free(mo->hidden);
 	free(mo->asks);
 	free(mo->pairs);
+	free(mo->as_mentee.off);
+	free(mo->as_mentee.idx);
+	free(mo->as_mentor.off);
+	free(mo->as_mentor.idx);
 	free(mo->fb);
 	free(mo->first);
 	free(mo->first_reply.v);

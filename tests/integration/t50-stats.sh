@@ -389,6 +389,74 @@ for line in sys.stdin:
 	compare "seed $seed, the default window (now = generated = $gen)" "$T/truth" "$T/stoa-a"
 done
 
+# review CASE SINCE UNTIL CHECK: a community of a few events (in
+# $T/CASE.jsonl) that once made stoa count wrong, against truth.py, and
+# the fact it got wrong (a Python expression over d, stoa's object)
+review() {
+	local c=$1 since=$2 until=$3 check=$4
+	build "$T/$c" "$T/$c.jsonl" "$c"
+	expect "$T/$c" "$c" "$T/$c.jsonl" "$T/$c.truth" --since "$since" \
+		--until "$until"
+	stats_json "$T/$c" "$T/$c.stoa" --since "$since" --until "$until"
+	compare "case $c, $since to $until" "$T/$c.truth" "$T/$c.stoa"
+	"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/$c.stoa" "$check" ||
+		fail "case $c: expected $check"
+}
+
+step "cases a review found: each against truth.py, and the fact once wrong"
+# a hidden request accepted is no pairing; feedback in the window on a
+# post dated after the window, or in 2100, counts nowhere
+cat >"$T/hidden-ask.jsonl" <<'EOF'
+{"m":0,"kind":"profile","ts":1740960000000,"payload":{"name":"Fou","role":"facilitator"}}
+{"m":1,"kind":"profile","ts":1740963600000,"payload":{"name":"Lea","role":"learner"}}
+{"m":2,"kind":"profile","ts":1740963600000,"payload":{"name":"Men","role":"learner"}}
+{"m":3,"kind":"profile","ts":1740963600000,"payload":{"name":"Tri","role":"learner"}}
+{"m":1,"kind":"request","ts":1741132800000,"payload":{"topic":"a"}}
+{"m":0,"kind":"hide","ts":1741136400000,"ref":4,"payload":{"reason":"x"}}
+{"m":2,"kind":"accept","ts":1741219200000,"ref":4}
+{"m":1,"kind":"post","ts":1742688000000,"payload":{"topic":"late","title":"late","body":"b"}}
+{"m":2,"kind":"feedback","ts":1741651200000,"payload":{"helpful":true},"ref":7}
+{"m":1,"kind":"post","ts":4107542400000,"payload":{"topic":"y2100","title":"t","body":"b"}}
+{"m":2,"kind":"feedback","ts":1741654800000,"payload":{"helpful":true},"ref":9}
+EOF
+review hidden-ask 2025-03-03 2025-03-12 \
+	'd["mentoring"]["pairings"] == 0 and d["mentoring"]["learners_paired"] == 0 and d["feedback"]["given"] == 0 and d["feedback"]["topics"] == []'
+# a pairing closed at the window's first instant was never open in it
+cat >"$T/closed-at-start.jsonl" <<'EOF'
+{"m":0,"kind":"profile","ts":1740960000000,"payload":{"name":"Fou","role":"facilitator"}}
+{"m":2,"kind":"profile","ts":1740963600000,"payload":{"name":"Men","role":"mentor"}}
+{"m":3,"kind":"profile","ts":1740963600000,"payload":{"name":"Tri","role":"learner"}}
+{"m":2,"kind":"offer","ts":1741046400000,"payload":{"topic":"a"}}
+{"m":3,"kind":"accept","ts":1741132800000,"ref":3}
+{"m":3,"kind":"close","ts":1741564800000,"ref":4,"payload":{}}
+{"m":3,"kind":"post","ts":1741651200000,"payload":{"topic":"a","title":"t","body":"b"}}
+EOF
+review closed-at-start 2025-03-10 2025-03-23 \
+	'd["mentoring"]["pairings"] == 0 and d["mentoring"]["closed"] == 0 and d["mentoring"]["sessions_per_pairing"] is None'
+# the founder's first entry dated 2100: the founding is their next one,
+# and the class still counts
+cat >"$T/founder-ahead.jsonl" <<'EOF'
+{"m":0,"kind":"profile","ts":4107542400000,"payload":{"name":"Fou","role":"facilitator"}}
+{"m":0,"kind":"post","ts":1740967200000,"payload":{"topic":"a","title":"t","body":"b"}}
+{"m":1,"kind":"profile","ts":1740963600000,"payload":{"name":"Lea","role":"learner"}}
+{"m":1,"kind":"post","ts":1740970800000,"payload":{"topic":"a","title":"t","body":"b"}}
+EOF
+review founder-ahead 2025-03-03 2025-03-23 \
+	'd["members"] == 2 and d["weeks"][0]["active"] == 2 and d["clock"]["behind"] == []'
+# a post dated before its author joined (a clock set back) counts
+# nowhere: a week's rate is never above 1
+cat >"$T/before-join.jsonl" <<'EOF'
+{"m":0,"kind":"profile","ts":1740960000000,"payload":{"name":"Fou","role":"facilitator"}}
+{"m":0,"kind":"post","ts":1740963600000,"payload":{"topic":"a","title":"t","body":"b"}}
+{"m":1,"kind":"profile","ts":1741737600000,"payload":{"name":"Lea","role":"learner"}}
+{"m":1,"kind":"post","ts":1741132800000,"payload":{"topic":"a","title":"t","body":"b"}}
+EOF
+review before-join 2025-03-03 2025-03-23 \
+	'all(w["rate"] is None or w["rate"] <= 1 for w in d["weeks"]) and d["weeks"][0]["active"] == 1'
+ok
+
 step "the window's refusals: one line on stderr, nothing on stdout"
 # shellcheck disable=SC2086 # the words of $bad are the options
 for bad in "--since 2025-02-30 --until 2025-03-10" \

@@ -156,7 +156,11 @@ class Community:
             raise SystemExit("truth.py: member 0's first entry is not among "
                              "the events (a home made by stats_gen --create "
                              "is needed)")
-        self.founding = first[0]
+        # the founder's entries' dates by seq: the founding is the first
+        # not dated ahead of now (expect() knows now)
+        self.founder_ts = [e.ts for e in sorted(
+            (e for e in self.entries if e.author == self.founder),
+            key=lambda e: e.seq)]
         self.by_id = {e.id: e for e in self.entries}
         self.govern()
 
@@ -239,8 +243,13 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
     def name(k):
         return c.names.get(k)
 
+    # The founding: the founder's first entry not dated ahead (docs/stats.md
+    # §3); none, and the behind rule is off.
+    founding = next((t for t in c.founder_ts if not t > now + SKEW), None)
+
     def plausible(ts):
-        return not (ts > now + SKEW) and not (ts < c.founding - SKEW)
+        return not (ts > now + SKEW) and \
+            not (founding is not None and ts < founding - SKEW)
 
     # Joined: the first entry (lowest seq) with a plausible date.
     # READING: of any kind, hidden or erased too (an entry's date stays).
@@ -301,6 +310,10 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
     # on a removed member's, still is (as a reply to a hidden post is).
     def is_activity(e):
         if e.kind not in ACTIVITY or not visible(e):
+            return False
+        # what a member wrote dated before they joined counts nowhere
+        # (docs/stats.md §2: a clock set back after their first entry)
+        if e.author not in joined or e.ts < joined[e.author]:
             return False
         if e.kind == "feedback":
             t = post(e.p["target"])
@@ -527,7 +540,7 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
             continue
         if e.ts > now + SKEW:
             ahead[e.author] = ahead.get(e.author, 0) + 1
-        elif e.ts < c.founding - SKEW:
+        elif founding is not None and e.ts < founding - SKEW:
             behind[e.author] = behind.get(e.author, 0) + 1
 
     def med(vals):
