@@ -24,6 +24,7 @@
 #include "err.h"
 #include "home.h"
 #include "key.h"
+#include "stats.h"
 
 #ifndef STOA_VERSION
 #define STOA_VERSION "0.1.0"
@@ -88,9 +89,6 @@ int cmd_remove(struct cli *c, int argc, char **argv);
 int cmd_rotate(struct cli *c, int argc, char **argv);
 int cmd_governance(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
-/* stoa report --html FILE (cmd_stats.c): cmd_report hands it argv. */
-int cli_report_html(struct cli *c, int argc, char **argv);
-extern const char cli_report_html_help[];
 
 /* util.c ------------------------------------------------------------- */
 
@@ -406,6 +404,44 @@ struct html_chart {
 void html_line_chart(FILE *f, const struct html_chart *c);
 void html_week_bars(FILE *f, const struct html_chart *c);
 void html_hbars(FILE *f, const struct html_chart *c);
+
+/* cmd_stats.c: the options of `stoa stats` and `stoa report --html` ---- */
+
+#define CLI_STATS_OPTS                                                     \
+	"[--since DATE] [--until DATE] [--topic TOPIC] [--member MEMBER]"  \
+	" [--limit N] [--pseudonyms]"
+
+#define CLI_STATS_HELP                                                     \
+	"  --since DATE      the window's first day (YYYY-MM-DD, UTC); by\n" \
+	"                    default the Monday 7 weeks before this week's\n" \
+	"  --until DATE      the window's last day (default: today)\n"       \
+	"  --topic TOPIC     only posts, feedback and mentoring of TOPIC\n"  \
+	"  --member MEMBER   one member's own view (a name or key prefix)\n" \
+	"  --limit N         the longest list (default 20)\n"                \
+	"  --pseudonyms      names replaced by stable pseudonyms, keys left\n" \
+	"                    out: for sharing outside the class\n"
+
+/* What they say, for stats_compute. */
+struct cli_stats_args {
+	struct stats_opts o;
+	uint8_t member[KEY_PUBLIC_LEN];
+	uint8_t pkey[STATS_PSEUDONYM_KEY_LEN];
+	const char *member_arg;
+	int json, pseudonyms;
+	const char *html;        /* report --html FILE */
+};
+
+/*
+ * Parses the window options (and --json, or with html --html FILE) into
+ * a, opens the home, resolves --member and makes the pseudonyms' key.
+ * CLI_CONTINUE, or the exit code when done (help, a usage error).
+ */
+int cli_stats_args(struct cli *c, int argc, char **argv, int html,
+		   struct cli_stats_args *a, const char *usage, const char *help);
+/* The figures of a, with the community's name added: *out is the
+ * caller's (json_decref). */
+int cli_stats_compute(struct cli *c, struct cli_stats_args *a, json_t **out,
+		      struct err *e);
 
 /* report_html.c ------------------------------------------------------ */
 

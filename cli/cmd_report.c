@@ -8,8 +8,12 @@
  * not held, a governance record, an unknown category (a usage error), a
  * text over 1024 bytes, a removed member.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "b64.h"
 #include "cli.h"
@@ -111,6 +115,117 @@ static int write_report(struct cli *c, const char *arg, const char *category,
 	return rc;
 }
 
+/* ---- report --html: the community's report, not an entry's ---------------------------------------------------- */
+
+static const char report_usage[] =
+	"usage: stoa report --html FILE " CLI_STATS_OPTS;
+
+static const char report_html_help[] =
+	"usage: stoa report --html FILE " CLI_STATS_OPTS "\n"
+	"\n"
+	"Writes the figures of 'stoa stats' as one HTML file with charts,\n"
+	"that opens offline in any browser, on a phone, and prints on A4:\n"
+	"nothing in it is fetched from anywhere. FILE is written whole or not\n"
+	"at all.\n"
+	"\n"
+	CLI_STATS_HELP;
+
+/* Makes a rename in path's directory durable (best effort: the report
+ * is whole either way). */
+static void sync_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!(slash = strrchr(dir, '/')))
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Writes the report to a new file beside path, flushed to disk, then
+ * renames it over path: a reader never sees half a report, and a failure
+ * leaves path as it was.
+ */
+static int write_atomic(const char *path, const json_t *s, struct err *e)
+{
+	char tmp[4096];
+	struct stat st;
+	struct err le;
+	mode_t mask;
+	FILE *f;
+	int fd, rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
+		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
+			       path);
+	/* a device, a fifo or a symlink is not replaced by a report */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return err_set(e, STOA_EINVAL, "'%s' is not a regular file: the "
+			       "report goes to a new file or replaces one", path);
+	if ((fd = mkstemp(tmp)) < 0)
+		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			       strerror(errno));
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		unlink(tmp);
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	}
+	mask = umask(0); /* a report is an ordinary file: 0666 & ~umask */
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0) {
+		fclose(f);
+		unlink(tmp);
+		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			       strerror(errno));
+	}
+	err_clear(&le);
+	if ((rc = report_html_write(f, s, &le)) < 0)
+		rc = err_set(e, rc, "'%s': %s", path, le.msg);
+	if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fd) != 0))
+		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			     strerror(errno));
+	if (fclose(f) != 0 && rc == 0)
+		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			     strerror(errno));
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
+			     strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	else
+		sync_dir(path);
+	return rc;
+}
+
+static int report_html(struct cli *c, int argc, char **argv)
+{
+	struct cli_stats_args a;
+	json_t *s = NULL;
+	struct err e;
+	int rc;
+
+	rc = cli_stats_args(c, argc, argv, 1, &a, report_usage,
+			    report_html_help);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	err_clear(&e);
+	rc = cli_stats_compute(c, &a, &s, &e);
+	if (rc == 0)
+		rc = write_atomic(a.html, s, &e);
+	json_decref(s);
+	return cli_finish(rc, &e, report_usage);
+}
+
 int cmd_report(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -129,7 +244,7 @@ int cmd_report(struct cli *c, int argc, char **argv)
 	for (ch = 1; ch < argc && strcmp(argv[ch], "--"); ch++)
 		if (!strcmp(argv[ch], "--html") ||
 		    !strncmp(argv[ch], "--html=", 7))
-			return cli_report_html(c, argc, argv);
+			return report_html(c, argc, argv);
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {

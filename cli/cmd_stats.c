@@ -1,8 +1,7 @@
 /*
  * stats: how the community is doing (docs/stats.md), as text with
- * sparklines, or one JSON object; and `stoa report --html FILE`, the same
- * figures as one self-contained HTML file (report_html.c), written whole
- * or not at all. Both parse the same window options here. Read-only.
+ * sparklines, or one JSON object. The window options are parsed here for
+ * `stoa report --html` too (cmd_report.c). Read-only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,21 +19,7 @@
 #include "payload.h"
 #include "stats.h"
 
-#define CLI_STATS_OPTS                                                        \
-	"[--since DATE] [--until DATE] [--topic TOPIC] [--member MEMBER]"  \
-	" [--limit N] [--pseudonyms]"
-
 static const char usage[] = "usage: stoa stats " CLI_STATS_OPTS " [--json]";
-
-#define WINDOW_HELP                                                        \
-	"  --since DATE      the window's first day (YYYY-MM-DD, UTC); by\n" \
-	"                    default the Monday 7 weeks before this week's\n" \
-	"  --until DATE      the window's last day (default: today)\n"       \
-	"  --topic TOPIC     only posts, feedback and mentoring of TOPIC\n"  \
-	"  --member MEMBER   one member's own view (a name or key prefix)\n" \
-	"  --limit N         the longest list (default 20)\n"                \
-	"  --pseudonyms      names replaced by stable pseudonyms, keys left\n" \
-	"                    out: for sharing outside the class\n"
 
 static const char help[] =
 	"usage: stoa stats " CLI_STATS_OPTS " [--json]\n"
@@ -45,17 +30,8 @@ static const char help[] =
 	"kudos, members at risk of drifting away, and how fresh this node's\n"
 	"copy of each member's feed is. docs/stats.md defines each figure.\n"
 	"\n"
-	WINDOW_HELP
+	CLI_STATS_HELP
 	"  --json            one JSON object (fields in docs/stats.md)\n";
-
-struct stats_args {
-	struct stats_opts o;
-	uint8_t member[KEY_PUBLIC_LEN];
-	uint8_t pkey[STATS_PSEUDONYM_KEY_LEN];
-	const char *member_arg;
-	int json, pseudonyms;
-	const char *html;        /* report --html FILE */
-};
 
 /* ---- dates ------------------------------------------------------------ */
 
@@ -92,12 +68,8 @@ static int parse_date(const char *opt, const char *s, int64_t *day,
 
 /* ---- options ---------------------------------------------------------- */
 
-/*
- * Parses the window options (and --json or --html FILE, whichever the
- * command takes) into a. CLI_CONTINUE, or the exit code when done.
- */
-static int parse_args(struct cli *c, int argc, char **argv, int html,
-		      struct stats_args *a, const char *use, const char *hlp)
+int cli_stats_args(struct cli *c, int argc, char **argv, int html,
+		      struct cli_stats_args *a, const char *use, const char *hlp)
 {
 	static const struct option stats_opts[] = {
 		{ "since", required_argument, NULL, 's' },
@@ -199,8 +171,7 @@ static int parse_args(struct cli *c, int argc, char **argv, int html,
 	return CLI_CONTINUE;
 }
 
-/* The figures, with the community's name added. */
-static int compute(struct cli *c, struct stats_args *a, json_t **out,
+int cli_stats_compute(struct cli *c, struct cli_stats_args *a, json_t **out,
 		   struct err *e)
 {
 	int rc = stats_compute(c->home.store, &a->o, out, e);
@@ -623,16 +594,16 @@ static void print_stats(const json_t *s)
 
 int cmd_stats(struct cli *c, int argc, char **argv)
 {
-	struct stats_args a;
+	struct cli_stats_args a;
 	json_t *s = NULL;
 	struct err e;
 	int rc;
 
-	rc = parse_args(c, argc, argv, 0, &a, usage, help);
+	rc = cli_stats_args(c, argc, argv, 0, &a, usage, help);
 	if (rc != CLI_CONTINUE)
 		return rc;
 	err_clear(&e);
-	rc = compute(c, &a, &s, &e);
+	rc = cli_stats_compute(c, &a, &s, &e);
 	if (rc == 0) {
 		if (a.json)
 			rc = print_json(stdout, s);
@@ -645,114 +616,4 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	}
 	json_decref(s);
 	return cli_finish(rc, &e, usage);
-}
-
-/* ---- report --html ---------------------------------------------------- */
-
-static const char report_usage[] =
-	"usage: stoa report --html FILE " CLI_STATS_OPTS;
-
-const char cli_report_html_help[] =
-	"usage: stoa report --html FILE " CLI_STATS_OPTS "\n"
-	"\n"
-	"Writes the figures of 'stoa stats' as one HTML file with charts,\n"
-	"that opens offline in any browser, on a phone, and prints on A4:\n"
-	"nothing in it is fetched from anywhere. FILE is written whole or not\n"
-	"at all.\n"
-	"\n"
-	WINDOW_HELP;
-
-/* Makes a rename in path's directory durable (best effort: the report
- * is whole either way). */
-static void sync_dir(const char *path)
-{
-	char dir[4096];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (!(slash = strrchr(dir, '/')))
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-/*
- * Writes the report to a new file beside path, flushed to disk, then
- * renames it over path: a reader never sees half a report, and a failure
- * leaves path as it was.
- */
-static int write_atomic(const char *path, const json_t *s, struct err *e)
-{
-	char tmp[4096];
-	struct stat st;
-	struct err le;
-	mode_t mask;
-	FILE *f;
-	int fd, rc;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
-		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
-			       path);
-	/* a device, a fifo or a symlink is not replaced by a report */
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return err_set(e, STOA_EINVAL, "'%s' is not a regular file: the "
-			       "report goes to a new file or replaces one", path);
-	if ((fd = mkstemp(tmp)) < 0)
-		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			       strerror(errno));
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		unlink(tmp);
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	}
-	mask = umask(0); /* a report is an ordinary file: 0666 & ~umask */
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0) {
-		fclose(f);
-		unlink(tmp);
-		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			       strerror(errno));
-	}
-	err_clear(&le);
-	if ((rc = report_html_write(f, s, &le)) < 0)
-		rc = err_set(e, rc, "'%s': %s", path, le.msg);
-	if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fd) != 0))
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (fclose(f) != 0 && rc == 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
-	else
-		sync_dir(path);
-	return rc;
-}
-
-int cli_report_html(struct cli *c, int argc, char **argv)
-{
-	struct stats_args a;
-	json_t *s = NULL;
-	struct err e;
-	int rc;
-
-	rc = parse_args(c, argc, argv, 1, &a, report_usage, cli_report_html_help);
-	if (rc != CLI_CONTINUE)
-		return rc;
-	err_clear(&e);
-	rc = compute(c, &a, &s, &e);
-	if (rc == 0)
-		rc = write_atomic(a.html, s, &e);
-	json_decref(s);
-	return cli_finish(rc, &e, report_usage);
 }

@@ -24,17 +24,17 @@
 #include "payload.h"
 
 /* The SVG canvas of the charts over weeks (viewBox units) and its plot. */
-#define W 480
-#define H 250
-#define PL 56           /* plot left: room for the y ticks and label */
-#define PR 14
-#define PT 14
-#define PB 196          /* plot bottom: the x axis */
-#define PW (W - PL - PR)
-#define PH (PB - PT)
-#define PAD 10          /* between the y axis (or the right end) and a
+#define CHART_W 480
+#define CHART_H 250
+#define CHART_PL 56           /* plot left: room for the y ticks and label */
+#define CHART_PR 14
+#define CHART_PT 14
+#define CHART_PB 196          /* plot bottom: the x axis */
+#define CHART_PW (CHART_W - CHART_PL - CHART_PR)
+#define CHART_PH (CHART_PB - CHART_PT)
+#define CHART_PAD 10          /* between the y axis (or the right end) and a
 			 * line's first (last) point */
-#define TICKS 5         /* about this many y ticks */
+#define CHART_TICKS 5         /* about this many y ticks */
 #define X_LABELS 7      /* at most this many week labels on the x axis */
 #define VALUE_MAX 1e12  /* values are clamped to +-this before drawing */
 
@@ -184,7 +184,7 @@ static double axis_top(double max, double min_top, int whole, double *step)
 
 	if (!(max > min_top))
 		max = min_top > 0 ? min_top : 1;
-	*step = nice_step(max, TICKS, whole);
+	*step = nice_step(max, CHART_TICKS, whole);
 	for (i = 1, top = *step; top < max && i < 1000; i++)
 		top = *step * (i + 1);
 	return top;
@@ -346,7 +346,7 @@ static void figure_open(FILE *f, const struct html_chart *c, int h,
 	fputs("</figcaption>\n", f);
 	fprintf(f, "<svg class=\"plot\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
 		"preserveAspectRatio=\"xMidYMid meet\" role=\"img\" "
-		"aria-label=\"", W, h);
+		"aria-label=\"", CHART_W, h);
 	html_text(f, alt, HTML_TEXT_MAX);
 	fputs("\">\n", f);
 }
@@ -436,17 +436,17 @@ static double y_of(double v, double top)
 		v = 0;
 	if (v > top)
 		v = top;
-	return PB - v / top * PH;
+	return CHART_PB - v / top * CHART_PH;
 }
 
 /* The x of row i of n: points spread over the plot, or band centres. */
 static double x_of(size_t i, size_t n, int bands)
 {
 	if (bands)
-		return PL + (i + 0.5) * PW / (double)n;
+		return CHART_PL + (i + 0.5) * CHART_PW / (double)n;
 	if (n < 2)
-		return PL + PW / 2.0;
-	return PL + PAD + i * (PW - 2.0 * PAD) / (double)(n - 1);
+		return CHART_PL + CHART_PW / 2.0;
+	return CHART_PL + CHART_PAD + i * (CHART_PW - 2.0 * CHART_PAD) / (double)(n - 1);
 }
 
 /* Grid lines, y tick labels, both axes and their labels. */
@@ -463,8 +463,8 @@ static void axes(FILE *f, const struct html_chart *c, size_t rows,
 		y = y_of(v, top);
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
 			"<text class=\"tick\" x=\"%d\" y=\"%.1f\" "
-			"text-anchor=\"end\">%.*f</text>", PL, y, W - PR, y,
-			PL - 6, y + 4, dec, v);
+			"text-anchor=\"end\">%.*f</text>", CHART_PL, y, CHART_W - CHART_PR, y,
+			CHART_PL - 6, y + 4, dec, v);
 	}
 	fputs("</g>\n<g class=\"xlabels\">", f);
 	for (i = 0; i < rows; i++) {
@@ -472,19 +472,19 @@ static void axes(FILE *f, const struct html_chart *c, size_t rows,
 			continue;
 		fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" "
 			"text-anchor=\"middle\">", x_of(i, rows, bands),
-			PB + 18);
+			CHART_PB + 18);
 		put_short_label(f, row_label(c, i));
 		fputs("</text>", f);
 	}
 	fprintf(f, "</g>\n<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
 		"y2=\"%d\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" "
-		"x2=\"%d\" y2=\"%d\"/>\n", PL, PT, PL, PB, PL, PB, W - PR, PB);
+		"x2=\"%d\" y2=\"%d\"/>\n", CHART_PL, CHART_PT, CHART_PL, CHART_PB, CHART_PL, CHART_PB, CHART_W - CHART_PR, CHART_PB);
 	fprintf(f, "<text class=\"axis-label\" x=\"%d\" y=\"%d\" "
-		"text-anchor=\"middle\">", PL + PW / 2, H - 8);
+		"text-anchor=\"middle\">", CHART_PL + CHART_PW / 2, CHART_H - 8);
 	html_text(f, c->x_label, HTML_TEXT_MAX);
 	fprintf(f, "</text>\n<text class=\"axis-label\" x=\"%d\" y=\"%d\" "
 		"text-anchor=\"middle\" transform=\"rotate(-90 %d %d)\">",
-		14, PT + PH / 2, 14, PT + PH / 2);
+		14, CHART_PT + CHART_PH / 2, 14, CHART_PT + CHART_PH / 2);
 	html_text(f, c->y_label, HTML_TEXT_MAX);
 	fputs("</text>\n", f);
 }
@@ -493,7 +493,7 @@ static void axes(FILE *f, const struct html_chart *c, size_t rows,
 static void no_data(FILE *f, const char *what)
 {
 	fprintf(f, "<text class=\"empty\" x=\"%d\" y=\"%d\" "
-		"text-anchor=\"middle\">", PL + PW / 2, PT + PH / 2);
+		"text-anchor=\"middle\">", CHART_PL + CHART_PW / 2, CHART_PT + CHART_PH / 2);
 	html_text(f, what, HTML_TEXT_MAX);
 	fputs("</text>\n", f);
 }
@@ -549,7 +549,7 @@ void html_line_chart(FILE *f, const struct html_chart *c)
 
 	top = axis_top(isnan(max) ? 0 : max, c->y_min_top, c->whole, &step);
 	weeks_alt(c, rows, "a line chart", alt, sizeof(alt));
-	figure_open(f, c, H, alt);
+	figure_open(f, c, CHART_H, alt);
 	axes(f, c, rows, top, step, 0);
 	if (isnan(max))
 		no_data(f, c->empty ? c->empty : "No data");
@@ -569,9 +569,9 @@ void html_week_bars(FILE *f, const struct html_chart *c)
 
 	top = axis_top(isnan(max) ? 0 : max, c->y_min_top, c->whole, &step);
 	weeks_alt(c, rows, "a bar chart", alt, sizeof(alt));
-	figure_open(f, c, H, alt);
+	figure_open(f, c, CHART_H, alt);
 	axes(f, c, rows, top, step, 1);
-	band = rows ? PW / (double)rows : PW;
+	band = rows ? CHART_PW / (double)rows : CHART_PW;
 	for (k = 0; k < c->ns; k++) {
 		if (!c->s[k].drawn)
 			continue;
@@ -581,9 +581,9 @@ void html_week_bars(FILE *f, const struct html_chart *c)
 			fprintf(f, "<rect class=\"bar s%zu\" data-chart=\"%s\" "
 				"data-series=\"%s\" x=\"%.1f\" y=\"%.1f\" "
 				"width=\"%.1f\" height=\"%.1f\"><title>",
-				n + base, c->hook, c->s[k].key, PL + i * band +
+				n + base, c->hook, c->s[k].key, CHART_PL + i * band +
 				band * (0.15 + 0.1 * n), y,
-				band * (0.7 - 0.2 * n), PB - y);
+				band * (0.7 - 0.2 * n), CHART_PB - y);
 			html_text(f, row_label(c, i), HTML_LABEL_MAX);
 			fputs(": ", f);
 			put_value(f, v, &c->s[k]);
@@ -614,7 +614,7 @@ static void hbar_row(FILE *f, const struct html_chart *c, size_t i,
 			continue;
 		v = series_value(row, &c->s[k]);
 		len = (isnan(v) || v < 0 ? 0 : v > top ? top : v) / top *
-		      (W - HB_LABEL - 60);
+		      (CHART_W - HB_LABEL - 60);
 		if (len > end)
 			end = len;
 		fprintf(f, "<rect class=\"bar s%zu\" data-chart=\"%s\" "
@@ -657,15 +657,15 @@ void html_hbars(FILE *f, const struct html_chart *c)
 	for (i = 0; i < drawn; i++)
 		hbar_row(f, c, i, top);
 	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
-		"y2=\"%d\"/>\n<g class=\"grid\">", HB_LABEL, y, W - 60, y);
+		"y2=\"%d\"/>\n<g class=\"grid\">", HB_LABEL, y, CHART_W - 60, y);
 	for (i = 0, x = 0; x <= top * 1.000001 && i <= 1000; i++,
 	     x = step * i)
 		fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" "
 			"text-anchor=\"middle\">%.*f</text>", HB_LABEL +
-			x / top * (W - HB_LABEL - 60), y + 16,
+			x / top * (CHART_W - HB_LABEL - 60), y + 16,
 			step_decimals(step), x);
 	fprintf(f, "</g>\n<text class=\"axis-label\" x=\"%d\" y=\"%d\" "
-		"text-anchor=\"middle\">", HB_LABEL + (W - HB_LABEL - 60) / 2,
+		"text-anchor=\"middle\">", HB_LABEL + (CHART_W - HB_LABEL - 60) / 2,
 		h - 4);
 	html_text(f, c->x_label, HTML_TEXT_MAX);
 	/* the other axis's label heads the column of row labels */

@@ -377,7 +377,7 @@ static void completeness(FILE *f, const json_t *st)
 {
 	const json_t *fr = get(st, "freshness"), *rows = get(fr, "members");
 	double now = html_json_num(get(st, "generated"));
-	size_t n = rows_of(rows), i, by[3] = {0, 0, 0};
+	size_t n = json_array_size(rows), i, by[3] = {0, 0, 0};
 
 	for (i = 0; i < n; i++)
 		by[staleness(json_array_get(rows, i), now)]++;
@@ -914,7 +914,12 @@ static void freshness(FILE *f, const json_t *st)
 	      "<th scope=\"col\">Freshness</th></tr></thead>\n<tbody>\n", f);
 	for (i = 0; i < n; i++)
 		freshness_row(f, json_array_get(rows, i), now);
-	fputs("</tbody></table></div>\n</section>\n", f);
+	fputs("</tbody></table></div>\n", f);
+	if (json_array_size(rows) > n)
+		fprintf(f, "<p class=\"note\">The %zu stalest members are "
+			"shown; %zu more are not.</p>\n", n,
+			json_array_size(rows) - n);
+	fputs("</section>\n", f);
 }
 
 static void clock_list(FILE *f, const json_t *rows, const char *what)
