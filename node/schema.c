@@ -68,12 +68,13 @@
 	"CREATE TABLE IF NOT EXISTS feeds_received("                       \
 	"  author BLOB PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
 
-/* The replies by question, with who wrote them and when (schema 5): the
- * thread walk finds a post's replies here, and stats each question's
- * first answer from the index alone. */
+/* The replies by question, with who wrote them, when, and their ids
+ * (schema 5): the thread walk finds a post's replies here, and stats each
+ * question's first answers (and the helpful marks on them) from the index
+ * alone. */
 #define POSTS_REPLY_INDEX                                                  \
-	"CREATE INDEX IF NOT EXISTS posts_reply ON posts(reply_to, author, ts)" \
-	"  WHERE reply_to IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS posts_reply"                           \
+	"  ON posts(reply_to, author, ts, id) WHERE reply_to IS NOT NULL;"
 
 static const char schema_entries[] =
 	"CREATE TABLE IF NOT EXISTS meta("

@@ -80,6 +80,11 @@ struct stats_first {
 	uint8_t parent[ENTRY_ID_LEN];
 	int64_t ts1, ts2;      /* the earliest reply, and the earliest by */
 	size_t by1;            /* someone other than by1 (NONE: none) */
+	/* the earliest helpful mark on a reply (by someone other than its
+	 * author), that reply's author, and the earliest on a reply by
+	 * someone other than hby1 */
+	int64_t help1, help2;
+	size_t hby1;
 };
 
 struct stats_i64s {

@@ -658,11 +658,47 @@ static int cmp_first(const void *a, const void *b)
 	return (x->ts1 > y->ts1) - (x->ts1 < y->ts1);
 }
 
+/* The earliest helpful mark on post id by a valid member other than
+ * author (STATS_NONE: none). */
+static int64_t first_helpful(const struct stats_model *mo,
+			     const uint8_t id[ENTRY_ID_LEN], size_t author)
+{
+	const struct stats_fb *fb = index_find(&mo->ifb, id);
+	int64_t best = STATS_NONE;
+	size_t i;
+
+	for (i = fb ? (size_t)(fb - mo->fb) : mo->nfb;
+	     i < mo->nfb && !memcmp(mo->fb[i].target, id, ENTRY_ID_LEN); i++)
+		if (mo->fb[i].helpful && mo->fb[i].giver != author &&
+		    valid(mo, mo->fb[i].giver) &&
+		    (best == STATS_NONE || mo->fb[i].ts < best))
+			best = mo->fb[i].ts;
+	return best;
+}
+
+/* Folds (t, by) into the earliest (*t1, *by1) and the earliest by
+ * someone other than *by1 (*t2); STATS_NONE is no time. */
+static void earliest_two(int64_t t, size_t by, int64_t *t1, size_t *by1,
+			 int64_t *t2)
+{
+	if (t == STATS_NONE)
+		return;
+	if (*t1 == STATS_NONE || t < *t1) {
+		if (by != *by1)
+			*t2 = *t1; /* the old first, by someone else */
+		*t1 = t;
+		*by1 = by;
+	} else if (by != *by1 && (*t2 == STATS_NONE || t < *t2)) {
+		*t2 = t;
+	}
+}
+
 /*
  * The replies that can answer: usable, by a valid member. Gathered one
- * per row, sorted by (question, time), then folded to one row per
- * question: the earliest reply, its author, and the earliest by anyone
- * else (a question's author's own replies never answer it).
+ * per row (with the earliest helpful mark on each), sorted by question,
+ * then folded to one row per question: the earliest reply, its author,
+ * and the earliest by anyone else (a question's author's own replies
+ * never answer it); the same of the helpful marks on them.
  */
 static int load_replies(struct stats_model *mo, struct err *e)
 {
@@ -670,7 +706,7 @@ static int load_replies(struct stats_model *mo, struct err *e)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = view_prepare(mo->s, "SELECT reply_to, author, ts, entry"
+	if ((rc = view_prepare(mo->s, "SELECT reply_to, author, ts, entry, id"
 			       " FROM posts WHERE reply_to IS NOT NULL", &st,
 			       e)) < 0)
 		return rc;
@@ -688,58 +724,57 @@ static int load_replies(struct stats_model *mo, struct err *e)
 			return oom(e);
 		}
 		f = &mo->first[mo->nfirst];
-		if (!blob32(st, 0, f->parent))
+		if (!blob32(st, 0, f->parent) ||
+		    sqlite3_column_bytes(st, 4) != ENTRY_ID_LEN)
 			continue;
 		mo->nfirst++;
 		f->ts1 = ts;
-		f->by1 = by;
-		f->ts2 = STATS_NONE;
+		f->by1 = f->hby1 = by;
+		f->ts2 = f->help2 = STATS_NONE;
+		f->help1 = first_helpful(mo, sqlite3_column_blob(st, 4), by);
 	}
 	if ((rc = step_fail(mo, st, rc, e)) < 0)
 		return rc;
 	stats_sort(mo->first, mo->nfirst, sizeof(*mo->first), cmp_first);
 	for (i = 0, j = 0; i < mo->nfirst; i++) {
-		struct stats_first *f = &mo->first[i];
+		struct stats_first *f = &mo->first[i], *k;
 
-		if (j > 0 && !memcmp(mo->first[j - 1].parent, f->parent,
+		if (j == 0 || memcmp(mo->first[j - 1].parent, f->parent,
 				     ENTRY_ID_LEN)) {
-			struct stats_first *k = &mo->first[j - 1];
-
-			if (k->ts2 == STATS_NONE && f->by1 != k->by1)
-				k->ts2 = f->ts1;
+			k = &mo->first[j++];
+			*k = *f;
+			if (k->help1 == STATS_NONE)
+				k->hby1 = SIZE_MAX;
 			continue;
 		}
-		mo->first[j++] = *f;
+		k = &mo->first[j - 1];
+		earliest_two(f->ts1, f->by1, &k->ts1, &k->by1, &k->ts2);
+		earliest_two(f->help1, f->by1, &k->help1, &k->hby1, &k->help2);
 	}
 	mo->nfirst = j;
 	return index_build(&mo->ifirst, mo->first, mo->nfirst,
 			   sizeof(*mo->first)) < 0 ? oom(e) : 0;
 }
 
-/* The first time someone other than asker answered (a reply, or with
- * helpful, a feedback marked helpful): STATS_NONE if nobody did. */
+/* The first time someone other than asker answered question id: a
+ * reply; or with helpful, a helpful mark on the question by someone other
+ * than asker, or on an answer to it by someone other than the answer's
+ * author. STATS_NONE if nobody did. */
 static int64_t first_answer(const struct stats_model *mo,
 			    const uint8_t id[ENTRY_ID_LEN], size_t asker,
 			    int helpful)
 {
 	const struct stats_first *f;
-	const struct stats_fb *fb;
-	int64_t best = STATS_NONE;
-	size_t i;
+	int64_t best, on_reply;
 
-	if (!helpful) {
-		if (!(f = index_find(&mo->ifirst, id)))
-			return STATS_NONE;
-		return f->by1 != asker ? f->ts1 : f->ts2;
-	}
-	if (!(fb = index_find(&mo->ifb, id)))
-		return STATS_NONE;
-	for (i = (size_t)(fb - mo->fb);
-	     i < mo->nfb && !memcmp(mo->fb[i].target, id, ENTRY_ID_LEN); i++)
-		if (mo->fb[i].helpful && mo->fb[i].giver != asker &&
-		    valid(mo, mo->fb[i].giver) &&
-		    (best == STATS_NONE || mo->fb[i].ts < best))
-			best = mo->fb[i].ts;
+	f = index_find(&mo->ifirst, id);
+	if (!helpful)
+		return !f ? STATS_NONE : f->by1 != asker ? f->ts1 : f->ts2;
+	/* marked helpful: the question itself, or an answer to it */
+	best = first_helpful(mo, id, asker);
+	on_reply = !f ? STATS_NONE : f->hby1 != asker ? f->help1 : f->help2;
+	if (on_reply != STATS_NONE && (best == STATS_NONE || on_reply < best))
+		best = on_reply;
 	return best;
 }
 

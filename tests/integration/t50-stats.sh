@@ -455,6 +455,22 @@ cat >"$T/before-join.jsonl" <<'EOF'
 EOF
 review before-join 2025-03-03 2025-03-23 \
 	'all(w["rate"] is None or w["rate"] <= 1 for w in d["weeks"]) and d["weeks"][0]["active"] == 1'
+# the asker marks an answer helpful 2 h after asking: that is the first
+# helpful mark (the answerer's own mark on it, 1 h in, is not; nor is a
+# mark on the asker's own reply)
+cat >"$T/helpful-answer.jsonl" <<'EOF'
+{"m":0,"kind":"profile","ts":1740960000000,"payload":{"name":"Fou","role":"facilitator"}}
+{"m":1,"kind":"profile","ts":1740963600000,"payload":{"name":"Ann","role":"learner"}}
+{"m":2,"kind":"profile","ts":1740963600000,"payload":{"name":"Bob","role":"learner"}}
+{"m":1,"kind":"post","ts":1741000000000,"payload":{"topic":"a","body":"why?"}}
+{"m":1,"kind":"post","ts":1741000600000,"payload":{"topic":"a","body":"me too"},"ref":3}
+{"m":2,"kind":"feedback","ts":1741000700000,"payload":{"helpful":true},"ref":4}
+{"m":2,"kind":"post","ts":1741001800000,"payload":{"topic":"a","body":"because"},"ref":3}
+{"m":2,"kind":"feedback","ts":1741003600000,"payload":{"helpful":true},"ref":6}
+{"m":1,"kind":"feedback","ts":1741007200000,"payload":{"helpful":true},"ref":6}
+EOF
+review helpful-answer 2025-03-03 2025-03-23 \
+	'd["questions"]["first_helpful"] == {"n": 1, "median": 7200000, "p90": 7200000} and d["questions"]["first_reply"]["median"] == 1800000'
 ok
 
 step "the window's refusals: one line on stderr, nothing on stdout"

@@ -335,7 +335,7 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
         return e.kind == "post" and "reply_to" not in e.p and visible(e)
 
     replies = {}     # question id -> answers (another member, counting)
-    helpfuls = {}    # question id -> helpful feedback by another member
+    helpfuls = {}    # post id -> helpful feedback on it
     for e in c.held:
         if not visible(e):
             continue
@@ -352,7 +352,12 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
         return [r for r in replies.get(q.id, ()) if r.author != q.author]
 
     def helpful(q):
-        return [f for f in helpfuls.get(q.id, ()) if f.author != q.author]
+        """Helpful marks on q by another member, and on each answer to q
+        by anyone but that answer's author (docs/stats.md §4)."""
+        marks = [f for f in helpfuls.get(q.id, ()) if f.author != q.author]
+        for r in answers(q):
+            marks += [f for f in helpfuls.get(r.id, ()) if f.author != r.author]
+        return marks
 
     def first(q, xs):
         return max(0, min(x.ts for x in xs) - q.ts) if xs else None
