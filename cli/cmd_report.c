@@ -126,7 +126,7 @@ static const char report_html_help[] =
 	"Writes the figures of 'stoa stats' as one HTML file with charts,\n"
 	"that opens offline in any browser, on a phone, and prints on A4:\n"
 	"nothing in it is fetched from anywhere. FILE is written whole or not\n"
-	"at all.\n"
+	"at all; '-' writes the report to standard output.\n"
 	"\n"
 	CLI_STATS_HELP;
 
@@ -220,8 +220,18 @@ static int report_html(struct cli *c, int argc, char **argv)
 		return rc;
 	err_clear(&e);
 	rc = cli_stats_compute(c, &a, &s, &e);
-	if (rc == 0)
-		rc = write_atomic(a.html, s, &e);
+	if (rc == 0 && !strcmp(a.html, "-")) { /* FILE "-": stdout */
+		if ((rc = report_html_write(stdout, s, &e)) == 0 &&
+		    (fflush(stdout) != 0 || ferror(stdout)))
+			rc = err_set(&e, STOA_EIO, "cannot write the report: %s",
+				     strerror(errno));
+	} else if (rc == 0 && (rc = write_atomic(a.html, s, &e)) == 0) {
+		char *clean = text_clean(a.html, 0);
+
+		fprintf(stderr, "stoa: wrote the report to %s\n",
+			clean ? clean : "the file");
+		free(clean);
+	}
 	json_decref(s);
 	return cli_finish(rc, &e, report_usage);
 }

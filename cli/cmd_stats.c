@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "payload.h"
 #include "stats.h"
+#include "view.h"
 
 static const char usage[] = "usage: stoa stats " CLI_STATS_OPTS " [--json]";
 
@@ -92,7 +93,7 @@ int cli_stats_args(struct cli *c, int argc, char **argv, int html,
 	err_clear(&e);
 	memset(a, 0, sizeof(*a));
 	cli_getopt_reset();
-	while ((ch = getopt_long(argc, argv, "+", stats_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:", stats_opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': since = optarg; break;
 		case 'u': until = optarg; break;
@@ -135,6 +136,10 @@ int cli_stats_args(struct cli *c, int argc, char **argv, int html,
 	if ((since && (rc = parse_date("--since", since, &from, &e)) < 0) ||
 	    (until && (rc = parse_date("--until", until, &to, &e)) < 0))
 		return cli_finish(rc, &e, use);
+	if (from > today)
+		return cli_finish(err_set(&e, STOA_EUSAGE, "the window starts "
+					  "after today (%s): nothing is known "
+					  "of it yet", since), &e, use);
 	if (to < from)
 		return cli_finish(err_set(&e, STOA_EUSAGE, "the window ends "
 					  "(%s) before it starts (%s)",
@@ -151,8 +156,21 @@ int cli_stats_args(struct cli *c, int argc, char **argv, int html,
 	if ((rc = cli_open(c, &e)) < 0)
 		return cli_finish(rc, &e, use);
 	if (a->member_arg) {
-		if ((rc = cli_resolve_member(c, a->member_arg, a->member, &e)) < 0)
+		int removed = 0;
+
+		if ((rc = cli_resolve_member(c, a->member_arg, a->member, &e)) < 0 ||
+		    (rc = view_gov_role(c->home.store, a->member, &removed,
+					&e)) < 0)
 			return cli_finish(rc, &e, use);
+		if (removed) {
+			char *clean = text_clean(a->member_arg, 0);
+
+			rc = err_set(&e, STOA_EINVAL, "'%s' was removed from the "
+				     "community: stats leave removed members "
+				     "out", clean ? clean : "?");
+			free(clean);
+			return cli_finish(rc, &e, use);
+		}
 		a->o.member = a->member;
 	}
 	if (a->pseudonyms) {
@@ -215,7 +233,9 @@ static void duration(const json_t *v, char out[32])
 		return;
 	}
 	ms = (double)json_integer_value(v);
-	if (ms < 3600000.0)
+	if (ms < 60000.0)
+		snprintf(out, 32, "%.0f s", ms / 1000.0);
+	else if (ms < 3600000.0)
 		snprintf(out, 32, "%.0f min", ms / 60000.0);
 	else if (ms < 2 * 86400000.0)
 		snprintf(out, 32, "%.1f h", ms / 3600000.0);
@@ -297,6 +317,14 @@ static const char *plural_s(json_int_t n)
 	return n == 1 ? "" : "s";
 }
 
+/* "N more: --limit" under a list that shows fewer rows than it has. */
+static void more(const json_t *list, json_int_t total)
+{
+	if ((json_int_t)json_array_size(list) < total)
+		printf("    ... and %" JSON_INTEGER_FORMAT " more (--limit)\n",
+		       total - (json_int_t)json_array_size(list));
+}
+
 static void print_header(const json_t *s)
 {
 	const json_t *fresh = get(s, "freshness.members");
@@ -311,15 +339,22 @@ static void print_header(const json_t *s)
 	fputs("stoa stats: ", stdout);
 	print_text(stdout, json_string_value(get(s, "community")) ?
 		   json_string_value(get(s, "community")) : "?", 0, NULL);
-	printf(", %s to %s (as of %s)\n",
-	       json_string_value(get(s, "window.since")),
-	       json_string_value(get(s, "window.until")), when);
+	printf(", %s to %s\n", json_string_value(get(s, "window.since")),
+	       json_string_value(get(s, "window.until")));
+	printf("as of %s; %" JSON_INTEGER_FORMAT " member%s", when,
+	       num(s, "members"), plural_s(num(s, "members")));
 	if (json_is_string(get(s, "window.topic"))) {
-		fputs("topic: ", stdout);
+		fputs("; topic ", stdout);
 		print_text(stdout, json_string_value(get(s, "window.topic")), 0,
 			   NULL);
-		putchar('\n');
 	}
+	if (json_is_string(get(s, "window.member"))) {
+		fputs("; the view of ", stdout);
+		print_text(stdout, json_is_string(get(s, "window.member_name")) ?
+			   json_string_value(get(s, "window.member_name")) :
+			   json_string_value(get(s, "window.member")), 0, NULL);
+	}
+	putchar('\n');
 	json_array_foreach(fresh, i, m) {
 		const json_t *r = json_object_get(m, "received");
 
@@ -329,54 +364,66 @@ static void print_header(const json_t *s)
 			oldest = json_integer_value(r);
 	}
 	ago(now, get(s, "freshness.last_sync"), last);
-	printf("%" JSON_INTEGER_FORMAT " member%s; last sync with a peer: %s",
-	       num(s, "members"), plural_s(num(s, "members")), last);
+	printf("last sync with a peer: %s", last);
 	if (oldest != INT64_MAX) {
 		json_t *o = json_integer(oldest);
 
 		ago(now, o, last);
 		json_decref(o);
-		printf("; the stalest member's feed was received %s", last);
+		printf("; stalest feed received %s", last);
 	}
 	if (unknown)
-		printf(" (%zu not since this node's upgrade)", unknown);
-	fputs("\n", stdout);
+		printf(" (%zu before the upgrade)", unknown);
+	putchar('\n');
+}
+
+/* "this week so far" if the last week is still running at as_of, else
+ * "the last week". */
+static const char *last_week(const json_t *s, const json_t *last)
+{
+	int64_t end = row_int(last, "start", 0) + STATS_WEEK_MS;
+
+	if (end > num(s, "window.end"))
+		end = num(s, "window.end");
+	return end > num(s, "window.as_of") ? "this week so far" : "the last week";
 }
 
 static void print_weeks(const json_t *s)
 {
 	const json_t *weeks = get(s, "weeks"), *last;
+	json_int_t fresh = 0, wrote = 0, recent = 0;
 	char a[16], b[16];
-	size_t n = json_array_size(weeks);
+	size_t n = json_array_size(weeks), i;
+	json_t *w;
 
 	if (!n)
 		return;
 	last = json_array_get(weeks, n - 1);
-	printf("\nParticipation (%zu weeks, from %s)\n", n,
+	printf("\nParticipation (%zu week%s from %s)\n", n, n == 1 ? "" : "s",
 	       row_str(json_array_get(weeks, 0), "label", "?"));
 	fputs("  active members   ", stdout);
 	sparkline(weeks, "active");
 	percent(json_object_get(last, "rate"), a);
-	printf("  last week %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
-	       " (%s)\n", row_int(last, "active", 0), row_int(last, "members", 0), a);
+	printf("  %s: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " (%s)\n", last_week(s, last), row_int(last, "active", 0),
+	       row_int(last, "members", 0), a);
 	fputs("  stickiness       ", stdout);
 	sparkline(weeks, "stickiness");
 	percent(json_object_get(last, "stickiness"), b);
-	printf("  last week %s of the month's active members\n", b);
+	printf("  %s: %s of the month's active\n", last_week(s, last), b);
 	fputs("  new members      ", stdout);
 	sparkline(weeks, "new");
-	{
-		json_int_t fresh = 0, wrote = 0;
-		size_t i;
-		json_t *w;
-
-		json_array_foreach(weeks, i, w) {
-			fresh += row_int(w, "new", 0);
-			wrote += row_int(w, "new_wrote_7d", 0);
-		}
-		printf("  %" JSON_INTEGER_FORMAT " joined, %" JSON_INTEGER_FORMAT
-		       " wrote within 7 days\n", fresh, wrote);
+	json_array_foreach(weeks, i, w) {
+		fresh += row_int(w, "new", 0);
+		wrote += row_int(w, "new_wrote_7d", 0);
+		recent += row_int(w, "new_recent", 0);
 	}
+	printf("  %" JSON_INTEGER_FORMAT " joined, %" JSON_INTEGER_FORMAT
+	       " wrote within 7 days", fresh, wrote);
+	if (recent)
+		printf(" (%" JSON_INTEGER_FORMAT " joined less than 7 days ago)",
+		       recent);
+	putchar('\n');
 }
 
 static void print_cohorts(const json_t *s)
@@ -421,24 +468,84 @@ static void print_questions(const json_t *s)
 	printf("\nQuestions: %" JSON_INTEGER_FORMAT " asked, %"
 	       JSON_INTEGER_FORMAT " answered\n", num(q, "asked"),
 	       num(q, "answered"));
-	printf("  first reply       median %s, 90%% within %s   ", m1, p1);
+	printf("  first reply     median %s, 90%% within %s  ", m1, p1);
 	sparkline(get(s, "weeks"), "first_reply_median");
-	printf("\n  first helpful     median %s, 90%% within %s\n", m2, p2);
+	printf("\n  first helpful   median %s, 90%% within %s\n", m2, p2);
 	if (!num(q, "unanswered_total"))
 		return;
 	printf("  unanswered for 48 hours or more: %" JSON_INTEGER_FORMAT
 	       " (oldest first)\n", num(q, "unanswered_total"));
 	json_array_foreach(get(q, "unanswered"), i, u) {
+		const char *title = row_str(u, "title", NULL);
+
 		format_time(row_int(u, "ts", 0), when);
 		duration(json_object_get(u, "age_ms"), age);
 		printf("    %.8s  %s  ", row_str(u, "id", "?"), when);
 		name_of(u);
-		fputs("  [", stdout);
+		printf("  (%s)\n      [", age);
 		print_text(stdout, row_str(u, "topic", ""), 0, NULL);
 		fputs("] ", stdout);
-		print_text(stdout, row_str(u, "title", "(no title)"), 0, NULL);
-		printf("  (%s)\n", age);
+		if (title) {
+			print_text(stdout, title, 0, NULL);
+		} else { /* the start of the body, quoted */
+			putchar('"');
+			print_text(stdout, row_str(u, "excerpt", ""), 0, NULL);
+			putchar('"');
+		}
+		putchar('\n');
 	}
+	more(get(q, "unanswered"), num(q, "unanswered_total"));
+}
+
+static int cmp_by_name(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c = strcmp(row_str(x, "name", "\xff"), row_str(y, "name", "\xff"));
+
+	return c ? c : strcmp(row_str(x, "key", ""), row_str(y, "key", ""));
+}
+
+/* The member rows of list that gave or received something, by name. */
+static void print_given(const json_t *list, const char *third)
+{
+	json_t **rows;
+	size_t i, n = 0;
+	json_t *r;
+
+	if (!(rows = calloc(json_array_size(list) + 1, sizeof(*rows))))
+		return;
+	json_array_foreach(list, i, r)
+		if (row_int(r, "given", 0) || row_int(r, "received", 0))
+			rows[n++] = r;
+	qsort(rows, n, sizeof(*rows), cmp_by_name);
+	if (n)
+		printf("  %-24s %7s %9s%s\n", "member", "given", "received",
+		       third ? "  from (people)" : "");
+	for (i = 0; i < n; i++) {
+		fputs("  ", stdout);
+		name_cell(rows[i], 25);
+		printf("%7" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT,
+		       row_int(rows[i], "given", 0),
+		       row_int(rows[i], "received", 0));
+		if (third)
+			printf("  %13" JSON_INTEGER_FORMAT,
+			       row_int(rows[i], third, 0));
+		putchar('\n');
+	}
+	free(rows);
+}
+
+/* "given", or with --member "given or received by NAME". */
+static void given_by(const json_t *s)
+{
+	if (!json_is_string(get(s, "window.member"))) {
+		fputs("given", stdout);
+		return;
+	}
+	fputs("given or received by ", stdout);
+	print_text(stdout, json_is_string(get(s, "window.member_name")) ?
+		   json_string_value(get(s, "window.member_name")) : "them",
+		   0, NULL);
 }
 
 static void print_feedback_figures(const json_t *s)
@@ -447,29 +554,20 @@ static void print_feedback_figures(const json_t *s)
 	size_t i;
 	json_t *r;
 
-	printf("\nFeedback: %" JSON_INTEGER_FORMAT " given, %" JSON_INTEGER_FORMAT
-	       " marked helpful\n", num(f, "given"), num(f, "helpful"));
+	printf("\nFeedback: %" JSON_INTEGER_FORMAT " ", num(f, "given"));
+	given_by(s);
+	printf(", %" JSON_INTEGER_FORMAT " marked helpful\n", num(f, "helpful"));
 	json_array_foreach(get(f, "topics"), i, r) {
 		char p[16];
 
 		percent(json_object_get(r, "share"), p);
 		fputs("  ", stdout);
-		print_padded(stdout, row_str(r, "topic", ""), 24);
-		printf("%5" JSON_INTEGER_FORMAT " feedback, %s helpful\n",
+		print_padded(stdout, row_str(r, "topic", ""), 25);
+		printf("%7" JSON_INTEGER_FORMAT " feedback, %s helpful\n",
 		       row_int(r, "feedback", 0), p);
 	}
-	if (!json_array_size(get(f, "members")))
-		return;
-	fputs("  member                    given  received  from\n", stdout);
-	json_array_foreach(get(f, "members"), i, r) {
-		if (!row_int(r, "given", 0) && !row_int(r, "received", 0))
-			continue;
-		fputs("  ", stdout);
-		name_cell(r, 24);
-		printf("%7" JSON_INTEGER_FORMAT "  %8" JSON_INTEGER_FORMAT "  %4"
-		       JSON_INTEGER_FORMAT "\n", row_int(r, "given", 0),
-		       row_int(r, "received", 0), row_int(r, "received_from", 0));
-	}
+	more(get(f, "topics"), num(f, "topics_total"));
+	print_given(get(f, "members"), "received_from");
 }
 
 static void print_mentoring(const json_t *s)
@@ -481,15 +579,17 @@ static void print_mentoring(const json_t *s)
 
 	percent(get(m, "coverage"), cov);
 	printf("\nMentoring: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
-	       " learners have a mentor (%s)   ", num(m, "learners_paired"),
+	       " learners have a mentor (%s)  ", num(m, "learners_paired"),
 	       num(m, "learners"), cov);
 	sparkline(get(s, "weeks"), "learners_paired");
 	printf("\n  %" JSON_INTEGER_FORMAT " pairing%s (%" JSON_INTEGER_FORMAT
 	       " closed), %" JSON_INTEGER_FORMAT " session%s, %"
-	       JSON_INTEGER_FORMAT " minutes; learners who became mentors: %zu\n",
-	       num(m, "pairings"), plural_s(num(m, "pairings")), num(m, "closed"),
+	       JSON_INTEGER_FORMAT " minutes\n", num(m, "pairings"),
+	       plural_s(num(m, "pairings")), num(m, "closed"),
 	       num(m, "sessions"), plural_s(num(m, "sessions")),
-	       num(m, "minutes"), json_array_size(get(m, "became_mentors")));
+	       num(m, "minutes"));
+	printf("  learners who became mentors: %zu\n",
+	       json_array_size(get(m, "became_mentors")));
 	if (!num(m, "waiting_total"))
 		return;
 	printf("  waiting for a mentor: %" JSON_INTEGER_FORMAT "\n",
@@ -502,29 +602,40 @@ static void print_mentoring(const json_t *s)
 		print_text(stdout, row_str(r, "topic", ""), 0, NULL);
 		printf("]  waiting %s\n", wait);
 	}
+	more(get(m, "waiting"), num(m, "waiting_total"));
 }
 
 static void print_kudos(const json_t *s)
 {
 	const json_t *k = get(s, "kudos");
+	json_int_t members = num(s, "members");
 	char top[16];
 	size_t i;
 	json_t *r;
 
-	percent(get(k, "top10_share"), top);
-	printf("\nKudos: %" JSON_INTEGER_FORMAT " given; the top tenth of "
-	       "members received %s\n", num(k, "given"), top);
+	printf("\nKudos: %" JSON_INTEGER_FORMAT " ", num(k, "given"));
+	given_by(s);
+	putchar('\n');
+	if (json_is_number(get(k, "top10_share"))) {
+		percent(get(k, "top10_share"), top);
+		printf("  the %" JSON_INTEGER_FORMAT " member%s who received most "
+		       "(the top tenth) hold%s %s of them\n", (members + 9) / 10,
+		       (members + 9) / 10 == 1 ? "" : "s",
+		       (members + 9) / 10 == 1 ? "s" : "", top);
+	}
 	json_array_foreach(get(k, "badges"), i, r) {
 		fputs("  ", stdout);
-		print_padded(stdout, row_str(r, "badge", ""), 24);
-		printf("%5" JSON_INTEGER_FORMAT "\n", row_int(r, "count", 0));
+		print_padded(stdout, row_str(r, "badge", ""), 25);
+		printf("%7" JSON_INTEGER_FORMAT "\n", row_int(r, "count", 0));
 	}
+	more(get(k, "badges"), num(k, "badges_total"));
+	print_given(get(k, "members"), NULL);
 }
 
 static void print_people(const json_t *s)
 {
 	int64_t now = num(s, "generated");
-	char when[32], got[32];
+	char when[32], got[32], count[48];
 	size_t i;
 	json_t *r;
 
@@ -533,23 +644,26 @@ static void print_people(const json_t *s)
 		       "nothing for 14 days or more\n", num(s, "at_risk_total"),
 		       plural_s(num(s, "at_risk_total")));
 		json_array_foreach(get(s, "at_risk"), i, r) {
-			format_time(row_int(r, "last_active", 0), when);
+			ago(now, json_object_get(r, "received"), got);
 			fputs("  ", stdout);
-			name_cell(r, 24);
-			printf("%4" JSON_INTEGER_FORMAT " days silent (last %s)\n",
-			       row_int(r, "days_silent", 0), when);
+			name_cell(r, 25);
+			printf("%4" JSON_INTEGER_FORMAT " days silent; their feed "
+			       "last received %s\n", row_int(r, "days_silent", 0),
+			       got);
 		}
+		more(get(s, "at_risk"), num(s, "at_risk_total"));
 	}
-	fputs("\nData freshness (stalest first): when this node last received "
-	      "each feed\n", stdout);
+	fputs("\nData freshness: when this node last received each member's "
+	      "feed, stalest first\n", stdout);
 	json_array_foreach(get(s, "freshness.members"), i, r) {
 		ago(now, json_object_get(r, "received"), got);
 		format_time(row_int(r, "newest_ts", 0), when);
 		fputs("  ", stdout);
-		name_cell(r, 24);
-		printf("%-16s %6" JSON_INTEGER_FORMAT " entr%s, newest "
-		       "dated %s\n", got, row_int(r, "seq", 0),
-		       row_int(r, "seq", 0) == 1 ? "y" : "ies", when);
+		name_cell(r, 25);
+		snprintf(count, sizeof(count), "%" JSON_INTEGER_FORMAT " entr%s,",
+			 row_int(r, "seq", 0),
+			 row_int(r, "seq", 0) == 1 ? "y" : "ies");
+		printf("%-15s %13s newest %.10s\n", got, count, when);
 	}
 }
 
@@ -574,21 +688,35 @@ static void print_clocks(const json_t *s)
 	}
 }
 
+/* Whether any member was active in any week of the window. */
+static int active_at_all(const json_t *s)
+{
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(get(s, "weeks"), i, w)
+		if (row_int(w, "active", 0))
+			return 1;
+	return 0;
+}
+
 static void print_stats(const json_t *s)
 {
 	print_header(s);
 	if (!num(s, "members")) {
 		puts("\nNo member had joined by the end of this window.");
-		print_clocks(s);
-		return;
+	} else if (!active_at_all(s)) {
+		puts("\nNo activity in this window.");
+		print_people(s);
+	} else {
+		print_weeks(s);
+		print_cohorts(s);
+		print_questions(s);
+		print_feedback_figures(s);
+		print_mentoring(s);
+		print_kudos(s);
+		print_people(s);
 	}
-	print_weeks(s);
-	print_cohorts(s);
-	print_questions(s);
-	print_feedback_figures(s);
-	print_mentoring(s);
-	print_kudos(s);
-	print_people(s);
 	print_clocks(s);
 }
 

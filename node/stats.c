@@ -294,6 +294,9 @@ static void weeks_count(struct stats_model *mo)
 			if (m->join >= wk->start) {
 				wk->fresh++;
 				wk->fresh_wrote += (uint64_t)m->wrote7;
+				/* their 7 days not over yet: too soon to tell */
+				wk->fresh_recent += (uint64_t)(mo->as_of - m->join <
+							       STATS_NEW_WROTE_MS);
 			}
 			if (m->learner) {
 				wk->learners++;
@@ -327,6 +330,7 @@ static json_t *weeks_json(struct stats_model *mo)
 		    put(o, "stickiness", share(wk->active, wk->monthly)) < 0 ||
 		    put(o, "new", json_integer((json_int_t)wk->fresh)) < 0 ||
 		    put(o, "new_wrote_7d", json_integer((json_int_t)wk->fresh_wrote)) < 0 ||
+		    put(o, "new_recent", json_integer((json_int_t)wk->fresh_recent)) < 0 ||
 		    put(o, "questions", json_integer((json_int_t)wk->questions)) < 0 ||
 		    put(o, "answered", json_integer((json_int_t)wk->answered)) < 0 ||
 		    put(o, "first_reply_median",
@@ -421,6 +425,28 @@ static json_t *entry_row(const struct stats_model *mo, const uint8_t *id,
 	return o;
 }
 
+/* The start of a post's body, to tell an untitled question by: up to
+ * its first newline, at most STATS_EXCERPT_MAX bytes, cut before a UTF-8
+ * continuation byte (stored text is valid UTF-8). */
+static json_t *excerpt(sqlite3_stmt *st, int col)
+{
+	const char *b = (const char *)sqlite3_column_text(st, col);
+	const char *nl;
+	size_t n;
+
+	if (!b)
+		return json_string("");
+	n = (size_t)sqlite3_column_bytes(st, col);
+	if ((nl = memchr(b, '\n', n)))
+		n = (size_t)(nl - b);
+	if (n > STATS_EXCERPT_MAX) {
+		n = STATS_EXCERPT_MAX;
+		while (n > 0 && ((unsigned char)b[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return json_stringn(b, n);
+}
+
 static json_t *questions_json(struct stats_model *mo, struct err *e)
 {
 	json_t *q = json_object(), *list, *row;
@@ -437,8 +463,9 @@ static json_t *questions_json(struct stats_model *mo, struct err *e)
 	    put(q, "unanswered", list = json_array()) < 0 ||
 	    put(q, "unanswered_total", json_integer((json_int_t)mo->nunanswered)) < 0)
 		goto fail;
-	if (mo->nunanswered && view_prepare(mo->s, "SELECT topic, title FROM"
-					    " posts WHERE entry = ?1", &st, e) < 0)
+	if (mo->nunanswered && view_prepare(mo->s, "SELECT topic, title, body"
+					    " FROM posts WHERE entry = ?1", &st,
+					    e) < 0)
 		goto fail;
 	for (i = 0; i < mo->nunanswered && i < mo->limit; i++) {
 		const struct stats_unanswered *u = &mo->unanswered[i];
@@ -452,6 +479,8 @@ static json_t *questions_json(struct stats_model *mo, struct err *e)
 		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			view_set_text(row, "topic", st, 0);
 			view_set_text(row, "title", st, 1);
+			if (put(row, "excerpt", excerpt(st, 2)) < 0)
+				goto fail;
 		} else if (rc != SQLITE_DONE) {
 			view_db_fail(mo->s, e, "cannot read a question");
 			goto fail;
@@ -761,7 +790,8 @@ static int at_risk_json(struct stats_model *mo, json_t *out, struct order *o)
 		if (append(risk, row = member_row(mo, o[i].i)) < 0 ||
 		    put(row, "last_active", json_integer(o[i].t)) < 0 ||
 		    put(row, "days_silent", json_integer((mo->as_of - o[i].t) /
-							 STATS_DAY_MS)) < 0)
+							 STATS_DAY_MS)) < 0 ||
+		    put(row, "received", time_or_null(mo->m[o[i].i].received)) < 0)
 			return STOA_ENOMEM;
 	return 0;
 }
@@ -848,6 +878,18 @@ static json_t *window_member(const struct stats_model *mo)
 	return i != SIZE_MAX ? json_string(mo->m[i].name) : json_null();
 }
 
+/* --member's name (or pseudonym), or null. */
+static json_t *window_member_name(const struct stats_model *mo)
+{
+	size_t i;
+
+	if (!mo->o->member ||
+	    (i = stats_member_find(mo, mo->o->member)) == SIZE_MAX ||
+	    !mo->m[i].has_name)
+		return json_null();
+	return json_string(mo->m[i].name);
+}
+
 static json_t *window_json(const struct stats_model *mo)
 {
 	json_t *w = json_object();
@@ -863,6 +905,7 @@ static json_t *window_json(const struct stats_model *mo)
 	    put(w, "topic", mo->o->topic ? json_string(mo->o->topic) :
 		json_null()) < 0 ||
 	    put(w, "member", window_member(mo)) < 0 ||
+	    put(w, "member_name", window_member_name(mo)) < 0 ||
 	    put(w, "limit", json_integer(mo->limit)) < 0) {
 		json_decref(w);
 		return NULL;

@@ -28,6 +28,7 @@
 #define STATS_LIMIT_DEFAULT 20
 #define STATS_LIMIT_MAX 10000
 #define STATS_PSEUDONYM_KEY_LEN 32
+#define STATS_EXCERPT_MAX 80          /* bytes of an untitled question shown */
 
 struct stats_opts {
 	int64_t start, end;            /* the window, ms: [start, end) */

@@ -104,7 +104,7 @@ struct stats_week {
 	uint64_t questions, answered;
 	struct stats_i64s first_reply;
 	uint64_t learners, learners_paired, members, active, monthly;
-	uint64_t fresh, fresh_wrote;
+	uint64_t fresh, fresh_wrote, fresh_recent;
 };
 
 /*

@@ -174,7 +174,8 @@ eq("questions.first_reply", {"n": 1, "median": 86400000, "p90": 86400000})
 eq("questions.first_helpful", {"n": 1, "median": 90000000, "p90": 90000000})
 eq("questions.unanswered", [{"id": ids[7], "key": ben, "name": "Ben",
                              "ts": 1741168800000, "topic": "geometry",
-                             "age_ms": 1605600000}])
+                             "age_ms": 1605600000,
+                             "excerpt": "Why 180 degrees?"}])
 eq("questions.unanswered_total", 1)
 eq("feedback.given", 1)
 eq("feedback.helpful", 1)
@@ -197,8 +198,13 @@ eq("kudos.top10_share", 1.0)
 km = {r["key"]: (r["given"], r["received"]) for r in d["kudos"]["members"]}
 if km != {amara: (1, 0), ben: (0, 1), cy: (0, 0), dev: (0, 0)}:
     bad.append("kudos.members: %r" % km)
-eq("at_risk", [{"key": ben, "name": "Ben", "last_active": 1741168800000,
-                "days_silent": 18}])
+# (received: this node's own clock, an integer)
+risk = [{k: v for k, v in r.items() if k != "received"} for r in d["at_risk"]]
+if risk != [{"key": ben, "name": "Ben", "last_active": 1741168800000,
+             "days_silent": 18}]:
+    bad.append("at_risk: %r" % risk)
+if not all(isinstance(r.get("received"), int) for r in d["at_risk"]):
+    bad.append("at_risk: a received that is not an integer")
 eq("at_risk_total", 1)
 fr = sorted((r["key"], r["seq"], r["newest_ts"])
             for r in d["freshness"]["members"])
@@ -224,21 +230,29 @@ hand_check "$T/hand.stoa" "stoa stats"
 
 step "the same community as text: each figure in words, the names, the sparklines"
 run_ok "$H" stats "${HAND[@]}"
-assert_match "$OUT" '^stoa stats: Class hand, 2025-03-03 to 2025-03-23 \(as of ' "the header"
-assert_match "$OUT" '^4 members; last sync with a peer: never;' "members and last sync"
-assert_match "$OUT" '^  active members   █▆▁  last week 0 of 4 \(0%\)$' "active members"
+assert_match "$OUT" '^stoa stats: Class hand, 2025-03-03 to 2025-03-23$' "the header"
+assert_match "$OUT" '^as of .*; 4 members$' "as of, and the members"
+assert_match "$OUT" '^last sync with a peer: never; stalest feed received ' "the last sync"
+assert_match "$OUT" '^  active members   █▆▁  the last week: 0 of 4 \(0%\)$' "active members"
 assert_match "$OUT" '^  new members      █▃▁  4 joined, 3 wrote within 7 days$' "new members"
 assert_match "$OUT" '^  2025-03-03     3   67%    0%     -     -' "the first cohort"
 assert_match "$OUT" '^Questions: 2 asked, 1 answered$' "questions"
-assert_match "$OUT" '^  first reply       median 24\.0 h, 90% within 24\.0 h' "first reply"
-assert_match "$OUT" '^    [0-9a-f]{8}  2025-03-05 [0-9:]{5}  Ben  \[geometry\] \(no title\)  \(18\.[0-9] days\)$' "the unanswered question"
+assert_match "$OUT" '^  first reply     median 24\.0 h, 90% within 24\.0 h' "first reply"
+assert_match "$OUT" '^    [0-9a-f]{8}  2025-03-05 [0-9:]{5}  Ben  \(18\.[0-9] days\)$' "the unanswered question"
+assert_match "$OUT" '^      \[geometry\] "Why 180 degrees\?"$' "its topic and start, untitled"
 assert_match "$OUT" '^  algebra +1 feedback, 100% helpful$' "feedback by topic"
+assert_match "$OUT" '^  Ben +0 +1 +1$' "Ben's feedback: none given, one received, from one person"
 assert_match "$OUT" '^Mentoring: 1 of 3 learners have a mentor \(33%\)' "mentoring coverage"
-assert_match "$OUT" '^  1 pairing \(0 closed\), 1 session, 30 minutes' "pairings"
+assert_match "$OUT" '^  1 pairing \(0 closed\), 1 session, 30 minutes$' "pairings"
 assert_match "$OUT" '^  star +1$' "kudos by badge"
 assert_match "$OUT" '^At risk: 1 member wrote nothing for 14 days or more$' "at risk"
-assert_match "$OUT" '^  Ben +18 days silent' "Ben at risk"
-assert_match "$OUT" '^  Dev +[0-9.]+ (min|h) ago +1 entry, newest dated 2025-03-12' "Dev's freshness"
+assert_match "$OUT" '^  Ben +18 days silent; their feed last received ' "Ben at risk, and when his feed came"
+assert_match "$OUT" '^  Dev +[0-9.]+ (s|min|h) ago +1 entry, newest 2025-03-12$' "Dev's freshness"
+long=$(printf '%s\n' "$OUT" | awk 'length($0) > 80' | head -n 1)
+[ -z "$long" ] || fail "a line over 80 columns: $long"
+run_ok "$H" stats "${HAND[@]}" --member Ben --limit 1
+assert_match "$OUT" '^as of .*; 1 member; the view of Ben$' "the member's view, named"
+assert_match "$OUT" '^Feedback: 1 given or received by Ben, 1 marked helpful$' "what Ben gave or received"
 ok
 
 # edges FILE SEED HOME WHO: the scenario's edge cases, each as docs/stats.md
@@ -291,7 +305,8 @@ check("unanswered: Nia's question of exactly 48 hours, not the younger ones",
       nia[-48 * S.HOUR + 1] not in un and nia[-5 * S.HOUR] not in un)
 check("unanswered_total counts them all (no limit here)",
       d["questions"]["unanswered_total"] == len(un))
-lea = [r for r in d["at_risk"] if r["key"] == keys[S.LEA]]
+lea = [{k: v for k, v in r.items() if k != "received"}
+       for r in d["at_risk"] if r["key"] == keys[S.LEA]]
 check("at risk: Lea, silent exactly 14 days",
       lea == [{"key": keys[S.LEA], "name": "Lea",
                "last_active": s.base + 10 * S.WEEK, "days_silent": 14}])
@@ -471,6 +486,12 @@ cat >"$T/helpful-answer.jsonl" <<'EOF'
 EOF
 review helpful-answer 2025-03-03 2025-03-23 \
 	'd["questions"]["first_helpful"] == {"n": 1, "median": 7200000, "p90": 7200000} and d["questions"]["first_reply"]["median"] == 1800000'
+ok
+
+step "one member's view of a removed member: refused in one line"
+run_fail 1 "$A" stats --member Fay "${full[@]}"
+assert_match "$ERR" "^stoa: 'Fay' was removed from the community: stats leave removed members out$" "the refusal"
+assert_eq "" "$OUT" "stdout"
 ok
 
 step "the window's refusals: one line on stderr, nothing on stdout"

@@ -105,6 +105,19 @@ def date_ms(s):
     return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
+def excerpt(body):
+    """An untitled question's start (docs/stats.md §5): the body up to its
+    first newline, at most 80 bytes, cut before a UTF-8 continuation
+    byte."""
+    line = body.encode().split(b"\n")[0]
+    if len(line) > 80:
+        k = 80
+        while k > 0 and line[k] & 0xC0 == 0x80:
+            k -= 1
+        line = line[:k]
+    return line.decode()
+
+
 def day_label(ms):
     return datetime.datetime.fromtimestamp(
         ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%d")
@@ -382,6 +395,7 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
              "topic": q.p["topic"], "age_ms": max(0, as_of - q.ts)}
         if "title" in q.p:
             r["title"] = q.p["title"]
+        r["excerpt"] = excerpt(q.p["body"])
         return r
 
     # --- mentoring ------------------------------------------------------
@@ -504,6 +518,9 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
             "new": len(new),
             "new_wrote_7d": sum(1 for k in new if
                                 wrote(k, joined[k], joined[k] + NEW_WROTE)),
+            # their first 7 days not over at as_of: too soon to tell
+            "new_recent": sum(1 for k in new if
+                              as_of - joined[k] < NEW_WROTE),
             "questions": nq, "answered": na,
             "first_reply_median": rank(wfr, 50),
             "first_reply_p90": rank(wfr, 90),
@@ -555,6 +572,7 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
         "community": c.community,
         "window": {"since": since, "until": until, "start": start, "end": end,
                    "as_of": as_of, "topic": topic, "member": M,
+                   "member_name": name(M) if M is not None else None,
                    "limit": limit},
         "generated": now,
         "members": len(counted),
@@ -612,7 +630,7 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
             "top10_share": top10,
         },
         "at_risk": [{"key": k, "name": name(k), "last_active": last,
-                     "days_silent": silent // DAY}
+                     "days_silent": silent // DAY, "received": 0}
                     for last, k, silent in risk[:limit]],
         "at_risk_total": len(risk),
         "freshness": {
@@ -636,7 +654,8 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
 # Paths (with list indexes as *) whose value is this node's own clock: the
 # type is checked, not the value.
 CLOCK = {"generated": (int,), "freshness.last_sync": (int, type(None)),
-         "freshness.members.*.received": (int, type(None))}
+         "freshness.members.*.received": (int, type(None)),
+         "at_risk.*.received": (int, type(None))}
 
 
 # Lists whose order follows this node's own clock: their rows are
