@@ -26,7 +26,9 @@
 /* The SVG canvas of the charts over weeks (viewBox units) and its plot. */
 #define CHART_W 480
 #define CHART_H 250
-#define CHART_PL 56           /* plot left: room for the y ticks and label */
+#define CHART_PL 60           /* plot left: room for the y ticks and label */
+#define CHART_YL 18           /* the y axis label's baseline (rotated): its
+			       * letters' height at a phone's 16px left of it */
 #define CHART_PR 14
 #define CHART_PT 14
 #define CHART_PB 196          /* plot bottom: the x axis */
@@ -35,7 +37,10 @@
 #define CHART_PAD 10          /* between the y axis (or the right end) and a
 			 * line's first (last) point */
 #define CHART_TICKS 5         /* about this many y ticks */
-#define X_LABELS 7      /* at most this many week labels on the x axis */
+#define X_LABEL_GAP 60  /* week labels' centres at least this far apart:
+			 * "MM-DD" at a phone's 16px is about 46 wide */
+#define X_LABEL_GAP_WIDE 46 /* the same at a wide screen's 13px */
+#define X_LABEL_HALF 24 /* a label's centre at most this near the right */
 #define VALUE_MAX 1e12  /* values are clamped to +-this before drawing */
 
 /* Horizontal bars: one row each, a label column on the left. */
@@ -44,6 +49,8 @@
 #define HB_TOP 26       /* above the first row: the label column's head */
 #define HB_AXIS 40      /* below the last row: value ticks and label */
 #define HB_LABEL_CHARS 16
+#define HB_LABEL_PX 16  /* a row label's font size at its largest (a
+			 * phone's, report_html.c's stylesheet) */
 
 /* ---- text ------------------------------------------------------------ */
 
@@ -101,6 +108,50 @@ void html_text(FILE *f, const char *s, size_t max_chars)
 	html_escape(f, buf);
 	if (cut)
 		fputs("…", f);
+}
+
+/* About how wide a character is, in em: the advance widths of DejaVu
+ * Sans, among the widest fonts a browser falls back to, rounded up;
+ * 1 for anything not ASCII (a CJK character is a full em). */
+static double char_em(unsigned char c)
+{
+	if (c >= 0x80)
+		return 1.0;
+	if (strchr("iljI.,:;'|!`", c))
+		return 0.35;
+	if (strchr("frt()[]{} -\"/", c))
+		return 0.5;
+	if (strchr("mwMW@%", c))
+		return 1.0;
+	if (strchr("<>=+~#&*^_", c))
+		return 0.84;
+	if (c >= 'A' && c <= 'Z')
+		return 0.78;
+	return 0.64;
+}
+
+/* How many characters of s (at most max) html_text may write for them to
+ * take no more than room units at font size px, a cut's "…" included: an
+ * SVG text does not wrap, and a label longer than its column would run
+ * off the chart. */
+static size_t chars_fitting(const char *s, double room, double px,
+			    size_t max)
+{
+	size_t n = 0, i = 0, fit = 0, len, j;
+	double w = 0;
+
+	while (s[i] && n < max) {
+		w += char_em((unsigned char)s[i]) * px;
+		len = seq_len((unsigned char)s[i]);
+		for (j = 0; j < len && s[i]; j++)
+			i++;
+		n++;
+		if (w + px <= room)
+			fit = n;       /* fits with the "…" after it */
+		if (w > room)
+			return fit;
+	}
+	return s[i] ? fit : n;  /* cut at max: the "…" must fit too */
 }
 
 /* ---- numbers ----------------------------------------------------------- */
@@ -351,6 +402,38 @@ static void figure_open(FILE *f, const struct html_chart *c, int h,
 	fputs("\">\n", f);
 }
 
+/* The mark of a line's point (and of its legend key): the n-th drawn
+ * series of a chart has its own shape as well as its own colour and
+ * dashes, so lines that lie on top of each other (members == active,
+ * every week) still show each: a filled circle, a hollow square around
+ * it, a small diamond inside it. The element is left open for a
+ * <title>; mark_close closes it. */
+static void mark_open(FILE *f, const char *cls, size_t n, double x,
+		      double y)
+{
+	switch (n % 3) {
+	case 0:
+		fprintf(f, "<circle class=\"%s s0\" cx=\"%.1f\" cy=\"%.1f\" "
+			"r=\"5\"", cls, x, y);
+		break;
+	case 1:
+		fprintf(f, "<rect class=\"%s s1\" x=\"%.1f\" y=\"%.1f\" "
+			"width=\"14\" height=\"14\"", cls, x - 7, y - 7);
+		break;
+	default:
+		fprintf(f, "<path class=\"%s s2\" d=\"M%.1f %.1f L%.1f %.1f "
+			"L%.1f %.1f L%.1f %.1f Z\"", cls, x, y - 3.5, x + 3.5,
+			y, x, y + 3.5, x - 3.5, y);
+		break;
+	}
+}
+
+static void mark_close(FILE *f, size_t n)
+{
+	fputs(n % 3 == 0 ? "</circle>" : n % 3 == 1 ? "</rect>" : "</path>",
+	      f);
+}
+
 /* The legend: a small key drawn as its series is, then its name. */
 static void legend(FILE *f, const struct html_chart *c, int bars)
 {
@@ -360,16 +443,18 @@ static void legend(FILE *f, const struct html_chart *c, int bars)
 	for (k = 0; k < c->ns; k++) {
 		if (!c->s[k].drawn)
 			continue;
-		fputs("<li><svg class=\"key\" viewBox=\"0 0 28 12\" "
+		fputs("<li><svg class=\"key\" viewBox=\"0 0 36 16\" "
 		      "aria-hidden=\"true\">", f);
-		if (bars)
+		if (bars) {
 			fprintf(f, "<rect class=\"swatch s%zu\" x=\"2\" "
-				"y=\"1\" width=\"24\" height=\"10\"/>", n);
-		else
+				"y=\"3\" width=\"32\" height=\"10\"/>", n);
+		} else {
 			fprintf(f, "<line class=\"line s%zu\" x1=\"1\" "
-				"y1=\"6\" x2=\"27\" y2=\"6\"/><circle "
-				"class=\"mark s%zu\" cx=\"14\" cy=\"6\" "
-				"r=\"3.5\"/>", n, n);
+				"y1=\"8\" x2=\"35\" y2=\"8\"/>", n);
+			mark_open(f, "mark", n, 18, 8);
+			fputs(">", f);
+			mark_close(f, n);
+		}
 		fputs("</svg>", f);
 		html_text(f, c->s[k].label, HTML_TEXT_MAX);
 		fputs("</li>", f);
@@ -410,11 +495,68 @@ static void numbers(FILE *f, const struct html_chart *c, size_t rows)
 	fputs("</tbody></table></div></details>\n", f);
 }
 
+/* Whether drawn series a and b have the same value (or both none) in
+ * every row, and some value. */
+static int same_series(const struct html_chart *c, size_t a, size_t b,
+		       size_t rows)
+{
+	const json_t *row;
+	size_t i, held = 0;
+	double va, vb;
+
+	for (i = 0; i < rows; i++) {
+		row = json_array_get(c->rows, i);
+		va = series_value(row, &c->s[a]);
+		vb = series_value(row, &c->s[b]);
+		if (isnan(va) != isnan(vb) || (!isnan(va) && va != vb))
+			return 0;
+		held += !isnan(va);
+	}
+	return held > 0;
+}
+
+/* Under a line chart, for each group of series equal in every week:
+ * "Members and Active members are equal in every week: ...", as
+ * <p class="note overlap" data-series="members active">. */
+static void overlap_notes(FILE *f, const struct html_chart *c, size_t rows)
+{
+	size_t a, b, k, group[8], ng;
+	unsigned done = 0;
+
+	for (a = 0; a < c->ns && a < 32; a++) {
+		if (!c->s[a].drawn || (done >> a & 1))
+			continue;
+		group[0] = a;
+		ng = 1;
+		for (b = a + 1; b < c->ns && b < 32 && ng < 8; b++)
+			if (c->s[b].drawn && !(done >> b & 1) &&
+			    same_series(c, a, b, rows)) {
+				group[ng++] = b;
+				done |= 1u << b;
+			}
+		if (ng < 2)
+			continue;
+		fputs("<p class=\"note overlap\" data-series=\"", f);
+		for (k = 0; k < ng; k++)
+			fprintf(f, "%s%s", k ? " " : "", c->s[group[k]].key);
+		fputs("\">", f);
+		for (k = 0; k < ng; k++) {
+			fputs(k == 0 ? "" : k + 1 == ng ? " and " : ", ", f);
+			html_text(f, c->s[group[k]].label, HTML_TEXT_MAX);
+		}
+		fputs(" are the same in every week: their lines lie on top of "
+		      "each other, and each point shows all their marks.</p>\n",
+		      f);
+	}
+}
+
 static void figure_close(FILE *f, const struct html_chart *c, size_t rows,
 			 size_t shown, int bars)
 {
 	fputs("</svg>\n", f);
 	legend(f, c, bars);
+	if (!bars)
+		overlap_notes(f, c, rows);
 	if (shown < rows)
 		fprintf(f, "<p class=\"note\">The chart shows the first %zu "
 			"rows; the table below has all %zu.</p>\n", shown,
@@ -449,12 +591,82 @@ static double x_of(size_t i, size_t n, int bands)
 	return CHART_PL + CHART_PAD + i * (CHART_PW - 2.0 * CHART_PAD) / (double)(n - 1);
 }
 
+/* Where row i's week label is centred: under its point or band, but
+ * whole inside the canvas (the last band's centre can be nearer the
+ * right edge than half a label). */
+static double x_label_at(size_t i, size_t rows, int bands)
+{
+	double x = x_of(i, rows, bands);
+
+	return x > CHART_W - X_LABEL_HALF ? CHART_W - X_LABEL_HALF : x;
+}
+
+/* How many steps the x axis's week labels make from the first to the
+ * last: as many as fit with centres gap apart. */
+static size_t x_steps(size_t rows, int bands, double gap)
+{
+	double each = bands ? CHART_PW / (double)rows
+			    : (CHART_PW - 2.0 * CHART_PAD) / (double)(rows - 1);
+	size_t every = (size_t)ceil(gap / each), m;
+
+	if (every < 1)
+		every = 1;
+	m = (rows - 1) / every;
+	return m < 1 ? 1 : m;
+}
+
+/* Whether row i's week is labelled on an x axis whose labels are gap
+ * apart: always the first and the last (where a young class's weeks all
+ * are), and between them as many as fit, evenly: m steps of (rows - 1) /
+ * m rows, each at least gap wide (a step of k whole rows or more rounds
+ * to k or more), less the one before the last if the last moved in on
+ * it (x_label_at). */
+static int x_labelled(size_t i, size_t rows, int bands, double gap)
+{
+	size_t m, j, at;
+
+	if (i == 0 || i + 1 == rows)
+		return 1;
+	m = x_steps(rows, bands, gap);
+	for (j = 1; j < m; j++) {
+		at = (size_t)floor(j * (double)(rows - 1) / (double)m + 0.5);
+		if (at != i)
+			continue;
+		return j + 1 < m || x_label_at(rows - 1, rows, bands) -
+				    x_label_at(i, rows, bands) >= gap;
+	}
+	return 0;
+}
+
+/* The week labels under the x axis: the set for a wide chart, and the
+ * sparser one for a phone's larger text (X_LABEL_GAP), each label
+ * classed by the sets it is in: the stylesheet shows one set. */
+static void x_labels(FILE *f, const struct html_chart *c, size_t rows,
+		     int bands)
+{
+	size_t i;
+	int wide, narrow;
+
+	for (i = 0; i < rows; i++) {
+		wide = x_labelled(i, rows, bands, X_LABEL_GAP_WIDE);
+		narrow = x_labelled(i, rows, bands, X_LABEL_GAP);
+		if (!wide && !narrow)
+			continue;
+		fprintf(f, "<text class=\"tick%s\" x=\"%.1f\" y=\"%d\" "
+			"text-anchor=\"middle\">", !narrow ? " wide-only" :
+			!wide ? " narrow-only" : "", x_label_at(i, rows, bands),
+			CHART_PB + 18);
+		put_short_label(f, row_label(c, i));
+		fputs("</text>", f);
+	}
+}
+
 /* Grid lines, y tick labels, both axes and their labels. */
 static void axes(FILE *f, const struct html_chart *c, size_t rows,
 		 double top, double step, int bands)
 {
 	int dec = step_decimals(step);
-	size_t i, every = (rows + X_LABELS - 1) / X_LABELS;
+	size_t i;
 	double v, y;
 
 	fputs("<g class=\"grid\">", f);
@@ -467,15 +679,7 @@ static void axes(FILE *f, const struct html_chart *c, size_t rows,
 			CHART_PL - 6, y + 4, dec, v);
 	}
 	fputs("</g>\n<g class=\"xlabels\">", f);
-	for (i = 0; i < rows; i++) {
-		if (every > 1 && i % every != 0)
-			continue;
-		fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" "
-			"text-anchor=\"middle\">", x_of(i, rows, bands),
-			CHART_PB + 18);
-		put_short_label(f, row_label(c, i));
-		fputs("</text>", f);
-	}
+	x_labels(f, c, rows, bands);
 	fprintf(f, "</g>\n<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
 		"y2=\"%d\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" "
 		"x2=\"%d\" y2=\"%d\"/>\n", CHART_PL, CHART_PT, CHART_PL, CHART_PB, CHART_PL, CHART_PB, CHART_W - CHART_PR, CHART_PB);
@@ -484,7 +688,8 @@ static void axes(FILE *f, const struct html_chart *c, size_t rows,
 	html_text(f, c->x_label, HTML_TEXT_MAX);
 	fprintf(f, "</text>\n<text class=\"axis-label\" x=\"%d\" y=\"%d\" "
 		"text-anchor=\"middle\" transform=\"rotate(-90 %d %d)\">",
-		14, CHART_PT + CHART_PH / 2, 14, CHART_PT + CHART_PH / 2);
+		CHART_YL, CHART_PT + CHART_PH / 2, CHART_YL,
+		CHART_PT + CHART_PH / 2);
 	html_text(f, c->y_label, HTML_TEXT_MAX);
 	fputs("</text>\n", f);
 }
@@ -500,9 +705,9 @@ static void no_data(FILE *f, const char *what)
 
 /* ---- the charts ---------------------------------------------------- */
 
-/* One series as a path broken at its gaps, then its points. */
-static void line_series(FILE *f, const struct html_chart *c, size_t k,
-			size_t n, size_t rows, double top)
+/* One series as a path broken at its gaps. */
+static void line_path(FILE *f, const struct html_chart *c, size_t k,
+		      size_t n, size_t rows, double top)
 {
 	const struct html_series *s = &c->s[k];
 	size_t i, held = 0;
@@ -527,17 +732,28 @@ static void line_series(FILE *f, const struct html_chart *c, size_t k,
 		}
 		fputs("\"/>\n", f);
 	}
+}
+
+/* One series' points, each with its value as a tooltip. */
+static void line_points(FILE *f, const struct html_chart *c, size_t k,
+			size_t n, size_t rows, double top)
+{
+	const struct html_series *s = &c->s[k];
+	size_t i;
+	double v;
+
 	for (i = 0; i < rows; i++) {
 		v = series_value(json_array_get(c->rows, i), s);
 		if (isnan(v))
 			continue;
-		fprintf(f, "<circle class=\"point s%zu\" data-series=\"%s\" "
-			"cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>", n, s->key,
-			x_of(i, rows, 0), y_of(v, top));
+		mark_open(f, "point", n, x_of(i, rows, 0), y_of(v, top));
+		fprintf(f, " data-series=\"%s\"><title>", s->key);
 		html_text(f, row_label(c, i), HTML_LABEL_MAX);
 		fputs(": ", f);
 		put_value(f, v, s);
-		fputs("</title></circle>\n", f);
+		fputs("</title>", f);
+		mark_close(f, n);
+		fputs("\n", f);
 	}
 }
 
@@ -553,9 +769,13 @@ void html_line_chart(FILE *f, const struct html_chart *c)
 	axes(f, c, rows, top, step, 0);
 	if (isnan(max))
 		no_data(f, c->empty ? c->empty : "No data");
+	/* every line, then every point: no line hides a point */
 	for (k = 0; k < c->ns; k++)
 		if (c->s[k].drawn)
-			line_series(f, c, k, n++, rows, top);
+			line_path(f, c, k, n++, rows, top);
+	for (k = 0, n = 0; k < c->ns; k++)
+		if (c->s[k].drawn)
+			line_points(f, c, k, n++, rows, top);
 	figure_close(f, c, rows, rows, 0);
 }
 
@@ -607,7 +827,9 @@ static void hbar_row(FILE *f, const struct html_chart *c, size_t i,
 
 	fprintf(f, "<text class=\"label\" x=\"%d\" y=\"%.1f\" "
 		"text-anchor=\"end\">", HB_LABEL - 8, y + HB_ROW / 2.0 + 4);
-	html_text(f, row_label(c, i), HB_LABEL_CHARS);
+	html_text(f, row_label(c, i),
+		  chars_fitting(row_label(c, i), HB_LABEL - 12, HB_LABEL_PX,
+				HB_LABEL_CHARS));
 	fputs("</text>\n", f);
 	for (k = 0; k < c->ns; k++) {
 		if (!c->s[k].drawn)

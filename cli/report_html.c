@@ -18,10 +18,18 @@
  *     empty), feedback-topics, kudos-badges (when their list is not
  *     empty); each holds one <svg role="img" aria-label="..."> and one
  *     <details> with a <table class="numbers">
- *   <circle class="point" data-series="S">: one per week whose field S
- *     is not null, S being the field of weeks[]: active, monthly_active,
- *     members (chart active), rate, stickiness (rate),
- *     first_reply_median, first_reply_p90 (first-reply)
+ *   <circle|rect|path class="point" data-series="S">: one per week whose
+ *     field S is not null, S being the field of weeks[]: active,
+ *     monthly_active, members (chart active), rate, stickiness (rate),
+ *     first_reply_median, first_reply_p90 (first-reply); the n-th line
+ *     of a chart has its own mark (circle, square, diamond), the same in
+ *     its legend key (class "mark"), so that lines on top of each
+ *     other still show
+ *   <p class="note overlap" data-series="S1 S2">: under a line chart,
+ *     one per group of lines equal in every week
+ *   <g class="xlabels">: the week labels, always the first and the last
+ *     week's; a label of class wide-only or narrow-only shows only on a
+ *     wide screen or a phone
  *   <rect class="bar" data-chart="C" data-series="S">: mentoring: one per
  *     week for each S of learners, learners_paired; feedback-topics: one
  *     per feedback.topics[] row (the first HTML_BARS_MAX) for each S of
@@ -31,11 +39,22 @@
  *     <tr data-week> per cohorts[] row, its cells <td data-share> (empty
  *     for null) shaded by class shade-0..shade-10
  *   <ol class="unanswered">, <ol class="waiting">: one <li> per row of
- *     questions.unanswered[], mentoring.waiting[]
+ *     questions.unanswered[], mentoring.waiting[]; a question without a
+ *     title shows its "excerpt" in <span class="excerpt">
+ *   <p class="lead member-view">: with --member, "NAME's own view" when
+ *     window.member_name is a name, else "One member's own view"
+ *   the numbers of chart active: a column "New, still in their first 7
+ *     days" beside "New, wrote within 7 days", if weeks[] have
+ *     "new_recent"
  *   <table class="at-risk">, <table class="freshness">: one <tbody> <tr>
  *     per row of at_risk[], freshness.members[]; freshness rows carry
  *     data-staleness="fresh|stale|old" (received < 1 day, < 7 days,
- *     older or null, at "generated")
+ *     older or null, at "generated"), and so does each at-risk row's
+ *     <td class="heard"> (its "Last heard from") if the rows have
+ *     "received"
+ *   <dl class="figures"> of participation: the last week named "this
+ *     week so far (since LABEL)" if it ends after as_of, else "the last
+ *     week (LABEL)"; then each week chart's note says it is not over
  *   a list, table or bar chart with no row is not written (a line says
  *   so instead)
  *   <section class="clock">: only if a clock warning exists
@@ -56,6 +75,7 @@
 #define TOPIC_CHARS 64
 #define TITLE_CHARS 200
 #define BADGE_CHARS 32
+#define EXCERPT_CHARS 160
 
 static const char css[] =
 	":root{color-scheme:light}\n"
@@ -88,20 +108,25 @@ static const char css[] =
 	".plot text{font-size:13px;fill:#333}\n"
 	".plot .axis-label{font-weight:600;fill:#222}\n"
 	".plot .empty{font-size:15px;fill:#666}\n"
+	".plot .narrow-only{display:none}\n"
 	".grid line{stroke:#e3e7eb}\n"
 	".axis{stroke:#555;stroke-width:1.2}\n"
+	/* lines that coincide stay apart: a wide solid one under a dashed
+	 * one under a dotted one, each point a circle, a hollow square
+	 * around it, a diamond inside it (html.c's mark_open) */
 	".line{fill:none;stroke-width:2.5}\n"
-	".line.s0{stroke:#1f5fbf}\n"
-	".line.s1{stroke:#b45309;stroke-dasharray:7 4}\n"
-	".line.s2{stroke:#6b7280;stroke-dasharray:2 3}\n"
+	".line.s0{stroke:#1f5fbf;stroke-width:4}\n"
+	".line.s1{stroke:#b45309;stroke-dasharray:8 5}\n"
+	".line.s2{stroke:#27303b;stroke-width:2.5;stroke-dasharray:.5 5.5;"
+	"stroke-linecap:round}\n"
 	".point.s0,.mark.s0{fill:#1f5fbf}\n"
 	".point.s1,.mark.s1{fill:none;stroke:#b45309;stroke-width:2}\n"
-	".point.s2,.mark.s2{fill:#6b7280}\n"
+	".point.s2,.mark.s2{fill:#27303b;stroke:#fff;stroke-width:1}\n"
 	".bar.s0,.swatch.s0{fill:#b9cfee}\n"
 	".bar.s1,.swatch.s1{fill:#1f5fbf}\n"
 	".legend{list-style:none;padding:0;margin:.3rem 0;display:flex;"
 	"flex-wrap:wrap;gap:.2rem 1.2rem;font-size:.9rem}\n"
-	".key{width:28px;height:12px;vertical-align:middle;"
+	".key{width:36px;height:16px;vertical-align:middle;"
 	"margin-right:.35rem}\n"
 	".note{font-size:.9rem;color:#4a5560;margin:.3rem 0}\n"
 	"details{margin:.4rem 0}\n"
@@ -111,6 +136,7 @@ static const char css[] =
 	"th,td{padding:.25rem .55rem;border-bottom:1px solid #e3e7eb;"
 	"text-align:right;vertical-align:top}\n"
 	"th:first-child,td:first-child{text-align:left}\n"
+	"th.fresh-status,td.fresh-status{text-align:left}\n"
 	"thead th{font-weight:600;color:#333;border-bottom:2px solid "
 	"#cbd3db}\n"
 	"ol.unanswered,ol.waiting{padding-left:1.4rem}\n"
@@ -118,6 +144,9 @@ static const char css[] =
 	".meta{color:#4a5560;font-size:.9rem}\n"
 	".topic{color:#1f4f99}\n"
 	"code{font-size:.85rem}\n"
+	".nw{white-space:nowrap}\n"
+	".excerpt{font-style:italic}\n"
+	"td:first-child{overflow-wrap:anywhere}\n"
 	".na{color:#888}\n"
 	".shade-0{background:#f7fafd}.shade-1{background:#e9f1fa}"
 	".shade-2{background:#dce7f7}.shade-3{background:#cedef4}"
@@ -132,9 +161,19 @@ static const char css[] =
 	".status.old{background:#fbdcdc;color:#7f1d1d}\n"
 	"footer{margin-top:2.5rem;font-size:.85rem;color:#4a5560}\n"
 	".cohorts th,.cohorts td{white-space:nowrap}\n"
+	/* a phone: chart text of 16 of the charts' 480 units, and charts no
+	 * narrower than 330px (scrolled inside their figure on a screen
+	 * narrower than 350px), so that it is 11px or more; the freshness
+	 * table without the newest entry's date, its status wrapping, so
+	 * that the status stays in sight */
 	"@media (max-width:30rem){body{padding:.6rem;font-size:15px}"
-	"h1{font-size:1.35rem}.plot text{font-size:16px}"
-	".plot .label{font-size:14px}}\n"
+	"h1{font-size:1.35rem}"
+	"svg.plot{min-width:330px}figure.chart{overflow-x:auto}"
+	".plot text,.plot .label,.plot .empty{font-size:16px}"
+	".plot .wide-only{display:none}.plot .narrow-only{display:inline}"
+	"th,td{padding:.25rem .35rem}"
+	".freshness .newest{display:none}"
+	".status{white-space:normal;display:inline-block}}\n"
 	"@page{size:A4;margin:14mm}\n"
 	"@media print{"
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
@@ -185,15 +224,21 @@ static void put_int(FILE *f, const json_t *v)
 		fputs("—", f);
 }
 
-/* A number with decimals, or "—" for null. */
-static void put_num(FILE *f, const json_t *v, int decimals)
+/* A number: whole as "48", else with one decimal ("47.5", never "48"
+ * for 47.5); "—" for null. */
+static void put_num(FILE *f, const json_t *v)
 {
-	double d = html_json_num(v);
+	double d = html_json_num(v), r;
 
-	if (isnan(d))
+	if (isnan(d)) {
 		fputs("—", f);
+		return;
+	}
+	r = round(d * 10) / 10;
+	if (r == floor(r))
+		fprintf(f, "%.0f", r);
 	else
-		fprintf(f, "%.*f", decimals, d);
+		fprintf(f, "%.1f", r);
 }
 
 static void put_share(FILE *f, const json_t *v)
@@ -206,13 +251,16 @@ static void put_share(FILE *f, const json_t *v)
 		fprintf(f, "%.0f%%", d * 100);
 }
 
-/* A duration: "12 min", "3.5 h", "4.2 days"; whole with whole. */
+/* A duration: "40 s", "12 min", "3.5 h", "4.2 days" (as `stoa stats`
+ * says it); whole with whole. */
 static void put_duration(FILE *f, double ms, int whole)
 {
 	if (isnan(ms))
 		fputs("—", f);
 	else if (ms < 0)
-		fputs("0 min", f);
+		fputs("0 s", f);
+	else if (ms < 60000.0)
+		fprintf(f, "%.0f s", ms / 1000.0);
 	else if (ms < HOUR_MS)
 		fprintf(f, "%.0f min", ms / 60000.0);
 	else if (ms < 48 * HOUR_MS)
@@ -222,10 +270,12 @@ static void put_duration(FILE *f, double ms, int whole)
 }
 
 /* A UTC date of ms since the epoch ("2025-03-02", with_time "2025-03-02
- * 14:05 UTC"), or "—". */
+ * 14:05 UTC"), or "—". The date and the time are each one unbreakable
+ * <span class="nw">: a narrow column may put the time under the date,
+ * never "2025-" over "03-02". */
 static void put_time(FILE *f, const json_t *v, int with_time)
 {
-	char buf[64];
+	char day[32], hm[32];
 	json_int_t ms;
 	struct tm tm;
 	time_t t;
@@ -237,11 +287,14 @@ static void put_time(FILE *f, const json_t *v, int with_time)
 	}
 	t = (time_t)(ms / 1000);
 	if (!gmtime_r(&t, &tm) ||
-	    (with_time ? strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm)
-		       : strftime(buf, sizeof(buf), "%Y-%m-%d", &tm)) == 0)
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0 ||
+	    strftime(hm, sizeof(hm), "%H:%M UTC", &tm) == 0) {
 		fputs("—", f);
-	else
-		fputs(buf, f);
+		return;
+	}
+	fprintf(f, "<span class=\"nw\">%s</span>", day);
+	if (with_time)
+		fprintf(f, " <span class=\"nw\">%s</span>", hm);
 }
 
 static void put_date(FILE *f, const json_t *v)
@@ -322,6 +375,76 @@ static void more(FILE *f, size_t shown, const json_t *total,
 			n - (json_int_t)shown, what);
 }
 
+/* ---- the window's last week ---------------------------------------- */
+
+/* Whether the window's last week is not over at as_of (its end, start +
+ * 7 days or the window's end if sooner, is after as_of): most often the
+ * week the report is made in, whose figures are only "so far". */
+static int last_week_so_far(const json_t *st)
+{
+	const json_t *w = get(st, "window"), *weeks = get(st, "weeks");
+	const json_t *last, *start, *end, *as_of;
+	size_t n = rows_of(weeks);
+	json_int_t stop;
+
+	if (n == 0)
+		return 0;
+	last = json_array_get(weeks, n - 1);
+	start = get(last, "start");
+	end = get(w, "end");
+	as_of = get(w, "as_of");
+	if (!json_is_integer(start) || !json_is_integer(end) ||
+	    !json_is_integer(as_of) || json_integer_value(start) < 0 ||
+	    json_integer_value(start) > TIME_MS_MAX)
+		return 0;
+	stop = json_integer_value(start) + 7 * (json_int_t)DAY_MS;
+	if (stop > json_integer_value(end))
+		stop = json_integer_value(end);
+	return stop > json_integer_value(as_of);
+}
+
+/* The last week's label ("2025-02-24"), or NULL. */
+static const char *last_week_label(const json_t *st)
+{
+	const json_t *weeks = get(st, "weeks");
+	size_t n = rows_of(weeks);
+
+	return n ? json_string_value(get(json_array_get(weeks, n - 1),
+					 "label")) : NULL;
+}
+
+/* One item of a <dl class="figures"> about the last week, named as
+ * "Active this week so far (since 2025-02-24)" (so_far) or "Active in
+ * the last week (2025-02-24)" (done). */
+static void item_open_week(FILE *f, const json_t *st, const char *so_far,
+			   const char *done)
+{
+	int now = last_week_so_far(st);
+
+	fputs("<div><dt>", f);
+	html_escape(f, now ? so_far : done);
+	fputs(now ? " (since <span class=\"nw\">" : " (<span class=\"nw\">",
+	      f);
+	html_text(f, last_week_label(st) ? last_week_label(st) : "?", 10);
+	fputs("</span>)</dt><dd>", f);
+}
+
+/* A week chart's note, and after it, if the last week is not over, that
+ * its figures are so far: into buf (the JSON's label is cleaned and
+ * escaped where the note is written, by html.c). */
+static const char *week_note(const json_t *st, const char *note, char *buf,
+			     size_t cap)
+{
+	const char *label = last_week_label(st);
+
+	if (!last_week_so_far(st))
+		return note;
+	snprintf(buf, cap, "%s%sThis week (since %.10s) is not over: its "
+		 "figures are so far.", note ? note : "", note ? " " : "",
+		 label ? label : "?");
+	return buf;
+}
+
 /* ---- staleness ------------------------------------------------------ */
 
 enum stale { STALE_FRESH, STALE_SOME, STALE_OLD };
@@ -388,7 +511,7 @@ static void completeness(FILE *f, const json_t *st)
 	else
 		fprintf(f, "These figures come from what this node holds: the "
 			"entries of %zu member%s; %zu received in the last "
-			"day, %zu in the last week, %zu longer ago or at an "
+			"day, %zu in the last 7 days, %zu longer ago or at an "
 			"unknown time. ", n, n == 1 ? "" : "s",
 			by[STALE_FRESH], by[STALE_SOME], by[STALE_OLD]);
 	if (json_is_integer(get(fr, "last_sync"))) {
@@ -424,9 +547,20 @@ static void header(FILE *f, const json_t *st)
 		fputs("</strong>: its posts and replies, feedback on them and "
 		      "mentoring on it (no kudos).</p>\n", f);
 	}
-	if (json_is_string(get(w, "member")))
-		fputs("<p class=\"lead\">One member's own view: what they "
-		      "wrote, and what others wrote to them.</p>\n", f);
+	if (json_is_string(get(w, "member"))) {
+		const char *name = json_string_value(get(w, "member_name"));
+
+		fputs("<p class=\"lead member-view\">", f);
+		if (name && name[0]) {
+			fputs("<strong>", f);
+			html_text(f, name, NAME_CHARS);
+			fputs("</strong>'s own view", f);
+		} else {
+			fputs("One member's own view", f);
+		}
+		fputs(": what they wrote, and what others wrote to them.</p>\n",
+		      f);
+	}
 	fputs("<dl class=\"facts\">\n", f);
 	item_int(f, "Members", get(st, "members"));
 	item_int(f, "Removed (not counted)", get(st, "removed"));
@@ -487,30 +621,54 @@ static const struct html_series active_series[] = {
 	{"members", "Members", 1, NULL, 0, 1},
 	{"new", "New members", 1, NULL, 0, 0},
 	{"new_wrote_7d", "New, wrote within 7 days", 1, NULL, 0, 0},
+	/* last, so that figures without it (an older stoa) leave it out */
+	{"new_recent", "New, still in their first 7 days", 1, NULL, 0, 0},
 };
+
+/* Whether the rows of weeks[] have a field (weeks[0] has it). */
+static int weeks_have(const json_t *st, const char *key)
+{
+	return get(json_array_get(get(st, "weeks"), 0), key) != NULL;
+}
 
 static const struct html_series rate_series[] = {
 	{"rate", "Participation rate", 100, "%", 0, 1},
 	{"stickiness", "Stickiness (week / 28 days)", 100, "%", 0, 1},
 };
 
+static const char active_note[] =
+	"Active: wrote something that week (a post, reply, feedback, "
+	"mentoring record or kudos).";
+static const char active_note_recent[] =
+	"Active: wrote something that week (a post, reply, feedback, "
+	"mentoring record or kudos). \"Wrote within 7 days\" is not final "
+	"for the new members still in their first 7 days: it is too soon to "
+	"tell for those of them who have not written yet.";
+
 static void participation(FILE *f, const json_t *st)
 {
 	const json_t *weeks = get(st, "weeks");
 	const json_t *last = json_array_get(weeks, rows_of(weeks) - 1);
+	char note[512];
 	struct html_chart c = {
 		.hook = "active", .title = "Weekly active members",
 		.x_label = "Week starting", .y_label = "Members",
 		.rows = weeks, .label_key = "label", .label_head = "Week",
-		.s = active_series, .ns = 5, .y_min_top = 1, .whole = 1,
-		.note = "Active: wrote something that week (a post, reply, "
-			"feedback, mentoring record or kudos).",
+		.s = active_series, .y_min_top = 1, .whole = 1,
+		.ns = weeks_have(st, "new_recent") ? 6 : 5,
+		.note = week_note(st, weeks_have(st, "new_recent") ?
+				  active_note_recent : active_note, note,
+				  sizeof(note)),
 	};
 
 	fputs("<section class=\"participation\">\n<h2>Participation</h2>\n"
 	      "<dl class=\"figures\">\n", f);
-	item_int(f, "Active in the last week", get(last, "active"));
-	item_open(f, "Participation rate, last week");
+	item_open_week(f, st, "Active this week so far",
+		       "Active in the last week");
+	put_int(f, get(last, "active"));
+	item_close(f);
+	item_open_week(f, st, "Participation rate, this week so far",
+		       "Participation rate, the last week");
 	put_share(f, get(last, "rate"));
 	item_close(f);
 	item_int(f, "Active in the last 28 days", get(last, "monthly_active"));
@@ -522,8 +680,9 @@ static void participation(FILE *f, const json_t *st)
 		.rows = weeks, .label_key = "label", .label_head = "Week",
 		.s = rate_series, .ns = 2, .y_min_top = 100, .whole = 1,
 		.empty = "No members yet",
-		.note = "Rate: active members over members. Stickiness: "
-			"active that week over active in its 28 days.",
+		.note = week_note(st, "Rate: active members over members. "
+				  "Stickiness: active that week over active "
+				  "in its 28 days.", note, sizeof(note)),
 	};
 	html_line_chart(f, &c);
 	fputs("</div>\n</section>\n", f);
@@ -618,10 +777,23 @@ static void unanswered_item(FILE *f, const json_t *row)
 {
 	const char *id = json_string_value(get(row, "id"));
 
+	const char *title = json_string_value(get(row, "title"));
+	const char *excerpt = json_string_value(get(row, "excerpt"));
+
 	fputs("<li>", f);
-	fputs("<strong>", f);
-	put_str(f, row, "title", TITLE_CHARS, "(no title)");
-	fputs("</strong> <span class=\"topic\">#", f);
+	if (title && title[0]) {
+		fputs("<strong>", f);
+		html_text(f, title, TITLE_CHARS);
+		fputs("</strong>", f);
+	} else if (excerpt && excerpt[0]) {
+		/* no title: the start of what they asked, as they wrote it */
+		fputs("<span class=\"excerpt\">“", f);
+		html_text(f, excerpt, EXCERPT_CHARS);
+		fputs("”</span>", f);
+	} else {
+		fputs("<strong>(no title)</strong>", f);
+	}
+	fputs(" <span class=\"topic\">#", f);
 	put_str(f, row, "topic", TOPIC_CHARS, "?");
 	fputs("</span><br><span class=\"meta\">asked by ", f);
 	put_name(f, row);
@@ -638,6 +810,7 @@ static void questions(FILE *f, const json_t *st)
 {
 	const json_t *q = get(st, "questions"), *un = get(q, "unanswered");
 	size_t n = rows_of(un), i;
+	char note[512];
 	struct html_chart c = {
 		.hook = "first-reply", .title = "Time to first reply",
 		.x_label = "Week the question was asked", .y_label = "Hours",
@@ -645,8 +818,9 @@ static void questions(FILE *f, const json_t *st)
 		.label_head = "Week", .s = reply_series, .ns = 4,
 		.y_min_top = 1, .whole = 0,
 		.empty = "No question was answered",
-		.note = "From a question to the first reply by another member; "
-			"a week with no answered question is a gap.",
+		.note = week_note(st, "From a question to the first reply by "
+				  "another member; a week with no answered "
+				  "question is a gap.", note, sizeof(note)),
 	};
 
 	fputs("<section class=\"questions\">\n<h2>Do questions get answered?"
@@ -714,10 +888,10 @@ static void mentoring_figures(FILE *f, const json_t *m)
 	item_int(f, "Sessions", get(m, "sessions"));
 	item_int(f, "Minutes of sessions", get(m, "minutes"));
 	item_open(f, "Sessions per pairing");
-	put_num(f, get(m, "sessions_per_pairing"), 1);
+	put_num(f, get(m, "sessions_per_pairing"));
 	item_close(f);
 	item_open(f, "Minutes per pairing");
-	put_num(f, get(m, "minutes_per_pairing"), 0);
+	put_num(f, get(m, "minutes_per_pairing"));
 	item_close(f);
 	fputs("</dl>\n", f);
 }
@@ -741,6 +915,7 @@ static void mentoring(FILE *f, const json_t *st)
 {
 	const json_t *m = get(st, "mentoring"), *w = get(m, "waiting");
 	size_t n = rows_of(w), i;
+	char note[512];
 	struct html_chart c = {
 		.hook = "mentoring",
 		.title = "Learners with a mentor, per week",
@@ -748,8 +923,9 @@ static void mentoring(FILE *f, const json_t *st)
 		.rows = get(st, "weeks"), .label_key = "label",
 		.label_head = "Week", .s = mentor_series, .ns = 2,
 		.y_min_top = 1, .whole = 1,
-		.note = "At the end of each week: the learners, and those who "
-			"are the mentee of an open pairing.",
+		.note = week_note(st, "At the end of each week: the learners, "
+				  "and those who are the mentee of an open "
+				  "pairing.", note, sizeof(note)),
 	};
 
 	fputs("<section class=\"mentoring\">\n<h2>Who has a mentor?</h2>\n", f);
@@ -838,30 +1014,64 @@ static void kudos(FILE *f, const json_t *st)
 
 /* ---- members at risk, freshness, clocks ------------------------------ */
 
+/* "✓ within a day" in its colour: how long ago this node received the
+ * row's feed (its "received"), at now. */
+static void put_status(FILE *f, enum stale s)
+{
+	fprintf(f, "<span class=\"status %s\">%s</span>", stale_class[s],
+		stale_text[s]);
+}
+
 static void at_risk(FILE *f, const json_t *st)
 {
 	const json_t *rows = get(st, "at_risk"), *row;
+	double now = html_json_num(get(st, "generated"));
 	size_t n = rows_of(rows), i;
+	/* figures without "received" (from an older stoa): no column,
+	 * rather than a column of "—" */
+	int heard = get(json_array_get(rows, 0), "received") != NULL;
+	enum stale s;
 
 	fputs("<section class=\"at-risk\">\n<h2>Drifting away</h2>\n"
 	      "<p class=\"lead\">Members who wrote before, and nothing for 14 "
-	      "days or more; longest silent first.</p>\n", f);
+	      "days or more; longest silent first.", f);
+	if (heard && n > 0)
+		fputs(" Last heard from: when this node last received an entry "
+		      "of theirs, marked as in the freshness table below; a "
+		      "member this node has not heard from lately may have "
+		      "written on a device that has not synced since, and not "
+		      "be silent at all.", f);
+	fputs("</p>\n", f);
 	if (n == 0) {
 		fputs("<p class=\"note\">Nobody has been silent that long."
 		      "</p>\n</section>\n", f);
 		return;
 	}
+	/* when this node last heard from them next to how long they have
+	 * been silent: in sight on a phone, before the date they last wrote */
 	fputs("<div class=\"scroll\"><table class=\"at-risk\">\n<thead><tr>"
-	      "<th scope=\"col\">Member</th><th scope=\"col\">Last active</th>"
-	      "<th scope=\"col\">Days silent</th></tr></thead>\n<tbody>\n", f);
+	      "<th scope=\"col\">Member</th><th scope=\"col\">Days silent</th>",
+	      f);
+	if (heard)
+		fputs("<th scope=\"col\" class=\"heard\">Last heard from</th>",
+		      f);
+	fputs("<th scope=\"col\">Last active</th></tr></thead>\n<tbody>\n", f);
 	for (i = 0; i < n; i++) {
 		row = json_array_get(rows, i);
 		fputs("<tr><td>", f);
 		put_name(f, row);
 		fputs("</td><td>", f);
-		put_date(f, get(row, "last_active"));
-		fputs("</td><td>", f);
 		put_int(f, get(row, "days_silent"));
+		if (heard) {
+			s = staleness(row, now);
+			fprintf(f, "</td><td class=\"heard\" "
+				"data-staleness=\"%s\">", stale_class[s]);
+			put_date(f, get(row, "received"));
+			fputs(" ", f);
+			put_status(f, s);
+		}
+		fputs("</td><td>", f);
+		put_date(f, get(row, "last_active"));
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody></table></div>\n", f);
@@ -875,14 +1085,15 @@ static void freshness_row(FILE *f, const json_t *row, double now)
 
 	fprintf(f, "<tr data-staleness=\"%s\"><td>", stale_class[s]);
 	put_name(f, row);
-	fputs("</td><td>", f);
-	put_int(f, get(row, "seq"));
-	fputs("</td><td>", f);
-	put_datetime(f, get(row, "newest_ts"));
+	fputs("</td><td class=\"fresh-status\">", f);
+	put_status(f, s);
 	fputs("</td><td>", f);
 	put_datetime(f, get(row, "received"));
-	fprintf(f, "</td><td><span class=\"status %s\">%s</span></td></tr>\n",
-		stale_class[s], stale_text[s]);
+	fputs("</td><td>", f);
+	put_int(f, get(row, "seq"));
+	fputs("</td><td class=\"newest\">", f);
+	put_datetime(f, get(row, "newest_ts"));
+	fputs("</td></tr>\n", f);
 }
 
 static void freshness(FILE *f, const json_t *st)
@@ -894,24 +1105,31 @@ static void freshness(FILE *f, const json_t *st)
 
 	fputs("<section class=\"freshness\">\n<h2>Data freshness</h2>\n"
 	      "<p class=\"lead\">No central system knows everything: this node "
-	      "holds what reached it. For each member: the entries held, the "
-	      "newest one's date (by their own clock) and when this node last "
-	      "received one (by its clock); stalest first.</p>\n"
+	      "holds what reached it. For each member: when this node last "
+	      "received an entry of theirs (by its clock), the entries held "
+	      "and the newest one's date (by their own clock; not on a "
+	      "phone's narrow screen); stalest first.</p>\n"
 	      "<ul class=\"legend\">", f);
-	for (s = STALE_FRESH; s <= STALE_OLD; s++)
-		fprintf(f, "<li><span class=\"status %s\">%s</span> %s</li>",
-			stale_class[s], stale_text[s], stale_legend[s]);
+	for (s = STALE_FRESH; s <= STALE_OLD; s++) {
+		fputs("<li>", f);
+		put_status(f, (enum stale)s);
+		fprintf(f, " %s</li>", stale_legend[s]);
+	}
 	fputs("</ul>\n", f);
 	if (n == 0) {
 		fputs("<p class=\"note\">This node holds no member's entries."
 		      "</p>\n</section>\n", f);
 		return;
 	}
+	/* the status, the table's point, next to the name: in sight on a
+	 * phone, where the newest entry's date is left out (the CSS) */
 	fputs("<div class=\"scroll\"><table class=\"freshness\">\n<thead><tr>"
-	      "<th scope=\"col\">Member</th><th scope=\"col\">Entries held</th>"
-	      "<th scope=\"col\">Newest entry</th>"
+	      "<th scope=\"col\">Member</th>"
+	      "<th scope=\"col\" class=\"fresh-status\">Freshness</th>"
 	      "<th scope=\"col\">Last received here</th>"
-	      "<th scope=\"col\">Freshness</th></tr></thead>\n<tbody>\n", f);
+	      "<th scope=\"col\">Entries held</th>"
+	      "<th scope=\"col\" class=\"newest\">Newest entry</th></tr>"
+	      "</thead>\n<tbody>\n", f);
 	for (i = 0; i < n; i++)
 		freshness_row(f, json_array_get(rows, i), now);
 	fputs("</tbody></table></div>\n", f);

@@ -22,7 +22,13 @@
 #     row for row; the empty report; the names shown, and escaped in the
 #     file; with --pseudonyms, no name or key of `stoa members --json`;
 #   - a screenshot at 1200 px and one at a phone's 390 px (PNG signature,
-#     the size asked, not blank) and a PDF (%PDF header, A4 pages).
+#     the size asked, not blank) and a PDF (%PDF header, A4 pages);
+#   - the layout at 320, 360, 390 and 1200 px, measured in Chromium by a
+#     probe page of the test's own (a script, allowed there and not in
+#     the report) that frames the report at that width: nothing wider
+#     than the screen, the freshness and at-risk status in sight, chart
+#     text 11 px or more and inside its chart, week labels apart, no date
+#     broken over two lines (report_check.py --layout).
 # Bad input is one error line, a nonzero exit and no file: a FILE in a
 # missing directory, in a read-only directory (whose old FILE stays as it
 # was), on a full filesystem (root: a tmpfs), an inverted window.
@@ -56,6 +62,8 @@ NAME_C="Cyrilla \"><img src=x onerror=alert(2)>"$'\xe2\x80\xae'"lla"
 NAME_D="Dora O'Malley & Sons"
 TOPIC_X="<b>geo</b>&\"metry'"$'\xe2\x81\xa6'
 TITLE_X="</style><script>alert(3)</script>"
+# a question without a title: the report shows the start of its body
+EXCERPT_X="Why is <b>1/2</b> more than 1/3? & what's a 'numerator'"
 BADGE_X="<i>star</i>"
 
 key_of() { # HOME: its member key
@@ -167,6 +175,72 @@ chrome() {
 	[ "$rc" -eq 0 ] || fail "chromium $* exited $rc: $(tail -n 3 "$T/chrome-$CHROME_RUNS.err")"
 }
 
+# The probe: the report named by ?src= in a frame ?w= px wide, grown to
+# the report's height (no scroll bar takes width), measured once loaded;
+# the measures as JSON in <pre id="out"> for --dump-dom. Chromium lets a
+# file:// page read a framed file:// page only with
+# --allow-file-access-from-files.
+cat >"$R/probe.html" <<'EOF'
+<!DOCTYPE html>
+<meta charset="utf-8">
+<title>layout probe</title>
+<iframe id="r" style="border:0;height:800px"></iframe>
+<pre id="out">not measured</pre>
+<script>
+var q = new URLSearchParams(location.search), fr = document.getElementById("r");
+function box(e) {
+	var r = e.getBoundingClientRect();
+	return [r.left, r.top, r.right, r.bottom];
+}
+function measure() {
+	var d = fr.contentDocument, w = fr.contentWindow, m = {};
+	fr.style.height = d.documentElement.scrollHeight + "px";
+	m.viewport = d.documentElement.clientWidth;
+	m.page_width = d.documentElement.scrollWidth;
+	m.charts = [];
+	d.querySelectorAll("figure.chart").forEach(function (fig) {
+		var svg = fig.querySelector("svg.plot"), c = {
+			chart: fig.dataset.chart, svg: box(svg), texts: [],
+			scroll: [fig.scrollWidth, fig.clientWidth]};
+		svg.querySelectorAll("text").forEach(function (t) {
+			if (!t.getClientRects().length)
+				return;  /* not shown (display:none) */
+			var k = t.getScreenCTM();
+			c.texts.push({text: t.textContent, box: box(t),
+				px: parseFloat(w.getComputedStyle(t).fontSize) *
+				    Math.hypot(k.a, k.b),
+				xlabel: t.parentNode.getAttribute("class") == "xlabels"});
+		});
+		m.charts.push(c);
+	});
+	m.status = [];
+	d.querySelectorAll("table.freshness .status, table.at-risk .status")
+		.forEach(function (s) {
+		var sc = s.closest(".scroll");
+		m.status.push({table: s.closest("table").className,
+			text: s.textContent, box: box(s), scroll: box(sc),
+			sw: [sc.scrollWidth, sc.clientWidth]});
+	});
+	m.dates = [];
+	d.querySelectorAll(".nw").forEach(function (s) {
+		m.dates.push({text: s.textContent, lines: s.getClientRects().length});
+	});
+	return m;
+}
+fr.style.width = (q.get("w") || "390") + "px";
+fr.addEventListener("load", function () {
+	var m;
+	try {
+		m = measure();
+	} catch (e) {
+		m = {error: String(e)};
+	}
+	document.getElementById("out").textContent = JSON.stringify(m);
+});
+fr.src = q.get("src");
+</script>
+EOF
+
 # report_and_check HOME NAME ARGS...: stats --json and report --html with
 # ARGS on HOME, the DOM Chromium makes of the file, and report_check.py
 # over the three; CHECK_ARGS adds --text/--secret options.
@@ -231,6 +305,8 @@ json_check "rows[0]['members'] == 4 and len(rows[0]['weeks']) == 8" "members and
 json_check "len(rows[0]['kudos']['badges']) == 2 and len(rows[0]['feedback']['topics']) >= 1" "badges and topics"
 json_check "rows[0]['mentoring']['waiting_total'] == 1 and rows[0]['mentoring']['pairings'] == 1" "mentoring"
 json_check "rows[0]['questions']['asked'] == 3 and rows[0]['questions']['answered'] == 2" "questions"
+# (report_check.py checks these fields where the figures have them)
+json_check "'new_recent' in rows[0]['weeks'][0] and 'member_name' in rows[0]['window']" "the fields of figures from this stoa"
 
 # --- the reports in the browser ---------------------------------------------
 
@@ -261,8 +337,9 @@ done < <(json_field key)
 assert_eq 24 "${#CHECK_ARGS[@]}" "--secret options and values: 4 names, 4 keys, their prefixes"
 report_and_check "$F" pseudo "${WIN[@]}" --pseudonyms
 
-step "a community with a past (stats_gen dates its entries): a question"
-echo "  waiting for weeks, a member silent, clocks ahead and behind"
+step "a community with a past (stats_gen dates its entries): questions"
+echo "  waiting for weeks (one without a title), a member silent, clocks"
+echo "  ahead and behind, two pairings with 45 minutes of sessions"
 # what the CLI cannot write: entries dated weeks ago, in 2100 and in 1975
 P=$T/past
 day=86400000
@@ -270,19 +347,34 @@ now=$(now_ms)
 cat >"$T/past.events" <<EOF
 {"m":0,"kind":"profile","ts":$((now - 30 * day)),"payload":{"name":"Quorra Vale","role":"facilitator"}}
 {"m":1,"kind":"profile","ts":$((now - 29 * day)),"payload":{"name":"Zeb <u>Asker</u>","role":"learner"}}
+{"m":1,"kind":"post","ts":$((now - 21 * day)),"payload":{"topic":"fractions","body":"$EXCERPT_X"}}
 {"m":1,"kind":"post","ts":$((now - 20 * day)),"payload":{"topic":"fractions","title":"$TITLE_X","body":"nobody answers"}}
 {"m":2,"kind":"profile","ts":$((now - 28 * day)),"payload":{"name":"Clocky","role":"learner"}}
 {"m":2,"kind":"post","ts":4102444800000,"payload":{"topic":"time","body":"from 2100"}}
 {"m":2,"kind":"post","ts":157766400000,"payload":{"topic":"time","body":"from 1975"}}
 {"m":0,"kind":"post","ts":$((now - day)),"payload":{"topic":"notes","body":"recent, not 48 hours old"}}
+{"m":3,"kind":"profile","ts":$((now - 27 * day)),"payload":{"name":"Mira","role":"learner"}}
+{"m":4,"kind":"profile","ts":$((now - 27 * day)),"payload":{"name":"Odo","role":"learner"}}
+{"m":0,"kind":"offer","ts":$((now - 26 * day)),"payload":{"topic":"algebra"}}
+{"m":0,"kind":"offer","ts":$((now - 26 * day)),"payload":{"topic":"geometry"}}
+{"m":3,"kind":"accept","ts":$((now - 25 * day)),"ref":10}
+{"m":4,"kind":"accept","ts":$((now - 25 * day)),"ref":11}
+{"m":3,"kind":"session","ts":$((now - 2 * day)),"ref":12,"payload":{"minutes":30,"notes":"algebra"}}
+{"m":4,"kind":"session","ts":$((now - 3 * day)),"ref":13,"payload":{"minutes":15,"notes":"proofs"}}
 EOF
 "$STATS_GEN" --home "$P" --create "Past 7" --seed 51 <"$T/past.events" \
 	>/dev/null 2>"$T/gen.err" || fail "stats_gen failed: $(<"$T/gen.err")"
 run_ok "$P" stats --json "${WIN[@]}"
-json_check "rows[0]['questions']['unanswered_total'] == 1 and rows[0]['at_risk_total'] == 1" "the waiting question and the silent member"
+json_check "rows[0]['questions']['unanswered_total'] == 2 and rows[0]['at_risk_total'] == 1" "the waiting questions and the silent member"
+json_check "rows[0]['mentoring']['pairings'] == 2 and rows[0]['mentoring']['minutes_per_pairing'] == 22.5" "the pairings"
+json_check "'received' in rows[0]['at_risk'][0] and 'excerpt' in rows[0]['questions']['unanswered'][0]" "who was last heard from, the excerpt"
 json_check "len(rows[0]['clock']['ahead']) == 1 and len(rows[0]['clock']['behind']) == 1" "the clocks"
 CHECK_ARGS=(--text "$TITLE_X" --text "Zeb <u>Asker</u>")
 report_and_check "$P" past "${WIN[@]}"
+# a window that ended yesterday: its last week is over, "the last week"
+# (the windows above end today: "this week so far")
+YESTERDAY=$(date -u -d "@$(($(date -u +%s) - 86400))" +%F)
+report_and_check "$P" closed --since "$SINCE" --until "$YESTERDAY"
 
 step "a window with no activity: an honest empty report"
 CHECK_ARGS=()
@@ -296,6 +388,18 @@ chrome "$T/shot.out" --hide-scrollbars --window-size=390,2400 \
 	--screenshot="$R/phone.png" "file://$R/all.html"
 chrome "$T/pdf.out" --no-pdf-header-footer --print-to-pdf="$R/all.pdf" \
 	"file://$R/all.html"
+# the layout: the whole window's report and the past one (the at-risk
+# table, a question waiting), on phones (a small one, a common Android
+# one, an iPhone's) and a wide screen
+for name in all past; do
+	for w in 320 360 390 1200; do
+		chrome "$R/probe-$name-$w.dom" --allow-file-access-from-files \
+			--window-size="$((w + 40)),900" --dump-dom \
+			"file://$R/probe.html?w=$w&src=$name.html"
+		"$PY" "$CHECK" --layout "$R/probe-$name-$w.dom" 2>"$T/check.err" ||
+			fail "report '$name' at $w px: $(cat "$T/check.err")"
+	done
+done
 "$PY" -S - "$R" <<'EOF' || fail "the screenshots or the PDF are not real"
 import re, struct, sys
 d = sys.argv[1]
