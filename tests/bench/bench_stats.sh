@@ -38,7 +38,7 @@ run() {
 	: >"$dir/$name.t"
 	for ((i = 0; i < runs; i++)); do
 		/usr/bin/time -f '%e %M' -a -o "$dir/$name.t" \
-			"$stoa" --home "$home" "$@" >/dev/null
+			"$stoa" --home "$home" "$@" >/dev/null 2>&1
 	done
 	sort -n "$dir/$name.t" | awk -v n="$name" '
 		{ ms[NR] = $1 * 1000; if ($2 > rss) rss = $2 }
