@@ -3,7 +3,9 @@
  * include. stats_load.c reads the view once, table by table, into the
  * model below (one row per member, the small tables whole, and running
  * tallies for the large ones); stats.c turns the model into the figures
- * of docs/stats.md. The model is read-only once loaded.
+ * of docs/stats.md. The model is read-only once loaded, but for the
+ * per-member counts stats.c derives (received_from); every array in it is
+ * owned by the model and freed by stats_model_release.
  */
 #ifndef STOA_STATS_INT_H
 #define STOA_STATS_INT_H
@@ -33,12 +35,13 @@ struct stats_member {
 	uint32_t ahead, behind;      /* implausible entries of theirs */
 	uint64_t fb_given, fb_received, fb_from;
 	uint64_t kudos_given, kudos_received;
-	uint8_t *days;        /* a bit per day of activity from day0 */
+	uint8_t *days;        /* a bit per day of activity from day0;
+			       * owned, freed by stats_model_release */
 };
 
 /* Counts per distinct string (topics, badges), in an open hash. */
 struct stats_tally_row {
-	char *s;
+	char *s;              /* owned: the table frees it */
 	uint64_t a, b;
 };
 
@@ -116,9 +119,9 @@ struct stats_week {
 #define STATS_BUCKETS 65536
 
 struct stats_index {
-	const uint8_t *base;
+	const uint8_t *base;    /* borrowed: the array indexed */
 	size_t n, size;
-	uint32_t *off;          /* STATS_BUCKETS + 1 */
+	uint32_t *off;          /* STATS_BUCKETS + 1; owned */
 };
 
 /* Indexes into an array, grouped per member: member i's are
