@@ -6,11 +6,14 @@
  * every relation between entries is resolved here, at read time, by
  * lookups in sorted arrays of the whole set: which ask a pairing
  * accepts, which post a feedback is on, which question a reply answers.
- * So the model, like the view, depends on the set of entries only. The
- * large tables are never held whole: the posts are walked twice (the
- * replies by their covering index first, to know each question's first
- * answers, then every post once), and only what a figure needs is kept
- * of them. Nothing here prints or writes.
+ * So the model, like the view, depends on the set of entries only. No
+ * table's rows are held whole: a feedback is kept as its target, giver,
+ * time and marks (64 bytes), a reply as its question and first answers
+ * (80), folded to one per question; the posts are walked twice (the
+ * replies by their covering index first, then every post once), and of a
+ * question only its week's figures and, if unanswered, its arrival
+ * number are kept. Memory thus grows with the replies and feedback held
+ * (docs/benchmarks.md). Nothing here prints or writes.
  */
 #include <stdlib.h>
 #include <string.h>
