@@ -41,8 +41,14 @@ static const char help[] =
 	"  --reason CATEGORY   bullying, personal-info, spam, off-topic or\n"
 	"                      other (required)\n"
 	"\n"
-	"With --html FILE, writes the community's figures as an HTML report\n"
-	"instead ('stoa report --html x --help' says more).\n";
+	"With --html FILE, writes the community's figures (those of 'stoa\n"
+	"stats') as one HTML file with charts instead: it opens offline in\n"
+	"any browser, on a phone, and prints on A4; nothing in it is fetched\n"
+	"from anywhere. FILE is written whole or not at all; '-' writes the\n"
+	"report to standard output.\n"
+	"\n"
+	"  --html FILE       the report's file\n"
+	CLI_STATS_HELP;
 
 /* {"to": key, "box": base64 of key_seal(text)} for each facilitator. */
 static int seal_text(struct cli *c, json_t *o, const char *text,
@@ -120,15 +126,6 @@ static int write_report(struct cli *c, const char *arg, const char *category,
 static const char report_usage[] =
 	"usage: stoa report --html FILE " CLI_STATS_OPTS;
 
-static const char report_html_help[] =
-	"usage: stoa report --html FILE " CLI_STATS_OPTS "\n"
-	"\n"
-	"Writes the figures of 'stoa stats' as one HTML file with charts,\n"
-	"that opens offline in any browser, on a phone, and prints on A4:\n"
-	"nothing in it is fetched from anywhere. FILE is written whole or not\n"
-	"at all; '-' writes the report to standard output.\n"
-	"\n"
-	CLI_STATS_HELP;
 
 /* Makes a rename in path's directory durable (best effort: the report
  * is whole either way). */
@@ -215,7 +212,7 @@ static int report_html(struct cli *c, int argc, char **argv)
 	int rc;
 
 	rc = cli_stats_args(c, argc, argv, 1, &a, report_usage,
-			    report_html_help);
+			    help);
 	if (rc != CLI_CONTINUE)
 		return rc;
 	err_clear(&e);
