@@ -121,7 +121,7 @@ static int write_report(struct cli *c, const char *arg, const char *category,
 	return rc;
 }
 
-/* ---- report --html: the community's report, not an entry's ---------------------------------------------------- */
+/* ---- report --html: the community's report, not an entry's ---- */
 
 static const char report_usage[] =
 	"usage: stoa report --html FILE " CLI_STATS_OPTS;

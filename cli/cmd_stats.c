@@ -138,8 +138,8 @@ int cli_stats_args(struct cli *c, int argc, char **argv, int html,
 		return cli_finish(rc, &e, use);
 	if (from > today)
 		return cli_finish(err_set(&e, STOA_EUSAGE, "the window starts "
-					  "after today (%s): nothing is known "
-					  "of it yet", since), &e, use);
+					  "(%s) after today (UTC): nothing is "
+					  "known of it yet", since), &e, use);
 	if (to < from)
 		return cli_finish(err_set(&e, STOA_EUSAGE, "the window ends "
 					  "(%s) before it starts (%s)",
@@ -233,9 +233,10 @@ static void duration(const json_t *v, char out[32])
 		return;
 	}
 	ms = (double)json_integer_value(v);
-	if (ms < 60000.0)
+	/* the unit after rounding: 59.6 s is "1 min", not "60 s" */
+	if (ms < 59500.0)
 		snprintf(out, 32, "%.0f s", ms / 1000.0);
-	else if (ms < 3600000.0)
+	else if (ms < 3570000.0)
 		snprintf(out, 32, "%.0f min", ms / 60000.0);
 	else if (ms < 2 * 86400000.0)
 		snprintf(out, 32, "%.1f h", ms / 3600000.0);
@@ -253,6 +254,8 @@ static void percent(const json_t *v, char out[16])
 
 /* One sparkline of the weeks' values of key, scaled to their maximum
  * (a null is a space). */
+#define SPARK_WEEKS 26 /* a sparkline shows the last 26 weeks at most */
+
 static void sparkline(const json_t *weeks, const char *key)
 {
 	static const char *const bars[8] = { "\u2581", "\u2582", "\u2583",
@@ -261,15 +264,20 @@ static void sparkline(const json_t *weeks, const char *key)
 	size_t i;
 	json_t *w;
 
+	size_t from = json_array_size(weeks) > SPARK_WEEKS ?
+		      json_array_size(weeks) - SPARK_WEEKS : 0;
+
 	json_array_foreach(weeks, i, w) {
 		const json_t *v = json_object_get(w, key);
 
-		if (json_is_number(v) && json_number_value(v) > max)
+		if (i >= from && json_is_number(v) && json_number_value(v) > max)
 			max = json_number_value(v);
 	}
 	json_array_foreach(weeks, i, w) {
 		const json_t *v = json_object_get(w, key);
 
+		if (i < from)
+			continue;
 		if (!json_is_number(v))
 			fputs(" ", stdout);
 		else
@@ -278,9 +286,40 @@ static void sparkline(const json_t *weeks, const char *key)
 	}
 }
 
+/* s cleaned of control characters, at most width columns (cut at a
+ * character, with "..." at the end if cut). */
+static void print_cut(const char *s, size_t width)
+{
+	char *clean = text_clean(s, 0);
+	size_t w = 0, i;
+
+	if (!clean) {
+		fputs("?", stdout);
+		return;
+	}
+	if (text_width(clean) > width && width > 3) {
+		for (i = 0; clean[i]; i++) {
+			if (((unsigned char)clean[i] & 0xc0) != 0x80 &&
+			    ++w > width - 3)
+				break;
+		}
+		clean[i] = '\0';
+		fputs(clean, stdout);
+		fputs("...", stdout);
+	} else {
+		fputs(clean, stdout);
+	}
+	free(clean);
+}
+
 static void name_of(const json_t *row)
 {
-	print_name(stdout, row, "name", "key");
+	const char *name = row_str(row, "name", "");
+
+	if (name[0])
+		print_cut(name, 25);
+	else
+		printf("[%.8s]", row_str(row, "key", "?"));
 }
 
 /* The member's name (or "[key prefix]") padded to width columns. */
@@ -325,6 +364,16 @@ static void more(const json_t *list, json_int_t total)
 		       total - (json_int_t)json_array_size(list));
 }
 
+/* --member's name, or "[key prefix]" for a member with none. */
+static void member_named(const json_t *s)
+{
+	if (json_is_string(get(s, "window.member_name")))
+		print_cut(json_string_value(get(s, "window.member_name")), 40);
+	else
+		printf("[%.8s]", json_string_value(get(s, "window.member")) ?
+		       json_string_value(get(s, "window.member")) : "?");
+}
+
 static void print_header(const json_t *s)
 {
 	const json_t *fresh = get(s, "freshness.members");
@@ -341,20 +390,18 @@ static void print_header(const json_t *s)
 		   json_string_value(get(s, "community")) : "?", 0, NULL);
 	printf(", %s to %s\n", json_string_value(get(s, "window.since")),
 	       json_string_value(get(s, "window.until")));
-	printf("as of %s; %" JSON_INTEGER_FORMAT " member%s", when,
+	printf("as of %s; %" JSON_INTEGER_FORMAT " member%s\n", when,
 	       num(s, "members"), plural_s(num(s, "members")));
 	if (json_is_string(get(s, "window.topic"))) {
-		fputs("; topic ", stdout);
-		print_text(stdout, json_string_value(get(s, "window.topic")), 0,
-			   NULL);
+		fputs("topic: ", stdout);
+		print_cut(json_string_value(get(s, "window.topic")), 70);
+		putchar('\n');
 	}
 	if (json_is_string(get(s, "window.member"))) {
-		fputs("; the view of ", stdout);
-		print_text(stdout, json_is_string(get(s, "window.member_name")) ?
-			   json_string_value(get(s, "window.member_name")) :
-			   json_string_value(get(s, "window.member")), 0, NULL);
+		fputs("the view of: ", stdout);
+		member_named(s);
+		putchar('\n');
 	}
-	putchar('\n');
 	json_array_foreach(fresh, i, m) {
 		const json_t *r = json_object_get(m, "received");
 
@@ -370,11 +417,12 @@ static void print_header(const json_t *s)
 
 		ago(now, o, last);
 		json_decref(o);
-		printf("; stalest feed received %s", last);
+		printf("; stalest feed: %s", last);
 	}
-	if (unknown)
-		printf(" (%zu before the upgrade)", unknown);
 	putchar('\n');
+	if (unknown)
+		printf("(%zu feed%s last received before this node's upgrade: "
+		       "when is not known)\n", unknown, unknown == 1 ? "" : "s");
 }
 
 /* "this week so far" if the last week is still running at as_of, else
@@ -399,8 +447,9 @@ static void print_weeks(const json_t *s)
 	if (!n)
 		return;
 	last = json_array_get(weeks, n - 1);
-	printf("\nParticipation (%zu week%s from %s)\n", n, n == 1 ? "" : "s",
-	       row_str(json_array_get(weeks, 0), "label", "?"));
+	printf("\nParticipation (%zu week%s from %s%s)\n", n, n == 1 ? "" : "s",
+	       row_str(json_array_get(weeks, 0), "label", "?"),
+	       n > SPARK_WEEKS ? "; the lines show the last 26" : "");
 	fputs("  active members   ", stdout);
 	sparkline(weeks, "active");
 	percent(json_object_get(last, "rate"), a);
@@ -421,8 +470,7 @@ static void print_weeks(const json_t *s)
 	printf("  %" JSON_INTEGER_FORMAT " joined, %" JSON_INTEGER_FORMAT
 	       " wrote within 7 days", fresh, wrote);
 	if (recent)
-		printf(" (%" JSON_INTEGER_FORMAT " joined less than 7 days ago)",
-		       recent);
+		printf(" (%" JSON_INTEGER_FORMAT " too recent)", recent);
 	putchar('\n');
 }
 
@@ -483,13 +531,13 @@ static void print_questions(const json_t *s)
 		printf("    %.8s  %s  ", row_str(u, "id", "?"), when);
 		name_of(u);
 		printf("  (%s)\n      [", age);
-		print_text(stdout, row_str(u, "topic", ""), 0, NULL);
+		print_cut(row_str(u, "topic", ""), 20);
 		fputs("] ", stdout);
 		if (title) {
-			print_text(stdout, title, 0, NULL);
+			print_cut(title, 50);
 		} else { /* the start of the body, quoted */
 			putchar('"');
-			print_text(stdout, row_str(u, "excerpt", ""), 0, NULL);
+			print_cut(row_str(u, "excerpt", ""), 48);
 			putchar('"');
 		}
 		putchar('\n');
@@ -512,8 +560,10 @@ static void print_given(const json_t *list, const char *third)
 	size_t i, n = 0;
 	json_t *r;
 
-	if (!(rows = calloc(json_array_size(list) + 1, sizeof(*rows))))
+	if (!(rows = calloc(json_array_size(list) + 1, sizeof(*rows)))) {
+		puts("  (the members' table: out of memory)");
 		return;
+	}
 	json_array_foreach(list, i, r)
 		if (row_int(r, "given", 0) || row_int(r, "received", 0))
 			rows[n++] = r;
@@ -543,9 +593,7 @@ static void given_by(const json_t *s)
 		return;
 	}
 	fputs("given or received by ", stdout);
-	print_text(stdout, json_is_string(get(s, "window.member_name")) ?
-		   json_string_value(get(s, "window.member_name")) : "them",
-		   0, NULL);
+	member_named(s);
 }
 
 static void print_feedback_figures(const json_t *s)
@@ -647,9 +695,8 @@ static void print_people(const json_t *s)
 			ago(now, json_object_get(r, "received"), got);
 			fputs("  ", stdout);
 			name_cell(r, 25);
-			printf("%4" JSON_INTEGER_FORMAT " days silent; their feed "
-			       "last received %s\n", row_int(r, "days_silent", 0),
-			       got);
+			printf("%4" JSON_INTEGER_FORMAT " days silent; feed "
+			       "received %s\n", row_int(r, "days_silent", 0), got);
 		}
 		more(get(s, "at_risk"), num(s, "at_risk_total"));
 	}
@@ -676,15 +723,16 @@ static void print_clocks(const json_t *s)
 	json_array_foreach(get(s, "clock.ahead"), i, r) {
 		fputs("clock: ", stdout);
 		name_of(r);
-		printf(" wrote %" JSON_INTEGER_FORMAT " entries dated in the "
-		       "future: not counted\n", row_int(r, "entries", 0));
+		printf(": %" JSON_INTEGER_FORMAT " entr%s dated ahead, not "
+		       "counted\n", row_int(r, "entries", 0),
+		       row_int(r, "entries", 0) == 1 ? "y" : "ies");
 	}
 	json_array_foreach(get(s, "clock.behind"), i, r) {
 		fputs("clock: ", stdout);
 		name_of(r);
-		printf(" wrote %" JSON_INTEGER_FORMAT " entries dated before "
-		       "the community began: not counted\n",
-		       row_int(r, "entries", 0));
+		printf(": %" JSON_INTEGER_FORMAT " entr%s dated before the "
+		       "community began, not counted\n", row_int(r, "entries", 0),
+		       row_int(r, "entries", 0) == 1 ? "y" : "ies");
 	}
 }
 

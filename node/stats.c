@@ -294,9 +294,10 @@ static void weeks_count(struct stats_model *mo)
 			if (m->join >= wk->start) {
 				wk->fresh++;
 				wk->fresh_wrote += (uint64_t)m->wrote7;
-				/* their 7 days not over yet: too soon to tell */
-				wk->fresh_recent += (uint64_t)(mo->as_of - m->join <
-							       STATS_NEW_WROTE_MS);
+				/* silent so far, their 7 days not over: too soon
+				 * to tell */
+				wk->fresh_recent += (uint64_t)(!m->wrote7 &&
+					mo->as_of - m->join < STATS_NEW_WROTE_MS);
 			}
 			if (m->learner) {
 				wk->learners++;
@@ -425,9 +426,10 @@ static json_t *entry_row(const struct stats_model *mo, const uint8_t *id,
 	return o;
 }
 
-/* The start of a post's body, to tell an untitled question by: up to
- * its first newline, at most STATS_EXCERPT_MAX bytes, cut before a UTF-8
- * continuation byte (stored text is valid UTF-8). */
+/* The start of a post's body, to tell an untitled question by: its white
+ * space skipped, up to the next newline (a '\r' before it dropped), at
+ * most STATS_EXCERPT_MAX bytes, cut before a UTF-8 continuation byte
+ * (stored text is valid UTF-8). */
 static json_t *excerpt(sqlite3_stmt *st, int col)
 {
 	const char *b = (const char *)sqlite3_column_text(st, col);
@@ -437,8 +439,14 @@ static json_t *excerpt(sqlite3_stmt *st, int col)
 	if (!b)
 		return json_string("");
 	n = (size_t)sqlite3_column_bytes(st, col);
+	while (n > 0 && strchr(" \t\n\r\v\f", *b) && *b) {
+		b++;
+		n--;
+	}
 	if ((nl = memchr(b, '\n', n)))
 		n = (size_t)(nl - b);
+	if (n > 0 && b[n - 1] == '\r')
+		n--;
 	if (n > STATS_EXCERPT_MAX) {
 		n = STATS_EXCERPT_MAX;
 		while (n > 0 && ((unsigned char)b[n] & 0xc0) == 0x80)

@@ -3,9 +3,10 @@
  * include. stats_load.c reads the view once, table by table, into the
  * model below (one row per member, the small tables whole, and running
  * tallies for the large ones); stats.c turns the model into the figures
- * of docs/stats.md. The model is read-only once loaded, but for the
- * per-member counts stats.c derives (received_from); every array in it is
- * owned by the model and freed by stats_model_release.
+ * of docs/stats.md. stats.c also writes into it as it goes (it sorts
+ * the lists it prints, lists the pairings per member, counts
+ * received_from, puts pseudonyms in place of names); every array in it
+ * is owned by the model and freed by stats_model_release.
  */
 #ifndef STOA_STATS_INT_H
 #define STOA_STATS_INT_H

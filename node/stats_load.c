@@ -239,12 +239,22 @@ static int plausible(const struct stats_model *mo, int64_t ts)
 	       ts >= mo->founding - STATS_CLOCK_SKEW_MS;
 }
 
+/* Whether an entry of who dated ts can count: plausible, and not dated
+ * before who joined (a clock set back after their first entry). */
+static int counts_at(const struct stats_model *mo, size_t who, int64_t ts)
+{
+	return plausible(mo, ts) &&
+	       (who == SIZE_MAX || mo->m[who].join == STATS_NONE ||
+		ts >= mo->m[who].join);
+}
+
 /* Checks an entry's date once, counting it against its author if it is
- * implausible (docs/stats.md §3). */
+ * implausible (docs/stats.md §3); one dated before its author joined
+ * counts nowhere, unflagged. */
 static int dated(struct stats_model *mo, size_t who, int64_t ts)
 {
 	if (plausible(mo, ts))
-		return 1;
+		return counts_at(mo, who, ts);
 	if (who != SIZE_MAX) {
 		if (ts > mo->o->now && ts - mo->o->now > STATS_CLOCK_SKEW_MS)
 			mo->m[who].ahead++;
@@ -718,7 +728,7 @@ static int load_replies(struct stats_model *mo, struct err *e)
 		size_t by = member_col(mo, st, 1);
 		int64_t ts = sqlite3_column_int64(st, 2);
 
-		if (!valid(mo, by) || !plausible(mo, ts) || ts >= mo->end ||
+		if (!valid(mo, by) || !counts_at(mo, by, ts) || ts >= mo->end ||
 		    hidden(mo, sqlite3_column_int64(st, 3)))
 			continue;
 		if (grow((void **)&mo->first, &cap, mo->nfirst,

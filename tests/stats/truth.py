@@ -106,10 +106,12 @@ def date_ms(s):
 
 
 def excerpt(body):
-    """An untitled question's start (docs/stats.md §5): the body up to its
-    first newline, at most 80 bytes, cut before a UTF-8 continuation
-    byte."""
-    line = body.encode().split(b"\n")[0]
+    """An untitled question's start (docs/stats.md §5): the body, its
+    white space skipped, up to the next newline (a '\\r' before it
+    dropped), at most 80 bytes, cut before a UTF-8 continuation byte."""
+    line = body.lstrip(" \t\n\r\v\f").encode().split(b"\n")[0]
+    if line.endswith(b"\r"):
+        line = line[:-1]
     if len(line) > 80:
         k = 80
         while k > 0 and line[k] & 0xC0 == 0x80:
@@ -282,7 +284,9 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
         in force now), a plausible date before end, author not removed."""
         return (e.id not in c.erased and e.id not in c.hidden and
                 plausible(e.ts) and e.ts < end and
-                e.author not in c.removed)
+                e.author not in c.removed and
+                # dated before its author joined: counts nowhere (§2)
+                e.author in joined and e.ts >= joined[e.author])
 
     def post(i):
         e = c.held_by_id.get(i)
@@ -519,8 +523,9 @@ def stats(c, since, until, now, topic=None, member=None, limit=None):
             "new_wrote_7d": sum(1 for k in new if
                                 wrote(k, joined[k], joined[k] + NEW_WROTE)),
             # their first 7 days not over at as_of: too soon to tell
-            "new_recent": sum(1 for k in new if
-                              as_of - joined[k] < NEW_WROTE),
+            "new_recent": sum(1 for k in new if as_of - joined[k] < NEW_WROTE
+                              and not wrote(k, joined[k],
+                                            joined[k] + NEW_WROTE)),
             "questions": nq, "answered": na,
             "first_reply_median": rank(wfr, 50),
             "first_reply_p90": rank(wfr, 90),
