@@ -98,6 +98,17 @@ bo_syncs() {
 	run_ok "$B" post "Bo after $1"
 	n=$(store_entries "$A")
 	honest_sync "$B" "$EP"
+	# A dial libzmq leaves stuck in its handshake (about one in 100 to
+	# 300 under load, attack or not: docs/hardening.md) is redialled
+	# after DAEMON_DIAL_STALL_MS, 5 s: that one sync says nothing of the
+	# attack, so it is said and Bo syncs again. An attack that slows
+	# every sync still fails the bound.
+	if [ "$RC" -eq 0 ] && [ "$SYNC_MS" -gt "$SYNC_MAX_MS" ] &&
+		[ "$SYNC_MS" -ge 5000 ] && [ "$SYNC_MS" -lt $((5000 + SYNC_MAX_MS)) ]; then
+		echo "  ($1: Bo's sync took $SYNC_MS ms: a dial stuck in its handshake and redialled; again)"
+		measure "$1.stalled_sync_ms" "$SYNC_MS"
+		honest_sync "$B" "$EP"
+	fi
 	measure "$1.honest_sync_ms" "$SYNC_MS"
 	check "$1: Bo's sync exits $RC: $ERR" [ "$RC" -eq 0 ]
 	bound "$1: Bo's sync, ms" "$SYNC_MS" "$SYNC_MAX_MS"
