@@ -714,26 +714,26 @@ static void print_people(const json_t *s)
 	}
 }
 
-/* Wrong clocks: said even when nobody counts (they may be why). */
-static void print_clocks(const json_t *s)
+/* "clock: NAME: N entries dated WHAT, not counted", a line a member. */
+static void clock_lines(const json_t *list, const char *what)
 {
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(get(s, "clock.ahead"), i, r) {
+	json_array_foreach(list, i, r) {
 		fputs("clock: ", stdout);
 		name_of(r);
-		printf(": %" JSON_INTEGER_FORMAT " entr%s dated ahead, not "
-		       "counted\n", row_int(r, "entries", 0),
-		       row_int(r, "entries", 0) == 1 ? "y" : "ies");
+		printf(": %" JSON_INTEGER_FORMAT " entr%s dated %s, not counted\n",
+		       row_int(r, "entries", 0),
+		       row_int(r, "entries", 0) == 1 ? "y" : "ies", what);
 	}
-	json_array_foreach(get(s, "clock.behind"), i, r) {
-		fputs("clock: ", stdout);
-		name_of(r);
-		printf(": %" JSON_INTEGER_FORMAT " entr%s dated before the "
-		       "community began, not counted\n", row_int(r, "entries", 0),
-		       row_int(r, "entries", 0) == 1 ? "y" : "ies");
-	}
+}
+
+/* Wrong clocks: said even when nobody counts (they may be why). */
+static void print_clocks(const json_t *s)
+{
+	clock_lines(get(s, "clock.ahead"), "ahead");
+	clock_lines(get(s, "clock.behind"), "before the community began");
 }
 
 /* Whether any member was active in any week of the window. */

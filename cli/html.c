@@ -734,6 +734,24 @@ static void line_path(FILE *f, const struct html_chart *c, size_t k,
 	}
 }
 
+/* One bar of series k for row i (value v, colour class s<colour>), with
+ * its tooltip: the row, the value and the series. */
+static void bar_rect(FILE *f, const struct html_chart *c, size_t i, size_t k,
+		     double v, size_t colour, double x, double y, double w,
+		     double h)
+{
+	fprintf(f, "<rect class=\"bar s%zu\" data-chart=\"%s\" "
+		"data-series=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		"height=\"%.1f\"><title>", colour, c->hook, c->s[k].key, x, y,
+		w, h);
+	html_text(f, row_label(c, i), HTML_LABEL_MAX);
+	fputs(": ", f);
+	put_value(f, v, &c->s[k]);
+	fputs(" ", f);
+	html_text(f, c->s[k].label, HTML_TEXT_MAX);
+	fputs("</title></rect>\n", f);
+}
+
 /* One series' points, each with its value as a tooltip. */
 static void line_points(FILE *f, const struct html_chart *c, size_t k,
 			size_t n, size_t rows, double top)
@@ -798,18 +816,9 @@ void html_week_bars(FILE *f, const struct html_chart *c)
 		for (i = 0; i < rows; i++) {
 			v = series_value(json_array_get(c->rows, i), &c->s[k]);
 			y = y_of(isnan(v) ? 0 : v, top);
-			fprintf(f, "<rect class=\"bar s%zu\" data-chart=\"%s\" "
-				"data-series=\"%s\" x=\"%.1f\" y=\"%.1f\" "
-				"width=\"%.1f\" height=\"%.1f\"><title>",
-				n + base, c->hook, c->s[k].key, CHART_PL + i * band +
-				band * (0.15 + 0.1 * n), y,
-				band * (0.7 - 0.2 * n), CHART_PB - y);
-			html_text(f, row_label(c, i), HTML_LABEL_MAX);
-			fputs(": ", f);
-			put_value(f, v, &c->s[k]);
-			fputs(" ", f);
-			html_text(f, c->s[k].label, HTML_TEXT_MAX);
-			fputs("</title></rect>\n", f);
+			bar_rect(f, c, i, k, v, n + base, CHART_PL + i * band +
+				 band * (0.15 + 0.1 * n), y,
+				 band * (0.7 - 0.2 * n), CHART_PB - y);
 		}
 		n++;
 	}
@@ -839,17 +848,8 @@ static void hbar_row(FILE *f, const struct html_chart *c, size_t i,
 		      (CHART_W - HB_LABEL - 60);
 		if (len > end)
 			end = len;
-		fprintf(f, "<rect class=\"bar s%zu\" data-chart=\"%s\" "
-			"data-series=\"%s\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
-			"height=\"%.1f\"><title>", n + base, c->hook,
-			c->s[k].key, HB_LABEL, y + 4 + 3 * n, len,
-			HB_ROW - 8 - 6.0 * n);
-		html_text(f, row_label(c, i), HTML_LABEL_MAX);
-		fputs(": ", f);
-		put_value(f, v, &c->s[k]);
-		fputs(" ", f);
-		html_text(f, c->s[k].label, HTML_TEXT_MAX);
-		fputs("</title></rect>\n", f);
+		bar_rect(f, c, i, k, v, n + base, HB_LABEL, y + 4 + 3 * n, len,
+			 HB_ROW - 8 - 6.0 * n);
 		n++;
 	}
 	fprintf(f, "<text class=\"value\" x=\"%.1f\" y=\"%.1f\">",

@@ -29,6 +29,9 @@
 #define STATS_LIMIT_MAX 10000
 #define STATS_PSEUDONYM_KEY_LEN 32
 #define STATS_EXCERPT_MAX 80          /* bytes of an untitled question shown */
+/* the largest array the figures may hold (replies, feedback, a tally):
+ * past it, stats_compute fails with STOA_ENOMEM, never the machine */
+#define STATS_ARRAY_MAX_BYTES ((size_t)1 << 30)
 
 struct stats_opts {
 	int64_t start, end;            /* the window, ms: [start, end) */

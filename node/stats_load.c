@@ -30,7 +30,8 @@ static int oom(struct err *e)
 	return err_set(e, STOA_ENOMEM, "out of memory");
 }
 
-/* Grows *p (of *cap elements of size sz) to hold one more. */
+/* Grows *p (of *cap elements of size sz) to hold one more, to at most
+ * STATS_ARRAY_MAX_BYTES. */
 static int grow(void **p, size_t *cap, size_t n, size_t sz)
 {
 	size_t ncap;
@@ -39,7 +40,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz)
 	if (n < *cap)
 		return 0;
 	ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / sz || !(q = realloc(*p, ncap * sz)))
+	if (ncap > STATS_ARRAY_MAX_BYTES / sz || !(q = realloc(*p, ncap * sz)))
 		return STOA_ENOMEM;
 	*p = q;
 	*cap = ncap;
@@ -69,7 +70,7 @@ static int tally_grow(struct stats_tally *t)
 	struct stats_tally_row *old = t->rows;
 	size_t oldcap = t->cap, i, j, ncap = t->cap ? t->cap * 2 : 64;
 
-	if (ncap > SIZE_MAX / sizeof(*old) ||
+	if (ncap > STATS_ARRAY_MAX_BYTES / sizeof(*old) ||
 	    !(t->rows = calloc(ncap, sizeof(*t->rows)))) {
 		t->rows = old;
 		return STOA_ENOMEM;

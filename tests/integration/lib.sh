@@ -539,3 +539,39 @@ view_digest() {
 	[ -n "$d" ] || fail "verify in $1 printed no view line"
 	printf '%s\n' "$d"
 }
+
+key_of() { # HOME: its member key
+	local j
+	j=$("$STOA" --home "$1" whoami --json) || fail "whoami in $1 failed"
+	json_field key "$j"
+}
+
+own_seq() { # HOME: how many entries its own feed holds
+	local j
+	j=$("$STOA" --home "$1" whoami --json) || fail "whoami in $1 failed"
+	json_field seq "$j"
+}
+
+# hub_sync HUB HOME...: the union of HUB's and every HOME's entries
+# reaches them all: each HOME syncs with HUB's daemon (HUB's store,
+# written by the daemon, is polled until it holds everything), then again
+# to take what the others brought; then the daemon stops.
+hub_sync() {
+	local hub=$1 h total
+	shift
+	total=$(own_seq "$hub")
+	for h in "$@"; do
+		total=$((total + $(own_seq "$h")))
+	done
+	start_serve "$hub"
+	for h in "$@"; do
+		run_ok "$h" sync "$ENDPOINT"
+	done
+	hub_has_all() { [ "$(store_entries "$hub")" = "$total" ]; }
+	wait_for "$hub's store to hold $total entries" 10 hub_has_all
+	for h in "$@"; do
+		run_ok "$h" sync "$ENDPOINT"
+		assert_eq "$total" "$(store_entries "$h")" "entries in $h after the sync"
+	done
+	stop_pid "$SERVE_PID"
+}

@@ -23,41 +23,6 @@ PW='gil and his passphrase'
 export STOA_PASSPHRASE=$PW
 SECRET="Ben keeps posting my phone number, please look zq$RANDOM"
 
-key_of() { # HOME: its member key
-	local j
-	j=$("$STOA" --home "$1" whoami --json) || fail "whoami in $1 failed"
-	json_field key "$j"
-}
-
-own_seq() { # HOME: how many entries its own feed holds
-	local j
-	j=$("$STOA" --home "$1" whoami --json) || fail "whoami in $1 failed"
-	json_field seq "$j"
-}
-
-# hub_sync HOME...: the union of Fay's and every HOME's entries reaches
-# them all: each HOME syncs with Fay's daemon (her store, written by the
-# daemon, is polled until it holds everything), then again to take what
-# the others brought; then the daemon stops.
-hub_sync() {
-	local h total
-	total=$(own_seq "$F")
-	for h in "$@"; do
-		total=$((total + $(own_seq "$h")))
-	done
-	start_serve "$F"
-	for h in "$@"; do
-		run_ok "$h" sync "$ENDPOINT"
-	done
-	fay_has_all() { [ "$(store_entries "$F")" = "$total" ]; }
-	wait_for "Fay's store to hold $total entries" 10 fay_has_all
-	for h in "$@"; do
-		run_ok "$h" sync "$ENDPOINT"
-		assert_eq "$total" "$(store_entries "$h")" "entries in $h after the sync"
-	done
-	stop_pid "$SERVE_PID"
-}
-
 # refused CODE HOME ARGS...: the command fails with CODE and one error
 # line, and the home's store holds as many entries as before.
 refused() {
@@ -90,7 +55,7 @@ pb2=$(post_id "$B" "$pb2_text")
 pb3=$(post_id "$B" "Ben's third post, where he quotes a phone number")
 pc1=$(post_id "$C" "Cy's draft qwerty$RANDOM, posted by mistake")
 pc2=$(post_id "$C" "Cy's real question about voting age")
-hub_sync "$B" "$C" "$G"
+hub_sync "$F" "$B" "$C" "$G"
 
 step "help: each command's usage, the policy for mentors, the text of erase"
 for cmd in role hide unhide erase report reports remove rotate; do
@@ -124,7 +89,7 @@ refused 2 "$F" role Ben king
 assert_contains "$ERR" "unknown role 'king'" "an unknown role"
 refused 2 "$F" role Ben
 refused 1 "$F" role Ben learner --reason ""
-hub_sync "$B" "$C" "$G"
+hub_sync "$F" "$B" "$C" "$G"
 
 step "a learner's role, hide, unhide, erase, remove, reports: refused, nothing written"
 refused 1 "$C" role Ben facilitator
@@ -169,7 +134,7 @@ assert_not_contains "$OUT" "${pc1}" "Cy's feed after erasing her post"
 refused 1 "$C" erase "$role_ben"
 assert_contains "$ERR" "it cannot be erased" "erasing a record"
 run_ok "$G" erase "$pb2" --reason "unkind"
-hub_sync "$B" "$C" "$G"
+hub_sync "$F" "$B" "$C" "$G"
 run_ok "$B" feed --json
 assert_not_contains "$OUT" "$pb2" "Ben's feed after Gil erased his post"
 assert_not_contains "$OUT" "$pc1" "Ben's feed after Cy erased her post"
@@ -201,7 +166,7 @@ if grep -aqF -- "$SECRET" "$C"/store.db*; then
 	fail "the report's text is in the clear in one of Cy's store files"
 fi
 refused 1 "$C" reports
-hub_sync "$B" "$C" "$G"
+hub_sync "$F" "$B" "$C" "$G"
 run_ok "$F" reports --json
 assert_eq 2 "$(json_lines)" "reports in Fay's queue"
 json_check "[r['id'] for r in rows] == ['$report_bare', '$report']" "newest first"
@@ -229,7 +194,7 @@ assert_contains "$OUT" "text: (none)" "reports text"
 
 step "Ben made a facilitator later (replacing his mentor role): the text is not his to read"
 run_ok "$F" role Ben facilitator
-hub_sync "$B" "$C" "$G"
+hub_sync "$F" "$B" "$C" "$G"
 run_ok "$B" reports --json
 assert_eq 2 "$(json_lines)" "reports in Ben's queue"
 json_check "rows[1]['text_state'] == 'others' and 'text' not in rows[1] and '$kb' not in [s['to'] for s in rows[1]['sealed']]" "sealed to others"

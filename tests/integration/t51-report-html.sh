@@ -66,40 +66,6 @@ TITLE_X="</style><script>alert(3)</script>"
 EXCERPT_X="Why is <b>1/2</b> more than 1/3? & what's a 'numerator'"
 BADGE_X="<i>star</i>"
 
-key_of() { # HOME: its member key
-	local j
-	j=$("$STOA" --home "$1" whoami --json) || fail "whoami in $1 failed"
-	json_field key "$j"
-}
-
-own_seq() { # HOME: how many entries its own feed holds
-	local j
-	j=$("$STOA" --home "$1" whoami --json) || fail "whoami in $1 failed"
-	json_field seq "$j"
-}
-
-# hub_sync: every node's entries reach every node through Fay's daemon
-# (as in t22): each syncs with it, Fay's store is polled until it holds
-# them all, each syncs again to take what the others brought.
-hub_sync() {
-	local h total
-	total=$(own_seq "$F")
-	for h in "$B" "$C" "$D"; do
-		total=$((total + $(own_seq "$h")))
-	done
-	start_serve "$F"
-	for h in "$B" "$C" "$D"; do
-		run_ok "$h" sync "$ENDPOINT"
-	done
-	fay_has_all() { [ "$(store_entries "$F")" = "$total" ]; }
-	wait_for "Fay's store to hold $total entries" 10 fay_has_all
-	for h in "$B" "$C" "$D"; do
-		run_ok "$h" sync "$ENDPOINT"
-		assert_eq "$total" "$(store_entries "$h")" "entries in $h after the sync"
-	done
-	stop_pid "$SERVE_PID"
-}
-
 new_id() { # HOME ARGS...: runs stoa, prints the new entry's id
 	run_ok "$@"
 	assert_id "$OUT"
@@ -275,7 +241,7 @@ qc=$(new_id "$C" post --topic "$TOPIC_X" --title "$TITLE_X" "What is a right ang
 new_id "$C" post --topic fractions "Is 0.5 the same as 1/2?" >/dev/null
 offer=$(new_id "$B" mentor offer algebra)
 new_id "$C" mentor request "geometry proofs" >/dev/null
-hub_sync
+hub_sync "$F" "$B" "$C" "$D"
 
 step "replies, feedback, kudos, a role; Dora accepts Ben's offer"
 run_ok "$F" role "${kb:0:12}" mentor
@@ -286,12 +252,12 @@ new_id "$F" feedback "$qc" --rating 3 >/dev/null
 new_id "$C" kudos "${kb:0:12}" --badge helper "thanks for the help" >/dev/null
 new_id "$F" kudos "${kd:0:12}" --badge "$BADGE_X" >/dev/null
 pairing=$(new_id "$D" mentor accept "$offer")
-hub_sync
+hub_sync "$F" "$B" "$C" "$D"
 
 step "a session of the pairing, feedback on Fay's reply; everyone syncs"
 new_id "$D" mentor session "$pairing" --minutes 30 "fractions practice" >/dev/null
 new_id "$C" feedback "$rf" --helpful >/dev/null
-hub_sync
+hub_sync "$F" "$B" "$C" "$D"
 
 # the window: the 8 weeks that end today, named, so that the JSON and the
 # report ask about the same days even across midnight

@@ -53,6 +53,18 @@ NAMES = ["Amara", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo",
 EXTRA_NAMES = ["Quinn", "Rosa", "Sami", "Tariq", "Uma"]
 
 
+def event(m, kind, ts, payload=None, ref=None, to=None):
+    """One event as stats_gen reads it (a JSON object a line)."""
+    o = {"m": m, "kind": kind, "ts": ts}
+    if payload:
+        o["payload"] = payload
+    if ref is not None:
+        o["ref"] = ref
+    if to is not None:
+        o["to"] = to
+    return o
+
+
 class Ev:
     __slots__ = ("m", "kind", "ts", "payload", "ref", "to", "n", "index")
 
@@ -426,14 +438,7 @@ class Edges:
         self.out = []
 
     def ev(self, m, kind, ts, payload=None, ref=None, to=None):
-        o = {"m": m, "kind": kind, "ts": ts}
-        if payload:
-            o["payload"] = payload
-        if ref is not None:
-            o["ref"] = ref
-        if to is not None:
-            o["to"] = to
-        self.out.append(o)
+        self.out.append(event(m, kind, ts, payload, ref, to))
         return len(self.out) - 1
 
     def build(self):

@@ -43,8 +43,11 @@ fi
 
 # The events of the sample class, one JSON object a line, in the format
 # tests/tools/stats_gen reads (its header comment). Seeded: always the same.
-python3 - >"$tmp/events" <<'EOF'
-import json, random
+STATS_DIR=$(cd "$(dirname "$0")" && pwd) python3 - >"$tmp/events" <<'EOF'
+import json, os, random, sys
+
+sys.path.insert(0, os.environ["STATS_DIR"])
+from scenario import event  # noqa: E402
 
 rng = random.Random(9)
 DAY, HOUR, MIN = 86400000, 3600000, 60000
@@ -62,14 +65,7 @@ events = []
 
 
 def ev(m, kind, ts, payload=None, ref=None, to=None):
-    o = {"m": m, "kind": kind, "ts": ts}
-    if payload:
-        o["payload"] = payload
-    if ref is not None:
-        o["ref"] = ref
-    if to is not None:
-        o["to"] = to
-    events.append(o)
+    events.append(event(m, kind, ts, payload, ref, to))
     return len(events) - 1
 
 
