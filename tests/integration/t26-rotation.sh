@@ -67,7 +67,11 @@ run_ok "$G" sync "$EP_F" --json
 fay_wrote() { grep -q "wrote a rotation of the community secret to epoch 1" "$T/fay.log"; }
 wait_for "Fay's node to write the rotation" 10 fay_wrote
 fay_listens() { grep -q "listening on $EP_F (epoch $1)" "$T/fay.log"; }
-wait_for "Fay's daemon to listen under epoch 1" 10 fay_listens 1
+# a rekey waits DAEMON_REKEY_MS (2 s), then binds again, retried up to
+# DAEMON_REBIND_MS (5 s) while libzmq holds the port: the 20 s of these
+# waits cover that on a loaded machine (10 s ran out once in CI, with
+# t30 and t31 beside it); the wait returns as soon as it listens
+wait_for "Fay's daemon to listen under epoch 1" 20 fay_listens 1
 assert_eq 1 "$(epoch_of "$F")" "Fay's epoch"
 assert_eq "applied" "$(effects_of "$F" epoch)" "the rotation at Fay"
 
@@ -89,7 +93,7 @@ assert_not_contains "$OUT" "written after the rotation" "Yu's feed after a sync 
 yu_on() { [ "$(invite_of "$Y")" = "$1" ]; }
 wait_for "Yu's node to move to Fay's epoch" 10 yu_on "$(invite_of "$F")"
 yu_listens() { grep -q "listening on $EP_Y (epoch $1)" "$T/yu.log"; }
-wait_for "Yu's daemon to listen under epoch 1" 10 yu_listens 1
+wait_for "Yu's daemon to listen under epoch 1" 20 yu_listens 1
 run_ok "$F" sync "$EP_Y" --json --timeout 10
 run_ok "$Y" feed --json --limit 100
 assert_contains "$OUT" "written after the rotation" "Yu's feed after a sync on the new epoch"
@@ -104,7 +108,7 @@ GIL_PID=$SERVE_PID
 # Gil's node is on epoch 0: Yu's (epoch 1) dials it with the old keys
 run_ok "$Y" sync "$EP_G" --json --timeout 10
 gil_listens() { grep -q "listening on $EP_G (epoch $1)" "$T/$2"; }
-wait_for "Gil's daemon to listen under epoch 1" 10 gil_listens 1 gil.log
+wait_for "Gil's daemon to listen under epoch 1" 20 gil_listens 1 gil.log
 stop_pid "$GIL_PID"
 stop_pid "$YU_PID"
 assert_eq 1 "$(epoch_of "$G")" "Gil's epoch after Yu's sync"
@@ -123,13 +127,13 @@ run_ok "$G" sync "$EP_F" --json --timeout 10
 fay_wrote2() { grep -q "wrote a rotation of the community secret to epoch 2" "$T/fay2.log"; }
 wait_for "Fay's node to write epoch 2" 10 fay_wrote2
 fay2_listens() { grep -q "listening on $EP_F (epoch 2)" "$T/fay2.log"; }
-wait_for "Fay's daemon to listen under epoch 2" 10 fay2_listens
+wait_for "Fay's daemon to listen under epoch 2" 20 fay2_listens
 # Gil's node is on epoch 1 now behind: Fay's dials it with those keys
 SERVE_LOG=$T/gil2.log start_serve "$G"
 EP_G=$ENDPOINT
 GIL_PID=$SERVE_PID
 run_ok "$F" sync "$EP_G" --json --timeout 10
-wait_for "Gil's daemon to listen under epoch 2" 10 gil_listens 2 gil2.log
+wait_for "Gil's daemon to listen under epoch 2" 20 gil_listens 2 gil2.log
 assert_eq "$(invite_of "$F")" "$(invite_of "$G")" "Gil's invite and Fay's"
 assert_eq "applied sealed to a removed member" "$(effects_of "$G" epoch)" \
 	"the rotations at Gil (newest first)"
