@@ -405,6 +405,28 @@ void html_line_chart(FILE *f, const struct html_chart *c);
 void html_week_bars(FILE *f, const struct html_chart *c);
 void html_hbars(FILE *f, const struct html_chart *c);
 
+/* invite_out.c: a code as a QR code, an SVG, a sheet of invites ------ */
+
+struct invite;
+#define INVITE_QR_QUIET 4 /* modules of quiet zone around a QR code */
+/* text as a QR code in UTF-8 half blocks, dark on light (with color,
+ * ANSI colours make it so on any terminal; without, light modules are
+ * the blocks). */
+int cli_qr_term(FILE *f, const char *text, int color, struct err *e);
+/* text as a QR code: one <svg> element, label its aria-label. */
+int cli_qr_svg(FILE *f, const char *text, const char *label, struct err *e);
+/* The printable HTML page of the n invites v (one card each). */
+int cli_invite_sheet(FILE *f, const struct invite *v, size_t n,
+		     struct err *e);
+/* Writes path by fn(f, arg, e) into a new file beside it (mode 0600),
+ * fsync, rename over path, fsync of the directory; refuses a path that
+ * exists and is not a regular file. */
+int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
+						 struct err *),
+		     void *arg, struct err *e);
+/* "YYYY-MM-DD HH:MM UTC" of ms since the epoch. */
+void cli_format_utc(uint64_t ms, char out[32]);
+
 /* cmd_stats.c: the options of `stoa stats` and `stoa report --html` ---- */
 
 #define CLI_STATS_OPTS                                                     \

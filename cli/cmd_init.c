@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "community.h"
+#include "invite.h"
 #include "payload.h"
 
 static const char usage[] =
@@ -31,10 +33,36 @@ static const char help[] =
 	"\n"
 	"  --name NAME        your display name (1 to 64 bytes, one line)\n"
 	"  --community NAME   start a new community called NAME\n"
-	"  --join CODE        join the community of an invite code (stoa:...)\n"
+	"  --join CODE        join the community of an invite code: stoa:...,\n"
+	"                     or the typed form of an invite (groups of five\n"
+	"                     letters and digits, in either case)\n"
 	"  --passphrase       protect your key file with a passphrase, taken\n"
 	"                     from $STOA_PASSPHRASE or asked twice; commands\n"
 	"                     that write or connect will ask for it\n";
+
+/* What a v3 invite promises: its id on stdout, the role on stderr. */
+static void say_invite(const struct invite *iv)
+{
+	char id[2 * INVITE_ID_LEN + 1], by[2 * KEY_PUBLIC_LEN + 1];
+
+	hex_encode(id, iv->id, INVITE_ID_LEN);
+	printf("invite %s\n", id);
+	if (iv->role == INVITE_ROLE_LEARNER)
+		return;
+	if (iv->is_signed) {
+		hex_encode(by, iv->issuer, KEY_PUBLIC_LEN);
+		fprintf(stderr, "stoa: the invite, made by %.8s%s, makes you a "
+			"%s once a facilitator's node sees your join (until "
+			"then you are a learner)\n", by,
+			bytes_equal(iv->issuer, iv->c.founder, KEY_PUBLIC_LEN)
+			? " (the founder)" : "", invite_role_name(iv->role));
+	} else {
+		fprintf(stderr, "stoa: the invite asks that you be a %s: its "
+			"facilitator's node gives you the role once it sees your "
+			"join (until then you are a learner)\n",
+			invite_role_name(iv->role));
+	}
+}
 
 int cmd_init(struct cli *c, int argc, char **argv)
 {
@@ -50,6 +78,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	const char *name = NULL, *cname = NULL, *code = NULL;
 	char path[HOME_PATH_MAX], pk[2 * KEY_PUBLIC_LEN + 1];
 	struct community com;
+	struct invite iv;
 	struct cli_pass pass;
 	struct err e;
 	int ch, rc, protect = 0;
@@ -80,6 +109,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 
 	err_clear(&e);
 	memset(&com, 0, sizeof(com));
+	memset(&iv, 0, sizeof(iv));
 	memset(&pass, 0, sizeof(pass));
 	rc = cli_check_line("name", name, PAYLOAD_NAME_MAX, 0, &e);
 	if (rc < 0)
@@ -89,11 +119,21 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		if (rc < 0)
 			return cli_finish(rc, &e, usage);
 	} else {
-		rc = invite_decode(code, &com, &e);
+		rc = invite_read(code, &iv, &e);
+		if (rc == 0 && iv.version == INVITE_V3 && iv.expires &&
+		    clock_wall_ms() > iv.expires) {
+			char when[32];
+
+			cli_format_utc(iv.expires, when);
+			rc = err_set(&e, STOA_EINVAL, "this invite expired on "
+				     "%s: ask a facilitator for a new one",
+				     when);
+		}
 		if (rc < 0) {
-			community_wipe(&com);
+			invite_wipe(&iv);
 			return cli_finish(rc, &e, usage);
 		}
+		com = iv.c;
 	}
 
 	rc = home_resolve(c->home_opt, c->dir, &e);
@@ -120,8 +160,9 @@ int cmd_init(struct cli *c, int argc, char **argv)
 			goto out;
 	}
 	memset(&c->home, 0, sizeof(c->home));
-	rc = home_create(&c->home, c->dir, &com, cname != NULL, name,
-			 protect ? pass.s : NULL, pass.len, &e);
+	rc = home_create_invited(&c->home, c->dir, &com, cname != NULL, name,
+				 iv.version == INVITE_V3 ? iv.id : NULL,
+				 protect ? pass.s : NULL, pass.len, &e);
 	if (rc < 0)
 		goto out;
 	c->opened = 1;
@@ -137,8 +178,11 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	putchar('\n');
 	if (protect)
 		puts("key protected by a passphrase");
+	if (iv.version == INVITE_V3)
+		say_invite(&iv);
 out:
 	cli_pass_wipe(&pass);
 	community_wipe(&com);
+	invite_wipe(&iv);
 	return cli_finish(rc, &e, usage);
 }

@@ -589,6 +589,7 @@ static void housekeeping(struct daemon *d)
 {
 	drop_removed(d); /* a removal a local command wrote, too */
 	epoch_tick(d);
+	daemon_invite_tick(d);
 	if (d->router && clock_mono_ms() - d->ping_ms >= DAEMON_PING_MS)
 		incoming_probe(d, NULL);
 	ratelog_tick(d, 0);

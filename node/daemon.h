@@ -64,6 +64,7 @@
 #define DAEMON_MDNS_DIALS_MAX 32     /* connections dialed for mDNS finds:
 					* the other half stays for incoming
 					* and static peers */
+#define DAEMON_INVITE_MS 1000       /* the most often invites are looked at */
 #define DAEMON_STORE_RETRY_MS 2000   /* a store that failed a write (disk
 				      * full) is tried again this often */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the

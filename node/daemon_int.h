@@ -16,6 +16,7 @@
  *   dial.c          the nodes discovery found, and which of them to dial
  *   epoch.c         the keys of each epoch; a rotation adopted, and the
  *                   move to its keys
+ *   daemon_invite.c the role records this node's mentor invites owe
  */
 #ifndef STOA_DAEMON_INT_H
 #define STOA_DAEMON_INT_H
@@ -217,6 +218,8 @@ struct daemon {
 	uint8_t epoch_check[HASH_LEN]; /* last (adopted, or said why not) */
 	uint64_t adopt_retry_ms;      /* the file could not be written: then */
 	uint64_t heal_retry_ms;       /* a rotation could not be written: then */
+	uint64_t invite_ms;           /* daemon_invite.c: the next look, */
+	uint64_t invite_n;            /* and the newest entry looked at */
 	void *ctx;
 	void *router;                 /* listening socket, or NULL */
 	void *control;                /* control socket, or NULL */
@@ -352,6 +355,9 @@ int epoch_named(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
 /* Every turn (serve): a rotation in force adopted, the move to its keys
  * when due, the listening socket bound again. */
 void epoch_tick(struct daemon *d);
+/* daemon_invite.c: the roles this node's mentor invites owe their
+ * joiners, written at most every DAEMON_INVITE_MS when entries came. */
+void daemon_invite_tick(struct daemon *d);
 /* How long the loop may wait while a move is due. */
 int epoch_timeout(const struct daemon *d, int timeout);
 

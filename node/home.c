@@ -70,14 +70,21 @@ static int make_dirs(const char *dir, struct err *e)
 	return 0;
 }
 
-static int profile_payload(const char *name, const char *role, char **out,
-			   size_t *len, struct err *e)
+static int profile_payload(const char *name, const char *role,
+			   const uint8_t *invite, char **out, size_t *len,
+			   struct err *e)
 {
 	json_t *o = json_pack("{s:s, s:s}", "name", name, "role", role);
+	char hex[2 * HOME_INVITE_ID_LEN + 1];
 	int rc;
 
 	if (!o)
 		return err_set(e, STOA_EINVAL, "name and role must be valid UTF-8");
+	if (invite) {
+		/* the invite it joined with (docs/governance.md, "Invites") */
+		hex_encode(hex, invite, HOME_INVITE_ID_LEN);
+		json_object_set_new(o, "invite", json_string(hex));
+	}
 	rc = payload_encode(o, out, len, e);
 	json_decref(o);
 	return rc;
@@ -86,6 +93,14 @@ static int profile_payload(const char *name, const char *role, char **out,
 int home_create(struct home *h, const char *dir, const struct community *c,
 		int found, const char *name, const char *pass, size_t len,
 		struct err *e)
+{
+	return home_create_invited(h, dir, c, found, name, NULL, pass, len, e);
+}
+
+int home_create_invited(struct home *h, const char *dir,
+			const struct community *c, int found, const char *name,
+			const uint8_t *invite, const char *pass, size_t len,
+			struct err *e)
 {
 	const char *role = found ? "facilitator" : "learner";
 	char path[HOME_PATH_MAX], keypath[HOME_PATH_MAX], compath[HOME_PATH_MAX];
@@ -102,7 +117,7 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 	if (stat(keypath, &st) == 0)
 		return err_set(e, STOA_EEXIST, "'%s' already holds a node (key "
 			       "file exists)", dir);
-	if ((rc = profile_payload(name, role, &payload, &plen, e)) < 0)
+	if ((rc = profile_payload(name, role, invite, &payload, &plen, e)) < 0)
 		return rc;
 	/* Refuse a bad name or role before anything touches the disk. */
 	if ((rc = payload_validate(ENTRY_KIND_PROFILE, payload, plen, NULL, e)) < 0)

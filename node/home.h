@@ -54,6 +54,13 @@ int home_create(struct home *h, const char *dir, const struct community *c,
 		int found, const char *name, const char *pass, size_t len,
 		struct err *e);
 
+/* The same, the profile naming the invite (HOME_INVITE_ID_LEN bytes, or
+ * NULL) the member joined with: "invite": its id in hex. */
+#define HOME_INVITE_ID_LEN 8
+int home_create_invited(struct home *h, const char *dir,
+			const struct community *c, int found, const char *name,
+			const uint8_t *invite, const char *pass, size_t len,
+			struct err *e);
 /* Opens an existing home; STOA_ENOTFOUND with a hint if there is none. */
 int home_open(struct home *h, const char *dir, struct err *e);
 

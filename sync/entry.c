@@ -61,6 +61,7 @@ static const char *const kind_names[ENTRY_KIND_MAX_KNOWN + 1] = {
 	[ENTRY_KIND_REPORT] = "report",
 	[ENTRY_KIND_REMOVE] = "remove",
 	[ENTRY_KIND_EPOCH] = "epoch",
+	[ENTRY_KIND_INVITE] = "invite",
 };
 
 static int all_zero(const uint8_t *p, size_t n)

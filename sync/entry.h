@@ -67,7 +67,8 @@ enum entry_kind {
 	ENTRY_KIND_REPORT = 14,
 	ENTRY_KIND_REMOVE = 15,
 	ENTRY_KIND_EPOCH = 16,  /* a rotation of the community secret */
-	ENTRY_KIND_MAX_KNOWN = 16,
+	ENTRY_KIND_INVITE = 17, /* an invite a facilitator made, or revoked */
+	ENTRY_KIND_MAX_KNOWN = 17,
 };
 
 /* 1 for the governance kinds, whose effect depends on who wrote them. */

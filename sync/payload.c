@@ -117,6 +117,37 @@ static int is_hex64(const char *s, size_t n)
 	return 1;
 }
 
+static int is_hex_n(const char *s, size_t n, size_t want)
+{
+	size_t i;
+
+	if (n != want)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* An optional (or required) invite id: 16 lowercase hex. */
+static int check_invite_id(json_t *o, const char *kind, const char *field,
+			   int required, struct err *e)
+{
+	json_t *v = json_object_get(o, field);
+
+	if (!v)
+		return required ? err_set(e, STOA_EPROTO,
+					  "%s: missing field '%s'", kind, field)
+				: 0;
+	if (!json_is_string(v) ||
+	    !is_hex_n(json_string_value(v), json_string_length(v),
+		      PAYLOAD_INVITE_ID_HEX_LEN))
+		return err_set(e, STOA_EPROTO, "%s: '%s' must be %d lowercase "
+			       "hex characters", kind, field,
+			       PAYLOAD_INVITE_ID_HEX_LEN);
+	return 0;
+}
+
 static int blank(const char *s, size_t n)
 {
 	size_t i;
@@ -224,6 +255,8 @@ static int check_profile(json_t *o, const char *kind, struct err *e)
 		return err_set(e, STOA_EPROTO,
 			       "%s: 'role' must be one of learner, mentor, facilitator",
 			       kind);
+	if ((rc = check_invite_id(o, kind, "invite", 0, e)))
+		return rc;
 	return check_string(o, kind, "bio", 0, 0, PAYLOAD_BIO_MAX, 0, e);
 }
 
@@ -465,6 +498,39 @@ static int check_remove(json_t *o, const char *kind, struct err *e)
 	return check_string(o, kind, "reason", 1, 1, PAYLOAD_REASON_MAX, 0, e);
 }
 
+/* {"id", "role": learner|mentor, "expires", "uses"} makes an invite;
+ * {"id", "revoked": true} revokes it (docs/governance.md, "Invites"). */
+static int check_invite(json_t *o, const char *kind, struct err *e)
+{
+	json_t *role, *revoked = json_object_get(o, "revoked");
+	int rc;
+
+	if ((rc = check_invite_id(o, kind, "id", 1, e)) ||
+	    (rc = check_string(o, kind, "reason", 0, 0, PAYLOAD_REASON_MAX, 0,
+			       e)))
+		return rc;
+	if (revoked) {
+		if (!json_is_true(revoked))
+			return err_set(e, STOA_EPROTO, "%s: 'revoked' must be "
+				       "true (or absent)", kind);
+		if (json_object_get(o, "role") || json_object_get(o, "uses") ||
+		    json_object_get(o, "expires"))
+			return err_set(e, STOA_EPROTO, "%s: a revocation names "
+				       "only the invite's id", kind);
+		return 0;
+	}
+	if (!(role = need(o, kind, "role", e)))
+		return STOA_EPROTO;
+	if (!json_is_string(role) ||
+	    payload_role_rank(json_string_value(role)) < 0 ||
+	    payload_role_rank(json_string_value(role)) > 1)
+		return err_set(e, STOA_EPROTO,
+			       "%s: 'role' must be learner or mentor", kind);
+	if ((rc = check_int(o, kind, "expires", 1, 0, ENTRY_MAX_TIMESTAMP, e)))
+		return rc;
+	return check_int(o, kind, "uses", 1, 1, PAYLOAD_INVITE_USES_MAX, e);
+}
+
 static int check_schema(uint8_t kind, json_t *o, struct err *e)
 {
 	const char *name = entry_kind_name(kind);
@@ -502,6 +568,8 @@ static int check_schema(uint8_t kind, json_t *o, struct err *e)
 		return check_remove(o, name, e);
 	case ENTRY_KIND_EPOCH:
 		return check_epoch(o, name, e);
+	case ENTRY_KIND_INVITE:
+		return check_invite(o, name, e);
 	}
 	/* Unreachable: the caller sends unknown kinds down the opaque path. */
 	return err_set(e, STOA_EINVAL, "no schema for kind %u", (unsigned)kind);

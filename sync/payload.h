@@ -40,6 +40,11 @@
 #define PAYLOAD_EPOCH_SECRET_LEN 32
 #define PAYLOAD_EPOCH_BOX_LEN (PAYLOAD_EPOCH_SECRET_LEN + PAYLOAD_SEAL_OVERHEAD)
 #define PAYLOAD_BOX_MAX (PAYLOAD_REASON_MAX + PAYLOAD_SEAL_OVERHEAD)
+/* An invite (kind invite, and the "invite" a joiner's profile names): an
+ * id of 8 bytes as 16 lowercase hex, used by 1..PAYLOAD_INVITE_USES_MAX
+ * joins, expiring at a timestamp in ms (0: never). */
+#define PAYLOAD_INVITE_ID_HEX_LEN 16
+#define PAYLOAD_INVITE_USES_MAX 65535
 
 enum payload_class {
 	PAYLOAD_VALID = 0,  /* known kind and schema: materialize it */

@@ -986,6 +986,7 @@ static void test_names(void)
 		"profile", "post", "feedback", "mentor_offer", "mentor_request",
 		"mentor_accept", "mentor_session", "mentor_close", "kudos",
 		"role", "hide", "unhide", "erase", "report", "remove", "epoch",
+		"invite",
 	};
 	uint8_t id[ENTRY_ID_LEN];
 	char hex[ENTRY_ID_HEX_LEN + 1];

@@ -503,7 +503,52 @@ static void test_epoch(void)
 
 	/* a newer version is opaque; the next kind is unknown */
 	OPAQUE(k, "{'v':2,'seals':[]}");
-	OPAQUE(ENTRY_KIND_EPOCH + 1, "{'epoch':0}");
+	OPAQUE(ENTRY_KIND_MAX_KNOWN + 1, "{'epoch':0}");
+}
+
+/* kind invite, and the profile's "invite" (docs/formats.md) */
+static void test_invite(void)
+{
+	const uint8_t k = ENTRY_KIND_INVITE;
+
+	OK(k, "{'id':'0123456789abcdef','role':'mentor','expires':0,'uses':1}");
+	OK(k, "{'id':'0123456789abcdef','role':'learner','expires':"
+	      "1796460474309,'uses':65535}");
+	OK(k, "{'id':'0123456789abcdef','revoked':true}");
+	OK(k, "{'id':'0123456789abcdef','revoked':true,'reason':'lost'}");
+	BAD(k, "{'role':'mentor','expires':0,'uses':1}",
+	    "invite: missing field 'id'");
+	BAD(k, "{'id':'0123456789ABCDEF','role':'mentor','expires':0,'uses':1}",
+	    "invite: 'id' must be 16 lowercase hex characters");
+	BAD(k, "{'id':'0123456789abcde','role':'mentor','expires':0,'uses':1}",
+	    "invite: 'id' must be 16 lowercase hex characters");
+	BAD(k, "{'id':'0123456789abcdef','role':'facilitator','expires':0,"
+	       "'uses':1}", "invite: 'role' must be learner or mentor");
+	BAD(k, "{'id':'0123456789abcdef','expires':0,'uses':1}",
+	    "invite: missing field 'role'");
+	BAD(k, "{'id':'0123456789abcdef','role':'mentor','expires':-1,"
+	       "'uses':1}", "invite: 'expires' must be an integer from 0 to "
+	    "9223372036854775807");
+	BAD(k, "{'id':'0123456789abcdef','role':'mentor','expires':0,"
+	       "'uses':0}", "invite: 'uses' must be an integer from 1 to 65535");
+	BAD(k, "{'id':'0123456789abcdef','role':'mentor','expires':0,"
+	       "'uses':65536}",
+	    "invite: 'uses' must be an integer from 1 to 65535");
+	BAD(k, "{'id':'0123456789abcdef','role':'mentor','expires':0}",
+	    "invite: missing field 'uses'");
+	BAD(k, "{'id':'0123456789abcdef','revoked':false}",
+	    "invite: 'revoked' must be true (or absent)");
+	BAD(k, "{'id':'0123456789abcdef','revoked':true,'uses':3}",
+	    "invite: a revocation names only the invite's id");
+	OPAQUE(k, "{'v':2,'anything':1}");
+
+	OK(ENTRY_KIND_PROFILE, "{'name':'Ben','role':'learner','invite':"
+	   "'0123456789abcdef'}");
+	BAD(ENTRY_KIND_PROFILE, "{'name':'Ben','role':'learner','invite':"
+	    "'0123456789abcdeg'}",
+	    "profile: 'invite' must be 16 lowercase hex characters");
+	BAD(ENTRY_KIND_PROFILE, "{'name':'Ben','role':'learner','invite':7}",
+	    "profile: 'invite' must be 16 lowercase hex characters");
 }
 
 static void test_general(void)
@@ -811,6 +856,7 @@ int main(void)
 	test_kudos();
 	test_governance();
 	test_epoch();
+	test_invite();
 	test_general();
 	test_out_object();
 	test_encode();
