@@ -107,10 +107,17 @@ int cli_qr_svg(FILE *f, const char *text, const char *label, struct err *e)
 	html_text(f, label, HTML_LABEL_MAX);
 	fprintf(f, "\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
 		"<path fill=\"#000\" d=\"", n, n);
+	/* one rectangle per run of dark modules in a row */
 	for (y = 0; y < n; y++)
-		for (x = 0; x < n; x++)
-			if (dark(q, x, y))
-				fprintf(f, "M%d %dh1v1h-1z", x, y);
+		for (x = 0; x < n; x++) {
+			int run = 0;
+
+			while (x + run < n && dark(q, x + run, y))
+				run++;
+			if (run)
+				fprintf(f, "M%d %dh%dv1h-%dz", x, y, run, run);
+			x += run;
+		}
 	fputs("\"/></svg>\n", f);
 	qr_free(q);
 	return ferror(f) ? err_set(e, STOA_EIO, "cannot write the QR code") : 0;
