@@ -219,7 +219,8 @@ static int write_svg(FILE *f, void *arg, struct err *e)
 	return cli_qr_svg(f, arg, "a stoa invite", e);
 }
 
-/* The code on stdout (and the QR, the SVG): plain or v3. */
+/* The code on stdout (and the QR): plain or v3. The SVG is written
+ * before (svg_first), so that a failure there is the only line said. */
 static int show(struct cli *c, const struct opts *o, const char *code,
 		const char *extra, struct err *e)
 {
@@ -227,9 +228,6 @@ static int show(struct cli *c, const struct opts *o, const char *code,
 
 	fputs("stoa: this code carries the community secret: share it only "
 	      "with the person it is for\n", stderr);
-	if (o->svg && (rc = cli_write_atomic(o->svg, write_svg, (void *)code,
-					     e)) < 0)
-		return rc;
 	if (o->qr && (rc = cli_qr_term(stdout, code, isatty(STDOUT_FILENO),
 				       e)) < 0)
 		return rc;
@@ -272,8 +270,16 @@ static int one_invite(struct cli *c, const struct opts *o, struct err *e)
 	    (rc = need_facilitator(c, "make invites", e)) < 0)
 		return rc;
 	make_invite(c, role, expires, (unsigned)uses, &iv);
-	if ((rc = record_invite(c, &iv, e)) < 0)
+	/* the SVG of the code (its signed form, scanned), then the record:
+	 * an SVG whose invite could not be recorded goes again */
+	invite_v3_encode(&iv, code);
+	if (o->svg && (rc = cli_write_atomic(o->svg, write_svg, code, e)) < 0)
 		goto out;
+	if ((rc = record_invite(c, &iv, e)) < 0) {
+		if (o->svg)
+			unlink(o->svg);
+		goto out;
+	}
 	cli_nudge(c);
 	hex_encode(id, iv.id, INVITE_ID_LEN);
 	if (iv.expires)
@@ -502,7 +508,8 @@ static int plain(struct cli *c, const struct opts *o, struct err *e)
 	if ((rc = cli_open(c, e)) < 0)
 		return rc;
 	invite_encode(&c->home.community, code);
-	rc = show(c, o, code, NULL, e);
+	if (!o->svg || (rc = cli_write_atomic(o->svg, write_svg, code, e)) == 0)
+		rc = show(c, o, code, NULL, e);
 	bytes_wipe(code, sizeof(code));
 	return rc;
 }

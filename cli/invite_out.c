@@ -66,13 +66,14 @@ static int dark(const QRcode *q, int x, int y)
 
 int cli_qr_term(FILE *f, const char *text, int color, struct err *e)
 {
-	/* light modules are drawn (the glyph's colour), dark ones left as
-	 * background: with color, white on black is set first, so it reads
-	 * dark on light on any terminal */
+	/* indexed by darkness (top | bottom << 1): light modules are drawn
+	 * (the glyph's colour), dark ones left as background; with color,
+	 * white on black is set first, so it reads dark on light on any
+	 * terminal; the row under an odd last one is quiet zone (light) */
 	static const char *const glyph[4] = {
 		"\xe2\x96\x88", /* both light: full block */
-		"\xe2\x96\x80", /* top light: upper half block */
-		"\xe2\x96\x84", /* bottom light: lower half block */
+		"\xe2\x96\x84", /* top dark: lower half block */
+		"\xe2\x96\x80", /* bottom dark: upper half block */
 		" ",            /* both dark */
 	};
 	QRcode *q = qr_encode(text, 1, e);
