@@ -544,6 +544,13 @@ def main():
             codes = [w for w in code.split() if w.startswith('stoa:')]
             write('invite', 'code', codes[0].encode())
             write('invite', 'code-newline', (codes[0] + '\n').encode())
+            # a v3 invite (signed) and its typed form
+            for name, extra in (('code-v3', []), ('typed-v3', ['--typed'])):
+                out = subprocess.run([args.stoa, '--home', home, 'invite',
+                                      '--role', 'mentor', '--uses', '3']
+                                     + extra, check=True, capture_output=True,
+                                     text=True).stdout.split()
+                write('invite', name, out[-1].encode())
             for f in sorted(os.listdir(home)):
                 p = os.path.join(home, f)
                 if os.path.isfile(p) and os.path.getsize(p) <= 4096:
