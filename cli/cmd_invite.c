@@ -39,10 +39,10 @@ static const char usage[] =
 static const char help[] =
 	"usage: stoa invite [--role learner|mentor] [--expires DURATION] "
 	"[--uses N] [--typed] [--qr] [--svg FILE] [--json]\n"
-	"       stoa invite --sheet N --html FILE [--role ROLE] "
+	"   or: stoa invite --sheet N --html FILE [--role learner|mentor] "
 	"[--expires DURATION]\n"
-	"       stoa invite --list [--json]\n"
-	"       stoa invite --revoke ID [--reason REASON]\n"
+	"   or: stoa invite --list [--json]\n"
+	"   or: stoa invite --revoke ID [--reason REASON]\n"
 	"\n"
 	"Without options, prints the invite code of your community (one line,\n"
 	"stoa:...): anyone holding it can join, as a learner, any number of\n"

@@ -62,7 +62,7 @@ cd "$repo"
 # build-essential: no clang needed.)
 packages=(build-essential cmake pkg-config libsodium-dev libzmq3-dev
 	libsqlite3-dev libavahi-client-dev libavahi-core-dev libjansson-dev
-	python3 sqlite3)
+	libqrencode-dev python3 sqlite3)
 if [ -n "${STOA_EXTRA_PACKAGES:-}" ]; then
 	# Split on white space on purpose: a list of package names.
 	read -r -a extra_packages <<<"$STOA_EXTRA_PACKAGES"
@@ -78,9 +78,11 @@ fi
 # t51-report-html opens `stoa report --html` in a real browser, headless
 # Chromium: the DOM it builds, a screenshot, a PDF, and that the file
 # fetches nothing.
+# t66-invite-qr reads the invites' QR codes back with zbarimg (zbar-tools).
 if [ "$mode" = test ]; then
 	packages+=(iproute2 iputils-ping avahi-daemon avahi-utils dbus
 		python3-cryptography scdoc dpkg-dev man-db systemd chromium)
+	packages+=(zbar-tools)
 fi
 
 install_missing() {

@@ -57,7 +57,7 @@ deb=$(ls "$B"/stoa_*_*.deb)
 
 step "Depends from dpkg-shlibdeps, avahi-daemon recommended"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libsodium23 libzmq5 libsqlite3-0 libavahi-client3 libavahi-core7 libjansson4 libc6; do
+for lib in libsodium23 libzmq5 libsqlite3-0 libavahi-client3 libavahi-core7 libjansson4 libqrencode4 libc6; do
 	assert_match "$depends" "(^|, )$lib( |,|$)" "Depends has $lib"
 done
 assert_eq "avahi-daemon" "$(dpkg-deb -f "$deb" Recommends)" "Recommends"

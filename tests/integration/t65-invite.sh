@@ -198,6 +198,18 @@ stop_pid "$SERVE_PID"
 assert_eq mentor "$(role_in "$T/Mo" Mo)" "Mo on his own node"
 assert_eq mentor "$(role_in "$B" Mia)" "Mia on Ben's node"
 
+step "help and completion"
+run_ok "" help invite
+assert_contains "$OUT" "or: stoa invite --sheet N --html FILE" "stoa help invite"
+comp() { # WORDS...: what cli/stoa.bash offers for the last word
+	PATH=$(dirname "$STOA"):$PATH bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _stoa; echo "${COMPREPLY[*]}"' _ "$STOA_SRC/cli/stoa.bash" "$@"
+}
+assert_eq "learner mentor" "$(comp stoa invite --role "")" "completion of --role"
+assert_eq "--reason --revoke --role" "$(comp stoa invite --r)" "completion of --r"
+for o in --sheet --html --typed --qr --svg --list --uses --expires; do
+	assert_contains "$(comp stoa invite --)" "$o" "completion of invite's options"
+done
+
 step "Fay's daemon gives the role when a joiner syncs with it"
 run_ok "$F" invite --role mentor --json
 DCODE=$(json_field code)
