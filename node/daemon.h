@@ -65,6 +65,7 @@
 					* the other half stays for incoming
 					* and static peers */
 #define DAEMON_INVITE_MS 1000       /* the most often invites are looked at */
+#define DAEMON_INVITE_RETRY_MS 30000 /* after a failure other than a lock */
 #define DAEMON_STORE_RETRY_MS 2000   /* a store that failed a write (disk
 				      * full) is tried again this often */
 #define DAEMON_BUSY_MS 20            /* the longest a pass waits for the

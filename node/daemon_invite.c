@@ -27,8 +27,14 @@ void daemon_invite_tick(struct daemon *d)
 		return;
 	if (invite_view_grant(d->h->store, &d->h->key, &d->invite_n, &n,
 			      &e) < 0) {
-		daemon_log(d, 1, "cannot give the roles invites name: %s",
-			   e.msg);
+		/* another writer holds the store: the next look tries again
+		 * (the cursor did not move), said nowhere */
+		if (e.code != STOA_EBUSY) {
+			/* said, then looked at again later, not every turn */
+			daemon_log(d, 1, "cannot give the roles invites name: "
+				   "%s", e.msg);
+			d->invite_ms = clock_mono_ms() + DAEMON_INVITE_RETRY_MS;
+		}
 		return;
 	}
 	if (!n)

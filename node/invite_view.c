@@ -594,16 +594,17 @@ int invite_view_grant(struct store *s, const struct key *k,
 	if (own && (rc = store_begin(s, e)) < 0)
 		return rc;
 	rc = grant(s, k, written, e);
+	/* under the write lock: what the grant wrote itself needs no second
+	 * look, and nobody else can have written since it read */
+	if (rc == 0 && seen_n)
+		rc = newest_n(s, &n, e);
 	if (own) {
 		if (rc == 0)
 			rc = store_commit(s, e);
 		else
 			store_rollback(s);
 	}
-	if (rc == 0 && seen_n) {
-		/* what the grant wrote itself needs no second look */
-		if (newest_n(s, &n, NULL) == 0)
-			*seen_n = n;
-	}
+	if (rc == 0 && seen_n)
+		*seen_n = n;
 	return rc;
 }

@@ -172,6 +172,13 @@ run_ok "$F" invite --list
 assert_eq "" "$ERR" "a second --list gives nothing again"
 assert_eq $((before + 2)) "$(own_seq "$F")" "Fay's feed after a second --list"
 
+# once: a facilitator who makes Mo a learner again is not overruled
+run_ok "$F" role Mo learner
+run_ok "$F" invite --list
+assert_eq "" "$ERR" "--list after Mo was made a learner again"
+assert_eq learner "$(role_in "$F" Mo)" "Mo, made a learner again"
+run_ok "$F" role Mo mentor
+
 step "the list: over-use, the revoked and the expired joins"
 OUT=$(invite_row "$MID")
 json_check 'rows[0]["joins"] == 3 and rows[0]["valid_joins"] == 2 and rows[0]["over_used"]' "the mentor invite"
