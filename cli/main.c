@@ -20,7 +20,7 @@ static const struct cmd cmds[] = {
 	{ "init", cmd_init, CMD_HOME,
 	  "create your node: key, profile and community (new or joined)" },
 	{ "invite", cmd_invite, CMD_HOME,
-	  "print the invite code others use to join your community" },
+	  "invite others: codes, QR codes, printable sheets, the list" },
 	{ "whoami", cmd_whoami, CMD_HOME,
 	  "show your name, role, key, community and home" },
 	{ "post", cmd_post, CMD_HOME, "write a post" },
