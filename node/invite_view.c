@@ -258,10 +258,12 @@ static int join_cmp(const void *a, const void *b)
 /*
  * The invites of every current facilitator (only = NULL), or of only
  * (if it is one), their revocations by any current facilitator, and
- * their joins sorted.
+ * their joins sorted. With mentors, only the mentor invites (the joins
+ * of none else are read: a node with no mentor invite reads no feed's
+ * first entry).
  */
-static int load(struct store *s, const uint8_t *only, struct invites *iv,
-		struct err *e)
+static int load(struct store *s, const uint8_t *only, int mentors,
+		struct invites *iv, struct err *e)
 {
 	uint8_t (*facs)[KEY_PUBLIC_LEN];
 	size_t nf = 0, i, k;
@@ -304,6 +306,14 @@ static int load(struct store *s, const uint8_t *only, struct invites *iv,
 		if (!iv->v[at].revoked || iv->r[k].ts < iv->v[at].revoked_ts)
 			iv->v[at].revoked_ts = iv->r[k].ts;
 		iv->v[at].revoked = 1;
+	}
+	if (mentors) {
+		size_t m = 0;
+
+		for (k = 0; k < iv->n; k++)
+			if (iv->v[k].role >= GOV_ROLE_MENTOR)
+				iv->v[m++] = iv->v[k];
+		iv->n = m;
 	}
 	if ((rc = load_joins(s, iv, e)) < 0)
 		goto fail;
@@ -423,7 +433,7 @@ int invite_view_list(struct store *s, view_row_fn cb, void *arg,
 	size_t i;
 	int rc;
 
-	if ((rc = load(s, NULL, &iv, e)) < 0)
+	if ((rc = load(s, NULL, 0, &iv, e)) < 0)
 		return rc;
 	if (!(order = malloc((iv.n ? iv.n : 1) * sizeof(*order)))) {
 		invites_free(&iv);
@@ -542,7 +552,7 @@ static int grant(struct store *s, const struct key *k, unsigned *written,
 	size_t i, m;
 	int rc, removed, now;
 
-	if ((rc = load(s, k->pk, &iv, e)) < 0)
+	if ((rc = load(s, k->pk, 1, &iv, e)) < 0)
 		return rc;
 	for (i = 0; rc == 0 && i < iv.n; i++) {
 		const struct inv *x = &iv.v[i];
