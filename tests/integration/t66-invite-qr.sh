@@ -35,8 +35,9 @@ shot() {
 		--hide-scrollbars --force-device-scale-factor="${5:-1}" \
 		--window-size="$3,$4" --screenshot="$1" "$2" \
 		>"$T/chrome-$RUNS.out" 2>&1 || rc=$?
-	[ "$rc" -eq 0 ] && [ -s "$1" ] ||
+	if [ "$rc" -ne 0 ] || [ ! -s "$1" ]; then
 		fail "chromium exited $rc, no screenshot: $(tail -n 3 "$T/chrome-$RUNS.out")"
+	fi
 }
 
 # decode PNG: every QR code zbarimg reads in PNG, one a line
