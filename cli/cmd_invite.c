@@ -266,8 +266,9 @@ static int one_invite(struct cli *c, const struct opts *o, struct err *e)
 	    (o->uses && (rc = cli_parse_num("--uses", o->uses, 1,
 					    INVITE_USES_MAX, &uses, e)) < 0))
 		return rc;
-	if ((rc = cli_unlock(c, e)) < 0 ||
-	    (rc = need_facilitator(c, "make invites", e)) < 0)
+	/* refused before any passphrase is asked for */
+	if ((rc = need_facilitator(c, "make invites", e)) < 0 ||
+	    (rc = cli_unlock(c, e)) < 0)
 		return rc;
 	make_invite(c, role, expires, (unsigned)uses, &iv);
 	/* the SVG of the code (its signed form, scanned), then the record:
@@ -329,8 +330,9 @@ static int make_sheet(struct cli *c, const struct opts *o, struct err *e)
 	    (rc = role_of(o->role, &role, e)) < 0 ||
 	    (o->expires && (rc = parse_expires(o->expires, &expires, e)) < 0))
 		return rc;
-	if ((rc = cli_unlock(c, e)) < 0 ||
-	    (rc = need_facilitator(c, "make invites", e)) < 0)
+	/* refused before any passphrase is asked for */
+	if ((rc = need_facilitator(c, "make invites", e)) < 0 ||
+	    (rc = cli_unlock(c, e)) < 0)
 		return rc;
 	if (!(s.v = calloc(n, sizeof(*s.v))))
 		return err_set(e, STOA_ENOMEM, "out of memory");
@@ -473,8 +475,9 @@ static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 		if (!strchr("0123456789abcdef", o->revoke[i]))
 			return err_set(e, STOA_EUSAGE, "--revoke takes an invite "
 				       "id in lowercase hex");
-	if ((rc = cli_unlock(c, e)) < 0 ||
-	    (rc = need_facilitator(c, "revoke invites", e)) < 0)
+	/* refused before any passphrase is asked for */
+	if ((rc = need_facilitator(c, "revoke invites", e)) < 0 ||
+	    (rc = cli_unlock(c, e)) < 0)
 		return rc;
 	if ((rc = invite_view_list(c->home.store, list_row, &lo, e)) < 0)
 		return rc;
