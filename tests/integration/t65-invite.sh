@@ -18,6 +18,12 @@ if [ -z "${STATS_GEN:-}" ] && [ -n "${HOSTILE:-}" ]; then
 fi
 STATS_GEN=${STATS_GEN:-$(dirname "$STOA")/tests/stats_gen}
 [ -x "$STATS_GEN" ] || skip "no stats_gen tool at '$STATS_GEN' (set STATS_GEN)"
+# the modified client is built beside hostile_peer (tests/CMakeLists.txt)
+if [ -z "${FORGE:-}" ] && [ -n "${HOSTILE:-}" ]; then
+	FORGE=$(dirname "$HOSTILE")/forge_entry
+fi
+FORGE=${FORGE:-$(dirname "$STOA")/tests/forge_entry}
+[ -x "$FORGE" ] || skip "no forge_entry tool at '$FORGE' (set FORGE)"
 
 F=$T/fay
 B=$T/ben
@@ -204,6 +210,30 @@ run_ok "$T/Mo" sync "$ENDPOINT"
 stop_pid "$SERVE_PID"
 assert_eq mentor "$(role_in "$T/Mo" Mo)" "Mo on his own node"
 assert_eq mentor "$(role_in "$B" Mia)" "Mia on Ben's node"
+
+step "another facilitator revokes; a learner's own invite record counts for nothing"
+run_ok "$F" role Mia facilitator
+run_ok "$F" invite --uses 5 --json
+WID=$(json_field id)
+# Ben, a learner, writes an invite record with a modified client, and
+# someone joins with it (dated join on Fay's node, as a peer would bring)
+"$FORGE" --home "$B" invite '{"id":"00000000000000aa","role":"mentor","expires":0,"uses":9}' >/dev/null ||
+	fail "forge_entry could not write Ben's invite record"
+printf '{"m":2,"kind":"profile","ts":%s,"payload":{"name":"Sneaky","role":"learner","invite":"00000000000000aa"}}\n' \
+	"$(now_ms)" | "$STATS_GEN" --home "$F" --seed t65b >/dev/null ||
+	fail "stats_gen could not write Sneaky's join"
+start_serve "$B" --discovery off
+run_ok "$F" sync "$ENDPOINT"
+run_ok "$T/Mia" sync "$ENDPOINT"
+run_ok "$T/Mia" invite --revoke "$WID"
+run_ok "$T/Mia" sync "$ENDPOINT"
+run_ok "$F" sync "$ENDPOINT"
+stop_pid "$SERVE_PID"
+OUT=$(invite_row "$WID")
+json_check 'rows[0]["revoked"]' "Fay's invite, revoked by Mia"
+run_ok "$F" invite --list --json
+json_check 'not any(r["id"] == "00000000000000aa" for r in rows)' "Ben's invite record, listed"
+assert_eq learner "$(role_in "$F" Sneaky)" "Sneaky, who joined with Ben's invite"
 
 step "help and completion"
 run_ok "" help invite
