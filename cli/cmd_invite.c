@@ -566,6 +566,9 @@ int cmd_invite(struct cli *c, int argc, char **argv)
 		return cli_usage(usage, "--list takes only --json");
 	if (o.revoke && (v3 || o.qr || o.svg || o.sheet || o.html || o.json))
 		return cli_usage(usage, "--revoke takes only --reason");
+	if (o.qr && o.json)
+		return cli_usage(usage, "--qr and --json do not go together "
+				 "(the QR code is text on stdout)");
 	if (o.reason && !o.revoke)
 		return cli_usage(usage, "--reason goes with --revoke");
 	if (!o.sheet != !o.html)

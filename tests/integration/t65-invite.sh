@@ -83,6 +83,7 @@ refused 1 "$F" invite --uses 0
 refused 2 "$F" invite --expires 3y
 refused 2 "$F" invite --list --role mentor
 refused 2 "$F" invite --sheet 2
+refused 2 "$F" invite --qr --json
 
 step "a mentor invite of 2 uses, used by three"
 run_ok "$F" invite --role mentor --uses 2 --expires 7d --json
