@@ -87,21 +87,37 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz, struct err *e)
 	return 0;
 }
 
-/* 1 if (ts, id) of a comes before that of b. */
-static int before(uint64_t ats, const uint8_t *aid, uint64_t bts,
-		  const uint8_t *bid)
-{
-	return ats < bts || (ats == bts && memcmp(aid, bid, ENTRY_ID_LEN) < 0);
-}
-
+/* The invite of id, by binary search (iv->v sorted by id, no id twice:
+ * load's dedup), or -1. */
 static ssize_t find(const struct invites *iv, const uint8_t id[8])
 {
-	size_t i;
+	size_t lo = 0, hi = iv->n, mid;
+	int c;
 
-	for (i = 0; i < iv->n; i++)
-		if (!memcmp(iv->v[i].id, id, 8))
-			return (ssize_t)i;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(iv->v[mid].id, id, 8);
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
+}
+
+/* By id, then the earliest creation first: (timestamp, entry id). */
+static int inv_cmp(const void *a, const void *b)
+{
+	const struct inv *x = a, *y = b;
+	int c = memcmp(x->id, y->id, 8);
+
+	if (c)
+		return c;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return memcmp(x->entry, y->entry, ENTRY_ID_LEN);
 }
 
 /* The 8-byte id of a "16 hex" field, or -1. */
@@ -122,7 +138,6 @@ static int take_record(struct invites *iv, const uint8_t issuer[KEY_PUBLIC_LEN],
 {
 	struct inv *x;
 	uint8_t id[8];
-	ssize_t at;
 	int rc;
 
 	if (id_of(o, "id", id) < 0)
@@ -135,16 +150,11 @@ static int take_record(struct invites *iv, const uint8_t issuer[KEY_PUBLIC_LEN],
 		iv->r[iv->nr++].ts = ts;
 		return 0;
 	}
-	at = find(iv, id);
-	if (at >= 0 && !before(ts, entry, iv->v[at].ts, iv->v[at].entry))
-		return 0; /* an earlier creation of this id holds */
-	if (at < 0) {
-		if ((rc = grow((void **)&iv->v, &iv->cap, iv->n,
-			       sizeof(*iv->v), e)) < 0)
-			return rc;
-		at = (ssize_t)iv->n++;
-	}
-	x = &iv->v[at];
+	/* every creation; load keeps the earliest of each id */
+	if ((rc = grow((void **)&iv->v, &iv->cap, iv->n, sizeof(*iv->v),
+		       e)) < 0)
+		return rc;
+	x = &iv->v[iv->n++];
 	memset(x, 0, sizeof(*x));
 	memcpy(x->id, id, 8);
 	memcpy(x->issuer, issuer, KEY_PUBLIC_LEN);
@@ -298,6 +308,13 @@ static int load(struct store *s, const uint8_t *only, int mentors,
 	free(facs);
 	if (rc < 0)
 		goto fail;
+	/* an id named by several creations: the earliest holds */
+	if (iv->n)
+		qsort(iv->v, iv->n, sizeof(*iv->v), inv_cmp);
+	for (i = k = 0; i < iv->n; i++)
+		if (k == 0 || memcmp(iv->v[k - 1].id, iv->v[i].id, 8))
+			iv->v[k++] = iv->v[i];
+	iv->n = k;
 	for (k = 0; k < iv->nr; k++) {
 		ssize_t at = find(iv, iv->r[k].id);
 

@@ -203,6 +203,11 @@ assert_contains "$OUT" "over-used: 3 joins of 2" "the text list's over-use"
 assert_contains "$OUT" "join after revocation" "the text list's revocation"
 assert_contains "$OUT" "expired join" "the text list's expiry"
 assert_match "$OUT" "^  Max  joined .*  over-use$" "Max's line"
+# a second record of the same id, later: the first creation holds
+"$FORGE" --home "$F" invite "{\"id\":\"$MID\",\"role\":\"learner\",\"expires\":0,\"uses\":100}" >/dev/null ||
+	fail "forge_entry could not write a second record of $MID"
+OUT=$(invite_row "$MID")
+json_check 'len(rows) == 1 and rows[0]["uses"] == 2 and rows[0]["role"] == "mentor"' "an invite named twice"
 
 step "the role records reach the others"
 start_serve "$B" --discovery off
