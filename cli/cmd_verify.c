@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "payload.h"
 #include "store.h"
 #include "view.h"
 
@@ -34,6 +35,7 @@ static const char help[] =
 	"           \"entries\",\"problems\",\"notes\",\"view\"}\n";
 
 struct verify_out {
+	struct store *store;   /* for the members' names */
 	int json;
 	int err;
 	uint64_t notes;
@@ -42,14 +44,24 @@ struct verify_out {
 static void problem(const struct verify_problem *p, void *arg)
 {
 	struct verify_out *o = arg;
-	char author[2 * KEY_PUBLIC_LEN + 1];
+	char author[2 * KEY_PUBLIC_LEN + 1], name[PAYLOAD_NAME_MAX + 1];
 	json_t *row;
 	int rc;
 
-	if (p->author)
+	name[0] = '\0';
+	if (p->author) {
 		hex_encode(author, p->author, KEY_PUBLIC_LEN);
+		/* who it is, in words: a fork is a member's key used on
+		 * two nodes at once, and the class knows names */
+		if (view_member_name(o->store, p->author, name, sizeof(name),
+				     NULL) < 0)
+			name[0] = '\0';
+	}
 	if (!o->json) {
-		if (p->author)
+		if (p->author && name[0]) {
+			print_text(stdout, name, 0, NULL);
+			printf(" [%.8s] seq %" PRIu64 ": ", author, p->seq);
+		} else if (p->author)
 			printf("%.8s seq %" PRIu64 ": ", author, p->seq);
 		else
 			fputs("store: ", stdout);
@@ -60,6 +72,11 @@ static void problem(const struct verify_problem *p, void *arg)
 	row = json_pack("{s:s, s:o, s:I, s:s}", "type", "problem", "author",
 			p->author ? json_string(author) : json_null(), "seq",
 			(json_int_t)p->seq, "what", p->what ? p->what : "?");
+	if (row && name[0] &&
+	    json_object_set_new(row, "name", json_string(name)) < 0) {
+		json_decref(row);
+		row = NULL;
+	}
 	rc = row ? print_json(stdout, row) : STOA_ENOMEM;
 	if (rc < 0 && !o->err)
 		o->err = rc;
@@ -104,7 +121,7 @@ static int note(json_t *row, void *arg)
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
 	struct view_gov_filter unapplied = { VIEW_LIMIT_MAX, 1 };
-	struct verify_out out = { 0, 0, 0 };
+	struct verify_out out = { NULL, 0, 0, 0 };
 	char hex[2 * HASH_LEN + 1];
 	uint64_t entries = 0, problems = 0;
 	uint8_t digest[HASH_LEN];
@@ -117,6 +134,8 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 
 	err_clear(&e);
 	rc = cli_open(c, &e);
+	if (rc == 0)
+		out.store = c->home.store;
 	if (rc == 0)
 		rc = store_verify(c->home.store, problem, &out, &entries,
 				  &problems, &e);

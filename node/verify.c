@@ -53,9 +53,10 @@ static int verify_forks(struct store *s,
 		store_short_hex(en.author, a8);
 		store_short_hex(kept, k8);
 		store_short_hex(en.id, o8);
+		/* the CLI puts the member's name before it (cmd_verify) */
 		snprintf(msg, sizeof(msg), "fork: member %s signed two entries "
-			 "at seq %" PRIu64 " (kept %s, other %s)", a8, en.seq,
-			 k8, o8);
+			 "at seq %" PRIu64 " (kept %s, other %s): the same key "
+			 "wrote on two nodes at once", a8, en.seq, k8, o8);
 		problem(cb, arg, problems, en.author, en.seq, msg);
 	}
 	sqlite3_finalize(st);
