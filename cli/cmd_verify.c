@@ -58,13 +58,27 @@ static void problem(const struct verify_problem *p, void *arg)
 			name[0] = '\0';
 	}
 	if (!o->json) {
-		if (p->author && name[0]) {
-			print_text(stdout, name, 0, NULL);
-			printf(" [%.8s] seq %" PRIu64 ": ", author, p->seq);
-		} else if (p->author)
+		if (p->author)
 			printf("%.8s seq %" PRIu64 ": ", author, p->seq);
 		else
 			fputs("store: ", stdout);
+		if (p->kept && p->other && p->author) {
+			/* a fork names its member: the class knows names,
+			 * and says how it happens */
+			char k[2 * ENTRY_ID_LEN + 1], x[2 * ENTRY_ID_LEN + 1];
+
+			hex_encode(k, p->kept, ENTRY_ID_LEN);
+			hex_encode(x, p->other, ENTRY_ID_LEN);
+			fputs("fork: ", stdout);
+			if (name[0])
+				print_text(stdout, name, 0, NULL);
+			else
+				fputs("member", stdout);
+			printf(" [%.8s] signed two entries at seq %" PRIu64
+			       " (kept %.8s, other %.8s): the same key wrote "
+			       "on two nodes at once\n", author, p->seq, k, x);
+			return;
+		}
 		print_text(stdout, p->what ? p->what : "?", 0, NULL);
 		putchar('\n');
 		return;
