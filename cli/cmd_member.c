@@ -26,14 +26,18 @@
 #include "view.h"
 
 static const char usage[] =
-	"usage: stoa member (add --name NAME [--passphrase] | list [--json] |\n"
-	"       export MEMBER FILE [--remove] | import FILE [--name NAME] |\n"
-	"       remove MEMBER --yes)";
+	"usage: stoa member add --name NAME [--passphrase]\n"
+	"   or: stoa member list [--json]\n"
+	"   or: stoa member export MEMBER FILE [--remove]\n"
+	"   or: stoa member import FILE [--name NAME]\n"
+	"   or: stoa member remove MEMBER --yes";
 
 static const char help[] =
-	"usage: stoa member (add --name NAME [--passphrase] | list [--json] |\n"
-	"       export MEMBER FILE [--remove] | import FILE [--name NAME] |\n"
-	"       remove MEMBER --yes)\n"
+	"usage: stoa member add --name NAME [--passphrase]\n"
+	"   or: stoa member list [--json]\n"
+	"   or: stoa member export MEMBER FILE [--remove]\n"
+	"   or: stoa member import FILE [--name NAME]\n"
+	"   or: stoa member remove MEMBER --yes\n"
 	"\n"
 	"One node (one home, one daemon) can hold several members' keys: a\n"
 	"shared laptop. The node's own member (from 'stoa init') stays the\n"
