@@ -1,7 +1,8 @@
 /*
  * verify: re-checks everything the store holds (store_verify: every
  * signature, seq and prev link, payload length and hash, every recorded
- * fork), prints each problem on a line, then a note for each governance
+ * fork: named by its member, the same key used on two nodes), prints each
+ * problem on a line, then a note for each governance
  * record the rules gave no effect (view_governance), then a summary and
  * the view digest, so two members can compare views by eye. Exit 1 when
  * any problem was found; notes are not problems (a record without

@@ -2,7 +2,9 @@
  * whoami: who this node speaks as: the member's name (from their current
  * profile in the view), their role as the community's governance resolved
  * it (and whether they were removed), public key, community, home
- * directory and the number of entries in their feed. Read-only.
+ * directory and the number of entries in their feed ("you": the member
+ * --as or $STOA_AS names, else the node's own); with --all, every member
+ * whose key this node holds (cli_local_members). Read-only.
  */
 #include <inttypes.h>
 #include <string.h>
