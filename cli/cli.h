@@ -54,8 +54,10 @@ struct cli {
 enum cmd_flags {
 	CMD_HOME = 1 << 0,   /* uses a home: main initialises the crypto
 			      * library first and closes the home after */
-	CMD_NODE = 1 << 1,   /* acts as the node, never as one member:
-			      * --as is refused, $STOA_AS ignored */
+	CMD_NODE = 1 << 1,   /* acts as the node, never as one member
+			      * (init, serve, sync; member, which names
+			      * its members itself): --as is refused,
+			      * $STOA_AS ignored */
 };
 
 struct cmd {

@@ -70,7 +70,7 @@ static const struct cmd cmds[] = {
 	  "remove a member from the community (facilitators)" },
 	{ "rotate", cmd_rotate, CMD_HOME,
 	  "give the community a new secret (the founder)" },
-	{ "member", cmd_member, CMD_HOME,
+	{ "member", cmd_member, CMD_HOME | CMD_NODE,
 	  "the members whose keys this node holds: add, list, export, import" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },

@@ -75,6 +75,9 @@ STOA_AS=Tess run_fail 1 "$L" feed
 assert_contains "$ERR" "'Tess' is not a member of this node" "unknown STOA_AS"
 run_fail 2 "$L" --as "" post x
 run_fail 2 "$L" --as Ben serve
+run_fail 2 "$L" --as Ben member list
+STOA_AS=Zed run_ok "$L" member list --json # member names its own members
+json_check "[r['acting'] for r in rows] == [True, False]" "member list ignores \$STOA_AS"
 assert_eq 6 "$(count_posts "$L")" "posts on L (nothing written by the refusals)"
 
 step "T syncs with L's daemon: both members' posts and profiles cross; T's post reaches L"
