@@ -265,6 +265,20 @@ static int member_add(struct cli *c, int argc, char **argv)
 	rc = cli_check_line("name", name, PAYLOAD_NAME_MAX, 0, &e);
 	if (rc == 0)
 		rc = cli_open(c, &e);
+	/* --as must be able to tell this node's members apart by name */
+	if (rc == 0) {
+		struct err le = { 0 };
+
+		rc = cli_local_member(c, name, k.pk, &le);
+		if (rc == 0 || rc == STOA_EAMBIG)
+			rc = err_set(&e, STOA_EEXIST, "this node has a member "
+				     "called that already: choose another "
+				     "name");
+		else if (rc == STOA_ENOTFOUND)
+			rc = 0;
+		else
+			rc = err_set(&e, rc, "%s", le.msg);
+	}
 	if (rc == 0 && protect)
 		rc = cli_read_pass(CLI_PASS_ENV, "new passphrase for the "
 				   "member's key", 1, &pass, &e);

@@ -36,6 +36,9 @@ assert_eq 700 "$(stat -c %a "$L/members")" "mode of members/"
 assert_eq 600 "$(stat -c %a "$L/members/$key_ben")" "mode of Ben's key file"
 assert_eq 154 "$(stat -c %s "$L/members/$key_ben")" "Ben's key file is sealed (v2)"
 run_fail 1 "$L" member add --name "Cy"$'\n'"x"
+run_fail 1 "$L" member add --name BEN
+assert_eq "stoa: this node has a member called that already: choose another name" "$ERR" \
+	"a second Ben on L"
 
 step "whoami --all lists both: Ana the node's own, Ben with a passphrase"
 run_ok "$L" whoami --all --json
