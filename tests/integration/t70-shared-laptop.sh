@@ -86,7 +86,6 @@ assert_eq 6 "$(count_posts "$L")" "posts on L (nothing written by the refusals)"
 step "T syncs with L's daemon: both members' posts and profiles cross; T's post reaches L"
 STOA_AS=Ben start_serve "$L" # $STOA_AS does not make the node Ben
 EP_L=$ENDPOINT
-PID_L=$SERVE_PID
 run_ok "$TH" sync "$EP_L"
 assert_eq 6 "$(count_posts "$TH")" "posts at T"
 run_ok "$TH" members --json
