@@ -42,6 +42,10 @@
 /* State of one run: the --home option and the home, opened on demand. */
 struct cli {
 	const char *home_opt;     /* --home DIR, or NULL */
+	const char *as;           /* --as NAME or $STOA_AS: the member who
+				   * acts (cli_open selects it), or NULL */
+	char as_name[80];         /* that member's name, cleaned, once
+				   * selected ("" for the primary) */
 	char dir[HOME_PATH_MAX];  /* resolved by cli_open */
 	struct home home;         /* valid when opened */
 	int opened;
@@ -50,6 +54,10 @@ struct cli {
 enum cmd_flags {
 	CMD_HOME = 1 << 0,   /* uses a home: main initialises the crypto
 			      * library first and closes the home after */
+	CMD_NODE = 1 << 1,   /* acts as the node, never as one member
+			      * (init, serve, sync; member, which names
+			      * its members itself): --as is refused,
+			      * $STOA_AS ignored */
 };
 
 struct cmd {
@@ -89,10 +97,18 @@ int cmd_remove(struct cli *c, int argc, char **argv);
 int cmd_rotate(struct cli *c, int argc, char **argv);
 int cmd_governance(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
+int cmd_member(struct cli *c, int argc, char **argv);
 
 /* util.c ------------------------------------------------------------- */
 
-/* Resolves and opens the home once; a missing node gets the init hint. */
+#define CLI_AS_ENV "STOA_AS"   /* the member who acts, as --as */
+
+/*
+ * Resolves and opens the home once; a missing node gets the init hint.
+ * With c->as, the home then acts as that member of this node
+ * (cli_local_member, home_select); if it is not one, the home is closed
+ * again and the error lists this node's members.
+ */
 int cli_open(struct cli *c, struct err *e);
 
 /*
@@ -189,8 +205,26 @@ int cli_set_int(json_t *obj, const char *key, uint64_t v, struct err *e);
 /* Tells a daemon serving this home that its member's feed grew (after a
  * batch of appends commits; cli_append does it for a single one). */
 void cli_nudge(struct cli *c);
+/* The same for the feed of author (a member just added to this node). */
+void cli_nudge_author(struct cli *c, const uint8_t author[KEY_PUBLIC_LEN]);
 int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 	       uint8_t id_out[ENTRY_ID_LEN], struct err *e);
+
+/* cmd_member.c: the members whose keys this node holds ---------------- */
+
+/*
+ * Resolves arg among this node's members (home_members): a display name
+ * (ASCII case-insensitive, exact) or a key hex prefix of at least
+ * CLI_MEMBER_PREFIX_MIN digits. STOA_ENOTFOUND or STOA_EAMBIG with one
+ * line that lists this node's members. The home must be open.
+ */
+#define CLI_MEMBER_PREFIX_MIN 8
+int cli_local_member(struct cli *c, const char *arg,
+		     uint8_t pk[KEY_PUBLIC_LEN], struct err *e);
+
+/* Prints this node's members (stoa whoami --all, stoa member list), as
+ * text or one JSON object a line. Opens the home. */
+int cli_local_members(struct cli *c, int json, struct err *e);
 
 /* passphrase.c ------------------------------------------------------- */
 

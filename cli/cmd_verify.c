@@ -1,7 +1,8 @@
 /*
  * verify: re-checks everything the store holds (store_verify: every
  * signature, seq and prev link, payload length and hash, every recorded
- * fork), prints each problem on a line, then a note for each governance
+ * fork: named by its member, the same key used on two nodes), prints each
+ * problem on a line, then a note for each governance
  * record the rules gave no effect (view_governance), then a summary and
  * the view digest, so two members can compare views by eye. Exit 1 when
  * any problem was found; notes are not problems (a record without
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "payload.h"
 #include "store.h"
 #include "view.h"
 
@@ -34,6 +36,7 @@ static const char help[] =
 	"           \"entries\",\"problems\",\"notes\",\"view\"}\n";
 
 struct verify_out {
+	struct store *store;   /* for the members' names */
 	int json;
 	int err;
 	uint64_t notes;
@@ -42,17 +45,41 @@ struct verify_out {
 static void problem(const struct verify_problem *p, void *arg)
 {
 	struct verify_out *o = arg;
-	char author[2 * KEY_PUBLIC_LEN + 1];
+	char author[2 * KEY_PUBLIC_LEN + 1], name[PAYLOAD_NAME_MAX + 1];
 	json_t *row;
 	int rc;
 
-	if (p->author)
+	name[0] = '\0';
+	if (p->author) {
 		hex_encode(author, p->author, KEY_PUBLIC_LEN);
+		/* who it is, in words: a fork is a member's key used on
+		 * two nodes at once, and the class knows names */
+		if (view_member_name(o->store, p->author, name, sizeof(name),
+				     NULL) < 0)
+			name[0] = '\0';
+	}
 	if (!o->json) {
 		if (p->author)
 			printf("%.8s seq %" PRIu64 ": ", author, p->seq);
 		else
 			fputs("store: ", stdout);
+		if (p->kept && p->other && p->author) {
+			/* a fork names its member: the class knows names,
+			 * and says how it happens */
+			char k[2 * ENTRY_ID_LEN + 1], x[2 * ENTRY_ID_LEN + 1];
+
+			hex_encode(k, p->kept, ENTRY_ID_LEN);
+			hex_encode(x, p->other, ENTRY_ID_LEN);
+			fputs("fork: ", stdout);
+			if (name[0])
+				print_text(stdout, name, 0, NULL);
+			else
+				fputs("member", stdout);
+			printf(" [%.8s] signed two entries at seq %" PRIu64
+			       " (kept %.8s, other %.8s): the same key wrote "
+			       "on two nodes at once\n", author, p->seq, k, x);
+			return;
+		}
 		print_text(stdout, p->what ? p->what : "?", 0, NULL);
 		putchar('\n');
 		return;
@@ -60,6 +87,11 @@ static void problem(const struct verify_problem *p, void *arg)
 	row = json_pack("{s:s, s:o, s:I, s:s}", "type", "problem", "author",
 			p->author ? json_string(author) : json_null(), "seq",
 			(json_int_t)p->seq, "what", p->what ? p->what : "?");
+	if (row && name[0] &&
+	    json_object_set_new(row, "name", json_string(name)) < 0) {
+		json_decref(row);
+		row = NULL;
+	}
 	rc = row ? print_json(stdout, row) : STOA_ENOMEM;
 	if (rc < 0 && !o->err)
 		o->err = rc;
@@ -104,7 +136,7 @@ static int note(json_t *row, void *arg)
 int cmd_verify(struct cli *c, int argc, char **argv)
 {
 	struct view_gov_filter unapplied = { VIEW_LIMIT_MAX, 1 };
-	struct verify_out out = { 0, 0, 0 };
+	struct verify_out out = { NULL, 0, 0, 0 };
 	char hex[2 * HASH_LEN + 1];
 	uint64_t entries = 0, problems = 0;
 	uint8_t digest[HASH_LEN];
@@ -117,6 +149,8 @@ int cmd_verify(struct cli *c, int argc, char **argv)
 
 	err_clear(&e);
 	rc = cli_open(c, &e);
+	if (rc == 0)
+		out.store = c->home.store;
 	if (rc == 0)
 		rc = store_verify(c->home.store, problem, &out, &entries,
 				  &problems, &e);

@@ -2,7 +2,9 @@
  * whoami: who this node speaks as: the member's name (from their current
  * profile in the view), their role as the community's governance resolved
  * it (and whether they were removed), public key, community, home
- * directory and the number of entries in their feed. Read-only.
+ * directory and the number of entries in their feed ("you": the member
+ * --as or $STOA_AS names, else the node's own); with --all, every member
+ * whose key this node holds (cli_local_members). Read-only.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -12,10 +14,10 @@
 #include "store.h"
 #include "view.h"
 
-static const char usage[] = "usage: stoa whoami [--json]";
+static const char usage[] = "usage: stoa whoami [--all] [--json]";
 
 static const char help[] =
-	"usage: stoa whoami [--json]\n"
+	"usage: stoa whoami [--all] [--json]\n"
 	"\n"
 	"Shows your display name and role, public key, community, home\n"
 	"directory and how many entries your feed holds; \"(passphrase)\"\n"
@@ -24,7 +26,13 @@ static const char help[] =
 	"the founder is always a facilitator); \"removed after seq N\" if they\n"
 	"removed you. The community's epoch counts the rotations of its\n"
 	"secret this node moved to (the founder rotates it after a removal).\n"
+	"\"You\" is the member --as or $STOA_AS names, else the node's own.\n"
 	"\n"
+	"  --all    list every member whose key this node holds (as 'stoa\n"
+	"           member list'): '*' marks the one acting, \"node\" the\n"
+	"           node's own member; with --json one object each:\n"
+	"           {\"type\":\"member\",\"key\",\"name\",\"role\",\"seq\",\n"
+	"           \"primary\",\"passphrase\",\"acting\",\"removed\"}\n"
 	"  --json   print {\"key\",\"name\",\"role\",\"community\",\"epoch\",\n"
 	"           \"home\",\"seq\",\"passphrase\"}, and \"removed\":true and\n"
 	"           \"cut\" if removed\n";
@@ -55,11 +63,29 @@ int cmd_whoami(struct cli *c, int argc, char **argv)
 	uint64_t seq = 0;
 	struct err e;
 
-	rc = cli_parse_json_only(argc, argv, usage, help, &json);
-	if (rc != CLI_CONTINUE)
-		return rc;
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, all = 0;
+
+	cli_getopt_reset();
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': all = 1; break;
+		case 'j': json = 1; break;
+		case 'h': return cli_help(help);
+		default: return cli_bad_option(ch, argv, opts, usage);
+		}
+	}
+	if (optind < argc)
+		return cli_unexpected(usage, argv[optind]);
 
 	err_clear(&e);
+	if (all)
+		return cli_finish(cli_local_members(c, json, &e), &e, usage);
 	rc = cli_open(c, &e);
 	if (rc < 0)
 		return cli_finish(rc, &e, usage);

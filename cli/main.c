@@ -1,6 +1,6 @@
 /*
  * main: the `stoa` command. It parses the global options (which come
- * before the command: --home, --help, --version), looks the command up in
+ * before the command: --home, --as, --help, --version), looks the command up in
  * the one table below (git's and wg's style), runs it with its own argv,
  * closes the home it may have opened and turns a failed write to stdout
  * into exit 1. It owns `help`. It never prints a result itself and never
@@ -17,7 +17,7 @@
 static int cmd_help(struct cli *c, int argc, char **argv);
 
 static const struct cmd cmds[] = {
-	{ "init", cmd_init, CMD_HOME,
+	{ "init", cmd_init, CMD_HOME | CMD_NODE,
 	  "create your node: key, profile and community (new or joined)" },
 	{ "invite", cmd_invite, CMD_HOME,
 	  "invite others: codes, QR codes, printable sheets, the list" },
@@ -42,9 +42,9 @@ static const struct cmd cmds[] = {
 	  "re-check every signature, link and payload hash" },
 	{ "reindex", cmd_reindex, CMD_HOME,
 	  "rebuild the view from the stored entries" },
-	{ "serve", cmd_serve, CMD_HOME,
+	{ "serve", cmd_serve, CMD_HOME | CMD_NODE,
 	  "run the node: find peers, replicate, pass local writes on" },
-	{ "sync", cmd_sync, CMD_HOME,
+	{ "sync", cmd_sync, CMD_HOME | CMD_NODE,
 	  "exchange entries with one peer once, both directions" },
 	{ "status", cmd_status, CMD_HOME,
 	  "the daemon's peers and the local store's figures" },
@@ -70,13 +70,16 @@ static const struct cmd cmds[] = {
 	  "remove a member from the community (facilitators)" },
 	{ "rotate", cmd_rotate, CMD_HOME,
 	  "give the community a new secret (the founder)" },
+	{ "member", cmd_member, CMD_HOME | CMD_NODE,
+	  "the members whose keys this node holds: add, list, export, import" },
 	{ "help", cmd_help, 0,
 	  "list the commands, or show one command's usage" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char usage[] = "usage: stoa [--home DIR] COMMAND [ARGS]";
+static const char usage[] =
+	"usage: stoa [--home DIR] [--as MEMBER] COMMAND [ARGS]";
 
 static const struct cmd *find_cmd(const char *name)
 {
@@ -95,6 +98,9 @@ static void list_cmds(FILE *f)
 	fprintf(f, "%s\n\n"
 		"  --home DIR   the node's directory (default $STOA_HOME, else\n"
 		"               $XDG_DATA_HOME/stoa, else ~/.local/share/stoa)\n"
+		"  --as MEMBER  write and read as this member of the node (a\n"
+		"               name or key prefix; default $STOA_AS, else the\n"
+		"               node's own member)\n"
 		"  --version    print the version\n"
 		"  -h, --help   print this list\n\n"
 		"commands:\n", usage);
@@ -152,6 +158,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "home", required_argument, NULL, 'H' },
+		{ "as", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -173,6 +180,11 @@ int main(int argc, char **argv)
 				return cli_usage(usage,
 						 "--home needs a directory");
 			c.home_opt = optarg;
+			break;
+		case 'A':
+			if (!optarg[0])
+				return cli_usage(usage, "--as needs a member");
+			c.as = optarg;
 			break;
 		case 'h':
 			list_cmds(stdout);
@@ -198,6 +210,15 @@ int main(int argc, char **argv)
 		free(clean);
 		return rc;
 	}
+
+	/* the node's own commands act as the node: --as is a mistake
+	 * there, a $STOA_AS left in the shell is not */
+	if ((cmd->flags & CMD_NODE) && c.as)
+		return cli_usage(usage, "--as does not apply to '%s': it acts "
+				 "as the node (its own member)", cmd->name);
+	if (!(cmd->flags & CMD_NODE) && !c.as && getenv(CLI_AS_ENV) &&
+	    getenv(CLI_AS_ENV)[0])
+		c.as = getenv(CLI_AS_ENV);
 
 	err_clear(&e);
 	if ((cmd->flags & CMD_HOME) && key_lib_init() < 0)

@@ -154,13 +154,20 @@ int cli_read_pass(const char *env, const char *prompt, int confirm,
 
 int cli_unlock(struct cli *c, struct err *e)
 {
+	char prompt[128];
 	struct cli_pass p;
 	int rc;
 
 	rc = cli_open(c, e);
 	if (rc < 0 || !c->home.locked)
 		return rc;
-	rc = cli_read_pass(CLI_PASS_ENV, "passphrase of your key", 0, &p, e);
+	/* on a shared laptop, say whose key is asked for */
+	if (c->as_name[0])
+		snprintf(prompt, sizeof(prompt), "passphrase of %s's key",
+			 c->as_name);
+	else
+		snprintf(prompt, sizeof(prompt), "passphrase of your key");
+	rc = cli_read_pass(CLI_PASS_ENV, prompt, 0, &p, e);
 	if (rc == 0)
 		rc = home_unlock(&c->home, p.s, p.len, e);
 	cli_pass_wipe(&p);

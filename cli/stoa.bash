@@ -82,11 +82,15 @@ _stoa()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
+	--as)
+		# a member of this node: its names are the user's to type
+		return
+		;;
 	esac
 	# the command: the first word after the global options
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--home) ((i++)) ;;
+		--home | --as) ((i++)) ;;
 		-*) ;;
 		*)
 			cmd=${COMP_WORDS[i]}
@@ -96,7 +100,7 @@ _stoa()
 	done
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--home --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--home --as --version --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_stoa_commands "$stoa")" -- "$cur"))
 		fi

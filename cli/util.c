@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "payload.h"
 #include "store.h"
+#include "view.h"
 
 int cli_open(struct cli *c, struct err *e)
 {
@@ -40,6 +41,29 @@ int cli_open(struct cli *c, struct err *e)
 	if (rc < 0)
 		return rc;
 	c->opened = 1;
+	if (c->as) {
+		uint8_t pk[KEY_PUBLIC_LEN];
+
+		rc = cli_local_member(c, c->as, pk, e);
+		if (rc == 0)
+			rc = home_select(&c->home, pk, e);
+		if (rc < 0) {
+			home_close(&c->home);
+			c->opened = 0;
+			return rc;
+		}
+		if (!bytes_equal(pk, c->home.node_pk, KEY_PUBLIC_LEN)) {
+			char name[PAYLOAD_NAME_MAX + 1], *clean;
+
+			if (view_member_name(c->home.store, pk, name,
+					     sizeof(name), NULL) < 0)
+				name[0] = '\0';
+			clean = text_clean(name, 0);
+			snprintf(c->as_name, sizeof(c->as_name), "%s",
+				 clean ? clean : "");
+			free(clean);
+		}
+	}
 	return 0;
 }
 
@@ -436,10 +460,17 @@ int cli_append(struct cli *c, uint8_t kind, const json_t *obj,
 
 void cli_nudge(struct cli *c)
 {
+	/* the acting member's feed: the node's own or, on a shared
+	 * laptop, another member's (the daemon announces any feed) */
+	cli_nudge_author(c, c->home.key.pk);
+}
+
+void cli_nudge_author(struct cli *c, const uint8_t author[KEY_PUBLIC_LEN])
+{
 	/* a running daemon passes the new entry on at once */
 	struct msg_head h;
 
-	memcpy(h.author, c->home.key.pk, KEY_PUBLIC_LEN);
+	memcpy(h.author, author, KEY_PUBLIC_LEN);
 	if (store_head(c->home.store, h.author, &h.seq, h.id, NULL) == 0)
 		daemon_nudge(c->dir, &h);
 }

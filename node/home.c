@@ -70,9 +70,9 @@ static int make_dirs(const char *dir, struct err *e)
 	return 0;
 }
 
-static int profile_payload(const char *name, const char *role,
-			   const uint8_t *invite, char **out, size_t *len,
-			   struct err *e)
+int home_profile_payload(const char *name, const char *role,
+			 const uint8_t *invite, char **out, size_t *len,
+			 struct err *e)
 {
 	json_t *o = json_pack("{s:s, s:s}", "name", name, "role", role);
 	char hex[2 * HOME_INVITE_ID_LEN + 1];
@@ -117,7 +117,8 @@ int home_create_invited(struct home *h, const char *dir,
 	if (stat(keypath, &st) == 0)
 		return err_set(e, STOA_EEXIST, "'%s' already holds a node (key "
 			       "file exists)", dir);
-	if ((rc = profile_payload(name, role, invite, &payload, &plen, e)) < 0)
+	if ((rc = home_profile_payload(name, role, invite, &payload, &plen,
+					 e)) < 0)
 		return rc;
 	/* Refuse a bad name or role before anything touches the disk. */
 	if ((rc = payload_validate(ENTRY_KIND_PROFILE, payload, plen, NULL, e)) < 0)
@@ -138,7 +139,9 @@ int home_create_invited(struct home *h, const char *dir,
 		close(fd);
 	}
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
+	snprintf(h->key_path, sizeof(h->key_path), "%s", keypath);
 	key_generate(&h->key);
+	memcpy(h->node_pk, h->key.pk, KEY_PUBLIC_LEN);
 	h->community = *c;
 	if (found)
 		community_found(&h->community, h->key.pk);
@@ -259,6 +262,8 @@ int home_open(struct home *h, const char *dir, struct err *e)
 			       "init' first", dir);
 	if ((rc = key_file_load(path, &h->kf, e)) < 0)
 		goto fail;
+	snprintf(h->key_path, sizeof(h->key_path), "%s", path);
+	memcpy(h->node_pk, h->kf.key.pk, KEY_PUBLIC_LEN);
 	/* sealed: the public half now, the secret one at home_unlock */
 	h->locked = h->kf.sealed;
 	if (h->locked) {
@@ -307,14 +312,11 @@ int home_unlock(struct home *h, const char *pass, size_t len, struct err *e)
 int home_protect(struct home *h, const char *pass, size_t len,
 		 struct err *e)
 {
-	char path[HOME_PATH_MAX];
-	int rc;
-
 	if (h->locked)
 		return err_set(e, STOA_EPERM, "the key is locked");
-	if ((rc = home_path(h->dir, HOME_KEY_FILE, path, e)) < 0)
-		return rc;
-	return key_file_store(path, &h->key, pass, len, KEY_FILE_REPLACE, e);
+	/* the acting member's: the primary's, or one of members/ */
+	return key_file_store(h->key_path, &h->key, pass, len,
+			      KEY_FILE_REPLACE, e);
 }
 
 void home_close(struct home *h)

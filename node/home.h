@@ -8,6 +8,15 @@
  * file sealed with a passphrase (key file v2) opens locked: the public
  * key is there for every reading command, and home_unlock adds the secret
  * half for the commands that sign or connect.
+ *
+ * Several members on one node (a shared laptop): the "key" file is the
+ * node's own, primary member, whose key is the node's identity on the wire;
+ * more members' key files live in HOME_MEMBERS_DIR (mode 0700), one per
+ * member, named by the lowercase hex of the member's public key (names
+ * are not unique and may hold anything), in the same formats (so each may
+ * have its own passphrase). home_select makes an opened home act as one of
+ * them: key, kf, locked and key_path are then that member's, node_pk stays
+ * the primary's (node/members.c).
  */
 #ifndef STOA_HOME_H
 #define STOA_HOME_H
@@ -23,6 +32,8 @@
 #define HOME_COMMUNITY_FILE "community"
 #define HOME_PATH_MAX 4096
 #define HOME_SERVE_LOCK_FILE "serve.lock" /* held by a running stoa serve */
+#define HOME_MEMBERS_DIR "members"  /* the other members' key files */
+#define HOME_MEMBERS_MAX 64         /* members of one node, the primary too */
 
 struct home {
 	char dir[HOME_PATH_MAX];
@@ -31,6 +42,8 @@ struct home {
 	struct key_file kf;         /* a sealed key file as read, for
 				     * home_unlock; wiped likewise */
 	int locked;                 /* sealed and not unlocked yet */
+	char key_path[HOME_PATH_MAX]; /* the acting member's key file */
+	uint8_t node_pk[KEY_PUBLIC_LEN]; /* the primary member: the node */
 	struct community community; /* secret: wiped by home_close */
 	struct store *store;        /* owned */
 };
@@ -61,6 +74,13 @@ int home_create_invited(struct home *h, const char *dir,
 			const struct community *c, int found, const char *name,
 			const uint8_t *invite, const char *pass, size_t len,
 			struct err *e);
+
+/* A profile payload {"name", "role"}, and "invite" (hex) if invite is
+ * not NULL (caller frees *out). */
+int home_profile_payload(const char *name, const char *role,
+			 const uint8_t *invite, char **out, size_t *len,
+			 struct err *e);
+
 /* Opens an existing home; STOA_ENOTFOUND with a hint if there is none. */
 int home_open(struct home *h, const char *dir, struct err *e);
 
@@ -98,5 +118,58 @@ int home_protect(struct home *h, const char *pass, size_t len,
 int home_adopt(struct home *h, struct err *e);
 
 void home_close(struct home *h); /* wipes secrets, closes the store */
+
+/* ---- several members on one node (node/members.c) -------------------- */
+
+/* One member whose key this node holds. */
+struct home_member {
+	uint8_t pk[KEY_PUBLIC_LEN];
+	int primary;                /* the "key" file: the node itself */
+	int sealed;                 /* its key file has a passphrase */
+};
+
+/* The key file of member pk of the node in dir (HOME_MEMBERS_DIR/<hex>). */
+int home_member_path(const char *dir, const uint8_t pk[KEY_PUBLIC_LEN],
+		     char out[HOME_PATH_MAX], struct err *e);
+
+/*
+ * This node's members into out (at most cap; HOME_MEMBERS_MAX is enough):
+ * the primary first, then the others by key. A file of HOME_MEMBERS_DIR
+ * whose name is not 64 hex digits (a temp file) is skipped; one that does
+ * not load, or holds another key than its name says, is an error naming
+ * it. STOA_ENOMEM past cap.
+ */
+int home_members(const struct home *h, struct home_member *out, size_t cap,
+		 size_t *n, struct err *e);
+
+/*
+ * Makes the opened home act as member pk: the primary's "key", or its
+ * file in HOME_MEMBERS_DIR (loaded locked if sealed: home_unlock then
+ * opens it). STOA_ENOTFOUND if this node holds no such member. On failure
+ * h still acts as before.
+ */
+int home_select(struct home *h, const uint8_t pk[KEY_PUBLIC_LEN],
+		struct err *e);
+
+/*
+ * Adds a member to this node: k (which must hold its secret), its key file
+ * written in HOME_MEMBERS_DIR (created 0700), sealed under pass (len
+ * bytes) or plain if pass is NULL. With name, a first profile entry
+ * {"name": name, "role": "learner"} is appended to its feed in the same
+ * transaction (a new member, stoa member add); without, nothing is
+ * written to the store (an imported key). STOA_EEXIST if the node holds
+ * the key already, STOA_EPERM if the community removed that member. On
+ * failure nothing is left behind.
+ */
+int home_member_add(struct home *h, const struct key *k, const char *name,
+		    const char *pass, size_t len, struct err *e);
+
+/*
+ * Deletes member pk's key file from this node (its feed stays in the
+ * store, and on every other node). The primary cannot be removed
+ * (STOA_EPERM): the node is its key. STOA_ENOTFOUND if not held.
+ */
+int home_member_remove(struct home *h, const uint8_t pk[KEY_PUBLIC_LEN],
+		       struct err *e);
 
 #endif

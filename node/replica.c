@@ -177,6 +177,14 @@ static int r_next_hole(void *ctx, const uint8_t after[KEY_PUBLIC_LEN],
 			       author, from, count, e);
 }
 
+static int r_head_id(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+		     uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e)
+{
+	struct replica *rp = ctx;
+
+	return store_head(rp->store, author, seq, id, e);
+}
+
 void replica_ops_init(struct repl_ops *ops,
 		      int (*send)(void *peer, const uint8_t *p, size_t len,
 				  struct err *e))
@@ -188,4 +196,5 @@ void replica_ops_init(struct repl_ops *ops,
 	ops->ingest_run = r_ingest_run;
 	ops->next_hole = r_next_hole;
 	ops->send = send;
+	ops->head_id = r_head_id;
 }

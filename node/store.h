@@ -277,6 +277,8 @@ struct verify_problem {
 	const uint8_t *author; /* may be NULL for store-wide problems */
 	uint64_t seq;
 	const char *what;      /* one line */
+	const uint8_t *kept;   /* a fork proof's: the entry id kept and */
+	const uint8_t *other;  /* the other one's; NULL for other problems */
 };
 
 /*

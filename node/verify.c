@@ -17,7 +17,7 @@ static void problem(void (*cb)(const struct verify_problem *, void *),
 		    void *arg, uint64_t *count, const uint8_t *author,
 		    uint64_t seq, const char *what)
 {
-	struct verify_problem p = { author, seq, what };
+	struct verify_problem p = { author, seq, what, NULL, NULL };
 
 	(*count)++;
 	if (cb)
@@ -54,9 +54,17 @@ static int verify_forks(struct store *s,
 		store_short_hex(kept, k8);
 		store_short_hex(en.id, o8);
 		snprintf(msg, sizeof(msg), "fork: member %s signed two entries "
-			 "at seq %" PRIu64 " (kept %s, other %s)", a8, en.seq,
-			 k8, o8);
-		problem(cb, arg, problems, en.author, en.seq, msg);
+			 "at seq %" PRIu64 " (kept %s, other %s): the same key "
+			 "wrote on two nodes at once", a8, en.seq, k8, o8);
+		{
+			/* the ids too: the CLI names the member */
+			struct verify_problem p = { en.author, en.seq, msg,
+						    kept, en.id };
+
+			(*problems)++;
+			if (cb)
+				cb(&p, arg);
+		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)

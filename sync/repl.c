@@ -400,16 +400,75 @@ static int pump_wants(struct repl *r, struct err *e)
 	return 0;
 }
 
-/* Keeps the window full with wants, then repairs; says DONE when both
- * are through. */
+/*
+ * Queues a fork probe: the peer's own entry at (author, seq), which this
+ * store holds under another id (or the peer's next entry links to
+ * another one), asked for alone so that the store records the proof
+ * (docs/protocol.md, "Fork probes"). Bounded: REPL_PROBES_QUEUE waiting,
+ * REPL_PROBES_MAX a session; one beyond is dropped (a later session
+ * asks again, as long as the store holds no proof).
+ */
+static void probe_add(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
+		      uint64_t seq)
+{
+	unsigned i;
+
+	if (seq == 0 || r->nprobes >= REPL_PROBES_QUEUE ||
+	    r->probes_asked + r->nprobes >= REPL_PROBES_MAX)
+		return;
+	for (i = 0; i < r->nprobes; i++)
+		if (r->probes[i].seq == seq &&
+		    memcmp(r->probes[i].author, author, KEY_PUBLIC_LEN) == 0)
+			return;
+	memcpy(r->probes[r->nprobes].author, author, KEY_PUBLIC_LEN);
+	r->probes[r->nprobes].seq = seq;
+	r->nprobes++;
+}
+
+/* Asks for the oldest probe waiting, one at a time, within the window. */
+static int pump_probe(struct repl *r, struct err *e)
+{
+	int rc;
+
+	if (!r->got_hello || r->probe_in_flight || r->nprobes == 0 ||
+	    r->in_flight >= REPL_WINDOW)
+		return 0;
+	buf_reset(r->scratch);
+	if ((rc = msg_put_want(r->scratch, r->probes[0].author,
+			       r->probes[0].seq, 1)) < 0 ||
+	    (rc = flush(r, e)) < 0)
+		return rc;
+	r->probe_in_flight = 1;
+	r->probes_asked++;
+	r->in_flight++;
+	return 0;
+}
+
+/* 1 if this store holds author's feed up to exactly seq under another
+ * head id than id: the peer's head is the other side of a fork. */
+static int head_differs(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
+			uint64_t seq, const uint8_t id[ENTRY_ID_LEN])
+{
+	uint8_t mine[ENTRY_ID_LEN];
+	uint64_t have = 0;
+
+	if (!r->ops->head_id || seq == 0 ||
+	    r->ops->head_id(r->ctx, author, &have, mine, NULL) < 0)
+		return 0;
+	return have == seq && memcmp(mine, id, ENTRY_ID_LEN) != 0;
+}
+
+/* Keeps the window full with wants, then probes and repairs; says DONE
+ * when all are through. */
 static int pump(struct repl *r, struct err *e)
 {
 	int rc;
 
-	if ((rc = pump_wants(r, e)) < 0 || (rc = pump_repair(r, e)) < 0)
+	if ((rc = pump_wants(r, e)) < 0 || (rc = pump_probe(r, e)) < 0 ||
+	    (rc = pump_repair(r, e)) < 0)
 		return rc;
 	if (r->nwants == 0 && r->frontier_done && !r->sent_done &&
-	    r->repair_done && !r->repair_in_flight) {
+	    r->nprobes == 0 && r->repair_done && !r->repair_in_flight) {
 		buf_reset(r->scratch);
 		if ((rc = msg_put_done(r->scratch)) < 0 || (rc = flush(r, e)) < 0)
 			return rc;
@@ -467,6 +526,8 @@ static void reset(struct repl *r)
 	memset(r->repair_author, 0, sizeof(r->repair_author));
 	r->repair_from = 0;
 	r->repair_count = 0;
+	r->nprobes = r->probes_asked = 0;
+	r->probe_in_flight = 0;
 	/* what was still expected is asked for again by the new exchange,
 	 * which counts it again: lacks_in and progress start from here */
 	r->stats.expected_in = r->stats.entries_in;
@@ -625,6 +686,9 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 				    "feeds", REPL_WANTS_MAX);
 			goto out;
 		}
+		/* as long as ours: the same head, or a fork to prove */
+		if (h.seq == have && head_differs(r, h.author, h.seq, h.id))
+			probe_add(r, h.author, h.seq);
 		known_find(r, h.author, &found);
 		if (found) {
 			known_note(r, h.author, have, h.seq, 1);
@@ -683,7 +747,7 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 	struct err ie = { 0 };
 	uint32_t stored = 0, repaired = 0;
 	uint64_t have = 0, last;
-	int found, rc, asked, repair;
+	int found, rc, asked, repair, probe;
 	size_t i = want_find(r, m->u.entries.author, &found);
 
 	if ((rc = run_matches(m, &ie)) < 0)
@@ -706,6 +770,19 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		r->in_flight--;
 		r->repair_from += r->repair_count - 1;
 		r->repair_count = 0;
+		asked = 1;
+	}
+	probe = r->probe_in_flight && r->nprobes > 0 &&
+		m->u.entries.first == r->probes[0].seq &&
+		memcmp(m->u.entries.author, r->probes[0].author,
+		       KEY_PUBLIC_LEN) == 0;
+	if (probe) {
+		/* answered, whatever it brought: never asked again here */
+		r->probe_in_flight = 0;
+		r->in_flight--;
+		r->nprobes--;
+		memmove(&r->probes[0], &r->probes[1],
+			r->nprobes * sizeof(r->probes[0]));
 		asked = 1;
 	}
 	rc = r->ops->ingest_run(r->ctx, m, &stored, &repaired, &ie);
@@ -746,6 +823,13 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		 * nothing, sent unasked, is a peer replaying forks at us. */
 		if (found)
 			want_remove(r, i);
+		/* an asked run that brought nothing and forked: its first
+		 * entry links to another history than the one held. The
+		 * peer's entry before it is the other side: ask for it */
+		if (rc == REPL_FORK && asked && !probe && !repair &&
+		    stored == 0 && m->u.entries.first > 1)
+			probe_add(r, m->u.entries.author,
+				  m->u.entries.first - 1);
 		if (rc == REPL_FORK_KNOWN && !asked) {
 			rc = strike(r, e, "unasked run: %s", ie.msg);
 			if (rc < 0)
@@ -766,7 +850,7 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 				   &ie) == 0))
 		known_note(r, m->u.entries.author, have, last, 1);
 	if (!found)
-		return repair ? pump(r, e) : 0;
+		return repair || probe ? pump(r, e) : 0;
 	if (m->u.entries.count == 0 || have >= r->wants[i].target) {
 		if (asked || have >= r->wants[i].target)
 			want_remove(r, i);
@@ -888,6 +972,11 @@ static int on_have(struct repl *r, const struct msg *m, struct err *e)
 	/* the peer's feed grew, whoever brought the entries */
 	if (m->u.have.seq > 0)
 		known_note(r, m->u.have.author, have, m->u.have.seq, 1);
+	if (m->u.have.seq == have &&
+	    head_differs(r, m->u.have.author, have, m->u.have.id)) {
+		probe_add(r, m->u.have.author, have);
+		return r->frontier_done ? pump(r, e) : 0;
+	}
 	if (m->u.have.seq <= have)
 		return 0;
 	if (want_add(r, m->u.have.author, have, m->u.have.seq) < 0)

@@ -44,6 +44,14 @@
 #define REPL_RESTARTS_FREE 8
 /* Runs of held entries lacking their payload asked for per session. */
 #define REPL_REPAIRS_MAX 64
+/* Fork probes per session: a feed whose head the peer names at a seq
+ * this store holds under another id, or whose next entry links to
+ * another history, is asked for that one entry, whose proof the store
+ * then records (docs/protocol.md, "Fork probes"). At most this many are
+ * asked a session, and REPL_PROBES_QUEUE wait at once (more are dropped:
+ * a later session asks for them). */
+#define REPL_PROBES_MAX 16
+#define REPL_PROBES_QUEUE 4
 
 /* What the state machine needs from the store and the socket. ctx is
  * the store side, peer the socket side; each returns 0 or STOA_E*. */
@@ -73,6 +81,16 @@ struct repl_ops {
 	/* sends one frame to the peer: 0, STOA_EBUSY if the peer's queue is
 	 * full (the frame waits in the outbox), or another STOA_E* */
 	int (*send)(void *peer, const uint8_t *p, size_t len, struct err *e);
+	/* optional (NULL: no probe of equal heads): the id of this store's
+	 * head of author's feed into id, its seq into *seq (0: none held) */
+	int (*head_id)(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+		       uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e);
+};
+
+/* One entry asked for to prove a fork (REPL_PROBES_MAX). */
+struct repl_probe {
+	uint8_t author[KEY_PUBLIC_LEN];
+	uint64_t seq;
 };
 
 struct repl_want {
@@ -164,6 +182,11 @@ struct repl {
 	uint8_t repair_author[KEY_PUBLIC_LEN]; /* the hole asked for, and */
 	uint64_t repair_from;     /* the cursor of the next one */
 	uint32_t repair_count;
+	/* fork probes: one held entry asked for again, the peer's own */
+	struct repl_probe probes[REPL_PROBES_QUEUE]; /* waiting, oldest first */
+	unsigned nprobes;
+	unsigned probes_asked;    /* this session */
+	int probe_in_flight;      /* probes[0] was asked */
 };
 
 /*

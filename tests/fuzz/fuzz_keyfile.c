@@ -1,6 +1,7 @@
 /*
- * libFuzzer harness: key_file_parse and key_file_unlock (crypto/key.h)
- * and community_file_decode (crypto/community.h) on the same bytes.
+ * libFuzzer harness: key_file_parse and key_file_unlock (crypto/key.h),
+ * community_file_decode (crypto/community.h) and member_file_decode
+ * (crypto/member_file.h, the member export file) on the same bytes.
  *
  * A v2 (sealed) key file ends with a BLAKE2b check that mutations almost
  * never keep right, and unlocking runs Argon2id. So each input is tried
@@ -10,6 +11,9 @@
  * too (the empty input is the template itself, which unlocks). Unlocking
  * is only tried for small limits (FUZZ_OPS_MAX, FUZZ_MEM_MAX), to keep
  * each run fast; an unlock that succeeds must give the file's public key.
+ * The member export file ends with a signature by the key it carries, so
+ * the input is also XORed onto an export file of the same key and signed
+ * again, to reach the name, seq and key file behind the signature.
  */
 #define FUZZ_OWN_INIT
 #include <stddef.h>
@@ -18,6 +22,7 @@
 
 #include "community.h"
 #include "key.h"
+#include "member_file.h"
 
 #include "fuzz.h"
 
@@ -26,6 +31,9 @@
 #define FUZZ_MEM_MAX (64u * 1024)
 
 static uint8_t template[KEY_FILE_V2_LEN];
+static uint8_t mtemplate[MEMBER_FILE_MAX];
+static size_t mtemplate_len;
+static struct key fuzz_key; /* signs the changed export files */
 
 /* Seals a fixed key under FUZZ_PASS with the smallest limits. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -42,6 +50,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	key_from_seed(&k, seed);
 	rc = key_file_seal(template, &k, FUZZ_PASS, strlen(FUZZ_PASS),
 			   KEY_PWHASH_OPS_MIN, KEY_PWHASH_MEM_MIN, NULL);
+	if (rc == 0) {
+		struct member_file mf;
+
+		memset(&mf, 0, sizeof(mf));
+		memcpy(mf.name, "Fuzz", 4);
+		mf.seq = 3;
+		rc = member_file_encode(mtemplate, &mtemplate_len, &mf, &k,
+					FUZZ_PASS, strlen(FUZZ_PASS),
+					KEY_PWHASH_OPS_MIN, KEY_PWHASH_MEM_MIN,
+					NULL);
+	}
+	fuzz_key = k;
 	key_wipe(&k);
 	return rc < 0 ? -1 : 0;
 }
@@ -69,8 +89,31 @@ static void key_one(const uint8_t *data, size_t size)
 	key_file_wipe(&kf);
 }
 
+/* member_file_decode; what it accepts is whole and its key opens or
+ * not, never a crash. */
+static void member_one(const uint8_t *data, size_t size)
+{
+	struct member_file mf;
+	struct key k;
+
+	if (member_file_decode(data, size, &mf, NULL) != 0)
+		return;
+	if (strnlen(mf.name, sizeof(mf.name)) > MEMBER_FILE_NAME_MAX ||
+	    !mf.kf.sealed)
+		__builtin_trap();
+	if (mf.kf.opslimit <= FUZZ_OPS_MAX && mf.kf.memlimit <= FUZZ_MEM_MAX &&
+	    key_file_unlock(&mf.kf, FUZZ_PASS, strlen(FUZZ_PASS), &k,
+			    NULL) == 0) {
+		if (memcmp(k.pk, mf.kf.key.pk, KEY_PUBLIC_LEN) != 0)
+			__builtin_trap();
+		key_wipe(&k);
+	}
+	member_file_wipe(&mf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	uint8_t mv[MEMBER_FILE_MAX];
 	uint8_t v2[KEY_FILE_V2_LEN], h[HASH_LEN];
 	struct community c;
 	struct err e;
@@ -84,6 +127,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hash_blake2b(h, v2, KEY_FILE_V2_LEN - 8);
 	memcpy(v2 + KEY_FILE_V2_LEN - 8, h, 8);
 	key_one(v2, sizeof(v2));
+
+	member_one(data, size);
+	/* onto the export template, signed again by its key: the length
+	 * follows the (changed) name length, as a real file's does */
+	memcpy(mv, mtemplate, mtemplate_len);
+	for (i = 0; i < size && i < mtemplate_len; i++)
+		mv[i] ^= data[i];
+	if (mv[42] <= MEMBER_FILE_NAME_MAX) {
+		size_t n = MEMBER_FILE_MIN + mv[42];
+
+		if (n > mtemplate_len)
+			memset(mv + mtemplate_len, 0, n - mtemplate_len);
+		key_sign(&fuzz_key, mv, n - KEY_SIG_LEN, mv + n - KEY_SIG_LEN);
+		member_one(mv, n);
+	}
 
 	err_clear(&e);
 	if (community_file_decode(data, size, &c, &e) == 0) {

@@ -566,6 +566,14 @@ def main():
                            env=dict(os.environ, STOA_PASSPHRASE='fuzz'))
             write('keyfile', 'key-v2',
                   open(os.path.join(sealed, 'key'), 'rb').read())
+            # a member export file (stoa member export; passphrase "fuzz")
+            member = os.path.join(home, 'member.mbr')
+            subprocess.run([args.stoa, '--home', home, 'member', 'export',
+                            'a', member], check=True,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL,
+                           env=dict(os.environ, STOA_NEW_PASSPHRASE='fuzz'))
+            write('keyfile', 'member', open(member, 'rb').read())
         finally:
             shutil.rmtree(home)
 

@@ -463,4 +463,5 @@ void mem_store_ops_init(struct repl_ops *ops,
 	ops->ingest_run = m_ingest_run;
 	ops->next_hole = m_next_hole;
 	ops->send = send;
+	ops->head_id = NULL; /* no fork probes of equal heads */
 }

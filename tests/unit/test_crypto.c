@@ -22,6 +22,7 @@
 #include "community.h"
 #include "err.h"
 #include "key.h"
+#include "member_file.h"
 #include "test.h"
 
 static char tmpdir[256];
@@ -1562,6 +1563,140 @@ static void test_decoders_random(void)
 	CHECK_EQ_INT(key_ok, 0);
 }
 
+/*
+ * The member export file (member_file.h): a round trip with the smallest
+ * KDF limits, the byte layout, and every hostile shape refused with its
+ * reason: empty, short, long, wrong magic, version, contents, name length,
+ * an unclean name, a plain key inside, any byte changed (the signature),
+ * a wrong passphrase; and random bytes, never a crash.
+ */
+static void test_member_file(void)
+{
+	uint8_t out[MEMBER_FILE_MAX], bad[MEMBER_FILE_MAX + 2];
+	uint8_t seed[KEY_SEED_LEN];
+	struct member_file mf, got;
+	struct key k, opened;
+	struct err e;
+	size_t len = 0, i, n;
+	int rc;
+
+	memset(seed, 0x42, sizeof(seed));
+	key_from_seed(&k, seed);
+	memset(&mf, 0, sizeof(mf));
+	memset(mf.founder, 0xf0, sizeof(mf.founder));
+	snprintf(mf.name, sizeof(mf.name), "Ben");
+	mf.seq = 7;
+	memset(mf.head, 0x77, sizeof(mf.head));
+	err_clear(&e);
+	CHECK_EQ_INT(member_file_encode(out, &len, &mf, &k, "pw", 2,
+					KEY_PWHASH_OPS_MIN, KEY_PWHASH_MEM_MIN,
+					&e), 0);
+	CHECK_EQ_INT(len, MEMBER_FILE_MIN + 3);
+	CHECK(memcmp(out, "stoa-mbr\x01\x01", 10) == 0);
+	CHECK(out[42] == 3 && memcmp(out + 43, "Ben", 3) == 0);
+	CHECK(out[46 + 7] == 7);                    /* seq, big-endian */
+	CHECK(memcmp(out + 86, "stoa-key\x02", 9) == 0); /* a v2 key file */
+	CHECK(memcmp(out + 86 + 10, k.pk, KEY_PUBLIC_LEN) == 0);
+	CHECK_EQ_INT(member_file_decode(out, len, &got, &e), 0);
+	CHECK(strcmp(got.name, "Ben") == 0);
+	CHECK_EQ_INT(got.seq, 7);
+	CHECK(memcmp(got.founder, mf.founder, KEY_PUBLIC_LEN) == 0);
+	CHECK(memcmp(got.head, mf.head, HASH_LEN) == 0);
+	CHECK(got.kf.sealed);
+	CHECK_EQ_INT(key_file_unlock(&got.kf, "pw", 2, &opened, &e), 0);
+	CHECK(memcmp(opened.sk, k.sk, KEY_SECRET_LEN) == 0);
+	err_clear(&e);
+	CHECK_EQ_INT(key_file_unlock(&got.kf, "px", 2, &opened, &e),
+		     STOA_EPERM);
+	CHECK(strstr(e.msg, "wrong passphrase") != NULL);
+	member_file_wipe(&got);
+
+	/* no name (the node held no profile): 301 bytes */
+	mf.name[0] = '\0';
+	CHECK_EQ_INT(member_file_encode(bad, &n, &mf, &k, "pw", 2,
+					KEY_PWHASH_OPS_MIN, KEY_PWHASH_MEM_MIN,
+					NULL), 0);
+	CHECK_EQ_INT(n, MEMBER_FILE_MIN);
+	CHECK_EQ_INT(member_file_decode(bad, n, &got, NULL), 0);
+	CHECK(got.name[0] == '\0');
+	member_file_wipe(&got);
+	/* refused to encode: an unclean name, a locked key, no passphrase */
+	snprintf(mf.name, sizeof(mf.name), "Be\nn");
+	CHECK(member_file_encode(bad, &n, &mf, &k, "pw", 2, KEY_PWHASH_OPS_MIN,
+				 KEY_PWHASH_MEM_MIN, NULL) == STOA_EINVAL);
+	mf.name[0] = '\0';
+	memset(&opened, 0, sizeof(opened));
+	memcpy(opened.pk, k.pk, KEY_PUBLIC_LEN);
+	CHECK(member_file_encode(bad, &n, &mf, &opened, "pw", 2,
+				 KEY_PWHASH_OPS_MIN, KEY_PWHASH_MEM_MIN,
+				 NULL) < 0);
+	CHECK(member_file_encode(bad, &n, &mf, &k, "", 0, KEY_PWHASH_OPS_MIN,
+				 KEY_PWHASH_MEM_MIN, NULL) < 0);
+
+	/* hostile shapes, each with its reason */
+#define REFUSED(p, n, code, words)                                         \
+	do {                                                               \
+		err_clear(&e);                                             \
+		rc = member_file_decode((p), (n), &got, &e);               \
+		CHECK_EQ_INT(rc, (code));                                  \
+		CHECK(strstr(e.msg, (words)) != NULL);                     \
+		CHECK(got.kf.sealed == 0 && got.name[0] == '\0');          \
+	} while (0)
+	REFUSED(NULL, 0, STOA_EPROTO, "empty");
+	REFUSED(out, 0, STOA_EPROTO, "empty");
+	REFUSED(out, 5, STOA_EPROTO, "magic");
+	REFUSED(out, 20, STOA_EPROTO, "truncated");
+	REFUSED(out, len - 1, STOA_EPROTO, "truncated");
+	memcpy(bad, out, len);
+	bad[len] = 0;
+	REFUSED(bad, len + 1, STOA_EPROTO, "too many");
+	memcpy(bad, out, len);
+	bad[0] = 'S';
+	REFUSED(bad, len, STOA_EPROTO, "magic");
+	memcpy(bad, out, len);
+	bad[8] = 2;
+	REFUSED(bad, len, STOA_EPROTO, "version 2");
+	memcpy(bad, out, len);
+	bad[9] = 0;
+	REFUSED(bad, len, STOA_EPROTO, "contents 0");
+	memcpy(bad, out, len);
+	bad[42] = MEMBER_FILE_NAME_MAX + 1;
+	REFUSED(bad, len, STOA_EPROTO, "name of 65 bytes");
+	memcpy(bad, out, len);
+	bad[44] = '\x1b';
+	REFUSED(bad, len, STOA_EPROTO, "not clean");
+	memcpy(bad, out, len);
+	bad[44] = '\0';
+	REFUSED(bad, len, STOA_EPROTO, "not clean");
+	memcpy(bad, out, len);
+	bad[86 + 8] = 1;                   /* the key file inside: v1 */
+	REFUSED(bad, len, STOA_EPROTO, "member export file: ");
+	/* every other byte changed: refused (the key file's own check or
+	 * the signature), never accepted */
+	for (i = 0; i < len; i++) {
+		memcpy(bad, out, len);
+		bad[i] ^= 0x01;
+		CHECK(member_file_decode(bad, len, &got, NULL) < 0);
+	}
+	memcpy(bad, out, len);
+	bad[50] ^= 0x80;                   /* the seq: only the signature */
+	REFUSED(bad, len, STOA_ECRYPTO, "bad signature");
+#undef REFUSED
+	/* random bytes behind a valid header: errors only */
+	for (i = 0; i < 2000; i++) {
+		size_t j;
+
+		n = rng() % sizeof(bad);
+		for (j = 0; j < n; j++)
+			bad[j] = (uint8_t)rng();
+		if ((i & 1) && n >= 10)
+			memcpy(bad, "stoa-mbr\x01\x01", 10);
+		CHECK(member_file_decode(bad, n, &got, NULL) < 0);
+	}
+	key_wipe(&k);
+	key_wipe(&opened);
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -1595,6 +1730,7 @@ int main(void)
 	test_server_keypair();
 	test_invite();
 	test_decoders_random();
+	test_member_file();
 
 	CHECK_EQ_INT(rmdir(tmpdir), 0);
 	return test_report("crypto");

@@ -990,7 +990,9 @@ int main(void)
 		write_posts(&r, &extra[2], 2);  /* r: another seq 4, then 5 */
 		rc = run_pair(&q, &r, &problems, 1);
 		CHECK_EQ_INT(rc, 0);
-		CHECK_EQ_INT(problems, 1);      /* the fork, reported */
+		/* the fork, reported; then r's seq 4, asked for alone (a fork
+		 * probe), is q's proof: reported too */
+		CHECK_EQ_INT(problems, 2);
 		CHECK_EQ_INT(q.r.strikes, 0);
 		CHECK_EQ_INT(r.r.strikes, 0);
 		repl_release(&q.r);

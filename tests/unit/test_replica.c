@@ -674,6 +674,58 @@ static void test_fork_replay(void)
 	store_close(w.s);
 }
 
+/*
+ * Fork probes (docs/protocol.md): one key writes on two nodes at once.
+ * Two honest stores never exchange a seq both hold, so without a probe
+ * neither records the proof. Equal heads under other ids: both record it
+ * (each asks for the other's head). One branch longer: the shorter side
+ * asks for the entry before the one that links elsewhere, and records it.
+ */
+static void test_fork_probe(void)
+{
+	struct side a, b, c, d;
+	struct store_stats st;
+	struct key k;
+	struct err e = { 0 };
+	int problems;
+
+	side_init(&a, "probe-a", 0x61);
+	side_init(&b, "probe-b", 0x62);
+	key_seed(&k, 0x63);
+	write_posts(&a, &k, 3);
+	CHECK_EQ_INT(run_pair(&a, &b, &problems, 0), 0);
+	CHECK_EQ_INT(problems, 0);
+	write_posts(&a, &k, 1);          /* seq 4 on a ... */
+	write_posts(&b, &k, 1);          /* ... and another seq 4 on b */
+	CHECK_EQ_INT(run_pair(&a, &b, &problems, 0), 0);
+	CHECK_EQ_INT(problems, 2);       /* each side records the proof */
+	CHECK(store_stats(a.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);
+	CHECK(store_stats(b.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);
+	CHECK_EQ_INT(a.r.strikes + b.r.strikes, 0);
+	/* again: proven already, asked, so no strike and nothing new */
+	CHECK_EQ_INT(run_pair(&a, &b, &problems, 0), 0);
+	CHECK(store_stats(a.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);
+	CHECK_EQ_INT(a.r.strikes + b.r.strikes, 0);
+
+	side_init(&c, "probe-c", 0x64);
+	side_init(&d, "probe-d", 0x65);
+	write_posts(&c, &k, 3);
+	CHECK_EQ_INT(run_pair(&c, &d, &problems, 0), 0);
+	write_posts(&c, &k, 1);          /* c: seq 4 */
+	write_posts(&d, &k, 2);          /* d: another seq 4, then 5 */
+	CHECK_EQ_INT(run_pair(&c, &d, &problems, 0), 0);
+	CHECK(store_stats(c.s, &st, &e) == 0);
+	CHECK_EQ_INT(st.forks, 1);       /* d's seq 4, probed */
+	CHECK_EQ_INT(c.r.strikes + d.r.strikes, 0);
+	store_close(a.s);
+	store_close(b.s);
+	store_close(c.s);
+	store_close(d.s);
+}
+
 int main(void)
 {
 	struct community com;
@@ -691,6 +743,7 @@ int main(void)
 	test_forged_cut();
 	test_repair_sync();
 	test_fork_replay();
+	test_fork_probe();
 
 	buf_release(&scratch);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
