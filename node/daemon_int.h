@@ -180,6 +180,15 @@ struct found {
 	uint64_t retry_ms;            /* not reached: not dialed before this */
 	int dial_logged;              /* a failure to dial it was logged */
 	unsigned past;                /* found under past epoch i-1's tag, or 0 */
+	/* lan (stoa sync --lan) only: found nodes are never forgotten */
+	int synced;                   /* a session with it settled */
+	uint64_t synced_ms;           /* ... first then */
+	int lan_end;                  /* its exchange is over: failed, or
+				       * lost after it settled (let go) */
+	int lan_rc;                   /* failed before it settled (STOA_E*) */
+	char lan_why[DAEMON_LAN_WHY_MAX];
+	uint64_t lan_ms;              /* ... then */
+	uint64_t lan_in, lan_out;     /* its ended sessions' entries */
 };
 
 /* A member key refused at the handshake until a time (DAEMON_BAN_MS). */
@@ -387,5 +396,16 @@ void dial_stop(struct daemon *d);
 void dial_tick(struct daemon *d);
 /* The found node with key node, or NULL. */
 struct found *dial_found(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
+/* lan: the exchange with p's node failed (rc, why): only its own; the
+ * dial is let go at the end of the pass (dial_tick), never again. */
+void dial_lan_failed(struct peer *p, int rc, const char *why);
+/* lan: 1 when the browse time is over and every node found has settled
+ * (its session, now) or failed; notes which ones settled. */
+int dial_lan_done(struct daemon *d);
+/* lan: every node not yet settled has failed with why (the timeout). */
+void dial_lan_give_up(struct daemon *d, const char *why);
+/* lan: one result per node found into o->lan and sum->nlan (before the
+ * teardown, while the sessions' counts are live). */
+void dial_lan_results(struct daemon *d);
 
 #endif

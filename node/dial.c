@@ -39,8 +39,10 @@ static struct found *found_slot(struct daemon *d, uint64_t now)
 
 	for (i = 0; i < DAEMON_PEERS_MAX && d->found[i].used; i++)
 		;
-	/* full: make room by forgetting a node we could not reach */
-	for (k = 0; i == DAEMON_PEERS_MAX && k < DAEMON_PEERS_MAX; k++)
+	/* full: make room by forgetting a node we could not reach (not in
+	 * a sync --lan: each one found gets its line) */
+	for (k = 0; i == DAEMON_PEERS_MAX && !d->o->lan_wait_ms &&
+		    k < DAEMON_PEERS_MAX; k++)
 		if (d->found[k].peer < 0 && d->found[k].retry_ms > now &&
 		    !peer_with_node(d, d->found[k].node, NULL))
 			i = k;
@@ -54,6 +56,20 @@ static struct found *found_slot(struct daemon *d, uint64_t now)
 	return &d->found[i];
 }
 
+/* sync --lan: whether a node told of (f: known already) is one to sync
+ * with: found within the browse time, its exchange not over, and not a
+ * node of a past epoch the rotation does not name (a removed member). */
+static int lan_wanted(struct daemon *d, const struct found *f,
+		      const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
+		      uint64_t now)
+{
+	if (f)
+		return !f->lan_end;
+	if (now - d->start_ms >= (uint64_t)d->o->lan_wait_ms)
+		return 0;
+	return !past || epoch_named(d, node);
+}
+
 static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 		       const char *endpoint, unsigned past)
 {
@@ -65,6 +81,8 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0 &&
 	    f->past == past)
 		return; /* told again: nothing new */
+	if (d->o->lan_wait_ms && !lan_wanted(d, f, node, past, now))
+		return;
 	if (f && f->past != past && f->peer >= 0) {
 		/* it moved to another epoch: dial it with that one's keys */
 		peer_free(&d->peers[f->peer]);
@@ -172,6 +190,145 @@ static int review_dial(struct daemon *d, struct found *f, struct peer **pp,
 	return 0;
 }
 
+/* sync --lan: the exchange with f's node is over; it failed (rc, why)
+ * unless a session with it settled before. Its dial is let go by
+ * dial_tick, and it is never dialed again. */
+static void lan_fail(struct daemon *d, struct found *f, int rc,
+		     const char *why)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+
+	if (f->lan_end)
+		return;
+	f->lan_end = 1;
+	f->lan_ms = clock_mono_ms();
+	hex_encode(hex, f->node, KEY_PUBLIC_LEN);
+	if (f->synced) {
+		daemon_log(d, 0, "node %.8s: %s (after it synced)", hex, why);
+		return;
+	}
+	f->lan_rc = rc < 0 ? rc : STOA_EIO;
+	snprintf(f->lan_why, sizeof(f->lan_why), "%s", why);
+	daemon_log(d, 0, "node %.8s: %s", hex, why);
+}
+
+void dial_lan_failed(struct peer *p, int rc, const char *why)
+{
+	struct found *f = dial_found(p->d, p->node);
+
+	if (f)
+		lan_fail(p->d, f, rc, why);
+}
+
+/* sync --lan: a session of p settled: f synced (the first time noted). */
+static int lan_settled(struct found *f, const struct peer *p)
+{
+	if (!p || !peer_has_repl(p) || !p->r.got_hello ||
+	    !repl_settled(&p->r))
+		return 0;
+	if (!f->synced) {
+		f->synced = 1;
+		f->synced_ms = clock_mono_ms();
+	}
+	return 1;
+}
+
+/*
+ * One node found, in a sync --lan (1: dial_tick is done with it): an
+ * exchange over lets its dial go; a node that withdrew its service before
+ * it settled failed, unless a connection to it is up; a dial that an
+ * address does not answer, or another node answers, fails it (the serve
+ * loop would try its other addresses later; a sync has no later).
+ */
+static int lan_tick(struct daemon *d, struct found *f, struct peer *p,
+		    uint64_t now)
+{
+	lan_settled(f, p);
+	if (!f->lan_end && f->gone && !(p && peer_up(p)))
+		lan_fail(d, f, STOA_ENOTFOUND, "withdrew its service before "
+			 "the exchange ended");
+	if (!f->lan_end && p && p->wrong_node)
+		lan_fail(d, f, STOA_EPROTO, "another node answered at its "
+			 "address");
+	if (!f->lan_end && p && !peer_up(p) &&
+	    now - p->down_ms >= DAEMON_MDNS_GIVEUP_MS)
+		lan_fail(d, f, STOA_ENOTFOUND, "not reached at its address");
+	if (!f->lan_end)
+		return 0;
+	if (p)
+		peer_free(p); /* its counts go to f (peer_session_end) */
+	f->peer = -1;
+	return 1;
+}
+
+int dial_lan_done(struct daemon *d)
+{
+	size_t i;
+
+	if (clock_mono_ms() - d->start_ms < (uint64_t)d->o->lan_wait_ms)
+		return 0;
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+
+		if (f->used && !f->lan_end &&
+		    !lan_settled(f, found_peer(d, f)))
+			return 0;
+	}
+	return 1;
+}
+
+void dial_lan_give_up(struct daemon *d, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+
+		if (f->used && !f->lan_end &&
+		    !lan_settled(f, found_peer(d, f)))
+			lan_fail(d, f, STOA_EBUSY, why);
+	}
+}
+
+void dial_lan_results(struct daemon *d)
+{
+	uint64_t now = clock_mono_ms();
+	size_t i, n = 0;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+		struct daemon_lan_peer *r = &d->o->lan[n];
+		struct peer *p;
+		uint64_t end;
+
+		if (!f->used)
+			continue;
+		p = found_peer(d, f);
+		lan_settled(f, p);
+		memset(r, 0, sizeof(*r));
+		memcpy(r->node, f->node, KEY_PUBLIC_LEN);
+		snprintf(r->endpoint, sizeof(r->endpoint), "%s", f->endpoint);
+		r->entries_in = f->lan_in;
+		r->entries_out = f->lan_out;
+		if (p && peer_has_repl(p)) {
+			r->entries_in += p->r.stats.entries_in;
+			r->entries_out += p->r.stats.entries_out;
+		}
+		if (f->synced) {
+			end = f->synced_ms;
+		} else {
+			end = f->lan_ms ? f->lan_ms : now;
+			r->rc = f->lan_rc ? f->lan_rc : STOA_EBUSY;
+			snprintf(r->why, sizeof(r->why), "%s", f->lan_rc ?
+				 f->lan_why : "interrupted before the exchange "
+				 "ended");
+		}
+		r->seconds = (double)(end - f->found_ms) / 1000.0;
+		n++;
+	}
+	d->sum->nlan = n;
+}
+
 /* Dials f's node, if it is our turn and there is room: 1 if dialed. */
 static int dial_node(struct daemon *d, struct found *f, int dials,
 		     uint64_t now, const char *hex)
@@ -186,14 +343,20 @@ static int dial_node(struct daemon *d, struct found *f, int dials,
 		f->retry_ms = now + DAEMON_MDNS_BACKOFF_MS;
 		return 0;
 	}
-	/* a node of a past epoch cannot dial this one: always dialed */
-	if (!f->past && memcmp(d->h->key.pk, f->node, KEY_PUBLIC_LEN) > 0 &&
+	/* a node of a past epoch cannot dial this one: always dialed; nor
+	 * can any node dial a sync --lan, which does not listen */
+	if (!f->past && !d->o->lan_wait_ms &&
+	    memcmp(d->h->key.pk, f->node, KEY_PUBLIC_LEN) > 0 &&
 	    now - f->found_ms < DAEMON_DIAL_GRACE_MS)
 		return 0; /* its turn to dial */
-	if (dials >= DAEMON_MDNS_DIALS_MAX)
+	if (dials >= DAEMON_MDNS_DIALS_MAX && !d->o->lan_wait_ms)
 		return 0; /* room kept for incoming and static peers */
 	err_clear(&e);
 	p = peer_dial(d, f->endpoint, PEER_MDNS, f->past, &e);
+	if (!p && d->o->lan_wait_ms) {
+		lan_fail(d, f, e.code, e.msg);
+		return 0;
+	}
 	if (!p) {
 		if (!f->dial_logged)
 			daemon_log(d, 1, "node %.8s: cannot dial %s: %s", hex,
@@ -224,7 +387,8 @@ static void new_day(struct daemon *d)
 {
 	struct err e = { 0 };
 
-	if (!d->disc || clock_wall_ms() / DAEMON_DAY_MS == d->disc_day)
+	if (!d->disc || d->o->lan_wait_ms ||
+	    clock_wall_ms() / DAEMON_DAY_MS == d->disc_day)
 		return;
 	discovery_free(d->disc);
 	d->disc = NULL;
@@ -254,6 +418,10 @@ void dial_tick(struct daemon *d)
 			continue;
 		p = found_peer(d, f);
 		hex_encode(hex, f->node, KEY_PUBLIC_LEN);
+		if (d->o->lan_wait_ms && lan_tick(d, f, p, now))
+			continue;
+		if (f->gone && d->o->lan_wait_ms)
+			continue; /* its connection is up: it may settle */
 		if (f->gone) {
 			if (p && peer_up(p))
 				continue;
@@ -293,32 +461,44 @@ static int endpoint_is_lan(const char *ep)
 	return 1;
 }
 
-int dial_start(struct daemon *d, struct err *e)
+/* The port a serve publishes (the one it listens on): 0 and *port set,
+ * 1 when discovery stays off (listening on loopback only), or an error. */
+static int publish_port(struct daemon *d, uint16_t *port, struct err *e)
 {
-	struct discovery_conf c;
-	struct discovery_events ev = { disc_found, disc_lost, disc_log, d };
-	uint8_t tag[32];
 	const char *colon = strrchr(d->bound, ':');
-	unsigned long port;
-	size_t i;
+	unsigned long n;
 	char *end;
-	int rc;
 
 	if (!colon)
 		return err_set(e, STOA_EINVAL, "no port in '%s' to publish",
 			       d->bound);
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || port == 0 || port > 65535)
+	n = strtoul(colon + 1, &end, 10);
+	if (*end || n == 0 || n > 65535)
 		return err_set(e, STOA_EINVAL, "no port in '%s' to publish",
 			       d->bound);
 	if (d->o->discovery == DISCOVERY_AUTO && !endpoint_is_lan(d->o->listen)) {
 		daemon_log(d, 0, "discovery: off (not listening on the local "
 			   "network)");
-		return 0;
+		return 1;
 	}
+	*port = (uint16_t)n;
+	return 0;
+}
+
+int dial_start(struct daemon *d, struct err *e)
+{
+	struct discovery_conf c;
+	struct discovery_events ev = { disc_found, disc_lost, disc_log, d };
+	uint8_t tag[32];
+	uint16_t port = 0; /* sync --lan: browse only, publish nothing */
+	size_t i;
+	int rc;
+
+	if (!d->o->lan_wait_ms && (rc = publish_port(d, &port, e)) != 0)
+		return rc < 0 ? rc : 0;
 	memset(&c, 0, sizeof(c));
 	c.mode = d->o->discovery;
-	c.port = (uint16_t)port;
+	c.port = port;
 	memcpy(c.node, d->h->key.pk, KEY_PUBLIC_LEN);
 	community_derive(&d->h->community, COMMUNITY_KEY_TAG, tag);
 	memcpy(c.tag, tag, DISCOVERY_TAG_LEN);
