@@ -149,11 +149,11 @@ static void draw_progress(void *arg, const struct daemon_progress *p)
 
 static const char sync_usage[] =
 	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]\n"
-	"       stoa sync --lan [--wait SECONDS] [--timeout SECONDS] [--json]";
+	"   or: stoa sync --lan [--wait SECONDS] [--timeout SECONDS] [--json]";
 
 static const char sync_help[] =
 	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]\n"
-	"       stoa sync --lan [--wait SECONDS] [--timeout SECONDS] [--json]\n"
+	"   or: stoa sync --lan [--wait SECONDS] [--timeout SECONDS] [--json]\n"
 	"\n"
 	"Exchanges entries with the node at ENDPOINT once, both directions,\n"
 	"then prints a summary: entries in and out, bytes, seconds. Shows\n"

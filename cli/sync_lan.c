@@ -69,6 +69,8 @@ static json_t *peer_json(struct cli *c, const struct daemon_lan_peer *r,
 	    (rc = cli_set_int(o, "entries_in", r->entries_in, e)) < 0 ||
 	    (rc = cli_set_int(o, "entries_out", r->entries_out, e)) < 0 ||
 	    json_object_set_new(o, "synced", json_boolean(r->rc == 0)) < 0 ||
+	    json_object_set_new(o, "found_after",
+				json_real(r->found_after)) < 0 ||
 	    json_object_set_new(o, "seconds", json_real(r->seconds)) < 0 ||
 	    (r->rc && (rc = cli_set_str(o, "error", r->why, e)) < 0)) {
 		json_decref(o);

@@ -323,6 +323,7 @@ void dial_lan_results(struct daemon *d)
 				 f->lan_why : "interrupted before the exchange "
 				 "ended");
 		}
+		r->found_after = (double)(f->found_ms - d->start_ms) / 1000.0;
 		r->seconds = (double)(end - f->found_ms) / 1000.0;
 		n++;
 	}

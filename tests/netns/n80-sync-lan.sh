@@ -5,7 +5,9 @@
 # `stoa sync --lan --wait 5`: it finds the two nodes (not the stranger),
 # syncs with each, prints a line per peer and a total, and exits 0; both
 # nodes then hold its posts and it holds theirs. Again with --json, now
-# through a system avahi-daemon on m. With the nodes stopped,
+# through a system avahi-daemon on m. A node that freezes (SIGSTOP) fails
+# its own exchange, named, and the other's still syncs. With the nodes
+# stopped,
 # `sync --lan --wait 2` exits 1 with "no stoa node of <community> found on
 # this network in 2 s". Prints how long the syncs took.
 set -euo pipefail
@@ -112,6 +114,7 @@ assert [p["name"] for p in peers] == ["ada", "bo"], peers
 assert [p["node"] for p in peers] == sys.argv[2:4], peers
 for p in peers:
     assert p["synced"] is True and "error" not in p, p
+    assert 0 <= p["found_after"] < 3 and 0 <= p["seconds"] < 3, p
     assert p["endpoint"].startswith("tcp://10.77.8.1"), p
 assert sum(p["entries_in"] for p in peers) == r["entries_in"], r
 assert sum(p["entries_out"] for p in peers) == r["entries_out"], r
@@ -119,6 +122,19 @@ EOF
 	fail "sync --lan --json: $(cat "$T/lan.json")"
 wait_for "every member's node holds the two new posts" 10 \
 	nodes_converged $((ALL + 2)) "$A" "$B" "$M"
+
+step "bo's node freezes: its exchange alone fails, named; exit 1"
+# SIGSTOP: its records stay in the laptop's avahi-daemon cache and the
+# kernel still accepts the connection, but nothing answers the handshake
+kill -STOP "${PIDS[1]}"
+lan_sync m "$M" --wait 2 --timeout 4
+kill -CONT "${PIDS[1]}"
+[ "$RC" -eq 1 ] || fail "sync --lan with bo frozen exited $RC: $ERR / $OUT"
+echo "  sync --lan --wait 2 --timeout 4 with one node frozen took $MS ms"
+assert_match "$OUT" '^ada \([0-9a-f]{8}, tcp://10\.77\.8\.11:[0-9]+\): 0 in, 0 out$' "ada's line"
+assert_match "$OUT" '^bo \([0-9a-f]{8}, tcp://10\.77\.8\.12:[0-9]+\): failed: timed out after 4 s \(0 in, 0 out\)$' "bo's line"
+assert_match "$OUT" '^total: 2 peers, 1 failed, 0 in, 0 out in [0-9.]+ s$' "the total"
+assert_eq "stoa: 1 of 2 nodes did not sync: bo" "$ERR" "the error"
 
 step "the nodes stop: sync --lan --wait 2 finds none and exits 1"
 for p in "${PIDS[@]}"; do
