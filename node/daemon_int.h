@@ -14,6 +14,8 @@
  *   control.c       the control socket: server, request codec, client,
  *                   status JSON
  *   dial.c          the nodes discovery found, and which of them to dial
+ *   dial_lan.c      ... in a sync --lan: which, when each and all are
+ *                   done, each one's result
  *   epoch.c         the keys of each epoch; a rotation adopted, and the
  *                   move to its keys
  */
@@ -396,9 +398,26 @@ void dial_stop(struct daemon *d);
 void dial_tick(struct daemon *d);
 /* The found node with key node, or NULL. */
 struct found *dial_found(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
-/* lan: the exchange with p's node failed (rc, why): only its own; the
- * dial is let go at the end of the pass (dial_tick), never again. */
+/* The peer dialing f, if it still is; else f dials nothing (NULL). */
+struct peer *dial_found_peer(struct daemon *d, struct found *f);
+
+/* dial_lan.c: what differs in a sync --lan (o->lan_wait_ms) */
+/* Whether a node told of by discovery (f: known already, or NULL) is one
+ * to sync with: found within the browse time, its exchange not over, and
+ * not of a past epoch the rotation does not name. */
+int dial_lan_wanted(struct daemon *d, const struct found *f,
+		    const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
+		    uint64_t now);
+/* The exchange with f's node is over: failed (rc, why) unless a session
+ * with it settled before. dial_tick lets its dial go; never dialed again. */
+void dial_lan_fail(struct daemon *d, struct found *f, int rc,
+		   const char *why);
+/* The same for the node mDNS peer p was dialed for (peer.c). */
 void dial_lan_failed(struct peer *p, int rc, const char *why);
+/* dial_tick's turn for f (its dial p, or NULL): 1 if its exchange is
+ * over (its dial let go), so dial_tick is done with it. */
+int dial_lan_tick(struct daemon *d, struct found *f, struct peer *p,
+		  uint64_t now);
 /* lan: 1 when the browse time is over and every node found has settled
  * (its session, now) or failed; notes which ones settled. */
 int dial_lan_done(struct daemon *d);

@@ -8,7 +8,8 @@
  * reported back and tried last, and at most DAEMON_MDNS_DIALS_MAX
  * connections are dialed for finds. The dials themselves are peers of
  * kind PEER_MDNS (peer.c). It trusts no record: a record only ever costs
- * one dial slot for a while.
+ * one dial slot for a while. What differs in a sync --lan (one browse,
+ * one exchange with each node, a result each) is in dial_lan.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,20 +57,6 @@ static struct found *found_slot(struct daemon *d, uint64_t now)
 	return &d->found[i];
 }
 
-/* sync --lan: whether a node told of (f: known already) is one to sync
- * with: found within the browse time, its exchange not over, and not a
- * node of a past epoch the rotation does not name (a removed member). */
-static int lan_wanted(struct daemon *d, const struct found *f,
-		      const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
-		      uint64_t now)
-{
-	if (f)
-		return !f->lan_end;
-	if (now - d->start_ms >= (uint64_t)d->o->lan_wait_ms)
-		return 0;
-	return !past || epoch_named(d, node);
-}
-
 static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 		       const char *endpoint, unsigned past)
 {
@@ -81,7 +68,7 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0 &&
 	    f->past == past)
 		return; /* told again: nothing new */
-	if (d->o->lan_wait_ms && !lan_wanted(d, f, node, past, now))
+	if (d->o->lan_wait_ms && !dial_lan_wanted(d, f, node, past, now))
 		return;
 	if (f && f->past != past && f->peer >= 0) {
 		/* it moved to another epoch: dial it with that one's keys */
@@ -126,8 +113,7 @@ static void disc_lost(void *arg, const uint8_t node[KEY_PUBLIC_LEN])
 	daemon_log(d, 0, "mDNS: node %.8s withdrew its service", hex);
 }
 
-/* The peer dialing f, if it still is; else f dials nothing. */
-static struct peer *found_peer(struct daemon *d, struct found *f)
+struct peer *dial_found_peer(struct daemon *d, struct found *f)
 {
 	struct peer *p;
 
@@ -190,146 +176,6 @@ static int review_dial(struct daemon *d, struct found *f, struct peer **pp,
 	return 0;
 }
 
-/* sync --lan: the exchange with f's node is over; it failed (rc, why)
- * unless a session with it settled before. Its dial is let go by
- * dial_tick, and it is never dialed again. */
-static void lan_fail(struct daemon *d, struct found *f, int rc,
-		     const char *why)
-{
-	char hex[2 * KEY_PUBLIC_LEN + 1];
-
-	if (f->lan_end)
-		return;
-	f->lan_end = 1;
-	f->lan_ms = clock_mono_ms();
-	hex_encode(hex, f->node, KEY_PUBLIC_LEN);
-	if (f->synced) {
-		daemon_log(d, 0, "node %.8s: %s (after it synced)", hex, why);
-		return;
-	}
-	f->lan_rc = rc < 0 ? rc : STOA_EIO;
-	snprintf(f->lan_why, sizeof(f->lan_why), "%s", why);
-	daemon_log(d, 0, "node %.8s: %s", hex, why);
-}
-
-void dial_lan_failed(struct peer *p, int rc, const char *why)
-{
-	struct found *f = dial_found(p->d, p->node);
-
-	if (f)
-		lan_fail(p->d, f, rc, why);
-}
-
-/* sync --lan: a session of p settled: f synced (the first time noted). */
-static int lan_settled(struct found *f, const struct peer *p)
-{
-	if (!p || !peer_has_repl(p) || !p->r.got_hello ||
-	    !repl_settled(&p->r))
-		return 0;
-	if (!f->synced) {
-		f->synced = 1;
-		f->synced_ms = clock_mono_ms();
-	}
-	return 1;
-}
-
-/*
- * One node found, in a sync --lan (1: dial_tick is done with it): an
- * exchange over lets its dial go; a node that withdrew its service before
- * it settled failed, unless a connection to it is up; a dial that an
- * address does not answer, or another node answers, fails it (the serve
- * loop would try its other addresses later; a sync has no later).
- */
-static int lan_tick(struct daemon *d, struct found *f, struct peer *p,
-		    uint64_t now)
-{
-	lan_settled(f, p);
-	if (!f->lan_end && f->gone && !(p && peer_up(p)))
-		lan_fail(d, f, STOA_ENOTFOUND, "withdrew its service before "
-			 "the exchange ended");
-	if (!f->lan_end && p && p->wrong_node)
-		lan_fail(d, f, STOA_EPROTO, "another node answered at its "
-			 "address");
-	if (!f->lan_end && p && !peer_up(p) &&
-	    now - p->down_ms >= DAEMON_MDNS_GIVEUP_MS)
-		lan_fail(d, f, STOA_ENOTFOUND, "not reached at its address");
-	if (!f->lan_end)
-		return 0;
-	if (p)
-		peer_free(p); /* its counts go to f (peer_session_end) */
-	f->peer = -1;
-	return 1;
-}
-
-int dial_lan_done(struct daemon *d)
-{
-	size_t i;
-
-	if (clock_mono_ms() - d->start_ms < (uint64_t)d->o->lan_wait_ms)
-		return 0;
-	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
-		struct found *f = &d->found[i];
-
-		if (f->used && !f->lan_end &&
-		    !lan_settled(f, found_peer(d, f)))
-			return 0;
-	}
-	return 1;
-}
-
-void dial_lan_give_up(struct daemon *d, const char *why)
-{
-	size_t i;
-
-	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
-		struct found *f = &d->found[i];
-
-		if (f->used && !f->lan_end &&
-		    !lan_settled(f, found_peer(d, f)))
-			lan_fail(d, f, STOA_EBUSY, why);
-	}
-}
-
-void dial_lan_results(struct daemon *d)
-{
-	uint64_t now = clock_mono_ms();
-	size_t i, n = 0;
-
-	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
-		struct found *f = &d->found[i];
-		struct daemon_lan_peer *r = &d->o->lan[n];
-		struct peer *p;
-		uint64_t end;
-
-		if (!f->used)
-			continue;
-		p = found_peer(d, f);
-		lan_settled(f, p);
-		memset(r, 0, sizeof(*r));
-		memcpy(r->node, f->node, KEY_PUBLIC_LEN);
-		snprintf(r->endpoint, sizeof(r->endpoint), "%s", f->endpoint);
-		r->entries_in = f->lan_in;
-		r->entries_out = f->lan_out;
-		if (p && peer_has_repl(p)) {
-			r->entries_in += p->r.stats.entries_in;
-			r->entries_out += p->r.stats.entries_out;
-		}
-		if (f->synced) {
-			end = f->synced_ms;
-		} else {
-			end = f->lan_ms ? f->lan_ms : now;
-			r->rc = f->lan_rc ? f->lan_rc : STOA_EBUSY;
-			snprintf(r->why, sizeof(r->why), "%s", f->lan_rc ?
-				 f->lan_why : "interrupted before the exchange "
-				 "ended");
-		}
-		r->found_after = (double)(f->found_ms - d->start_ms) / 1000.0;
-		r->seconds = (double)(end - f->found_ms) / 1000.0;
-		n++;
-	}
-	d->sum->nlan = n;
-}
-
 /* Dials f's node, if it is our turn and there is room: 1 if dialed. */
 static int dial_node(struct daemon *d, struct found *f, int dials,
 		     uint64_t now, const char *hex)
@@ -355,7 +201,7 @@ static int dial_node(struct daemon *d, struct found *f, int dials,
 	err_clear(&e);
 	p = peer_dial(d, f->endpoint, PEER_MDNS, f->past, &e);
 	if (!p && d->o->lan_wait_ms) {
-		lan_fail(d, f, e.code, e.msg);
+		dial_lan_fail(d, f, e.code, e.msg);
 		return 0;
 	}
 	if (!p) {
@@ -417,9 +263,9 @@ void dial_tick(struct daemon *d)
 
 		if (!f->used)
 			continue;
-		p = found_peer(d, f);
+		p = dial_found_peer(d, f);
 		hex_encode(hex, f->node, KEY_PUBLIC_LEN);
-		if (d->o->lan_wait_ms && lan_tick(d, f, p, now))
+		if (d->o->lan_wait_ms && dial_lan_tick(d, f, p, now))
 			continue;
 		if (f->gone && d->o->lan_wait_ms)
 			continue; /* its connection is up: it may settle */
