@@ -203,8 +203,10 @@ struct daemon_summary;
 /*
  * Prints what a `stoa sync --lan` did (daemon_run with o->lan_wait_ms): a
  * line per node found and a total, or with json one object. 0 if every
- * node found synced; STOA_ENOTFOUND if none was found, STOA_EIO if one did
- * not sync (named), with the reason in e.
+ * node found synced (also when a signal ended the browse early: those
+ * found are all there is); STOA_ENOTFOUND if none was found, STOA_EIO if
+ * one did not sync (named) or a signal came before any was found, with
+ * the reason in e.
  */
 int sync_lan_report(struct cli *c, const struct daemon_opts *o,
 		    const struct daemon_summary *sum, int json, struct err *e);

@@ -225,8 +225,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (use_lan && optind < argc)
-		return cli_usage(sync_usage, "ENDPOINT and --lan exclude each "
-				 "other");
+		return cli_usage(sync_usage, "--lan takes no ENDPOINT");
 	if (!use_lan && wait)
 		return cli_usage(sync_usage, "--wait goes with --lan");
 	if (!use_lan && optind == argc)

@@ -173,6 +173,9 @@ int sync_lan_report(struct cli *c, const struct daemon_opts *o,
 	}
 	if (fflush(stdout) != 0)
 		return err_set(e, STOA_EIO, "cannot write the report");
+	if (!sum->nlan && !sum->settled)
+		return err_set(e, STOA_EIO, "interrupted before any stoa node "
+			       "of %s was found", c->home.community.name);
 	if (!sum->nlan)
 		return err_set(e, STOA_ENOTFOUND, "no stoa node of %s found on "
 			       "this network in %d s", c->home.community.name,

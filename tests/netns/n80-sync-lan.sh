@@ -6,7 +6,8 @@
 # syncs with each, prints a line per peer and a total, and exits 0; both
 # nodes then hold its posts and it holds theirs. Again with --json, now
 # through a system avahi-daemon on m. A node that freezes (SIGSTOP) fails
-# its own exchange, named, and the other's still syncs. With the nodes
+# its own exchange, named, and the other's still syncs; Ctrl-C ends the
+# browse early with the report of the nodes found. With the nodes
 # stopped,
 # `sync --lan --wait 2` exits 1 with "no stoa node of <community> found on
 # this network in 2 s". Prints how long the syncs took.
@@ -123,6 +124,24 @@ EOF
 wait_for "every member's node holds the two new posts" 10 \
 	nodes_converged $((ALL + 2)) "$A" "$B" "$M"
 
+step "Ctrl-C once both have synced: the report of both, exit 0"
+host_spawn m --log "$T/int1.log" "$STOA" --home "$M" sync --lan --wait 60 >/dev/null
+LAN_PID=$SPAWN_PID
+max_synced_on() { # HOME: its daemon has a session with max, synced
+	node_peers_json "$1" 2>/dev/null | "$PY" -S -c '
+import json, sys
+sys.exit(not any(p.get("name") == "max" and p["state"] == "synced"
+                 for p in json.load(sys.stdin)["peers"]))'
+}
+wait_for "ada and bo in sync with max" 15 eval 'max_synced_on "$A" && max_synced_on "$B"'
+kill -INT "$LAN_PID"
+net_wait_pid "$LAN_PID" 10
+[ "$STOP_RC" -eq 0 ] || fail "sync --lan ended by SIGINT exited $STOP_RC: $(cat "$T/int1.log")"
+OUT=$(<"$T/int1.log")
+assert_match "$OUT" '^ada \([0-9a-f]{8}, tcp://10\.77\.8\.11:[0-9]+\): 0 in, 0 out$' "ada's line"
+assert_match "$OUT" '^bo \([0-9a-f]{8}, tcp://10\.77\.8\.12:[0-9]+\): 0 in, 0 out$' "bo's line"
+assert_match "$OUT" '^total: 2 peers, 0 in, 0 out in [0-9.]+ s$' "the total"
+
 step "bo's node freezes: its exchange alone fails, named; exit 1"
 # SIGSTOP: its records stay in the laptop's avahi-daemon cache and the
 # kernel still accepts the connection, but nothing answers the handshake
@@ -148,6 +167,22 @@ assert_eq "stoa: no stoa node of field found on this network in 2 s" "$ERR" \
 assert_eq "" "$OUT" "stdout with no node"
 [ "$MS" -ge 2000 ] && [ "$MS" -lt 6000 ] ||
 	fail "sync --lan --wait 2 with no node took $MS ms"
+
+step "Ctrl-C before any node is found: exit 1, said"
+host_spawn m --log "$T/int2.log" "$STOA" --home "$M" sync --lan --wait 60 >/dev/null
+LAN_PID=$SPAWN_PID
+# SIGINT is blocked (read from a signalfd) once the loop is set up
+int_blocked() {
+	local mask
+	mask=$(awk '/^SigBlk:/ {print $2}' "/proc/$LAN_PID/status" 2>/dev/null) || return 1
+	[ -n "$mask" ] && (((16#$mask) & 2))
+}
+wait_for "sync --lan set up" 10 int_blocked
+kill -INT "$LAN_PID"
+net_wait_pid "$LAN_PID" 10
+[ "$STOP_RC" -eq 1 ] || fail "sync --lan ended by SIGINT with no node exited $STOP_RC"
+assert_eq "stoa: interrupted before any stoa node of field was found" \
+	"$(<"$T/int2.log")" "its output"
 
 step "every store verifies"
 for h in "$A" "$B" "$M" "$E"; do
