@@ -59,6 +59,9 @@ for x in a:"$A" b:"$B" e:"$E"; do
 	PIDS+=("$NODE_PID")
 done
 wait_for "ada and bo converged on 4 entries" 30 nodes_converged 4 "$A" "$B"
+# an avahi-daemon on the stranger's host (beside its embedded stack)
+# caches every record said on the site: it shows what the laptop publishes
+host_avahi_start e
 
 step "sync --lan --wait 5 on the laptop (embedded mDNS): both nodes, exit 0"
 lan_sync m "$M" --wait 5
@@ -89,6 +92,19 @@ wait_for "ada and bo hold max's posts" 10 nodes_converged "$ALL" "$A" "$B"
 run_ok "$A" search --json "notes from max"
 assert_eq 1 "$(json_lines)" "max's post on ada's node"
 assert_eq 2 "$(node_entries "$E")" "entries in the stranger's store"
+# the laptop browsed only: no record of it on the site, no node found it
+three_nodes_seen() {
+	host_browse e _stoa._tcp >"$T/browse" 2>&1 &&
+		[ "$(grep -c '^=;eth0;IPv4;' "$T/browse")" -ge 3 ]
+}
+wait_for "avahi-browse on e shows the three nodes" 10 three_nodes_seen
+grep -q ';10\.77\.8\.20;' "$T/browse" &&
+	fail "the laptop published a record: $(grep ';10\.77\.8\.20;' "$T/browse")"
+MAX_KEY=$(key_of "$M")
+for h in "$A" "$B" "$E"; do
+	node_log_has "$h" "found node ${MAX_KEY:0:8}" &&
+		fail "$(basename "$h") found the laptop by mDNS: $(grep 'found node' "$h.log")"
+done
 
 step "a new post; sync --lan --json through the laptop's own avahi-daemon"
 run_ok "$M" post --topic visit "max: the well is dry"
@@ -159,7 +175,7 @@ step "the nodes stop: sync --lan --wait 2 finds none and exits 1"
 for p in "${PIDS[@]}"; do
 	node_stop "$p"
 done
-host_avahi_stop m
+host_avahi_stop m e
 lan_sync m "$M" --wait 2
 [ "$RC" -eq 1 ] || fail "sync --lan with no node exited $RC: $ERR"
 assert_eq "stoa: no stoa node of field found on this network in 2 s" "$ERR" \
