@@ -105,7 +105,7 @@ struct daemon_lan_peer {
 	char endpoint[DISCOVERY_ENDPOINT_MAX]; /* where it was dialed */
 	uint64_t entries_in;                 /* received from it */
 	uint64_t entries_out;                /* sent to it */
-	double found_after;                   /* seconds from the start */
+	double found_after;                  /* seconds from the start */
 	double seconds;                      /* found to settled (or failed) */
 	int rc;                              /* 0 synced, else STOA_E* */
 	char why[DAEMON_LAN_WHY_MAX];        /* rc != 0: what went wrong */

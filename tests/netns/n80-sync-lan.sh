@@ -7,7 +7,9 @@
 # nodes then hold its posts and it holds theirs. Again with --json, now
 # through a system avahi-daemon on m. A node that freezes (SIGSTOP) fails
 # its own exchange, named, and the other's still syncs; Ctrl-C ends the
-# browse early with the report of the nodes found. With the nodes
+# browse early with the report of the nodes found; a `stoa serve` of the
+# laptop's own home does not keep it from running, and is not found by
+# it. With the nodes
 # stopped,
 # `sync --lan --wait 2` exits 1 with "no stoa node of <community> found on
 # this network in 2 s". Prints how long the syncs took.
@@ -157,6 +159,18 @@ OUT=$(<"$T/int1.log")
 assert_match "$OUT" '^ada \([0-9a-f]{8}, tcp://10\.77\.8\.11:[0-9]+\): 0 in, 0 out$' "ada's line"
 assert_match "$OUT" '^bo \([0-9a-f]{8}, tcp://10\.77\.8\.12:[0-9]+\): 0 in, 0 out$' "bo's line"
 assert_match "$OUT" '^total: 2 peers, 0 in, 0 out in [0-9.]+ s$' "the total"
+
+step "beside a stoa serve of its own home: it runs, and does not find itself"
+node_serve m "$M"
+MAX_PID=$NODE_PID
+# its record is out: ada found it
+wait_for "ada found max's own daemon" 15 node_log_has "$A" "found node ${MAX_KEY:0:8}"
+lan_sync m "$M" --wait 2
+[ "$RC" -eq 0 ] || fail "sync --lan beside serve exited $RC: $ERR / $OUT"
+assert_match "$OUT" '^total: 2 peers, [0-9]+ in, [0-9]+ out in [0-9.]+ s$' "the total"
+assert_not_contains "$OUT" "max" "the report (the node itself)"
+assert_not_contains "$OUT" "10.77.8.20" "the report (the node itself)"
+node_stop "$MAX_PID"
 
 step "bo's node freezes: its exchange alone fails, named; exit 1"
 # SIGSTOP: its records stay in the laptop's avahi-daemon cache and the
