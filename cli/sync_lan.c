@@ -12,6 +12,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -55,10 +56,14 @@ static json_t *peer_json(struct cli *c, const struct daemon_lan_peer *r,
 			 struct err *e)
 {
 	char name[PAYLOAD_NAME_MAX + 1];
+	/* a reason may quote the peer (its ERROR): valid UTF-8 for JSON */
+	char *why = r->rc ? text_clean(r->why, 0) : NULL;
 	json_t *o = json_object();
 	int rc;
 
-	if (!o) {
+	if (!o || (r->rc && !why)) {
+		json_decref(o);
+		free(why);
 		err_set(e, STOA_ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -72,12 +77,14 @@ static json_t *peer_json(struct cli *c, const struct daemon_lan_peer *r,
 	    json_object_set_new(o, "found_after",
 				json_real(r->found_after)) < 0 ||
 	    json_object_set_new(o, "seconds", json_real(r->seconds)) < 0 ||
-	    (r->rc && (rc = cli_set_str(o, "error", r->why, e)) < 0)) {
+	    (r->rc && (rc = cli_set_str(o, "error", why, e)) < 0)) {
 		json_decref(o);
+		free(why);
 		if (!e->code)
 			err_set(e, STOA_ENOMEM, "out of memory");
 		return NULL;
 	}
+	free(why);
 	return o;
 }
 
