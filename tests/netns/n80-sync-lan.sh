@@ -143,14 +143,18 @@ wait_for "every member's node holds the two new posts" 10 \
 	nodes_converged $((ALL + 2)) "$A" "$B" "$M"
 
 step "Ctrl-C once both have synced: the report of both, exit 0"
-host_spawn m --log "$T/int1.log" "$STOA" --home "$M" sync --lan --wait 60 >/dev/null
-LAN_PID=$SPAWN_PID
-max_synced_on() { # HOME: its daemon has a session with max, synced
+max_on() { # HOME [STATE]: its daemon has a session with max (in STATE)
 	node_peers_json "$1" 2>/dev/null | "$PY" -S -c '
 import json, sys
-sys.exit(not any(p.get("name") == "max" and p["state"] == "synced"
-                 for p in json.load(sys.stdin)["peers"]))'
+sys.exit(not any(p.get("name") == "max" and sys.argv[1] in ("", p["state"])
+                 for p in json.load(sys.stdin)["peers"]))' "${2:-}"
 }
+max_synced_on() { max_on "$1" synced; }
+# the last sync's sessions are gone (a node probes its incoming peers
+# every 5 s), so a synced one is this sync's
+wait_for "ada and bo without a session with max" 15 eval '! max_on "$A" && ! max_on "$B"'
+host_spawn m --log "$T/int1.log" "$STOA" --home "$M" sync --lan --wait 60 >/dev/null
+LAN_PID=$SPAWN_PID
 wait_for "ada and bo in sync with max" 15 eval 'max_synced_on "$A" && max_synced_on "$B"'
 kill -INT "$LAN_PID"
 net_wait_pid "$LAN_PID" 10
