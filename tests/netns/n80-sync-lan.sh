@@ -6,7 +6,8 @@
 # syncs with each, prints a line per peer and a total, and exits 0; both
 # nodes then hold its posts and it holds theirs. Again with --json, now
 # through a system avahi-daemon on m. A node that freezes (SIGSTOP) fails
-# its own exchange, named, and the other's still syncs; Ctrl-C ends the
+# its own exchange, named, and the other's still syncs, and so does one
+# killed while its records linger in the caches; Ctrl-C ends the
 # browse early with the report of the nodes found; a `stoa serve` of the
 # laptop's own home does not keep it from running, and is not found by
 # it. With the nodes
@@ -181,13 +182,23 @@ step "bo's node freezes: its exchange alone fails, named; exit 1"
 # kernel still accepts the connection, but nothing answers the handshake
 kill -STOP "${PIDS[1]}"
 lan_sync m "$M" --wait 2 --timeout 4
-kill -CONT "${PIDS[1]}"
 [ "$RC" -eq 1 ] || fail "sync --lan with bo frozen exited $RC: $ERR / $OUT"
 echo "  sync --lan --wait 2 --timeout 4 with one node frozen took $MS ms"
 assert_match "$OUT" '^ada \([0-9a-f]{8}, tcp://10\.77\.8\.11:[0-9]+\): 0 in, 0 out$' "ada's line"
 assert_match "$OUT" '^bo \([0-9a-f]{8}, tcp://10\.77\.8\.12:[0-9]+\): failed: timed out after 4 s \(0 in, 0 out\)$' "bo's line"
 assert_match "$OUT" '^total: 2 peers, 1 failed, 0 in, 0 out in [0-9.]+ s$' "the total"
 assert_eq "stoa: 1 of 2 nodes did not sync: bo" "$ERR" "the error"
+
+step "bo's node dies (kill -9; its records linger): cannot connect, named"
+kill -KILL "${PIDS[1]}"
+net_wait_pid "${PIDS[1]}" 10
+PIDS=("${PIDS[0]}" "${PIDS[2]}")
+lan_sync m "$M" --wait 1
+[ "$RC" -eq 1 ] || fail "sync --lan with bo dead exited $RC: $ERR / $OUT"
+assert_match "$OUT" '^ada \([0-9a-f]{8}, tcp://10\.77\.8\.11:[0-9]+\): 0 in, 0 out$' "ada's line"
+assert_match "$OUT" '^bo \([0-9a-f]{8}, tcp://10\.77\.8\.12:[0-9]+\): failed: cannot connect \(nothing listens there\?\) \(0 in, 0 out\)$' "bo's line"
+assert_eq "stoa: 1 of 2 nodes did not sync: bo" "$ERR" "the error"
+[ "$MS" -lt 5000 ] || fail "sync --lan --wait 1 with bo dead took $MS ms"
 
 step "the nodes stop: sync --lan --wait 2 finds none and exits 1"
 for p in "${PIDS[@]}"; do
