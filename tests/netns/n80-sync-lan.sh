@@ -4,16 +4,15 @@
 # another community. The field laptop m, with no daemon of its own, runs
 # `stoa sync --lan --wait 5`: it finds the two nodes (not the stranger),
 # syncs with each, prints a line per peer and a total, and exits 0; both
-# nodes then hold its posts and it holds theirs. Again with --json, now
-# through a system avahi-daemon on m. A node that freezes (SIGSTOP) fails
-# its own exchange, named, and the other's still syncs, and so does one
-# killed while its records linger in the caches; Ctrl-C ends the
-# browse early with the report of the nodes found; a `stoa serve` of the
-# laptop's own home does not keep it from running, and is not found by
-# it. With the nodes
-# stopped,
-# `sync --lan --wait 2` exits 1 with "no stoa node of <community> found on
-# this network in 2 s". Prints how long the syncs took.
+# nodes then hold its posts and it holds theirs, and it published nothing.
+# Again with --json, now through a system avahi-daemon on m. Ctrl-C ends
+# the browse early with the report of the nodes found; a `stoa serve` of
+# the laptop's own home does not keep it from running and is not listed.
+# A node that freezes (SIGSTOP) fails its own exchange, named, and the
+# other still syncs; so does one killed (kill -9) while its records linger
+# in the laptop's cache. With the nodes stopped, `sync --lan --wait 2`
+# exits 1 with "no stoa node of <community> found on this network in 2 s".
+# Prints how long the syncs took.
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
