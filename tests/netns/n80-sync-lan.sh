@@ -150,12 +150,14 @@ sys.exit(not any(p.get("name") == "max" and sys.argv[1] in ("", p["state"])
                  for p in json.load(sys.stdin)["peers"]))' "${2:-}"
 }
 max_synced_on() { max_on "$1" synced; }
+no_max_session() { ! max_on "$A" && ! max_on "$B"; }
+both_synced_with_max() { max_synced_on "$A" && max_synced_on "$B"; }
 # the last sync's sessions are gone (a node probes its incoming peers
 # every 5 s), so a synced one is this sync's
-wait_for "ada and bo without a session with max" 15 eval '! max_on "$A" && ! max_on "$B"'
+wait_for "ada and bo without a session with max" 15 no_max_session
 host_spawn m --log "$T/int1.log" "$STOA" --home "$M" sync --lan --wait 60 >/dev/null
 LAN_PID=$SPAWN_PID
-wait_for "ada and bo in sync with max" 15 eval 'max_synced_on "$A" && max_synced_on "$B"'
+wait_for "ada and bo in sync with max" 15 both_synced_with_max
 kill -INT "$LAN_PID"
 net_wait_pid "$LAN_PID" 10
 [ "$STOP_RC" -eq 0 ] || fail "sync --lan ended by SIGINT exited $STOP_RC: $(cat "$T/int1.log")"
@@ -218,8 +220,9 @@ lan_sync m "$M" --wait 2
 assert_eq "stoa: no stoa node of field found on this network in 2 s" "$ERR" \
 	"the error"
 assert_eq "" "$OUT" "stdout with no node"
-[ "$MS" -ge 2000 ] && [ "$MS" -lt 6000 ] ||
+if [ "$MS" -lt 2000 ] || [ "$MS" -ge 6000 ]; then
 	fail "sync --lan --wait 2 with no node took $MS ms"
+fi
 
 step "Ctrl-C before any node is found: exit 1, said"
 host_spawn m --log "$T/int2.log" "$STOA" --home "$M" sync --lan --wait 60 >/dev/null
