@@ -226,6 +226,25 @@ int cli_local_member(struct cli *c, const char *arg,
  * text or one JSON object a line. Opens the home. */
 int cli_local_members(struct cli *c, int json, struct err *e);
 
+/* sync_lan.c: the report of `stoa sync --lan` ------------------------ */
+
+#define SYNC_LAN_WAIT_DEFAULT 5      /* --wait, seconds */
+#define SYNC_LAN_WAIT_MAX 3600
+
+struct daemon_opts;
+struct daemon_summary;
+
+/*
+ * Prints what a `stoa sync --lan` did (daemon_run with o->lan_wait_ms): a
+ * line per node found and a total, or with json one object. 0 if every
+ * node found synced (also when a signal ended the browse early: those
+ * found are all there is); STOA_ENOTFOUND if none was found, STOA_EIO if
+ * one did not sync (named) or a signal came before any was found, with
+ * the reason in e.
+ */
+int sync_lan_report(struct cli *c, const struct daemon_opts *o,
+		    const struct daemon_summary *sum, int json, struct err *e);
+
 /* passphrase.c ------------------------------------------------------- */
 
 #define CLI_PASS_ENV "STOA_PASSPHRASE"         /* the key's passphrase */

@@ -3,7 +3,9 @@
  * the daemon until SIGINT/SIGTERM: it listens, dials the static peers,
  * replicates every feed of the community with each and announces local
  * writes at once. `sync` is one exchange with one peer, both directions,
- * then a summary. Both log to stderr; `sync` prints its summary on stdout.
+ * then a summary; `sync --lan` the same with each node of the community
+ * mDNS finds on the local network (its report: sync_lan.c). Both log
+ * to stderr; `sync` prints its summary on stdout.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -146,34 +148,53 @@ static void draw_progress(void *arg, const struct daemon_progress *p)
 }
 
 static const char sync_usage[] =
-	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]";
+	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]\n"
+	"   or: stoa sync --lan [--wait SECONDS] [--timeout SECONDS] [--json]";
 
 static const char sync_help[] =
 	"usage: stoa sync ENDPOINT [--timeout SECONDS] [--json]\n"
+	"   or: stoa sync --lan [--wait SECONDS] [--timeout SECONDS] [--json]\n"
 	"\n"
 	"Exchanges entries with the node at ENDPOINT once, both directions,\n"
 	"then prints a summary: entries in and out, bytes, seconds. Shows\n"
 	"progress on stderr when it is a terminal. Works whether or not a\n"
 	"daemon runs on this home.\n"
 	"\n"
-	"  --timeout SECONDS   give up after this long (1 to 86400, default 60)\n"
+	"With --lan, finds the nodes of this community on the local network\n"
+	"by mDNS instead (as serve does; this node publishes nothing), for\n"
+	"--wait seconds, syncs once with each one found as soon as it is\n"
+	"found, and prints a line per node and a total. Exits 0 if every node\n"
+	"found synced, 1 if one did not (named) or none was found.\n"
+	"\n"
+	"  --lan               find the peers on the local network\n"
+	"  --wait SECONDS      --lan: how long to look for nodes (1 to 3600,\n"
+	"                      default 5); the sync ends once this is over\n"
+	"                      and every node found has synced or failed\n"
+	"  --timeout SECONDS   give up after this long (1 to 86400, default 60;\n"
+	"                      with --lan, default --wait + 60, at least --wait):\n"
+	"                      with --lan, on the nodes not synced by then\n"
 	"  --json              print {\"type\":\"sync\",\"entries_in\",\n"
-	"                      \"entries_out\",\"bytes_in\",\"bytes_out\",\"seconds\"}\n";
+	"                      \"entries_out\",\"bytes_in\",\"bytes_out\",\"seconds\"};\n"
+	"                      with --lan {\"type\":\"sync_lan\",\"peers\":[...],...}\n"
+	"                      (docs/cli.md)\n";
 
 int cmd_sync(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "timeout", required_argument, NULL, 't' },
+		{ "lan", no_argument, NULL, 'L' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *peer;
+	struct daemon_lan_peer lan[DAEMON_PEERS_MAX];
+	const char *peer = NULL;
 	struct daemon_opts o;
 	struct daemon_summary sum;
-	uint64_t secs = 60;
+	uint64_t secs = 0, wait = 0;
 	struct err e;
-	int ch, rc, json = 0;
+	int ch, rc, json = 0, use_lan = 0;
 
 	memset(&o, 0, sizeof(o));
 	err_clear(&e);
@@ -182,6 +203,15 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 't':
 			rc = cli_parse_num("--timeout", optarg, 1, 86400, &secs, &e);
+			if (rc < 0)
+				return cli_finish(rc, &e, sync_usage);
+			break;
+		case 'L':
+			use_lan = 1;
+			break;
+		case 'w':
+			rc = cli_parse_num("--wait", optarg, 1, SYNC_LAN_WAIT_MAX,
+					   &wait, &e);
 			if (rc < 0)
 				return cli_finish(rc, &e, sync_usage);
 			break;
@@ -194,15 +224,34 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 			return cli_bad_option(ch, argv, opts, sync_usage);
 		}
 	}
-	if (optind == argc)
-		return cli_usage(sync_usage, "missing ENDPOINT");
+	if (use_lan && optind < argc)
+		return cli_usage(sync_usage, "--lan takes no ENDPOINT");
+	if (!use_lan && wait)
+		return cli_usage(sync_usage, "--wait goes with --lan");
+	if (!use_lan && optind == argc)
+		return cli_usage(sync_usage, "missing ENDPOINT (or --lan)");
 	if (argc - optind > 1)
 		return cli_unexpected(sync_usage, argv[optind + 1]);
-	peer = argv[optind];
-	if (!*peer)
-		return cli_usage(sync_usage, "empty ENDPOINT");
-	o.peers = &peer;
-	o.npeers = 1;
+	if (use_lan) {
+		if (!wait)
+			wait = SYNC_LAN_WAIT_DEFAULT;
+		if (secs && secs < wait)
+			return cli_usage(sync_usage, "--timeout is shorter than "
+					 "--wait");
+		if (!secs)
+			secs = wait + 60;
+		o.lan_wait_ms = (int)wait * 1000;
+		o.lan = lan;
+		o.discovery = DISCOVERY_AUTO;
+	} else {
+		peer = argv[optind];
+		if (!*peer)
+			return cli_usage(sync_usage, "empty ENDPOINT");
+		o.peers = &peer;
+		o.npeers = 1;
+		if (!secs)
+			secs = 60;
+	}
 	o.once = 1;
 	o.quiet = 1;
 	o.timeout_ms = (int)secs * 1000;
@@ -210,12 +259,17 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 	rc = cli_unlock(c, &e);
 	if (rc == 0)
 		rc = daemon_run(&c->home, &o, &sum, &e);
-	if (rc == 0 && !sum.settled)
+	/* (sync --lan: each node not synced says so in its line) */
+	if (rc == 0 && !sum.settled && !use_lan)
 		rc = err_set(&e, STOA_EIO, "interrupted before the exchange "
 			     "finished (what arrived is kept)");
 	if (rc < 0)
 		return cli_finish(rc, &e, sync_usage);
 	adopt_rotation(c);
+	if (use_lan) {
+		rc = sync_lan_report(c, &o, &sum, json, &e);
+		return cli_finish(rc, &e, sync_usage);
+	}
 	if (json) {
 		json_t *row = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}",
 					"type", "sync",

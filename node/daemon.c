@@ -474,7 +474,9 @@ static void report_progress(struct daemon *d, int done)
 /* ---- one turn of the loop ------------------------------------------------ */
 
 /* sync: gives up at its timeout, saying where it stood; until then the
- * poll waits no longer than what is left of it. */
+ * poll waits no longer than what is left of it (nor, for sync --lan,
+ * past the end of its browse time). sync --lan gives up only on the
+ * nodes not synced yet, each told why, and returns 1: the loop ends. */
 static int sync_deadline(struct daemon *d, int *timeout, struct err *e)
 {
 	const struct daemon_opts *o = d->o;
@@ -484,13 +486,31 @@ static int sync_deadline(struct daemon *d, int *timeout, struct err *e)
 	if (!o->once || o->timeout_ms <= 0)
 		return 0;
 	spent = clock_mono_ms() - d->start_ms;
+	if (spent >= (uint64_t)o->timeout_ms && o->lan_wait_ms) {
+		snprintf(why, sizeof(why), "timed out after %d s",
+			 o->timeout_ms / 1000);
+		dial_lan_give_up(d, why);
+		return 1;
+	}
 	if (spent >= (uint64_t)o->timeout_ms)
 		return err_set(e, STOA_EBUSY, "timed out after %d ms%s",
 			       o->timeout_ms,
 			       session_state(d, why, sizeof(why)));
 	if (o->timeout_ms - (int)spent < *timeout)
 		*timeout = o->timeout_ms - (int)spent;
+	if (o->lan_wait_ms && spent < (uint64_t)o->lan_wait_ms &&
+	    o->lan_wait_ms - (int)spent < *timeout)
+		*timeout = o->lan_wait_ms - (int)spent;
 	return 0;
+}
+
+/* once: whether the exchange is over (every dialed peer settled; sync
+ * --lan: the browse time over, every node found settled or failed). */
+static int sync_done(struct daemon *d)
+{
+	if (!d->o->once)
+		return 0;
+	return d->o->lan_wait_ms ? dial_lan_done(d) : all_settled(d);
 }
 
 static void add_sock(struct pollset *ps, void *sock, enum sock_kind kind,
@@ -622,7 +642,11 @@ static int finish(struct daemon *d, int rc, struct err *e)
 	const struct daemon_opts *o = d->o;
 	const char *peer = o->npeers ? o->peers[0] : "the peer";
 
-	if (rc == 0 && d->fail && d->fail_msg[0])
+	if (o->lan_wait_ms)
+		dial_lan_results(d); /* before the teardown frees the peers */
+	if (rc == 0 && d->fail && d->fail_msg[0] && !o->npeers)
+		rc = err_set(e, d->fail, "%s", d->fail_msg); /* this node's */
+	else if (rc == 0 && d->fail && d->fail_msg[0])
 		rc = err_set(e, d->fail, "%s: %s", peer, d->fail_msg);
 	else if (rc == 0 && d->fail)
 		rc = err_set(e, d->fail, "%s refused the handshake: is it a node "
@@ -667,8 +691,12 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 	rc = daemon_setup(d, e);
 	while (rc == 0 && !d->stop) {
 		ps->timeout = 1000;
-		if ((rc = sync_deadline(d, &ps->timeout, e)) < 0)
+		if ((rc = sync_deadline(d, &ps->timeout, e)) != 0) {
+			/* sync --lan at its timeout: over, each node told */
+			sum->settled = rc > 0;
+			rc = rc > 0 ? 0 : rc;
 			break;
+		}
 		pollset_build(d, ps);
 		rc = transport_poll(ps->socks, ps->npoll, ps->pf, 1 + ps->nd,
 				    ps->timeout, ps->ready, e);
@@ -681,12 +709,16 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 			if (d->disc)
 				dial_tick(d);
 			mark_settled(d);
+			/* sync --lan: its browse time may end with no
+			 * socket ready (no node found, or all settled) */
+			if (!o->lan_wait_ms || !sync_done(d))
+				continue;
+		} else if (pass_run(d, ps) < 0) {
 			continue;
+		} else {
+			after_pass(d);
 		}
-		if (pass_run(d, ps) < 0)
-			continue;
-		after_pass(d);
-		if (o->once && all_settled(d)) {
+		if (sync_done(d)) {
 			/* a sync ends here: what the peer holds now */
 			record_spread(d, clock_mono_ms() + DAEMON_SPREAD_MS);
 			sum->settled = 1;

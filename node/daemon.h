@@ -100,6 +100,19 @@
 					* the next one waits this long, so a
 					* `stoa post` waiting gets its turn */
 
+/* lan: the result of one node found. */
+#define DAEMON_LAN_WHY_MAX 200
+struct daemon_lan_peer {
+	uint8_t node[KEY_PUBLIC_LEN];        /* its member key */
+	char endpoint[DISCOVERY_ENDPOINT_MAX]; /* where it was dialed */
+	uint64_t entries_in;                 /* received from it */
+	uint64_t entries_out;                /* sent to it */
+	double found_after;                  /* seconds from the start */
+	double seconds;                      /* found to settled (or failed) */
+	int rc;                              /* 0 synced, else STOA_E* */
+	char why[DAEMON_LAN_WHY_MAX];        /* rc != 0: what went wrong */
+};
+
 /* What a `stoa sync` has exchanged so far, for its progress line. */
 struct daemon_progress {
 	uint64_t entries_in;         /* received */
@@ -122,7 +135,17 @@ struct daemon_opts {
 	void *progress_arg;
 	int quiet;                   /* no log lines but errors */
 	int verbose;                 /* a line per run stored from a peer */
-	enum discovery_mode discovery; /* serve: how to find peers (mDNS) */
+	enum discovery_mode discovery; /* serve: how to find peers (mDNS);
+					* lan: how to browse */
+	/* once (stoa sync --lan): no static peers; find the nodes of the
+	 * community by mDNS for lan_wait_ms (browsing only: this node
+	 * publishes nothing and does not listen), dial each one found in
+	 * that time as soon as it is found, and stop when the time is over
+	 * and every one found has settled or failed (or at timeout_ms).
+	 * A peer that fails ends only its own exchange. Each one found gets
+	 * a result in lan[] (room for DAEMON_PEERS_MAX, the caller's). */
+	int lan_wait_ms;             /* 0: not lan */
+	struct daemon_lan_peer *lan;
 };
 
 struct daemon_summary {
@@ -131,7 +154,10 @@ struct daemon_summary {
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	double seconds;
-	int settled;                 /* once: every dialed peer settled */
+	int settled;                 /* once: every dialed peer settled
+				      * (lan: the loop ended by itself, not
+				      * by a signal; see lan[].rc) */
+	size_t nlan;                 /* lan: results in o->lan */
 };
 
 /*

@@ -14,6 +14,8 @@
  *   control.c       the control socket: server, request codec, client,
  *                   status JSON
  *   dial.c          the nodes discovery found, and which of them to dial
+ *   dial_lan.c      ... in a sync --lan: which, when each and all are
+ *                   done, each one's result
  *   epoch.c         the keys of each epoch; a rotation adopted, and the
  *                   move to its keys
  *   daemon_invite.c the role records this node's mentor invites owe
@@ -181,6 +183,15 @@ struct found {
 	uint64_t retry_ms;            /* not reached: not dialed before this */
 	int dial_logged;              /* a failure to dial it was logged */
 	unsigned past;                /* found under past epoch i-1's tag, or 0 */
+	/* lan (stoa sync --lan) only: found nodes are never forgotten */
+	int synced;                   /* a session with it settled */
+	uint64_t synced_ms;           /* ... first then */
+	int lan_end;                  /* its exchange is over: failed, or
+				       * lost after it settled (let go) */
+	int lan_rc;                   /* failed before it settled (STOA_E*) */
+	char lan_why[DAEMON_LAN_WHY_MAX];
+	uint64_t lan_ms;              /* ... then */
+	uint64_t lan_in, lan_out;     /* its ended sessions' entries */
 };
 
 /* A member key refused at the handshake until a time (DAEMON_BAN_MS). */
@@ -393,5 +404,33 @@ void dial_stop(struct daemon *d);
 void dial_tick(struct daemon *d);
 /* The found node with key node, or NULL. */
 struct found *dial_found(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
+/* The peer dialing f, if it still is; else f dials nothing (NULL). */
+struct peer *dial_found_peer(struct daemon *d, struct found *f);
+
+/* dial_lan.c: what differs in a sync --lan (o->lan_wait_ms) */
+/* Whether a node told of by discovery (f: known already, or NULL) is one
+ * to sync with: found within the browse time, its exchange not over, and
+ * not of a past epoch the rotation does not name. */
+int dial_lan_wanted(struct daemon *d, const struct found *f,
+		    const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
+		    uint64_t now);
+/* The exchange with f's node is over: failed (rc, why) unless a session
+ * with it settled before. dial_tick lets its dial go; never dialed again. */
+void dial_lan_fail(struct daemon *d, struct found *f, int rc,
+		   const char *why);
+/* The same for the node mDNS peer p was dialed for (peer.c). */
+void dial_lan_failed(struct peer *p, int rc, const char *why);
+/* dial_tick's turn for f (its dial p, or NULL): 1 if its exchange is
+ * over (its dial let go), so dial_tick is done with it. */
+int dial_lan_tick(struct daemon *d, struct found *f, struct peer *p,
+		  uint64_t now);
+/* lan: 1 when the browse time is over and every node found has settled
+ * (its session, now) or failed; notes which ones settled. */
+int dial_lan_done(struct daemon *d);
+/* lan: every node not yet settled has failed with why (the timeout). */
+void dial_lan_give_up(struct daemon *d, const char *why);
+/* lan: one result per node found into o->lan and sum->nlan (before the
+ * teardown, while the sessions' counts are live). */
+void dial_lan_results(struct daemon *d);
 
 #endif

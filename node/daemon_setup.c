@@ -178,8 +178,10 @@ int daemon_setup(struct daemon *d, struct err *e)
 	for (i = 0; i < d->o->npeers; i++)
 		if (!peer_dial(d, d->o->peers[i], PEER_STATIC, 0, e))
 			return e->code;
-	if (!d->o->once && d->router && d->o->discovery != DISCOVERY_OFF &&
-	    (rc = dial_start(d, e)) < 0)
+	/* serve finds the nodes it may dial and is found; a sync --lan
+	 * only finds them */
+	if (((!d->o->once && d->router) || d->o->lan_wait_ms) &&
+	    d->o->discovery != DISCOVERY_OFF && (rc = dial_start(d, e)) < 0)
 		return rc;
 	return 0;
 }

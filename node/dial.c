@@ -8,7 +8,8 @@
  * reported back and tried last, and at most DAEMON_MDNS_DIALS_MAX
  * connections are dialed for finds. The dials themselves are peers of
  * kind PEER_MDNS (peer.c). It trusts no record: a record only ever costs
- * one dial slot for a while.
+ * one dial slot for a while. What differs in a sync --lan (one browse,
+ * one exchange with each node, a result each) is in dial_lan.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,10 @@ static struct found *found_slot(struct daemon *d, uint64_t now)
 
 	for (i = 0; i < DAEMON_PEERS_MAX && d->found[i].used; i++)
 		;
-	/* full: make room by forgetting a node we could not reach */
-	for (k = 0; i == DAEMON_PEERS_MAX && k < DAEMON_PEERS_MAX; k++)
+	/* full: make room by forgetting a node we could not reach (not in
+	 * a sync --lan: each one found gets its line) */
+	for (k = 0; i == DAEMON_PEERS_MAX && !d->o->lan_wait_ms &&
+		    k < DAEMON_PEERS_MAX; k++)
 		if (d->found[k].peer < 0 && d->found[k].retry_ms > now &&
 		    !peer_with_node(d, d->found[k].node, NULL))
 			i = k;
@@ -65,6 +68,8 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0 &&
 	    f->past == past)
 		return; /* told again: nothing new */
+	if (d->o->lan_wait_ms && !dial_lan_wanted(d, f, node, past, now))
+		return;
 	if (f && f->past != past && f->peer >= 0) {
 		/* it moved to another epoch: dial it with that one's keys */
 		peer_free(&d->peers[f->peer]);
@@ -108,8 +113,7 @@ static void disc_lost(void *arg, const uint8_t node[KEY_PUBLIC_LEN])
 	daemon_log(d, 0, "mDNS: node %.8s withdrew its service", hex);
 }
 
-/* The peer dialing f, if it still is; else f dials nothing. */
-static struct peer *found_peer(struct daemon *d, struct found *f)
+struct peer *dial_found_peer(struct daemon *d, struct found *f)
 {
 	struct peer *p;
 
@@ -186,14 +190,20 @@ static int dial_node(struct daemon *d, struct found *f, int dials,
 		f->retry_ms = now + DAEMON_MDNS_BACKOFF_MS;
 		return 0;
 	}
-	/* a node of a past epoch cannot dial this one: always dialed */
-	if (!f->past && memcmp(d->h->key.pk, f->node, KEY_PUBLIC_LEN) > 0 &&
+	/* a node of a past epoch cannot dial this one: always dialed; nor
+	 * can any node dial a sync --lan, which does not listen */
+	if (!f->past && !d->o->lan_wait_ms &&
+	    memcmp(d->h->key.pk, f->node, KEY_PUBLIC_LEN) > 0 &&
 	    now - f->found_ms < DAEMON_DIAL_GRACE_MS)
 		return 0; /* its turn to dial */
-	if (dials >= DAEMON_MDNS_DIALS_MAX)
+	if (dials >= DAEMON_MDNS_DIALS_MAX && !d->o->lan_wait_ms)
 		return 0; /* room kept for incoming and static peers */
 	err_clear(&e);
 	p = peer_dial(d, f->endpoint, PEER_MDNS, f->past, &e);
+	if (!p && d->o->lan_wait_ms) {
+		dial_lan_fail(d, f, e.code, e.msg);
+		return 0;
+	}
 	if (!p) {
 		if (!f->dial_logged)
 			daemon_log(d, 1, "node %.8s: cannot dial %s: %s", hex,
@@ -224,7 +234,8 @@ static void new_day(struct daemon *d)
 {
 	struct err e = { 0 };
 
-	if (!d->disc || clock_wall_ms() / DAEMON_DAY_MS == d->disc_day)
+	if (!d->disc || d->o->lan_wait_ms ||
+	    clock_wall_ms() / DAEMON_DAY_MS == d->disc_day)
 		return;
 	discovery_free(d->disc);
 	d->disc = NULL;
@@ -252,8 +263,12 @@ void dial_tick(struct daemon *d)
 
 		if (!f->used)
 			continue;
-		p = found_peer(d, f);
+		p = dial_found_peer(d, f);
 		hex_encode(hex, f->node, KEY_PUBLIC_LEN);
+		if (d->o->lan_wait_ms && dial_lan_tick(d, f, p, now))
+			continue;
+		if (f->gone && d->o->lan_wait_ms)
+			continue; /* its connection is up: it may settle */
 		if (f->gone) {
 			if (p && peer_up(p))
 				continue;
@@ -293,32 +308,44 @@ static int endpoint_is_lan(const char *ep)
 	return 1;
 }
 
-int dial_start(struct daemon *d, struct err *e)
+/* The port a serve publishes (the one it listens on): 0 and *port set,
+ * 1 when discovery stays off (listening on loopback only), or an error. */
+static int publish_port(struct daemon *d, uint16_t *port, struct err *e)
 {
-	struct discovery_conf c;
-	struct discovery_events ev = { disc_found, disc_lost, disc_log, d };
-	uint8_t tag[32];
 	const char *colon = strrchr(d->bound, ':');
-	unsigned long port;
-	size_t i;
+	unsigned long n;
 	char *end;
-	int rc;
 
 	if (!colon)
 		return err_set(e, STOA_EINVAL, "no port in '%s' to publish",
 			       d->bound);
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || port == 0 || port > 65535)
+	n = strtoul(colon + 1, &end, 10);
+	if (*end || n == 0 || n > 65535)
 		return err_set(e, STOA_EINVAL, "no port in '%s' to publish",
 			       d->bound);
 	if (d->o->discovery == DISCOVERY_AUTO && !endpoint_is_lan(d->o->listen)) {
 		daemon_log(d, 0, "discovery: off (not listening on the local "
 			   "network)");
-		return 0;
+		return 1;
 	}
+	*port = (uint16_t)n;
+	return 0;
+}
+
+int dial_start(struct daemon *d, struct err *e)
+{
+	struct discovery_conf c;
+	struct discovery_events ev = { disc_found, disc_lost, disc_log, d };
+	uint8_t tag[32];
+	uint16_t port = 0; /* sync --lan: browse only, publish nothing */
+	size_t i;
+	int rc;
+
+	if (!d->o->lan_wait_ms && (rc = publish_port(d, &port, e)) != 0)
+		return rc < 0 ? rc : 0;
 	memset(&c, 0, sizeof(c));
 	c.mode = d->o->discovery;
-	c.port = (uint16_t)port;
+	c.port = port;
 	memcpy(c.node, d->h->key.pk, KEY_PUBLIC_LEN);
 	community_derive(&d->h->community, COMMUNITY_KEY_TAG, tag);
 	memcpy(c.tag, tag, DISCOVERY_TAG_LEN);

@@ -140,8 +140,8 @@ int discovery_new(struct discovery **out, const struct discovery_conf *c,
 	struct timeval tv;
 
 	*out = NULL;
-	if (c->mode == DISCOVERY_OFF || c->port == 0)
-		return err_set(e, STOA_EINVAL, "discovery needs a mode and a port");
+	if (c->mode == DISCOVERY_OFF)
+		return err_set(e, STOA_EINVAL, "discovery needs a mode");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_set(e, STOA_ENOMEM, "out of memory");
@@ -191,7 +191,10 @@ void discovery_stop(struct discovery *d)
 	d->stopping = 1;
 	/* the daemon sends the goodbyes for what it published */
 	discovery_client_close(d);
-	discovery_embedded_goodbye(d);
+	if (d->c.port)
+		discovery_embedded_goodbye(d);
+	else
+		discovery_embedded_free(d); /* browsed only: nothing to withdraw */
 }
 
 int discovery_stopped(const struct discovery *d)

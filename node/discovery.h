@@ -76,7 +76,9 @@ struct discovery_events {
 		      const char *endpoint, unsigned past);
 	/* the last service record of node went away */
 	void (*lost)(void *arg, const uint8_t node[KEY_PUBLIC_LEN]);
-	/* one line for the log (the backend in use changed, a problem) */
+	/* one line for the log (the backend in use changed, a problem);
+	 * always: said even by a quiet owner (a problem, or the backend of
+	 * a discovery that publishes; a browse-only one's is not) */
 	void (*log)(void *arg, int always, const char *line);
 	void *arg;
 };
@@ -104,7 +106,9 @@ struct discovery_conf {
 	uint8_t node[KEY_PUBLIC_LEN];       /* this node's member key */
 	uint8_t tag[DISCOVERY_TAG_LEN];     /* this community's tag */
 	uint8_t lan_key[32];                /* seals the node in "id" */
-	uint16_t port;                      /* the daemon's listen port */
+	uint16_t port;                      /* the daemon's listen port; 0:
+					     * browse only, publish nothing
+					     * (stoa sync --lan) */
 	struct discovery_past past[DISCOVERY_PAST_MAX]; /* newest first */
 	size_t npast;
 };
@@ -116,7 +120,9 @@ int discovery_mode_parse(const char *s, enum discovery_mode *mode,
 			 struct err *e);
 
 /*
- * Starts discovery (mode must not be DISCOVERY_OFF). Caller frees with
+ * Starts discovery (mode must not be DISCOVERY_OFF). With port 0 it only
+ * browses: no service, no address records, and stopping it is at once
+ * (no goodbye to send). Caller frees with
  * discovery_free. Fails only for lack of memory or when the mode forced
  * cannot start at all (embedded with no usable interface socket).
  */

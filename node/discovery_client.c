@@ -67,6 +67,8 @@ static void client_publish(struct discovery *d, AvahiClient *c)
 {
 	int rc;
 
+	if (!d->c.port)
+		return; /* browse only */
 	if (!d->cgroup && !(d->cgroup = avahi_entry_group_new(c, c_group, d))) {
 		discovery_say(d, 1, "mDNS: cannot make an entry group: %s",
 		    avahi_strerror(avahi_client_errno(c)));
@@ -125,7 +127,8 @@ static void client_running(struct discovery *d, AvahiClient *c)
 		if (d->server)
 			discovery_embedded_goodbye(d);
 		d->using = DISC_CLIENT;
-		discovery_say(d, 1, "discovery: using the system avahi-daemon");
+		discovery_say(d, d->c.port != 0, "discovery: using the system "
+		    "avahi-daemon");
 	}
 	client_publish(d, c);
 	if (!d->cbrowser) {
@@ -151,7 +154,8 @@ static void client_lost(struct discovery *d)
 	d->cbrowser = NULL;
 	if (d->using == DISC_CLIENT) {
 		d->using = DISC_NONE;
-		discovery_say(d, 1, "discovery: the system avahi-daemon went away");
+		discovery_say(d, d->c.port != 0, "discovery: the system "
+		    "avahi-daemon went away");
 	}
 	if (d->c.mode == DISCOVERY_AUTO && !d->server && !d->stopping)
 		discovery_embedded_start(d);

@@ -110,6 +110,8 @@ static void embedded_publish(struct discovery *d)
 {
 	int added = 0, rc;
 
+	if (!d->c.port)
+		return; /* browse only */
 	if (!d->sgroup &&
 	    !(d->sgroup = avahi_s_entry_group_new(d->server, s_group, d))) {
 		discovery_say(d, 1, "mDNS: cannot make an embedded entry group: %s",
@@ -255,7 +257,8 @@ void discovery_embedded_start(struct discovery *d)
 	d->embedded_retry_ms = 0;
 	if (d->using != DISC_EMBEDDED) {
 		d->using = DISC_EMBEDDED;
-		discovery_say(d, 1, "discovery: no system avahi-daemon; using the "
+		discovery_say(d, d->c.port != 0, "discovery: no system "
+		    "avahi-daemon; using the "
 		    "embedded mDNS stack as %s.local", d->host_name);
 	}
 }

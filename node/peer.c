@@ -53,6 +53,15 @@ void peer_session_end(struct peer *p, enum peer_state next)
 		}
 		s->entries_in += in;
 		s->entries_out += p->r.stats.entries_out;
+		if (p->d->o->lan_wait_ms && p->kind == PEER_MDNS) {
+			/* sync --lan: each node's own count too */
+			struct found *f = dial_found(p->d, p->node);
+
+			if (f) {
+				f->lan_in += in;
+				f->lan_out += p->r.stats.entries_out;
+			}
+		}
 		s->bytes_in += p->r.stats.bytes_in;
 		s->bytes_out += p->r.stats.bytes_out;
 		repl_release(&p->r);
@@ -209,6 +218,10 @@ void peer_drop(struct peer *p, int rc, const char *why)
 			   peer_name(p, name), why);
 	if (p->kind == PEER_ACCEPTED) {
 		drop_accepted(p, rc, why);
+	} else if (d->o->once && p->kind == PEER_MDNS) {
+		/* sync --lan: this node's exchange ends, not the others' */
+		peer_session_end(p, PEER_WAITING);
+		dial_lan_failed(p, rc, why);
 	} else if (d->o->once) {
 		/* stoa sync: nothing more will come of this peer */
 		peer_session_end(p, PEER_WAITING);
@@ -299,9 +312,18 @@ void peer_read_dealer(struct peer *p)
 	}
 }
 
-/* A sync that cannot go on: stop the loop with rc (and msg, if any). */
-static void sync_fails(struct daemon *d, int rc, const char *msg)
+/* A sync that cannot go on: stop the loop with rc (and msg, if any);
+ * with --lan, only the exchange with p's node. */
+static void sync_fails(struct peer *p, int rc, const char *msg)
 {
+	struct daemon *d = p->d;
+
+	if (p->kind == PEER_MDNS) {
+		dial_lan_failed(p, rc, msg ? msg : "refused the handshake: is "
+				"it a node of another community, or was this "
+				"member removed from it?");
+		return;
+	}
 	d->fail = rc;
 	if (msg)
 		snprintf(d->fail_msg, sizeof(d->fail_msg), "%s", msg);
@@ -341,7 +363,7 @@ static void monitor_event(struct peer *p, int up)
 			daemon_log(d, !once, "cannot reach %s (nothing listens "
 				   "there?); still trying", p->endpoint);
 			if (once)
-				sync_fails(d, STOA_ENOTFOUND, "cannot connect "
+				sync_fails(p, STOA_ENOTFOUND, "cannot connect "
 					   "(nothing listens there?)");
 		}
 	} else if (up <= 0 && p->kind == PEER_STATIC && !peer_up(p) &&
@@ -370,7 +392,7 @@ static void monitor_event(struct peer *p, int up)
 		if (!peer_up(p))
 			p->state = PEER_REJECTED;
 		if (once)
-			sync_fails(d, STOA_EPERM, NULL);
+			sync_fails(p, STOA_EPERM, NULL);
 	} else if (up && !peer_up(p)) {
 		connected(p);
 	} else if (!up && peer_up(p)) {
@@ -386,7 +408,7 @@ static void monitor_event(struct peer *p, int up)
 			   "epoch of its secret this node does not hold",
 			   p->endpoint);
 		if (once)
-			sync_fails(d, STOA_EPERM, "closes every connection "
+			sync_fails(p, STOA_EPERM, "closes every connection "
 				   "before the handshake: a node of another "
 				   "community, or of a newer epoch of its secret "
 				   "(after a removal, a facilitator can give you "

@@ -1,0 +1,165 @@
+/*
+ * dial_lan: the dialer's side of `stoa sync --lan` (daemon_opts.lan_wait_ms;
+ * docs/architecture.md §9, "One-shot discovery"). dial.c keeps the table
+ * of found nodes and dials them as serve does, and asks here what differs
+ * for a sync: which nodes are wanted (found within the browse time), when
+ * a node's exchange is over (settled, or failed on its own: the others go
+ * on), when the whole sync is, and each node's result for the caller.
+ * A node found is never forgotten, so each gets its line in the report.
+ * It never stops the loop itself and never dials.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon_int.h"
+
+/* A node of a past epoch the rotation does not name is a removed
+ * member's (or an identity made from an old invite): not a peer. */
+int dial_lan_wanted(struct daemon *d, const struct found *f,
+		    const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
+		    uint64_t now)
+{
+	if (f)
+		return !f->lan_end;
+	if (now - d->start_ms >= (uint64_t)d->o->lan_wait_ms)
+		return 0;
+	return !past || epoch_named(d, node);
+}
+
+void dial_lan_fail(struct daemon *d, struct found *f, int rc,
+		   const char *why)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+
+	if (f->lan_end)
+		return;
+	f->lan_end = 1;
+	f->lan_ms = clock_mono_ms();
+	hex_encode(hex, f->node, KEY_PUBLIC_LEN);
+	if (f->synced) {
+		daemon_log(d, 0, "node %.8s: %s (after it synced)", hex, why);
+		return;
+	}
+	f->lan_rc = rc < 0 ? rc : STOA_EIO;
+	snprintf(f->lan_why, sizeof(f->lan_why), "%s", why);
+	daemon_log(d, 0, "node %.8s: %s", hex, why);
+}
+
+void dial_lan_failed(struct peer *p, int rc, const char *why)
+{
+	struct found *f = dial_found(p->d, p->node);
+
+	if (f)
+		dial_lan_fail(p->d, f, rc, why);
+}
+
+/* 1 if the session of p (f's dial) has settled; f is then synced (the
+ * first time noted). */
+static int lan_settled(struct found *f, const struct peer *p)
+{
+	if (!p || !peer_has_repl(p) || !p->r.got_hello ||
+	    !repl_settled(&p->r))
+		return 0;
+	if (!f->synced) {
+		f->synced = 1;
+		f->synced_ms = clock_mono_ms();
+	}
+	return 1;
+}
+
+/*
+ * An exchange over lets its dial go; a node that withdrew its service before
+ * it settled failed, unless a connection to it is up; a dial that an
+ * address does not answer, or another node answers, fails it (the serve
+ * loop would try its other addresses later; a sync has no later).
+ */
+int dial_lan_tick(struct daemon *d, struct found *f, struct peer *p,
+		  uint64_t now)
+{
+	lan_settled(f, p);
+	if (!f->lan_end && f->gone && !(p && peer_up(p)))
+		dial_lan_fail(d, f, STOA_ENOTFOUND, "withdrew its service "
+			      "before the exchange ended");
+	if (!f->lan_end && p && p->wrong_node)
+		dial_lan_fail(d, f, STOA_EPROTO, "another node answered at "
+			      "its address");
+	if (!f->lan_end && p && !peer_up(p) &&
+	    now - p->down_ms >= DAEMON_MDNS_GIVEUP_MS)
+		dial_lan_fail(d, f, STOA_ENOTFOUND, "not reached at its "
+			      "address");
+	if (!f->lan_end)
+		return 0;
+	if (p)
+		peer_free(p); /* its counts go to f (peer_session_end) */
+	f->peer = -1;
+	return 1;
+}
+
+int dial_lan_done(struct daemon *d)
+{
+	size_t i;
+
+	if (clock_mono_ms() - d->start_ms < (uint64_t)d->o->lan_wait_ms)
+		return 0;
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+
+		if (f->used && !f->lan_end &&
+		    !lan_settled(f, dial_found_peer(d, f)))
+			return 0;
+	}
+	return 1;
+}
+
+void dial_lan_give_up(struct daemon *d, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+
+		if (f->used && !f->lan_end &&
+		    !lan_settled(f, dial_found_peer(d, f)))
+			dial_lan_fail(d, f, STOA_EBUSY, why);
+	}
+}
+
+void dial_lan_results(struct daemon *d)
+{
+	uint64_t now = clock_mono_ms();
+	size_t i, n = 0;
+
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+		struct daemon_lan_peer *r = &d->o->lan[n];
+		struct peer *p;
+		uint64_t end;
+
+		if (!f->used)
+			continue;
+		p = dial_found_peer(d, f);
+		lan_settled(f, p);
+		memset(r, 0, sizeof(*r));
+		memcpy(r->node, f->node, KEY_PUBLIC_LEN);
+		snprintf(r->endpoint, sizeof(r->endpoint), "%s", f->endpoint);
+		r->entries_in = f->lan_in;
+		r->entries_out = f->lan_out;
+		if (p && peer_has_repl(p)) {
+			r->entries_in += p->r.stats.entries_in;
+			r->entries_out += p->r.stats.entries_out;
+		}
+		if (f->synced) {
+			end = f->synced_ms;
+		} else {
+			end = f->lan_ms ? f->lan_ms : now;
+			r->rc = f->lan_rc ? f->lan_rc : STOA_EBUSY;
+			snprintf(r->why, sizeof(r->why), "%s", f->lan_rc ?
+				 f->lan_why : "interrupted before the exchange "
+				 "ended");
+		}
+		r->found_after = (double)(f->found_ms - d->start_ms) / 1000.0;
+		r->seconds = (double)(end - f->found_ms) / 1000.0;
+		n++;
+	}
+	d->sum->nlan = n;
+}
