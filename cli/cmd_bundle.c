@@ -583,6 +583,11 @@ static int damage_err(const struct bundle_applied *a, const char *file,
 	char n1[32], n2[32], n3[32];
 	uint64_t total = a->head.entries > a->read ? a->head.entries : a->read;
 
+	if (a->read >= total && a->damaged == 1)
+		return err_set(e, STOA_EPROTO, "'%s' is damaged at byte %" PRIu64
+			       " (after its last entry: %s): its %s entries "
+			       "were applied", file, a->damaged_at, a->damage,
+			       count_str(a->read, n1));
 	if (a->damaged == 2)
 		return err_set(e, STOA_EPROTO, "'%s' is cut short at byte %"
 			       PRIu64 " (after entry %s of %s): the %s entries "
