@@ -23,6 +23,8 @@ B=$T/bo
 C=$T/cy
 run_ok "$B" init --name Bo --join "$code"
 run_ok "$C" init --name Cy --join "$code"
+D=$T/dan
+run_ok "$D" init --name Dan --join "$code"
 key_a=$(key_of "$A")
 key_b=$(key_of "$B")
 
@@ -299,6 +301,7 @@ assert_eq "stoa: '$T/b-late.stb' was made by a member removed from the community
 run_ok "$A" verify
 
 step "a rotation: a site on the old epoch gets it under the old key if named"
+run_ok "$A" post --topic a "Ada after the rotation"
 run_ok "$A" bundle create "$T/a-new.stb"
 run_fail 1 "$C" bundle apply "$T/a-new.stb"
 assert_match "$ERR" "^stoa: this bundle belongs to another community, or to epoch 1 of this one, which this node has not reached yet" "an epoch-1 bundle at Cy on epoch 0"
@@ -307,10 +310,19 @@ run_ok "$A" bundle create "$T/a2c.stb" --for "$T/cy.stf" --json
 json_check "rows[0]['epoch'] == 0 and rows[0]['entries'] >= 1" "Ada's bundle for Cy under epoch 0"
 run_ok "$C" bundle apply "$T/a2c.stb"
 assert_contains "$ERR" "moved to epoch 1 of the community secret" "Cy adopts the rotation from the bundle"
+run_ok "$C" feed --json --limit 100
+assert_not_contains "$OUT" "Ada after the rotation" "Cy's feed from a bundle under the old key (cut at the rotation)"
 run_ok "$C" bundle apply "$T/a-new.stb"
+run_ok "$C" feed --json --limit 100
+assert_contains "$OUT" "Ada after the rotation" "Cy's feed once on the new epoch"
 run_ok "$B" frontier "$T/bo2.stf"
 run_fail 1 "$A" bundle create "$T/a2b2.stb" --for "$T/bo2.stf"
 assert_contains "$ERR" "is on epoch 0 and its member is not named in the rotation" "a bundle for the removed member's site"
 [ ! -e "$T/a2b2.stb" ] || fail "a bundle was written for a removed member"
+# Dan joined with the old invite and was never seen by Ada before the
+# rotation: not named in it, not removed
+run_ok "$D" frontier "$T/dan.stf"
+run_fail 1 "$A" bundle create "$T/a2d.stb" --for "$T/dan.stf"
+assert_contains "$ERR" "is on epoch 0 and its member is not named in the rotation" "a bundle for a site the rotation does not name"
 assert_eq "$(view_digest "$A")" "$(view_digest "$C")" "Ada's and Cy's views after the bundles"
 ok
