@@ -1175,6 +1175,8 @@ out:
 	r_close(&r);
 	free(v);
 	free(tally);
+	if (rc < 0)
+		bundle_head_release(&a->head);
 	return rc < 0 ? rc : 0;
 }
 
@@ -1188,6 +1190,13 @@ int bundle_covered(struct home *h, const struct bundle_head *bh,
 	for (i = 0; i < bh->nfeeds; i++) {
 		if ((rc = store_head(h->store, bh->feeds[i].author, &seq, NULL,
 				     e)) < 0)
+			return rc;
+		if (seq < bh->feeds[i].to)
+			return 0;
+		/* held without a payload below its to: the bundle repairs */
+		seq = bh->feeds[i].to;
+		if ((rc = before_hole(h->store, bh->feeds[i].author,
+				      bh->feeds[i].from, &seq, e)) < 0)
 			return rc;
 		if (seq < bh->feeds[i].to)
 			return 0;

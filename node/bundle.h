@@ -195,14 +195,16 @@ void bundle_applied_release(struct bundle_applied *a);
  * a->damaged set (every entry before the damage applied). A refused
  * run costs that run only (counted, noted per feed). A store failure
  * (disk full, I/O) returns its error, the batches committed before it
- * kept. progress may be NULL.
+ * kept. progress may be NULL. On an error a holds nothing to release
+ * (releasing it anyway is harmless).
  */
 int bundle_apply(struct home *h, const char *path, bundle_progress_fn progress,
 		 void *arg, struct bundle_applied *a, struct err *e);
 
 /*
  * 1 if h's store holds every entry of every feed the bundle head lists
- * (each feed's head seq >= its to), 0 if not, or a negative STOA_E*.
+ * (each feed's head seq >= its to, and no entry from..to held without
+ * its payload unless erased), 0 if not, or a negative STOA_E*.
  */
 int bundle_covered(struct home *h, const struct bundle_head *bh,
 		   struct err *e);
