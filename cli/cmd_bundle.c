@@ -36,6 +36,12 @@ static const char *count_str(uint64_t n, char out[32])
 	return out;
 }
 
+/* one or many, by n */
+static const char *pl(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 /* A byte count for people: "812 bytes", "4.1 MB". */
 static const char *size_str(uint64_t n, char out[32])
 {
@@ -225,8 +231,10 @@ int cmd_frontier(struct cli *c, int argc, char **argv)
 	} else if (rc == 0) {
 		char n1[32], n2[32], s[32];
 
-		printf("frontier of %s feeds (%s entries) written to ",
-		       count_str(made.feeds, n1), count_str(made.entries, n2));
+		printf("frontier of %s %s (%s %s) written to ",
+		       count_str(made.feeds, n1), pl(made.feeds, "feed", "feeds"),
+		       count_str(made.entries, n2),
+		       pl(made.entries, "entry", "entries"));
 		print_text(stdout, file, 0, NULL);
 		printf(" (%s)\n", size_str(made.bytes, s));
 	}
@@ -377,8 +385,10 @@ static int create(struct cli *c, int argc, char **argv)
 
 		printf("wrote ");
 		print_text(stdout, file, 0, NULL);
-		printf(": %s entries in %s feeds, %s", count_str(made.entries, n1),
-		       count_str(made.feeds, n2), size_str(made.bytes, s));
+		printf(": %s %s in %s %s, %s", count_str(made.entries, n1),
+		       pl(made.entries, "entry", "entries"),
+		       count_str(made.feeds, n2), pl(made.feeds, "feed", "feeds"),
+		       size_str(made.bytes, s));
 		if (have_fr) {
 			member_str(c, fr.creator, fr.name, who, sizeof(who));
 			printf(", for %s", who);
@@ -463,12 +473,14 @@ static int info(struct cli *c, int argc, char **argv)
 	}
 	printf("\n");
 	if (h.kind == BUNDLE_KIND_BUNDLE)
-		printf("%s entries in %" PRIu32 " feeds, %s\n",
-		       count_str(h.entries, n1), h.nfeeds,
+		printf("%s %s in %" PRIu32 " %s, %s\n",
+		       count_str(h.entries, n1), pl(h.entries, "entry", "entries"),
+		       h.nfeeds, pl(h.nfeeds, "feed", "feeds"),
 		       size_str(h.file_size, s));
 	else
-		printf("holds %" PRIu32 " feeds, %s entries\n", h.nfeeds,
-		       count_str(h.entries, n1));
+		printf("holds %" PRIu32 " %s, %s %s\n", h.nfeeds,
+		       pl(h.nfeeds, "feed", "feeds"), count_str(h.entries, n1),
+		       pl(h.entries, "entry", "entries"));
 	for (i = 0; i < h.nfeeds; i++) {
 		hex_encode(hex, h.feeds[i].author, 4);
 		member_str(c, h.feeds[i].author, NULL, who, sizeof(who));
@@ -629,9 +641,11 @@ static int apply(struct cli *c, int argc, char **argv)
 	} else {
 		char n1[32], n2[32], n3[32];
 
-		printf("%s new entries in %" PRIu32 " feeds (%s already held); "
-		       "%s refused\n", count_str(a.added, n1), a.feeds_new,
-		       count_str(a.held, n2), count_str(a.refused, n3));
+		printf("%s new %s in %" PRIu32 " %s (%s already held); "
+		       "%s refused\n", count_str(a.added, n1),
+		       pl(a.added, "entry", "entries"), a.feeds_new,
+		       pl(a.feeds_new, "feed", "feeds"), count_str(a.held, n2),
+		       count_str(a.refused, n3));
 		if (a.repaired)
 			printf("%s entries held without their payload are "
 			       "whole again\n", count_str(a.repaired, n1));
@@ -728,9 +742,10 @@ static int exchange(struct cli *c, int argc, char **argv)
 
 			hex_encode(hex, l->site, 4);
 			if (l->kind == STICK_TO)
-				printf("to %s: %s entries\n",
+				printf("to %s: %s %s\n",
 				       name && name[0] ? name : hex,
-				       count_str(l->entries, n1));
+				       count_str(l->entries, n1),
+				       pl(l->entries, "entry", "entries"));
 			else if (l->kind == STICK_FROM)
 				printf("from %s: %s new%s\n",
 				       name && name[0] ? name : hex,
@@ -747,12 +762,14 @@ static int exchange(struct cli *c, int argc, char **argv)
 			printf("nothing to carry: every site on the stick holds "
 			       "what this node holds\n");
 		if (v.removed)
-			printf("removed %" PRIu32 " applied bundles\n", v.removed);
+			printf("removed %" PRIu32 " applied %s\n", v.removed,
+			       pl(v.removed, "bundle", "bundles"));
 		if (v.foreign)
-			printf("left alone %" PRIu32 " files of another "
-			       "community\n", v.foreign);
-		printf("stick holds %" PRIu32 " sites, %s\n", v.sites,
-		       size_str(v.bytes, s));
+			printf("left alone %" PRIu32 " %s of another "
+			       "community\n", v.foreign,
+			       pl(v.foreign, "file", "files"));
+		printf("stick holds %" PRIu32 " %s, %s\n", v.sites,
+		       pl(v.sites, "site", "sites"), size_str(v.bytes, s));
 	}
 	stick_visit_release(&v);
 	return cli_finish(rc, &e, exchange_usage);

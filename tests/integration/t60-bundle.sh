@@ -74,7 +74,7 @@ assert_match "$OUT" "^$key_b  3  [0-9a-f]{64}$" "Bo's frontier line"
 run_ok "$B" frontier --json
 json_check "len(rows) == 1 and rows[0]['seq'] == 3 and rows[0]['author'] == '$key_b'" "frontier --json"
 run_ok "$B" frontier "$T/bo.stf"
-assert_contains "$OUT" "frontier of 1 feeds (3 entries) written to" "frontier FILE"
+assert_contains "$OUT" "frontier of 1 feed (3 entries) written to" "frontier FILE"
 [ "$(stat -c %a "$T/bo.stf")" = 600 ] || fail "a frontier file is not 0600"
 run_ok "$A" bundle info "$T/bo.stf" --json
 json_check "rows[0]['kind'] == 'frontier' and rows[0]['name'] == 'Bo' and rows[0]['creator'] == '$key_b' and rows[0]['feeds'] == [{'author': '$key_b', 'from': 1, 'to': 3}]" "info of a frontier"
@@ -84,7 +84,7 @@ fi
 
 step "create --for: what Bo lacks (Ada's 13 entries), info without applying"
 run_ok "$A" bundle create "$T/a2b.stb" --for "$T/bo.stf"
-assert_contains "$OUT" "13 entries in 1 feeds" "create --for"
+assert_contains "$OUT" "13 entries in 1 feed" "create --for"
 assert_contains "$OUT" "for Bo" "create --for names the site"
 if grep -qa "lorem" "$T/a2b.stb"; then fail "a bundle shows its entries in the clear"; fi
 run_ok "$A" bundle info "$T/a2b.stb"
@@ -107,7 +107,7 @@ size=$(stat -c %s "$T/a2b.stb")
 step "apply: 13 new; applying again changes nothing"
 cp -a "$B" "$T/b0"
 run_ok "$B" bundle apply "$T/a2b.stb"
-assert_eq "13 new entries in 1 feeds (0 already held); 0 refused" "$OUT" "apply"
+assert_eq "13 new entries in 1 feed (0 already held); 0 refused" "$OUT" "apply"
 run_ok "$B" verify
 d1=$(view_digest "$B")
 assert_eq 16 "$(store_entries "$B")" "Bo's store after apply"
@@ -120,11 +120,11 @@ run_ok "$C" bundle apply "$T/a-all.stb"
 run_ok "$B" bundle create "$T/b-all.stb"
 run_ok "$C" bundle apply "$T/b-all.stb"
 run_ok "$A" bundle apply "$T/b-all.stb"
-assert_contains "$OUT" "3 new entries in 1 feeds (13 already held)" "Ada takes Bo's bundle of everything"
+assert_contains "$OUT" "3 new entries in 1 feed (13 already held)" "Ada takes Bo's bundle of everything"
 assert_eq "$(view_digest "$A")" "$(view_digest "$B")" "Ada's and Bo's views"
 run_ok "$C" bundle create "$T/c-early.stb"
 run_ok "$A" bundle apply "$T/c-early.stb"
-assert_contains "$OUT" "1 new entries in 1 feeds (16 already held)" "Ada takes Cy's profile"
+assert_contains "$OUT" "1 new entry in 1 feed (16 already held)" "Ada takes Cy's profile"
 
 step "another community's bundle and frontier are refused with one line"
 X=$(new_home xena "Other Circle")

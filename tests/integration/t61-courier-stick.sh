@@ -45,7 +45,7 @@ same_views() {
 step "visit 1, A: only its frontier is left"
 visit "$A"
 assert_contains "$OUT" "nothing to carry" "A's first visit"
-assert_contains "$OUT" "stick holds 1 sites" "A's first visit"
+assert_contains "$OUT" "stick holds 1 site" "A's first visit"
 [ "$(stat -c %a "$STICK/stoa")" = 700 ] || fail "the stick's directory is not 0700"
 # another community's bundle on the stick: left alone, counted
 X=$(new_home xena "Other Circle")
@@ -55,7 +55,7 @@ step "visit 2, B: a bundle for A"
 visit "$B"
 assert_contains "$OUT" "to ada: 3 entries" "B's visit"
 assert_contains "$OUT" "stick holds 2 sites" "B's visit"
-assert_contains "$OUT" "left alone 1 files of another community" "B's visit"
+assert_contains "$OUT" "left alone 1 file of another community" "B's visit"
 
 step "visit 3, C: takes B's bundle for A, writes for A and B"
 run_ok "$C" bundle exchange "$STICK" --json
