@@ -97,6 +97,37 @@ assert_eq 3 "$(store_entries "$B")" "Bo's store after info (nothing applied)"
 run_ok "$A" bundle create "$T/a-all.stb" --json
 json_check "rows[0]['entries'] == 13 and rows[0]['feeds'] == 1 and 'for' not in rows[0]" "create without --for"
 
+step "progress: a bar on a terminal, nothing when stderr is not one"
+# on_tty OUT CMD...: CMD with stderr on a pseudo-terminal (what it drew
+# there printed), stdout to OUT
+on_tty() {
+	"$PY" -S - "$@" <<'EOF2'
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+with open(sys.argv[1], "wb") as out:
+    p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=s)
+os.close(s)
+got = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    got += d
+sys.stdout.write(got.decode("utf-8", "replace"))
+sys.exit(p.wait())
+EOF2
+}
+cp -a "$B" "$T/tty"
+bar=$(on_tty "$T/tty.out" "$STOA" --home "$T/tty" bundle apply "$T/a2b.stb")
+assert_match "$bar" "stoa: applying \[#+\] 100% 13/13 entries, [0-9.]+ kB of [0-9.]+ kB, [0-9,]+/s" "apply's bar on a terminal"
+assert_contains "$(<"$T/tty.out")" "13 new entries" "apply's summary with the bar"
+bar=$(on_tty "$T/tty.out" "$STOA" --home "$A" bundle create "$T/tty.stb")
+assert_match "$bar" "stoa: bundling \[#+\] 100% 13/13 entries" "create's bar on a terminal"
+rm -rf "$T/tty"
+
 step "frames: the bundle has several messages"
 mapfile -t fr < <(frames "$T/a2b.stb")
 [ "${#fr[@]}" -ge 6 ] || fail "expected 6+ messages (head, feeds, 4+ runs, end), got ${#fr[@]}"
@@ -108,6 +139,7 @@ step "apply: 13 new; applying again changes nothing"
 cp -a "$B" "$T/b0"
 run_ok "$B" bundle apply "$T/a2b.stb"
 assert_eq "13 new entries in 1 feed (0 already held); 0 refused" "$OUT" "apply"
+assert_eq "" "$ERR" "apply's stderr when it is not a terminal"
 run_ok "$B" verify
 d1=$(view_digest "$B")
 assert_eq 16 "$(store_entries "$B")" "Bo's store after apply"
