@@ -703,9 +703,18 @@ static int exchange(struct cli *c, int argc, char **argv)
 						(json_int_t)l->entries, "refused",
 						(json_int_t)l->refused, "damaged",
 						(json_int_t)l->damaged);
-			else
-				row = json_pack("{s:s, s:s}", "file", l->file,
-						"why", l->why);
+			else {
+				/* a stick's file names are anyone's bytes */
+				char *file = text_clean(l->file, 0),
+				     *why = text_clean(l->why, 0);
+
+				row = file && why ? json_pack("{s:s, s:s}",
+							      "file", file,
+							      "why", why)
+						  : NULL;
+				free(file);
+				free(why);
+			}
 			free(name);
 			if (!row ||
 			    json_array_append_new(l->kind == STICK_TO     ? to
@@ -754,7 +763,13 @@ static int exchange(struct cli *c, int argc, char **argv)
 						    "applied up to the damage)"
 						  : "");
 			else
-				printf("skipped %s: %s\n", l->file, l->why);
+			{
+				printf("skipped ");
+				print_text(stdout, l->file, 0, NULL);
+				printf(": ");
+				print_text(stdout, l->why, 0, NULL);
+				printf("\n");
+			}
 			free(name);
 			any = 1;
 		}

@@ -102,14 +102,30 @@ visit "$B"
 assert_contains "$OUT" "from ada: 1 new" "B takes A's late post"
 run_ok "$B" post --topic b "Bo late"
 visit "$B"
-# damage B's bundle for C: flip a byte in its last message
-bc=$STICK/stoa/bundle-${key_b:0:16}-to-${key_c:0:16}.stb
-[ -f "$bc" ] || fail "no bundle from B to C on the stick after B's visit"
-"$PY" -S -c 'import sys
+# damage B's bundles (for C, and for A, which C applies too, in
+# whichever order the directory lists them): a byte of their last message
+for bc in "$STICK/stoa/bundle-${key_b:0:16}-to-${key_c:0:16}.stb" \
+	"$STICK/stoa/bundle-${key_b:0:16}-to-${key_a:0:16}.stb"; do
+	[ -f "$bc" ] || fail "no bundle $bc on the stick after B's visit"
+	"$PY" -S -c 'import sys
 p = sys.argv[1]; d = bytearray(open(p, "rb").read()); d[-3] ^= 1; open(p, "wb").write(d)' "$bc"
+done
 visit "$C"
 assert_match "$OUT" "^from Bo: [0-9]+ new \(its bundle is damaged: applied up to the damage\)$" "C's visit with a damaged bundle"
 run_ok "$C" verify
+
+step "a file whose head is cut, with control characters in its name: one clean line"
+bad=$STICK/stoa/$'frontier-\e[31mbad.stf'
+head -c 60 "$STICK/stoa/frontier-${key_a:0:16}.stf" >"$bad"
+ln -s "$STICK/stoa/frontier-${key_a:0:16}.stf" "$STICK/stoa/link.stf"
+run_ok "$C" bundle exchange "$STICK"
+assert_match "$OUT" "^skipped frontier-\[31mbad\.stf: '.*' is cut short at byte 60, inside its head$" "a damaged file's line"
+assert_match "$OUT" "^skipped link\.stf: not a regular file$" "a symlink on the stick"
+printf '%s\n' "$OUT" >"$T/visit.txt"
+assert_clean_text "$T/visit.txt" "the visit's text"
+run_ok "$C" bundle exchange "$STICK" --json
+json_check "any(p['file'] == 'frontier-[31mbad.stf' for p in rows[0]['problems'])" "the damaged file in --json"
+rm -f "$bad" "$STICK/stoa/link.stf"
 
 step "a stick that is not a directory, a stoa/ that is a file"
 : >"$T/file"
