@@ -479,6 +479,11 @@ static int create_key(struct home *h, const struct bundle_head *fr,
 
 	*upto = 0;
 	*kc = h->community;
+	/* as a session with a removed member's node: it gets nothing */
+	if (fr && store_member_removed(h->store, fr->creator))
+		return err_set(e, STOA_EPERM, "the site of this frontier is a "
+			       "member removed from the community: nothing is "
+			       "sent to it");
 	if (!fr || !fr->past)
 		return 0;
 	/* a site the rotation has not reached: as a session of a past
@@ -487,8 +492,7 @@ static int create_key(struct home *h, const struct bundle_head *fr,
 	rc = store_epoch(h->store, &ep, check, &ts);
 	if (rc < 0)
 		return err_set(e, rc, "cannot read the rotation in force");
-	if (rc == 0 || store_epoch_seal(h->store, fr->creator, NULL) != 1 ||
-	    store_member_removed(h->store, fr->creator))
+	if (rc == 0 || store_epoch_seal(h->store, fr->creator, NULL) != 1)
 		return err_set(e, STOA_EPERM, "the site of this frontier is on "
 			       "epoch %" PRIu32 " and its member is not named in "
 			       "the rotation of the community secret: nothing "

@@ -146,10 +146,11 @@ int bundle_frontier_write(struct home *h, const char *path,
 /*
  * Writes at path (atomically, as above) a bundle of every entry h's
  * store holds that the frontier lacks (frontier NULL: every entry), read
- * with store_read_feed. A frontier opened with a past epoch's key (a
+ * with store_read_feed. A frontier of a removed member gets nothing
+ * (STOA_EPERM). A frontier opened with a past epoch's key (a
  * site the rotation has not reached) gets a bundle under that key, only
- * if the rotation in force is sealed to its member and that member is
- * not removed (STOA_EPERM otherwise), and only with what is dated up to
+ * if the rotation in force is sealed to its member (STOA_EPERM
+ * otherwise), and only with what is dated up to
  * the rotation in force (docs/governance.md, "Sessions of a past
  * epoch"). made->entries 0: the frontier lacks nothing (a file is still
  * written). progress may be NULL.
