@@ -133,6 +133,20 @@ static bundle_progress_fn bar_fn(struct bar *b, const char *what)
 	return isatty(2) ? draw_bar : NULL;
 }
 
+/* Sets o[key] to s cleaned for a terminal (valid UTF-8 for JSON). */
+static int set_clean(json_t *o, const char *key, const char *s,
+		     struct err *e)
+{
+	char *clean = text_clean(s, 0);
+	int rc;
+
+	if (!clean)
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	rc = cli_set_str(o, key, clean, e);
+	free(clean);
+	return rc;
+}
+
 /* ---- frontier ------------------------------------------------------------- */
 
 static const char frontier_usage[] = "usage: stoa frontier [FILE] [--json]";
@@ -212,21 +226,17 @@ int cmd_frontier(struct cli *c, int argc, char **argv)
 	}
 	rc = bundle_frontier_write(&c->home, file, &made, &e);
 	if (rc == 0 && json) {
-		json_t *o = json_pack("{s:s, s:s%, s:I, s:I, s:I}", "type",
-				      "frontier", "file", file, strlen(file),
-				      "feeds", (json_int_t)made.feeds, "entries",
-				      (json_int_t)made.entries, "bytes",
-				      (json_int_t)made.bytes);
-		char *clean = NULL;
+		json_t *o = json_object();
 
-		if (!o && (clean = text_clean(file, 0)))
-			o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "type",
-				      "frontier", "file", clean, "feeds",
-				      (json_int_t)made.feeds, "entries",
-				      (json_int_t)made.entries, "bytes",
-				      (json_int_t)made.bytes);
-		free(clean);
-		rc = o ? print_json(stdout, o) : STOA_ENOMEM;
+		if (!o ||
+		    json_object_set_new(o, "type", json_string("frontier")) ||
+		    set_clean(o, "file", file, &e) < 0 ||
+		    cli_set_int(o, "feeds", made.feeds, &e) < 0 ||
+		    cli_set_int(o, "entries", made.entries, &e) < 0 ||
+		    cli_set_int(o, "bytes", made.bytes, &e) < 0)
+			rc = err_set(&e, STOA_ENOMEM, "out of memory");
+		else
+			rc = print_json(stdout, o);
 		json_decref(o);
 	} else if (rc == 0) {
 		char n1[32], n2[32], s[32];
@@ -315,20 +325,6 @@ static int parse(int argc, char **argv, const char *sub_usage, int with_for,
 		return cli_unexpected(sub_usage, argv[optind + 1]);
 	*file = argv[optind];
 	return CLI_CONTINUE;
-}
-
-/* Sets o[key] to s cleaned for a terminal (valid UTF-8 for JSON). */
-static int set_clean(json_t *o, const char *key, const char *s,
-		     struct err *e)
-{
-	char *clean = text_clean(s, 0);
-	int rc;
-
-	if (!clean)
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	rc = cli_set_str(o, key, clean, e);
-	free(clean);
-	return rc;
 }
 
 static int create(struct cli *c, int argc, char **argv)

@@ -76,6 +76,8 @@ json_check "len(rows) == 1 and rows[0]['seq'] == 3 and rows[0]['author'] == '$ke
 run_ok "$B" frontier "$T/bo.stf"
 assert_contains "$OUT" "frontier of 1 feed (3 entries) written to" "frontier FILE"
 [ "$(stat -c %a "$T/bo.stf")" = 600 ] || fail "a frontier file is not 0600"
+run_ok "$B" frontier "$T/bo-j.stf" --json
+json_check "rows[0] == {'type': 'frontier', 'file': '$T/bo-j.stf', 'feeds': 1, 'entries': 3, 'bytes': $(stat -c %s "$T/bo-j.stf")}" "frontier FILE --json"
 run_ok "$A" bundle info "$T/bo.stf" --json
 json_check "rows[0]['kind'] == 'frontier' and rows[0]['name'] == 'Bo' and rows[0]['creator'] == '$key_b' and rows[0]['feeds'] == [{'author': '$key_b', 'from': 1, 'to': 3}]" "info of a frontier"
 if grep -qa "$key_b" "$T/bo.stf"; then
