@@ -98,6 +98,8 @@ int cmd_rotate(struct cli *c, int argc, char **argv);
 int cmd_governance(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_member(struct cli *c, int argc, char **argv);
+int cmd_frontier(struct cli *c, int argc, char **argv);
+int cmd_bundle(struct cli *c, int argc, char **argv);
 
 /* util.c ------------------------------------------------------------- */
 

@@ -106,6 +106,8 @@ int invite_decode(const char *code, struct community *c, struct err *e);
 #define COMMUNITY_KEY_TAG 3    /* the tag discovery publishes */
 #define COMMUNITY_KEY_LAN 4    /* seals the node in discovery's records */
 #define COMMUNITY_KEY_CHECK 5  /* names the secret in a rotation record */
+#define COMMUNITY_KEY_BUNDLE 6 /* encrypts bundles and frontier files
+				* (node/bundle.c; its tag is a hash of it) */
 
 void community_derive(const struct community *c, uint64_t purpose,
 		      uint8_t out[32]);

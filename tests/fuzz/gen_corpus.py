@@ -5,7 +5,8 @@
 
 msg, entry, payload, repl and control are built from docs/protocol.md,
 docs/formats.md and tests/golden/entries-v1.txt with the standard library
-only; gov and zap in the compact forms of fuzz_gov.c and fuzz_zap.c. invite and keyfile need a real home: with --stoa, a throwaway home
+only; gov, zap and bundle in the compact forms of fuzz_gov.c, fuzz_zap.c and
+fuzz_bundle.c. invite and keyfile need a real home: with --stoa, a throwaway home
 is made in a temp dir (`stoa init`, `stoa invite`) and its key file,
 community file and invite code are copied, and a second home's key file
 sealed with the passphrase "fuzz" (key file v2); their secrets belong to
@@ -524,6 +525,49 @@ def main():
     write('zap', 'rid-64', zap(1, b'1.0', b'r' * 64, *zreq[2:]))
     write('zap', 'rid-65', zap(1, b'1.0', b'r' * 65, *zreq[2:]))
     write('zap', 'addr-long', zap(1, *zreq[:3], b'a' * 200, *zreq[4:]))
+
+    # bundle: fuzz_bundle.c's records (flags (1: FINAL, 2: raw bytes, 4
+    # on the first: a frontier file), 2-byte length, plaintext), each one
+    # message of docs/formats.md §8 under the harness's key.
+    def rec(flags, data):
+        return bytes([flags]) + struct.pack('>H', len(data)) + data
+
+    def bhead(feeds, n, name=b'fuzz', addressee=b'\0' * 32):
+        return (b'\x01' + A + addressee + struct.pack('>Q', 1000) +
+                bytes([len(name)]) + name + struct.pack('>IQ', feeds, n))
+
+    def bfeeds(fs):
+        return b'\x02' + struct.pack('>H', len(fs)) + b''.join(
+            a + struct.pack('>QQ', f, t) + i for a, f, t, i in fs)
+
+    def brun(author, es):
+        out = b'\x03' + author + struct.pack('>H', len(es))
+        for sb, p in es:
+            out += sb + (struct.pack('>I', 0xFFFFFFFF) if p is None else
+                         struct.pack('>I', len(p)) + p)
+        return out
+
+    def bend(n, nbytes):
+        return b'\x04' + struct.pack('>QQ', n, nbytes)
+
+    ea = [(a1['signed_b'], a1['payload_b']), (a2['signed_b'], a2['payload_b'])]
+    eb = [(b1['signed_b'], b''), (b2['signed_b'], None),
+          (b3['signed_b'], b3['payload_b'])]
+    nb = lambda es: sum(186 + (len(p) if p is not None else 0) for _, p in es)
+    fa = (A, 1, 2, ids['post-seq2'])
+    fb = (B, 1, 3, ids['feedback-seq3'])
+    two = sorted([fa, fb])
+    write('bundle', 'bundle-a12', rec(0, bhead(1, 2)) + rec(0, bfeeds([fa])) +
+          rec(0, brun(A, ea)) + rec(1, bend(2, nb(ea))))
+    write('bundle', 'bundle-ab-erased', rec(0, bhead(2, 5)) +
+          rec(0, bfeeds(two)) + rec(0, brun(B, eb)) + rec(0, brun(A, ea)) +
+          rec(1, bend(5, nb(ea) + nb(eb))))
+    write('bundle', 'bundle-cut', rec(0, bhead(1, 2)) + rec(0, bfeeds([fa])) +
+          rec(0, brun(A, ea)))
+    write('bundle', 'bundle-raw-tail', rec(0, bhead(0, 0)) +
+          rec(1, bend(0, 0)) + rec(2, b'x'))
+    write('bundle', 'frontier-2', rec(4, bhead(2, 5)) + rec(0, bfeeds(two)) +
+          rec(1, bend(5, 0)))
 
     # control: the daemon's control requests (node/daemon.h).
     write('control', 'nudge', b'N' + A + struct.pack('>Q', 2) + ids['post-seq2'])

@@ -1,0 +1,446 @@
+/*
+ * stick: the mule's visit (see stick.h for the algorithm). It reads the
+ * heads of the stick's files (bundle_read_head), applies and writes
+ * through bundle.c, and removes files only when their content says they
+ * are applied: a file name is never trusted for that.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "stick.h"
+#include "store.h"
+
+struct sfile {
+	char name[STICK_NAME_MAX];
+	char path[HOME_PATH_MAX];
+	struct bundle_head h;
+	int ok;       /* h is valid */
+	int gone;     /* removed or replaced during the visit */
+};
+
+struct scan {
+	struct sfile *f;
+	size_t n;
+};
+
+static void scan_release(struct scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		bundle_head_release(&s->f[i].h);
+	free(s->f);
+	s->f = NULL;
+	s->n = 0;
+}
+
+void stick_visit_release(struct stick_visit *v)
+{
+	if (!v)
+		return;
+	free(v->lines);
+	v->lines = NULL;
+	v->nlines = 0;
+}
+
+static struct stick_line *line_add(struct stick_visit *v, int kind,
+				   struct err *e)
+{
+	struct stick_line *l;
+
+	l = realloc(v->lines, (v->nlines + 1) * sizeof(*l));
+	if (!l) {
+		err_set(e, STOA_ENOMEM, "out of memory");
+		return NULL;
+	}
+	v->lines = l;
+	l = &v->lines[v->nlines++];
+	memset(l, 0, sizeof(*l));
+	l->kind = kind;
+	return l;
+}
+
+static int skip_line(struct stick_visit *v, const char *file, const char *why,
+		     struct err *e)
+{
+	struct stick_line *l = line_add(v, STICK_SKIP, e);
+
+	if (!l)
+		return STOA_ENOMEM;
+	snprintf(l->file, sizeof(l->file), "%s", file);
+	snprintf(l->why, sizeof(l->why), "%s", why);
+	return 0;
+}
+
+/* A file of ours (a bundle or frontier name), or a temp file a visit
+ * that crashed left ("<name>.XXXXXX"). */
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+static int is_leftover(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return (!strncmp(name, "bundle-", 7) || !strncmp(name, "frontier-", 9)) &&
+	       dot && strlen(dot) == 7 && dot > name + 4 &&
+	       (!strncmp(dot - 4, ".stb", 4) || !strncmp(dot - 4, ".stf", 4));
+}
+
+static int scan_dir(struct home *h, const char *sub, struct scan *s,
+		    struct stick_visit *v, struct err *e)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!(d = opendir(sub)))
+		return err_set(e, STOA_EIO, "cannot read '%s': %s", sub,
+			       strerror(errno));
+	if (!(s->f = calloc(STICK_FILES_MAX, sizeof(*s->f)))) {
+		closedir(d);
+		return err_set(e, STOA_ENOMEM, "out of memory");
+	}
+	while (rc == 0 && (de = readdir(d))) {
+		struct sfile *f;
+		struct stat st;
+		struct err le;
+		char path[HOME_PATH_MAX];
+		int r;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", sub,
+				     de->d_name) >= sizeof(path))
+			continue;
+		if (is_leftover(de->d_name)) {
+			unlink(path);
+			continue;
+		}
+		if (!ends_with(de->d_name, ".stb") && !ends_with(de->d_name, ".stf"))
+			continue;
+		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			rc = skip_line(v, de->d_name, "not a regular file", e);
+			continue;
+		}
+		if (s->n == STICK_FILES_MAX) {
+			rc = skip_line(v, de->d_name, "too many files on the "
+				       "stick: looked at later", e);
+			continue;
+		}
+		f = &s->f[s->n];
+		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
+		snprintf(f->path, sizeof(f->path), "%s", path);
+		err_clear(&le);
+		r = bundle_read_head(path, &h->community, &f->h, &le);
+		if (r == STOA_ECRYPTO) {
+			v->foreign++;
+			continue;
+		}
+		if (r < 0) {
+			rc = skip_line(v, de->d_name, le.msg, e);
+			continue;
+		}
+		f->ok = 1;
+		s->n++;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The newest frontier of site on the stick, or NULL. */
+static struct sfile *frontier_of(struct scan *s,
+				 const uint8_t site[KEY_PUBLIC_LEN])
+{
+	struct sfile *best = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct sfile *f = &s->f[i];
+
+		if (f->ok && !f->gone && f->h.kind == BUNDLE_KIND_FRONTIER &&
+		    !memcmp(f->h.creator, site, KEY_PUBLIC_LEN) &&
+		    (!best || f->h.created_ms > best->h.created_ms))
+			best = f;
+	}
+	return best;
+}
+
+/* 1 if frontier fr holds every feed of bundle b up to its last seq. */
+static int frontier_covers(const struct bundle_head *fr,
+			   const struct bundle_head *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->nfeeds; i++) {
+		const struct bundle_feed *f = bundle_head_find(fr, b->feeds[i].author);
+
+		if (!f || f->to < b->feeds[i].to)
+			return 0;
+	}
+	return 1;
+}
+
+static struct stick_line *from_line(struct stick_visit *v,
+				    const struct bundle_head *bh, struct err *e)
+{
+	size_t i;
+	struct stick_line *l;
+
+	for (i = 0; i < v->nlines; i++)
+		if (v->lines[i].kind == STICK_FROM &&
+		    !memcmp(v->lines[i].site, bh->creator, KEY_PUBLIC_LEN))
+			return &v->lines[i];
+	if (!(l = line_add(v, STICK_FROM, e)))
+		return NULL;
+	memcpy(l->site, bh->creator, KEY_PUBLIC_LEN);
+	snprintf(l->name, sizeof(l->name), "%s", bh->name);
+	return l;
+}
+
+/* Step 1: every bundle of another site that brings something. */
+static int apply_all(struct home *h, struct scan *s, struct stick_visit *v,
+		     struct err *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n; i++) {
+		struct sfile *f = &s->f[i];
+		struct bundle_applied a;
+		struct stick_line *l;
+		struct err le;
+
+		if (!f->ok || f->h.kind != BUNDLE_KIND_BUNDLE ||
+		    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN))
+			continue;
+		if ((rc = bundle_covered(h, &f->h, e)) < 0)
+			return rc;
+		if (rc == 1)
+			continue; /* nothing new in it */
+		err_clear(&le);
+		rc = bundle_apply(h, f->path, NULL, NULL, &a, &le);
+		if (rc == STOA_EIO || rc == STOA_EFULL || rc == STOA_EBUSY ||
+		    rc == STOA_ENOMEM) {
+			bundle_applied_release(&a);
+			return err_set(e, rc, "%s", le.msg);
+		}
+		if (rc < 0) {
+			bundle_applied_release(&a);
+			if ((rc = skip_line(v, f->name, le.msg, e)) < 0)
+				return rc;
+			continue;
+		}
+		v->added += a.added;
+		if (a.added || a.refused || a.damaged) {
+			if (!(l = from_line(v, &a.head, e))) {
+				bundle_applied_release(&a);
+				return STOA_ENOMEM;
+			}
+			l->entries += a.added;
+			l->refused += a.refused;
+			l->damaged |= a.damaged != 0;
+		}
+		bundle_applied_release(&a);
+	}
+	return 0;
+}
+
+static void key16(char out[17], const uint8_t pk[KEY_PUBLIC_LEN])
+{
+	hex_encode(out, pk, 8);
+}
+
+/* Step 2: a bundle for each other site's newest frontier. */
+static int write_all(struct home *h, const char *sub, struct scan *s,
+		     struct stick_visit *v, struct err *e)
+{
+	size_t i, k;
+	int rc;
+
+	for (i = 0; i < s->n; i++) {
+		struct sfile *f = &s->f[i];
+		char me[17], them[17], path[HOME_PATH_MAX];
+		struct bundle_made made;
+		struct stick_line *l;
+		struct err le;
+
+		if (!f->ok || f->gone || f->h.kind != BUNDLE_KIND_FRONTIER ||
+		    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN) ||
+		    frontier_of(s, f->h.creator) != f)
+			continue;
+		key16(me, h->key.pk);
+		key16(them, f->h.creator);
+		if ((size_t)snprintf(path, sizeof(path), "%s/bundle-%s-to-%s.stb",
+				     sub, me, them) >= sizeof(path))
+			return err_set(e, STOA_EINVAL, "'%s': the path is too "
+				       "long", sub);
+		err_clear(&le);
+		rc = bundle_create(h, &f->h, path, NULL, NULL, &made, &le);
+		if (rc == STOA_EPERM) {
+			if ((rc = skip_line(v, f->name, le.msg, e)) < 0)
+				return rc;
+			continue;
+		}
+		if (rc < 0)
+			return err_set(e, rc, "%s", le.msg);
+		/* this node's earlier bundles for the site, whatever their
+		 * names: the new one (or nothing) replaces them */
+		for (k = 0; k < s->n; k++) {
+			struct sfile *o = &s->f[k];
+
+			if (o->ok && !o->gone && o->h.kind == BUNDLE_KIND_BUNDLE &&
+			    !memcmp(o->h.creator, h->key.pk, KEY_PUBLIC_LEN) &&
+			    !memcmp(o->h.addressee, f->h.creator,
+				    KEY_PUBLIC_LEN)) {
+				o->gone = 1;
+				if (strcmp(o->path, path))
+					unlink(o->path);
+			}
+		}
+		if (made.entries == 0) {
+			unlink(path);
+			continue;
+		}
+		if (!(l = line_add(v, STICK_TO, e)))
+			return STOA_ENOMEM;
+		memcpy(l->site, f->h.creator, KEY_PUBLIC_LEN);
+		snprintf(l->name, sizeof(l->name), "%s", f->h.name);
+		l->entries = made.entries;
+	}
+	return 0;
+}
+
+/* Step 3: the bundles their addressee has applied. */
+static int remove_applied(struct home *h, struct scan *s,
+			  struct stick_visit *v, struct err *e)
+{
+	static const uint8_t zero[KEY_PUBLIC_LEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->n; i++) {
+		struct sfile *f = &s->f[i], *fr;
+
+		if (!f->ok || f->gone || f->h.kind != BUNDLE_KIND_BUNDLE ||
+		    !memcmp(f->h.addressee, zero, KEY_PUBLIC_LEN))
+			continue;
+		if (!memcmp(f->h.addressee, h->key.pk, KEY_PUBLIC_LEN)) {
+			if ((rc = bundle_covered(h, &f->h, e)) < 0)
+				return rc;
+		} else {
+			fr = frontier_of(s, f->h.addressee);
+			rc = fr && frontier_covers(&fr->h, &f->h);
+		}
+		if (rc == 1 && unlink(f->path) == 0) {
+			f->gone = 1;
+			v->removed++;
+		}
+	}
+	return 0;
+}
+
+/* Step 4 and the figures: this node's frontier, then the stick's sites
+ * and size. */
+static int finish(struct home *h, const char *sub, struct scan *s,
+		  struct stick_visit *v, struct err *e)
+{
+	char me[17], path[HOME_PATH_MAX];
+	struct bundle_made made;
+	DIR *d;
+	struct dirent *de;
+	size_t i, k;
+	int rc;
+
+	key16(me, h->key.pk);
+	if ((size_t)snprintf(path, sizeof(path), "%s/frontier-%s.stf", sub, me) >=
+	    sizeof(path))
+		return err_set(e, STOA_EINVAL, "'%s': the path is too long", sub);
+	if ((rc = bundle_frontier_write(h, path, &made, e)) < 0)
+		return rc;
+	for (i = 0; i < s->n; i++) {
+		struct sfile *f = &s->f[i];
+
+		if (f->ok && !f->gone && f->h.kind == BUNDLE_KIND_FRONTIER &&
+		    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN)) {
+			f->gone = 1;
+			if (strcmp(f->path, path))
+				unlink(f->path);
+		}
+	}
+	v->sites = 1;
+	for (i = 0; i < s->n; i++) {
+		struct sfile *f = &s->f[i];
+		int seen = 0;
+
+		if (!f->ok || f->gone || f->h.kind != BUNDLE_KIND_FRONTIER)
+			continue;
+		for (k = 0; k < i; k++)
+			if (s->f[k].ok && !s->f[k].gone &&
+			    s->f[k].h.kind == BUNDLE_KIND_FRONTIER &&
+			    !memcmp(s->f[k].h.creator, f->h.creator,
+				    KEY_PUBLIC_LEN))
+				seen = 1;
+		v->sites += !seen;
+	}
+	if ((d = opendir(sub))) {
+		while ((de = readdir(d))) {
+			struct stat st;
+
+			if (de->d_name[0] == '.' ||
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", sub,
+					     de->d_name) >= sizeof(path))
+				continue;
+			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+				v->bytes += (uint64_t)st.st_size;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
+		   struct err *e)
+{
+	char sub[HOME_PATH_MAX];
+	struct scan s = { NULL, 0 };
+	struct stat st;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (stat(dir, &st) != 0)
+		return err_set(e, errno == ENOENT ? STOA_ENOTFOUND : STOA_EIO,
+			       "cannot use '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, STOA_EINVAL, "'%s' is not a directory (give "
+			       "the stick's mount point)", dir);
+	if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, STICK_SUBDIR) >=
+	    sizeof(sub) - 64)
+		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
+			       dir);
+	if (mkdir(sub, 0700) != 0 && errno != EEXIST)
+		return err_set(e, STOA_EIO, "cannot create '%s': %s", sub,
+			       strerror(errno));
+	if (lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
+		return err_set(e, STOA_EINVAL, "'%s' is not a directory", sub);
+	if ((rc = scan_dir(h, sub, &s, v, e)) < 0 ||
+	    (rc = apply_all(h, &s, v, e)) < 0 ||
+	    (rc = write_all(h, sub, &s, v, e)) < 0 ||
+	    (rc = remove_applied(h, &s, v, e)) < 0 ||
+	    (rc = finish(h, sub, &s, v, e)) < 0) {
+		scan_release(&s);
+		return rc;
+	}
+	scan_release(&s);
+	return 0;
+}

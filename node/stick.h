@@ -1,0 +1,75 @@
+/*
+ * stick: the mule's visit to a stick (a directory another site will
+ * carry on): `stoa bundle exchange DIR` (docs/bundles.md, "Mule mode").
+ * The stick's files live in DIR/stoa/ (created 0700): frontier files
+ * "frontier-<16 hex of the site's member key>.stf" and bundles
+ * "bundle-<16 hex of the maker>-to-<16 hex of the addressee>.stb". The
+ * names are hints for people; what each file is, who made it and for
+ * whom is read from its head (bundle.h). A visit:
+ *   1. applies every bundle of this community, made by another site,
+ *      that holds something this node lacks (whoever it is addressed
+ *      to: a bundle is only signed entries, and applying it early
+ *      brings the sites together sooner);
+ *   2. for each other site's newest frontier, writes one bundle of what
+ *      that site lacks (replacing this node's previous one for it), or
+ *      none if it lacks nothing;
+ *   3. removes every bundle its addressee has applied: this node's
+ *      store, or the addressee's newest frontier on the stick, holds
+ *      each of its feeds up to its last seq;
+ *   4. writes this node's fresh frontier (replacing its previous one).
+ * A file of another community is left alone (counted); a damaged or
+ * unreadable file costs that file only (a line in the result); a store
+ * failure (a full disk) ends the visit with its error.
+ */
+#ifndef STOA_STICK_H
+#define STOA_STICK_H
+
+#include <stdint.h>
+
+#include "bundle.h"
+#include "home.h"
+
+#define STICK_SUBDIR "stoa"
+#define STICK_FILES_MAX 1024  /* files of a stick's directory looked at */
+#define STICK_NAME_MAX 256    /* a file name kept for a line */
+
+enum stick_line_kind {
+	STICK_TO = 1,   /* a bundle written for site: entries */
+	STICK_FROM = 2, /* bundles of site applied: entries new */
+	STICK_SKIP = 3, /* file: a damaged or refused file, why */
+};
+
+struct stick_line {
+	int kind;
+	uint8_t site[KEY_PUBLIC_LEN];
+	char name[BUNDLE_NAME_MAX + 1]; /* the site's name as its file says:
+					 * clean before printing */
+	uint64_t entries;
+	uint64_t refused;
+	int damaged;                    /* a FROM bundle applied up to damage */
+	char file[STICK_NAME_MAX];      /* SKIP: the file's name (clean) */
+	char why[ERR_MSG_MAX];          /* SKIP: one line */
+};
+
+struct stick_visit {
+	struct stick_line *lines;       /* owned: stick_visit_release */
+	size_t nlines;
+	uint64_t added;                 /* new entries stored here */
+	uint32_t removed;               /* applied bundles removed */
+	uint32_t foreign;               /* files of another community */
+	uint32_t sites;                 /* sites with a frontier on the
+					 * stick afterwards, this one too */
+	uint64_t bytes;                 /* of the stick's files afterwards */
+};
+
+/*
+ * One visit of h to the stick mounted at dir (which must be a
+ * directory). 0 with v filled (the caller releases it, also on error),
+ * or a negative STOA_E* (dir unusable, a store failure, a bundle or the
+ * frontier that cannot be written).
+ */
+int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
+		   struct err *e);
+void stick_visit_release(struct stick_visit *v);
+
+#endif
