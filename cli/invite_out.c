@@ -149,6 +149,10 @@ int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
 		     void *arg, struct err *e)
 {
 	char tmp[HOME_PATH_MAX + 8];
+	/* stdio's own buffer would be heap memory freed unwiped, and what
+	 * goes through it holds the community secret (a sheet's typed
+	 * forms): this one is wiped after the close */
+	char buf[BUFSIZ];
 	struct stat st;
 	struct err le;
 	FILE *f;
@@ -171,6 +175,7 @@ int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
 		unlink(tmp);
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	}
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	err_clear(&le);
 	if ((rc = fn(f, arg, &le)) < 0)
 		rc = err_set(e, rc, "'%s': %s", path, le.msg);
@@ -180,6 +185,7 @@ int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
 	if (fclose(f) != 0 && rc == 0)
 		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
 			     strerror(errno));
+	bytes_wipe(buf, sizeof(buf));
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
 			     strerror(errno));

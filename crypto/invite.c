@@ -488,11 +488,14 @@ static int read_typed(const char *code, size_t len, struct invite *iv,
 			continue;
 		if (!((code[i] >= '0' && code[i] <= '9') ||
 		      (code[i] >= 'A' && code[i] <= 'Z') ||
-		      (code[i] >= 'a' && code[i] <= 'z')))
-			return err_set(e, STOA_EINVAL, "not a stoa invite code "
-				       "(a code starts with '%s'; a typed one is "
-				       "groups of letters and digits)",
-				       INVITE_PREFIX);
+		      (code[i] >= 'a' && code[i] <= 'z'))) {
+			/* t holds the code so far: wiped at out */
+			rc = err_set(e, STOA_EINVAL, "not a stoa invite code "
+				     "(a code starts with '%s'; a typed one is "
+				     "groups of letters and digits)",
+				     INVITE_PREFIX);
+			goto out;
+		}
 		t[nt++] = code[i] >= 'a' && code[i] <= 'z'
 			  ? (char)(code[i] - 'a' + 'A') : code[i];
 	}
