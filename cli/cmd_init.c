@@ -50,17 +50,19 @@ static void say_invite(const struct invite *iv)
 	printf("invite %s\n", id);
 	if (iv->role == INVITE_ROLE_LEARNER)
 		return;
+	/* the issuer's node gives the role (docs/governance.md, "How the
+	 * role is given"), no other facilitator's */
 	if (iv->is_signed) {
 		hex_encode(by, iv->issuer, KEY_PUBLIC_LEN);
-		fprintf(stderr, "stoa: the invite, made by %.8s%s, makes you a "
-			"%s once a facilitator's node sees your join (until "
-			"then you are a learner)\n", by,
+		fprintf(stderr, "stoa: this invite, made by %.8s%s, makes you a "
+			"%s once %.8s's node gets your join (after a sync); "
+			"until then you are a learner\n", by,
 			bytes_equal(iv->issuer, iv->c.founder, KEY_PUBLIC_LEN)
-			? " (the founder)" : "", invite_role_name(iv->role));
+			? " (the founder)" : "", invite_role_name(iv->role), by);
 	} else {
-		fprintf(stderr, "stoa: the invite asks that you be a %s: its "
-			"facilitator's node gives you the role once it sees your "
-			"join (until then you are a learner)\n",
+		fprintf(stderr, "stoa: this invite makes you a %s once the node "
+			"of the facilitator who made it gets your join (after a "
+			"sync); until then you are a learner\n",
 			invite_role_name(iv->role));
 	}
 }

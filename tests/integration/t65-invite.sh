@@ -65,6 +65,7 @@ for l in sys.stdin.read().splitlines():
 
 step "Fay founds the community, Ben joins with its standing (v2) code"
 new_home fay "Class 7b" >/dev/null
+FAY_PK=$(key_of "$F")
 run_ok "$F" invite
 V2=$OUT
 assert_match "$V2" '^stoa:Ag' "the plain code is still version 2"
@@ -96,7 +97,8 @@ assert_match "$ERR" "invite $MID: joins as a mentor, 2 uses, expires" "what Fay 
 for who in Mo Mia Max; do
 	run_ok "$T/$who" init --name "$who" --join "$MCODE"
 	assert_contains "$OUT" "invite $MID" "$who's init names the invite"
-	assert_contains "$ERR" "makes you a mentor once a facilitator's node sees your join" "$who is told the role"
+	# the issuer's node gives the role, not any facilitator's
+	assert_contains "$ERR" "stoa: this invite, made by ${FAY_PK:0:8} (the founder), makes you a mentor once ${FAY_PK:0:8}'s node gets your join (after a sync); until then you are a learner" "$who is told the role"
 	assert_eq learner "$(role_in "$T/$who" "$who")" "$who before any sync"
 done
 
@@ -129,6 +131,10 @@ assert_contains "$ERR" "holds 'U', which no invite uses" "a letter no invite use
 loose=$(printf '%s' "$TYPED" | tr 'A-Z-' 'a-z ' | tr '01' 'ol')
 run_ok "$T/lea" init --name Lea --join "$loose"
 assert_contains "$OUT" "invite $LID" "Lea's init names the typed invite"
+# a typed mentor invite carries no issuer: its maker is not named
+run_ok "$F" invite --typed --role mentor --json
+run_ok "$T/tia" init --name Tia --join "$(json_field code)"
+assert_eq "stoa: this invite makes you a mentor once the node of the facilitator who made it gets your join (after a sync); until then you are a learner" "$ERR" "Tia is told the role"
 
 step "an expired invite is refused offline"
 run_ok "$F" invite --expires 1s --json
