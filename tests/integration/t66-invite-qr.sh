@@ -137,6 +137,16 @@ import re, sys
 html = open(sys.argv[1], encoding="utf-8").read()
 m = re.search(r"data-invite=\"" + sys.argv[2] + r"\".*?<p class=\"typed\">([0-9A-Z-]+)</p>", html, re.S)
 print(m.group(1))' "$T/sheet.html" "$CYID")
+# each card shows its id (a lost card is revoked by it)
+"$PY" -c '
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+cards = re.findall(r"data-invite=\"([0-9a-f]{16})\".*?</section>", html, re.S)
+shown = re.findall(r"<p class=\"id\">invite ([0-9a-f]{16})</p>\n</section>", html)
+sys.exit(0 if len(cards) == 3 and cards == shown else 1)' "$T/sheet.html" ||
+	fail "a card of the sheet does not show its invite id"
+grep -q 'stoa invite --revoke ID</code> ends its invite' "$T/sheet.html" ||
+	fail "the sheet does not say how a lost card is revoked"
 run_ok "$T/cy2" init --name Cy2 --join "$TYPED"
 assert_contains "$OUT" "invite $CYID" "the typed form of Cy's card"
 
