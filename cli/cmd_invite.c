@@ -462,7 +462,8 @@ static int list_invites(struct cli *c, const struct opts *o, struct err *e)
 
 static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 {
-	struct list_out lo = { .want = o->revoke };
+	char want[2 * INVITE_ID_LEN + 1];
+	struct list_out lo = { .want = want };
 	size_t n = strlen(o->revoke), i;
 	json_t *rec;
 	int rc;
@@ -471,10 +472,19 @@ static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 		return err_set(e, STOA_EUSAGE, "--revoke takes an invite id (4 "
 			       "to 16 hex characters, as 'stoa invite --list' "
 			       "shows)");
-	for (i = 0; i < n; i++)
-		if (!strchr("0123456789abcdef", o->revoke[i]))
+	/* either case: an id copied from a card or typed by hand */
+	for (i = 0; i < n; i++) {
+		char ch = o->revoke[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
 			return err_set(e, STOA_EUSAGE, "--revoke takes an invite "
-				       "id in lowercase hex");
+				       "id: hex characters, as 'stoa invite "
+				       "--list' shows");
+		want[i] = ch;
+	}
+	want[n] = '\0';
 	/* refused before any passphrase is asked for */
 	if ((rc = need_facilitator(c, "revoke invites", e)) < 0 ||
 	    (rc = cli_unlock(c, e)) < 0)
@@ -483,10 +493,10 @@ static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 		return rc;
 	if (lo.matches == 0)
 		return err_set(e, STOA_ENOTFOUND, "no invite '%s' is held here "
-			       "('stoa invite --list' shows them)", o->revoke);
+			       "('stoa invite --list' shows them)", want);
 	if (lo.matches > 1)
 		return err_set(e, STOA_EAMBIG, "'%s' names %d invites: give "
-			       "more of its id", o->revoke, lo.matches);
+			       "more of its id", want, lo.matches);
 	if (lo.revoked)
 		return err_set(e, STOA_EINVAL, "invite %s is revoked already",
 			       lo.found);
