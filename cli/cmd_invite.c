@@ -153,7 +153,8 @@ static void make_invite(struct cli *c, int role, uint64_t expires,
 	invite_sign(iv, &c->home.key);
 }
 
-/* Its record: {"id","role","expires","uses"} appended to the feed. */
+/* Its record: {"id","role","expires","uses","epoch"} appended to the
+ * feed (the epoch: --list says which invites a rotation made void). */
 static int record_invite(struct cli *c, const struct invite *iv,
 			 struct err *e)
 {
@@ -163,9 +164,10 @@ static int record_invite(struct cli *c, const struct invite *iv,
 	int rc;
 
 	hex_encode(id, iv->id, INVITE_ID_LEN);
-	o = json_pack("{s:s, s:s, s:I, s:i}", "id", id, "role",
+	o = json_pack("{s:s, s:s, s:I, s:i, s:I}", "id", id, "role",
 		      invite_role_name(iv->role), "expires",
-		      (json_int_t)iv->expires, "uses", (int)iv->uses);
+		      (json_int_t)iv->expires, "uses", (int)iv->uses, "epoch",
+		      (json_int_t)iv->c.epoch);
 	if (!o)
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	rc = payload_encode(o, &p, &len, e);
@@ -374,6 +376,7 @@ struct list_out {
 	const char *want;   /* --revoke: an id prefix to find */
 	char found[2 * INVITE_ID_LEN + 1];
 	int matches, revoked;
+	uint32_t epoch;     /* the home's: an invite of an earlier one is void */
 };
 
 static void print_invite(const json_t *row)
@@ -406,6 +409,9 @@ static void print_invite(const json_t *row)
 		printf("  expired join");
 	if (row_int(row, "late_joins", 0))
 		printf("  join after revocation");
+	if (row_bool(row, "void"))
+		printf("  void: the secret was rotated since, its code lets no "
+		       "one in");
 	putchar('\n');
 	json_array_foreach(json_object_get(row, "members"), i, m) {
 		format_time(row_int(m, "ts", 0), when);
@@ -422,7 +428,12 @@ static int list_row(json_t *row, void *arg)
 {
 	struct list_out *lo = arg;
 	const char *id = row_str(row, "id", "");
+	json_t *ep = json_object_get(row, "epoch");
 
+	/* made with the secret of an earlier epoch: a rotation (a removal)
+	 * since makes its code useless, however long it has to run */
+	if (json_is_integer(ep) && json_integer_value(ep) < (json_int_t)lo->epoch)
+		json_object_set_new(row, "void", json_true());
 	if (lo->want) {
 		if (strncmp(id, lo->want, strlen(lo->want)) == 0) {
 			lo->matches++;
@@ -449,6 +460,7 @@ static int list_invites(struct cli *c, const struct opts *o, struct err *e)
 	if ((rc = cli_open(c, e)) < 0 ||
 	    (rc = need_facilitator(c, "list invites", e)) < 0)
 		return rc;
+	lo.epoch = c->home.community.epoch;
 	grant(c);
 	if ((rc = invite_view_list(c->home.store, list_row, &lo, e)) < 0)
 		return rc;

@@ -32,6 +32,8 @@ struct inv {
 	int role;               /* GOV_ROLE_LEARNER or _MENTOR */
 	uint64_t expires;       /* 0: never */
 	unsigned uses;
+	int has_epoch;          /* the record names the epoch of its code */
+	uint32_t epoch;
 	int revoked;
 	uint64_t revoked_ts;
 	size_t first, njoins;   /* its joins, after the sort */
@@ -164,6 +166,11 @@ static int take_record(struct invites *iv, const uint8_t issuer[KEY_PUBLIC_LEN],
 								      "role")));
 	x->expires = (uint64_t)json_integer_value(json_object_get(o, "expires"));
 	x->uses = (unsigned)json_integer_value(json_object_get(o, "uses"));
+	if (json_is_integer(json_object_get(o, "epoch"))) {
+		x->has_epoch = 1;
+		x->epoch = (uint32_t)json_integer_value(json_object_get(o,
+								      "epoch"));
+	}
 	return 0;
 }
 
@@ -398,6 +405,8 @@ static json_t *row_of(struct store *s, const struct invites *iv,
 	json_object_set_new(o, "role", json_string(payload_role_name(x->role)));
 	json_object_set_new(o, "expires", json_integer((json_int_t)x->expires));
 	json_object_set_new(o, "uses", json_integer(x->uses));
+	if (x->has_epoch)
+		json_object_set_new(o, "epoch", json_integer(x->epoch));
 	json_object_set_new(o, "revoked", json_boolean(x->revoked));
 	if (x->revoked)
 		json_object_set_new(o, "revoked_ts",

@@ -274,4 +274,18 @@ run_ok "$T/dee" sync "$ENDPOINT"
 assert_eq mentor "$(role_in "$T/dee" Dee)" "Dee on her own node"
 stop_pid "$SERVE_PID"
 
+step "a rotation makes the invites made before it void, and --list says so"
+run_ok "$F" invite --uses 3 --json
+OLDID=$(json_field id)
+run_ok "$F" rotate --reason "t65: invites made before"
+run_ok "$F" invite --uses 3 --json
+NEWID=$(json_field id)
+OUT=$(invite_row "$OLDID")
+json_check 'rows[0]["epoch"] == 0 and rows[0].get("void") is True' "an invite made before the rotation"
+OUT=$(invite_row "$NEWID")
+json_check 'rows[0]["epoch"] == 1 and "void" not in rows[0]' "an invite made after it"
+run_ok "$F" invite --list
+assert_match "$OUT" "^$OLDID  learner .*  void: the secret was rotated since, its code lets no one in$" "the void invite's line"
+assert_not_contains "$(grep "^$NEWID" <<<"$OUT")" "void" "the new invite's line"
+
 ok
