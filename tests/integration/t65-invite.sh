@@ -248,6 +248,26 @@ run_ok "$F" invite --list --json
 json_check 'not any(r["id"] == "00000000000000aa" for r in rows)' "Ben's invite record, listed"
 assert_eq learner "$(role_in "$F" Sneaky)" "Sneaky, who joined with Ben's invite"
 
+step "an invite id another facilitator names later is not theirs: their node gives no role by it"
+run_ok "$F" invite --role mentor --json
+YID=$(json_field id)
+run_ok "$T/zed" init --name Zed --join "$(json_field code)"
+start_serve "$B" --discovery off
+run_ok "$F" sync "$ENDPOINT"
+run_ok "$T/zed" sync "$ENDPOINT"
+run_ok "$T/Mia" sync "$ENDPOINT"
+stop_pid "$SERVE_PID"
+# Mia (a facilitator) records Fay's id as her own mentor invite
+"$FORGE" --home "$T/Mia" invite "{\"id\":\"$YID\",\"role\":\"mentor\",\"expires\":0,\"uses\":1}" >/dev/null ||
+	fail "forge_entry could not write Mia's record of $YID"
+before=$(own_seq "$T/Mia")
+run_ok "$T/Mia" invite --list --json
+assert_eq "" "$ERR" "Mia's --list gives no role"
+assert_eq "$before" "$(own_seq "$T/Mia")" "Mia's feed after her --list"
+assert_eq learner "$(role_in "$T/Mia" Zed)" "Zed on Mia's node"
+OUT=$(grep "\"$YID\"" <<<"$OUT")
+json_check 'len(rows) == 1 and rows[0]["issuer_name"] == "fay"' "whose invite $YID is on Mia's node"
+
 step "help and completion"
 run_ok "" help invite
 assert_contains "$OUT" "or: stoa invite --sheet N --html FILE" "stoa help invite"
