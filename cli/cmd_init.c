@@ -102,6 +102,16 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		default: return cli_bad_option(ch, argv, opts, usage);
 		}
 	}
+	/* a typed invite copied with spaces: the shell cut it in words */
+	if (optind < argc && code && strncmp(code, INVITE_PREFIX,
+					     strlen(INVITE_PREFIX)) != 0 &&
+	    strlen(argv[optind]) <= INVITE_GROUP_LEN &&
+	    strspn(argv[optind], "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "abcdefghijklmnopqrstuvwxyz") == strlen(argv[optind]))
+		return cli_usage(usage, "unexpected argument after --join: an "
+				 "invite typed with spaces goes in quotes "
+				 "(--join '%.5s %.5s ...')", code,
+				 argv[optind]);
 	if (optind < argc)
 		return cli_unexpected(usage, argv[optind]);
 	if (!name)

@@ -129,6 +129,10 @@ run_fail 1 "$T/lea" init --name Lea --join "${TYPED:0:30}U${TYPED:31}"
 assert_contains "$ERR" "holds 'U', which no invite uses" "a letter no invite uses"
 # typed in lower case, spaces for dashes, O for 0 and l for 1
 loose=$(printf '%s' "$TYPED" | tr 'A-Z-' 'a-z ' | tr '01' 'ol')
+# the same, not in quotes: the shell cut it in words, and is said so
+read -ra words <<<"$loose"
+run_fail 2 "$T/lea" init --name Lea --join "${words[@]}"
+assert_eq "stoa: unexpected argument after --join: an invite typed with spaces goes in quotes (--join '${words[0]} ${words[1]} ...')" "$(head -n 1 <<<"$ERR")" "an invite cut in words"
 run_ok "$T/lea" init --name Lea --join "$loose"
 assert_contains "$OUT" "invite $LID" "Lea's init names the typed invite"
 # a typed mentor invite carries no issuer: its maker is not named
