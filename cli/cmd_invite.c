@@ -124,11 +124,16 @@ static int parse_expires(const char *s, uint64_t *ms, struct err *e)
 			continue;
 		memcpy(num, s, n - 1);
 		num[n - 1] = '\0';
-		rc = cli_parse_num("--expires", num, 1,
-				   INVITE_EXPIRES_MAX_MS / units[i].ms, &v, e);
-		if (rc < 0)
-			return rc == STOA_EUSAGE ? rc : err_set(e, STOA_EUSAGE,
-				"--expires: at most about 10 years");
+		/* a number, then its bounds said in its own unit */
+		if ((rc = cli_parse_num("--expires", num, 0, UINT64_MAX, &v,
+					e)) < 0)
+			return rc;
+		if (v < 1 || v > INVITE_EXPIRES_MAX_MS / units[i].ms)
+			return err_set(e, STOA_EUSAGE, "--expires is 1%c to "
+				       "%llu%c (about 10 years), or never",
+				       units[i].u, (unsigned long long)
+				       (INVITE_EXPIRES_MAX_MS / units[i].ms),
+				       units[i].u);
 		*ms = v * units[i].ms;
 		return 0;
 	}

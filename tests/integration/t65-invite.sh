@@ -82,6 +82,10 @@ refused 1 "$B" invite --revoke 0123456789abcdef
 refused 2 "$F" invite --role facilitator
 refused 1 "$F" invite --uses 0
 refused 2 "$F" invite --expires 3y
+refused 2 "$F" invite --expires 99999d
+assert_eq "stoa: --expires is 1d to 3660d (about 10 years), or never" "$(head -n 1 <<<"$ERR")" "an expiry too far"
+refused 2 "$F" invite --expires 0h
+assert_eq "stoa: --expires is 1h to 87840h (about 10 years), or never" "$(head -n 1 <<<"$ERR")" "an expiry of 0"
 refused 2 "$F" invite --list --role mentor
 refused 2 "$F" invite --sheet 2
 refused 2 "$F" invite --qr --json
