@@ -49,8 +49,12 @@ static const char help[] =
 	"times. A facilitator can instead make an invite, with any of --role,\n"
 	"--expires, --uses and --typed: it is recorded in your feed, so that\n"
 	"every node counts the joins that use it, and a mentor invite makes\n"
-	"its joiners mentors once your node sees them join. Every code holds\n"
-	"the community secret: share it only with the person it is for.\n"
+	"its joiners mentors once your node has their join (from a sync:\n"
+	"while 'stoa serve' runs, or at your next 'stoa invite --list').\n"
+	"Every code holds the community secret: share it only with the\n"
+	"person it is for. A removal or 'stoa rotate' changes the secret:\n"
+	"the invites made before then let no one in (--list says 'void'),\n"
+	"make new ones.\n"
 	"\n"
 	"  --role ROLE       learner (the default) or mentor\n"
 	"  --expires DURATION  how long it may be used: N followed by s, m, h,\n"
@@ -523,9 +527,11 @@ static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 	if (rc == 0)
 		rc = cli_append(c, ENTRY_KIND_INVITE, rec, NULL, e);
 	json_decref(rec);
-	if (rc == 0)
+	if (rc == 0) {
 		fprintf(stderr, "stoa: invite %s revoked: joins dated after now "
 			"do not count\n", lo.found);
+		grant(c);
+	}
 	return rc;
 }
 

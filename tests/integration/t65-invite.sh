@@ -259,7 +259,10 @@ assert_eq learner "$(role_in "$F" Sneaky)" "Sneaky, who joined with Ben's invite
 step "an invite id another facilitator names later is not theirs: their node gives no role by it"
 run_ok "$F" invite --role mentor --json
 YID=$(json_field id)
-run_ok "$T/zed" init --name Zed --join "$(json_field code)"
+ZCODE=$(json_field code)
+run_ok "$F" invite --uses 2 --json
+ZID=$(json_field id)
+run_ok "$T/zed" init --name Zed --join "$ZCODE"
 start_serve "$B" --discovery off
 run_ok "$F" sync "$ENDPOINT"
 run_ok "$T/zed" sync "$ENDPOINT"
@@ -275,10 +278,19 @@ assert_eq "$before" "$(own_seq "$T/Mia")" "Mia's feed after her --list"
 assert_eq learner "$(role_in "$T/Mia" Zed)" "Zed on Mia's node"
 OUT=$(grep "\"$YID\"" <<<"$OUT")
 json_check 'len(rows) == 1 and rows[0]["issuer_name"] == "fay"' "whose invite $YID is on Mia's node"
+# Fay's node, once it has Zed's join, gives the role at a revocation too
+start_serve "$B" --discovery off
+run_ok "$F" sync "$ENDPOINT"
+stop_pid "$SERVE_PID"
+run_ok "$F" invite --revoke "$ZID"
+assert_contains "$ERR" "gave 1 member the role of the invite they joined with" "Fay's revocation gives Zed the role"
+assert_eq mentor "$(role_in "$F" Zed)" "Zed on Fay's node"
 
 step "help and completion"
 run_ok "" help invite
 assert_contains "$OUT" "or: stoa invite --sheet N --html FILE" "stoa help invite"
+assert_contains "$OUT" "the invites made before then let no one in (--list says 'void'),
+make new ones." "what a rotation does, in the help"
 comp() { # WORDS...: what cli/stoa.bash offers for the last word
 	PATH=$(dirname "$STOA"):$PATH bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _stoa; echo "${COMPREPLY[*]}"' _ "$STOA_SRC/cli/stoa.bash" "$@"
 }
