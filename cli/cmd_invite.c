@@ -63,7 +63,8 @@ static const char help[] =
 	"                    at most 65535)\n"
 	"  --typed           print the typed form (groups of five letters and\n"
 	"                    digits, to copy by hand) instead of stoa:...\n"
-	"  --qr              also print the code as a QR code (UTF-8 blocks)\n"
+	"  --qr              also print the code as a QR code (UTF-8 blocks;\n"
+	"                    of stoa:..., even with --typed)\n"
 	"  --svg FILE        also write the code as a QR code in an SVG file\n"
 	"  --sheet N         make N one-time invites (one per person) ...\n"
 	"  --html FILE       ... on a printable page: QR code and typed form\n"
@@ -230,16 +231,18 @@ static int write_svg(FILE *f, void *arg, struct err *e)
 	return cli_qr_svg(f, arg, "a stoa invite", e);
 }
 
-/* The code on stdout (and the QR): plain or v3. The SVG is written
- * before (svg_first), so that a failure there is the only line said. */
+/* The code on stdout (and the QR of qr: the "stoa:" form, which a
+ * scan reads whole, also under --typed, as the SVG and the sheet):
+ * plain or v3. The SVG is written before, so that a failure there is
+ * the only line said. */
 static int show(struct cli *c, const struct opts *o, const char *code,
-		const char *extra, struct err *e)
+		const char *qr, const char *extra, struct err *e)
 {
 	int rc = 0;
 
 	fputs("stoa: this code carries the community secret: share it only "
 	      "with the person it is for\n", stderr);
-	if (o->qr && (rc = cli_qr_term(stdout, code, isatty(STDOUT_FILENO),
+	if (o->qr && (rc = cli_qr_term(stdout, qr, isatty(STDOUT_FILENO),
 				       e)) < 0)
 		return rc;
 	if (o->json)
@@ -267,7 +270,7 @@ static int role_of(const char *s, int *role, struct err *e)
 static int one_invite(struct cli *c, const struct opts *o, struct err *e)
 {
 	char code[INVITE_CODE_MAX], id[2 * INVITE_ID_LEN + 1], when[32];
-	char extra[256];
+	char typed[INVITE_TYPED_MAX], extra[256];
 	struct invite iv;
 	uint64_t expires = INVITE_EXPIRES_DEFAULT_MS, uses = 1;
 	int rc, role;
@@ -304,14 +307,14 @@ static int one_invite(struct cli *c, const struct opts *o, struct err *e)
 	snprintf(extra, sizeof(extra), ",\"id\":\"%s\",\"role\":\"%s\","
 		 "\"expires\":%llu,\"uses\":%u", id, invite_role_name(role),
 		 (unsigned long long)iv.expires, (unsigned)uses);
+	invite_v3_encode(&iv, code);
 	if (o->typed)
-		invite_typed_encode(&iv, code);
-	else
-		invite_v3_encode(&iv, code);
-	rc = show(c, o, code, extra, e);
+		invite_typed_encode(&iv, typed);
+	rc = show(c, o, o->typed ? typed : code, code, extra, e);
 	grant(c);
 out:
 	bytes_wipe(code, sizeof(code));
+	bytes_wipe(typed, sizeof(typed));
 	invite_wipe(&iv);
 	return rc;
 }
@@ -545,7 +548,7 @@ static int plain(struct cli *c, const struct opts *o, struct err *e)
 		return rc;
 	invite_encode(&c->home.community, code);
 	if (!o->svg || (rc = cli_write_atomic(o->svg, write_svg, code, e)) == 0)
-		rc = show(c, o, code, NULL, e);
+		rc = show(c, o, code, code, NULL, e);
 	bytes_wipe(code, sizeof(code));
 	return rc;
 }
