@@ -135,12 +135,14 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		rc = invite_read(code, &iv, &e);
 		if (rc == 0 && iv.version == INVITE_V3 && iv.expires &&
 		    clock_wall_ms() > iv.expires) {
-			char when[32];
+			char when[32], now[32];
 
+			/* the clock is said: a wrong one is the other cause */
 			cli_format_utc(iv.expires, when);
+			cli_format_utc(clock_wall_ms(), now);
 			rc = err_set(&e, STOA_EINVAL, "this invite expired on "
-				     "%s: ask a facilitator for a new one",
-				     when);
+				     "%s (this computer's clock says %s): ask "
+				     "a facilitator for a new one", when, now);
 		}
 		if (rc < 0) {
 			invite_wipe(&iv);

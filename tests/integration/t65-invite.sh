@@ -152,7 +152,7 @@ ETYPED=$(json_field code <<<"$(stoa_run "$F" invite --typed --expires 1s --json;
 past() { [ "$(now_ms)" -gt $((EXP + 1000)) ]; }
 wait_for "the invite to expire" 5 past
 run_fail 1 "$T/late" init --name Late --join "$ECODE"
-assert_match "$ERR" "^stoa: this invite expired on [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC: ask a facilitator for a new one$" "an expired invite"
+assert_match "$ERR" "^stoa: this invite expired on [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC \(this computer's clock says [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC\): ask a facilitator for a new one$" "an expired invite"
 run_fail 1 "$T/late" init --name Late --join "$ETYPED"
 assert_contains "$ERR" "this invite expired on" "an expired typed invite"
 [ ! -e "$T/late/key" ] || fail "an expired invite made a key"
