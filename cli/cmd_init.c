@@ -50,17 +50,19 @@ static void say_invite(const struct invite *iv)
 	printf("invite %s\n", id);
 	if (iv->role == INVITE_ROLE_LEARNER)
 		return;
+	/* the issuer's node gives the role (docs/governance.md, "How the
+	 * role is given"), no other facilitator's */
 	if (iv->is_signed) {
 		hex_encode(by, iv->issuer, KEY_PUBLIC_LEN);
-		fprintf(stderr, "stoa: the invite, made by %.8s%s, makes you a "
-			"%s once a facilitator's node sees your join (until "
-			"then you are a learner)\n", by,
+		fprintf(stderr, "stoa: this invite, made by %.8s%s, makes you a "
+			"%s once %.8s's node gets your join (after a sync); "
+			"until then you are a learner\n", by,
 			bytes_equal(iv->issuer, iv->c.founder, KEY_PUBLIC_LEN)
-			? " (the founder)" : "", invite_role_name(iv->role));
+			? " (the founder)" : "", invite_role_name(iv->role), by);
 	} else {
-		fprintf(stderr, "stoa: the invite asks that you be a %s: its "
-			"facilitator's node gives you the role once it sees your "
-			"join (until then you are a learner)\n",
+		fprintf(stderr, "stoa: this invite makes you a %s once the node "
+			"of the facilitator who made it gets your join (after a "
+			"sync); until then you are a learner\n",
 			invite_role_name(iv->role));
 	}
 }
@@ -100,6 +102,16 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		default: return cli_bad_option(ch, argv, opts, usage);
 		}
 	}
+	/* a typed invite copied with spaces: the shell cut it in words */
+	if (optind < argc && code && strncmp(code, INVITE_PREFIX,
+					     strlen(INVITE_PREFIX)) != 0 &&
+	    strlen(argv[optind]) <= INVITE_GROUP_LEN &&
+	    strspn(argv[optind], "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "abcdefghijklmnopqrstuvwxyz") == strlen(argv[optind]))
+		return cli_usage(usage, "unexpected argument after --join: an "
+				 "invite typed with spaces goes in quotes "
+				 "(--join '%.5s %.5s ...')", code,
+				 argv[optind]);
 	if (optind < argc)
 		return cli_unexpected(usage, argv[optind]);
 	if (!name)
@@ -123,12 +135,14 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		rc = invite_read(code, &iv, &e);
 		if (rc == 0 && iv.version == INVITE_V3 && iv.expires &&
 		    clock_wall_ms() > iv.expires) {
-			char when[32];
+			char when[32], now[32];
 
+			/* the clock is said: a wrong one is the other cause */
 			cli_format_utc(iv.expires, when);
+			cli_format_utc(clock_wall_ms(), now);
 			rc = err_set(&e, STOA_EINVAL, "this invite expired on "
-				     "%s: ask a facilitator for a new one",
-				     when);
+				     "%s (this computer's clock says %s): ask "
+				     "a facilitator for a new one", when, now);
 		}
 		if (rc < 0) {
 			invite_wipe(&iv);

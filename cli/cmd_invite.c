@@ -49,8 +49,12 @@ static const char help[] =
 	"times. A facilitator can instead make an invite, with any of --role,\n"
 	"--expires, --uses and --typed: it is recorded in your feed, so that\n"
 	"every node counts the joins that use it, and a mentor invite makes\n"
-	"its joiners mentors once your node sees them join. Every code holds\n"
-	"the community secret: share it only with the person it is for.\n"
+	"its joiners mentors once your node has their join (from a sync:\n"
+	"while 'stoa serve' runs, or at your next 'stoa invite --list').\n"
+	"Every code holds the community secret: share it only with the\n"
+	"person it is for. A removal or 'stoa rotate' changes the secret:\n"
+	"the invites made before then let no one in (--list says 'void'),\n"
+	"make new ones.\n"
 	"\n"
 	"  --role ROLE       learner (the default) or mentor\n"
 	"  --expires DURATION  how long it may be used: N followed by s, m, h,\n"
@@ -59,7 +63,8 @@ static const char help[] =
 	"                    at most 65535)\n"
 	"  --typed           print the typed form (groups of five letters and\n"
 	"                    digits, to copy by hand) instead of stoa:...\n"
-	"  --qr              also print the code as a QR code (UTF-8 blocks)\n"
+	"  --qr              also print the code as a QR code (UTF-8 blocks;\n"
+	"                    of stoa:..., even with --typed)\n"
 	"  --svg FILE        also write the code as a QR code in an SVG file\n"
 	"  --sheet N         make N one-time invites (one per person) ...\n"
 	"  --html FILE       ... on a printable page: QR code and typed form\n"
@@ -124,11 +129,16 @@ static int parse_expires(const char *s, uint64_t *ms, struct err *e)
 			continue;
 		memcpy(num, s, n - 1);
 		num[n - 1] = '\0';
-		rc = cli_parse_num("--expires", num, 1,
-				   INVITE_EXPIRES_MAX_MS / units[i].ms, &v, e);
-		if (rc < 0)
-			return rc == STOA_EUSAGE ? rc : err_set(e, STOA_EUSAGE,
-				"--expires: at most about 10 years");
+		/* a number, then its bounds said in its own unit */
+		if ((rc = cli_parse_num("--expires", num, 0, UINT64_MAX, &v,
+					e)) < 0)
+			return rc;
+		if (v < 1 || v > INVITE_EXPIRES_MAX_MS / units[i].ms)
+			return err_set(e, STOA_EUSAGE, "--expires is 1%c to "
+				       "%llu%c (about 10 years), or never",
+				       units[i].u, (unsigned long long)
+				       (INVITE_EXPIRES_MAX_MS / units[i].ms),
+				       units[i].u);
 		*ms = v * units[i].ms;
 		return 0;
 	}
@@ -153,7 +163,8 @@ static void make_invite(struct cli *c, int role, uint64_t expires,
 	invite_sign(iv, &c->home.key);
 }
 
-/* Its record: {"id","role","expires","uses"} appended to the feed. */
+/* Its record: {"id","role","expires","uses","epoch"} appended to the
+ * feed (the epoch: --list says which invites a rotation made void). */
 static int record_invite(struct cli *c, const struct invite *iv,
 			 struct err *e)
 {
@@ -163,9 +174,10 @@ static int record_invite(struct cli *c, const struct invite *iv,
 	int rc;
 
 	hex_encode(id, iv->id, INVITE_ID_LEN);
-	o = json_pack("{s:s, s:s, s:I, s:i}", "id", id, "role",
+	o = json_pack("{s:s, s:s, s:I, s:i, s:I}", "id", id, "role",
 		      invite_role_name(iv->role), "expires",
-		      (json_int_t)iv->expires, "uses", (int)iv->uses);
+		      (json_int_t)iv->expires, "uses", (int)iv->uses, "epoch",
+		      (json_int_t)iv->c.epoch);
 	if (!o)
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	rc = payload_encode(o, &p, &len, e);
@@ -219,16 +231,18 @@ static int write_svg(FILE *f, void *arg, struct err *e)
 	return cli_qr_svg(f, arg, "a stoa invite", e);
 }
 
-/* The code on stdout (and the QR): plain or v3. The SVG is written
- * before (svg_first), so that a failure there is the only line said. */
+/* The code on stdout (and the QR of qr: the "stoa:" form, which a
+ * scan reads whole, also under --typed, as the SVG and the sheet):
+ * plain or v3. The SVG is written before, so that a failure there is
+ * the only line said. */
 static int show(struct cli *c, const struct opts *o, const char *code,
-		const char *extra, struct err *e)
+		const char *qr, const char *extra, struct err *e)
 {
 	int rc = 0;
 
 	fputs("stoa: this code carries the community secret: share it only "
 	      "with the person it is for\n", stderr);
-	if (o->qr && (rc = cli_qr_term(stdout, code, isatty(STDOUT_FILENO),
+	if (o->qr && (rc = cli_qr_term(stdout, qr, isatty(STDOUT_FILENO),
 				       e)) < 0)
 		return rc;
 	if (o->json)
@@ -256,7 +270,7 @@ static int role_of(const char *s, int *role, struct err *e)
 static int one_invite(struct cli *c, const struct opts *o, struct err *e)
 {
 	char code[INVITE_CODE_MAX], id[2 * INVITE_ID_LEN + 1], when[32];
-	char extra[256];
+	char typed[INVITE_TYPED_MAX], extra[256];
 	struct invite iv;
 	uint64_t expires = INVITE_EXPIRES_DEFAULT_MS, uses = 1;
 	int rc, role;
@@ -293,14 +307,14 @@ static int one_invite(struct cli *c, const struct opts *o, struct err *e)
 	snprintf(extra, sizeof(extra), ",\"id\":\"%s\",\"role\":\"%s\","
 		 "\"expires\":%llu,\"uses\":%u", id, invite_role_name(role),
 		 (unsigned long long)iv.expires, (unsigned)uses);
+	invite_v3_encode(&iv, code);
 	if (o->typed)
-		invite_typed_encode(&iv, code);
-	else
-		invite_v3_encode(&iv, code);
-	rc = show(c, o, code, extra, e);
+		invite_typed_encode(&iv, typed);
+	rc = show(c, o, o->typed ? typed : code, code, extra, e);
 	grant(c);
 out:
 	bytes_wipe(code, sizeof(code));
+	bytes_wipe(typed, sizeof(typed));
 	invite_wipe(&iv);
 	return rc;
 }
@@ -374,6 +388,7 @@ struct list_out {
 	const char *want;   /* --revoke: an id prefix to find */
 	char found[2 * INVITE_ID_LEN + 1];
 	int matches, revoked;
+	uint32_t epoch;     /* the home's: an invite of an earlier one is void */
 };
 
 static void print_invite(const json_t *row)
@@ -406,6 +421,9 @@ static void print_invite(const json_t *row)
 		printf("  expired join");
 	if (row_int(row, "late_joins", 0))
 		printf("  join after revocation");
+	if (row_bool(row, "void"))
+		printf("  void: the secret was rotated since, its code lets no "
+		       "one in");
 	putchar('\n');
 	json_array_foreach(json_object_get(row, "members"), i, m) {
 		format_time(row_int(m, "ts", 0), when);
@@ -422,7 +440,12 @@ static int list_row(json_t *row, void *arg)
 {
 	struct list_out *lo = arg;
 	const char *id = row_str(row, "id", "");
+	json_t *ep = json_object_get(row, "epoch");
 
+	/* made with the secret of an earlier epoch: a rotation (a removal)
+	 * since makes its code useless, however long it has to run */
+	if (json_is_integer(ep) && json_integer_value(ep) < (json_int_t)lo->epoch)
+		json_object_set_new(row, "void", json_true());
 	if (lo->want) {
 		if (strncmp(id, lo->want, strlen(lo->want)) == 0) {
 			lo->matches++;
@@ -449,6 +472,7 @@ static int list_invites(struct cli *c, const struct opts *o, struct err *e)
 	if ((rc = cli_open(c, e)) < 0 ||
 	    (rc = need_facilitator(c, "list invites", e)) < 0)
 		return rc;
+	lo.epoch = c->home.community.epoch;
 	grant(c);
 	if ((rc = invite_view_list(c->home.store, list_row, &lo, e)) < 0)
 		return rc;
@@ -462,7 +486,8 @@ static int list_invites(struct cli *c, const struct opts *o, struct err *e)
 
 static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 {
-	struct list_out lo = { .want = o->revoke };
+	char want[2 * INVITE_ID_LEN + 1];
+	struct list_out lo = { .want = want };
 	size_t n = strlen(o->revoke), i;
 	json_t *rec;
 	int rc;
@@ -471,10 +496,19 @@ static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 		return err_set(e, STOA_EUSAGE, "--revoke takes an invite id (4 "
 			       "to 16 hex characters, as 'stoa invite --list' "
 			       "shows)");
-	for (i = 0; i < n; i++)
-		if (!strchr("0123456789abcdef", o->revoke[i]))
+	/* either case: an id copied from a card or typed by hand */
+	for (i = 0; i < n; i++) {
+		char ch = o->revoke[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
 			return err_set(e, STOA_EUSAGE, "--revoke takes an invite "
-				       "id in lowercase hex");
+				       "id: hex characters, as 'stoa invite "
+				       "--list' shows");
+		want[i] = ch;
+	}
+	want[n] = '\0';
 	/* refused before any passphrase is asked for */
 	if ((rc = need_facilitator(c, "revoke invites", e)) < 0 ||
 	    (rc = cli_unlock(c, e)) < 0)
@@ -483,10 +517,10 @@ static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 		return rc;
 	if (lo.matches == 0)
 		return err_set(e, STOA_ENOTFOUND, "no invite '%s' is held here "
-			       "('stoa invite --list' shows them)", o->revoke);
+			       "('stoa invite --list' shows them)", want);
 	if (lo.matches > 1)
 		return err_set(e, STOA_EAMBIG, "'%s' names %d invites: give "
-			       "more of its id", o->revoke, lo.matches);
+			       "more of its id", want, lo.matches);
 	if (lo.revoked)
 		return err_set(e, STOA_EINVAL, "invite %s is revoked already",
 			       lo.found);
@@ -496,9 +530,11 @@ static int revoke_invite(struct cli *c, const struct opts *o, struct err *e)
 	if (rc == 0)
 		rc = cli_append(c, ENTRY_KIND_INVITE, rec, NULL, e);
 	json_decref(rec);
-	if (rc == 0)
+	if (rc == 0) {
 		fprintf(stderr, "stoa: invite %s revoked: joins dated after now "
 			"do not count\n", lo.found);
+		grant(c);
+	}
 	return rc;
 }
 
@@ -512,7 +548,7 @@ static int plain(struct cli *c, const struct opts *o, struct err *e)
 		return rc;
 	invite_encode(&c->home.community, code);
 	if (!o->svg || (rc = cli_write_atomic(o->svg, write_svg, code, e)) == 0)
-		rc = show(c, o, code, NULL, e);
+		rc = show(c, o, code, code, NULL, e);
 	bytes_wipe(code, sizeof(code));
 	return rc;
 }

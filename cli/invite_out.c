@@ -149,6 +149,10 @@ int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
 		     void *arg, struct err *e)
 {
 	char tmp[HOME_PATH_MAX + 8];
+	/* stdio's own buffer would be heap memory freed unwiped, and what
+	 * goes through it holds the community secret (a sheet's typed
+	 * forms): this one is wiped after the close */
+	char buf[BUFSIZ];
 	struct stat st;
 	struct err le;
 	FILE *f;
@@ -171,6 +175,7 @@ int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
 		unlink(tmp);
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	}
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	err_clear(&le);
 	if ((rc = fn(f, arg, &le)) < 0)
 		rc = err_set(e, rc, "'%s': %s", path, le.msg);
@@ -180,6 +185,7 @@ int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
 	if (fclose(f) != 0 && rc == 0)
 		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
 			     strerror(errno));
+	bytes_wipe(buf, sizeof(buf));
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
 			     strerror(errno));
@@ -214,6 +220,8 @@ static const char sheet_css[] =
 	"font-size:9pt;line-height:1.5;word-spacing:.3em;overflow-wrap:anywhere}\n"
 	".how{font-size:9pt;margin:1mm 0}\n"
 	".how code{font-family:ui-monospace,monospace}\n"
+	".id{font-family:ui-monospace,monospace;font-size:7pt;color:#555;"
+	"margin:1mm 0 0;text-align:right}\n"
 	"@page{size:A4;margin:12mm}\n"
 	"@media print{body{max-width:none;padding:0}"
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
@@ -246,7 +254,9 @@ int cli_invite_sheet(FILE *f, const struct invite *v, size_t n,
 		cli_format_utc(v[0].expires, when);
 		fprintf(f, " They expire on %s.", when);
 	}
-	fputs("</p>\n<div class=\"cards\">\n", f);
+	fputs(" Each card shows its invite's id: if a card is lost, <code>stoa "
+	      "invite --revoke ID</code> ends its invite.</p>\n"
+	      "<div class=\"cards\">\n", f);
 	for (i = 0; i < n && rc == 0; i++) {
 		invite_v3_encode(&v[i], code);
 		invite_typed_encode(&v[i], typed);
@@ -259,8 +269,9 @@ int cli_invite_sheet(FILE *f, const struct invite *v, size_t n,
 			invite_role_name(v[i].role));
 		fputs("<p class=\"typed\">", f);
 		html_escape(f, typed);
-		fputs("</p>\n<p class=\"how\"><code>stoa init --name "
-		      "YOUR-NAME --join CODE</code></p>\n</section>\n", f);
+		fprintf(f, "</p>\n<p class=\"how\"><code>stoa init --name "
+			"YOUR-NAME --join CODE</code></p>\n<p class=\"id\">"
+			"invite %s</p>\n</section>\n", id);
 		bytes_wipe(code, sizeof(code));
 		bytes_wipe(typed, sizeof(typed));
 	}

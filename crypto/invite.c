@@ -374,6 +374,103 @@ out:
 	return rc;
 }
 
+/* 1 if group g (0-based) of the nt characters t is whole and its check
+ * holds as group number num: how a group out of place is told. */
+static int fits(const char *t, size_t nt, size_t g, size_t num)
+{
+	uint8_t gv[INVITE_GROUP_LEN];
+	size_t i;
+	int val;
+
+	if ((g + 1) * INVITE_GROUP_LEN > nt)
+		return 0;
+	for (i = 0; i < INVITE_GROUP_LEN; i++) {
+		if ((val = b32_value(t[g * INVITE_GROUP_LEN + i])) < 0)
+			return 0;
+		gv[i] = (uint8_t)val;
+	}
+	return group_check(num, gv, INVITE_GROUP_DATA) == gv[INVITE_GROUP_DATA];
+}
+
+/* How many groups a typed form of nt characters t should have, by its
+ * first 3 bytes (version, flags, name length), or 0 if they say
+ * nothing: a group left out or added at the end passes every group's
+ * check, and is named by this. */
+static size_t want_groups(const char *t, size_t nt)
+{
+	uint8_t head[3];
+	unsigned acc = 0, bits = 0;
+	size_t i, nb = 0;
+	int val;
+
+	for (i = 0; i < nt && nb < sizeof(head); i++) {
+		if (i % INVITE_GROUP_LEN == INVITE_GROUP_DATA)
+			continue; /* a check character */
+		if ((val = b32_value(t[i])) < 0)
+			return 0;
+		acc = (acc << 5 | (unsigned)val) & 0xfff;
+		bits += 5;
+		if (bits >= 8) {
+			head[nb++] = (uint8_t)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	if (nb < sizeof(head) || head[0] != INVITE_V3 ||
+	    (head[1] & ~INVITE_FLAG_SIGNED) || head[2] < 1 ||
+	    head[2] > COMMUNITY_NAME_MAX)
+		return 0;
+	return TYPED_GROUPS(3 + (size_t)head[2] + TAIL_LEN +
+			    (head[1] ? SIGNED_LEN : 0) + CHECK_LEN);
+}
+
+static int length_error(size_t groups, size_t want, struct err *e)
+{
+	size_t d = groups < want ? want - groups : groups - want;
+
+	if (groups < want)
+		return err_set(e, STOA_EINVAL, "invite has %zu groups, not %zu: "
+			       "%zu missing at its end; check it against the "
+			       "paper", groups, want, d);
+	return err_set(e, STOA_EINVAL, "invite has %zu groups, not %zu: %zu "
+		       "too many at its end; check it against the paper",
+		       groups, want, d);
+}
+
+/*
+ * Why group g (0-based, its check failed) fails: a group left out before
+ * it (it and the next fit one place later), the group before typed twice,
+ * one too many before it (it and the next fit one place earlier: an
+ * extra group passed its own check, 1 in 32), it one too many (the next
+ * two fit one place earlier), or a typo. The next group must
+ * agree: its check differs by a constant between two places, so a single
+ * typo in group g is never taken for a missing or extra group.
+ */
+static int group_error(const char *t, size_t nt, size_t g, size_t k,
+		       struct err *e)
+{
+	const char *grp = t + g * INVITE_GROUP_LEN;
+
+	if (fits(t, nt, g, g + 2) && fits(t, nt, g + 1, g + 3))
+		return err_set(e, STOA_EINVAL, "a group is missing before "
+			       "invite group %zu ('%.*s'): check it against "
+			       "the paper", g + 1, (int)k, grp);
+	if (g > 0 && !memcmp(grp, grp - INVITE_GROUP_LEN, INVITE_GROUP_LEN) &&
+	    fits(t, nt, g, g))
+		return err_set(e, STOA_EINVAL, "invite group %zu ('%.*s') is "
+			       "typed twice: check it against the paper", g + 1,
+			       (int)k, grp);
+	if (g > 0 && fits(t, nt, g, g) && fits(t, nt, g + 1, g + 1))
+		return err_set(e, STOA_EINVAL, "a group before invite group %zu "
+			       "('%.*s') is one too many: check it against the "
+			       "paper", g + 1, (int)k, grp);
+	if (fits(t, nt, g + 1, g + 1) && fits(t, nt, g + 2, g + 2))
+		return err_set(e, STOA_EINVAL, "invite group %zu ('%.*s') is "
+			       "one too many: check it against the paper",
+			       g + 1, (int)k, grp);
+	return err_set(e, STOA_EINVAL, "invite group %zu ('%.*s') has a typo: "
+		       "check it against the paper", g + 1, (int)k, grp);
+}
+
 /* The typed form: groups of INVITE_GROUP_LEN characters by position
  * (dashes and white space are skipped wherever they are). */
 static int read_typed(const char *code, size_t len, struct invite *iv,
@@ -382,7 +479,7 @@ static int read_typed(const char *code, size_t len, struct invite *iv,
 	char t[INVITE_INPUT_MAX];
 	uint8_t v[INVITE_INPUT_MAX], raw[BIN_MAX];
 	struct err inner;
-	size_t nt = 0, nv = 0, g, i, groups, nbytes;
+	size_t nt = 0, nv = 0, g, i, groups, nbytes, want;
 	unsigned acc = 0, bits = 0;
 	int rc = 0;
 
@@ -391,17 +488,21 @@ static int read_typed(const char *code, size_t len, struct invite *iv,
 			continue;
 		if (!((code[i] >= '0' && code[i] <= '9') ||
 		      (code[i] >= 'A' && code[i] <= 'Z') ||
-		      (code[i] >= 'a' && code[i] <= 'z')))
-			return err_set(e, STOA_EINVAL, "not a stoa invite code "
-				       "(a code starts with '%s'; a typed one is "
-				       "groups of letters and digits)",
-				       INVITE_PREFIX);
+		      (code[i] >= 'a' && code[i] <= 'z'))) {
+			/* t holds the code so far: wiped at out */
+			rc = err_set(e, STOA_EINVAL, "not a stoa invite code "
+				     "(a code starts with '%s'; a typed one is "
+				     "groups of letters and digits)",
+				     INVITE_PREFIX);
+			goto out;
+		}
 		t[nt++] = code[i] >= 'a' && code[i] <= 'z'
 			  ? (char)(code[i] - 'a' + 'A') : code[i];
 	}
 	if (nt == 0)
 		return err_set(e, STOA_EINVAL, "no invite code given");
 	groups = (nt + INVITE_GROUP_LEN - 1) / INVITE_GROUP_LEN;
+	want = want_groups(t, nt);
 	for (g = 0; g < groups; g++) {
 		const char *grp = t + g * INVITE_GROUP_LEN;
 		size_t k = nt - g * INVITE_GROUP_LEN;
@@ -428,21 +529,21 @@ static int read_typed(const char *code, size_t len, struct invite *iv,
 			goto out;
 		}
 		if (group_check(g + 1, gv, k - 1) != gv[k - 1]) {
-			rc = err_set(e, STOA_EINVAL, "invite group %zu ('%.*s') "
-				     "has a typo: check it against the paper",
-				     g + 1, (int)k, grp);
+			rc = want && g >= want ? length_error(groups, want, e)
+			     : group_error(t, nt, g, k, e);
 			goto out;
 		}
 		memcpy(v + nv, gv, k - 1);
 		nv += k - 1;
 	}
-	/* canonical base32: as many characters as the bytes need, zero
-	 * padding bits */
+	if (want && groups != want) {
+		rc = length_error(groups, want, e);
+		goto out;
+	}
 	nbytes = nv * 5 / 8;
-	if (nbytes > sizeof(raw) || B32_CHARS(nbytes) != nv) {
-		rc = err_set(e, STOA_EINVAL, "invite is too short or too long "
-			     "(%zu groups): check that no group is missing "
-			     "or extra", groups);
+	if (nbytes > sizeof(raw)) {
+		rc = err_set(e, STOA_EINVAL, "invite is too long (%zu groups): "
+			     "check that no group is extra", groups);
 		goto out;
 	}
 	for (i = 0, nbytes = 0; i < nv; i++) {
@@ -452,6 +553,14 @@ static int read_typed(const char *code, size_t len, struct invite *iv,
 			raw[nbytes++] = (uint8_t)(acc >> (bits - 8));
 			bits -= 8;
 		}
+	}
+	/* canonical base32: as many characters as the bytes need, zero
+	 * padding bits */
+	if (B32_CHARS(nbytes) != nv) {
+		rc = err_set(e, STOA_EINVAL, "invite is too short or too long "
+			     "(%zu groups): check that no group is missing "
+			     "or extra", groups);
+		goto out;
 	}
 	if (acc & ((1u << bits) - 1)) {
 		rc = err_set(e, STOA_EINVAL, "invite's last group has a typo: "

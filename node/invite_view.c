@@ -32,6 +32,8 @@ struct inv {
 	int role;               /* GOV_ROLE_LEARNER or _MENTOR */
 	uint64_t expires;       /* 0: never */
 	unsigned uses;
+	int has_epoch;          /* the record names the epoch of its code */
+	uint32_t epoch;
 	int revoked;
 	uint64_t revoked_ts;
 	size_t first, njoins;   /* its joins, after the sort */
@@ -164,6 +166,11 @@ static int take_record(struct invites *iv, const uint8_t issuer[KEY_PUBLIC_LEN],
 								      "role")));
 	x->expires = (uint64_t)json_integer_value(json_object_get(o, "expires"));
 	x->uses = (unsigned)json_integer_value(json_object_get(o, "uses"));
+	if (json_is_integer(json_object_get(o, "epoch"))) {
+		x->has_epoch = 1;
+		x->epoch = (uint32_t)json_integer_value(json_object_get(o,
+								      "epoch"));
+	}
 	return 0;
 }
 
@@ -270,7 +277,10 @@ static int join_cmp(const void *a, const void *b)
  * (if it is one), their revocations by any current facilitator, and
  * their joins sorted. With mentors, only the mentor invites (the joins
  * of none else are read: a node with no mentor invite reads no feed's
- * first entry).
+ * first entry). Every facilitator's records are read either way: an id
+ * that another facilitator named first is that one's invite, for the
+ * grant as for the list (else two nodes would each give its joiners a
+ * role, each by a record of its own).
  */
 static int load(struct store *s, const uint8_t *only, int mentors,
 		struct invites *iv, struct err *e)
@@ -283,28 +293,11 @@ static int load(struct store *s, const uint8_t *only, int mentors,
 	if (!(facs = malloc(INVITE_VIEW_FACILITATORS_MAX * sizeof(*facs))))
 		return err_set(e, STOA_ENOMEM, "out of memory");
 	rc = view_facilitators(s, facs, INVITE_VIEW_FACILITATORS_MAX, &nf, e);
-	for (i = 0; rc == 0 && i < nf; i++) {
-		if (only && memcmp(facs[i], only, KEY_PUBLIC_LEN))
-			continue;
-		mine = 1;
+	for (i = 0; rc == 0 && i < nf; i++)
+		if (!only || !memcmp(facs[i], only, KEY_PUBLIC_LEN))
+			mine = 1;
+	for (i = 0; rc == 0 && mine && i < nf; i++)
 		rc = load_records(s, iv, facs[i], e);
-	}
-	/* revocations of only's invites by the other facilitators */
-	for (i = 0; rc == 0 && only && mine && i < nf; i++) {
-		struct invites other;
-
-		if (!memcmp(facs[i], only, KEY_PUBLIC_LEN))
-			continue;
-		memset(&other, 0, sizeof(other));
-		rc = load_records(s, &other, facs[i], e);
-		for (k = 0; rc == 0 && k < other.nr; k++) {
-			if ((rc = grow((void **)&iv->r, &iv->rcap, iv->nr,
-				       sizeof(*iv->r), e)) < 0)
-				break;
-			iv->r[iv->nr++] = other.r[k];
-		}
-		invites_free(&other);
-	}
 	free(facs);
 	if (rc < 0)
 		goto fail;
@@ -315,6 +308,13 @@ static int load(struct store *s, const uint8_t *only, int mentors,
 		if (k == 0 || memcmp(iv->v[k - 1].id, iv->v[i].id, 8))
 			iv->v[k++] = iv->v[i];
 	iv->n = k;
+	/* only's, of those that hold (still sorted by id) */
+	if (only) {
+		for (i = k = 0; i < iv->n; i++)
+			if (!memcmp(iv->v[i].issuer, only, KEY_PUBLIC_LEN))
+				iv->v[k++] = iv->v[i];
+		iv->n = k;
+	}
 	for (k = 0; k < iv->nr; k++) {
 		ssize_t at = find(iv, iv->r[k].id);
 
@@ -398,6 +398,8 @@ static json_t *row_of(struct store *s, const struct invites *iv,
 	json_object_set_new(o, "role", json_string(payload_role_name(x->role)));
 	json_object_set_new(o, "expires", json_integer((json_int_t)x->expires));
 	json_object_set_new(o, "uses", json_integer(x->uses));
+	if (x->has_epoch)
+		json_object_set_new(o, "epoch", json_integer(x->epoch));
 	json_object_set_new(o, "revoked", json_boolean(x->revoked));
 	if (x->revoked)
 		json_object_set_new(o, "revoked_ts",

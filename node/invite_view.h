@@ -26,7 +26,7 @@
 /*
  * Every invite of a current facilitator, newest first. Row:
  * {"type":"invite","id","issuer","issuer_name"?,"ts","role","expires",
- *  "uses","revoked","revoked_ts"?,"joins","valid_joins","over_used",
+ *  "uses","epoch"?,"revoked","revoked_ts"?,"joins","valid_joins","over_used",
  *  "expired_joins","late_joins",
  *  "members":[{"member","name"?,"ts","valid","why"?}]}
  * members are the joins in (timestamp, id) order; a join is valid if it

@@ -498,8 +498,9 @@ static int check_remove(json_t *o, const char *kind, struct err *e)
 	return check_string(o, kind, "reason", 1, 1, PAYLOAD_REASON_MAX, 0, e);
 }
 
-/* {"id", "role": learner|mentor, "expires", "uses"} makes an invite;
- * {"id", "revoked": true} revokes it (docs/governance.md, "Invites"). */
+/* {"id", "role": learner|mentor, "expires", "uses", "epoch"?} makes an
+ * invite; {"id", "revoked": true} revokes it (docs/governance.md,
+ * "Invites"). */
 static int check_invite(json_t *o, const char *kind, struct err *e)
 {
 	json_t *role, *revoked = json_object_get(o, "revoked");
@@ -514,7 +515,7 @@ static int check_invite(json_t *o, const char *kind, struct err *e)
 			return err_set(e, STOA_EPROTO, "%s: 'revoked' must be "
 				       "true (or absent)", kind);
 		if (json_object_get(o, "role") || json_object_get(o, "uses") ||
-		    json_object_get(o, "expires"))
+		    json_object_get(o, "expires") || json_object_get(o, "epoch"))
 			return err_set(e, STOA_EPROTO, "%s: a revocation names "
 				       "only the invite's id", kind);
 		return 0;
@@ -526,7 +527,8 @@ static int check_invite(json_t *o, const char *kind, struct err *e)
 	    payload_role_rank(json_string_value(role)) > 1)
 		return err_set(e, STOA_EPROTO,
 			       "%s: 'role' must be learner or mentor", kind);
-	if ((rc = check_int(o, kind, "expires", 1, 0, ENTRY_MAX_TIMESTAMP, e)))
+	if ((rc = check_int(o, kind, "expires", 1, 0, ENTRY_MAX_TIMESTAMP, e)) ||
+	    (rc = check_int(o, kind, "epoch", 0, 0, UINT32_MAX, e)))
 		return rc;
 	return check_int(o, kind, "uses", 1, 1, PAYLOAD_INVITE_USES_MAX, e);
 }

@@ -65,6 +65,7 @@ for l in sys.stdin.read().splitlines():
 
 step "Fay founds the community, Ben joins with its standing (v2) code"
 new_home fay "Class 7b" >/dev/null
+FAY_PK=$(key_of "$F")
 run_ok "$F" invite
 V2=$OUT
 assert_match "$V2" '^stoa:Ag' "the plain code is still version 2"
@@ -81,6 +82,10 @@ refused 1 "$B" invite --revoke 0123456789abcdef
 refused 2 "$F" invite --role facilitator
 refused 1 "$F" invite --uses 0
 refused 2 "$F" invite --expires 3y
+refused 2 "$F" invite --expires 99999d
+assert_eq "stoa: --expires is 1d to 3660d (about 10 years), or never" "$(head -n 1 <<<"$ERR")" "an expiry too far"
+refused 2 "$F" invite --expires 0h
+assert_eq "stoa: --expires is 1h to 87840h (about 10 years), or never" "$(head -n 1 <<<"$ERR")" "an expiry of 0"
 refused 2 "$F" invite --list --role mentor
 refused 2 "$F" invite --sheet 2
 refused 2 "$F" invite --qr --json
@@ -96,7 +101,8 @@ assert_match "$ERR" "invite $MID: joins as a mentor, 2 uses, expires" "what Fay 
 for who in Mo Mia Max; do
 	run_ok "$T/$who" init --name "$who" --join "$MCODE"
 	assert_contains "$OUT" "invite $MID" "$who's init names the invite"
-	assert_contains "$ERR" "makes you a mentor once a facilitator's node sees your join" "$who is told the role"
+	# the issuer's node gives the role, not any facilitator's
+	assert_contains "$ERR" "stoa: this invite, made by ${FAY_PK:0:8} (the founder), makes you a mentor once ${FAY_PK:0:8}'s node gets your join (after a sync); until then you are a learner" "$who is told the role"
 	assert_eq learner "$(role_in "$T/$who" "$who")" "$who before any sync"
 done
 
@@ -127,8 +133,16 @@ run_fail 1 "$T/lea" init --name Lea --join "${TYPED:0:30}U${TYPED:31}"
 assert_contains "$ERR" "holds 'U', which no invite uses" "a letter no invite uses"
 # typed in lower case, spaces for dashes, O for 0 and l for 1
 loose=$(printf '%s' "$TYPED" | tr 'A-Z-' 'a-z ' | tr '01' 'ol')
+# the same, not in quotes: the shell cut it in words, and is said so
+read -ra words <<<"$loose"
+run_fail 2 "$T/lea" init --name Lea --join "${words[@]}"
+assert_eq "stoa: unexpected argument after --join: an invite typed with spaces goes in quotes (--join '${words[0]} ${words[1]} ...')" "$(head -n 1 <<<"$ERR")" "an invite cut in words"
 run_ok "$T/lea" init --name Lea --join "$loose"
 assert_contains "$OUT" "invite $LID" "Lea's init names the typed invite"
+# a typed mentor invite carries no issuer: its maker is not named
+run_ok "$F" invite --typed --role mentor --json
+run_ok "$T/tia" init --name Tia --join "$(json_field code)"
+assert_eq "stoa: this invite makes you a mentor once the node of the facilitator who made it gets your join (after a sync); until then you are a learner" "$ERR" "Tia is told the role"
 
 step "an expired invite is refused offline"
 run_ok "$F" invite --expires 1s --json
@@ -138,7 +152,7 @@ ETYPED=$(json_field code <<<"$(stoa_run "$F" invite --typed --expires 1s --json;
 past() { [ "$(now_ms)" -gt $((EXP + 1000)) ]; }
 wait_for "the invite to expire" 5 past
 run_fail 1 "$T/late" init --name Late --join "$ECODE"
-assert_match "$ERR" "^stoa: this invite expired on [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC: ask a facilitator for a new one$" "an expired invite"
+assert_match "$ERR" "^stoa: this invite expired on [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC \(this computer's clock says [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC\): ask a facilitator for a new one$" "an expired invite"
 run_fail 1 "$T/late" init --name Late --join "$ETYPED"
 assert_contains "$ERR" "this invite expired on" "an expired typed invite"
 [ ! -e "$T/late/key" ] || fail "an expired invite made a key"
@@ -147,7 +161,8 @@ step "revoked: a join after the revocation is flagged"
 run_ok "$F" invite --uses 3 --json
 RCODE=$(json_field code)
 RID=$(json_field id)
-run_ok "$F" invite --revoke "${RID:0:6}" --reason "lost on the bus"
+# in upper case, as someone may copy it from a card
+run_ok "$F" invite --revoke "$(tr a-f A-F <<<"${RID:0:6}")" --reason "lost on the bus"
 assert_id "$OUT"
 assert_contains "$ERR" "invite $RID revoked" "the revocation"
 refused 1 "$F" invite --revoke "$RID"
@@ -241,9 +256,41 @@ run_ok "$F" invite --list --json
 json_check 'not any(r["id"] == "00000000000000aa" for r in rows)' "Ben's invite record, listed"
 assert_eq learner "$(role_in "$F" Sneaky)" "Sneaky, who joined with Ben's invite"
 
+step "an invite id another facilitator names later is not theirs: their node gives no role by it"
+run_ok "$F" invite --role mentor --json
+YID=$(json_field id)
+ZCODE=$(json_field code)
+run_ok "$F" invite --uses 2 --json
+ZID=$(json_field id)
+run_ok "$T/zed" init --name Zed --join "$ZCODE"
+start_serve "$B" --discovery off
+run_ok "$F" sync "$ENDPOINT"
+run_ok "$T/zed" sync "$ENDPOINT"
+run_ok "$T/Mia" sync "$ENDPOINT"
+stop_pid "$SERVE_PID"
+# Mia (a facilitator) records Fay's id as her own mentor invite
+"$FORGE" --home "$T/Mia" invite "{\"id\":\"$YID\",\"role\":\"mentor\",\"expires\":0,\"uses\":1}" >/dev/null ||
+	fail "forge_entry could not write Mia's record of $YID"
+before=$(own_seq "$T/Mia")
+run_ok "$T/Mia" invite --list --json
+assert_eq "" "$ERR" "Mia's --list gives no role"
+assert_eq "$before" "$(own_seq "$T/Mia")" "Mia's feed after her --list"
+assert_eq learner "$(role_in "$T/Mia" Zed)" "Zed on Mia's node"
+OUT=$(grep "\"$YID\"" <<<"$OUT")
+json_check 'len(rows) == 1 and rows[0]["issuer_name"] == "fay"' "whose invite $YID is on Mia's node"
+# Fay's node, once it has Zed's join, gives the role at a revocation too
+start_serve "$B" --discovery off
+run_ok "$F" sync "$ENDPOINT"
+stop_pid "$SERVE_PID"
+run_ok "$F" invite --revoke "$ZID"
+assert_contains "$ERR" "gave 1 member the role of the invite they joined with" "Fay's revocation gives Zed the role"
+assert_eq mentor "$(role_in "$F" Zed)" "Zed on Fay's node"
+
 step "help and completion"
 run_ok "" help invite
 assert_contains "$OUT" "or: stoa invite --sheet N --html FILE" "stoa help invite"
+assert_contains "$OUT" "the invites made before then let no one in (--list says 'void'),
+make new ones." "what a rotation does, in the help"
 comp() { # WORDS...: what cli/stoa.bash offers for the last word
 	PATH=$(dirname "$STOA"):$PATH bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _stoa; echo "${COMPREPLY[*]}"' _ "$STOA_SRC/cli/stoa.bash" "$@"
 }
@@ -266,5 +313,19 @@ log_has "$F.log" "gave 1 member the role of the invite they joined with" ||
 run_ok "$T/dee" sync "$ENDPOINT"
 assert_eq mentor "$(role_in "$T/dee" Dee)" "Dee on her own node"
 stop_pid "$SERVE_PID"
+
+step "a rotation makes the invites made before it void, and --list says so"
+run_ok "$F" invite --uses 3 --json
+OLDID=$(json_field id)
+run_ok "$F" rotate --reason "t65: invites made before"
+run_ok "$F" invite --uses 3 --json
+NEWID=$(json_field id)
+OUT=$(invite_row "$OLDID")
+json_check 'rows[0]["epoch"] == 0 and rows[0].get("void") is True' "an invite made before the rotation"
+OUT=$(invite_row "$NEWID")
+json_check 'rows[0]["epoch"] == 1 and "void" not in rows[0]' "an invite made after it"
+run_ok "$F" invite --list
+assert_match "$OUT" "^$OLDID  learner .*  void: the secret was rotated since, its code lets no one in$" "the void invite's line"
+assert_not_contains "$(grep "^$NEWID" <<<"$OUT")" "void" "the new invite's line"
 
 ok

@@ -69,9 +69,11 @@ run_fail 1 "$F" invite --svg "$T/no/such/dir/q.svg"
 assert_contains "$ERR" "cannot write" "--svg in a missing directory"
 
 step "--qr: the half blocks, drawn module by module, read back as the code"
-run_ok "$F" invite --role learner --qr
-TCODE=$(tail -n 1 <<<"$OUT")
-assert_match "$TCODE" '^stoa:Aw' "the code under the QR code"
+# with --typed: the typed form under it, the QR code of the stoa: form
+run_ok "$F" invite --role learner --qr --typed
+TYPED=$(tail -n 1 <<<"$OUT")
+assert_match "$TYPED" '^([0-9A-HJKMNP-TV-Z]{5}-)+[0-9A-HJKMNP-TV-Z]{2,5}$' "the typed form under the QR code"
+QRID=$(sed -n 's/^stoa: invite \([0-9a-f]\{16\}\): .*/\1/p' <<<"$ERR")
 cols=$(head -n 1 <<<"$OUT" | "$PY" -c 'import sys; print(len(sys.stdin.read().rstrip("\n")))')
 [ "$cols" -le 80 ] || fail "the terminal QR code is $cols columns wide"
 printf '%s\n' "$OUT" >"$T/qr.txt"
@@ -106,9 +108,11 @@ png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 0, 
 open(sys.argv[2], "wb").write(png)
 EOF
 GOT=$(decode "$T/qr.png")
-assert_eq "$TCODE" "$GOT" "the terminal QR code"
+assert_match "$GOT" '^stoa:Aw' "the terminal QR code (of the stoa: form)"
 run_ok "$T/bo" init --name Bo --join "$GOT"
-assert_contains "$OUT" "invite " "Bo's init names the invite"
+assert_contains "$OUT" "invite $QRID" "Bo's init names the invite"
+run_ok "$T/bo2" init --name Bo2 --join "$TYPED"
+assert_contains "$OUT" "invite $QRID" "the typed form under it is the same invite"
 
 step "--sheet 3: a printable page whose three codes read back, distinct, one use each"
 before=$(own_seq "$F")
@@ -137,6 +141,16 @@ import re, sys
 html = open(sys.argv[1], encoding="utf-8").read()
 m = re.search(r"data-invite=\"" + sys.argv[2] + r"\".*?<p class=\"typed\">([0-9A-Z-]+)</p>", html, re.S)
 print(m.group(1))' "$T/sheet.html" "$CYID")
+# each card shows its id (a lost card is revoked by it)
+"$PY" -c '
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+cards = re.findall(r"data-invite=\"([0-9a-f]{16})\".*?</section>", html, re.S)
+shown = re.findall(r"<p class=\"id\">invite ([0-9a-f]{16})</p>\n</section>", html)
+sys.exit(0 if len(cards) == 3 and cards == shown else 1)' "$T/sheet.html" ||
+	fail "a card of the sheet does not show its invite id"
+grep -q 'stoa invite --revoke ID</code> ends its invite' "$T/sheet.html" ||
+	fail "the sheet does not say how a lost card is revoked"
 run_ok "$T/cy2" init --name Cy2 --join "$TYPED"
 assert_contains "$OUT" "invite $CYID" "the typed form of Cy's card"
 

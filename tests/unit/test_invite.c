@@ -146,7 +146,7 @@ static void test_typos(void)
 	struct key k;
 	char typed[INVITE_TYPED_MAX], bad[INVITE_TYPED_MAX], want[64];
 	struct err e;
-	size_t p, v, caught = 0, tried = 0;
+	size_t p, v, caught = 0, tried = 0, extra;
 
 	fixed(&iv, &k);
 	invite_typed_encode(&iv, typed);
@@ -210,6 +210,66 @@ static void test_typos(void)
 	err_clear(&e);
 	CHECK(invite_read(bad, &r, &e) < 0);
 	CHECK(strstr(e.msg, "invite group 1 (") != NULL);
+	/* a group left out, typed twice or added: said so, not "a typo"
+	 * (groups 2..39 of 41; group g starts at 6 * (g - 1)) */
+	CHECK(strlen(typed) == 41 * 6 - 1);
+	for (p = 1, extra = 0; p < 39; p++) {
+		char grp[8];
+
+		/* group p + 1 left out: group p + 2 is read in its place */
+		memcpy(bad, typed, 6 * p);
+		strcpy(bad + 6 * p, typed + 6 * (p + 1));
+		err_clear(&e);
+		CHECK(invite_read(bad, &r, &e) < 0);
+		snprintf(want, sizeof(want), "a group is missing before invite "
+			 "group %zu ('%.5s')", p + 1, typed + 6 * (p + 1));
+		CHECK(strstr(e.msg, want) != NULL);
+		/* group p typed twice */
+		memcpy(bad, typed, 6 * p);
+		strcpy(bad + 6 * p, typed + 6 * (p - 1));
+		err_clear(&e);
+		CHECK(invite_read(bad, &r, &e) < 0);
+		snprintf(want, sizeof(want), "invite group %zu ('%.5s') is typed "
+			 "twice", p + 1, typed + 6 * (p - 1));
+		CHECK(strstr(e.msg, want) != NULL);
+		/* a group of its own added after group p */
+		snprintf(grp, sizeof(grp), "%c%c%c%c%c-", b32[p % 32],
+			 b32[(p * 7) % 32], b32[(p * 3) % 32], b32[(p * 5) % 32],
+			 b32[(p * 11) % 32]);
+		memcpy(bad, typed, 6 * p);
+		memcpy(bad + 6 * p, grp, 6);
+		strcpy(bad + 6 * p + 6, typed + 6 * p);
+		err_clear(&e);
+		CHECK(invite_read(bad, &r, &e) < 0);
+		snprintf(want, sizeof(want), "invite group %zu ('%.5s') is one "
+			 "too many", p + 1, grp);
+		/* 1 in 32 added groups pass their own check: the next is
+		 * found one place late */
+		CHECK(strstr(e.msg, want) != NULL ||
+		      strstr(e.msg, "a group before invite group"));
+		extra += strstr(e.msg, want) != NULL;
+	}
+	CHECK(extra >= 30);
+	/* groups left out or added at the end: every group's check passes,
+	 * the count is said */
+	memcpy(bad, typed, 40 * 6 - 1);
+	bad[40 * 6 - 1] = '\0';
+	err_clear(&e);
+	CHECK_EQ_INT(invite_read(bad, &r, &e), STOA_EINVAL);
+	CHECK_STR(e.msg, "invite has 40 groups, not 41: 1 missing at its end; "
+		  "check it against the paper");
+	bad[38 * 6 - 1] = '\0';
+	err_clear(&e);
+	CHECK_EQ_INT(invite_read(bad, &r, &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "invite has 38 groups, not 41: 3 missing") != NULL);
+	strcpy(bad, typed); /* group 41 (its last) again, then group 1 */
+	strcat(bad, typed + 6 * 40 - 1);
+	strcat(bad, "-");
+	strncat(bad, typed, 5);
+	err_clear(&e);
+	CHECK_EQ_INT(invite_read(bad, &r, &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "invite has 43 groups, not 41: 2 too many at its "
+		     "end") != NULL);
 	/* a letter no invite uses */
 	memcpy(bad, typed, sizeof(bad));
 	bad[13] = 'U';

@@ -540,6 +540,17 @@ static void test_invite(void)
 	    "invite: 'revoked' must be true (or absent)");
 	BAD(k, "{'id':'0123456789abcdef','revoked':true,'uses':3}",
 	    "invite: a revocation names only the invite's id");
+	/* the epoch of the secret its code carries (optional) */
+	OK(k, "{'id':'0123456789abcdef','role':'mentor','expires':0,'uses':1,"
+	      "'epoch':4294967295}");
+	BAD(k, "{'id':'0123456789abcdef','role':'mentor','expires':0,'uses':1,"
+	       "'epoch':4294967296}",
+	    "invite: 'epoch' must be an integer from 0 to 4294967295");
+	BAD(k, "{'id':'0123456789abcdef','role':'mentor','expires':0,'uses':1,"
+	       "'epoch':'1'}",
+	    "invite: 'epoch' must be an integer from 0 to 4294967295");
+	BAD(k, "{'id':'0123456789abcdef','revoked':true,'epoch':1}",
+	    "invite: a revocation names only the invite's id");
 	OPAQUE(k, "{'v':2,'anything':1}");
 
 	OK(ENTRY_KIND_PROFILE, "{'name':'Ben','role':'learner','invite':"
