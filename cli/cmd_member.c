@@ -142,7 +142,13 @@ int cli_local_member(struct cli *c, const char *arg,
 	}
 	list_names(c, m, n, names, sizeof(names));
 	clean = text_clean(arg, 0);
-	if (found == 0)
+	if (found == 0 && len < CLI_MEMBER_PREFIX_MIN && hex_valid(arg) &&
+	    strpbrk(arg, "0123456789"))
+		rc = err_set(e, STOA_ENOTFOUND, "'%.64s' is not a member of "
+			     "this node (a key prefix needs %d hex digits; its "
+			     "members: %s)", clean ? clean : "?",
+			     CLI_MEMBER_PREFIX_MIN, names);
+	else if (found == 0)
 		rc = err_set(e, STOA_ENOTFOUND, "'%.64s' is not a member of "
 			     "this node (its members: %s)", clean ? clean : "?",
 			     names);
@@ -176,6 +182,12 @@ static json_t *member_json(struct cli *c, const struct home_member *m,
 		      "primary", m->primary, "passphrase", m->sealed,
 		      "acting", bytes_equal(m->pk, c->home.key.pk,
 					    KEY_PUBLIC_LEN), "removed", removed);
+	/* a key file that cannot be used: why (cli_local_members says it) */
+	if (o && m->problem[0] &&
+	    json_object_set_new(o, "problem", json_string(m->problem)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (!o)
 		err_set(e, STOA_ENOMEM, "out of memory");
 	return o;
@@ -221,7 +233,22 @@ int cli_local_members(struct cli *c, int json, struct err *e)
 		       row_bool(o, "primary") ? "  node" : "",
 		       row_bool(o, "passphrase") ? "  passphrase" : "",
 		       row_bool(o, "removed") ? "  removed" : "");
+		if (m[i].problem[0])
+			fputs("    (key file unusable: see below)\n", stdout);
 		json_decref(o);
+	}
+	/* the others are listed and can act; each bad file in one line */
+	for (i = 0; i < n; i++) {
+		char label[80], *clean;
+
+		if (!m[i].problem[0])
+			continue;
+		member_label(c, m[i].pk, label);
+		clean = text_clean(m[i].problem, 0);
+		fprintf(stderr, "stoa: %s cannot act on this node until its key "
+			"file is fixed or removed: %s\n", label,
+			clean ? clean : "it cannot be used");
+		free(clean);
 	}
 	return 0;
 }
@@ -243,7 +270,7 @@ static int member_add(struct cli *c, int argc, char **argv)
 	struct cli_pass pass;
 	struct key k;
 	struct err e;
-	int ch, rc, protect = 0;
+	int ch, rc, protect = 0, lock = -1;
 
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -265,6 +292,10 @@ static int member_add(struct cli *c, int argc, char **argv)
 	rc = cli_check_line("name", name, PAYLOAD_NAME_MAX, 0, &e);
 	if (rc == 0)
 		rc = cli_open(c, &e);
+	/* the name checked and the member written under one lock: two
+	 * adds at once cannot both take the name */
+	if (rc == 0 && (lock = home_members_lock(&c->home, &e)) < 0)
+		rc = lock;
 	/* --as must be able to tell this node's members apart by name */
 	if (rc == 0) {
 		struct err le = { 0 };
@@ -296,6 +327,7 @@ static int member_add(struct cli *c, int argc, char **argv)
 			puts("key protected by a passphrase");
 		cli_nudge_author(c, k.pk);
 	}
+	home_members_unlock(lock);
 	key_wipe(&k);
 	cli_pass_wipe(&pass);
 	return cli_finish(rc, &e, add_usage);

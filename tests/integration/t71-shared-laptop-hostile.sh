@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# t71-shared-laptop-hostile: a shared laptop's members/ as it may really be
+# found (docs/cli.md, "stoa member"). A file there that cannot be used (bytes
+# that are no key, a symbolic link, a directory, one key file others can
+# read) stops only that member: the others still write, and `member list`
+# lists every one, naming each bad file in one line. A $STOA_AS left in the
+# shell that names nobody says it came from $STOA_AS; a key prefix too short
+# says how long one must be. Four `member add` of one name at once: one
+# takes it, the others are refused (--as must tell members apart).
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+unset STOA_PASSPHRASE STOA_NEW_PASSPHRASE STOA_AS
+L=$T/laptop
+
+step "laptop L: the teacher and three pupils"
+run_ok "$L" init --name Teacher --community "Class 5"
+for p in Ana Ben Cy; do
+	run_ok "$L" member add --name "$p"
+done
+key_ben=$(sed -n 's/^member Ben \([0-9a-f]*\)$/\1/p' < <("$STOA" --home "$L" member list --json |
+	"$PY" -c 'import json,sys
+for l in sys.stdin:
+    r = json.loads(l)
+    print("member", r["name"], r["key"])'))
+[ -n "$key_ben" ] || fail "Ben's key not listed"
+
+step "hostile files in members/: the other pupils still write"
+bad1=$(printf 'c%.0s' {1..64})
+bad2=$(printf 'd%.0s' {1..64})
+bad3=$(printf 'e%.0s' {1..64})
+head -c 74 /dev/urandom >"$L/members/$bad1"
+chmod 600 "$L/members/$bad1"
+ln -s "$L/key" "$L/members/$bad2"
+mkdir "$L/members/$bad3"
+chmod 644 "$L/members/$key_ben"
+run_ok "$L" --as Ana post "Ana still writes"
+STOA_AS=Cy run_ok "$L" post "Cy too"
+run_fail 1 "$L" --as Ben post "Ben's key is readable by others"
+assert_contains "$ERR" "chmod 600" "a loose key file says what to do"
+run_fail 1 "$L" --as "${bad1:0:8}" post "no key"
+assert_contains "$ERR" "not a stoa key file" "random bytes"
+run_fail 1 "$L" --as "${bad2:0:8}" post "a link"
+assert_contains "$ERR" "symbolic link" "a symlink"
+
+step "member list lists everyone, each bad file in one line on stderr"
+run_ok "$L" member list --json
+assert_eq 7 "$(json_lines)" "members listed (4 good, 3 bad files, Ben's loose)"
+json_check "sorted(r['key'][:2] for r in rows if 'problem' in r) == ['${key_ben:0:2}', 'cc', 'dd', 'ee']" \
+	"the problems are Ben's and the three planted files"
+run_ok "$L" member list
+assert_eq 4 "$(grep -c '^stoa: .* cannot act on this node until its key file is fixed or removed: ' "$T/err")" \
+	"one line per bad file"
+assert_contains "$(cat "$T/err")" "stoa: Ben cannot act on this node until its key file is fixed or removed: " \
+	"Ben named"
+assert_eq 4 "$(wc -l <"$T/err")" "nothing else on stderr"
+run_ok "$L" whoami --all
+chmod 600 "$L/members/$key_ben"
+STOA_AS=ben run_ok "$L" post "Ben again"
+rm -rf "${L:?}/members/$bad1" "${L:?}/members/$bad2" "${L:?}/members/$bad3"
+
+step "an unknown \$STOA_AS says it came from \$STOA_AS; a short prefix says how long"
+STOA_AS=Zed run_fail 1 "$L" feed
+assert_eq "stoa: \$STOA_AS: 'Zed' is not a member of this node (its members: Teacher, $("$STOA" --home "$L" member list --json |
+	"$PY" -c 'import json,sys; print(", ".join(json.loads(l)["name"] for l in list(sys.stdin)[1:]))'))" \
+	"$ERR" "unknown \$STOA_AS"
+run_fail 1 "$L" --as Zed feed
+assert_match "$ERR" "^stoa: 'Zed' is not a member" "unknown --as: no \$STOA_AS"
+run_fail 1 "$L" --as "${key_ben:0:4}" feed
+assert_contains "$ERR" "a key prefix needs 8 hex digits" "a 4-digit prefix"
+run_ok "$L" --as "${key_ben:0:8}" whoami --json
+assert_eq "$key_ben" "$(json_field key)" "an 8-digit prefix"
+
+step "four member add of one name at once: one takes it"
+pids=()
+for i in 1 2 3 4; do
+	"$STOA" --home "$L" member add --name Dana >"$T/add$i.out" 2>"$T/add$i.err" &
+	pids+=($!)
+	STOA_PIDS+=("$!")
+done
+took=0
+for i in 1 2 3 4; do
+	if wait "${pids[$((i - 1))]}"; then
+		took=$((took + 1))
+	else
+		assert_eq "stoa: this node has a member called that already: choose another name" \
+			"$(cat "$T/add$i.err")" "a refused add"
+	fi
+	forget_pid "${pids[$((i - 1))]}"
+done
+assert_eq 1 "$took" "adds that took the name"
+run_ok "$L" --as Dana whoami --json
+assert_eq Dana "$(json_field name)" "--as Dana is one member"
+ok
