@@ -108,6 +108,65 @@ static void list_names(struct cli *c, const struct home_member *m, size_t n,
 	}
 }
 
+/* s without the spaces around it: *len bytes from the returned start */
+static const char *trimmed(const char *s, size_t *len)
+{
+	size_t n;
+
+	while (*s == ' ')
+		s++;
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	*len = n;
+	return s;
+}
+
+/*
+ * 1 if a member named name answers to arg: as the name is shown (cleaned
+ * for a terminal: a bidi control is not shown, so it cannot be typed)
+ * and without the spaces around either (" Ana" and "ana " look like
+ * "Ana": they answer to it, so `add` refuses them beside it).
+ */
+static int name_answers(const char *name, const char *arg)
+{
+	char *clean = text_clean(name, 0), *carg = text_clean(arg, 0);
+	const char *a, *b;
+	size_t la, lb;
+	int match = 0;
+
+	if (clean && carg) {
+		a = trimmed(clean, &la);
+		b = trimmed(carg, &lb);
+		match = la > 0 && la == lb && strncasecmp(a, b, la) == 0;
+	}
+	free(clean);
+	free(carg);
+	return match;
+}
+
+/* "Ana [1a2b3c4d], ana [5e6f7a8b]": members a name answers to, with
+ * the key prefix that tells each apart. */
+static void list_keys(struct cli *c, const struct home_member *m, size_t n,
+		      char *out, size_t cap)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1], label[80];
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && used < cap; i++) {
+		int w;
+
+		member_label(c, m[i].pk, label);
+		hex_encode(hex, m[i].pk, KEY_PUBLIC_LEN);
+		w = snprintf(out + used, cap - used, "%s%s [%.8s]", i ? ", " : "",
+			     label, hex);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
 int cli_local_member(struct cli *c, const char *arg,
 		     uint8_t pk[KEY_PUBLIC_LEN], struct err *e)
 {
@@ -126,21 +185,29 @@ int cli_local_member(struct cli *c, const char *arg,
 
 		if (view_member_name(c->home.store, m[i].pk, name,
 				     sizeof(name), NULL) == 0 && name[0] &&
-		    strcasecmp(name, arg) == 0)
+		    name_answers(name, arg))
 			match = 1;
 		hex_encode(hex, m[i].pk, KEY_PUBLIC_LEN);
 		if (prefix && strncasecmp(hex, arg, len) == 0)
 			match = 1;
 		if (match) {
-			found++;
-			at = i;
+			/* the ones it names, first in the list: an
+			 * ambiguous name lists only them, with their keys */
+			struct home_member t = m[found];
+
+			m[found] = m[i];
+			m[i] = t;
+			at = found++;
 		}
 	}
 	if (found == 1) {
 		memcpy(pk, m[at].pk, KEY_PUBLIC_LEN);
 		return 0;
 	}
-	list_names(c, m, n, names, sizeof(names));
+	if (found > 1)
+		list_keys(c, m, found, names, sizeof(names));
+	else
+		list_names(c, m, n, names, sizeof(names));
 	clean = text_clean(arg, 0);
 	if (found == 0 && len < CLI_MEMBER_PREFIX_MIN && hex_valid(arg) &&
 	    strpbrk(arg, "0123456789"))

@@ -5,7 +5,8 @@
 # read) stops only that member: the others still write, and `member list`
 # lists every one, naming each bad file in one line. A $STOA_AS left in the
 # shell that names nobody says it came from $STOA_AS; a key prefix too short
-# says how long one must be. Four `member add` of one name at once: one
+# says how long one must be. A name answers to what the list shows (no bidi
+# control, no spaces around), so look-alikes of a member's name are refused. Four `member add` of one name at once: one
 # takes it, the others are refused (--as must tell members apart).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -70,6 +71,16 @@ run_fail 1 "$L" --as "${key_ben:0:4}" feed
 assert_contains "$ERR" "a key prefix needs 8 hex digits" "a 4-digit prefix"
 run_ok "$L" --as "${key_ben:0:8}" whoami --json
 assert_eq "$key_ben" "$(json_field key)" "an 8-digit prefix"
+
+step "names that look alike are one name; a name answers to what is shown"
+for n in " Ana" "ana " $'\xe2\x80\xaeAna'; do
+	run_fail 1 "$L" member add --name "$n"
+	assert_eq "stoa: this node has a member called that already: choose another name" \
+		"$ERR" "a look-alike of Ana"
+done
+run_ok "$L" member add --name $'\xe2\x80\xaeEve'
+run_ok "$L" --as Eve whoami --json
+assert_eq $'\xe2\x80\xaeEve' "$(json_field name)" "--as what the list shows"
 
 step "four member add of one name at once: one takes it"
 pids=()
