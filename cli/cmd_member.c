@@ -167,6 +167,23 @@ static void list_keys(struct cli *c, const struct home_member *m, size_t n,
 	}
 }
 
+/* 1 if arg is too short a key prefix of one of m: worth saying so */
+static int short_prefix(const struct home_member *m, size_t n,
+			const char *arg)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	size_t i, len = strlen(arg);
+
+	if (len == 0 || len >= CLI_MEMBER_PREFIX_MIN || !hex_valid(arg))
+		return 0;
+	for (i = 0; i < n; i++) {
+		hex_encode(hex, m[i].pk, KEY_PUBLIC_LEN);
+		if (strncasecmp(hex, arg, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int cli_local_member(struct cli *c, const char *arg,
 		     uint8_t pk[KEY_PUBLIC_LEN], struct err *e)
 {
@@ -209,8 +226,7 @@ int cli_local_member(struct cli *c, const char *arg,
 	else
 		list_names(c, m, n, names, sizeof(names));
 	clean = text_clean(arg, 0);
-	if (found == 0 && len < CLI_MEMBER_PREFIX_MIN && hex_valid(arg) &&
-	    strpbrk(arg, "0123456789"))
+	if (found == 0 && short_prefix(m, n, arg))
 		rc = err_set(e, STOA_ENOTFOUND, "'%.64s' is not a member of "
 			     "this node (a key prefix needs %d hex digits; its "
 			     "members: %s)", clean ? clean : "?",
@@ -711,6 +727,22 @@ static int member_import(struct cli *c, int argc, char **argv)
 			PRIu64 " entries: sync with the community before %s "
 			"writes here, or the feed forks\n", seq, label, mf.seq,
 			label);
+	/* another member of this node answers to the name: --as needs
+	 * the key prefix to tell them apart */
+	if (mf.name[0]) {
+		struct err ae = { 0 };
+		uint8_t any[KEY_PUBLIC_LEN];
+
+		int ar = cli_local_member(c, mf.name, any, &ae);
+
+		/* (its own profile may not be held yet: then the other
+		 * is the one the name finds) */
+		if (ar == STOA_EAMBIG ||
+		    (ar == 0 && !bytes_equal(any, k.pk, KEY_PUBLIC_LEN)))
+			fprintf(stderr, "stoa: another member of this node is "
+				"called %s too: write as this one with 'stoa "
+				"--as %.8s'\n", label, hex);
+	}
 out:
 	key_wipe(&k);
 	cli_pass_wipe(&pass);

@@ -123,4 +123,14 @@ run_ok "$M" sync "$ENDPOINT"
 run_fail_report 1 "$M" verify
 assert_match "$OUT" "fork: Ana \[[0-9a-f]{8}\] signed two entries at seq 3 " \
 	"M's verify names Ana's fork"
+
+step "import of a member whose name another member of M has: the key prefix to use"
+run_ok "$M" member add --name Cy
+STOA_NEW_PASSPHRASE=move run_ok "$L" member export Cy "$T/cy.mbr" --remove
+key_cy=$(sed -n 's/^exported Cy \([0-9a-f]*\) to .*$/\1/p' <<<"$OUT")
+STOA_PASSPHRASE=move run_ok "$M" member import "$T/cy.mbr"
+assert_contains "$ERR" "stoa: another member of this node is called Cy too: write as this one with 'stoa --as ${key_cy:0:8}'" \
+	"the import says how to tell the two Cys apart"
+STOA_PASSPHRASE=move run_ok "$M" --as "${key_cy:0:8}" whoami --json
+assert_eq "$key_cy" "$(json_field key)" "the imported Cy by its prefix"
 ok
