@@ -573,7 +573,7 @@ static int member_export(struct cli *c, int argc, char **argv)
 	else
 		fprintf(stderr, "stoa: " WARN_FORK ": once the key is imported "
 			"elsewhere, stop using it here ('stoa member remove "
-			"%s --yes', or export with --remove)\n", label, label);
+			"%.8s --yes', or export with --remove)\n", label, hex);
 	return CLI_EXIT_OK;
 }
 

@@ -113,6 +113,9 @@ run_ok "$M" init --name "Laptop M" --join "$code"
 start_serve "$L"
 run_ok "$M" sync "$ENDPOINT"
 STOA_NEW_PASSPHRASE=move run_ok "$L" member export Ana "$T/ana.mbr"
+key_ana=$(sed -n 's/^exported Ana \([0-9a-f]*\) to .*$/\1/p' <<<"$OUT")
+assert_contains "$ERR" "stop using it here ('stoa member remove ${key_ana:0:8} --yes', or export with --remove)" \
+	"the export's warning gives a command safe to paste"
 STOA_PASSPHRASE=move run_ok "$M" member import "$T/ana.mbr"
 STOA_PASSPHRASE=move run_ok "$M" --as Ana post "Ana on M"
 run_ok "$L" --as Ana post "Ana on L, by mistake"
