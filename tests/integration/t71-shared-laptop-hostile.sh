@@ -60,7 +60,14 @@ assert_eq 4 "$(wc -l <"$T/err")" "nothing else on stderr"
 run_ok "$L" whoami --all
 chmod 600 "$L/members/$key_ben"
 STOA_AS=ben run_ok "$L" post "Ben again"
-rm -rf "${L:?}/members/$bad1" "${L:?}/members/$bad2" "${L:?}/members/$bad3"
+# a bad file's member is removed like any (by its key prefix)
+run_ok "$L" member remove "${bad1:0:8}" --yes
+run_ok "$L" member remove "${bad2:0:8}" --yes
+if [ -e "$L/members/$bad1" ] || [ -L "$L/members/$bad2" ]; then
+	fail "member remove left a bad file"
+fi
+[ -f "$L/key" ] || fail "removing a link removed its target"
+rm -rf "${L:?}/members/$bad3"
 
 step "an unknown \$STOA_AS says it came from \$STOA_AS; a short prefix says how long"
 STOA_AS=Zed run_fail 1 "$L" feed
