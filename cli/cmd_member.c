@@ -338,6 +338,21 @@ int cli_local_members(struct cli *c, int json, struct err *e)
 
 /* ---- add ----------------------------------------------------------------- */
 
+/* 0 if no member of this node answers to name, else why in e */
+static int name_free(struct cli *c, const char *name, struct err *e)
+{
+	struct err le = { 0 };
+	uint8_t pk[KEY_PUBLIC_LEN];
+	int rc = cli_local_member(c, name, pk, &le);
+
+	if (rc == 0 || rc == STOA_EAMBIG)
+		return err_set(e, STOA_EEXIST, "this node has a member called "
+			       "that already: choose another name");
+	if (rc == STOA_ENOTFOUND)
+		return 0;
+	return err_set(e, rc, "%s", le.msg);
+}
+
 static int member_add(struct cli *c, int argc, char **argv)
 {
 	static const char add_usage[] =
@@ -375,27 +390,19 @@ static int member_add(struct cli *c, int argc, char **argv)
 	rc = cli_check_line("name", name, PAYLOAD_NAME_MAX, 0, &e);
 	if (rc == 0)
 		rc = cli_open(c, &e);
-	/* the name checked and the member written under one lock: two
-	 * adds at once cannot both take the name */
-	if (rc == 0 && (lock = home_members_lock(&c->home, &e)) < 0)
-		rc = lock;
-	/* --as must be able to tell this node's members apart by name */
-	if (rc == 0) {
-		struct err le = { 0 };
-
-		rc = cli_local_member(c, name, k.pk, &le);
-		if (rc == 0 || rc == STOA_EAMBIG)
-			rc = err_set(&e, STOA_EEXIST, "this node has a member "
-				     "called that already: choose another "
-				     "name");
-		else if (rc == STOA_ENOTFOUND)
-			rc = 0;
-		else
-			rc = err_set(&e, rc, "%s", le.msg);
-	}
+	/* --as must be able to tell this node's members apart by name:
+	 * refused before a passphrase is asked, and checked again under
+	 * the lock the member is written under (two adds at once cannot
+	 * both take the name; no add waits on another's prompt) */
+	if (rc == 0)
+		rc = name_free(c, name, &e);
 	if (rc == 0 && protect)
 		rc = cli_read_pass(CLI_PASS_ENV, "new passphrase for the "
 				   "member's key", 1, &pass, &e);
+	if (rc == 0 && (lock = home_members_lock(&c->home, &e)) < 0)
+		rc = lock;
+	if (rc == 0)
+		rc = name_free(c, name, &e);
 	if (rc == 0) {
 		key_generate(&k);
 		rc = home_member_add(&c->home, &k, name,
