@@ -44,6 +44,7 @@ struct cli {
 	const char *home_opt;     /* --home DIR, or NULL */
 	const char *as;           /* --as NAME or $STOA_AS: the member who
 				   * acts (cli_open selects it), or NULL */
+	int as_env;               /* it came from $STOA_AS (errors say so) */
 	char as_name[80];         /* that member's name, cleaned, once
 				   * selected ("" for the primary) */
 	char dir[HOME_PATH_MAX];  /* resolved by cli_open */

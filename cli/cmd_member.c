@@ -108,6 +108,82 @@ static void list_names(struct cli *c, const struct home_member *m, size_t n,
 	}
 }
 
+/* s without the spaces around it: *len bytes from the returned start */
+static const char *trimmed(const char *s, size_t *len)
+{
+	size_t n;
+
+	while (*s == ' ')
+		s++;
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	*len = n;
+	return s;
+}
+
+/*
+ * 1 if a member named name answers to arg: as the name is shown (cleaned
+ * for a terminal: a bidi control is not shown, so it cannot be typed)
+ * and without the spaces around either (" Ana" and "ana " look like
+ * "Ana": they answer to it, so `add` refuses them beside it).
+ */
+static int name_answers(const char *name, const char *arg)
+{
+	char *clean = text_clean(name, 0), *carg = text_clean(arg, 0);
+	const char *a, *b;
+	size_t la, lb;
+	int match = 0;
+
+	if (clean && carg) {
+		a = trimmed(clean, &la);
+		b = trimmed(carg, &lb);
+		match = la > 0 && la == lb && strncasecmp(a, b, la) == 0;
+	}
+	free(clean);
+	free(carg);
+	return match;
+}
+
+/* "Ana [1a2b3c4d], ana [5e6f7a8b]": members a name answers to, with
+ * the key prefix that tells each apart. */
+static void list_keys(struct cli *c, const struct home_member *m, size_t n,
+		      char *out, size_t cap)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1], label[80];
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && used < cap; i++) {
+		int w;
+
+		member_label(c, m[i].pk, label);
+		hex_encode(hex, m[i].pk, KEY_PUBLIC_LEN);
+		w = snprintf(out + used, cap - used, "%s%s [%.8s]", i ? ", " : "",
+			     label, hex);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* 1 if arg is too short a key prefix of one of m: worth saying so */
+static int short_prefix(const struct home_member *m, size_t n,
+			const char *arg)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	size_t i, len = strlen(arg);
+
+	if (len == 0 || len >= CLI_MEMBER_PREFIX_MIN || !hex_valid(arg))
+		return 0;
+	for (i = 0; i < n; i++) {
+		hex_encode(hex, m[i].pk, KEY_PUBLIC_LEN);
+		if (strncasecmp(hex, arg, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int cli_local_member(struct cli *c, const char *arg,
 		     uint8_t pk[KEY_PUBLIC_LEN], struct err *e)
 {
@@ -126,23 +202,36 @@ int cli_local_member(struct cli *c, const char *arg,
 
 		if (view_member_name(c->home.store, m[i].pk, name,
 				     sizeof(name), NULL) == 0 && name[0] &&
-		    strcasecmp(name, arg) == 0)
+		    name_answers(name, arg))
 			match = 1;
 		hex_encode(hex, m[i].pk, KEY_PUBLIC_LEN);
 		if (prefix && strncasecmp(hex, arg, len) == 0)
 			match = 1;
 		if (match) {
-			found++;
-			at = i;
+			/* the ones it names, first in the list: an
+			 * ambiguous name lists only them, with their keys */
+			struct home_member t = m[found];
+
+			m[found] = m[i];
+			m[i] = t;
+			at = found++;
 		}
 	}
 	if (found == 1) {
 		memcpy(pk, m[at].pk, KEY_PUBLIC_LEN);
 		return 0;
 	}
-	list_names(c, m, n, names, sizeof(names));
+	if (found > 1)
+		list_keys(c, m, found, names, sizeof(names));
+	else
+		list_names(c, m, n, names, sizeof(names));
 	clean = text_clean(arg, 0);
-	if (found == 0)
+	if (found == 0 && short_prefix(m, n, arg))
+		rc = err_set(e, STOA_ENOTFOUND, "'%.64s' is not a member of "
+			     "this node (a key prefix needs %d hex digits; its "
+			     "members: %s)", clean ? clean : "?",
+			     CLI_MEMBER_PREFIX_MIN, names);
+	else if (found == 0)
 		rc = err_set(e, STOA_ENOTFOUND, "'%.64s' is not a member of "
 			     "this node (its members: %s)", clean ? clean : "?",
 			     names);
@@ -176,6 +265,12 @@ static json_t *member_json(struct cli *c, const struct home_member *m,
 		      "primary", m->primary, "passphrase", m->sealed,
 		      "acting", bytes_equal(m->pk, c->home.key.pk,
 					    KEY_PUBLIC_LEN), "removed", removed);
+	/* a key file that cannot be used: why (cli_local_members says it) */
+	if (o && m->problem[0] &&
+	    json_object_set_new(o, "problem", json_string(m->problem)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (!o)
 		err_set(e, STOA_ENOMEM, "out of memory");
 	return o;
@@ -221,12 +316,42 @@ int cli_local_members(struct cli *c, int json, struct err *e)
 		       row_bool(o, "primary") ? "  node" : "",
 		       row_bool(o, "passphrase") ? "  passphrase" : "",
 		       row_bool(o, "removed") ? "  removed" : "");
+		if (m[i].problem[0])
+			fputs("    (key file unusable: see below)\n", stdout);
 		json_decref(o);
+	}
+	/* the others are listed and can act; each bad file in one line */
+	for (i = 0; i < n; i++) {
+		char label[80], *clean;
+
+		if (!m[i].problem[0])
+			continue;
+		member_label(c, m[i].pk, label);
+		clean = text_clean(m[i].problem, 0);
+		fprintf(stderr, "stoa: %s cannot act on this node until its key "
+			"file is fixed or removed: %s\n", label,
+			clean ? clean : "it cannot be used");
+		free(clean);
 	}
 	return 0;
 }
 
 /* ---- add ----------------------------------------------------------------- */
+
+/* 0 if no member of this node answers to name, else why in e */
+static int name_free(struct cli *c, const char *name, struct err *e)
+{
+	struct err le = { 0 };
+	uint8_t pk[KEY_PUBLIC_LEN];
+	int rc = cli_local_member(c, name, pk, &le);
+
+	if (rc == 0 || rc == STOA_EAMBIG)
+		return err_set(e, STOA_EEXIST, "this node has a member called "
+			       "that already: choose another name");
+	if (rc == STOA_ENOTFOUND)
+		return 0;
+	return err_set(e, rc, "%s", le.msg);
+}
 
 static int member_add(struct cli *c, int argc, char **argv)
 {
@@ -243,7 +368,7 @@ static int member_add(struct cli *c, int argc, char **argv)
 	struct cli_pass pass;
 	struct key k;
 	struct err e;
-	int ch, rc, protect = 0;
+	int ch, rc, protect = 0, lock = -1;
 
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -265,23 +390,19 @@ static int member_add(struct cli *c, int argc, char **argv)
 	rc = cli_check_line("name", name, PAYLOAD_NAME_MAX, 0, &e);
 	if (rc == 0)
 		rc = cli_open(c, &e);
-	/* --as must be able to tell this node's members apart by name */
-	if (rc == 0) {
-		struct err le = { 0 };
-
-		rc = cli_local_member(c, name, k.pk, &le);
-		if (rc == 0 || rc == STOA_EAMBIG)
-			rc = err_set(&e, STOA_EEXIST, "this node has a member "
-				     "called that already: choose another "
-				     "name");
-		else if (rc == STOA_ENOTFOUND)
-			rc = 0;
-		else
-			rc = err_set(&e, rc, "%s", le.msg);
-	}
+	/* --as must be able to tell this node's members apart by name:
+	 * refused before a passphrase is asked, and checked again under
+	 * the lock the member is written under (two adds at once cannot
+	 * both take the name; no add waits on another's prompt) */
+	if (rc == 0)
+		rc = name_free(c, name, &e);
 	if (rc == 0 && protect)
 		rc = cli_read_pass(CLI_PASS_ENV, "new passphrase for the "
 				   "member's key", 1, &pass, &e);
+	if (rc == 0 && (lock = home_members_lock(&c->home, &e)) < 0)
+		rc = lock;
+	if (rc == 0)
+		rc = name_free(c, name, &e);
 	if (rc == 0) {
 		key_generate(&k);
 		rc = home_member_add(&c->home, &k, name,
@@ -296,6 +417,7 @@ static int member_add(struct cli *c, int argc, char **argv)
 			puts("key protected by a passphrase");
 		cli_nudge_author(c, k.pk);
 	}
+	home_members_unlock(lock);
 	key_wipe(&k);
 	cli_pass_wipe(&pass);
 	return cli_finish(rc, &e, add_usage);
@@ -458,7 +580,7 @@ static int member_export(struct cli *c, int argc, char **argv)
 	else
 		fprintf(stderr, "stoa: " WARN_FORK ": once the key is imported "
 			"elsewhere, stop using it here ('stoa member remove "
-			"%s --yes', or export with --remove)\n", label, label);
+			"%.8s --yes', or export with --remove)\n", label, hex);
 	return CLI_EXIT_OK;
 }
 
@@ -612,6 +734,22 @@ static int member_import(struct cli *c, int argc, char **argv)
 			PRIu64 " entries: sync with the community before %s "
 			"writes here, or the feed forks\n", seq, label, mf.seq,
 			label);
+	/* another member of this node answers to the name: --as needs
+	 * the key prefix to tell them apart */
+	if (mf.name[0]) {
+		struct err ae = { 0 };
+		uint8_t any[KEY_PUBLIC_LEN];
+
+		int ar = cli_local_member(c, mf.name, any, &ae);
+
+		/* (its own profile may not be held yet: then the other
+		 * is the one the name finds) */
+		if (ar == STOA_EAMBIG ||
+		    (ar == 0 && !bytes_equal(any, k.pk, KEY_PUBLIC_LEN)))
+			fprintf(stderr, "stoa: another member of this node is "
+				"called %s too: write as this one with 'stoa "
+				"--as %.8s'\n", label, hex);
+	}
 out:
 	key_wipe(&k);
 	cli_pass_wipe(&pass);

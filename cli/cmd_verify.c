@@ -75,9 +75,13 @@ static void problem(const struct verify_problem *p, void *arg)
 				print_text(stdout, name, 0, NULL);
 			else
 				fputs("member", stdout);
+			/* and what to do: one node per key (the key
+			 * prefix is safe to paste, a name may hold spaces) */
 			printf(" [%.8s] signed two entries at seq %" PRIu64
 			       " (kept %.8s, other %.8s): the same key wrote "
-			       "on two nodes at once\n", author, p->seq, k, x);
+			       "on two nodes at once; keep it on one only "
+			       "('stoa member remove %.8s --yes' on the other)\n",
+			       author, p->seq, k, x, author);
 			return;
 		}
 		print_text(stdout, p->what ? p->what : "?", 0, NULL);

@@ -221,8 +221,10 @@ int main(int argc, char **argv)
 		return cli_usage(usage, "--as does not apply to '%s': it acts "
 				 "as the node (its own member)", cmd->name);
 	if (!(cmd->flags & CMD_NODE) && !c.as && getenv(CLI_AS_ENV) &&
-	    getenv(CLI_AS_ENV)[0])
+	    getenv(CLI_AS_ENV)[0]) {
 		c.as = getenv(CLI_AS_ENV);
+		c.as_env = 1;
+	}
 
 	err_clear(&e);
 	if ((cmd->flags & CMD_HOME) && key_lib_init() < 0)

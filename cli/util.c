@@ -45,6 +45,14 @@ int cli_open(struct cli *c, struct err *e)
 		uint8_t pk[KEY_PUBLIC_LEN];
 
 		rc = cli_local_member(c, c->as, pk, e);
+		if (rc < 0 && c->as_env && e) {
+			/* set long ago in the shell: say where it came from */
+			char msg[ERR_MSG_MAX];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			err_clear(e);
+			err_set(e, rc, "$" CLI_AS_ENV ": %s", msg);
+		}
 		if (rc == 0)
 			rc = home_select(&c->home, pk, e);
 		if (rc < 0) {

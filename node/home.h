@@ -126,7 +126,19 @@ struct home_member {
 	uint8_t pk[KEY_PUBLIC_LEN];
 	int primary;                /* the "key" file: the node itself */
 	int sealed;                 /* its key file has a passphrase */
+	char problem[ERR_MSG_MAX];  /* "" or why its key file cannot be
+				     * used (then sealed is 0) */
 };
+
+/*
+ * Takes the lock on the home's list of members (a flock of the home's
+ * directory, waited for): a `member add` or `import` checks that no
+ * member has the name it gives, then writes, under it, so two at once
+ * cannot both pass the check. A descriptor for home_members_unlock, or
+ * a negative STOA_E*.
+ */
+int home_members_lock(const struct home *h, struct err *e);
+void home_members_unlock(int fd);
 
 /* The key file of member pk of the node in dir (HOME_MEMBERS_DIR/<hex>). */
 int home_member_path(const char *dir, const uint8_t pk[KEY_PUBLIC_LEN],
@@ -136,8 +148,9 @@ int home_member_path(const char *dir, const uint8_t pk[KEY_PUBLIC_LEN],
  * This node's members into out (at most cap; HOME_MEMBERS_MAX is enough):
  * the primary first, then the others by key. A file of HOME_MEMBERS_DIR
  * whose name is not 64 hex digits (a temp file) is skipped; one that does
- * not load, or holds another key than its name says, is an error naming
- * it. STOA_ENOMEM past cap.
+ * not load, or holds another key than its name says, is listed with the
+ * reason in its problem (one bad file must not stop the other members:
+ * home_select of it fails with that reason). STOA_ENOMEM past cap.
  */
 int home_members(const struct home *h, struct home_member *out, size_t cap,
 		 size_t *n, struct err *e);

@@ -114,6 +114,27 @@ static int write_entry(struct store *s, const struct entry *en,
 	return obj ? materialize(s, n, en, obj, e) : 0;
 }
 
+int store_fork_proven(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		      uint64_t seq, struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_FORKS_OF);
+	sqlite3_int64 all = 0, here = 0;
+	int rc;
+
+	sqlite3_bind_blob(st, 1, author, KEY_PUBLIC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		all = sqlite3_column_int64(st, 0);
+		here = sqlite3_column_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, e, "cannot read forks");
+	return here > 0 || all >= STORE_FORKS_PER_AUTHOR;
+}
+
 /*
  * Records the proof that en's author signed en and kept at en's seq: 1,
  * or 0 when it is not recorded because a proof of that (author, seq) is
@@ -125,23 +146,11 @@ static int write_entry(struct store *s, const struct entry *en,
 static int record_fork(struct store *s, const struct entry *en,
 		       const uint8_t kept[ENTRY_ID_LEN], struct err *e)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_FORKS_OF);
-	sqlite3_int64 all = 0, here = 0;
+	sqlite3_stmt *st;
 	int rc;
 
-	sqlite3_bind_blob(st, 1, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)en->seq);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		all = sqlite3_column_int64(st, 0);
-		here = sqlite3_column_int64(st, 1);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, e, "cannot read forks");
-	if (here > 0 || all >= STORE_FORKS_PER_AUTHOR)
-		return 0;
+	if ((rc = store_fork_proven(s, en->author, en->seq, e)) != 0)
+		return rc < 0 ? rc : 0;
 	st = store_stmt(s, ST_INSERT_FORK);
 	sqlite3_bind_blob(st, 1, en->id, ENTRY_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, en->author, KEY_PUBLIC_LEN, SQLITE_STATIC);

@@ -12,11 +12,36 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "home.h"
 #include "payload.h"
+
+int home_members_lock(const struct home *h, struct err *e)
+{
+	int fd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(e, STOA_EIO, "cannot open '%s': %s", h->dir,
+			       strerror(errno));
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		err_set(e, STOA_EIO, "cannot lock '%s': %s", h->dir,
+			strerror(errno));
+		close(fd);
+		return STOA_EIO;
+	}
+	return fd;
+}
+
+void home_members_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
 
 int home_member_path(const char *dir, const uint8_t pk[KEY_PUBLIC_LEN],
 		     char out[HOME_PATH_MAX], struct err *e)
@@ -52,6 +77,7 @@ int home_members(const struct home *h, struct home_member *out, size_t cap,
 	char path[HOME_PATH_MAX];
 	struct key_file kf;
 	struct dirent *de;
+	struct err fe;
 	DIR *d;
 	size_t first;
 	int rc = 0;
@@ -59,6 +85,7 @@ int home_members(const struct home *h, struct home_member *out, size_t cap,
 	*n = 0;
 	if (cap == 0)
 		return err_set(e, STOA_ENOMEM, "no room for the members");
+	memset(&out[0], 0, sizeof(out[0]));
 	memcpy(out[0].pk, h->node_pk, KEY_PUBLIC_LEN);
 	out[0].primary = 1;
 	/* the primary's file, unless it is the one acting (whose kf keeps
@@ -97,20 +124,24 @@ int home_members(const struct home *h, struct home_member *out, size_t cap,
 		if ((rc = hex_decode(m->pk, KEY_PUBLIC_LEN, de->d_name)) < 0 ||
 		    (rc = home_member_path(h->dir, m->pk, path, e)) < 0)
 			break;
-		if ((rc = key_file_load(path, &kf, e)) < 0)
-			break;
-		m->sealed = kf.sealed;
-		if (!bytes_equal(kf.key.pk, m->pk, KEY_PUBLIC_LEN)) {
-			key_file_wipe(&kf);
-			rc = err_set(e, STOA_ECRYPTO, "'%s' holds another "
-				     "member's key than its name says", path);
-			break;
-		}
-		key_file_wipe(&kf);
 		/* the primary's key copied into members/: listed once */
 		if (bytes_equal(m->pk, h->node_pk, KEY_PUBLIC_LEN))
 			continue;
 		(*n)++;
+		/* a file that cannot be used (mode, link, size, bytes):
+		 * listed with why, the others still usable */
+		err_clear(&fe);
+		if (key_file_load(path, &kf, &fe) < 0) {
+			snprintf(m->problem, sizeof(m->problem), "%s", fe.msg);
+			continue;
+		}
+		m->sealed = kf.sealed;
+		if (!bytes_equal(kf.key.pk, m->pk, KEY_PUBLIC_LEN)) {
+			m->sealed = 0;
+			snprintf(m->problem, sizeof(m->problem), "'%.200s' holds "
+				 "another member's key than its name says", path);
+		}
+		key_file_wipe(&kf);
 	}
 	closedir(d);
 	if (rc < 0)

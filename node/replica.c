@@ -185,6 +185,14 @@ static int r_head_id(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
 	return store_head(rp->store, author, seq, id, e);
 }
 
+static int r_fork_proven(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+			 uint64_t seq, struct err *e)
+{
+	struct replica *rp = ctx;
+
+	return store_fork_proven(rp->store, author, seq, e);
+}
+
 void replica_ops_init(struct repl_ops *ops,
 		      int (*send)(void *peer, const uint8_t *p, size_t len,
 				  struct err *e))
@@ -197,4 +205,5 @@ void replica_ops_init(struct repl_ops *ops,
 	ops->next_hole = r_next_hole;
 	ops->send = send;
 	ops->head_id = r_head_id;
+	ops->fork_proven = r_fork_proven;
 }

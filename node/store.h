@@ -164,6 +164,16 @@ struct store_run_entry {
 };
 
 /*
+ * 1 if a fork of author's feed at seq would add nothing to this store (a
+ * proof at that seq is held, or the author has STORE_FORKS_PER_AUTHOR of
+ * them), 0 if its proof would be recorded, or a negative STOA_E*. The
+ * session asks a peer for the other side of a fork (a fork probe) only
+ * while it is 0.
+ */
+int store_fork_proven(struct store *s, const uint8_t author[KEY_PUBLIC_LEN],
+		      uint64_t seq, struct err *e);
+
+/*
  * Checks and stores a run of consecutive entries of one author with one
  * signature verification (docs/protocol.md, "Checking a run"): entries
  * already held must be the held ones (another validly signed one is a

@@ -404,9 +404,11 @@ static int pump_wants(struct repl *r, struct err *e)
  * Queues a fork probe: the peer's own entry at (author, seq), which this
  * store holds under another id (or the peer's next entry links to
  * another one), asked for alone so that the store records the proof
- * (docs/protocol.md, "Fork probes"). Bounded: REPL_PROBES_QUEUE waiting,
- * REPL_PROBES_MAX a session; one beyond is dropped (a later session
- * asks again, as long as the store holds no proof).
+ * (docs/protocol.md, "Fork probes"). Not when the store would record
+ * nothing (ops->fork_proven): a proven fork is not asked for again each
+ * session, so it neither costs a round trip nor takes the place of one
+ * not proven yet. Bounded: REPL_PROBES_QUEUE waiting, REPL_PROBES_MAX a
+ * session; one beyond is dropped (a later session asks for it).
  */
 static void probe_add(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
 		      uint64_t seq)
@@ -420,6 +422,10 @@ static void probe_add(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
 		if (r->probes[i].seq == seq &&
 		    memcmp(r->probes[i].author, author, KEY_PUBLIC_LEN) == 0)
 			return;
+	/* a store that cannot tell is asked nothing of: probes are extra */
+	if (r->ops->fork_proven &&
+	    r->ops->fork_proven(r->ctx, author, seq, NULL) != 0)
+		return;
 	memcpy(r->probes[r->nprobes].author, author, KEY_PUBLIC_LEN);
 	r->probes[r->nprobes].seq = seq;
 	r->nprobes++;
@@ -442,6 +448,18 @@ static int pump_probe(struct repl *r, struct err *e)
 	r->probes_asked++;
 	r->in_flight++;
 	return 0;
+}
+
+/* This store's head of author's feed: its seq, and with head_id (one
+ * query for both) its id into id, *with_id set. */
+static int head_of(struct repl *r, const uint8_t author[KEY_PUBLIC_LEN],
+		   uint64_t *have, uint8_t id[ENTRY_ID_LEN], int *with_id,
+		   struct err *e)
+{
+	*with_id = r->ops->head_id != NULL;
+	if (*with_id)
+		return r->ops->head_id(r->ctx, author, have, id, e);
+	return r->ops->head(r->ctx, author, have, e);
 }
 
 /* 1 if this store holds author's feed up to exactly seq under another
@@ -669,7 +687,9 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 	/* a frontier may also arrive late, from before a restart: its wants
 	 * are as good as any */
 	for (i = 0; i < m->u.frontier.count; i++) {
+		uint8_t mine[ENTRY_ID_LEN];
 		uint64_t have;
+		int with_id;
 
 		msg_frontier_get(m, i, &h);
 		if (r->frontier_any && memcmp(h.author, r->frontier_last,
@@ -679,7 +699,7 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 		}
 		memcpy(r->frontier_last, h.author, KEY_PUBLIC_LEN);
 		r->frontier_any = 1;
-		if ((rc = r->ops->head(r->ctx, h.author, &have, e)) < 0)
+		if ((rc = head_of(r, h.author, &have, mine, &with_id, e)) < 0)
 			goto out;
 		if (h.seq > have && want_add(r, h.author, have, h.seq) < 0) {
 			rc = strike(r, e, "frontier announces more than %d "
@@ -687,7 +707,8 @@ static int on_frontier(struct repl *r, const struct msg *m, struct err *e)
 			goto out;
 		}
 		/* as long as ours: the same head, or a fork to prove */
-		if (h.seq == have && head_differs(r, h.author, h.seq, h.id))
+		if (with_id && h.seq == have && have > 0 &&
+		    memcmp(mine, h.id, ENTRY_ID_LEN) != 0)
 			probe_add(r, h.author, h.seq);
 		known_find(r, h.author, &found);
 		if (found) {
@@ -772,7 +793,10 @@ static int on_entries(struct repl *r, const struct msg *m, struct err *e)
 		r->repair_count = 0;
 		asked = 1;
 	}
-	probe = r->probe_in_flight && r->nprobes > 0 &&
+	/* one answer answers one WANT: a probe and a repair may ask for
+	 * the same seq (a fork at a head held without its payload), and
+	 * the second answer must not come unasked */
+	probe = !repair && r->probe_in_flight && r->nprobes > 0 &&
 		m->u.entries.first == r->probes[0].seq &&
 		memcmp(m->u.entries.author, r->probes[0].author,
 		       KEY_PUBLIC_LEN) == 0;
@@ -956,6 +980,8 @@ void repl_close(struct repl *r, int code, const char *why)
 	r->in_flight = 0;
 	r->repair_done = 1;
 	r->repair_in_flight = 0;
+	r->nprobes = 0;
+	r->probe_in_flight = 0;
 	buf_reset(r->scratch);
 	if (msg_put_error(r->scratch, code, why) == 0)
 		flush(r, NULL);
@@ -1039,8 +1065,10 @@ int repl_notify(struct repl *r, const struct msg_head *h, struct err *e)
 
 int repl_settled(const struct repl *r)
 {
+	/* a probe waiting or asked: its proof is not recorded yet */
 	return r->got_hello && r->frontier_done && r->nwants == 0 &&
-	       r->got_done && r->repair_done && !r->repair_in_flight;
+	       r->got_done && r->repair_done && !r->repair_in_flight &&
+	       r->nprobes == 0;
 }
 
 /* a + b, at most INT64_MAX (a peer may announce any seq; a count that

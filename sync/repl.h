@@ -85,6 +85,11 @@ struct repl_ops {
 	 * head of author's feed into id, its seq into *seq (0: none held) */
 	int (*head_id)(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
 		       uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e);
+	/* optional (NULL: every fork seen is probed): 1 if a fork of
+	 * author's feed at seq would add nothing to this store (its proof
+	 * is held), 0 if it would be recorded, or a STOA_E* (no probe) */
+	int (*fork_proven)(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+			   uint64_t seq, struct err *e);
 };
 
 /* One entry asked for to prove a fork (REPL_PROBES_MAX). */

@@ -180,7 +180,7 @@ start_serve "$M"
 PID_M=$SERVE_PID
 run_ok "$TH" sync "$ENDPOINT"
 run_fail_report 1 "$TH" verify
-assert_match "$OUT" "^${key_ben:0:8} seq 6: fork: Ben \[${key_ben:0:8}\] signed two entries at seq 6 \(kept [0-9a-f]{8}, other [0-9a-f]{8}\): the same key wrote on two nodes at once$" \
+assert_match "$OUT" "^${key_ben:0:8} seq 6: fork: Ben \[${key_ben:0:8}\] signed two entries at seq 6 \(kept [0-9a-f]{8}, other [0-9a-f]{8}\): the same key wrote on two nodes at once; keep it on one only \('stoa member remove ${key_ben:0:8} --yes' on the other\)$" \
 	"verify names Ben's fork"
 assert_eq 1 "$(grep -c fork <<<"$OUT")" "one fork line"
 run_fail_report 1 "$TH" verify --json

@@ -452,6 +452,25 @@ int mem_store_append(struct mem_store *s, const struct entry *en,
 	return rc < 0 ? rc : rc > 0 ? STOA_EFORK : 0;
 }
 
+static int m_head_id(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+		     uint64_t *seq, uint8_t id[ENTRY_ID_LEN], struct err *e)
+{
+	(void)e;
+	*seq = mem_store_head(ctx, author, id);
+	return 0;
+}
+
+/* As store_fork_proven: this store keeps one fork a feed (f->forks). */
+static int m_fork_proven(void *ctx, const uint8_t author[KEY_PUBLIC_LEN],
+			 uint64_t seq, struct err *e)
+{
+	const struct mem_feed *f = feed_get(ctx, author);
+
+	(void)seq;
+	(void)e;
+	return f && f->forks > 0;
+}
+
 void mem_store_ops_init(struct repl_ops *ops,
 			int (*send)(void *peer, const uint8_t *p, size_t len,
 				    struct err *e))
@@ -463,5 +482,6 @@ void mem_store_ops_init(struct repl_ops *ops,
 	ops->ingest_run = m_ingest_run;
 	ops->next_hole = m_next_hole;
 	ops->send = send;
-	ops->head_id = NULL; /* no fork probes of equal heads */
+	ops->head_id = m_head_id;
+	ops->fork_proven = m_fork_proven;
 }
