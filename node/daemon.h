@@ -158,6 +158,9 @@ struct daemon_summary {
 				      * (lan: the loop ended by itself, not
 				      * by a signal; see lan[].rc) */
 	size_t nlan;                 /* lan: results in o->lan */
+	size_t lan_unanswered;       /* lan: records of keys this store
+				      * holds no feed of that never answered
+				      * as a node (no line in o->lan) */
 };
 
 /*

@@ -192,6 +192,12 @@ struct found {
 	char lan_why[DAEMON_LAN_WHY_MAX];
 	uint64_t lan_ms;              /* ... then */
 	uint64_t lan_in, lan_out;     /* its ended sessions' entries */
+	char lan_endpoint[DISCOVERY_ENDPOINT_MAX]; /* where it settled or
+				       * failed (a record may name another
+				       * address since: not the one used) */
+	int lan_known;                /* this store holds its feed */
+	int lan_answered;             /* a session with it said HELLO as
+				       * this node (not another one) */
 };
 
 /* A member key refused at the handshake until a time (DAEMON_BAN_MS). */
@@ -247,6 +253,7 @@ struct daemon {
 	uint64_t disc_day;            /* the UTC day it started (its id's) */
 	struct found found[DAEMON_PEERS_MAX];
 	int found_full_logged;
+	size_t lan_evicted;           /* lan: unanswered records let go */
 	struct repl_ops ops;
 	struct replica rp;
 	struct buf scratch;           /* one outgoing frame, all peers */
@@ -430,7 +437,17 @@ int dial_lan_done(struct daemon *d);
 /* lan: every node not yet settled has failed with why (the timeout). */
 void dial_lan_give_up(struct daemon *d, const char *why);
 /* lan: one result per node found into o->lan and sum->nlan (before the
- * teardown, while the sessions' counts are live). */
+ * teardown, while the sessions' counts are live); a record of a key this
+ * store holds no feed of, that never answered as a node and failed, is
+ * not a node found: it is only counted (sum->lan_unanswered). */
 void dial_lan_results(struct daemon *d);
+/* lan: whether this store holds a feed of node (a member it knows). */
+int dial_lan_known(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
+/* lan, the table of found nodes full: the index of the slot of a record
+ * of a key this store does not know that has not answered as a node
+ * (its dial let go, the slot cleared, counted as unanswered), so that a
+ * known member found after a flood of forged records still gets one;
+ * DAEMON_PEERS_MAX if none. */
+size_t dial_lan_evict(struct daemon *d);
 
 #endif
