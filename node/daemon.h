@@ -100,6 +100,9 @@
 					* the next one waits this long, so a
 					* `stoa post` waiting gets its turn */
 
+#define DAEMON_LAN_TRIES_MAX 4      /* sync --lan: dials of one node (its
+				     * records' addresses, one after the
+				     * other as each fails) */
 /* lan: the result of one node found. */
 #define DAEMON_LAN_WHY_MAX 200
 struct daemon_lan_peer {

@@ -198,6 +198,9 @@ struct found {
 	int lan_known;                /* this store holds its feed */
 	int lan_answered;             /* a session with it said HELLO as
 				       * this node (not another one) */
+	int lan_tries;                /* dials (DAEMON_LAN_TRIES_MAX) */
+	int lan_retry;                /* failed at an address: another
+				       * record of it may do (dial_lan_tick) */
 };
 
 /* A member key refused at the handshake until a time (DAEMON_BAN_MS). */
@@ -415,12 +418,15 @@ struct found *dial_found(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
 struct peer *dial_found_peer(struct daemon *d, struct found *f);
 
 /* dial_lan.c: what differs in a sync --lan (o->lan_wait_ms) */
-/* Whether a node told of by discovery (f: known already, or NULL) is one
- * to sync with: found within the browse time, its exchange not over, and
- * not of a past epoch the rotation does not name. */
-int dial_lan_wanted(struct daemon *d, const struct found *f,
-		    const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
-		    uint64_t now);
+/* Whether a node told of by discovery (f: known already, or NULL) at
+ * endpoint is one to sync with: found within the browse time, its
+ * exchange not over, and not of a past epoch the rotation does not name.
+ * A node that failed at an address before it answered is revived (its
+ * dial let go) when told of at another one, DAEMON_LAN_TRIES_MAX dials
+ * at most: a record replayed at a false address costs only its dial. */
+int dial_lan_wanted(struct daemon *d, struct found *f,
+		    const uint8_t node[KEY_PUBLIC_LEN], const char *endpoint,
+		    unsigned past, uint64_t now);
 /* The exchange with f's node is over: failed (rc, why) unless a session
  * with it settled before. dial_tick lets its dial go; never dialed again. */
 void dial_lan_fail(struct daemon *d, struct found *f, int rc,

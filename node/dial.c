@@ -72,7 +72,8 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0 &&
 	    f->past == past)
 		return; /* told again: nothing new */
-	if (d->o->lan_wait_ms && !dial_lan_wanted(d, f, node, past, now))
+	if (d->o->lan_wait_ms &&
+	    !dial_lan_wanted(d, f, node, endpoint, past, now))
 		return;
 	if (f && f->past != past && f->peer >= 0) {
 		/* it moved to another epoch: dial it with that one's keys */
@@ -222,6 +223,7 @@ static int dial_node(struct daemon *d, struct found *f, int dials,
 	p->down_ms = now;
 	memcpy(p->node, f->node, KEY_PUBLIC_LEN);
 	f->peer = (int)(p - d->peers);
+	f->lan_tries++; /* (sync --lan's bound) */
 	daemon_log(d, 0, "node %.8s: dialing %s", hex, f->endpoint);
 	return 1;
 }

@@ -16,12 +16,39 @@
 
 /* A node of a past epoch the rotation does not name is a removed
  * member's (or an identity made from an old invite): not a peer. */
-int dial_lan_wanted(struct daemon *d, const struct found *f,
-		    const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
-		    uint64_t now)
+/* f failed at an address before it answered as its node; told of it at
+ * another: its exchange starts again there (its failed dial let go). */
+static int revive(struct daemon *d, struct found *f, const char *endpoint)
+{
+	char hex[2 * KEY_PUBLIC_LEN + 1];
+	struct peer *p;
+
+	if (f->synced || f->lan_answered ||
+	    f->lan_tries >= DAEMON_LAN_TRIES_MAX ||
+	    strcmp(endpoint, f->lan_endpoint) == 0)
+		return 0;
+	if ((p = dial_found_peer(d, f)) != NULL)
+		peer_free(p);
+	f->peer = -1;
+	f->retry_ms = 0;
+	f->lan_end = 0;
+	f->lan_retry = 0;
+	f->lan_rc = 0;
+	f->lan_why[0] = '\0';
+	f->lan_ms = 0;
+	f->lan_endpoint[0] = '\0';
+	hex_encode(hex, f->node, KEY_PUBLIC_LEN);
+	daemon_log(d, 0, "node %.8s: another record of it, at %s", hex,
+		   endpoint);
+	return 1;
+}
+
+int dial_lan_wanted(struct daemon *d, struct found *f,
+		    const uint8_t node[KEY_PUBLIC_LEN], const char *endpoint,
+		    unsigned past, uint64_t now)
 {
 	if (f)
-		return !f->lan_end;
+		return !f->lan_end || revive(d, f, endpoint);
 	if (now - d->start_ms >= (uint64_t)d->o->lan_wait_ms)
 		return 0;
 	return !past || epoch_named(d, node);
@@ -41,6 +68,8 @@ void dial_lan_fail(struct daemon *d, struct found *f, int rc,
 		snprintf(f->lan_endpoint, sizeof(f->lan_endpoint), "%.*s",
 			 DISCOVERY_ENDPOINT_MAX - 1, /* a dial's: from f */
 			 p ? p->endpoint : f->endpoint);
+	/* an address that failed (not the timeout, not a full table) */
+	f->lan_retry = p && rc != STOA_EBUSY && !f->synced;
 	hex_encode(hex, f->node, KEY_PUBLIC_LEN);
 	if (f->synced) {
 		daemon_log(d, 0, "node %.8s: %s (after it synced)", hex, why);
@@ -104,6 +133,13 @@ int dial_lan_tick(struct daemon *d, struct found *f, struct peer *p,
 	if (p)
 		peer_free(p); /* its counts go to f (peer_session_end) */
 	f->peer = -1;
+	if (f->lan_retry && d->disc) {
+		/* its address failed: discovery tells of its best other
+		 * record now (disc_found revives f there), or of a new one
+		 * later */
+		f->lan_retry = 0;
+		discovery_endpoint_failed(d->disc, f->node, f->lan_endpoint);
+	}
 	return 1;
 }
 

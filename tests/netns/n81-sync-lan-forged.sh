@@ -8,7 +8,10 @@
 # real record (cy is frozen until the laptop dials 64 of them): cy,
 # a member the laptop knows, still gets a slot (the table of nodes found
 # is full) and syncs; the forged records get no line, fail nothing (exit
-# 0) and are counted on stderr.
+# 0) and are counted on stderr. Last, cy's record replayed at h's own
+# address (refused), the only one while cy is down: the dial there
+# fails, and cy, up again with a new record within the wait, still syncs
+# (the failed address cost only its dial).
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
@@ -72,10 +75,12 @@ step "80 forged nodes at $HOLE, found before cy: cy syncs, exit 0, counted"
 for p in "${REPLAYS[@]}"; do
 	net_stop_pid "$p"
 done
+FORGED=()
 for i in $(seq 1 80); do
 	id=$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')
 	host_spawn h avahi-publish -s -H hole.local "forged$i" _stoa._tcp 7647 \
 		v=2 "id=$id" "$TAG" >/dev/null
+	FORGED+=("$SPAWN_PID")
 done
 forged_seen() {
 	host_browse h _stoa._tcp >"$T/browse" 2>&1 &&
@@ -110,5 +115,40 @@ assert_match "$LOG" '^stoa: [0-9]+ records of unknown nodes did not answer as a 
 OTHER=$(grep -Ev -e "$CY_LINE" -e '^total: ' -e ' did not answer as a node ' \
 	-e 'mDNS: more than [0-9]+ nodes found; ignoring the rest$' "$T/flood.log" || true)
 assert_eq "" "$OTHER" "the other lines"
+
+step "cy's record replayed where nothing listens, found first: cy still syncs"
+for p in "${FORGED[@]}"; do
+	net_stop_pid "$p"
+done
+# at h's own address: each dial is refused at once
+host_spawn h avahi-publish -s "refused" _stoa._tcp 7647 v=2 "$CY_ID" "$TAG" >/dev/null
+refused_seen() {
+	host_browse h _stoa._tcp >"$T/browse" 2>&1 &&
+		grep -q '^=;eth0;IPv4;refused;.*;10\.77\.10\.66;7647;' "$T/browse" &&
+		! grep -q "^=;eth0;IPv4;.*;$HOLE;" "$T/browse"
+}
+wait_for "h's avahi-daemon sees the refused replay only" 20 refused_seen
+run_ok "$M" post --topic visit "max, third"
+attempt_fails() { # connections the laptop saw refused (SYN-SENT -> CLOSED)
+	# shellcheck disable=SC2016 # (awk's $8, not the shell's)
+	ip netns exec "$(host_ns m)" awk '/^Tcp:/ { if (n++) print $8 }' /proc/net/snmp
+}
+FAILS0=$(attempt_fails)
+# cy is down; it starts again (a new record, announced) only once the
+# laptop's dial of the replay was refused three times (what fails a
+# dial: "cannot connect"), well before its mDNS probing ends
+node_stop "$CY_PID"
+host_spawn m --log "$T/refused.log" "$STOA" --home "$M" sync --lan --wait 6 \
+	--timeout 30 >/dev/null
+LAN_PID=$SPAWN_PID
+three_refused() { [ $(($(attempt_fails) - FAILS0)) -ge 3 ]; }
+wait_for "the laptop's dial of the replay refused three times" 10 three_refused
+node_serve c "$C" --discovery embedded
+CY_PID=$NODE_PID
+net_wait_pid "$LAN_PID" 35
+[ "$STOP_RC" -eq 0 ] || fail "sync --lan after a refused replay exited $STOP_RC: $(cat "$T/refused.log")"
+LOG=$(<"$T/refused.log")
+assert_match "$LOG" "$CY_LINE" "cy's line"
+assert_match "$LOG" '^total: 1 peer, [0-9]+ in, 1 out in [0-9.]+ s$' "the total"
 node_stop "$CY_PID"
 ok
