@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "discovery.h"
 #include "payload.h"
 #include "view.h"
 
@@ -196,8 +197,9 @@ int sync_lan_report(struct cli *c, const struct daemon_opts *o,
 			       "of %s was found", c->home.community.name);
 	if (!sum->nlan)
 		return err_set(e, STOA_ENOTFOUND, "no stoa node of %s found on "
-			       "this network in %d s", c->home.community.name,
-			       o->lan_wait_ms / 1000);
+			       "this network in %d s%s", c->home.community.name,
+			       o->lan_wait_ms / 1000, discovery_lan_up() ? "" :
+			       " (no network interface is up)");
 	if (failed)
 		return not_synced(c, o, sum, failed, e);
 	return 0;
