@@ -123,6 +123,11 @@ struct daemon_progress {
 	uint64_t entries_expected;   /* the peers' announced total for us
 				      * (may be below entries_in) */
 	int done;                    /* the last call: the exchange ended */
+	int lan;                     /* sync --lan: the three below are set
+				      * (and the counts are the nodes') */
+	size_t lan_found;            /* nodes found so far */
+	size_t lan_synced;           /* ... of them, synced */
+	int lan_left_s;              /* seconds of the browse left, 0 over */
 };
 
 struct daemon_opts {

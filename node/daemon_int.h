@@ -447,6 +447,8 @@ void dial_lan_give_up(struct daemon *d, const char *why);
  * store holds no feed of, that never answered as a node and failed, is
  * not a node found: it is only counted (sum->lan_unanswered). */
 void dial_lan_results(struct daemon *d);
+/* lan: the nodes found and synced so far, the browse time left. */
+void dial_lan_progress(struct daemon *d, struct daemon_progress *pr);
 /* lan: whether this store holds a feed of node (a member it knows). */
 int dial_lan_known(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
 /* lan, the table of found nodes full: the index of the slot of a record

@@ -212,6 +212,24 @@ size_t dial_lan_evict(struct daemon *d)
 	return DAEMON_PEERS_MAX;
 }
 
+void dial_lan_progress(struct daemon *d, struct daemon_progress *pr)
+{
+	uint64_t spent = clock_mono_ms() - d->start_ms;
+	size_t i;
+
+	pr->lan = 1;
+	for (i = 0; i < DAEMON_PEERS_MAX; i++) {
+		struct found *f = &d->found[i];
+
+		if (!f->used || (unanswered(f) && f->lan_end))
+			continue; /* (no line in the report either) */
+		pr->lan_found++;
+		pr->lan_synced += f->synced;
+	}
+	if (spent < (uint64_t)d->o->lan_wait_ms)
+		pr->lan_left_s = (int)((d->o->lan_wait_ms - spent + 999) / 1000);
+}
+
 void dial_lan_results(struct daemon *d)
 {
 	uint64_t now = clock_mono_ms();
