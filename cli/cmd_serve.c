@@ -125,16 +125,32 @@ static void adopt_rotation(struct cli *c)
 
 /* The daemon's progress callback for `sync` on a terminal:
  * "stoa: syncing [#####.....]  51% 51234/100000 in, 3 out", redrawn in
- * place, and a newline when the exchange ends. */
+ * place, and a newline when the exchange ends; for `sync --lan`
+ * "stoa: looking for nodes of field: 2 found, 1 synced, 120 in, 4 out,
+ * 3 s left". */
 static void draw_progress(void *arg, const struct daemon_progress *p)
 {
 	uint64_t in = p->entries_in, expect = p->entries_expected;
 	char bar[21];
 	int pct, k;
 
-	(void)arg;
 	if (p->done) {
 		fputc('\n', stderr);
+		return;
+	}
+	if (p->lan) {
+		/* sync --lan (arg: the community's name): the nodes, not a
+		 * bar (their totals overlap), and how long it still looks */
+		char left[32] = "";
+
+		if (p->lan_left_s > 0)
+			snprintf(left, sizeof(left), ", %d s left",
+				 p->lan_left_s);
+		fputs("\rstoa: looking for nodes of ", stderr);
+		print_text(stderr, arg, 0, NULL); /* (from an invite) */
+		fprintf(stderr, ": %zu found, %zu synced, %" PRIu64 " in, %"
+			PRIu64 " out%s   ", p->lan_found, p->lan_synced, in,
+			p->entries_out, left);
 		return;
 	}
 	if (expect < in)
@@ -256,6 +272,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 	o.quiet = 1;
 	o.timeout_ms = (int)secs * 1000;
 	o.progress = isatty(2) ? draw_progress : NULL;
+	o.progress_arg = c->home.community.name; /* (sync --lan's line) */
 	rc = cli_unlock(c, &e);
 	if (rc == 0)
 		rc = daemon_run(&c->home, &o, &sum, &e);

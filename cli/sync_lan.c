@@ -5,7 +5,10 @@
  *   "bo (8a88e3dd, tcp://10.77.0.12:7647): 120 in, 4 out"
  *   "cy (1f00ba2c, tcp://10.77.0.13:7647): failed: not reached at its address"
  * then "total: 2 peers, 120 in, 4 out in 5.31 s" (", 1 failed" after the
- * count when one did), or one JSON object with --json. Names come from
+ * count when one did), or one JSON object with --json. A record of a
+ * key this store holds no feed of that never answered as a node (anyone
+ * on the LAN can forge one) gets no line and fails nothing: a count on
+ * stderr says how many. Names come from
  * this node's view (what the sync brought included) and are cleaned
  * before they reach a terminal; a member with no profile yet is shown by
  * key prefix. It prints nothing else and changes nothing.
@@ -17,6 +20,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "discovery.h"
 #include "payload.h"
 #include "view.h"
 
@@ -96,11 +100,13 @@ static int print_report_json(struct cli *c, const struct daemon_opts *o,
 	size_t i;
 	int rc;
 
-	row = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:[]}",
+	row = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, "
+			"s:[]}",
 			"type", "sync_lan",
 			"wait", o->lan_wait_ms / 1000,
 			"found", (json_int_t)sum->nlan,
 			"synced", (json_int_t)(sum->nlan - failed),
+			"unanswered", (json_int_t)sum->lan_unanswered,
 			"entries_in", (json_int_t)sum->entries_in,
 			"entries_out", (json_int_t)sum->entries_out,
 			"bytes_in", (json_int_t)sum->bytes_in,
@@ -180,13 +186,20 @@ int sync_lan_report(struct cli *c, const struct daemon_opts *o,
 	}
 	if (fflush(stdout) != 0)
 		return err_set(e, STOA_EIO, "cannot write the report");
+	/* records anyone could have forged: said, not failed for */
+	if (!json && sum->lan_unanswered)
+		fprintf(stderr, "stoa: %zu record%s of unknown nodes did not "
+			"answer as a node of %s (ignored)\n",
+			sum->lan_unanswered, sum->lan_unanswered == 1 ? "" : "s",
+			c->home.community.name);
 	if (!sum->nlan && !sum->settled)
 		return err_set(e, STOA_EIO, "interrupted before any stoa node "
 			       "of %s was found", c->home.community.name);
 	if (!sum->nlan)
 		return err_set(e, STOA_ENOTFOUND, "no stoa node of %s found on "
-			       "this network in %d s", c->home.community.name,
-			       o->lan_wait_ms / 1000);
+			       "this network in %d s%s", c->home.community.name,
+			       o->lan_wait_ms / 1000, discovery_lan_up() ? "" :
+			       " (no network interface is up)");
 	if (failed)
 		return not_synced(c, o, sum, failed, e);
 	return 0;

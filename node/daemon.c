@@ -467,6 +467,8 @@ static void report_progress(struct daemon *d, int done)
 			pr.entries_expected += p->r.stats.expected_in;
 		}
 	}
+	if (d->o->lan_wait_ms)
+		dial_lan_progress(d, &pr);
 	d->o->progress(d->o->progress_arg, &pr);
 	d->progress_ms = clock_mono_ms();
 }
@@ -710,7 +712,11 @@ int daemon_run(struct home *h, const struct daemon_opts *o,
 				dial_tick(d);
 			mark_settled(d);
 			/* sync --lan: its browse time may end with no
-			 * socket ready (no node found, or all settled) */
+			 * socket ready (no node found, or all settled);
+			 * its line says how long it still looks */
+			if (o->lan_wait_ms && o->progress &&
+			    clock_mono_ms() - d->progress_ms > 200)
+				report_progress(d, 0);
 			if (!o->lan_wait_ms || !sync_done(d))
 				continue;
 		} else if (pass_run(d, ps) < 0) {

@@ -100,6 +100,9 @@
 					* the next one waits this long, so a
 					* `stoa post` waiting gets its turn */
 
+#define DAEMON_LAN_TRIES_MAX 4      /* sync --lan: dials of one node (its
+				     * records' addresses, one after the
+				     * other as each fails) */
 /* lan: the result of one node found. */
 #define DAEMON_LAN_WHY_MAX 200
 struct daemon_lan_peer {
@@ -120,6 +123,11 @@ struct daemon_progress {
 	uint64_t entries_expected;   /* the peers' announced total for us
 				      * (may be below entries_in) */
 	int done;                    /* the last call: the exchange ended */
+	int lan;                     /* sync --lan: the three below are set
+				      * (and the counts are the nodes') */
+	size_t lan_found;            /* nodes found so far */
+	size_t lan_synced;           /* ... of them, synced */
+	int lan_left_s;              /* seconds of the browse left, 0 over */
 };
 
 struct daemon_opts {
@@ -158,6 +166,9 @@ struct daemon_summary {
 				      * (lan: the loop ended by itself, not
 				      * by a signal; see lan[].rc) */
 	size_t nlan;                 /* lan: results in o->lan */
+	size_t lan_unanswered;       /* lan: records of keys this store
+				      * holds no feed of that never answered
+				      * as a node (no line in o->lan) */
 };
 
 /*

@@ -192,6 +192,15 @@ struct found {
 	char lan_why[DAEMON_LAN_WHY_MAX];
 	uint64_t lan_ms;              /* ... then */
 	uint64_t lan_in, lan_out;     /* its ended sessions' entries */
+	char lan_endpoint[DISCOVERY_ENDPOINT_MAX]; /* where it settled or
+				       * failed (a record may name another
+				       * address since: not the one used) */
+	int lan_known;                /* this store holds its feed */
+	int lan_answered;             /* a session with it said HELLO as
+				       * this node (not another one) */
+	int lan_tries;                /* dials (DAEMON_LAN_TRIES_MAX) */
+	int lan_retry;                /* failed at an address: another
+				       * record of it may do (dial_lan_tick) */
 };
 
 /* A member key refused at the handshake until a time (DAEMON_BAN_MS). */
@@ -247,6 +256,7 @@ struct daemon {
 	uint64_t disc_day;            /* the UTC day it started (its id's) */
 	struct found found[DAEMON_PEERS_MAX];
 	int found_full_logged;
+	size_t lan_evicted;           /* lan: unanswered records let go */
 	struct repl_ops ops;
 	struct replica rp;
 	struct buf scratch;           /* one outgoing frame, all peers */
@@ -408,12 +418,15 @@ struct found *dial_found(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
 struct peer *dial_found_peer(struct daemon *d, struct found *f);
 
 /* dial_lan.c: what differs in a sync --lan (o->lan_wait_ms) */
-/* Whether a node told of by discovery (f: known already, or NULL) is one
- * to sync with: found within the browse time, its exchange not over, and
- * not of a past epoch the rotation does not name. */
-int dial_lan_wanted(struct daemon *d, const struct found *f,
-		    const uint8_t node[KEY_PUBLIC_LEN], unsigned past,
-		    uint64_t now);
+/* Whether a node told of by discovery (f: known already, or NULL) at
+ * endpoint is one to sync with: found within the browse time, its
+ * exchange not over, and not of a past epoch the rotation does not name.
+ * A node that failed at an address before it answered is revived (its
+ * dial let go) when told of at another one, DAEMON_LAN_TRIES_MAX dials
+ * at most: a record replayed at a false address costs only its dial. */
+int dial_lan_wanted(struct daemon *d, struct found *f,
+		    const uint8_t node[KEY_PUBLIC_LEN], const char *endpoint,
+		    unsigned past, uint64_t now);
 /* The exchange with f's node is over: failed (rc, why) unless a session
  * with it settled before. dial_tick lets its dial go; never dialed again. */
 void dial_lan_fail(struct daemon *d, struct found *f, int rc,
@@ -430,7 +443,19 @@ int dial_lan_done(struct daemon *d);
 /* lan: every node not yet settled has failed with why (the timeout). */
 void dial_lan_give_up(struct daemon *d, const char *why);
 /* lan: one result per node found into o->lan and sum->nlan (before the
- * teardown, while the sessions' counts are live). */
+ * teardown, while the sessions' counts are live); a record of a key this
+ * store holds no feed of, that never answered as a node and failed, is
+ * not a node found: it is only counted (sum->lan_unanswered). */
 void dial_lan_results(struct daemon *d);
+/* lan: the nodes found and synced so far, the browse time left. */
+void dial_lan_progress(struct daemon *d, struct daemon_progress *pr);
+/* lan: whether this store holds a feed of node (a member it knows). */
+int dial_lan_known(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN]);
+/* lan, the table of found nodes full: the index of the slot of a record
+ * of a key this store does not know that has not answered as a node
+ * (its dial let go, the slot cleared, counted as unanswered), so that a
+ * known member found after a flood of forged records still gets one;
+ * DAEMON_PEERS_MAX if none. */
+size_t dial_lan_evict(struct daemon *d);
 
 #endif

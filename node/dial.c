@@ -33,20 +33,24 @@ struct found *dial_found(struct daemon *d, const uint8_t node[KEY_PUBLIC_LEN])
 }
 
 /* A slot for a node newly found: a free one, or one of a node we could
- * not reach (forgotten to make room); NULL when full. */
-static struct found *found_slot(struct daemon *d, uint64_t now)
+ * not reach (forgotten to make room); NULL when full. In a sync --lan
+ * (each node found gets its line) only a member this store knows
+ * (known) takes the slot of a record that never answered as a node
+ * (dial_lan_evict). */
+static struct found *found_slot(struct daemon *d, uint64_t now, int known)
 {
 	size_t i, k;
 
 	for (i = 0; i < DAEMON_PEERS_MAX && d->found[i].used; i++)
 		;
-	/* full: make room by forgetting a node we could not reach (not in
-	 * a sync --lan: each one found gets its line) */
+	/* full: make room by forgetting a node we could not reach */
 	for (k = 0; i == DAEMON_PEERS_MAX && !d->o->lan_wait_ms &&
 		    k < DAEMON_PEERS_MAX; k++)
 		if (d->found[k].peer < 0 && d->found[k].retry_ms > now &&
 		    !peer_with_node(d, d->found[k].node, NULL))
 			i = k;
+	if (i == DAEMON_PEERS_MAX && d->o->lan_wait_ms && known)
+		i = dial_lan_evict(d);
 	if (i == DAEMON_PEERS_MAX) {
 		if (!d->found_full_logged)
 			daemon_log(d, 1, "mDNS: more than %d nodes found; "
@@ -68,7 +72,8 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 	if (f && !f->gone && strcmp(f->endpoint, endpoint) == 0 &&
 	    f->past == past)
 		return; /* told again: nothing new */
-	if (d->o->lan_wait_ms && !dial_lan_wanted(d, f, node, past, now))
+	if (d->o->lan_wait_ms &&
+	    !dial_lan_wanted(d, f, node, endpoint, past, now))
 		return;
 	if (f && f->past != past && f->peer >= 0) {
 		/* it moved to another epoch: dial it with that one's keys */
@@ -77,9 +82,12 @@ static void disc_found(void *arg, const uint8_t node[KEY_PUBLIC_LEN],
 		f->retry_ms = 0;
 	}
 	if (!f) {
-		if (!(f = found_slot(d, now)))
+		int known = d->o->lan_wait_ms && dial_lan_known(d, node);
+
+		if (!(f = found_slot(d, now, known)))
 			return;
 		memset(f, 0, sizeof(*f));
+		f->lan_known = known;
 		f->used = 1;
 		f->peer = -1;
 		memcpy(f->node, node, KEY_PUBLIC_LEN);
@@ -215,6 +223,7 @@ static int dial_node(struct daemon *d, struct found *f, int dials,
 	p->down_ms = now;
 	memcpy(p->node, f->node, KEY_PUBLIC_LEN);
 	f->peer = (int)(p - d->peers);
+	f->lan_tries++; /* (sync --lan's bound) */
 	daemon_log(d, 0, "node %.8s: dialing %s", hex, f->endpoint);
 	return 1;
 }

@@ -9,6 +9,8 @@
  * state callback (discovery_client.c); what they see is kept by
  * discovery_records.c. Nothing here blocks or touches a record's bytes.
  */
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,4 +244,21 @@ void discovery_dispatch(struct discovery *d, const int *fds,
 			const short *revents, int n)
 {
 	mdns_poll_dispatch(&d->poll, fds, revents, n);
+}
+
+int discovery_lan_up(void)
+{
+	struct ifaddrs *ifa, *i;
+	const unsigned need = IFF_UP | IFF_RUNNING | IFF_MULTICAST;
+	int up = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 1; /* cannot tell: say nothing */
+	for (i = ifa; i && !up; i = i->ifa_next)
+		up = i->ifa_addr && (i->ifa_flags & need) == need &&
+		     !(i->ifa_flags & IFF_LOOPBACK) &&
+		     (i->ifa_addr->sa_family == AF_INET ||
+		      i->ifa_addr->sa_family == AF_INET6);
+	freeifaddrs(ifa);
+	return up;
 }

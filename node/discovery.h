@@ -154,6 +154,11 @@ int discovery_timeout_ms(struct discovery *d);
 void discovery_dispatch(struct discovery *d, const int *fds,
 			const short *revents, int n);
 
+/* Whether this host has a network interface mDNS could use: up, with a
+ * link (carrier), multicast, not loopback, with an address. A browse that
+ * found nothing can then say why (no network at all, e.g. Wi-Fi off). */
+int discovery_lan_up(void);
+
 /*
  * The owner could not reach node at endpoint (nothing answered, the
  * handshake failed, or another node answered there): its records with

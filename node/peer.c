@@ -60,6 +60,10 @@ void peer_session_end(struct peer *p, enum peer_state next)
 			if (f) {
 				f->lan_in += in;
 				f->lan_out += p->r.stats.entries_out;
+				/* it answered as the node its record named */
+				f->lan_answered |= p->r.got_hello &&
+					memcmp(p->r.peer_node, f->node,
+					       KEY_PUBLIC_LEN) == 0;
 			}
 		}
 		s->bytes_in += p->r.stats.bytes_in;
