@@ -659,8 +659,8 @@ static int exchange(struct cli *c, int argc, char **argv)
 {
 	const char *dir = NULL, *unused = NULL;
 	struct stick_visit v;
-	struct err e;
-	int rc, json = 0;
+	struct err e, ve;
+	int rc, vrc, json = 0;
 	size_t i;
 
 	rc = parse(argc, argv, exchange_usage, 0, "DIR", &dir, &unused, &json);
@@ -669,19 +669,23 @@ static int exchange(struct cli *c, int argc, char **argv)
 	err_clear(&e);
 	if ((rc = cli_open(c, &e)) < 0)
 		return cli_finish(rc, &e, exchange_usage);
-	rc = stick_exchange(&c->home, dir, &v, &e);
-	if (rc < 0) {
+	vrc = stick_exchange(&c->home, dir, &v, &e);
+	/* a visit that failed part way still says what it did */
+	if (vrc < 0 && !v.nlines && !v.added && !v.removed && !v.frontier) {
 		stick_visit_release(&v);
-		return cli_finish(rc, &e, exchange_usage);
+		return cli_finish(vrc, &e, exchange_usage);
 	}
+	ve = e;
+	err_clear(&e);
+	rc = 0;
 	if (v.added)
 		adopt(c);
 	if (json) {
 		json_t *o = json_object(), *to = json_array(), *from = json_array(),
-		       *probs = json_array();
+		       *probs = json_array(), *unw = json_array();
 		char hex[2 * KEY_PUBLIC_LEN + 1];
 
-		rc = (!o || !to || !from || !probs) ? STOA_ENOMEM : 0;
+		rc = (!o || !to || !from || !probs || !unw) ? STOA_ENOMEM : 0;
 		for (i = 0; rc == 0 && i < v.nlines; i++) {
 			const struct stick_line *l = &v.lines[i];
 			char *name = text_clean(l->name, 0);
@@ -699,7 +703,16 @@ static int exchange(struct cli *c, int argc, char **argv)
 						(json_int_t)l->entries, "refused",
 						(json_int_t)l->refused, "damaged",
 						(json_int_t)l->damaged);
-			else {
+			else if (l->kind == STICK_UNWRITTEN) {
+				char *why = text_clean(l->why, 0);
+
+				row = why ? json_pack("{s:s, s:s, s:s}", "site",
+						      stick_line_site(l) ? hex : "",
+						      "name", name ? name : "",
+						      "why", why)
+					  : NULL;
+				free(why);
+			} else {
 				/* a stick's file names are anyone's bytes */
 				char *file = text_clean(l->file, 0),
 				     *why = text_clean(l->why, 0);
@@ -715,7 +728,9 @@ static int exchange(struct cli *c, int argc, char **argv)
 			if (!row ||
 			    json_array_append_new(l->kind == STICK_TO     ? to
 						  : l->kind == STICK_FROM ? from
-									  : probs,
+						  : l->kind == STICK_UNWRITTEN
+							  ? unw
+							  : probs,
 						  row))
 				rc = STOA_ENOMEM;
 		}
@@ -723,6 +738,9 @@ static int exchange(struct cli *c, int argc, char **argv)
 		    (json_object_set_new(o, "type", json_string("bundle_exchange")) ||
 		     json_object_set(o, "to", to) || json_object_set(o, "from", from) ||
 		     json_object_set(o, "problems", probs) ||
+		     json_object_set(o, "unwritten", unw) ||
+		     (vrc < 0 && json_object_set_new(o, "error",
+						     json_string(ve.msg))) ||
 		     cli_set_int(o, "new", v.added, &e) < 0 ||
 		     cli_set_int(o, "removed", v.removed, &e) < 0 ||
 		     cli_set_int(o, "foreign", v.foreign, &e) < 0 ||
@@ -736,6 +754,7 @@ static int exchange(struct cli *c, int argc, char **argv)
 		json_decref(to);
 		json_decref(from);
 		json_decref(probs);
+		json_decref(unw);
 		json_decref(o);
 	} else {
 		char n1[32], s[32];
@@ -758,8 +777,16 @@ static int exchange(struct cli *c, int argc, char **argv)
 				       l->damaged ? " (its bundle is damaged: "
 						    "applied up to the damage)"
 						  : "");
-			else
-			{
+			else if (l->kind == STICK_UNWRITTEN) {
+				if (stick_line_site(l))
+					printf("not written for %s: ",
+					       name && name[0] ? name : hex);
+				else
+					printf("not written: this site's "
+					       "frontier: ");
+				print_text(stdout, l->why, 0, NULL);
+				printf("\n");
+			} else {
 				printf("skipped ");
 				print_text(stdout, l->file, 0, NULL);
 				printf(": ");
@@ -783,6 +810,10 @@ static int exchange(struct cli *c, int argc, char **argv)
 		       pl(v.sites, "site", "sites"), size_str(v.bytes, s));
 	}
 	stick_visit_release(&v);
+	if (rc == 0 && vrc < 0) {
+		fflush(stdout);
+		return cli_finish(vrc, &ve, exchange_usage);
+	}
 	return cli_finish(rc, &e, exchange_usage);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,13 @@ void stick_visit_release(struct stick_visit *v)
 	free(v->lines);
 	v->lines = NULL;
 	v->nlines = 0;
+}
+
+int stick_line_site(const struct stick_line *l)
+{
+	static const uint8_t zero[KEY_PUBLIC_LEN];
+
+	return memcmp(l->site, zero, KEY_PUBLIC_LEN) != 0;
 }
 
 static struct stick_line *line_add(struct stick_visit *v, int kind,
@@ -256,6 +264,25 @@ static int apply_all(struct home *h, struct scan *s, struct stick_visit *v,
 	return 0;
 }
 
+/* A file this visit could not write: a line, and the visit's error (the
+ * first one) for the end. */
+static int unwritten(struct stick_visit *v, const struct sfile *f,
+		     const char *why, int rc, struct err *e)
+{
+	struct stick_line *l = line_add(v, STICK_UNWRITTEN, e);
+
+	if (!l)
+		return STOA_ENOMEM;
+	if (f) {
+		memcpy(l->site, f->h.creator, KEY_PUBLIC_LEN);
+		snprintf(l->name, sizeof(l->name), "%s", f->h.name);
+	}
+	snprintf(l->why, sizeof(l->why), "%s", why);
+	if (!v->unwritten++)
+		v->first_rc = rc;
+	return 0;
+}
+
 static void key16(char out[17], const uint8_t pk[KEY_PUBLIC_LEN])
 {
 	hex_encode(out, pk, 8);
@@ -292,8 +319,13 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 				return rc;
 			continue;
 		}
-		if (rc < 0)
-			return err_set(e, rc, "%s", le.msg);
+		if (rc < 0) {
+			/* a full stick, a file in the way: that site's bundle
+			 * only; the visit goes on and ends with the error */
+			if ((rc = unwritten(v, f, le.msg, rc, e)) < 0)
+				return rc;
+			continue;
+		}
 		/* this node's earlier bundles for the site, whatever their
 		 * names: the new one (or nothing) replaces them */
 		for (k = 0; k < s->n; k++) {
@@ -350,24 +382,28 @@ static int remove_applied(struct home *h, struct scan *s,
 	return 0;
 }
 
-/* Step 4 and the figures: this node's frontier, then the stick's sites
- * and size. */
-static int finish(struct home *h, const char *sub, struct scan *s,
-		  struct stick_visit *v, struct err *e)
+/* Step 3: this node's frontier (before its bundles: a small file, and
+ * what lets the other sites remove their bundles for this one, so a full
+ * stick frees itself). */
+static int frontier(struct home *h, const char *sub, struct scan *s,
+		    struct stick_visit *v, struct err *e)
 {
 	char me[17], path[HOME_PATH_MAX];
 	struct bundle_made made;
-	DIR *d;
-	struct dirent *de;
-	size_t i, k;
+	struct err le;
+	size_t i;
 	int rc;
 
 	key16(me, h->key.pk);
 	if ((size_t)snprintf(path, sizeof(path), "%s/frontier-%s.stf", sub, me) >=
 	    sizeof(path))
 		return err_set(e, STOA_EINVAL, "'%s': the path is too long", sub);
-	if ((rc = bundle_frontier_write(h, path, &made, e)) < 0)
-		return rc;
+	err_clear(&le);
+	rc = bundle_frontier_write(h, path, &made, &le);
+	if (rc == STOA_EFULL || rc == STOA_EIO || rc == STOA_EINVAL)
+		return unwritten(v, NULL, le.msg, rc, e);
+	if (rc < 0)
+		return err_set(e, rc, "%s", le.msg);
 	for (i = 0; i < s->n; i++) {
 		struct sfile *f = &s->f[i];
 
@@ -378,6 +414,19 @@ static int finish(struct home *h, const char *sub, struct scan *s,
 				unlink(f->path);
 		}
 	}
+	v->frontier = 1;
+	return 0;
+}
+
+/* The figures: the stick's sites and size. */
+static void figures(struct home *h, const char *sub, struct scan *s,
+		    struct stick_visit *v)
+{
+	char path[HOME_PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	size_t i, k;
+
 	v->sites = 1;
 	for (i = 0; i < s->n; i++) {
 		struct sfile *f = &s->f[i];
@@ -406,7 +455,7 @@ static int finish(struct home *h, const char *sub, struct scan *s,
 		}
 		closedir(d);
 	}
-	return 0;
+	(void)h;
 }
 
 int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
@@ -433,14 +482,25 @@ int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
 			       strerror(errno));
 	if (lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
 		return err_set(e, STOA_EINVAL, "'%s' is not a directory", sub);
+	/* removing before writing: the space of the applied bundles is
+	 * free for the new ones */
 	if ((rc = scan_dir(h, sub, &s, v, e)) < 0 ||
 	    (rc = apply_all(h, &s, v, e)) < 0 ||
-	    (rc = write_all(h, sub, &s, v, e)) < 0 ||
 	    (rc = remove_applied(h, &s, v, e)) < 0 ||
-	    (rc = finish(h, sub, &s, v, e)) < 0) {
+	    (rc = frontier(h, sub, &s, v, e)) < 0 ||
+	    (rc = write_all(h, sub, &s, v, e)) < 0) {
 		scan_release(&s);
 		return rc;
 	}
+	figures(h, sub, &s, v);
 	scan_release(&s);
+	if (v->unwritten)
+		return err_set(e, v->first_rc, "%" PRIu32 " %s not written on "
+			       "the stick%s", v->unwritten,
+			       v->unwritten == 1 ? "file" : "files",
+			       v->first_rc == STOA_EFULL
+				       ? ": it is full; free space on it and "
+					 "visit again"
+				       : "");
 	return 0;
 }

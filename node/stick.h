@@ -10,16 +10,19 @@
  *      that holds something this node lacks (whoever it is addressed
  *      to: a bundle is only signed entries, and applying it early
  *      brings the sites together sooner);
- *   2. for each other site's newest frontier, writes one bundle of what
- *      that site lacks (replacing this node's previous one for it), or
- *      none if it lacks nothing;
- *   3. removes every bundle its addressee has applied: this node's
+ *   2. removes every bundle its addressee has applied: this node's
  *      store, or the addressee's newest frontier on the stick, holds
- *      each of its feeds up to its last seq;
- *   4. writes this node's fresh frontier (replacing its previous one).
+ *      each of its feeds up to its last seq (before writing: a full
+ *      stick gets that room back);
+ *   3. writes this node's fresh frontier (replacing its previous one);
+ *   4. for each other site's newest frontier, writes one bundle of what
+ *      that site lacks (replacing this node's previous one for it), or
+ *      none if it lacks nothing.
  * A file of another community is left alone (counted); a damaged or
- * unreadable file costs that file only (a line in the result); a store
- * failure (a full disk) ends the visit with its error.
+ * unreadable file costs that file only (a line in the result); a file
+ * that cannot be written (a full stick) costs that file (a line), and the
+ * visit ends with that error after the rest; a store failure (a full
+ * disk) ends the visit with its error.
  */
 #ifndef STOA_STICK_H
 #define STOA_STICK_H
@@ -37,6 +40,9 @@ enum stick_line_kind {
 	STICK_TO = 1,   /* a bundle written for site: entries */
 	STICK_FROM = 2, /* bundles of site applied: entries new */
 	STICK_SKIP = 3, /* file: a damaged or refused file, why */
+	STICK_UNWRITTEN = 4, /* a file this visit could not write (a full
+			      * stick): site (zeros: this node's frontier),
+			      * why */
 };
 
 struct stick_line {
@@ -60,16 +66,24 @@ struct stick_visit {
 	uint32_t sites;                 /* sites with a frontier on the
 					 * stick afterwards, this one too */
 	uint64_t bytes;                 /* of the stick's files afterwards */
+	int frontier;                   /* this node's frontier was written */
+	uint32_t unwritten;             /* files not written (UNWRITTEN) */
+	int first_rc;                   /* the first one's error */
 };
 
 /*
  * One visit of h to the stick mounted at dir (which must be a
  * directory). 0 with v filled (the caller releases it, also on error),
  * or a negative STOA_E* (dir unusable, a store failure, a bundle or the
- * frontier that cannot be written).
+ * frontier that cannot be written). On an error v still says what the
+ * visit did before it (and a file that cannot be written costs that
+ * file: the visit goes on, then fails with the first such error).
  */
 int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
 		   struct err *e);
 void stick_visit_release(struct stick_visit *v);
+/* 1 if l names a site (an UNWRITTEN line of this node's frontier does
+ * not). */
+int stick_line_site(const struct stick_line *l);
 
 #endif
