@@ -28,6 +28,7 @@ struct sfile {
 struct scan {
 	struct sfile *f;
 	size_t n;
+	uint64_t feeds; /* held by the heads, at most STICK_FEEDS_MAX */
 };
 
 static void scan_release(struct scan *s)
@@ -159,6 +160,14 @@ static int scan_dir(struct home *h, const char *sub, struct scan *s,
 			rc = skip_line(v, de->d_name, le.msg, e);
 			continue;
 		}
+		if (s->feeds + f->h.nfeeds > STICK_FEEDS_MAX) {
+			bundle_head_release(&f->h);
+			rc = skip_line(v, de->d_name, "the stick's files list "
+				       "more feeds than a visit holds: looked at "
+				       "later", e);
+			continue;
+		}
+		s->feeds += f->h.nfeeds;
 		f->ok = 1;
 		s->n++;
 	}
@@ -462,7 +471,7 @@ int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
 		   struct err *e)
 {
 	char sub[HOME_PATH_MAX];
-	struct scan s = { NULL, 0 };
+	struct scan s = { NULL, 0, 0 };
 	struct stat st;
 	int rc;
 

@@ -35,6 +35,11 @@
 #define STICK_SUBDIR "stoa"
 #define STICK_FILES_MAX 1024  /* files of a stick's directory looked at */
 #define STICK_NAME_MAX 256    /* a file name kept for a line */
+/* Feeds of the stick's files' heads held at once (80 bytes each: 21 MB):
+ * a file whose head would pass it is looked at on a later visit, so a
+ * stick of crafted heads (1,024 files of BUNDLE_FEEDS_MAX feeds each
+ * would be 5 GB) cannot exhaust the memory of a visit. */
+#define STICK_FEEDS_MAX (4 * BUNDLE_FEEDS_MAX)
 
 enum stick_line_kind {
 	STICK_TO = 1,   /* a bundle written for site: entries */
