@@ -693,9 +693,10 @@ static int exchange(struct cli *c, int argc, char **argv)
 
 			hex_encode(hex, l->site, KEY_PUBLIC_LEN);
 			if (l->kind == STICK_TO)
-				row = json_pack("{s:s, s:s, s:I}", "site", hex,
+				row = json_pack("{s:s, s:s, s:I, s:b}", "site", hex,
 						"name", name ? name : "",
-						"entries", (json_int_t)l->entries);
+						"entries", (json_int_t)l->entries,
+						"unchanged", l->unchanged);
 			else if (l->kind == STICK_FROM)
 				row = json_pack("{s:s, s:s, s:I, s:I, s:I}",
 						"site", hex, "name",
@@ -743,6 +744,7 @@ static int exchange(struct cli *c, int argc, char **argv)
 						     json_string(ve.msg))) ||
 		     cli_set_int(o, "new", v.added, &e) < 0 ||
 		     cli_set_int(o, "removed", v.removed, &e) < 0 ||
+		     cli_set_int(o, "removed_orphans", v.orphans, &e) < 0 ||
 		     cli_set_int(o, "foreign", v.foreign, &e) < 0 ||
 		     cli_set_int(o, "sites", v.sites, &e) < 0 ||
 		     cli_set_int(o, "bytes", v.bytes, &e) < 0))
@@ -766,10 +768,13 @@ static int exchange(struct cli *c, int argc, char **argv)
 
 			hex_encode(hex, l->site, 4);
 			if (l->kind == STICK_TO)
-				printf("to %s: %s %s\n",
+				printf("to %s: %s %s%s\n",
 				       name && name[0] ? name : hex,
 				       count_str(l->entries, n1),
-				       pl(l->entries, "entry", "entries"));
+				       pl(l->entries, "entry", "entries"),
+				       l->unchanged ? " (already on the stick: "
+						      "nothing new for it)"
+						    : "");
 			else if (l->kind == STICK_FROM)
 				printf("from %s: %s new%s\n",
 				       name && name[0] ? name : hex,
@@ -802,6 +807,11 @@ static int exchange(struct cli *c, int argc, char **argv)
 		if (v.removed)
 			printf("removed %" PRIu32 " applied %s\n", v.removed,
 			       pl(v.removed, "bundle", "bundles"));
+		if (v.orphans)
+			printf("removed %" PRIu32 " %s whose frontier is no "
+			       "longer on the stick\n", v.orphans,
+			       pl(v.orphans, "bundle for a site",
+				  "bundles for sites"));
 		if (v.foreign)
 			printf("left alone %" PRIu32 " %s of another "
 			       "community\n", v.foreign,

@@ -297,6 +297,66 @@ static void key16(char out[17], const uint8_t pk[KEY_PUBLIC_LEN])
 	hex_encode(out, pk, 8);
 }
 
+/* Whether this node's bundle o already carries everything it would
+ * write for frontier fr: each feed this node holds past fr is in o from
+ * right after fr up to this node's head. */
+struct same {
+	const struct bundle_head *o, *fr;
+	int differs;
+	int any;        /* a feed past fr */
+};
+
+static int same_cb(const struct store_head *sh, void *arg)
+{
+	struct same *sm = arg;
+	const struct bundle_feed *t = bundle_head_find(sm->fr, sh->author),
+				 *b = bundle_head_find(sm->o, sh->author);
+	uint64_t theirs = t ? t->to : 0;
+
+	if (sh->seq <= theirs)
+		return 0;
+	sm->any = 1;
+	if (!b || b->from > theirs + 1 || b->to != sh->seq ||
+	    !bytes_equal(b->id, sh->id, ENTRY_ID_LEN)) {
+		sm->differs = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* This node's bundle on the stick for site fr that carries what it
+ * would write again, or NULL. */
+static struct sfile *unchanged(struct home *h, struct scan *s,
+			       const struct sfile *fr, struct err *e)
+{
+	struct sfile *o = NULL;
+	struct same sm;
+	size_t k;
+
+	for (k = 0; k < s->n; k++)
+		if (s->f[k].ok && !s->f[k].gone &&
+		    s->f[k].h.kind == BUNDLE_KIND_BUNDLE &&
+		    !memcmp(s->f[k].h.creator, h->key.pk, KEY_PUBLIC_LEN) &&
+		    !memcmp(s->f[k].h.addressee, fr->h.creator, KEY_PUBLIC_LEN)) {
+			if (o)
+				return NULL; /* two: write one anew */
+			o = &s->f[k];
+		}
+	/* a site on a past epoch, or a removed member's: bundle_create
+	 * decides */
+	if (!o || fr->h.past || o->h.epoch != h->community.epoch ||
+	    store_member_removed(h->store, fr->h.creator))
+		return NULL;
+	sm.o = &o->h;
+	sm.fr = &fr->h;
+	sm.differs = 0;
+	sm.any = 0;
+	if (store_frontier(h->store, same_cb, &sm, e) < 0 || sm.differs ||
+	    !sm.any)
+		return NULL;
+	return o;
+}
+
 /* Step 2: a bundle for each other site's newest frontier. */
 static int write_all(struct home *h, const char *sub, struct scan *s,
 		     struct stick_visit *v, struct err *e)
@@ -305,7 +365,7 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 	int rc;
 
 	for (i = 0; i < s->n; i++) {
-		struct sfile *f = &s->f[i];
+		struct sfile *f = &s->f[i], *o;
 		char me[17], them[17], path[HOME_PATH_MAX];
 		struct bundle_made made;
 		struct stick_line *l;
@@ -315,6 +375,16 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 		    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN) ||
 		    frontier_of(s, f->h.creator) != f)
 			continue;
+		if ((o = unchanged(h, s, f, &le))) {
+			/* nothing new for it since: the bundle stays as it is */
+			if (!(l = line_add(v, STICK_TO, e)))
+				return STOA_ENOMEM;
+			memcpy(l->site, f->h.creator, KEY_PUBLIC_LEN);
+			snprintf(l->name, sizeof(l->name), "%s", f->h.name);
+			l->entries = o->h.entries;
+			l->unchanged = 1;
+			continue;
+		}
 		key16(me, h->key.pk);
 		key16(them, f->h.creator);
 		if ((size_t)snprintf(path, sizeof(path), "%s/bundle-%s-to-%s.stb",
@@ -338,8 +408,7 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 		/* this node's earlier bundles for the site, whatever their
 		 * names: the new one (or nothing) replaces them */
 		for (k = 0; k < s->n; k++) {
-			struct sfile *o = &s->f[k];
-
+			o = &s->f[k];
 			if (o->ok && !o->gone && o->h.kind == BUNDLE_KIND_BUNDLE &&
 			    !memcmp(o->h.creator, h->key.pk, KEY_PUBLIC_LEN) &&
 			    !memcmp(o->h.addressee, f->h.creator,
@@ -368,8 +437,10 @@ static int remove_applied(struct home *h, struct scan *s,
 {
 	static const uint8_t zero[KEY_PUBLIC_LEN];
 	size_t i;
-	int rc;
+	int rc, skipped = 0;
 
+	for (i = 0; i < v->nlines; i++)
+		skipped |= v->lines[i].kind == STICK_SKIP;
 	for (i = 0; i < s->n; i++) {
 		struct sfile *f = &s->f[i], *fr;
 
@@ -379,9 +450,20 @@ static int remove_applied(struct home *h, struct scan *s,
 		if (!memcmp(f->h.addressee, h->key.pk, KEY_PUBLIC_LEN)) {
 			if ((rc = bundle_covered(h, &f->h, e)) < 0)
 				return rc;
+		} else if ((fr = frontier_of(s, f->h.addressee))) {
+			rc = frontier_covers(&fr->h, &f->h);
 		} else {
-			fr = frontier_of(s, f->h.addressee);
-			rc = fr && frontier_covers(&fr->h, &f->h);
+			/* its site's frontier was taken off the stick (a site
+			 * that will not come back): this node's bundle for it
+			 * goes, and is made again if the frontier comes back;
+			 * not while a file of the stick went unread (it may be
+			 * that frontier) */
+			if (!memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN) &&
+			    !skipped && unlink(f->path) == 0) {
+				f->gone = 1;
+				v->orphans++;
+			}
+			continue;
 		}
 		if (rc == 1 && unlink(f->path) == 0) {
 			f->gone = 1;

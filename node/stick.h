@@ -13,11 +13,14 @@
  *   2. removes every bundle its addressee has applied: this node's
  *      store, or the addressee's newest frontier on the stick, holds
  *      each of its feeds up to its last seq (before writing: a full
- *      stick gets that room back);
+ *      stick gets that room back), and this node's bundles for a site
+ *      whose frontier was taken off the stick (one that will not come
+ *      back; not while a file of the stick went unread);
  *   3. writes this node's fresh frontier (replacing its previous one);
  *   4. for each other site's newest frontier, writes one bundle of what
  *      that site lacks (replacing this node's previous one for it), or
- *      none if it lacks nothing.
+ *      none if it lacks nothing; a previous one that already carries
+ *      all of it is left as it is (a line says so).
  * A file of another community is left alone (counted); a damaged or
  * unreadable file costs that file only (a line in the result); a file
  * that cannot be written (a full stick) costs that file (a line), and the
@@ -58,6 +61,8 @@ struct stick_line {
 	uint64_t entries;
 	uint64_t refused;
 	int damaged;                    /* a FROM bundle applied up to damage */
+	int unchanged;                  /* a TO bundle already on the stick,
+					 * left as it was (nothing new) */
 	char file[STICK_NAME_MAX];      /* SKIP: the file's name (clean) */
 	char why[ERR_MSG_MAX];          /* SKIP: one line */
 };
@@ -67,6 +72,8 @@ struct stick_visit {
 	size_t nlines;
 	uint64_t added;                 /* new entries stored here */
 	uint32_t removed;               /* applied bundles removed */
+	uint32_t orphans;               /* this node's bundles removed: their
+					 * site has no frontier on the stick */
 	uint32_t foreign;               /* files of another community */
 	uint32_t sites;                 /* sites with a frontier on the
 					 * stick afterwards, this one too */

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# t63-stick-field: a field team's stick over many visits, in the orders
+# people actually make (docs/bundles.md, "The stick").
+#
+# - a site that visits twice in a row: the second visit carries nothing;
+# - a new site joins mid-way and converges with the others;
+# - a site that never comes back: the others' bundles for it wait on the
+#   stick; once its frontier is taken off the stick, each site's next
+#   visit removes its own bundle for it ("removed 1 bundle for a site
+#   whose frontier is no longer on the stick") and writes none again;
+# - ten rounds of three sites with small posts: the stick does not grow
+#   (its size after round 10 is within 10% of its size after round 2);
+# - the stick copied (two sticks from one), each carried on: both converge;
+# - a stale old bundle restored by mistake: applied as "already held",
+#   nothing new, no error, and removed by the next visit.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+A=$(new_home ada "Field Team")
+run_ok "$A" invite
+code=$OUT
+B=$T/bo
+C=$T/cy
+D=$T/dee
+run_ok "$B" init --name Bo --join "$code"
+run_ok "$C" init --name Cy --join "$code"
+STICK=$T/stick
+mkdir "$STICK"
+
+visit() { # HOME [STICK]
+	run_ok "$1" bundle exchange "${2:-$STICK}"
+}
+round() { # TEXT: A, B and C each post and visit
+	local h
+	for h in "$A" "$B" "$C"; do
+		run_ok "$h" post --topic field "$1 from ${h##*/}"
+		visit "$h"
+	done
+}
+stick_bytes() {
+	du -sb --apparent-size "$STICK/stoa" | cut -f1
+}
+
+step "a site visiting twice in a row carries nothing the second time"
+round "first"
+visit "$A"
+inodes=$(stat -c %i "$STICK"/stoa/bundle-*.stb)
+visit "$A"
+assert_eq "$inodes" "$(stat -c %i "$STICK"/stoa/bundle-*.stb)" "the bundles after a visit with nothing new (not written again)"
+assert_match "$OUT" "^to (Bo|Cy): [0-9]+ entr(y|ies) \(already on the stick: nothing new for it\)$" "A's second visit in a row"
+assert_not_contains "$OUT" "removed" "A's second visit in a row"
+
+step "a new site joins mid-way"
+run_ok "$A" invite
+run_ok "$D" init --name Dee --join "$OUT"
+key_d=$(key_of "$D")
+run_ok "$D" post --topic field "Dee arrives"
+visit "$D"
+assert_match "$OUT" "^to (ada|Bo|Cy): [0-9]+ entr" "Dee's first visit writes for the others"
+round "second"
+round "third"
+visit "$D"
+assert_match "$OUT" "^from (ada|Bo|Cy): [0-9]+ new$" "Dee takes the others' entries"
+round "fourth"
+visit "$D"
+visit "$A"
+[ "$(store_entries "$D")" = "$(store_entries "$A")" ] || fail "Dee and ada hold different entries"
+
+step "Dee never comes back: its bundles wait, then go with its frontier"
+round "fifth"
+ls "$STICK"/stoa/bundle-*-to-"${key_d:0:16}".stb >/dev/null 2>&1 ||
+	fail "no bundle waits for Dee"
+rm "$STICK/stoa/frontier-${key_d:0:16}.stf"
+for h in "$A" "$B" "$C"; do
+	visit "$h"
+	assert_match "$OUT" "^removed 1 bundle for a site whose frontier is no longer on the stick$" "${h##*/}'s visit after Dee's frontier went"
+done
+left=$(find "$STICK/stoa" -name "bundle-*-to-${key_d:0:16}.stb")
+assert_eq "" "$left" "bundles for Dee left on the stick"
+visit "$A"
+assert_not_contains "$OUT" "Dee" "a visit after Dee left"
+
+step "ten rounds: the stick does not grow"
+for r in 1 2 3 4 5 6 7 8 9 10; do
+	round "round $r"
+	[ "$r" -ne 2 ] || size2=$(stick_bytes)
+done
+size10=$(stick_bytes)
+[ "$size10" -le $((size2 + size2 / 10)) ] ||
+	fail "the stick grew from $size2 bytes after round 2 to $size10 after round 10"
+
+step "a stale bundle restored by mistake: nothing new, no error, removed"
+run_ok "$A" post --topic field "for bo"
+visit "$A"
+cp "$STICK/stoa/bundle-$(key_of "$A" | cut -c1-16)-to-$(key_of "$B" | cut -c1-16).stb" "$T/old.stb"
+visit "$B"
+visit "$C"
+visit "$A"
+cp "$T/old.stb" "$STICK/stoa/"
+visit "$B"
+assert_not_contains "$OUT" "from ada" "B's visit with a stale bundle"
+assert_not_contains "$OUT" "skipped" "B's visit with a stale bundle"
+assert_contains "$OUT" "removed" "B's visit with a stale bundle"
+[ ! -e "$STICK/stoa/old.stb" ] || fail "the stale bundle is left"
+
+step "two sticks from one: each carried on, both converge"
+round "before the copy"
+cp -a "$STICK" "$T/stick2"
+run_ok "$A" post --topic field "on stick 1"
+visit "$A"
+visit "$B"
+run_ok "$C" post --topic field "on stick 2"
+visit "$C" "$T/stick2"
+visit "$A" "$T/stick2"
+visit "$B" "$T/stick2"
+visit "$C"
+visit "$A"
+visit "$B"
+visit "$C" "$T/stick2"
+n=$(store_entries "$A")
+for h in "$B" "$C"; do
+	assert_eq "$n" "$(store_entries "$h")" "${h##*/}'s entries after two sticks"
+done
+[ "$(view_digest "$A")" = "$(view_digest "$C")" ] || fail "views differ after two sticks"
+for h in "$A" "$B" "$C" "$D"; do run_ok "$h" verify; done
+ok
