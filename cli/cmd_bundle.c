@@ -772,8 +772,8 @@ static int exchange(struct cli *c, int argc, char **argv)
 				       name && name[0] ? name : hex,
 				       count_str(l->entries, n1),
 				       pl(l->entries, "entry", "entries"),
-				       l->unchanged ? " (already on the stick: "
-						      "nothing new for it)"
+				       l->unchanged ? " (as before: nothing new "
+						      "for it since)"
 						    : "");
 			else if (l->kind == STICK_FROM)
 				printf("from %s: %s new%s\n",

@@ -324,8 +324,8 @@ static int same_cb(const struct store_head *sh, void *arg)
 	return 0;
 }
 
-/* This node's bundle on the stick for site fr that carries what it
- * would write again, or NULL. */
+/* The bundle on the stick that says it is this node's for site fr and
+ * lists what this node would write again, or NULL. */
 static struct sfile *unchanged(struct home *h, struct scan *s,
 			       const struct sfile *fr, struct err *e)
 {
@@ -367,6 +367,7 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 	for (i = 0; i < s->n; i++) {
 		struct sfile *f = &s->f[i], *o;
 		char me[17], them[17], path[HOME_PATH_MAX];
+		int same;
 		struct bundle_made made;
 		struct stick_line *l;
 		struct err le;
@@ -375,16 +376,13 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 		    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN) ||
 		    frontier_of(s, f->h.creator) != f)
 			continue;
-		if ((o = unchanged(h, s, f, &le))) {
-			/* nothing new for it since: the bundle stays as it is */
-			if (!(l = line_add(v, STICK_TO, e)))
-				return STOA_ENOMEM;
-			memcpy(l->site, f->h.creator, KEY_PUBLIC_LEN);
-			snprintf(l->name, sizeof(l->name), "%s", f->h.name);
-			l->entries = o->h.entries;
-			l->unchanged = 1;
-			continue;
-		}
+		/* nothing new for it since this node's last bundle: said so,
+		 * and the bundle is written again all the same (the one on
+		 * the stick says it is this node's, but anyone holding the
+		 * community key could have made it: a crafted one that lists
+		 * everything and carries nothing would otherwise stand in for
+		 * this node's bundle for good) */
+		same = unchanged(h, s, f, &le) != NULL;
 		key16(me, h->key.pk);
 		key16(them, f->h.creator);
 		if ((size_t)snprintf(path, sizeof(path), "%s/bundle-%s-to-%s.stb",
@@ -427,6 +425,7 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 		memcpy(l->site, f->h.creator, KEY_PUBLIC_LEN);
 		snprintf(l->name, sizeof(l->name), "%s", f->h.name);
 		l->entries = made.entries;
+		l->unchanged = same;
 	}
 	return 0;
 }

@@ -19,8 +19,8 @@
  *   3. writes this node's fresh frontier (replacing its previous one);
  *   4. for each other site's newest frontier, writes one bundle of what
  *      that site lacks (replacing this node's previous one for it), or
- *      none if it lacks nothing; a previous one that already carries
- *      all of it is left as it is (a line says so).
+ *      none if it lacks nothing (a line says when the previous one
+ *      already listed all of it: nothing new for that site since).
  * A file of another community is left alone (counted); a damaged or
  * unreadable file costs that file only (a line in the result); a file
  * that cannot be written (a full stick) costs that file (a line), and the
@@ -61,8 +61,9 @@ struct stick_line {
 	uint64_t entries;
 	uint64_t refused;
 	int damaged;                    /* a FROM bundle applied up to damage */
-	int unchanged;                  /* a TO bundle already on the stick,
-					 * left as it was (nothing new) */
+	int unchanged;                  /* a TO bundle the same as the one
+					 * on the stick (nothing new for the
+					 * site since), written again */
 	char file[STICK_NAME_MAX];      /* SKIP: the file's name (clean) */
 	char why[ERR_MSG_MAX];          /* SKIP: one line */
 };
