@@ -801,7 +801,11 @@ static int exchange(struct cli *c, int argc, char **argv)
 			free(name);
 			any = 1;
 		}
-		if (!any)
+		if (!any && v.sites == 1 && v.frontier)
+			printf("first site on this stick: left this site's "
+			       "frontier; the next site to visit writes what "
+			       "this one lacks\n");
+		else if (!any)
 			printf("nothing to carry: every site on the stick holds "
 			       "what this node holds\n");
 		if (v.removed)
