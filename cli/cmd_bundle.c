@@ -746,6 +746,7 @@ static int exchange(struct cli *c, int argc, char **argv)
 		     cli_set_int(o, "removed", v.removed, &e) < 0 ||
 		     cli_set_int(o, "removed_orphans", v.orphans, &e) < 0 ||
 		     cli_set_int(o, "foreign", v.foreign, &e) < 0 ||
+		     cli_set_int(o, "more_problems", v.more_skipped, &e) < 0 ||
 		     cli_set_int(o, "sites", v.sites, &e) < 0 ||
 		     cli_set_int(o, "bytes", v.bytes, &e) < 0))
 			rc = STOA_ENOMEM;
@@ -808,6 +809,10 @@ static int exchange(struct cli *c, int argc, char **argv)
 		else if (!any)
 			printf("nothing to carry: every site on the stick holds "
 			       "what this node holds\n");
+		if (v.more_skipped)
+			printf("and %s more %s skipped\n",
+			       count_str(v.more_skipped, n1),
+			       pl(v.more_skipped, "file", "files"));
 		if (v.removed)
 			printf("removed %" PRIu32 " applied %s\n", v.removed,
 			       pl(v.removed, "bundle", "bundles"));

@@ -78,9 +78,15 @@ static struct stick_line *line_add(struct stick_visit *v, int kind,
 static int skip_line(struct stick_visit *v, const char *file, const char *why,
 		     struct err *e)
 {
-	struct stick_line *l = line_add(v, STICK_SKIP, e);
+	struct stick_line *l;
 
-	if (!l)
+	/* a stick of a million junk files costs a count, not a line each */
+	if (v->nskipped == STICK_SKIP_LINES) {
+		v->more_skipped++;
+		return 0;
+	}
+	v->nskipped++;
+	if (!(l = line_add(v, STICK_SKIP, e)))
 		return STOA_ENOMEM;
 	snprintf(l->file, sizeof(l->file), "%s", file);
 	snprintf(l->why, sizeof(l->why), "%s", why);
@@ -436,10 +442,8 @@ static int remove_applied(struct home *h, struct scan *s,
 {
 	static const uint8_t zero[KEY_PUBLIC_LEN];
 	size_t i;
-	int rc, skipped = 0;
+	int rc, skipped = v->nskipped > 0;
 
-	for (i = 0; i < v->nlines; i++)
-		skipped |= v->lines[i].kind == STICK_SKIP;
 	for (i = 0; i < s->n; i++) {
 		struct sfile *f = &s->f[i], *fr;
 

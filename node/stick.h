@@ -38,6 +38,7 @@
 #define STICK_SUBDIR "stoa"
 #define STICK_FILES_MAX 1024  /* files of a stick's directory looked at */
 #define STICK_NAME_MAX 256    /* a file name kept for a line */
+#define STICK_SKIP_LINES 32   /* SKIP lines kept; the rest are counted */
 /* Feeds of the stick's files' heads held at once (80 bytes each: 21 MB):
  * a file whose head would pass it is looked at on a later visit, so a
  * stick of crafted heads (1,024 files of BUNDLE_FEEDS_MAX feeds each
@@ -76,6 +77,9 @@ struct stick_visit {
 	uint32_t orphans;               /* this node's bundles removed: their
 					 * site has no frontier on the stick */
 	uint32_t foreign;               /* files of another community */
+	uint32_t nskipped;              /* SKIP lines (at most
+					 * STICK_SKIP_LINES) */
+	uint64_t more_skipped;          /* files skipped past those */
 	uint32_t sites;                 /* sites with a frontier on the
 					 * stick afterwards, this one too */
 	uint64_t bytes;                 /* of the stick's files afterwards */

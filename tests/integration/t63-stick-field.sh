@@ -13,7 +13,9 @@
 #   (its size after round 10 is within 10% of its size after round 2);
 # - the stick copied (two sticks from one), each carried on: both converge;
 # - a stale old bundle restored by mistake: applied as "already held",
-#   nothing new, no error, and removed by the next visit.
+#   nothing new, no error, and removed by the next visit;
+# - 2,000 junk files on the stick: 32 "skipped" lines and a count (the
+#   visit's memory and text do not grow with them).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -122,4 +124,15 @@ for h in "$B" "$C"; do
 done
 [ "$(view_digest "$A")" = "$(view_digest "$C")" ] || fail "views differ after two sticks"
 for h in "$A" "$B" "$C" "$D"; do run_ok "$h" verify; done
+
+step "2,000 junk files on the stick: a few lines and a count, the visit goes on"
+for i in $(seq 1 2000); do : >"$T/stick2/stoa/junk$i.stb"; done
+run_ok "$A" post --topic field "past the junk"
+visit "$A" "$T/stick2"
+lines=$(printf '%s\n' "$OUT" | wc -l)
+[ "$lines" -le 40 ] || fail "the visit printed $lines lines for 2,000 junk files"
+assert_match "$OUT" "^and 1,968 more files skipped$" "the junk files past the lines"
+assert_match "$OUT" "^to (Bo|Cy): " "the visit with junk files still writes"
+run_ok "$A" bundle exchange "$T/stick2" --json
+json_check "len(rows[0]['problems']) == 32 and rows[0]['more_problems'] == 1968" "the junk files in --json"
 ok
