@@ -746,6 +746,7 @@ static int exchange(struct cli *c, int argc, char **argv)
 		     cli_set_int(o, "removed", v.removed, &e) < 0 ||
 		     cli_set_int(o, "removed_orphans", v.orphans, &e) < 0 ||
 		     cli_set_int(o, "foreign", v.foreign, &e) < 0 ||
+		     cli_set_int(o, "newer_epoch", v.newer, &e) < 0 ||
 		     cli_set_int(o, "more_problems", v.more_skipped, &e) < 0 ||
 		     cli_set_int(o, "sites", v.sites, &e) < 0 ||
 		     cli_set_int(o, "bytes", v.bytes, &e) < 0))
@@ -825,6 +826,12 @@ static int exchange(struct cli *c, int argc, char **argv)
 			printf("left alone %" PRIu32 " %s of another "
 			       "community\n", v.foreign,
 			       pl(v.foreign, "file", "files"));
+		if (v.newer)
+			printf("left alone %" PRIu32 " %s of a newer epoch of "
+			       "the community secret, not reached here yet "
+			       "(or of another community): a bundle or a sync "
+			       "brings the rotation\n", v.newer,
+			       pl(v.newer, "file", "files"));
 		printf("stick holds %" PRIu32 " %s, %s\n", v.sites,
 		       pl(v.sites, "site", "sites"), size_str(v.bytes, s));
 	}

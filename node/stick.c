@@ -159,7 +159,12 @@ static int scan_dir(struct home *h, const char *sub, struct scan *s,
 		err_clear(&le);
 		r = bundle_read_head(path, &h->community, &f->h, &le);
 		if (r == STOA_ECRYPTO) {
-			v->foreign++;
+			/* a newer epoch than this node's cannot be told from
+			 * another community, but is more likely this one's */
+			if (f->h.epoch > h->community.epoch)
+				v->newer++;
+			else
+				v->foreign++;
 			continue;
 		}
 		if (r < 0) {

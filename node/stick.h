@@ -77,6 +77,8 @@ struct stick_visit {
 	uint32_t orphans;               /* this node's bundles removed: their
 					 * site has no frontier on the stick */
 	uint32_t foreign;               /* files of another community */
+	uint32_t newer;                 /* of a newer epoch than this node's
+					 * (or of another community) */
 	uint32_t nskipped;              /* SKIP lines (at most
 					 * STICK_SKIP_LINES) */
 	uint64_t more_skipped;          /* files skipped past those */

@@ -14,6 +14,8 @@
 # - the stick copied (two sticks from one), each carried on: both converge;
 # - a stale old bundle restored by mistake: applied as "already held",
 #   nothing new, no error, and removed by the next visit;
+# - a rotation at one site: the others' visits say its files are of a
+#   newer epoch (not "of another community") until they take it;
 # - 2,000 junk files on the stick: 32 "skipped" lines and a count (the
 #   visit's memory and text do not grow with them).
 # shellcheck source=tests/integration/lib.sh
@@ -124,6 +126,16 @@ for h in "$B" "$C"; do
 done
 [ "$(view_digest "$A")" = "$(view_digest "$C")" ] || fail "views differ after two sticks"
 for h in "$A" "$B" "$C" "$D"; do run_ok "$h" verify; done
+
+step "a rotation: the sites not reached yet are told, not 'another community'"
+run_ok "$A" remove Dee --reason "left the team"
+visit "$A"
+visit "$B"
+assert_match "$OUT" "^left alone 1 file of a newer epoch of the community secret, not reached here yet \(or of another community\): a bundle or a sync brings the rotation$" "B's visit after A's rotation"
+assert_not_contains "$OUT" "another community$" "B's visit after A's rotation"
+assert_contains "$ERR" "moved to epoch 1" "B takes the rotation from A's bundle"
+visit "$B"
+assert_not_contains "$OUT" "left alone" "B's visit on epoch 1"
 
 step "2,000 junk files on the stick: a few lines and a count, the visit goes on"
 for i in $(seq 1 2000); do : >"$T/stick2/stoa/junk$i.stb"; done
