@@ -91,6 +91,7 @@ static double mono_s(void)
 struct bar {
 	const char *what;
 	double start, last;
+	int done;       /* the last bar was finished: the next one restarts */
 };
 
 static void draw_bar(void *arg, const struct bundle_progress *p)
@@ -102,8 +103,14 @@ static void draw_bar(void *arg, const struct bundle_progress *p)
 	char bar[21], n1[32], n2[32], s1[32], s2[32], r[32];
 	int pct, k;
 
+	if (b->done) {
+		b->start = now;
+		b->last = 0;
+		b->done = 0;
+	}
 	if (!p->done && now - b->last < 0.1)
 		return;
+	b->done = p->done;
 	b->last = now;
 	secs = now - b->start;
 	rate = secs > 0 ? (double)p->entries / secs : 0;
@@ -130,6 +137,7 @@ static bundle_progress_fn bar_fn(struct bar *b, const char *what)
 	b->what = what;
 	b->start = mono_s();
 	b->last = 0;
+	b->done = 0;
 	return isatty(2) ? draw_bar : NULL;
 }
 
@@ -284,7 +292,8 @@ static const char help[] =
 	"                 has applied, leave this node's frontier\n"
 	"    --json          one JSON object (see docs/cli.md)\n"
 	"\n"
-	"create and apply draw a progress bar on stderr when it is a terminal.\n";
+	"create, apply and exchange draw a progress bar on stderr when it is a\n"
+	"terminal.\n";
 
 static const char create_usage[] =
 	"usage: stoa bundle create FILE [--for FRONTIER] [--json]";
@@ -659,6 +668,8 @@ static int exchange(struct cli *c, int argc, char **argv)
 {
 	const char *dir = NULL, *unused = NULL;
 	struct stick_visit v;
+	struct stick_progress pg;
+	struct bar b;
 	struct err e, ve;
 	int rc, vrc, json = 0;
 	size_t i;
@@ -669,7 +680,9 @@ static int exchange(struct cli *c, int argc, char **argv)
 	err_clear(&e);
 	if ((rc = cli_open(c, &e)) < 0)
 		return cli_finish(rc, &e, exchange_usage);
-	vrc = stick_exchange(&c->home, dir, &v, &e);
+	pg.fn = bar_fn(&b, "exchanging");
+	pg.arg = &b;
+	vrc = stick_exchange(&c->home, dir, &pg, &v, &e);
 	/* a visit that failed part way still says what it did */
 	if (vrc < 0 && !v.nlines && !v.added && !v.removed && !v.frontier) {
 		stick_visit_release(&v);

@@ -237,7 +237,8 @@ static struct stick_line *from_line(struct stick_visit *v,
 }
 
 /* Step 1: every bundle of another site that brings something. */
-static int apply_all(struct home *h, struct scan *s, struct stick_visit *v,
+static int apply_all(struct home *h, struct scan *s,
+		     const struct stick_progress *pg, struct stick_visit *v,
 		     struct err *e)
 {
 	size_t i;
@@ -257,7 +258,7 @@ static int apply_all(struct home *h, struct scan *s, struct stick_visit *v,
 		if (rc == 1)
 			continue; /* nothing new in it */
 		err_clear(&le);
-		rc = bundle_apply(h, f->path, NULL, NULL, &a, &le);
+		rc = bundle_apply(h, f->path, pg->fn, pg->arg, &a, &le);
 		if (rc == STOA_EIO || rc == STOA_EFULL || rc == STOA_EBUSY ||
 		    rc == STOA_ENOMEM) {
 			bundle_applied_release(&a);
@@ -370,7 +371,8 @@ static struct sfile *unchanged(struct home *h, struct scan *s,
 
 /* Step 2: a bundle for each other site's newest frontier. */
 static int write_all(struct home *h, const char *sub, struct scan *s,
-		     struct stick_visit *v, struct err *e)
+		     const struct stick_progress *pg, struct stick_visit *v,
+		     struct err *e)
 {
 	size_t i, k;
 	int rc;
@@ -401,7 +403,7 @@ static int write_all(struct home *h, const char *sub, struct scan *s,
 			return err_set(e, STOA_EINVAL, "'%s': the path is too "
 				       "long", sub);
 		err_clear(&le);
-		rc = bundle_create(h, &f->h, path, NULL, NULL, &made, &le);
+		rc = bundle_create(h, &f->h, path, pg->fn, pg->arg, &made, &le);
 		if (rc == STOA_EPERM) {
 			if ((rc = skip_line(v, f->name, le.msg, e)) < 0)
 				return rc;
@@ -557,9 +559,12 @@ static void figures(struct home *h, const char *sub, struct scan *s,
 	(void)h;
 }
 
-int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
+int stick_exchange(struct home *h, const char *dir,
+		   const struct stick_progress *pg, struct stick_visit *v,
 		   struct err *e)
 {
+	static const struct stick_progress none = { NULL, NULL };
+
 	char sub[HOME_PATH_MAX];
 	struct scan s = { NULL, 0, 0 };
 	struct stat st;
@@ -584,10 +589,10 @@ int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
 	/* removing before writing: the space of the applied bundles is
 	 * free for the new ones */
 	if ((rc = scan_dir(h, sub, &s, v, e)) < 0 ||
-	    (rc = apply_all(h, &s, v, e)) < 0 ||
+	    (rc = apply_all(h, &s, pg ? pg : &none, v, e)) < 0 ||
 	    (rc = remove_applied(h, &s, v, e)) < 0 ||
 	    (rc = frontier(h, sub, &s, v, e)) < 0 ||
-	    (rc = write_all(h, sub, &s, v, e)) < 0) {
+	    (rc = write_all(h, sub, &s, pg ? pg : &none, v, e)) < 0) {
 		scan_release(&s);
 		return rc;
 	}

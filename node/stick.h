@@ -92,13 +92,21 @@ struct stick_visit {
 
 /*
  * One visit of h to the stick mounted at dir (which must be a
- * directory). 0 with v filled (the caller releases it, also on error),
+ * directory), with pg's bar (or NULL) for each bundle it applies or
+ * writes. 0 with v filled (the caller releases it, also on error),
  * or a negative STOA_E* (dir unusable, a store failure, a bundle or the
  * frontier that cannot be written). On an error v still says what the
  * visit did before it (and a file that cannot be written costs that
  * file: the visit goes on, then fails with the first such error).
  */
-int stick_exchange(struct home *h, const char *dir, struct stick_visit *v,
+/* The progress of each bundle a visit applies or writes (fn NULL: none). */
+struct stick_progress {
+	bundle_progress_fn fn;
+	void *arg;
+};
+
+int stick_exchange(struct home *h, const char *dir,
+		   const struct stick_progress *pg, struct stick_visit *v,
 		   struct err *e);
 void stick_visit_release(struct stick_visit *v);
 /* 1 if l names a site (an UNWRITTEN line of this node's frontier does

@@ -14,6 +14,8 @@
 # - the stick copied (two sticks from one), each carried on: both converge;
 # - a stale old bundle restored by mistake: applied as "already held",
 #   nothing new, no error, and removed by the next visit;
+# - on a terminal a visit draws a bar for each bundle, and nothing when
+#   stderr is not one;
 # - a rotation at one site: the others' visits say its files are of a
 #   newer epoch (not "of another community") until they take it;
 # - 2,000 junk files on the stick: 32 "skipped" lines and a count (the
@@ -126,6 +128,36 @@ for h in "$B" "$C"; do
 done
 [ "$(view_digest "$A")" = "$(view_digest "$C")" ] || fail "views differ after two sticks"
 for h in "$A" "$B" "$C" "$D"; do run_ok "$h" verify; done
+
+step "progress: a bar per bundle on a terminal, nothing when stderr is not one"
+# on_tty OUT CMD...: CMD with stderr on a pseudo-terminal (what it drew
+# there printed), stdout to OUT (as in t60)
+on_tty() {
+	"$PY" -S - "$@" <<'EOF2'
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+with open(sys.argv[1], "wb") as out:
+    p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=s)
+os.close(s)
+got = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    got += d
+sys.stdout.write(got.decode("utf-8", "replace"))
+sys.exit(p.wait())
+EOF2
+}
+run_ok "$A" post --topic field "for the bar"
+visit "$A"
+assert_eq "" "$ERR" "a visit's stderr when it is not a terminal"
+bar=$(on_tty "$T/tty.out" "$STOA" --home "$B" bundle exchange "$STICK")
+assert_match "$bar" "stoa: exchanging \[#+\] 100% [0-9]+/[0-9]+ entries" "the visit's bar on a terminal"
+assert_contains "$(<"$T/tty.out")" "from ada: 1 new" "the visit's lines with the bar"
 
 step "a rotation: the sites not reached yet are told, not 'another community'"
 run_ok "$A" remove Dee --reason "left the team"

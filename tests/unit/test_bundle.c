@@ -459,7 +459,7 @@ static void test_stick_feeds_bound(void)
 		craft_big_frontier(path, (uint8_t)(0x60 + k));
 	}
 	home_init(&b, 0x55);
-	CHECK_EQ_INT(stick_exchange(&b, dir, &v, &e), 0);
+	CHECK_EQ_INT(stick_exchange(&b, dir, NULL, &v, &e), 0);
 	for (i = 0; i < v.nlines; i++)
 		if (v.lines[i].kind == STICK_SKIP &&
 		    strstr(v.lines[i].why, "more feeds than a visit holds"))
