@@ -173,8 +173,8 @@ step "2,000 junk files on the stick: a few lines and a count, the visit goes on"
 for i in $(seq 1 2000); do : >"$T/stick2/stoa/junk$i.stb"; done
 run_ok "$A" post --topic field "past the junk"
 visit "$A" "$T/stick2"
-lines=$(printf '%s\n' "$OUT" | wc -l)
-[ "$lines" -le 40 ] || fail "the visit printed $lines lines for 2,000 junk files"
+nlines=$(printf '%s\n' "$OUT" | wc -l)
+[ "$nlines" -le 40 ] || fail "the visit printed $nlines lines for 2,000 junk files"
 assert_match "$OUT" "^and 1,968 more files skipped$" "the junk files past the lines"
 assert_match "$OUT" "^to (Bo|Cy): " "the visit with junk files still writes"
 run_ok "$A" bundle exchange "$T/stick2" --json
