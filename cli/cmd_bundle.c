@@ -790,13 +790,25 @@ static int exchange(struct cli *c, int argc, char **argv)
 				       l->unchanged ? " (as before: nothing new "
 						      "for it since)"
 						    : "");
-			else if (l->kind == STICK_FROM)
-				printf("from %s: %s new%s\n",
+			else if (l->kind == STICK_FROM) {
+				printf("from %s: %s new%s",
 				       name && name[0] ? name : hex,
 				       count_str(l->entries, n1),
 				       l->damaged ? " (its bundle is damaged: "
 						    "applied up to the damage)"
 						  : "");
+				/* refused entries are said, with why: a
+				 * visit saying "0 new" alone left the user
+				 * guessing */
+				if (l->refused) {
+					printf(", %s refused", count_str(l->refused, n1));
+					if (l->why[0]) {
+						printf(": ");
+						print_text(stdout, l->why, 0, NULL);
+					}
+				}
+				printf("\n");
+			}
 			else if (l->kind == STICK_UNWRITTEN) {
 				if (stick_line_site(l))
 					printf("not written for %s: ",

@@ -22,6 +22,8 @@ struct sfile {
 	char path[HOME_PATH_MAX];
 	struct bundle_head h;
 	int ok;       /* h is valid */
+	uint64_t refused;          /* entries its last apply refused */
+	char why[ERR_MSG_MAX];     /* the first one's reason */
 	int gone;     /* removed or replaced during the visit */
 };
 
@@ -237,50 +239,95 @@ static struct stick_line *from_line(struct stick_visit *v,
 }
 
 /* Step 1: every bundle of another site that brings something. */
+/* Step 1: every bundle of another site that brings something. Bundles
+ * are applied in the directory's order, so one may carry a feed from a
+ * seq this node reaches only with another bundle applied after it (a
+ * refused run: a seq gap); a bundle with refusals is applied again while
+ * a pass adds entries (at most STICK_APPLY_PASSES), and its refusals are
+ * counted once, as the last pass left them. */
 static int apply_all(struct home *h, struct scan *s,
 		     const struct stick_progress *pg, struct stick_visit *v,
 		     struct err *e)
 {
 	size_t i;
-	int rc;
+	int rc, pass, again = 1;
 
+	for (pass = 0; pass < STICK_APPLY_PASSES && again; pass++) {
+		uint64_t added = 0;
+
+		again = 0;
+		for (i = 0; i < s->n; i++) {
+			struct sfile *f = &s->f[i];
+			struct bundle_applied a;
+			struct stick_line *l;
+			struct err le;
+
+			if (!f->ok || f->h.kind != BUNDLE_KIND_BUNDLE ||
+			    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN) ||
+			    (pass > 0 && !f->refused))
+				continue;
+			f->refused = 0;
+			if ((rc = bundle_covered(h, &f->h, e)) < 0)
+				return rc;
+			if (rc == 1)
+				continue; /* nothing new in it */
+			err_clear(&le);
+			rc = bundle_apply(h, f->path, pg->fn, pg->arg, &a, &le);
+			if (rc == STOA_EIO || rc == STOA_EFULL ||
+			    rc == STOA_EBUSY || rc == STOA_ENOMEM) {
+				bundle_applied_release(&a);
+				return err_set(e, rc, "%s", le.msg);
+			}
+			if (rc < 0) {
+				bundle_applied_release(&a);
+				if ((rc = skip_line(v, f->name, le.msg, e)) < 0)
+					return rc;
+				continue;
+			}
+			v->added += a.added;
+			added += a.added;
+			if (a.added || a.damaged) {
+				if (!(l = from_line(v, &a.head, e))) {
+					bundle_applied_release(&a);
+					return STOA_ENOMEM;
+				}
+				l->entries += a.added;
+				l->damaged |= a.damaged != 0;
+			}
+			if (a.refused && !a.damaged) {
+				f->refused = a.refused;
+				snprintf(f->why, sizeof(f->why), "%s",
+					 a.nnotes ? a.notes[0].why : "refused");
+				again = 1;
+			} else if (a.refused) {
+				/* damaged: not applied again */
+				if (!(l = from_line(v, &a.head, e))) {
+					bundle_applied_release(&a);
+					return STOA_ENOMEM;
+				}
+				l->refused += a.refused;
+				if (!l->why[0] && a.nnotes)
+					snprintf(l->why, sizeof(l->why), "%s",
+						 a.notes[0].why);
+			}
+			bundle_applied_release(&a);
+		}
+		if (!added)
+			break;
+	}
+	/* what is still refused after the last pass, with the first
+	 * reason */
 	for (i = 0; i < s->n; i++) {
 		struct sfile *f = &s->f[i];
-		struct bundle_applied a;
 		struct stick_line *l;
-		struct err le;
 
-		if (!f->ok || f->h.kind != BUNDLE_KIND_BUNDLE ||
-		    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN))
+		if (!f->refused)
 			continue;
-		if ((rc = bundle_covered(h, &f->h, e)) < 0)
-			return rc;
-		if (rc == 1)
-			continue; /* nothing new in it */
-		err_clear(&le);
-		rc = bundle_apply(h, f->path, pg->fn, pg->arg, &a, &le);
-		if (rc == STOA_EIO || rc == STOA_EFULL || rc == STOA_EBUSY ||
-		    rc == STOA_ENOMEM) {
-			bundle_applied_release(&a);
-			return err_set(e, rc, "%s", le.msg);
-		}
-		if (rc < 0) {
-			bundle_applied_release(&a);
-			if ((rc = skip_line(v, f->name, le.msg, e)) < 0)
-				return rc;
-			continue;
-		}
-		v->added += a.added;
-		if (a.added || a.refused || a.damaged) {
-			if (!(l = from_line(v, &a.head, e))) {
-				bundle_applied_release(&a);
-				return STOA_ENOMEM;
-			}
-			l->entries += a.added;
-			l->refused += a.refused;
-			l->damaged |= a.damaged != 0;
-		}
-		bundle_applied_release(&a);
+		if (!(l = from_line(v, &f->h, e)))
+			return STOA_ENOMEM;
+		l->refused += f->refused;
+		if (!l->why[0])
+			snprintf(l->why, sizeof(l->why), "%s", f->why);
 	}
 	return 0;
 }

@@ -39,6 +39,7 @@
 #define STICK_FILES_MAX 1024  /* files of a stick's directory looked at */
 #define STICK_NAME_MAX 256    /* a file name kept for a line */
 #define STICK_SKIP_LINES 32   /* SKIP lines kept; the rest are counted */
+#define STICK_APPLY_PASSES 8  /* passes over bundles with refused runs */
 /* Feeds of the stick's files' heads held at once (80 bytes each: 21 MB):
  * a file whose head would pass it is looked at on a later visit, so a
  * stick of crafted heads (1,024 files of BUNDLE_FEEDS_MAX feeds each
@@ -66,7 +67,8 @@ struct stick_line {
 					 * on the stick (nothing new for the
 					 * site since), written again */
 	char file[STICK_NAME_MAX];      /* SKIP: the file's name (clean) */
-	char why[ERR_MSG_MAX];          /* SKIP: one line */
+	char why[ERR_MSG_MAX];          /* SKIP, UNWRITTEN: one line; FROM:
+					 * the first refusal's reason */
 };
 
 struct stick_visit {

@@ -2,6 +2,9 @@
 # t63-stick-field: a field team's stick over many visits, in the orders
 # people actually make (docs/bundles.md, "The stick").
 #
+# - two bundles that each need the other applied first (a seq gap in one
+#   feed each way): both applied whole, whichever the directory lists
+#   first;
 # - a site that visits twice in a row: the second visit says its bundles
 #   are as before, with nothing new for their sites;
 # - a new site joins mid-way and converges with the others;
@@ -18,6 +21,8 @@
 #   stderr is not one;
 # - a rotation at one site: the others' visits say its files are of a
 #   newer epoch (not "of another community") until they take it;
+# - entries refused on a visit (a removed member's, cut) are counted and
+#   the reason said on the "from" line;
 # - 2,000 junk files on the stick: 32 "skipped" lines and a count (the
 #   visit's memory and text do not grow with them).
 # shellcheck source=tests/integration/lib.sh
@@ -47,6 +52,38 @@ round() { # TEXT: A, B and C each post and visit
 stick_bytes() {
 	du -sb --apparent-size "$STICK/stoa" | cut -f1
 }
+
+step "two bundles that each need the other first: both applied whole, whatever the order"
+# P carries Pa's feed past what Pb had seen and Pb's from 1; Q carries
+# Pa's from 1 and Pb's past what Pa had seen: whichever is applied first
+# meets a seq gap in one feed, which the other fills
+run_ok "$A" invite
+run_ok "$T/pa" init --name Pa --join "$OUT"
+run_ok "$A" invite
+run_ok "$T/pb" init --name Pb --join "$OUT"
+run_ok "$A" invite
+run_ok "$T/tee" init --name Tee --join "$OUT"
+run_ok "$T/pa" post --topic field "Pa 1"
+run_ok "$T/pb" post --topic field "Pb 1"
+run_ok "$T/pa" frontier "$T/fa.stf"
+run_ok "$T/pa" bundle create "$T/a1.stb"
+run_ok "$T/pb" frontier "$T/fb.stf"
+run_ok "$T/pb" bundle create "$T/b1.stb"
+run_ok "$T/pa" post --topic field "Pa 2"
+run_ok "$T/pb" post --topic field "Pb 2"
+run_ok "$T/pa" bundle apply "$T/b1.stb"
+run_ok "$T/pb" bundle apply "$T/a1.stb"
+mkdir -p "$T/stick3/stoa"
+run_ok "$T/pa" bundle create "$T/stick3/stoa/p.stb" --for "$T/fa.stf"
+run_ok "$T/pb" bundle create "$T/stick3/stoa/q.stb" --for "$T/fb.stf"
+run_ok "$T/tee" bundle exchange "$T/stick3"
+assert_match "$OUT" "^from Pa: [0-9]+ new$" "Tee's visit: Pa's bundle"
+assert_match "$OUT" "^from Pb: [0-9]+ new$" "Tee's visit: Pb's bundle"
+assert_not_contains "$OUT" "refused" "Tee's visit"
+[ "$(own_seq "$T/pa")" -ge 2 ] || fail "Pa's feed is short"
+run_ok "$T/tee" feed --json --limit 100
+assert_contains "$OUT" "Pa 2" "Tee's feed"
+assert_contains "$OUT" "Pb 2" "Tee's feed"
 
 step "a site visiting twice in a row carries nothing the second time"
 round "first"
@@ -179,4 +216,16 @@ assert_match "$OUT" "^and 1,968 more files skipped$" "the junk files past the li
 assert_match "$OUT" "^to (Bo|Cy): " "the visit with junk files still writes"
 run_ok "$A" bundle exchange "$T/stick2" --json
 json_check "len(rows[0]['problems']) == 32 and rows[0]['more_problems'] == 1968" "the junk files in --json"
+
+step "refused entries are said with why, not '0 new' alone"
+visit "$C"
+visit "$A"
+visit "$B"
+run_ok "$B" post --topic field "Bo after his removal"
+visit "$B"
+run_ok "$A" remove Bo --reason "left the team"
+visit "$C"
+visit "$A"
+assert_match "$OUT" "^from Cy: 0 new, 1 refused: its author was removed: the entries after the removal are cut$" "A's visit with Bo's cut post"
+assert_match "$OUT" "^skipped bundle-.*: '.*' was made by a member removed from the community: nothing is applied$" "Bo's own bundle at A"
 ok
