@@ -758,6 +758,8 @@ static int exchange(struct cli *c, int argc, char **argv)
 		     cli_set_int(o, "new", v.added, &e) < 0 ||
 		     cli_set_int(o, "removed", v.removed, &e) < 0 ||
 		     cli_set_int(o, "removed_orphans", v.orphans, &e) < 0 ||
+		     cli_set_int(o, "removed_of_removed_members",
+				 v.removed_members, &e) < 0 ||
 		     cli_set_int(o, "foreign", v.foreign, &e) < 0 ||
 		     cli_set_int(o, "newer_epoch", v.newer, &e) < 0 ||
 		     cli_set_int(o, "more_problems", v.more_skipped, &e) < 0 ||
@@ -842,6 +844,10 @@ static int exchange(struct cli *c, int argc, char **argv)
 		if (v.removed)
 			printf("removed %" PRIu32 " applied %s\n", v.removed,
 			       pl(v.removed, "bundle", "bundles"));
+		if (v.removed_members)
+			printf("removed %" PRIu32 " %s of members removed from "
+			       "the community\n", v.removed_members,
+			       pl(v.removed_members, "file", "files"));
 		if (v.orphans)
 			printf("removed %" PRIu32 " %s whose frontier is no "
 			       "longer on the stick\n", v.orphans,

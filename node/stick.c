@@ -238,7 +238,30 @@ static struct stick_line *from_line(struct stick_visit *v,
 	return l;
 }
 
-/* Step 1: every bundle of another site that brings something. */
+/* The files of members removed from the community (bundles they made,
+ * their frontiers): every site refuses them, so they are taken off the
+ * stick, counted in one line, rather than said again as a refusal on
+ * every visit of every site. A removed member's head is what the file
+ * says: a crafted one costs only itself. */
+static int drop_removed(struct home *h, struct scan *s, struct stick_visit *v)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct sfile *f = &s->f[i];
+
+		if (!f->ok || f->gone ||
+		    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN) ||
+		    store_member_removed(h->store, f->h.creator) != 1)
+			continue;
+		if (unlink(f->path) == 0) {
+			f->gone = 1;
+			v->removed_members++;
+		}
+	}
+	return 0;
+}
+
 /* Step 1: every bundle of another site that brings something. Bundles
  * are applied in the directory's order, so one may carry a feed from a
  * seq this node reaches only with another bundle applied after it (a
@@ -262,7 +285,8 @@ static int apply_all(struct home *h, struct scan *s,
 			struct stick_line *l;
 			struct err le;
 
-			if (!f->ok || f->h.kind != BUNDLE_KIND_BUNDLE ||
+			if (!f->ok || f->gone ||
+			    f->h.kind != BUNDLE_KIND_BUNDLE ||
 			    !memcmp(f->h.creator, h->key.pk, KEY_PUBLIC_LEN) ||
 			    (pass > 0 && !f->refused))
 				continue;
@@ -636,7 +660,9 @@ int stick_exchange(struct home *h, const char *dir,
 	/* removing before writing: the space of the applied bundles is
 	 * free for the new ones */
 	if ((rc = scan_dir(h, sub, &s, v, e)) < 0 ||
+	    (rc = drop_removed(h, &s, v)) < 0 ||
 	    (rc = apply_all(h, &s, pg ? pg : &none, v, e)) < 0 ||
+	    (rc = drop_removed(h, &s, v)) < 0 ||
 	    (rc = remove_applied(h, &s, v, e)) < 0 ||
 	    (rc = frontier(h, sub, &s, v, e)) < 0 ||
 	    (rc = write_all(h, sub, &s, pg ? pg : &none, v, e)) < 0) {

@@ -6,6 +6,9 @@
  * "bundle-<16 hex of the maker>-to-<16 hex of the addressee>.stb". The
  * names are hints for people; what each file is, who made it and for
  * whom is read from its head (bundle.h). A visit:
+ *   0. removes the files of members removed from the community (their
+ *      bundles, their frontiers: refused by every site), before and
+ *      after step 1 (which may bring a removal);
  *   1. applies every bundle of this community, made by another site,
  *      that holds something this node lacks (whoever it is addressed
  *      to: a bundle is only signed entries, and applying it early
@@ -76,6 +79,7 @@ struct stick_visit {
 	size_t nlines;
 	uint64_t added;                 /* new entries stored here */
 	uint32_t removed;               /* applied bundles removed */
+	uint32_t removed_members;       /* files of removed members removed */
 	uint32_t orphans;               /* this node's bundles removed: their
 					 * site has no frontier on the stick */
 	uint32_t foreign;               /* files of another community */

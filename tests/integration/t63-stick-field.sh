@@ -22,7 +22,8 @@
 # - a rotation at one site: the others' visits say its files are of a
 #   newer epoch (not "of another community") until they take it;
 # - entries refused on a visit (a removed member's, cut) are counted and
-#   the reason said on the "from" line;
+#   the reason said on the "from" line; a removed member's files are
+#   taken off the stick (one line), and the next round is quiet;
 # - 2,000 junk files on the stick: 32 "skipped" lines and a count (the
 #   visit's memory and text do not grow with them).
 # shellcheck source=tests/integration/lib.sh
@@ -227,5 +228,13 @@ run_ok "$A" remove Bo --reason "left the team"
 visit "$C"
 visit "$A"
 assert_match "$OUT" "^from Cy: 0 new, 1 refused: its author was removed: the entries after the removal are cut$" "A's visit with Bo's cut post"
-assert_match "$OUT" "^skipped bundle-.*: '.*' was made by a member removed from the community: nothing is applied$" "Bo's own bundle at A"
+assert_match "$OUT" "^removed [0-9]+ files of members removed from the community$" "Bo's files at A's visit"
+assert_not_contains "$OUT" "skipped" "A's visit after Bo's removal"
+left=$(find "$STICK/stoa" -name "*-$(key_of "$B" | cut -c1-16)*")
+assert_eq "" "$left" "Bo's files on the stick after A's visit"
+step "the next round is quiet: nothing refused or skipped again"
+visit "$C"
+visit "$A"
+assert_not_contains "$OUT" "refused" "A's visit after the removal was carried"
+assert_not_contains "$OUT" "skipped" "A's visit after the removal was carried"
 ok
