@@ -91,6 +91,7 @@ static double mono_s(void)
 struct bar {
 	const char *what;
 	double start, last;
+	int done;       /* the last bar was finished: the next one restarts */
 };
 
 static void draw_bar(void *arg, const struct bundle_progress *p)
@@ -102,8 +103,14 @@ static void draw_bar(void *arg, const struct bundle_progress *p)
 	char bar[21], n1[32], n2[32], s1[32], s2[32], r[32];
 	int pct, k;
 
+	if (b->done) {
+		b->start = now;
+		b->last = 0;
+		b->done = 0;
+	}
 	if (!p->done && now - b->last < 0.1)
 		return;
+	b->done = p->done;
 	b->last = now;
 	secs = now - b->start;
 	rate = secs > 0 ? (double)p->entries / secs : 0;
@@ -130,6 +137,7 @@ static bundle_progress_fn bar_fn(struct bar *b, const char *what)
 	b->what = what;
 	b->start = mono_s();
 	b->last = 0;
+	b->done = 0;
 	return isatty(2) ? draw_bar : NULL;
 }
 
@@ -281,10 +289,14 @@ static const char help[] =
 	"exchange DIR     the mule's visit to a stick mounted at DIR: apply\n"
 	"                 the bundles there, write one for each other site\n"
 	"                 with what it lacks, remove the bundles every site\n"
-	"                 has applied, leave this node's frontier\n"
+	"                 has applied, leave this node's frontier (a site\n"
+	"                 that will not come back: delete its\n"
+	"                 DIR/stoa/frontier-<hex>.stf, and each site's next\n"
+	"                 visit removes its bundle for it)\n"
 	"    --json          one JSON object (see docs/cli.md)\n"
 	"\n"
-	"create and apply draw a progress bar on stderr when it is a terminal.\n";
+	"create, apply and exchange draw a progress bar on stderr when it is a\n"
+	"terminal.\n";
 
 static const char create_usage[] =
 	"usage: stoa bundle create FILE [--for FRONTIER] [--json]";
@@ -659,8 +671,10 @@ static int exchange(struct cli *c, int argc, char **argv)
 {
 	const char *dir = NULL, *unused = NULL;
 	struct stick_visit v;
-	struct err e;
-	int rc, json = 0;
+	struct stick_progress pg;
+	struct bar b;
+	struct err e, ve;
+	int rc, vrc, json = 0;
 	size_t i;
 
 	rc = parse(argc, argv, exchange_usage, 0, "DIR", &dir, &unused, &json);
@@ -669,19 +683,25 @@ static int exchange(struct cli *c, int argc, char **argv)
 	err_clear(&e);
 	if ((rc = cli_open(c, &e)) < 0)
 		return cli_finish(rc, &e, exchange_usage);
-	rc = stick_exchange(&c->home, dir, &v, &e);
-	if (rc < 0) {
+	pg.fn = bar_fn(&b, "exchanging");
+	pg.arg = &b;
+	vrc = stick_exchange(&c->home, dir, &pg, &v, &e);
+	/* a visit that failed part way still says what it did */
+	if (vrc < 0 && !v.nlines && !v.added && !v.removed && !v.frontier) {
 		stick_visit_release(&v);
-		return cli_finish(rc, &e, exchange_usage);
+		return cli_finish(vrc, &e, exchange_usage);
 	}
+	ve = e;
+	err_clear(&e);
+	rc = 0;
 	if (v.added)
 		adopt(c);
 	if (json) {
 		json_t *o = json_object(), *to = json_array(), *from = json_array(),
-		       *probs = json_array();
+		       *probs = json_array(), *unw = json_array();
 		char hex[2 * KEY_PUBLIC_LEN + 1];
 
-		rc = (!o || !to || !from || !probs) ? STOA_ENOMEM : 0;
+		rc = (!o || !to || !from || !probs || !unw) ? STOA_ENOMEM : 0;
 		for (i = 0; rc == 0 && i < v.nlines; i++) {
 			const struct stick_line *l = &v.lines[i];
 			char *name = text_clean(l->name, 0);
@@ -689,9 +709,10 @@ static int exchange(struct cli *c, int argc, char **argv)
 
 			hex_encode(hex, l->site, KEY_PUBLIC_LEN);
 			if (l->kind == STICK_TO)
-				row = json_pack("{s:s, s:s, s:I}", "site", hex,
+				row = json_pack("{s:s, s:s, s:I, s:b}", "site", hex,
 						"name", name ? name : "",
-						"entries", (json_int_t)l->entries);
+						"entries", (json_int_t)l->entries,
+						"unchanged", l->unchanged);
 			else if (l->kind == STICK_FROM)
 				row = json_pack("{s:s, s:s, s:I, s:I, s:I}",
 						"site", hex, "name",
@@ -699,7 +720,16 @@ static int exchange(struct cli *c, int argc, char **argv)
 						(json_int_t)l->entries, "refused",
 						(json_int_t)l->refused, "damaged",
 						(json_int_t)l->damaged);
-			else {
+			else if (l->kind == STICK_UNWRITTEN) {
+				char *why = text_clean(l->why, 0);
+
+				row = why ? json_pack("{s:s, s:s, s:s}", "site",
+						      stick_line_site(l) ? hex : "",
+						      "name", name ? name : "",
+						      "why", why)
+					  : NULL;
+				free(why);
+			} else {
 				/* a stick's file names are anyone's bytes */
 				char *file = text_clean(l->file, 0),
 				     *why = text_clean(l->why, 0);
@@ -715,7 +745,9 @@ static int exchange(struct cli *c, int argc, char **argv)
 			if (!row ||
 			    json_array_append_new(l->kind == STICK_TO     ? to
 						  : l->kind == STICK_FROM ? from
-									  : probs,
+						  : l->kind == STICK_UNWRITTEN
+							  ? unw
+							  : probs,
 						  row))
 				rc = STOA_ENOMEM;
 		}
@@ -723,9 +755,17 @@ static int exchange(struct cli *c, int argc, char **argv)
 		    (json_object_set_new(o, "type", json_string("bundle_exchange")) ||
 		     json_object_set(o, "to", to) || json_object_set(o, "from", from) ||
 		     json_object_set(o, "problems", probs) ||
+		     json_object_set(o, "unwritten", unw) ||
+		     (vrc < 0 && json_object_set_new(o, "error",
+						     json_string(ve.msg))) ||
 		     cli_set_int(o, "new", v.added, &e) < 0 ||
 		     cli_set_int(o, "removed", v.removed, &e) < 0 ||
+		     cli_set_int(o, "removed_orphans", v.orphans, &e) < 0 ||
+		     cli_set_int(o, "removed_of_removed_members",
+				 v.removed_members, &e) < 0 ||
 		     cli_set_int(o, "foreign", v.foreign, &e) < 0 ||
+		     cli_set_int(o, "newer_epoch", v.newer, &e) < 0 ||
+		     cli_set_int(o, "more_problems", v.more_skipped, &e) < 0 ||
 		     cli_set_int(o, "sites", v.sites, &e) < 0 ||
 		     cli_set_int(o, "bytes", v.bytes, &e) < 0))
 			rc = STOA_ENOMEM;
@@ -736,6 +776,7 @@ static int exchange(struct cli *c, int argc, char **argv)
 		json_decref(to);
 		json_decref(from);
 		json_decref(probs);
+		json_decref(unw);
 		json_decref(o);
 	} else {
 		char n1[32], s[32];
@@ -747,19 +788,42 @@ static int exchange(struct cli *c, int argc, char **argv)
 
 			hex_encode(hex, l->site, 4);
 			if (l->kind == STICK_TO)
-				printf("to %s: %s %s\n",
+				printf("to %s: %s %s%s\n",
 				       name && name[0] ? name : hex,
 				       count_str(l->entries, n1),
-				       pl(l->entries, "entry", "entries"));
-			else if (l->kind == STICK_FROM)
-				printf("from %s: %s new%s\n",
+				       pl(l->entries, "entry", "entries"),
+				       l->unchanged ? " (as before: nothing new "
+						      "for it since)"
+						    : "");
+			else if (l->kind == STICK_FROM) {
+				printf("from %s: %s new%s",
 				       name && name[0] ? name : hex,
 				       count_str(l->entries, n1),
 				       l->damaged ? " (its bundle is damaged: "
 						    "applied up to the damage)"
 						  : "");
-			else
-			{
+				/* refused entries are said, with why: a
+				 * visit saying "0 new" alone left the user
+				 * guessing */
+				if (l->refused) {
+					printf(", %s refused", count_str(l->refused, n1));
+					if (l->why[0]) {
+						printf(": ");
+						print_text(stdout, l->why, 0, NULL);
+					}
+				}
+				printf("\n");
+			}
+			else if (l->kind == STICK_UNWRITTEN) {
+				if (stick_line_site(l))
+					printf("not written for %s: ",
+					       name && name[0] ? name : hex);
+				else
+					printf("not written: this site's "
+					       "frontier: ");
+				print_text(stdout, l->why, 0, NULL);
+				printf("\n");
+			} else {
 				printf("skipped ");
 				print_text(stdout, l->file, 0, NULL);
 				printf(": ");
@@ -769,20 +833,47 @@ static int exchange(struct cli *c, int argc, char **argv)
 			free(name);
 			any = 1;
 		}
-		if (!any)
+		if (!any && v.sites == 1 && v.frontier)
+			printf("first site on this stick: left this site's "
+			       "frontier; the next site to visit writes what "
+			       "this one lacks\n");
+		else if (!any)
 			printf("nothing to carry: every site on the stick holds "
 			       "what this node holds\n");
+		if (v.more_skipped)
+			printf("and %s more %s skipped\n",
+			       count_str(v.more_skipped, n1),
+			       pl(v.more_skipped, "file", "files"));
 		if (v.removed)
 			printf("removed %" PRIu32 " applied %s\n", v.removed,
 			       pl(v.removed, "bundle", "bundles"));
+		if (v.removed_members)
+			printf("removed %" PRIu32 " %s of members removed from "
+			       "the community\n", v.removed_members,
+			       pl(v.removed_members, "file", "files"));
+		if (v.orphans)
+			printf("removed %" PRIu32 " %s whose frontier is no "
+			       "longer on the stick\n", v.orphans,
+			       pl(v.orphans, "bundle for a site",
+				  "bundles for sites"));
 		if (v.foreign)
 			printf("left alone %" PRIu32 " %s of another "
 			       "community\n", v.foreign,
 			       pl(v.foreign, "file", "files"));
+		if (v.newer)
+			printf("left alone %" PRIu32 " %s of a newer epoch of "
+			       "the community secret, not reached here yet "
+			       "(or of another community): a bundle or a sync "
+			       "brings the rotation\n", v.newer,
+			       pl(v.newer, "file", "files"));
 		printf("stick holds %" PRIu32 " %s, %s\n", v.sites,
 		       pl(v.sites, "site", "sites"), size_str(v.bytes, s));
 	}
 	stick_visit_release(&v);
+	if (rc == 0 && vrc < 0) {
+		fflush(stdout);
+		return cli_finish(vrc, &ve, exchange_usage);
+	}
 	return cli_finish(rc, &e, exchange_usage);
 }
 

@@ -110,7 +110,8 @@ const struct bundle_feed *bundle_head_find(const struct bundle_head *h,
  * another community" if no key of c opens it (said more precisely for a
  * newer epoch of the header); STOA_EPROTO if it is not such a file or
  * its head is damaged; STOA_EIO / STOA_ENOTFOUND for the file. A
- * frontier file is read whole (its END checked).
+ * frontier file is read whole (its END checked). On STOA_ECRYPTO,
+ * h->epoch is still the header's (the stick tells a newer epoch by it).
  */
 int bundle_read_head(const char *path, const struct community *c,
 		     struct bundle_head *h, struct err *e);

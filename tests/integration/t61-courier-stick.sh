@@ -44,7 +44,7 @@ same_views() {
 
 step "visit 1, A: only its frontier is left"
 visit "$A"
-assert_contains "$OUT" "nothing to carry" "A's first visit"
+assert_contains "$OUT" "first site on this stick: left this site's frontier; the next site to visit writes what this one lacks" "A's first visit"
 assert_contains "$OUT" "stick holds 1 site" "A's first visit"
 [ "$(stat -c %a "$STICK/stoa")" = 700 ] || fail "the stick's directory is not 0700"
 # another community's bundle on the stick: left alone, counted

@@ -7,16 +7,19 @@
  * content (bad lengths and counts, feeds out of order, a run of another
  * author or of an unlisted feed, wrong totals, a missing or misplaced
  * FINAL tag, a forged entry) are each refused or applied up to the bad
- * message, with the reason.
+ * message, with the reason. A stick of crafted heads listing more
+ * feeds than STICK_FEEDS_MAX costs a visit the files past it only.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "bundle.h"
 #include "sstream.h"
+#include "stick.h"
 #include "store.h"
 #include "test.h"
 
@@ -176,7 +179,7 @@ static void craft_begin(struct craft *c, const char *magic)
 {
 	uint8_t key[32], h[HASH_LEN];
 
-	buf_init(&c->out, 1 << 22);
+	buf_init(&c->out, 1 << 23);
 	community_derive(&comm, COMMUNITY_KEY_BUNDLE, key);
 	hash_blake2b_keyed(h, key, BUNDLE_TAG_DOMAIN,
 			   sizeof(BUNDLE_TAG_DOMAIN) - 1);
@@ -394,6 +397,80 @@ static void test_crafted(void)
 	buf_release(&first_entries);
 }
 
+/* ---- the stick: a visit's memory is bounded ------------------------------ */
+
+/* A frontier file of site (its first key byte) listing BUNDLE_FEEDS_MAX
+ * feeds: 5 MB of heads a visit would hold. */
+static void craft_big_frontier(const char *path, uint8_t site)
+{
+	struct craft c;
+	struct buf m;
+	uint8_t creator[32], zero[32] = { 0 }, author[32];
+	uint32_t i, k;
+
+	memset(creator, site, sizeof(creator));
+	craft_begin(&c, FRONTIER_MAGIC);
+	buf_init(&m, BUNDLE_MSG_MAX);
+	buf_put_u8(&m, 1);
+	buf_append(&m, creator, 32);
+	buf_append(&m, zero, 32);
+	buf_put_u64(&m, 1000);
+	buf_put_u8(&m, 0);
+	buf_put_u32(&m, BUNDLE_FEEDS_MAX);
+	buf_put_u64(&m, BUNDLE_FEEDS_MAX);
+	craft_msg(&c, &m, 0);
+	memset(author, 0, sizeof(author));
+	for (i = 0; i < BUNDLE_FEEDS_MAX; i += BUNDLE_FEEDS_PER_MSG) {
+		buf_reset(&m);
+		buf_put_u8(&m, 2);
+		buf_put_u16(&m, BUNDLE_FEEDS_PER_MSG);
+		for (k = 0; k < BUNDLE_FEEDS_PER_MSG; k++) {
+			be_put32(author + 28, i + k);
+			put_feed(&m, author, 1, 1);
+		}
+		craft_msg(&c, &m, 0);
+	}
+	buf_reset(&m);
+	buf_put_u8(&m, 4);
+	buf_put_u64(&m, BUNDLE_FEEDS_MAX);
+	buf_put_u64(&m, 0);
+	craft_msg(&c, &m, 1);
+	spit(path, c.out.data, c.out.len);
+	sstream_wipe(&c.ss);
+	buf_release(&m);
+	buf_release(&c.out);
+}
+
+static void test_stick_feeds_bound(void)
+{
+	struct stick_visit v;
+	struct home b;
+	struct err e = { 0 };
+	char dir[256], path[300];
+	size_t i, later = 0;
+	int k;
+
+	snprintf(dir, sizeof(dir), "%s/stick", tmpdir);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/stoa", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	for (k = 0; k < 5; k++) {
+		snprintf(path, sizeof(path), "%s/stoa/frontier-big%d.stf", dir, k);
+		craft_big_frontier(path, (uint8_t)(0x60 + k));
+	}
+	home_init(&b, 0x55);
+	CHECK_EQ_INT(stick_exchange(&b, dir, NULL, &v, &e), 0);
+	for (i = 0; i < v.nlines; i++)
+		if (v.lines[i].kind == STICK_SKIP &&
+		    strstr(v.lines[i].why, "more feeds than a visit holds"))
+			later++;
+	/* four fit STICK_FEEDS_MAX, the fifth waits */
+	CHECK_EQ_INT(later, 1);
+	CHECK_EQ_INT(v.sites, 1 + 4);
+	stick_visit_release(&v);
+	store_close(b.store);
+}
+
 int main(void)
 {
 	struct bundle_made made;
@@ -419,6 +496,7 @@ int main(void)
 	test_roundtrip();
 	test_damage();
 	test_crafted();
+	test_stick_feeds_bound();
 	store_close(a.store);
 	community_wipe(&comm);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
