@@ -146,7 +146,7 @@ static void test_typos(void)
 	struct key k;
 	char typed[INVITE_TYPED_MAX], bad[INVITE_TYPED_MAX], want[64];
 	struct err e;
-	size_t p, v, caught = 0, tried = 0, extra;
+	size_t p, v, n, caught = 0, tried = 0, extra;
 
 	fixed(&iv, &k);
 	invite_typed_encode(&iv, typed);
@@ -265,7 +265,9 @@ static void test_typos(void)
 	strcpy(bad, typed); /* group 41 (its last) again, then group 1 */
 	strcat(bad, typed + 6 * 40 - 1);
 	strcat(bad, "-");
-	strncat(bad, typed, 5);
+	n = strlen(bad);
+	memcpy(bad + n, typed, 5); /* group 1 */
+	bad[n + 5] = '\0';
 	err_clear(&e);
 	CHECK_EQ_INT(invite_read(bad, &r, &e), STOA_EINVAL);
 	CHECK(strstr(e.msg, "invite has 43 groups, not 41: 2 too many at its "
