@@ -66,5 +66,5 @@ TTY=$(tr '\r' '\n' <"$T/tty")
 assert_match "$TTY" '^stoa: looking for nodes of field: 0 found, 0 synced, 0 in, 0 out, 2 s left +$' "the line at the start"
 assert_match "$TTY" '^stoa: looking for nodes of field: 1 found, 1 synced, [0-9]+ in, [0-9]+ out(, [12] s left)? +$' "the line once ada synced"
 assert_not_contains "$TTY" "%" "the line (no percentage)"
-assert_match "$TTY" '^ada \([0-9a-f]{8}, tcp://10\.77\.11\.11:[0-9]+\): [0-9]+ in, [0-9]+ out$' "ada's line"
+assert_match "$TTY" '^ada \([0-9a-f]{8}, tcp://(10\.77\.11\.11|\[fe80:[0-9a-f:]+%eth0\]):[0-9]+\): [0-9]+ in, [0-9]+ out$' "ada's line"
 ok
