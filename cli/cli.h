@@ -277,6 +277,11 @@ int cli_read_pass(const char *env, const char *prompt, int confirm,
  */
 int cli_unlock(struct cli *c, struct err *e);
 
+/* After a sync or a bundle: if it brought a rotation of the community
+ * secret, the home moves to its epoch (home_adopt), said on stderr as
+ * "stoa: moved to epoch N ..."; a failure is said there too. */
+void cli_adopt(struct cli *c);
+
 /* govern.c: the governance commands' shared checks ------------------ */
 
 /*

@@ -504,20 +504,6 @@ static int info(struct cli *c, int argc, char **argv)
 	return cli_finish(0, &e, info_usage);
 }
 
-/* A rotation the bundle brought: this home moves to its epoch. */
-static void adopt(struct cli *c)
-{
-	struct err e = { 0 };
-	int rc = home_adopt(&c->home, &e);
-
-	if (rc == 1)
-		fprintf(stderr, "stoa: moved to epoch %" PRIu32 " of the "
-			"community secret (a rotation)\n",
-			c->home.community.epoch);
-	else if (rc < 0)
-		fprintf(stderr, "stoa: %s\n", e.msg);
-}
-
 static void print_notes(struct cli *c, const struct bundle_applied *a)
 {
 	char who[80], hex[9], n1[32];
@@ -640,7 +626,7 @@ static int apply(struct cli *c, int argc, char **argv)
 		return cli_finish(rc, &e, apply_usage);
 	}
 	if (a.added)
-		adopt(c);
+		cli_adopt(c);
 	if (json) {
 		json_t *o = applied_json(&a, file, &e);
 
@@ -695,7 +681,7 @@ static int exchange(struct cli *c, int argc, char **argv)
 	err_clear(&e);
 	rc = 0;
 	if (v.added)
-		adopt(c);
+		cli_adopt(c);
 	if (json) {
 		json_t *o = json_object(), *to = json_array(), *from = json_array(),
 		       *probs = json_array(), *unw = json_array();

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "cli.h"
 #include "member_file.h"
 #include "payload.h"
@@ -425,29 +426,6 @@ static int member_add(struct cli *c, int argc, char **argv)
 
 /* ---- export -------------------------------------------------------------- */
 
-/* Makes a rename in path's directory durable (best effort). */
-static void sync_dir(const char *path)
-{
-	char dir[HOME_PATH_MAX], *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) != 0) {
-			/* a directory that cannot be synced: the file is
-			 * whole either way */
-		}
-		close(fd);
-	}
-}
-
 /*
  * Writes p to the new file path (mode 0600): a temp file beside it,
  * fsynced, renamed into place. Refuses an existing path: an export never
@@ -456,49 +434,21 @@ static void sync_dir(const char *path)
 static int write_new(const char *path, const uint8_t *p, size_t len,
 		     struct err *e)
 {
-	char tmp[HOME_PATH_MAX];
-	struct stat st;
-	size_t off = 0;
-	int fd, n, rc = 0;
+	char buf[BUFSIZ]; /* like out, wiped: not stdio's heap buffer */
+	struct afile af;
+	int rc;
 
-	if (lstat(path, &st) == 0)
-		return err_set(e, STOA_EEXIST, "'%s' already exists", path);
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return err_set(e, STOA_EINVAL, "path too long: '%.64s...'",
-			       path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(e, STOA_EIO, "cannot create '%s': %s", path,
-			       strerror(errno));
-	while (off < len && rc == 0) {
-		ssize_t w = write(fd, p + off, len - off);
+	if ((rc = afile_open(&af, path, 0600, NULL, e)) < 0)
+		return rc;
+	afile_setbuf(&af, buf, sizeof(buf));
+	if (fwrite(p, 1, len, af.f) != len) {
+		int en = errno;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			rc = err_set(e, errno == ENOSPC ? STOA_EFULL : STOA_EIO,
-				     "cannot write '%s': %s", path,
-				     strerror(w < 0 ? errno : EIO));
-		else
-			off += (size_t)w;
+		afile_abort(&af);
+		return err_set(e, en == ENOSPC ? STOA_EFULL : STOA_EIO,
+			       "cannot write '%s': %s", path, strerror(en));
 	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (close(fd) != 0 && rc == 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (rc == 0 && lstat(path, &st) == 0)
-		rc = err_set(e, STOA_EEXIST, "'%s' already exists", path);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
-	else
-		sync_dir(path);
-	return rc;
+	return afile_commit(&af, e);
 }
 
 static int member_export(struct cli *c, int argc, char **argv)

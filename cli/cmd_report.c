@@ -9,12 +9,10 @@
  * text over 1024 bytes, a removed member.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "afile.h"
 #include "b64.h"
 #include "cli.h"
 #include "payload.h"
@@ -127,27 +125,6 @@ static const char report_usage[] =
 	"usage: stoa report --html FILE " CLI_STATS_OPTS;
 
 
-/* Makes a rename in path's directory durable (best effort: the report
- * is whole either way). */
-static void sync_dir(const char *path)
-{
-	char dir[4096];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (!(slash = strrchr(dir, '/')))
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 /*
  * Writes the report to a new file beside path, flushed to disk, then
  * renames it over path: a reader never sees half a report, and a failure
@@ -155,53 +132,21 @@ static void sync_dir(const char *path)
  */
 static int write_atomic(const char *path, const json_t *s, struct err *e)
 {
-	char tmp[4096];
-	struct stat st;
+	struct afile af;
 	struct err le;
-	mode_t mask;
-	FILE *f;
-	int fd, rc;
+	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
-		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
-			       path);
-	/* a device, a fifo or a symlink is not replaced by a report */
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return err_set(e, STOA_EINVAL, "'%s' is not a regular file: the "
-			       "report goes to a new file or replaces one", path);
-	if ((fd = mkstemp(tmp)) < 0)
-		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			       strerror(errno));
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		unlink(tmp);
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	}
-	mask = umask(0); /* a report is an ordinary file: 0666 & ~umask */
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0) {
-		fclose(f);
-		unlink(tmp);
-		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			       strerror(errno));
-	}
+	/* a device, a fifo or a symlink is not replaced by a report, which
+	 * is an ordinary file: 0666 & ~umask */
+	if ((rc = afile_open(&af, path, 0666, "the report goes to a new file "
+			     "or replaces one", e)) < 0)
+		return rc;
 	err_clear(&le);
-	if ((rc = report_html_write(f, s, &le)) < 0)
-		rc = err_set(e, rc, "'%s': %s", path, le.msg);
-	if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fd) != 0))
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (fclose(f) != 0 && rc == 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
-	else
-		sync_dir(path);
-	return rc;
+	if ((rc = report_html_write(af.f, s, &le)) < 0) {
+		afile_abort(&af);
+		return err_set(e, rc, "'%s': %s", path, le.msg);
+	}
+	return afile_commit(&af, e);
 }
 
 static int report_html(struct cli *c, int argc, char **argv)

@@ -108,21 +108,6 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 	return cli_finish(rc, &e, serve_usage);
 }
 
-/* A rotation of the community secret the sync brought: this home moves
- * to its epoch (a daemon serving it would too); said on stderr. */
-static void adopt_rotation(struct cli *c)
-{
-	struct err e = { 0 };
-	int rc = home_adopt(&c->home, &e);
-
-	if (rc == 1)
-		fprintf(stderr, "stoa: moved to epoch %" PRIu32 " of the "
-			"community secret (a rotation)\n",
-			c->home.community.epoch);
-	else if (rc < 0)
-		fprintf(stderr, "stoa: %s\n", e.msg);
-}
-
 /* The daemon's progress callback for `sync` on a terminal:
  * "stoa: syncing [#####.....]  51% 51234/100000 in, 3 out", redrawn in
  * place, and a newline when the exchange ends; for `sync --lan`
@@ -282,7 +267,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 			     "finished (what arrived is kept)");
 	if (rc < 0)
 		return cli_finish(rc, &e, sync_usage);
-	adopt_rotation(c);
+	cli_adopt(c);
 	if (use_lan) {
 		rc = sync_lan_report(c, &o, &sum, json, &e);
 		return cli_finish(rc, &e, sync_usage);

@@ -11,15 +11,13 @@
  * own working buffers are out of reach).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <qrencode.h>
 
+#include "afile.h"
 #include "cli.h"
 #include "invite.h"
 
@@ -124,76 +122,30 @@ int cli_qr_svg(FILE *f, const char *text, const char *label, struct err *e)
 	return ferror(f) ? err_set(e, STOA_EIO, "cannot write the QR code") : 0;
 }
 
-/* Makes a rename in path's directory durable (best effort). */
-static void sync_dir(const char *path)
-{
-	char dir[HOME_PATH_MAX];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (!(slash = strrchr(dir, '/')))
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 int cli_write_atomic(const char *path, int (*fn)(FILE *, void *,
 						 struct err *),
 		     void *arg, struct err *e)
 {
-	char tmp[HOME_PATH_MAX + 8];
 	/* stdio's own buffer would be heap memory freed unwiped, and what
 	 * goes through it holds the community secret (a sheet's typed
 	 * forms): this one is wiped after the close */
 	char buf[BUFSIZ];
-	struct stat st;
+	struct afile af;
 	struct err le;
-	FILE *f;
-	int fd, rc;
+	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
-		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
-			       path);
-	/* a device, a fifo or a symlink is not replaced */
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return err_set(e, STOA_EINVAL, "'%s' is not a regular file: it "
-			       "goes to a new file or replaces one", path);
-	if ((fd = mkstemp(tmp)) < 0)
-		return err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			       strerror(errno));
-	/* it holds the community secret: for its owner only, like the
-	 * home's files (0600, mkstemp's mode) */
-	if (!(f = fdopen(fd, "w"))) {
-		close(fd);
-		unlink(tmp);
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	}
-	setvbuf(f, buf, _IOFBF, sizeof(buf));
+	/* a device, a fifo or a symlink is not replaced; it holds the
+	 * community secret: for its owner only, like the home's files */
+	if ((rc = afile_open(&af, path, 0600, "it goes to a new file or "
+			     "replaces one", e)) < 0)
+		return rc;
+	afile_setbuf(&af, buf, sizeof(buf));
 	err_clear(&le);
-	if ((rc = fn(f, arg, &le)) < 0)
-		rc = err_set(e, rc, "'%s': %s", path, le.msg);
-	if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fd) != 0))
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (fclose(f) != 0 && rc == 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	bytes_wipe(buf, sizeof(buf));
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = err_set(e, STOA_EIO, "cannot write '%s': %s", path,
-			     strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
-	else
-		sync_dir(path);
-	return rc;
+	if ((rc = fn(af.f, arg, &le)) < 0) {
+		afile_abort(&af);
+		return err_set(e, rc, "'%s': %s", path, le.msg);
+	}
+	return afile_commit(&af, e);
 }
 
 void cli_format_utc(uint64_t ms, char out[32])

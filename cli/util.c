@@ -521,3 +521,16 @@ int cli_daemon_status(struct cli *c, json_t **out, struct err *e)
 		return err_set(e, STOA_EPROTO, "the daemon's answer is not JSON");
 	return 0;
 }
+
+void cli_adopt(struct cli *c)
+{
+	struct err e = { 0 };
+	int rc = home_adopt(&c->home, &e);
+
+	if (rc == 1)
+		fprintf(stderr, "stoa: moved to epoch %" PRIu32 " of the "
+			"community secret (a rotation)\n",
+			c->home.community.epoch);
+	else if (rc < 0)
+		fprintf(stderr, "stoa: %s\n", e.msg);
+}

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "buf.h"
 #include "bundle.h"
 #include "sstream.h"
@@ -107,9 +108,7 @@ const struct bundle_feed *bundle_head_find(const struct bundle_head *h,
 /* ---- writing ------------------------------------------------------------ */
 
 struct writer {
-	FILE *f;
-	char tmp[HOME_PATH_MAX + 8];
-	const char *path;
+	struct afile af;
 	struct sstream ss;
 	uint8_t prefix[BUNDLE_PREFIX_LEN];
 	int first;
@@ -120,31 +119,11 @@ struct writer {
 	int err_no;
 };
 
-/* The directory of path, fsync'd so a rename in it is durable. */
-static void sync_dir(const char *path)
-{
-	char dir[HOME_PATH_MAX];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (!(slash = strrchr(dir, '/')))
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 static void w_put(struct writer *w, const void *p, size_t n)
 {
 	if (w->err)
 		return;
-	if (fwrite(p, 1, n, w->f) != n) {
+	if (fwrite(p, 1, n, w->af.f) != n) {
 		w->err = 1;
 		w->err_no = errno;
 		return;
@@ -156,37 +135,18 @@ static int w_open(struct writer *w, const char *path, const char *magic,
 		  const struct community *c, struct err *e)
 {
 	uint8_t key[SSTREAM_KEY_LEN], tag[BUNDLE_TAG_LEN];
-	struct stat st;
-	int fd;
+	int rc;
 
 	memset(w, 0, sizeof(*w));
-	w->path = path;
-	if ((size_t)snprintf(w->tmp, sizeof(w->tmp), "%s.XXXXXX", path) >=
-	    sizeof(w->tmp))
-		return err_set(e, STOA_EINVAL, "'%.64s...': the path is too long",
-			       path);
 	/* a directory, a device or a symlink is never replaced */
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return err_set(e, STOA_EINVAL, "'%s' is not a regular file: it "
-			       "would not be replaced", path);
-	if (!(w->ct = malloc(4 + CT_MAX)))
+	if ((rc = afile_open(&w->af, path, 0600, "it would not be replaced",
+			     e)) < 0)
+		return rc;
+	if (!(w->ct = malloc(4 + CT_MAX))) {
+		afile_abort(&w->af);
 		return err_set(e, STOA_ENOMEM, "out of memory");
+	}
 	buf_init(&w->m, BUNDLE_MSG_MAX);
-	if ((fd = mkstemp(w->tmp)) < 0) {
-		int en = errno;
-
-		free(w->ct);
-		w->ct = NULL;
-		return err_set(e, en == ENOSPC ? STOA_EFULL : STOA_EIO,
-			       "cannot write '%s': %s", path, strerror(en));
-	}
-	if (!(w->f = fdopen(fd, "wb"))) {
-		close(fd);
-		unlink(w->tmp);
-		free(w->ct);
-		w->ct = NULL;
-		return err_set(e, STOA_ENOMEM, "out of memory");
-	}
 	key_of(c, key, tag);
 	memcpy(w->prefix, magic, BUNDLE_MAGIC_LEN);
 	w->prefix[8] = BUNDLE_VERSION;
@@ -215,11 +175,7 @@ static void w_msg(struct writer *w, int final)
 
 static void w_abort(struct writer *w)
 {
-	if (w->f) {
-		fclose(w->f);
-		unlink(w->tmp);
-	}
-	w->f = NULL;
+	afile_abort(&w->af);
 	sstream_wipe(&w->ss);
 	buf_release(&w->m);
 	free(w->ct);
@@ -229,26 +185,18 @@ static void w_abort(struct writer *w)
 /* Flushes, fsyncs and renames the temp file over the path. */
 static int w_close(struct writer *w, struct err *e)
 {
-	int en = 0;
+	int rc;
 
-	if (!w->err && (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0))
-		w->err = 1, w->err_no = errno;
-	if (w->err)
-		en = w->err_no;
-	if (fclose(w->f) != 0 && !en)
-		en = errno ? errno : EIO;
-	w->f = NULL;
-	if (!en && rename(w->tmp, w->path) != 0)
-		en = errno;
-	if (en) {
-		unlink(w->tmp);
+	if (w->err) { /* a write failed: its errno says why */
+		rc = err_set(e, w->err_no == ENOSPC ? STOA_EFULL : STOA_EIO,
+			     "cannot write '%s': %s", w->af.path,
+			     strerror(w->err_no));
 		w_abort(w);
-		return err_set(e, en == ENOSPC ? STOA_EFULL : STOA_EIO,
-			       "cannot write '%s': %s", w->path, strerror(en));
+		return rc;
 	}
-	sync_dir(w->path);
+	rc = afile_commit(&w->af, e);
 	w_abort(w);
-	return 0;
+	return rc;
 }
 
 static int w_head(struct writer *w, int kind, struct home *h,

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "b64.h"
 #include "buf.h"
 #include "community.h"
@@ -1563,6 +1564,74 @@ static void test_decoders_random(void)
 	CHECK_EQ_INT(key_ok, 0);
 }
 
+/* The atomic file writer: replace, refuse, mode, abort, wiped buffer. */
+static void test_afile(void)
+{
+	char path[300], dir[300], buf[BUFSIZ], got[16] = "";
+	struct afile a;
+	struct stat st;
+	struct err e;
+	mode_t mask;
+	size_t i;
+	int wiped = 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/af.txt", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/af.dir", tmpdir);
+
+	/* a new file, with the caller's mode & ~umask; the buffer wiped */
+	mask = umask(022);
+	err_clear(&e);
+	CHECK_EQ_INT(afile_open(&a, path, 0666, "no", &e), 0);
+	afile_setbuf(&a, buf, sizeof(buf));
+	fputs("one", a.f);
+	CHECK(stat(path, &st) != 0); /* nothing at path before the commit */
+	CHECK_EQ_INT(afile_commit(&a, &e), 0);
+	CHECK(a.f == NULL);
+	for (i = 0; i < sizeof(buf); i++)
+		wiped &= buf[i] == 0;
+	CHECK(wiped);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+	CHECK(stat(a.tmp, &st) != 0); /* the temp name is gone */
+
+	/* a regular file is replaced; an abort leaves it as it was */
+	CHECK_EQ_INT(afile_open(&a, path, 0600, "no", &e), 0);
+	fputs("two", a.f);
+	CHECK_EQ_INT(afile_commit(&a, &e), 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_EQ_INT(afile_open(&a, path, 0600, "no", &e), 0);
+	fputs("three", a.f);
+	afile_abort(&a);
+	afile_abort(&a); /* twice is harmless */
+	CHECK(stat(a.tmp, &st) != 0);
+	if ((f = fopen(path, "r"))) {
+		CHECK(fgets(got, sizeof(got), f) != NULL);
+		fclose(f);
+	}
+	CHECK_STR(got, "two");
+	umask(mask);
+
+	/* why == NULL: any existing path refused, before and at the commit */
+	CHECK_EQ_INT(afile_open(&a, path, 0600, NULL, &e), STOA_EEXIST);
+	CHECK(strstr(e.msg, "already exists") != NULL);
+	CHECK(a.f == NULL);
+	CHECK_EQ_INT(unlink(path), 0);
+	err_clear(&e);
+	CHECK_EQ_INT(afile_open(&a, path, 0600, NULL, &e), 0);
+	if ((f = fopen(path, "w"))) /* someone else made it meanwhile */
+		fclose(f);
+	CHECK_EQ_INT(afile_commit(&a, &e), STOA_EEXIST);
+	CHECK(stat(a.tmp, &st) != 0);
+	CHECK_EQ_INT(unlink(path), 0);
+
+	/* not a regular file: refused with the caller's reason */
+	CHECK_EQ_INT(mkdir(dir, 0700), 0);
+	err_clear(&e);
+	CHECK_EQ_INT(afile_open(&a, dir, 0600, "it stays", &e), STOA_EINVAL);
+	CHECK(strstr(e.msg, "is not a regular file: it stays") != NULL);
+	CHECK_EQ_INT(rmdir(dir), 0);
+}
+
 /*
  * The member export file (member_file.h): a round trip with the smallest
  * KDF limits, the byte layout, and every hostile shape refused with its
@@ -1731,6 +1800,7 @@ int main(void)
 	test_invite();
 	test_decoders_random();
 	test_member_file();
+	test_afile();
 
 	CHECK_EQ_INT(rmdir(tmpdir), 0);
 	return test_report("crypto");
