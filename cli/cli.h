@@ -139,6 +139,22 @@ int cli_usage(const char *usage, const char *fmt, ...)
 /* "stoa: unexpected argument 'ARG'" and the usage line; returns 2. */
 int cli_unexpected(const char *usage, const char *arg);
 
+/* One sub-command of a command that has several (stoa mentor, bundle,
+ * member): its name and its function, whose argv starts at its name. */
+struct cli_sub {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+};
+
+/*
+ * Runs the sub-command argv[1] from subs (ended by a NULL name): help for
+ * -h/--help, else "missing sub-command" or "unknown <what> sub-command
+ * 'X'" with the usage line (exit 2).
+ */
+int cli_subcommand(struct cli *c, int argc, char **argv,
+		   const struct cli_sub *subs, const char *what,
+		   const char *usage, const char *help);
+
 /* Prints help (usage line + description) on stdout; returns 0. */
 int cli_help(const char *help);
 

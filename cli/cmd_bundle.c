@@ -865,27 +865,13 @@ static int exchange(struct cli *c, int argc, char **argv)
 
 int cmd_bundle(struct cli *c, int argc, char **argv)
 {
-	const char *sub;
+	static const struct cli_sub subs[] = {
+		{ "create", create },
+		{ "info", info },
+		{ "apply", apply },
+		{ "exchange", exchange },
+		{ NULL, NULL },
+	};
 
-	if (argc < 2)
-		return cli_usage(usage, "missing sub-command");
-	sub = argv[1];
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
-		return cli_help(help);
-	if (strcmp(sub, "create") == 0)
-		return create(c, argc - 1, argv + 1);
-	if (strcmp(sub, "info") == 0)
-		return info(c, argc - 1, argv + 1);
-	if (strcmp(sub, "apply") == 0)
-		return apply(c, argc - 1, argv + 1);
-	if (strcmp(sub, "exchange") == 0)
-		return exchange(c, argc - 1, argv + 1);
-	{
-		char *clean = text_clean(sub, 0);
-		int rc = cli_usage(usage, "unknown bundle sub-command '%s'",
-				   clean ? clean : "?");
-
-		free(clean);
-		return rc;
-	}
+	return cli_subcommand(c, argc, argv, subs, "bundle", usage, help);
 }

@@ -758,41 +758,29 @@ static int member_remove(struct cli *c, int argc, char **argv)
 
 /* ---- the command --------------------------------------------------------- */
 
-int cmd_member(struct cli *c, int argc, char **argv)
+static int member_list(struct cli *c, int argc, char **argv)
 {
 	static const char list_usage[] = "usage: stoa member list [--json]";
-	const char *sub;
 	struct err e;
 	int rc, json;
 
-	if (argc < 2)
-		return cli_usage(usage, "give a subcommand");
-	sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
-		return cli_help(help);
-	if (strcmp(sub, "add") == 0)
-		return member_add(c, argc - 1, argv + 1);
-	if (strcmp(sub, "export") == 0)
-		return member_export(c, argc - 1, argv + 1);
-	if (strcmp(sub, "import") == 0)
-		return member_import(c, argc - 1, argv + 1);
-	if (strcmp(sub, "remove") == 0)
-		return member_remove(c, argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0) {
-		rc = cli_parse_json_only(argc - 1, argv + 1, list_usage, help,
-					 &json);
-		if (rc != CLI_CONTINUE)
-			return rc;
-		err_clear(&e);
-		return cli_finish(cli_local_members(c, json, &e), &e,
-				  list_usage);
-	}
-	{
-		char *clean = text_clean(sub, 0);
+	rc = cli_parse_json_only(argc, argv, list_usage, help, &json);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	err_clear(&e);
+	return cli_finish(cli_local_members(c, json, &e), &e, list_usage);
+}
 
-		rc = cli_usage(usage, "unknown subcommand '%s'",
-			       clean ? clean : "?");
-		free(clean);
-	}
-	return rc;
+int cmd_member(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "add", member_add },
+		{ "export", member_export },
+		{ "import", member_import },
+		{ "remove", member_remove },
+		{ "list", member_list },
+		{ NULL, NULL },
+	};
+
+	return cli_subcommand(c, argc, argv, subs, "member", usage, help);
 }

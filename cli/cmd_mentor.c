@@ -411,36 +411,28 @@ static int list(struct cli *c, int argc, char **argv)
 	return cli_finish(rc, &e, list_usage);
 }
 
+/* The sub-command's argv starts at its own name. */
+static int offer(struct cli *c, int argc, char **argv)
+{
+	return ask(c, argc, argv, ENTRY_KIND_MENTOR_OFFER, offer_usage);
+}
+
+static int request(struct cli *c, int argc, char **argv)
+{
+	return ask(c, argc, argv, ENTRY_KIND_MENTOR_REQUEST, request_usage);
+}
+
 int cmd_mentor(struct cli *c, int argc, char **argv)
 {
-	const char *sub;
+	static const struct cli_sub subs[] = {
+		{ "offer", offer },
+		{ "request", request },
+		{ "accept", accept_ask },
+		{ "session", session },
+		{ "close", close_pairing },
+		{ "list", list },
+		{ NULL, NULL },
+	};
 
-	if (argc < 2)
-		return cli_usage(usage, "missing sub-command");
-	sub = argv[1];
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
-		return cli_help(help);
-	/* The sub-command's argv starts at its own name. */
-	if (strcmp(sub, "offer") == 0)
-		return ask(c, argc - 1, argv + 1, ENTRY_KIND_MENTOR_OFFER,
-			   offer_usage);
-	if (strcmp(sub, "request") == 0)
-		return ask(c, argc - 1, argv + 1, ENTRY_KIND_MENTOR_REQUEST,
-			   request_usage);
-	if (strcmp(sub, "accept") == 0)
-		return accept_ask(c, argc - 1, argv + 1);
-	if (strcmp(sub, "session") == 0)
-		return session(c, argc - 1, argv + 1);
-	if (strcmp(sub, "close") == 0)
-		return close_pairing(c, argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0)
-		return list(c, argc - 1, argv + 1);
-	{
-		char *clean = text_clean(sub, 0);
-		int rc = cli_usage(usage, "unknown mentor sub-command '%s'",
-				   clean ? clean : "?");
-
-		free(clean);
-		return rc;
-	}
+	return cli_subcommand(c, argc, argv, subs, "mentor", usage, help);
 }

@@ -126,6 +126,28 @@ int cli_unexpected(const char *usage, const char *arg)
 	return rc;
 }
 
+int cli_subcommand(struct cli *c, int argc, char **argv,
+		   const struct cli_sub *subs, const char *what,
+		   const char *usage, const char *help)
+{
+	const struct cli_sub *s;
+	char *clean;
+	int rc;
+
+	if (argc < 2)
+		return cli_usage(usage, "missing sub-command");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return cli_help(help);
+	for (s = subs; s->name; s++)
+		if (strcmp(argv[1], s->name) == 0)
+			return s->fn(c, argc - 1, argv + 1);
+	clean = text_clean(argv[1], 0);
+	rc = cli_usage(usage, "unknown %s sub-command '%s'", what,
+		       clean ? clean : "?");
+	free(clean);
+	return rc;
+}
+
 int cli_help(const char *help)
 {
 	fputs(help, stdout);
