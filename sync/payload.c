@@ -105,18 +105,6 @@ static void clean_text(char *out, size_t n, const char *in)
 	out[i] = '\0';
 }
 
-static int is_hex64(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != HEX64_LEN)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int is_hex_n(const char *s, size_t n, size_t want)
 {
 	size_t i;
@@ -129,9 +117,9 @@ static int is_hex_n(const char *s, size_t n, size_t want)
 	return 1;
 }
 
-/* An optional (or required) invite id: 16 lowercase hex. */
-static int check_invite_id(json_t *o, const char *kind, const char *field,
-			   int required, struct err *e)
+/* An optional (or required) field of len lowercase hex characters. */
+static int check_hex(json_t *o, const char *kind, const char *field,
+		     size_t len, int required, struct err *e)
 {
 	json_t *v = json_object_get(o, field);
 
@@ -140,12 +128,18 @@ static int check_invite_id(json_t *o, const char *kind, const char *field,
 					  "%s: missing field '%s'", kind, field)
 				: 0;
 	if (!json_is_string(v) ||
-	    !is_hex_n(json_string_value(v), json_string_length(v),
-		      PAYLOAD_INVITE_ID_HEX_LEN))
-		return err_set(e, STOA_EPROTO, "%s: '%s' must be %d lowercase "
-			       "hex characters", kind, field,
-			       PAYLOAD_INVITE_ID_HEX_LEN);
+	    !is_hex_n(json_string_value(v), json_string_length(v), len))
+		return err_set(e, STOA_EPROTO, "%s: '%s' must be %zu lowercase "
+			       "hex characters", kind, field, len);
 	return 0;
+}
+
+/* An invite id: PAYLOAD_INVITE_ID_HEX_LEN lowercase hex. */
+static int check_invite_id(json_t *o, const char *kind, const char *field,
+			   int required, struct err *e)
+{
+	return check_hex(o, kind, field, PAYLOAD_INVITE_ID_HEX_LEN, required,
+			 e);
 }
 
 static int blank(const char *s, size_t n)
@@ -209,18 +203,7 @@ static int check_string(json_t *o, const char *kind, const char *field,
 static int check_hex64(json_t *o, const char *kind, const char *field,
 		       int required, struct err *e)
 {
-	json_t *v = json_object_get(o, field);
-
-	if (!v)
-		return required ? err_set(e, STOA_EPROTO,
-					  "%s: missing field '%s'", kind, field)
-				: 0;
-	if (!json_is_string(v) ||
-	    !is_hex64(json_string_value(v), json_string_length(v)))
-		return err_set(e, STOA_EPROTO,
-			       "%s: '%s' must be 64 lowercase hex characters",
-			       kind, field);
-	return 0;
+	return check_hex(o, kind, field, HEX64_LEN, required, e);
 }
 
 static int check_int(json_t *o, const char *kind, const char *field,
@@ -380,7 +363,8 @@ static int check_role(json_t *o, const char *kind, struct err *e)
 		return STOA_EPROTO;
 	json_array_foreach(list, i, v)
 		if (!json_is_string(v) ||
-		    !is_hex64(json_string_value(v), json_string_length(v)))
+		    !is_hex_n(json_string_value(v), json_string_length(v),
+			      HEX64_LEN))
 			return err_set(e, STOA_EPROTO, "%s: 'replaces' must list "
 				       "entry ids (64 lowercase hex)", kind);
 	return 0;
