@@ -530,6 +530,29 @@ store_entries() {
 		fail "status --json in $1: no entries field"
 }
 
+# on_tty OUT CMD...: CMD with stderr on a pseudo-terminal (what it drew
+# there printed on stdout), its stdout to OUT; returns CMD's exit status.
+on_tty() {
+	"$PY" -S - "$@" <<'EOF2'
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+with open(sys.argv[1], "wb") as out:
+    p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=s)
+os.close(s)
+got = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    got += d
+sys.stdout.write(got.decode("utf-8", "replace"))
+sys.exit(p.wait())
+EOF2
+}
+
 # view_digest HOME: the view digest `stoa verify` prints for HOME (whatever
 # verify's verdict; check that apart).
 view_digest() {

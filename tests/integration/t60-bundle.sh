@@ -100,28 +100,6 @@ run_ok "$A" bundle create "$T/a-all.stb" --json
 json_check "rows[0]['entries'] == 13 and rows[0]['feeds'] == 1 and 'for' not in rows[0]" "create without --for"
 
 step "progress: a bar on a terminal, nothing when stderr is not one"
-# on_tty OUT CMD...: CMD with stderr on a pseudo-terminal (what it drew
-# there printed), stdout to OUT
-on_tty() {
-	"$PY" -S - "$@" <<'EOF2'
-import os, pty, subprocess, sys
-m, s = pty.openpty()
-with open(sys.argv[1], "wb") as out:
-    p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=s)
-os.close(s)
-got = b""
-while True:
-    try:
-        d = os.read(m, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    got += d
-sys.stdout.write(got.decode("utf-8", "replace"))
-sys.exit(p.wait())
-EOF2
-}
 cp -a "$B" "$T/tty"
 bar=$(on_tty "$T/tty.out" "$STOA" --home "$T/tty" bundle apply "$T/a2b.stb")
 assert_match "$bar" "stoa: applying \[#+\] 100% 13/13 entries, [0-9.]+ kB of [0-9.]+ kB, [0-9,]+/s" "apply's bar on a terminal"

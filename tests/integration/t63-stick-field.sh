@@ -168,28 +168,6 @@ done
 for h in "$A" "$B" "$C" "$D"; do run_ok "$h" verify; done
 
 step "progress: a bar per bundle on a terminal, nothing when stderr is not one"
-# on_tty OUT CMD...: CMD with stderr on a pseudo-terminal (what it drew
-# there printed), stdout to OUT (as in t60)
-on_tty() {
-	"$PY" -S - "$@" <<'EOF2'
-import os, pty, subprocess, sys
-m, s = pty.openpty()
-with open(sys.argv[1], "wb") as out:
-    p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=s)
-os.close(s)
-got = b""
-while True:
-    try:
-        d = os.read(m, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    got += d
-sys.stdout.write(got.decode("utf-8", "replace"))
-sys.exit(p.wait())
-EOF2
-}
 run_ok "$A" post --topic field "for the bar"
 visit "$A"
 assert_eq "" "$ERR" "a visit's stderr when it is not a terminal"
