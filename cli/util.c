@@ -131,8 +131,6 @@ int cli_subcommand(struct cli *c, int argc, char **argv,
 		   const char *usage, const char *help)
 {
 	const struct cli_sub *s;
-	char *clean;
-	int rc;
 
 	if (argc < 2)
 		return cli_usage(usage, "missing sub-command");
@@ -141,11 +139,8 @@ int cli_subcommand(struct cli *c, int argc, char **argv,
 	for (s = subs; s->name; s++)
 		if (strcmp(argv[1], s->name) == 0)
 			return s->fn(c, argc - 1, argv + 1);
-	clean = text_clean(argv[1], 0);
-	rc = cli_usage(usage, "unknown %s sub-command '%s'", what,
-		       clean ? clean : "?");
-	free(clean);
-	return rc;
+	/* cli_usage cleans the line: a name with escapes prints without */
+	return cli_usage(usage, "unknown %s sub-command '%s'", what, argv[1]);
 }
 
 int cli_help(const char *help)

@@ -80,6 +80,17 @@ run_fail 2 "$NOHOME" whoami --json=yes
 run_fail 2 "$NOHOME" feed --limit
 run_fail 2 "$NOHOME" whoami extra
 
+step "commands with sub-commands: a missing or unknown one is a usage error"
+for c in mentor bundle member; do
+	run_fail 2 "$NOHOME" $c
+	assert_contains "$ERR" "stoa: missing sub-command" "'$c' alone"
+	assert_contains "$ERR" "usage: stoa $c " "'$c' alone"
+	run_fail 2 "$NOHOME" $c "bog$(printf '\033')[2Jus"
+	assert_contains "$ERR" "stoa: unknown $c sub-command 'bog[2Jus'" "'$c bogus' (the escape dropped)"
+	run_ok "$NOHOME" $c --help
+	assert_contains "$OUT" "usage: stoa $c " "'$c --help'"
+done
+
 step "none of this created a home"
 [ ! -e "$NOHOME" ] || fail "help or a usage error created '$NOHOME'"
 [ ! -e "$HOME/.local/share/stoa" ] || fail "help or a usage error created the default home"
