@@ -60,6 +60,19 @@ const char *invite_role_name(int role)
 	       : role == INVITE_ROLE_MENTOR ? "mentor" : NULL;
 }
 
+/* The invite's own terms, as both the signed message and the code carry
+ * them: id, role (1), expires (u64), uses (u16), big-endian. */
+static uint8_t *put_terms(uint8_t *p, const struct invite *iv)
+{
+	memcpy(p, iv->id, INVITE_ID_LEN);
+	p += INVITE_ID_LEN;
+	*p++ = (uint8_t)iv->role;
+	be_put64(p, iv->expires);
+	p += 8;
+	be_put16(p, iv->uses);
+	return p + 2;
+}
+
 size_t invite_signed_msg(const struct invite *iv,
 			 uint8_t out[INVITE_SIGNED_MSG_LEN])
 {
@@ -71,13 +84,7 @@ size_t invite_signed_msg(const struct invite *iv,
 	p += COMMUNITY_FOUNDER_LEN;
 	be_put32(p, iv->c.epoch);
 	p += 4;
-	memcpy(p, iv->id, INVITE_ID_LEN);
-	p += INVITE_ID_LEN;
-	*p++ = (uint8_t)iv->role;
-	be_put64(p, iv->expires);
-	p += 8;
-	be_put16(p, iv->uses);
-	p += 2;
+	p = put_terms(p, iv);
 	memcpy(p, iv->issuer, KEY_PUBLIC_LEN);
 	p += KEY_PUBLIC_LEN;
 	return (size_t)(p - out);
@@ -113,13 +120,7 @@ static size_t bin_encode(const struct invite *iv, int sign,
 	p += 4;
 	memcpy(p, iv->c.secret, COMMUNITY_SECRET_LEN);
 	p += COMMUNITY_SECRET_LEN;
-	memcpy(p, iv->id, INVITE_ID_LEN);
-	p += INVITE_ID_LEN;
-	*p++ = (uint8_t)iv->role;
-	be_put64(p, iv->expires);
-	p += 8;
-	be_put16(p, iv->uses);
-	p += 2;
+	p = put_terms(p, iv);
 	if (sign) {
 		memcpy(p, iv->issuer, KEY_PUBLIC_LEN);
 		p += KEY_PUBLIC_LEN;
